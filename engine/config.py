@@ -1,0 +1,59 @@
+"""Settings, read once from ``REVIEWFLOW_*`` environment variables.
+
+Every setting has a safe default so that a fresh clone runs on SQLite with no
+configuration at all.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or contradicts another; raised at startup, never later."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    env: str = "development"
+    fake_now: str | None = None
+    smtp_url: str | None = None
+    mail_from: str = "reviewflow@localhost"
+    holiday_region: str = "ENG"
+    processes_dir: Path = REPO_ROOT / "processes"
+    forms_dir: Path = REPO_ROOT / "forms"
+    max_upload_bytes: int = 2 * 1024 * 1024
+    outbox_max_attempts: int = 8
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+
+def default_database_url() -> str:
+    var = REPO_ROOT / "var"
+    return f"sqlite:///{var / 'reviewflow.db'}"
+
+
+def load(environ: dict | None = None) -> Settings:
+    """Build settings from the environment; refuse a fixed clock in production."""
+    env = os.environ if environ is None else environ
+    settings = Settings(
+        database_url=env.get("REVIEWFLOW_DATABASE_URL") or default_database_url(),
+        env=env.get("REVIEWFLOW_ENV", "development"),
+        fake_now=env.get("REVIEWFLOW_FAKE_NOW") or None,
+        smtp_url=env.get("REVIEWFLOW_SMTP_URL") or None,
+        mail_from=env.get("REVIEWFLOW_MAIL_FROM", "reviewflow@localhost"),
+        holiday_region=env.get("REVIEWFLOW_HOLIDAY_REGION", "ENG"),
+        processes_dir=Path(env.get("REVIEWFLOW_PROCESSES_DIR", REPO_ROOT / "processes")),
+        forms_dir=Path(env.get("REVIEWFLOW_FORMS_DIR", REPO_ROOT / "forms")),
+        max_upload_bytes=int(env.get("REVIEWFLOW_MAX_UPLOAD_BYTES", 2 * 1024 * 1024)),
+    )
+    if settings.is_production and settings.fake_now:
+        raise ConfigError("REVIEWFLOW_FAKE_NOW is refused when REVIEWFLOW_ENV=production")
+    return settings
