@@ -1,0 +1,468 @@
+"""Parse and lint a set of process files into something deployable, or say exactly what is wrong.
+
+A bundle is every file a deployment needs at once: BPMN diagrams, DMN decision
+tables, JSON Schema forms and deadline rule sets. SpiffWorkflow checks the BPMN
+structure (behind the hardened XML parser and the BPMN XSD); this module then
+lints what the library does not: that scripts, conditions, timer expressions and
+DMN cells compile in the sandbox, that each user task's form exists and is valid
+JSON Schema, that each service task names a registered handler with parameters
+it takes, that call activities and decisions resolve, that deadline keys exist.
+Every problem names the file, the element id and what is wrong. Pure: no database.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser import SpiffBpmnParser, VALIDATOR
+
+from engine import xmlsafe
+from engine.bpmn import sandbox
+from engine.bpmn.script_engine import ISO_LITERAL
+from engine.rules import RuleSet, RuleSetError, resolve_rulesets, parse_ruleset_text
+from handlers import registry
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+DMN_NAMESPACES = (
+    "https://www.omg.org/spec/DMN/20191111/MODEL/",
+    "http://www.omg.org/spec/DMN/20180521/MODEL/",
+    "http://www.omg.org/spec/DMN/20151101/dmn.xsd",
+)
+RESERVED_IDS = {"Start", "End", "Root"}
+DEADLINE_FUNCTIONS = {"deadline", "reminder", "due_date"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    element_id: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.element_id or '-'}: {self.message}"
+
+    def to_dict(self) -> dict:
+        return {"file": self.file, "element_id": self.element_id, "message": self.message}
+
+
+class BundleInvalid(ValueError):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass
+class ProcessBuild:
+    process_id: str
+    name: str
+    file: str
+    bpmn: bytes
+    spec: object
+    subprocess_specs: dict
+    lanes: list[str]
+    forms: dict[str, dict]            # every form file the process and its subprocesses name
+    decisions: list[str]
+    called: list[str]
+    deadline_keys: list[str]
+    content_hash: str = ""
+
+
+@dataclass
+class Bundle:
+    processes: dict[str, ProcessBuild] = field(default_factory=dict)
+    decisions: dict[str, tuple[str, bytes]] = field(default_factory=dict)   # id -> (file, xml)
+    forms: dict[str, dict] = field(default_factory=dict)                    # file name -> schema
+    rulesets: dict[str, RuleSet] = field(default_factory=dict)
+    ruleset_files: dict[str, bytes] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
+
+
+def kind_of(name: str) -> str | None:
+    lower = name.lower()
+    if lower.endswith(".bpmn") or lower.endswith(".bpmn20.xml"):
+        return "bpmn"
+    if lower.endswith(".dmn"):
+        return "dmn"
+    if lower.endswith(".json"):
+        return "form"
+    if lower.endswith(".toml") and "/rulesets/" in "/" + lower.replace("\\", "/"):
+        return "ruleset"
+    if lower.endswith(".toml") and Path(lower).parent.name == "rulesets":
+        return "ruleset"
+    return None
+
+
+def collect_files(paths: Iterable[Path], root: Path | None = None) -> dict[str, bytes]:
+    """Read every deployable file under ``paths``; keys are names relative to the directory given."""
+    out: dict[str, bytes] = {}
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            for file in sorted(path.rglob("*")):
+                if file.is_file():
+                    name = file.relative_to(path).as_posix()
+                    if file.suffix == ".toml" and file.parent.name == "rulesets":
+                        name = "rulesets/" + file.name
+                    if kind_of(name) or kind_of(file.name):
+                        out[_display_name(file, name)] = file.read_bytes()
+        elif path.is_file():
+            name = path.name if path.parent.name != "rulesets" else "rulesets/" + path.name
+            out[_display_name(path, name)] = path.read_bytes()
+        else:
+            raise FileNotFoundError(f"{path}: no such file or directory")
+    return out
+
+
+def _display_name(file: Path, name: str) -> str:
+    if kind_of(name) == "form":
+        return file.name  # forms are referred to by bare file name from user tasks
+    return name
+
+
+def build(files: dict[str, bytes], max_bytes: int = xmlsafe.DEFAULT_MAX_BYTES) -> Bundle:
+    """Parse and lint; returns a bundle or raises :class:`BundleInvalid` listing every problem."""
+    problems: list[Problem] = []
+    bundle = Bundle(files=dict(files))
+    bpmn_roots: dict[str, etree._Element] = {}
+    dmn_roots: dict[str, etree._Element] = {}
+
+    for name, data in sorted(files.items()):
+        kind = kind_of(name)
+        if kind is None:
+            problems.append(Problem(name, "", "not a BPMN, DMN, form (.json) or rule-set (rulesets/*.toml) file"))
+            continue
+        if len(data) > max_bytes:
+            problems.append(Problem(name, "", f"file is {len(data):,} bytes; the limit is {max_bytes:,} bytes"))
+            continue
+        if kind in ("bpmn", "dmn"):
+            try:
+                root = xmlsafe.parse(data, name, max_bytes)
+            except xmlsafe.XmlError as exc:
+                problems.append(Problem(name, f"line {exc.line}" if exc.line else "", exc.message))
+                continue
+            (bpmn_roots if kind == "bpmn" else dmn_roots)[name] = root
+        elif kind == "form":
+            _load_form(name, data, bundle, problems)
+        elif kind == "ruleset":
+            bundle.ruleset_files[name] = data
+
+    if bundle.ruleset_files:
+        try:
+            parsed = [parse_ruleset_text(n, d.decode("utf-8")) for n, d in sorted(bundle.ruleset_files.items())]
+            bundle.rulesets = resolve_rulesets(parsed)
+        except RuleSetError as exc:
+            problems.append(Problem(exc.file, exc.key or "", exc.message))
+        except UnicodeDecodeError as exc:
+            problems.append(Problem("rulesets", "", f"not UTF-8 text: {exc}"))
+
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    for name, root in dmn_roots.items():
+        decision_ids = _lint_dmn(name, root, problems)
+        try:
+            parser.add_dmn_xml(root, filename=name)
+        except (ValidationException, SpiffWorkflowException, etree.LxmlError) as exc:
+            problems.append(_from_spiff(exc, name))
+            continue
+        except Exception as exc:  # the DMN parser raises bare errors on odd input
+            problems.append(Problem(name, "", f"not a usable DMN decision table: {exc}"))
+            continue
+        for did in decision_ids:
+            if did in bundle.decisions:
+                problems.append(Problem(name, did, f"decision id is also defined in {bundle.decisions[did][0]}"))
+            bundle.decisions[did] = (name, files[name])
+
+    process_files: dict[str, str] = {}
+    for name, root in bpmn_roots.items():
+        if root.tag != f"{{{BPMN_NS}}}definitions":
+            problems.append(Problem(name, "", "not a BPMN 2.0 file (root element is not bpmn:definitions)"))
+            continue
+        ids = [p.get("id") for p in root.findall("bpmn:process", NS)]
+        clash = [i for i in ids if i in process_files]
+        if clash:
+            problems.append(Problem(name, clash[0], f"process id is also defined in {process_files[clash[0]]}"))
+            continue
+        try:
+            parser.add_bpmn_xml(root, filename=name)
+        except (ValidationException, SpiffWorkflowException, etree.LxmlError) as exc:
+            problems.append(_from_spiff(exc, name))
+            continue
+        for i in ids:
+            process_files[i] = name
+
+    for name, root in bpmn_roots.items():
+        if name in set(process_files.values()):
+            _lint_bpmn(name, root, bundle, process_files, problems)
+
+    executable = set(parser.get_process_ids()) if not problems else set()
+    for process_id in sorted(executable):
+        name = process_files.get(process_id, "")
+        try:
+            spec = parser.get_spec(process_id)
+            subs = parser.get_subprocess_specs(process_id)
+        except (ValidationException, SpiffWorkflowException) as exc:
+            problems.append(_from_spiff(exc, name, default_id=process_id))
+            continue
+        except Exception as exc:
+            problems.append(Problem(name, process_id, f"cannot be parsed: {type(exc).__name__}: {exc}"))
+            continue
+        root = bpmn_roots[name]
+        proc = root.find(f"bpmn:process[@id='{process_id}']", NS)
+        bundle.processes[process_id] = ProcessBuild(
+            process_id=process_id,
+            name=proc.get("name") or process_id,
+            file=name,
+            bpmn=files[name],
+            spec=spec,
+            subprocess_specs=subs,
+            lanes=sorted({(lane.get("name") or lane.get("id")) for lane in proc.iter(f"{{{BPMN_NS}}}lane")}),
+            forms={},
+            decisions=sorted(set(_decisions_used(proc))),
+            called=sorted({c.get("calledElement") for c in proc.iter(f"{{{BPMN_NS}}}callActivity")}),
+            deadline_keys=sorted(set(_deadline_keys_in(proc))),
+        )
+
+    if problems:
+        raise BundleInvalid(problems)
+
+    for build_ in bundle.processes.values():
+        _attach_dependencies(build_, bundle, bpmn_roots, process_files)
+    return bundle
+
+
+# --- forms -----------------------------------------------------------------------------
+
+def _load_form(name: str, data: bytes, bundle: Bundle, problems: list[Problem]) -> None:
+    try:
+        schema = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        where = f"line {exc.lineno}" if hasattr(exc, "lineno") else ""
+        problems.append(Problem(name, where, f"not valid JSON: {getattr(exc, 'msg', exc)}"))
+        return
+    if not isinstance(schema, dict):
+        problems.append(Problem(name, "", "a form must be a JSON object"))
+        return
+    if not name.endswith(".ui.json"):
+        try:
+            Draft202012Validator.check_schema(schema)
+        except SchemaError as exc:
+            path = "/".join(str(p) for p in exc.path) or "(root)"
+            problems.append(Problem(name, path, f"not a valid JSON Schema: {exc.message}"))
+            return
+        if schema.get("type") != "object":
+            problems.append(Problem(name, "(root)", "a form schema must have \"type\": \"object\""))
+            return
+    bundle.forms[name] = schema
+
+
+# --- BPMN lint ---------------------------------------------------------------------------
+
+def _owner_id(node) -> str:
+    while node is not None:
+        if node.get("id"):
+            return node.get("id")
+        node = node.getparent()
+    return ""
+
+
+def _check_code(name, element_id, text, mode, what, problems) -> None:
+    reason = sandbox.check(text, mode)
+    if reason:
+        problems.append(Problem(name, element_id, f"{what} does not compile: {reason}"))
+
+
+def _deadline_keys_in(node) -> Iterable[str]:
+    for timer in node.iter(f"{{{BPMN_NS}}}timerEventDefinition"):
+        for child in timer:
+            yield from _deadline_calls(child.text or "")
+
+
+def _deadline_calls(text: str) -> Iterable[str]:
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError:
+        return
+    for call in ast.walk(tree):
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in DEADLINE_FUNCTIONS:
+            if call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str):
+                yield call.args[0].value
+
+
+def _decisions_used(proc) -> Iterable[str]:
+    for task in proc.iter(f"{{{BPMN_NS}}}businessRuleTask"):
+        ref = task.find("bpmn:extensionElements/spiffworkflow:calledDecisionId", NS)
+        if ref is not None and ref.text:
+            yield ref.text.strip()
+
+
+def _properties(task) -> dict[str, str]:
+    return {p.get("name"): p.get("value") for p in task.iterfind(
+        "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS)}
+
+
+def _lint_bpmn(name, root, bundle: Bundle, process_files, problems: list[Problem]) -> None:
+    known_keys = {k for rs in bundle.rulesets.values() for k in rs.rules}
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        if el.get("id") in RESERVED_IDS and el.tag.startswith(f"{{{BPMN_NS}}}"):
+            problems.append(Problem(name, el.get("id"), f"the id '{el.get('id')}' is reserved by the engine "
+                                    "(the diagram would silently lose steps): rename it"))
+    for proc in root.findall("bpmn:process", NS):
+        in_lanes = {ref.text.strip() for ref in proc.iter(f"{{{BPMN_NS}}}flowNodeRef") if ref.text}
+        has_lanes = proc.find(".//bpmn:lane", NS) is not None
+        for script in proc.iter(f"{{{BPMN_NS}}}script"):
+            _check_code(name, _owner_id(script), script.text or "", "exec", "script", problems)
+        for tag in ("preScript", "postScript"):
+            for script in proc.iter(f"{{{SPIFF_NS}}}{tag}"):
+                _check_code(name, _owner_id(script), script.text or "", "exec", tag, problems)
+        for cond in proc.iter(f"{{{BPMN_NS}}}conditionExpression"):
+            _check_code(name, _owner_id(cond), cond.text or "", "eval", "condition", problems)
+        for tag in ("loopCardinality", "completionCondition"):
+            for expr in proc.iter(f"{{{BPMN_NS}}}{tag}"):
+                _check_code(name, _owner_id(expr), expr.text or "", "eval", tag, problems)
+        for payload in proc.iter(f"{{{SPIFF_NS}}}messagePayload"):
+            _check_code(name, _owner_id(payload), payload.text or "", "eval", "message payload", problems)
+        for timer in proc.iter(f"{{{BPMN_NS}}}timerEventDefinition"):
+            event_id = _owner_id(timer.getparent())
+            exprs = [c for c in timer if isinstance(c.tag, str)]
+            if not exprs:
+                problems.append(Problem(name, event_id, "timer has no timeDate, timeDuration or timeCycle"))
+            for child in exprs:
+                text = (child.text or "").strip()
+                if not text:
+                    problems.append(Problem(name, event_id, "timer expression is empty"))
+                    continue
+                if ISO_LITERAL.match(text):
+                    continue
+                _check_code(name, event_id, text, "eval", "timer expression", problems)
+                for key in _deadline_calls(text):
+                    if key not in known_keys:
+                        problems.append(Problem(name, event_id, f"deadline key '{key}' is in no rule set "
+                                                f"(known: {', '.join(sorted(known_keys)) or 'none'})"))
+        for task in proc.iter(f"{{{BPMN_NS}}}serviceTask"):
+            op = task.find("bpmn:extensionElements/spiffworkflow:serviceTaskOperator", NS)
+            if op is None:
+                problems.append(Problem(name, task.get("id"), "service task names no handler "
+                                        "(spiffworkflow:serviceTaskOperator)"))
+                continue
+            handler = registry.get(op.get("id", ""))
+            params = {p.get("id"): p.get("value", "") for p in op.iterfind(".//spiffworkflow:parameter", NS)}
+            if handler is None:
+                problems.append(Problem(name, task.get("id"), f"no handler named '{op.get('id')}' is registered "
+                                        f"(registered: {', '.join(sorted(registry.all_handlers()))})"))
+            else:
+                for message in handler.problems(set(params)):
+                    problems.append(Problem(name, task.get("id"), message))
+            for pname, value in params.items():
+                _check_code(name, task.get("id"), value or "", "eval", f"parameter '{pname}'", problems)
+        for task in proc.iter(f"{{{BPMN_NS}}}userTask"):
+            props = _properties(task)
+            form = props.get("formJsonSchemaFilename")
+            if not form:
+                problems.append(Problem(name, task.get("id"), "user task names no form (property formJsonSchemaFilename)"))
+            elif form not in bundle.forms:
+                problems.append(Problem(name, task.get("id"), f"form '{form}' does not exist in forms/"))
+            ui = props.get("formUiSchemaFilename")
+            if ui and ui not in bundle.forms:
+                problems.append(Problem(name, task.get("id"), f"UI schema '{ui}' does not exist in forms/"))
+            if has_lanes and task.get("id") not in in_lanes:
+                problems.append(Problem(name, task.get("id"), "user task is in no lane, so no role could work on it"))
+            if not has_lanes:
+                problems.append(Problem(name, task.get("id"), "user task is in no lane (the process has no lanes), "
+                                        "so no role could work on it"))
+        for call in proc.iter(f"{{{BPMN_NS}}}callActivity"):
+            target = call.get("calledElement")
+            if not target:
+                problems.append(Problem(name, call.get("id"), "call activity names no process (calledElement)"))
+            elif target not in process_files:
+                problems.append(Problem(name, call.get("id"), f"calls process '{target}', which is not deployed "
+                                        "and not in this deployment"))
+        for decision in _decisions_used(proc):
+            if decision not in bundle.decisions:
+                owner = next((t.get("id") for t in proc.iter(f"{{{BPMN_NS}}}businessRuleTask")
+                              if (t.findtext("bpmn:extensionElements/spiffworkflow:calledDecisionId", "", NS) or "").strip() == decision), "")
+                problems.append(Problem(name, owner, f"decision '{decision}' does not exist"))
+
+
+def _lint_dmn(name, root, problems: list[Problem]) -> list[str]:
+    ns = root.nsmap.get(None) or root.nsmap.get("dmn")
+    if ns not in DMN_NAMESPACES:
+        problems.append(Problem(name, "", f"not a DMN 1.1-1.3 file (namespace {ns!r})"))
+        return []
+    q = lambda t: f"{{{ns}}}{t}"  # noqa: E731
+    ids = []
+    for decision in root.iter(q("decision")):
+        ids.append(decision.get("id"))
+        tables = list(decision.iter(q("decisionTable")))
+        if len(tables) != 1:
+            problems.append(Problem(name, decision.get("id"), "a decision must hold exactly one decision table"))
+        for expr in decision.iter(q("inputExpression")):
+            text = (expr.findtext(q("text")) or "").strip()
+            _check_code(name, _owner_id(expr), text, "eval", "input expression", problems)
+        for tag in ("inputEntry", "outputEntry"):
+            for entry in decision.iter(q(tag)):
+                text = (entry.findtext(q("text")) or "").strip()
+                if not text or text == "-":
+                    continue
+                candidates = [text.replace("?", "dmninputexpr")] if "?" in text else [text, f"dmninputexpr {text}"]
+                if all(sandbox.check(c, "eval") for c in candidates):
+                    problems.append(Problem(name, entry.get("id") or _owner_id(entry),
+                                            f"{tag} '{text}' does not compile: {sandbox.check(candidates[0], 'eval')}"))
+    return ids
+
+
+def _from_spiff(exc: Exception, name: str, default_id: str = "") -> Problem:
+    element = getattr(exc, "id", "") or default_id
+    line = getattr(exc, "line_number", "")
+    message = str(getattr(exc, "error_msg", "") or exc).strip()
+    message = re.sub(r"\s+", " ", message)
+    if line and not element:
+        element = f"line {line}"
+    return Problem(getattr(exc, "file_name", "") or name, element, message)
+
+
+# --- dependencies and content hash ---------------------------------------------------------
+
+def _attach_dependencies(build_: ProcessBuild, bundle: Bundle, bpmn_roots, process_files) -> None:
+    """Collect what a process version depends on and hash it all: same content, same version."""
+    seen: set[str] = set()
+    order = [build_.process_id]
+    while order:
+        pid = order.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        proc = bpmn_roots[process_files[pid]].find(f"bpmn:process[@id='{pid}']", NS)
+        for call in proc.iter(f"{{{BPMN_NS}}}callActivity"):
+            order.append(call.get("calledElement"))
+        for task in proc.iter(f"{{{BPMN_NS}}}userTask"):
+            props = _properties(task)
+            for key in ("formJsonSchemaFilename", "formUiSchemaFilename"):
+                if props.get(key):
+                    build_.forms[props[key]] = bundle.forms[props[key]]
+        for d in _decisions_used(proc):
+            if d not in build_.decisions:
+                build_.decisions.append(d)
+        for k in _deadline_keys_in(proc):
+            if k not in build_.deadline_keys:
+                build_.deadline_keys.append(k)
+    digest = hashlib.sha256()
+    for pid in sorted(seen):
+        digest.update(b"bpmn:" + pid.encode() + b"\0" + bundle.files[process_files[pid]])
+    for form in sorted(build_.forms):
+        digest.update(b"form:" + form.encode() + b"\0" + json.dumps(build_.forms[form], sort_keys=True).encode())
+    for d in sorted(build_.decisions):
+        digest.update(b"dmn:" + d.encode() + b"\0" + bundle.decisions[d][1])
+    build_.content_hash = digest.hexdigest()

@@ -1,0 +1,140 @@
+"""Workflow state to bytes and back, with the spec kept apart.
+
+A deployed process version stores its parsed spec once; an instance stores only
+its own state (tasks, data, events), zlib-compressed. On load the spec object is
+taken from a per-process cache instead of being rebuilt from JSON every time,
+which is most of the cost of deserializing. Specs are never mutated by running
+workflows, so many instances share one.
+
+SpiffWorkflow 3.2 traps handled here: ``to_dict`` output is not JSON-safe (the
+registry's encoder is used), task rows must stay parent-first (dict order is
+kept), ``date`` needs registering, and the registry's encoder flag is shared
+state (one serializer per thread).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import zlib
+from collections import OrderedDict
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
+from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
+
+from engine.bpmn.script_engine import ENGINE
+
+
+class StateConverter(BpmnWorkflowConverter):
+    """Restores a workflow around spec objects handed in, instead of rebuilding them."""
+
+    def from_dict(self, dct):
+        spec = dct.pop("spec")
+        subprocess_specs = dct.pop("subprocess_specs", {})
+        if isinstance(spec, dict):
+            spec = self.registry.restore(spec)
+            subprocess_specs = self.mapping_from_dict(subprocess_specs)
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _build() -> tuple[BpmnWorkflowSerializer, StateConverter]:
+    registry = BpmnWorkflowSerializer.configure(dict(DEFAULT_CONFIG))
+    registry.register(dt.date, lambda v: {"value": v.isoformat()}, lambda d: dt.date.fromisoformat(d["value"]), "date")
+    converter = StateConverter(BpmnWorkflow, registry)
+    return BpmnWorkflowSerializer(registry), converter
+
+
+_local = threading.local()
+
+
+def _serializer() -> tuple[BpmnWorkflowSerializer, StateConverter]:
+    if not hasattr(_local, "pair"):
+        _local.pair = _build()
+    return _local.pair
+
+
+def _dumps(obj) -> str:
+    ser, _ = _serializer()
+    ser.registry._encoder_mode = True
+    try:
+        return json.dumps(obj, cls=create_encoder(ser.registry), separators=(",", ":"))
+    finally:
+        ser.registry._encoder_mode = False
+
+
+def spec_to_json(spec, subprocess_specs: dict) -> str:
+    """A parsed process spec and its called/embedded subprocess specs, as JSON."""
+    ser, _ = _serializer()
+    return _dumps({
+        "spec": ser.to_dict(spec),
+        "subprocess_specs": {k: ser.to_dict(v) for k, v in subprocess_specs.items()},
+    })
+
+
+class SpecCache:
+    """Deserialized specs by process-version id; a version is immutable, so never stale."""
+
+    def __init__(self, size: int = 256):
+        self.size = size
+        self._items: OrderedDict[int, tuple] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, version_id: int, spec_json: str | None = None, loader=None):
+        with self._lock:
+            if version_id in self._items:
+                self._items.move_to_end(version_id)
+                return self._items[version_id]
+        if spec_json is None:
+            spec_json = loader()
+        ser, _ = _serializer()
+        raw = json.loads(spec_json)
+        pair = (ser.from_dict(raw["spec"]), {k: ser.from_dict(v) for k, v in raw["subprocess_specs"].items()})
+        with self._lock:
+            self._items[version_id] = pair
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return pair
+
+
+SPECS = SpecCache()
+
+
+def new_workflow(spec, subprocess_specs) -> BpmnWorkflow:
+    return BpmnWorkflow(spec, subprocess_specs, script_engine=ENGINE)
+
+
+def dump_state(workflow: BpmnWorkflow) -> bytes:
+    """The instance's own state without its spec, compressed."""
+    ser, _ = _serializer()
+    ser.registry._encoder_mode = True
+    try:
+        dct = ser.to_dict(workflow)
+        dct.pop("spec", None)
+        dct.pop("subprocess_specs", None)
+        dct[ser.VERSION_KEY] = ser.VERSION
+        text = json.dumps(dct, cls=create_encoder(ser.registry), separators=(",", ":"))
+    finally:
+        ser.registry._encoder_mode = False
+    return zlib.compress(text.encode("utf-8"), 6)
+
+
+def load_state(blob: bytes, spec, subprocess_specs) -> BpmnWorkflow:
+    """Rebuild a workflow from its stored state and its (cached) spec; the script engine is re-attached."""
+    ser, converter = _serializer()
+    dct = json.loads(zlib.decompress(blob))
+    ser.migrate(dct)
+    dct["spec"] = spec
+    dct["subprocess_specs"] = subprocess_specs
+    workflow = converter.from_dict(dct)
+    workflow.script_engine = ENGINE
+    return workflow

@@ -1,0 +1,257 @@
+"""Tables. Only ``instance`` holds SpiffWorkflow state; every list, filter and sweep
+reads the small projections beside it (``human_task``, ``deadline``,
+``message_wait``, ``instance.next_timer_at``), each indexed for its one query.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Instants stored in UTC and always returned timezone-aware, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC column")
+        value = value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dt.datetime: UTCDateTime(), dict: JSON, list: JSON}
+
+
+class Deployment(Base):
+    __tablename__ = "deployment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime]
+    deployed_by: Mapped[str] = mapped_column(String(120))
+    files: Mapped[list] = mapped_column(JSON, default=list)   # [{"name", "kind", "hash"}]
+
+
+class Artifact(Base):
+    """One deployed file (BPMN, DMN, form, rule set); the newest row per (kind, name) is current."""
+    __tablename__ = "artifact"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    __table_args__ = (Index("ix_artifact_kind_name", "kind", "name", "id"),)
+
+
+class ProcessVersion(Base):
+    __tablename__ = "process_version"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(120))
+    version: Mapped[int]
+    name: Mapped[str] = mapped_column(String(255))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"))
+    file: Mapped[str] = mapped_column(String(255))
+    bpmn: Mapped[bytes] = mapped_column(LargeBinary)
+    spec_json: Mapped[str] = mapped_column(Text)
+    forms: Mapped[dict] = mapped_column(JSON, default=dict)
+    lanes: Mapped[list] = mapped_column(JSON, default=list)
+    decisions: Mapped[list] = mapped_column(JSON, default=list)
+    deadline_keys: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime]
+    __table_args__ = (UniqueConstraint("process_id", "version", name="uq_process_version"),)
+
+
+class DecisionVersion(Base):
+    __tablename__ = "decision_version"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[str] = mapped_column(String(120))
+    version: Mapped[int]
+    file: Mapped[str] = mapped_column(String(255))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    dmn: Mapped[bytes] = mapped_column(LargeBinary)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"))
+    created_at: Mapped[dt.datetime]
+    __table_args__ = (UniqueConstraint("decision_id", "version", name="uq_decision_version"),)
+
+
+class RuleSetVersion(Base):
+    __tablename__ = "ruleset_version"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    content: Mapped[dict] = mapped_column(JSON)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"))
+    created_at: Mapped[dt.datetime]
+    __table_args__ = (UniqueConstraint("name", "content_hash", name="uq_ruleset_content"),)
+
+
+class Instance(Base):
+    __tablename__ = "instance"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
+    process_id: Mapped[str] = mapped_column(String(120))
+    business_key: Mapped[str | None] = mapped_column(String(120), index=True)
+    status: Mapped[str] = mapped_column(String(16))   # running, waiting, completed, error, cancelled, suspended
+    regime: Mapped[str | None] = mapped_column(String(32))
+    ruleset_version_id: Mapped[int | None] = mapped_column(ForeignKey("ruleset_version.id"))
+    parent_instance_id: Mapped[int | None] = mapped_column(ForeignKey("instance.id"))
+    state: Mapped[bytes] = mapped_column(LargeBinary)
+    summary: Mapped[dict] = mapped_column(JSON, default=dict)   # a few case fields for lists
+    active_steps: Mapped[list] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+    next_timer_at: Mapped[dt.datetime | None]
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    completed_at: Mapped[dt.datetime | None]
+    __mapper_args__ = {"version_id_col": lock_version}
+    __table_args__ = (
+        Index("ix_instance_next_timer_at", "next_timer_at"),
+        Index("ix_instance_status", "status", "id"),
+        Index("ix_instance_process", "process_id", "status"),
+    )
+
+
+class HumanTask(Base):
+    """A user task as the task list sees it; rewritten from the workflow after every command."""
+    __tablename__ = "human_task"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)       # SpiffWorkflow task UUID
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"), index=True)
+    process_id: Mapped[str] = mapped_column(String(120))
+    element_id: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(120))
+    form: Mapped[str | None] = mapped_column(String(255))
+    ui_form: Mapped[str | None] = mapped_column(String(255))
+    documentation: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))                      # open, completed, cancelled
+    assignee: Mapped[str | None] = mapped_column(String(120))
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    deadline_key: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime]
+    completed_at: Mapped[dt.datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(String(120))
+    __table_args__ = (
+        Index("ix_human_task_state_role", "state", "role", "due_date"),
+        Index("ix_human_task_assignee_state", "assignee", "state"),
+    )
+
+
+class Deadline(Base):
+    __tablename__ = "deadline"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"), index=True)
+    timer_task_id: Mapped[str] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(120))
+    key: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(255))
+    source: Mapped[str] = mapped_column(String(255))
+    anchor_date: Mapped[dt.date] = mapped_column(Date)
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    on_working_day: Mapped[bool] = mapped_column(Boolean, default=True)
+    fires_at: Mapped[dt.datetime]
+    status: Mapped[str] = mapped_column(String(16))                     # pending, met, missed, cancelled
+    closed_at: Mapped[dt.datetime | None]
+    __table_args__ = (
+        UniqueConstraint("instance_id", "timer_task_id", name="uq_deadline_timer"),
+        Index("ix_deadline_status_due", "status", "due_date"),
+    )
+
+
+class MessageWait(Base):
+    """A message an instance is waiting for: routes messages by business key without loading instances."""
+    __tablename__ = "message_wait"
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    __table_args__ = (Index("ix_message_wait_name", "name"),)
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox_message"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("instance.id"), index=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
+    template: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(16))                     # pending, sent, dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None]
+    message_id: Mapped[str] = mapped_column(String(255))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime | None]
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+
+class DeliveryAttempt(Base):
+    __tablename__ = "delivery_attempt"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox_message.id"), index=True)
+    at: Mapped[dt.datetime]
+    ok: Mapped[bool] = mapped_column(Boolean)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditEvent(Base):
+    """Append-only: the database refuses UPDATE and DELETE on this table (see the migration)."""
+    __tablename__ = "audit_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int | None] = mapped_column(index=True)
+    at: Mapped[dt.datetime]
+    actor: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(40))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    element_id: Mapped[str | None] = mapped_column(String(120))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class User(Base):
+    __tablename__ = "app_user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(120), unique=True)
+    display_name: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(320))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime]
+
+
+class UserRole(Base):
+    __tablename__ = "user_role"
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(120), primary_key=True)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime]
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CalendarOverride(Base):
+    __tablename__ = "calendar_override"
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))                       # holiday (not working) | working
+    note: Mapped[str] = mapped_column(String(255))
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime]

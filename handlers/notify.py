@@ -1,0 +1,82 @@
+"""Notification handlers: render a message template and queue it for the outbox.
+
+Templates are text files in ``handlers/templates/``: a ``Subject:`` line, a blank
+line, then the body. They are rendered in Jinja's sandbox with the case data, so a
+template can only read values, never call into the server. Recipients are e-mail
+addresses or names from the partnership's directory (``processes/recipients.toml``).
+"""
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import StrictUndefined, TemplateNotFound
+from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import FileSystemLoader
+
+from handlers.registry import HandlerContext, handler
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+DIRECTORY_FILE = Path(__file__).resolve().parent.parent / "processes" / "recipients.toml"
+
+_env = SandboxedEnvironment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined,
+                            autoescape=False, keep_trailing_newline=True)
+
+
+class TemplateError(ValueError):
+    """A message template is missing, malformed or needs data the case lacks."""
+
+
+@lru_cache(maxsize=1)
+def directory() -> dict[str, list[str]]:
+    """Named recipients (``panel``, ``ofsted`` ...) mapped to e-mail addresses."""
+    if not DIRECTORY_FILE.exists():
+        return {}
+    with DIRECTORY_FILE.open("rb") as fh:
+        raw = tomllib.load(fh).get("recipients", {})
+    return {k: ([v] if isinstance(v, str) else list(v)) for k, v in raw.items()}
+
+
+def resolve(recipients: str | list) -> list[str]:
+    names = [recipients] if isinstance(recipients, str) else list(recipients)
+    out: list[str] = []
+    for name in names:
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"recipient {name!r} is not an address or a directory name")
+        name = name.strip()
+        if "@" in name:
+            out.append(name)
+        elif name in directory():
+            out.extend(directory()[name])
+        else:
+            raise ValueError(f"recipient '{name}' is neither an e-mail address nor in the directory")
+    return list(dict.fromkeys(out))
+
+
+def template_names() -> list[str]:
+    return sorted(p.stem for p in TEMPLATES.glob("*.txt"))
+
+
+def render(template: str, data: dict) -> tuple[str, str]:
+    """Subject and body of a template rendered with ``data``."""
+    try:
+        text = _env.get_template(f"{template}.txt").render(**data)
+    except TemplateNotFound:
+        raise TemplateError(f"no message template '{template}' in handlers/templates") from None
+    except Exception as exc:  # undefined values, sandbox refusals
+        raise TemplateError(f"template '{template}': {exc}") from None
+    head, _, body = text.partition("\n\n")
+    if not head.startswith("Subject:"):
+        raise TemplateError(f"template '{template}' must start with a 'Subject:' line")
+    return head[len("Subject:"):].strip(), body.strip() + "\n"
+
+
+@handler("send_notification")
+def send_notification(ctx: HandlerContext, *, to: str | list, template: str) -> dict:
+    """Queue one e-mail per recipient, rendered from a template with the case data."""
+    recipients = resolve(to)
+    subject, body = render(template, {**ctx.data, "business_key": ctx.business_key})
+    for address in recipients:
+        ctx.send(address, subject, body, template)
+    return {"template": template, "recipients": recipients, "queued_at": ctx.now.isoformat()}
