@@ -7,8 +7,8 @@ addresses or names from the partnership's directory (``processes/recipients.toml
 """
 from __future__ import annotations
 
+import os
 import tomllib
-from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import StrictUndefined, TemplateNotFound
@@ -28,14 +28,26 @@ class TemplateError(ValueError):
     """A message template is missing, malformed or needs data the case lacks."""
 
 
-@lru_cache(maxsize=1)
+_directory_cache: dict = {}
+
+
 def directory() -> dict[str, list[str]]:
-    """Named recipients (``panel``, ``ofsted`` ...) mapped to e-mail addresses."""
-    if not DIRECTORY_FILE.exists():
+    """Named recipients (``panel``, ``ofsted`` ...) mapped to e-mail addresses.
+
+    Read from ``REVIEWFLOW_RECIPIENTS_FILE`` (default ``processes/recipients.toml``) and
+    re-read when the file changes, so a corrected address lets an operator retry a step.
+    """
+    path = Path(os.environ.get("REVIEWFLOW_RECIPIENTS_FILE") or DIRECTORY_FILE)
+    try:
+        stamp = (str(path), path.stat().st_mtime_ns, path.stat().st_size)
+    except FileNotFoundError:
         return {}
-    with DIRECTORY_FILE.open("rb") as fh:
-        raw = tomllib.load(fh).get("recipients", {})
-    return {k: ([v] if isinstance(v, str) else list(v)) for k, v in raw.items()}
+    if _directory_cache.get("stamp") != stamp:
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh).get("recipients", {})
+        _directory_cache["value"] = {k: ([v] if isinstance(v, str) else list(v)) for k, v in raw.items()}
+        _directory_cache["stamp"] = stamp
+    return _directory_cache["value"]
 
 
 def resolve(recipients: str | list) -> list[str]:
@@ -73,10 +85,10 @@ def render(template: str, data: dict) -> tuple[str, str]:
 
 
 @handler("send_notification")
-def send_notification(ctx: HandlerContext, *, to: str | list, template: str) -> dict:
-    """Queue one e-mail per recipient, rendered from a template with the case data."""
+def send_notification(ctx: HandlerContext, *, to: str | list, template: str, extra: dict | None = None) -> dict:
+    """Queue one e-mail per recipient, rendered from a template with the case data (and ``extra`` values)."""
     recipients = resolve(to)
-    subject, body = render(template, {**ctx.data, "business_key": ctx.business_key})
+    subject, body = render(template, {**ctx.data, **(extra or {}), "business_key": ctx.business_key})
     for address in recipients:
         ctx.send(address, subject, body, template)
     return {"template": template, "recipients": recipients, "queued_at": ctx.now.isoformat()}

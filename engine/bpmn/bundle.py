@@ -126,9 +126,11 @@ def collect_files(paths: Iterable[Path], root: Path | None = None) -> dict[str, 
 
 
 def _display_name(file: Path, name: str) -> str:
-    if kind_of(name) == "form":
-        return file.name  # forms are referred to by bare file name from user tasks
-    return name
+    """Files are known by their bare name (rule sets as ``rulesets/NAME``), wherever they sit on disk,
+    so that a file uploaded through the API replaces the one deployed from the command line."""
+    if kind_of(name) == "ruleset":
+        return "rulesets/" + file.name
+    return file.name
 
 
 def build(files: dict[str, bytes], max_bytes: int = xmlsafe.DEFAULT_MAX_BYTES) -> Bundle:
@@ -411,16 +413,37 @@ def _lint_dmn(name, root, problems: list[Problem]) -> list[str]:
         for expr in decision.iter(q("inputExpression")):
             text = (expr.findtext(q("text")) or "").strip()
             _check_code(name, _owner_id(expr), text, "eval", "input expression", problems)
-        for tag in ("inputEntry", "outputEntry"):
-            for entry in decision.iter(q(tag)):
+        inputs = [(i.findtext(f"{q('inputExpression')}/{q('text')}") or "").strip() for i in decision.iter(q("input"))]
+        for rule in decision.iter(q("rule")):
+            for position, entry in enumerate(rule.findall(q("inputEntry"))):
                 text = (entry.findtext(q("text")) or "").strip()
-                if not text or text == "-":
+                if not text or text == "-" or position >= len(inputs):
                     continue
-                candidates = [text.replace("?", "dmninputexpr")] if "?" in text else [text, f"dmninputexpr {text}"]
-                if all(sandbox.check(c, "eval") for c in candidates):
-                    problems.append(Problem(name, entry.get("id") or _owner_id(entry),
-                                            f"{tag} '{text}' does not compile: {sandbox.check(candidates[0], 'eval')}"))
+                problem = _dmn_entry_problem(inputs[position], text)
+                if problem:
+                    problems.append(Problem(name, entry.get("id") or rule.get("id") or "", problem))
+            for entry in rule.findall(q("outputEntry")):
+                text = (entry.findtext(q("text")) or "").strip()
+                reason = sandbox.check(text, "eval") if text else None
+                if reason:
+                    problems.append(Problem(name, entry.get("id") or rule.get("id") or "",
+                                            f"output entry '{text}' does not compile: {reason}"))
     return ids
+
+
+def _dmn_entry_problem(input_expr: str, text: str) -> str | None:
+    """Mirror how SpiffWorkflow builds a rule cell's test, and say what would go wrong."""
+    if "?" in text:
+        reason = sandbox.check(text.replace("?", "dmninputexpr"), "eval")
+        return f"input entry '{text}' does not compile: {reason}" if reason else None
+    if sandbox.check(text, "eval") is None:
+        reason = sandbox.check(f"({input_expr}) == ({text})", "eval")
+        return f"input entry '{text}' does not compile: {reason}" if reason else None
+    if (input_expr[-1:].isalnum() or input_expr[-1:] == "_") and (text[:1].isalnum() or text[:1] == "_"):
+        return (f"input entry '{text}' would be joined to '{input_expr}' without a space; "
+                f"write '? {text}' instead")
+    reason = sandbox.check(input_expr + text, "eval")
+    return f"input entry '{text}' does not compile: {reason}" if reason else None
 
 
 def _from_spiff(exc: Exception, name: str, default_id: str = "") -> Problem:

@@ -1,0 +1,41 @@
+"""The service layer: every use case as one method, one transaction. The web app,
+the command line and the tests all drive the engine through :class:`Reviewflow`.
+"""
+from __future__ import annotations
+
+from engine import config
+from engine.services.actor import SYSTEM, Actor  # noqa: F401
+from engine.services.calendar import Calendar
+from engine.services.core import Core
+from engine.services.decisions import Decisions
+from engine.services.deployments import Deployments
+from engine.services.errors import ServiceError  # noqa: F401
+from engine.services.instances import Instances
+from engine.services.outbox import Outbox
+from engine.services.queries import Queries
+from engine.services.tasks import Tasks
+from engine.services.users import Users
+from engine.store.db import Database
+
+
+class Reviewflow:
+    def __init__(self, settings: config.Settings | None = None, upgrade: bool = True):
+        self.settings = settings or config.load()
+        self.db = Database(self.settings.database_url)
+        if upgrade:
+            self.db.upgrade()
+        self.core = Core(self.settings, self.db)
+        self.deployments = Deployments(self.core)
+        self.instances = Instances(self.core)
+        self.tasks = Tasks(self.core)
+        self.queries = Queries(self.core)
+        self.outbox = Outbox(self.core)
+        self.users = Users(self.core)
+        self.calendar = Calendar(self.core)
+        self.decisions = Decisions(self.core)
+
+    def work_once(self) -> dict:
+        """One pass of the worker: fire due timers, then deliver due notifications."""
+        fired = self.instances.fire_due_timers()
+        sent = self.outbox.deliver_due()
+        return {"timers_fired": len(fired), **sent}

@@ -1,0 +1,52 @@
+"""Server-side validation of submitted data against a form's JSON Schema."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+import json
+
+from jsonschema import Draft202012Validator
+
+from engine.bpmn.runtime import FUNCTIONS
+
+_IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+
+
+@lru_cache(maxsize=512)
+def _validator(schema_json: str) -> Draft202012Validator:
+    return Draft202012Validator(json.loads(schema_json), format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def _path(error) -> str:
+    parts = [str(p) for p in error.absolute_path]
+    if error.validator == "required":
+        missing = re.findall(r"'([^']+)' is a required property", error.message)
+        parts += missing[:1]
+    if error.validator == "additionalProperties":
+        extra = re.findall(r"'([^']+)' was unexpected", error.message)
+        parts += extra[:1]
+    return "/".join(parts) or "(root)"
+
+
+def validate(schema: dict | None, data) -> list[dict]:
+    """Every problem with ``data``: ``[{"path": "children/0/date_of_birth", "message": ...}]``."""
+    problems = check_keys(data)
+    if problems or schema is None:
+        return problems
+    validator = _validator(json.dumps(schema, sort_keys=True))
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        problems.append({"path": _path(error), "message": error.message})
+    return problems
+
+
+def check_keys(data) -> list[dict]:
+    """Top-level keys become workflow variables: they must be names and must not hide the engine's functions."""
+    if not isinstance(data, dict):
+        return [{"path": "(root)", "message": "data must be a JSON object"}]
+    out = []
+    for key in data:
+        if not isinstance(key, str) or not _IDENT.match(key):
+            out.append({"path": str(key), "message": "field names must be letters, digits and _ (max 64), starting with a letter"})
+        elif key in FUNCTIONS:
+            out.append({"path": key, "message": f"'{key}' is the name of an engine function and cannot be a field"})
+    return out

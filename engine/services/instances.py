@@ -1,0 +1,271 @@
+"""Commands that move workflow instances: start, complete a task, deliver a message,
+fire due timers, retry a failed step, cancel, suspend and resume. One transaction each.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from uuid import UUID
+
+from sqlalchemy import select, update
+from sqlalchemy.orm.exc import StaleDataError
+from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.util.task import TaskState
+
+from engine import clock
+from engine.bpmn import serializer
+from engine.services import forms, workflow as wfsvc
+from engine.services.actor import Actor
+from engine.services.core import Core
+from engine.services.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
+from engine.store.models import (AuditEvent, Deadline, HumanTask, Instance, MessageWait, ProcessVersion,
+                                 RuleSetVersion)
+
+MAX_DATA_BYTES = 256 * 1024
+
+
+def _stale(exc: Exception) -> Conflict:
+    return Conflict("the case was changed by someone else at the same time; reload and try again")
+
+
+class Instances:
+    def __init__(self, core: Core):
+        self.core = core
+
+    # --- start -------------------------------------------------------------------------------
+    def start(self, process_id: str, data: dict, actor: Actor, parent_instance_id: int | None = None) -> dict:
+        problems = forms.check_keys(data)
+        if problems:
+            raise Invalid("the data has fields the engine cannot accept", problems)
+        now = clock.now()
+        with self.core.db.transaction() as session:
+            version = session.scalars(select(ProcessVersion).where(ProcessVersion.process_id == process_id)
+                                      .order_by(ProcessVersion.version.desc()).limit(1)).first()
+            if version is None:
+                raise NotFound(f"no process '{process_id}' is deployed")
+            ruleset_row = None
+            name = data.get("ruleset") or data.get("regime")
+            if name is not None:
+                ruleset_row = session.scalars(select(RuleSetVersion).where(RuleSetVersion.name == name)
+                                              .order_by(RuleSetVersion.id.desc()).limit(1)).first()
+                if ruleset_row is None:
+                    key = "ruleset" if data.get("ruleset") else "regime"
+                    raise Invalid(f"no rule set named '{name}' is deployed", [{"path": key, "message": "unknown rule set"}])
+            elif version.deadline_keys:
+                raise Invalid("this process tracks statutory deadlines: say which rules apply",
+                              [{"path": "regime", "message": "regime is required (WT2015, WT2018 or WT2023)"}])
+            spec, subs = wfsvc.spec_for(session, version)
+            workflow = serializer.new_workflow(spec, subs)
+            inst = Instance(process_version_id=version.id, process_id=process_id, business_key=None, status="running",
+                            regime=data.get("regime"), ruleset_version_id=ruleset_row.id if ruleset_row else None,
+                            parent_instance_id=parent_instance_id, state=b"", summary={}, active_steps=[],
+                            created_by=actor.username, created_at=now, updated_at=now)
+            session.add(inst)
+            session.flush()
+            business_key = str(data.get("case_reference") or f"RF-{now.year}-{inst.id:05d}")
+            inst.business_key = business_key
+            workflow.task_tree.set_data(**{**data, "case_reference": business_key})
+            loaded = wfsvc.Loaded(inst, version, workflow, wfsvc.runtime.RuntimeContext(
+                inst.id, business_key, wfsvc.ruleset_for(session, inst.ruleset_version_id), self.core.calendar(session)))
+            with wfsvc.runtime.running(loaded.runtime):
+                error = wfsvc.run_engine(workflow)
+                wfsvc.save(session, loaded, actor.username, error)
+            session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor.username, kind="started",
+                                   detail={"process_id": process_id, "version": version.version, "data": data}))
+            if error:
+                session.add(AuditEvent(instance_id=inst.id, at=now, actor="system", kind="step_failed", detail={"error": error}))
+            return {"id": inst.id, "business_key": business_key, "status": inst.status,
+                    "process_id": process_id, "version": version.version}
+
+    # --- complete a user task ------------------------------------------------------------------
+    def complete_task(self, task_id: str, data: dict, actor: Actor) -> dict:
+        now = clock.now()
+        try:
+            with self.core.db.transaction() as session:
+                ht = session.get(HumanTask, task_id)
+                if ht is None:
+                    raise NotFound(f"no task '{task_id}'")
+                if not actor.has(ht.role):
+                    raise Forbidden(f"this task belongs to the role '{ht.role}'")
+                if ht.state != "open":
+                    raise Conflict(f"this task is already {ht.state}")
+                if ht.assignee and ht.assignee != actor.username:
+                    raise Conflict(f"this task is claimed by {ht.assignee}")
+                inst = wfsvc.lock_instance(session, ht.instance_id)
+                if inst.status in ("suspended", "cancelled"):
+                    raise Conflict(f"the case is {inst.status}")
+                loaded = wfsvc.load(session, inst, self.core.calendar(session))
+                schema = loaded.version.forms.get(ht.form) if ht.form else None
+                problems = forms.validate(schema, data)
+                if problems:
+                    raise Invalid("the form has errors", problems)
+                task = wfsvc.task_by_id(loaded.workflow, task_id)
+                if task is None or task.state != TaskState.READY:
+                    raise Conflict("this task is no longer open")
+                before = {k: task.data.get(k) for k in data}
+                with wfsvc.runtime.running(loaded.runtime):
+                    task.set_data(**data)
+                    task.run()
+                    error = wfsvc.run_engine(loaded.workflow)
+                    ht.completed_by = actor.username
+                    wfsvc.save(session, loaded, actor.username, error)
+                session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor.username, kind="task_completed",
+                                       task_id=task_id, element_id=ht.element_id,
+                                       detail={"task": ht.name, "before": before, "after": data}))
+                if error:
+                    session.add(AuditEvent(instance_id=inst.id, at=now, actor="system", kind="step_failed",
+                                           detail={"error": error}))
+                session.flush()
+                return {"instance_id": inst.id, "status": inst.status, "task_id": task_id}
+        except StaleDataError as exc:
+            raise _stale(exc) from None
+
+    # --- messages ---------------------------------------------------------------------------
+    def deliver_message(self, name: str, data: dict, actor: Actor, instance_id: int | None = None,
+                        business_key: str | None = None) -> dict:
+        if not isinstance(name, str) or not name.strip():
+            raise Invalid("a message needs a name", [{"path": "name", "message": "required"}])
+        if not isinstance(data, dict):
+            raise Invalid("message data must be an object", [{"path": "data", "message": "must be an object"}])
+        now = clock.now()
+        try:
+            with self.core.db.transaction() as session:
+                if instance_id is None:
+                    if not business_key:
+                        raise Invalid("say which case the message is for", [{"path": "business_key", "message": "required"}])
+                    ids = session.scalars(select(MessageWait.instance_id).join(Instance, Instance.id == MessageWait.instance_id)
+                                          .where(Instance.business_key == business_key, MessageWait.name == name)).all()
+                    if not ids:
+                        raise Conflict(f"no case '{business_key}' is waiting for '{name}'")
+                    if len(ids) > 1:
+                        raise Conflict(f"{len(ids)} instances of case '{business_key}' wait for '{name}'; "
+                                       "send to one instance id")
+                    instance_id = ids[0]
+                inst = wfsvc.lock_instance(session, instance_id)
+                if inst is None:
+                    raise NotFound(f"no instance {instance_id}")
+                if not (actor.is_manager or self._can_see(session, actor, inst)):
+                    raise Forbidden("you have no role in this case")
+                waiting = session.get(MessageWait, (inst.id, name))
+                if waiting is None or inst.status in ("suspended", "cancelled", "completed"):
+                    raise Conflict(f"instance {inst.id} is not waiting for the message '{name}'")
+                loaded = wfsvc.load(session, inst, self.core.calendar(session))
+                with wfsvc.runtime.running(loaded.runtime):
+                    try:
+                        loaded.workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=data))
+                    except Exception as exc:
+                        raise Conflict(f"instance {inst.id} did not accept '{name}': {exc}") from None
+                    error = wfsvc.run_engine(loaded.workflow)
+                    wfsvc.save(session, loaded, actor.username, error)
+                session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor.username, kind="message_received",
+                                       detail={"name": name, "data": data}))
+                return {"instance_id": inst.id, "status": inst.status}
+        except StaleDataError as exc:
+            raise _stale(exc) from None
+
+    # --- timers -------------------------------------------------------------------------------
+    def fire_due_timers(self, limit: int = 100) -> list[int]:
+        """Fire the timers that are due, one transaction per instance; cost grows with due timers only."""
+        now = clock.now()
+        with self.core.db.reading() as session:
+            ids = list(session.scalars(select(Instance.id).where(Instance.next_timer_at <= now)
+                                       .order_by(Instance.next_timer_at).limit(limit)))
+        fired = []
+        for iid in ids:
+            try:
+                if self._fire_one(iid, now):
+                    fired.append(iid)
+            except (StaleDataError, Conflict):
+                continue  # another worker took it
+        return fired
+
+    def _fire_one(self, instance_id: int, now: dt.datetime) -> bool:
+        with self.core.db.transaction() as session:
+            stmt = select(Instance).where(Instance.id == instance_id, Instance.next_timer_at <= now)
+            if session.bind.dialect.name == "postgresql":
+                stmt = stmt.with_for_update(skip_locked=True)
+            inst = session.execute(stmt).scalar_one_or_none()
+            if inst is None or inst.status != "running":
+                return False
+            loaded = wfsvc.load(session, inst, self.core.calendar(session))
+            before = {str(t.id): t.task_spec.bpmn_id for t in loaded.workflow.get_tasks(state=TaskState.WAITING)
+                      if wfsvc._is_timer(t)}
+            with wfsvc.runtime.running(loaded.runtime):
+                error = wfsvc.run_engine(loaded.workflow)
+                fired = [el for tid, el in before.items()
+                         if (t := wfsvc.task_by_id(loaded.workflow, tid)) is None or t.state != TaskState.WAITING]
+                wfsvc.save(session, loaded, "system", error)
+            session.add(AuditEvent(instance_id=inst.id, at=now, actor="system", kind="timer_fired",
+                                   detail={"timers": sorted(fired)}))
+            if error:
+                session.add(AuditEvent(instance_id=inst.id, at=now, actor="system", kind="step_failed", detail={"error": error}))
+            return True
+
+    # --- operator actions ---------------------------------------------------------------------
+    def retry(self, instance_id: int, actor: Actor, reason: str = "") -> dict:
+        if not actor.is_manager:
+            raise Forbidden("only a manager may retry a failed step")
+        now = clock.now()
+        with self.core.db.transaction() as session:
+            inst = wfsvc.lock_instance(session, instance_id)
+            if inst is None:
+                raise NotFound(f"no instance {instance_id}")
+            if inst.status != "error":
+                raise Conflict(f"instance {instance_id} has no failed step (status {inst.status})")
+            loaded = wfsvc.load(session, inst, self.core.calendar(session))
+            failed = [t for t in loaded.workflow.get_tasks(state=TaskState.ERROR)]
+            with wfsvc.runtime.running(loaded.runtime):
+                for t in failed:
+                    t.reset_branch(None)
+                error = wfsvc.run_engine(loaded.workflow)
+                wfsvc.save(session, loaded, actor.username, error)
+            session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor.username, kind="retried",
+                                   detail={"steps": [t.task_spec.bpmn_id for t in failed], "reason": reason,
+                                           "error": error}))
+            return {"instance_id": inst.id, "status": inst.status, "error": inst.error}
+
+    def set_status(self, instance_id: int, action: str, actor: Actor, reason: str) -> dict:
+        """cancel, suspend or resume, always with a reason for the audit log."""
+        if not actor.is_manager:
+            raise Forbidden("only a manager may cancel, suspend or resume a case")
+        if not reason or not reason.strip():
+            raise Invalid("give a reason", [{"path": "reason", "message": "required"}])
+        now = clock.now()
+        with self.core.db.transaction() as session:
+            inst = wfsvc.lock_instance(session, instance_id)
+            if inst is None:
+                raise NotFound(f"no instance {instance_id}")
+            allowed = {"cancel": ("running", "error", "suspended"), "suspend": ("running", "error"), "resume": ("suspended",)}
+            if action not in allowed:
+                raise BadRequest(f"unknown action '{action}'")
+            if inst.status not in allowed[action]:
+                raise Conflict(f"cannot {action} a case that is {inst.status}")
+            if action == "cancel":
+                loaded = wfsvc.load(session, inst, self.core.calendar(session))
+                loaded.workflow.cancel()
+                wfsvc.save(session, loaded, actor.username)
+                inst.status, inst.next_timer_at, inst.completed_at = "cancelled", None, now
+                session.execute(update(Deadline).where(Deadline.instance_id == inst.id, Deadline.status == "pending")
+                                .values(status="cancelled", closed_at=now))
+                session.execute(update(HumanTask).where(HumanTask.instance_id == inst.id, HumanTask.state == "open")
+                                .values(state="cancelled", completed_at=now))
+                session.query(MessageWait).filter(MessageWait.instance_id == inst.id).delete()
+            elif action == "suspend":
+                inst.status, inst.next_timer_at = "suspended", None
+            else:
+                loaded = wfsvc.load(session, inst, self.core.calendar(session))
+                inst.status = "running"
+                with wfsvc.runtime.running(loaded.runtime):
+                    error = wfsvc.run_engine(loaded.workflow)
+                    wfsvc.save(session, loaded, actor.username, error)
+            inst.updated_at = now
+            session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor.username, kind=action,
+                                   detail={"reason": reason}))
+            return {"instance_id": inst.id, "status": inst.status}
+
+    def _can_see(self, session, actor: Actor, inst: Instance) -> bool:
+        if actor.is_manager or inst.created_by == actor.username:
+            return True
+        roles = list(actor.roles)
+        return session.scalars(select(HumanTask.id).where(HumanTask.instance_id == inst.id,
+                                                          HumanTask.role.in_(roles)).limit(1)).first() is not None

@@ -1,0 +1,103 @@
+"""Read models for instances: lists for managers, one case with its tasks, deadlines and history."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from engine.services import workflow as wfsvc
+from engine.services.actor import Actor
+from engine.services.core import Core
+from engine.services.errors import Forbidden, NotFound
+from engine.services.tasks import task_dict
+from engine.store.models import AuditEvent, Deadline, HumanTask, Instance, OutboxMessage, ProcessVersion
+
+
+def deadline_dict(d: Deadline) -> dict:
+    return {"key": d.key, "name": d.name, "due_date": d.due_date.isoformat(), "status": d.status,
+            "source": d.source, "anchor_date": d.anchor_date.isoformat(), "element_id": d.element_id,
+            "on_working_day": d.on_working_day, "fires_at": d.fires_at.isoformat(),
+            "closed_at": d.closed_at.isoformat() if d.closed_at else None}
+
+
+def instance_row(i: Instance, version: int | None = None) -> dict:
+    return {"id": i.id, "process_id": i.process_id, "version": version, "business_key": i.business_key,
+            "status": i.status, "regime": i.regime, "active_steps": i.active_steps, "summary": i.summary,
+            "error": i.error, "created_by": i.created_by, "created_at": i.created_at.isoformat(),
+            "updated_at": i.updated_at.isoformat(),
+            "completed_at": i.completed_at.isoformat() if i.completed_at else None,
+            "next_timer_at": i.next_timer_at.isoformat() if i.next_timer_at else None}
+
+
+class Queries:
+    def __init__(self, core: Core):
+        self.core = core
+
+    def list_instances(self, actor: Actor, process_id: str | None = None, status: str | None = None,
+                       limit: int = 100, offset: int = 0) -> list[dict]:
+        with self.core.db.reading() as session:
+            stmt = select(Instance, ProcessVersion.version).join(ProcessVersion, ProcessVersion.id == Instance.process_version_id)
+            if not actor.is_manager:
+                visible = select(HumanTask.instance_id).where(HumanTask.role.in_(sorted(actor.roles)))
+                stmt = stmt.where((Instance.id.in_(visible)) | (Instance.created_by == actor.username))
+            if process_id:
+                stmt = stmt.where(Instance.process_id == process_id)
+            if status:
+                stmt = stmt.where(Instance.status == status)
+            stmt = stmt.order_by(Instance.id.desc()).limit(min(limit, 500)).offset(offset)
+            return [instance_row(i, v) for i, v in session.execute(stmt)]
+
+    def get_instance(self, instance_id: int, actor: Actor) -> dict:
+        with self.core.db.reading() as session:
+            inst = session.get(Instance, instance_id)
+            if inst is None:
+                raise NotFound(f"no instance {instance_id}")
+            if not actor.is_manager and inst.created_by != actor.username:
+                has_role = session.scalars(select(HumanTask.id).where(
+                    HumanTask.instance_id == inst.id, HumanTask.role.in_(sorted(actor.roles))).limit(1)).first()
+                if not has_role:
+                    raise Forbidden("you have no role in this case")
+            version = session.get(ProcessVersion, inst.process_version_id)
+            spec, subs = wfsvc.spec_for(session, version)
+            from engine.bpmn import serializer
+            workflow = serializer.load_state(inst.state, spec, subs)
+            out = instance_row(inst, version.version)
+            out["data"] = wfsvc.current_data(workflow)
+            tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == inst.id).order_by(HumanTask.created_at))
+            all_tasks = [task_dict(t, inst.business_key) for t in tasks]
+            out["tasks"] = [t for t in all_tasks if t["state"] == "open"]
+            out["task_history"] = [t for t in all_tasks if t["state"] != "open"]
+            out["deadlines"] = [deadline_dict(d) for d in session.scalars(
+                select(Deadline).where(Deadline.instance_id == inst.id).order_by(Deadline.due_date, Deadline.id))]
+            out["history"] = [{"at": a.at.isoformat(), "actor": a.actor, "kind": a.kind, "element_id": a.element_id,
+                               "task_id": a.task_id, "detail": a.detail}
+                              for a in session.scalars(select(AuditEvent).where(AuditEvent.instance_id == inst.id)
+                                                       .order_by(AuditEvent.id))]
+            out["notifications"] = [outbox_dict(m) for m in session.scalars(
+                select(OutboxMessage).where(OutboxMessage.instance_id == inst.id).order_by(OutboxMessage.id))]
+            return out
+
+    def processes(self) -> list[dict]:
+        with self.core.db.reading() as session:
+            latest = (select(ProcessVersion.process_id, func.max(ProcessVersion.version).label("v"))
+                      .group_by(ProcessVersion.process_id).subquery())
+            rows = session.scalars(select(ProcessVersion).join(
+                latest, (ProcessVersion.process_id == latest.c.process_id) & (ProcessVersion.version == latest.c.v))
+                .order_by(ProcessVersion.process_id))
+            return [{"process_id": p.process_id, "name": p.name, "version": p.version, "content_hash": p.content_hash,
+                     "lanes": p.lanes, "deadline_keys": p.deadline_keys, "deployed_at": p.created_at.isoformat()}
+                    for p in rows]
+
+    def roles(self) -> list[str]:
+        from engine.services.actor import SYSTEM_ROLES
+        with self.core.db.reading() as session:
+            lanes = set()
+            for row in session.scalars(select(ProcessVersion.lanes)):
+                lanes.update(row or [])
+        return sorted(lanes) + list(SYSTEM_ROLES)
+
+
+def outbox_dict(m: OutboxMessage) -> dict:
+    return {"id": m.id, "instance_id": m.instance_id, "recipient": m.recipient, "subject": m.subject,
+            "template": m.template, "status": m.status, "attempts": m.attempts,
+            "created_at": m.created_at.isoformat(), "sent_at": m.sent_at.isoformat() if m.sent_at else None,
+            "next_attempt_at": m.next_attempt_at.isoformat() if m.next_attempt_at else None,
+            "last_error": m.last_error, "message_id": m.message_id}

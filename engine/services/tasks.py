@@ -1,0 +1,97 @@
+"""The task list and task assignment: claim, unclaim, reassign. Reads only the ``human_task`` projection."""
+from __future__ import annotations
+
+from sqlalchemy import or_, select, update
+
+from engine import clock
+from engine.services.actor import Actor
+from engine.services.core import Core
+from engine.services.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.store.models import AuditEvent, HumanTask, Instance, ProcessVersion, User, UserRole
+
+
+def task_dict(t: HumanTask, business_key: str | None = None) -> dict:
+    return {"id": t.id, "instance_id": t.instance_id, "business_key": business_key, "process_id": t.process_id,
+            "element_id": t.element_id, "name": t.name, "role": t.role, "form": t.form, "state": t.state,
+            "assignee": t.assignee, "due_date": t.due_date.isoformat() if t.due_date else None,
+            "deadline_key": t.deadline_key, "created_at": t.created_at.isoformat(),
+            "completed_at": t.completed_at.isoformat() if t.completed_at else None, "completed_by": t.completed_by}
+
+
+class Tasks:
+    def __init__(self, core: Core):
+        self.core = core
+
+    def for_user(self, actor: Actor, mine: bool = False, limit: int = 500) -> list[dict]:
+        """Open tasks the caller may work on: their roles' tasks, claimed by nobody or by them."""
+        with self.core.db.reading() as session:
+            stmt = (select(HumanTask, Instance.business_key).join(Instance, Instance.id == HumanTask.instance_id)
+                    .where(HumanTask.state == "open"))
+            if mine:
+                stmt = stmt.where(HumanTask.assignee == actor.username)
+            elif "admin" not in actor.roles:
+                stmt = stmt.where(HumanTask.role.in_(sorted(actor.roles)),
+                                  or_(HumanTask.assignee.is_(None), HumanTask.assignee == actor.username))
+            stmt = stmt.order_by(HumanTask.due_date.is_(None), HumanTask.due_date, HumanTask.created_at).limit(limit)
+            return [task_dict(t, bk) for t, bk in session.execute(stmt)]
+
+    def get(self, task_id: str, actor: Actor) -> dict:
+        with self.core.db.reading() as session:
+            t = session.get(HumanTask, task_id)
+            if t is None:
+                raise NotFound(f"no task '{task_id}'")
+            inst = session.get(Instance, t.instance_id)
+            if not (actor.has(t.role) or actor.is_manager):
+                raise Forbidden(f"this task belongs to the role '{t.role}'")
+            version = session.get(ProcessVersion, inst.process_version_id)
+            out = task_dict(t, inst.business_key)
+            out["form_schema"] = version.forms.get(t.form) if t.form else None
+            out["ui_schema"] = version.forms.get(t.ui_form) if t.ui_form else None
+            out["documentation"] = t.documentation
+            out["process_version"] = version.version
+            return out
+
+    def claim(self, task_id: str, actor: Actor) -> dict:
+        return self._assign(task_id, actor, actor.username, "claimed")
+
+    def unclaim(self, task_id: str, actor: Actor) -> dict:
+        return self._assign(task_id, actor, None, "unclaimed")
+
+    def reassign(self, task_id: str, actor: Actor, username: str) -> dict:
+        if not actor.is_manager:
+            raise Forbidden("only a manager may reassign a task")
+        return self._assign(task_id, actor, username, "reassigned")
+
+    def _assign(self, task_id: str, actor: Actor, assignee: str | None, kind: str) -> dict:
+        now = clock.now()
+        with self.core.db.transaction() as session:
+            t = session.get(HumanTask, task_id)
+            if t is None:
+                raise NotFound(f"no task '{task_id}'")
+            if kind != "reassigned" and not actor.has(t.role):
+                raise Forbidden(f"this task belongs to the role '{t.role}'")
+            if t.state != "open":
+                raise Conflict(f"this task is already {t.state}")
+            previous = t.assignee
+            if kind == "claimed" and previous not in (None, actor.username):
+                raise Conflict(f"this task is claimed by {previous}")
+            if kind == "unclaimed" and previous not in (None, actor.username) and not actor.is_manager:
+                raise Conflict(f"this task is claimed by {previous}")
+            if kind == "reassigned" and assignee is not None:
+                user = session.scalars(select(User).where(User.username == assignee, User.active.is_(True))).first()
+                if user is None:
+                    raise Invalid(f"no active user '{assignee}'", [{"path": "username", "message": "unknown user"}])
+                roles = set(session.scalars(select(UserRole.role).where(UserRole.user_id == user.id)))
+                if t.role not in roles and "admin" not in roles:
+                    raise Invalid(f"{assignee} does not hold the role '{t.role}'",
+                                  [{"path": "username", "message": "lacks the task's role"}])
+            result = session.execute(update(HumanTask).where(
+                HumanTask.id == task_id, HumanTask.state == "open",
+                HumanTask.assignee.is_(None) if previous is None else HumanTask.assignee == previous)
+                .values(assignee=assignee))
+            if result.rowcount != 1:
+                raise Conflict("the task changed while you were assigning it")
+            session.add(AuditEvent(instance_id=t.instance_id, at=now, actor=actor.username, kind=f"task_{kind}",
+                                   task_id=task_id, element_id=t.element_id,
+                                   detail={"before": previous, "after": assignee}))
+            return {"id": task_id, "assignee": assignee}

@@ -1,0 +1,100 @@
+"""Local accounts, roles and API tokens. Passwords are argon2 hashes; tokens are stored as SHA-256."""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError, InvalidHashError
+from sqlalchemy import select
+
+from engine import clock
+from engine.services.actor import Actor
+from engine.services.core import Core
+from engine.services.errors import Conflict, Invalid, NotFound, Unauthorized
+from engine.store.models import ApiToken, AuditEvent, User, UserRole
+
+_hasher = PasswordHasher()
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Users:
+    def __init__(self, core: Core):
+        self.core = core
+
+    def add(self, username: str, roles: list[str], password: str | None = None, display_name: str | None = None,
+            email: str | None = None, actor: str = "system") -> dict:
+        if not _USERNAME.match(username or ""):
+            raise Invalid("user names are 2-64 lower-case letters, digits, '.', '_' or '-'",
+                          [{"path": "username", "message": "invalid"}])
+        if not roles:
+            raise Invalid("give at least one role", [{"path": "role", "message": "required"}])
+        if password is not None and len(password) < 12:
+            raise Invalid("passwords must be at least 12 characters", [{"path": "password", "message": "too short"}])
+        with self.core.db.transaction() as session:
+            if session.scalars(select(User.id).where(User.username == username)).first():
+                raise Conflict(f"user '{username}' already exists")
+            user = User(username=username, display_name=display_name or username, email=email,
+                        password_hash=_hasher.hash(password) if password else None, active=True, created_at=clock.now())
+            session.add(user)
+            session.flush()
+            for role in sorted(set(roles)):
+                session.add(UserRole(user_id=user.id, role=role))
+            session.add(AuditEvent(instance_id=None, at=clock.now(), actor=actor, kind="user_added",
+                                   detail={"username": username, "roles": sorted(set(roles))}))
+            return {"id": user.id, "username": username, "roles": sorted(set(roles))}
+
+    def create_token(self, username: str, actor: str = "system") -> str:
+        token = "rf_" + secrets.token_urlsafe(32)
+        with self.core.db.transaction() as session:
+            user = session.scalars(select(User).where(User.username == username)).first()
+            if user is None:
+                raise NotFound(f"no user '{username}'")
+            session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token), created_at=clock.now()))
+            session.add(AuditEvent(instance_id=None, at=clock.now(), actor=actor, kind="token_created",
+                                   detail={"username": username}))
+        return token
+
+    def actor_for_token(self, token: str) -> Actor:
+        with self.core.db.reading() as session:
+            row = session.execute(select(User).join(ApiToken, ApiToken.user_id == User.id).where(
+                ApiToken.token_hash == _token_hash(token or ""), ApiToken.revoked.is_(False), User.active.is_(True))).scalar()
+            if row is None:
+                raise Unauthorized("the token is not valid")
+            return self._actor(session, row)
+
+    def authenticate(self, username: str, password: str) -> Actor | None:
+        with self.core.db.reading() as session:
+            user = session.scalars(select(User).where(User.username == username, User.active.is_(True))).first()
+            if user is None or not user.password_hash:
+                _hasher.hash("timing-equaliser")
+                return None
+            try:
+                _hasher.verify(user.password_hash, password)
+            except (VerificationError, InvalidHashError):
+                return None
+            return self._actor(session, user)
+
+    def actor(self, username: str) -> Actor:
+        with self.core.db.reading() as session:
+            user = session.scalars(select(User).where(User.username == username, User.active.is_(True))).first()
+            if user is None:
+                raise NotFound(f"no user '{username}'")
+            return self._actor(session, user)
+
+    def _actor(self, session, user: User) -> Actor:
+        roles = frozenset(session.scalars(select(UserRole.role).where(UserRole.user_id == user.id)))
+        return Actor(user.username, roles)
+
+    def list(self) -> list[dict]:
+        with self.core.db.reading() as session:
+            out = []
+            for u in session.scalars(select(User).order_by(User.username)):
+                roles = sorted(session.scalars(select(UserRole.role).where(UserRole.user_id == u.id)))
+                out.append({"username": u.username, "display_name": u.display_name, "roles": roles, "active": u.active})
+            return out

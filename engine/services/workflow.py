@@ -1,0 +1,271 @@
+"""Load an instance's workflow, run engine steps, and write it back with its projections.
+
+This is the heart of "one command, one transaction": every command that moves a
+workflow (start, complete a task, deliver a message, fire timers, retry) goes
+through :func:`load` and :func:`save` inside one database transaction, so the
+serialized state, the task list, the deadlines, the message routing table, the
+due-timer column, the outbox and the audit log always change together or not at all.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from uuid import UUID
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.util.task import TaskState
+
+from engine import clock
+from engine.bpmn import runtime, serializer
+from engine.calendar import WorkingDayCalendar
+from engine.rules import RuleSet
+from engine.store.models import (AuditEvent, Deadline, HumanTask, Instance, MessageWait, OutboxMessage,
+                                 ProcessVersion, RuleSetVersion)
+
+SUMMARY_KEYS = ("regime", "ruleset", "case_reference", "child_initials", "date_aware", "notification_date",
+                "decision_date", "publication_date")
+MAX_STEP_ROUNDS = 100
+_ruleset_cache: dict[int, RuleSet] = {}
+
+
+@dataclass
+class Loaded:
+    instance: Instance
+    version: ProcessVersion
+    workflow: object
+    runtime: runtime.RuntimeContext
+
+
+def ruleset_for(session: Session, ruleset_version_id: int | None) -> RuleSet | None:
+    if ruleset_version_id is None:
+        return None
+    if ruleset_version_id not in _ruleset_cache:
+        row = session.get(RuleSetVersion, ruleset_version_id)
+        _ruleset_cache[ruleset_version_id] = RuleSet.from_dict(row.content)
+    return _ruleset_cache[ruleset_version_id]
+
+
+def spec_for(session: Session, version: ProcessVersion):
+    return serializer.SPECS.get(version.id, version.spec_json)
+
+
+def lock_instance(session: Session, instance_id: int) -> Instance | None:
+    stmt = select(Instance).where(Instance.id == instance_id)
+    if session.bind.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def load(session: Session, instance: Instance, calendar: WorkingDayCalendar) -> Loaded:
+    version = session.get(ProcessVersion, instance.process_version_id)
+    spec, subs = spec_for(session, version)
+    workflow = serializer.load_state(instance.state, spec, subs)
+    rt = runtime.RuntimeContext(instance.id, instance.business_key, ruleset_for(session, instance.ruleset_version_id),
+                                calendar)
+    return Loaded(instance, version, workflow, rt)
+
+
+class StepFailed(Exception):
+    """An automatic step (script, service task, DMN) raised; the task is left in ERROR for retry."""
+
+
+def run_engine(workflow) -> str | None:
+    """Fire due timers and run every automatic step; returns an error message if a step failed."""
+    try:
+        for _ in range(MAX_STEP_ROUNDS):
+            workflow.refresh_timers()
+            workflow.do_engine_steps()
+            if not workflow.get_tasks(state=TaskState.READY, manual=False):
+                break
+    except Exception as exc:  # the failing task is in ERROR; its effects were never recorded
+        return describe_error(exc)
+    return None
+
+
+def describe_error(exc: Exception) -> str:
+    task = getattr(exc, "task", None)
+    where = f"{task.task_spec.bpmn_id}: " if task is not None and getattr(task, "task_spec", None) else ""
+    inner = getattr(exc, "exception", None)
+    text = str(exc)
+    if inner is not None and str(inner) not in text:
+        text = f"{text} ({type(inner).__name__}: {inner})"
+    return f"{where}{text}"[:4000]
+
+
+# --- projections --------------------------------------------------------------------------------
+
+def _chain(task):
+    """The task, then its ancestors, continuing from a subprocess into the task that called it."""
+    top = task.workflow.top_workflow
+    while task is not None:
+        yield task
+        if task.parent is not None:
+            task = task.parent
+        elif task.workflow is not top:
+            task = top.get_task_from_id(task.workflow.parent_task_id)
+        else:
+            task = None
+
+
+def _attached_timer_ids(task) -> list[str]:
+    out = []
+    for t in _chain(task):
+        if t.parent is not None and isinstance(t.parent.task_spec, BoundaryEventSplit):
+            for sibling in t.parent.children:
+                if sibling is not t and _is_timer(sibling) and sibling.state == TaskState.WAITING:
+                    out.append(str(sibling.id))
+    return out
+
+
+def _is_timer(task) -> bool:
+    return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
+
+
+def timer_value(task) -> dt.datetime | None:
+    value = task.internal_data.get("event_value")
+    if isinstance(value, dict):
+        value = value.get("next")
+    if not value:
+        return None
+    try:
+        return TimerEventDefinition.get_datetime(value).astimezone(clock.UTC)
+    except (TypeError, ValueError):
+        return None
+
+
+def _all_tasks(workflow):
+    yield from workflow.tasks.values()
+    for sub in workflow.subprocesses.values():
+        yield from sub.tasks.values()
+
+
+def save(session: Session, loaded: Loaded, actor: str, error: str | None = None) -> None:
+    """Write state and every projection for the instance; the caller's transaction commits."""
+    inst, wf, rt = loaded.instance, loaded.workflow, loaded.runtime
+    now = clock.now()
+    tasks = list(_all_tasks(wf))
+    by_id = {str(t.id): t for t in tasks}
+
+    # deadlines armed during this command
+    existing = {d.timer_task_id: d for d in session.scalars(select(Deadline).where(Deadline.instance_id == inst.id))}
+    for armed in rt.deadlines:
+        if armed.task_id in existing:
+            continue
+        row = Deadline(instance_id=inst.id, timer_task_id=armed.task_id, element_id=armed.element_id, key=armed.key,
+                       name=armed.name, source=armed.source, anchor_date=armed.anchor_date, due_date=armed.due_date,
+                       on_working_day=armed.on_working_day, fires_at=armed.fires_at, status="pending")
+        session.add(row)
+        existing[armed.task_id] = row
+    for row in existing.values():
+        if row.status != "pending":
+            continue
+        timer = by_id.get(row.timer_task_id)
+        if timer is not None and timer.state == TaskState.WAITING:
+            continue
+        if timer is not None and timer.state in (TaskState.READY, TaskState.COMPLETED):
+            row.status, row.closed_at = "missed", now
+            session.add(AuditEvent(instance_id=inst.id, at=now, actor="system", kind="deadline_missed",
+                                   element_id=row.element_id, detail={"key": row.key, "due_date": row.due_date.isoformat()}))
+        else:
+            row.status, row.closed_at = "met", now
+            session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor, kind="deadline_met",
+                                   element_id=row.element_id, detail={"key": row.key, "due_date": row.due_date.isoformat()}))
+    pending_due = {d.timer_task_id: d for d in existing.values() if d.status == "pending"}
+
+    # the task list
+    ready = [t for t in tasks if t.state == TaskState.READY and isinstance(t.task_spec, UserTask)]
+    open_rows = {h.id: h for h in session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == inst.id, HumanTask.state == "open"))}
+    ready_ids = set()
+    for t in ready:
+        tid = str(t.id)
+        ready_ids.add(tid)
+        dues = [pending_due[i] for i in _attached_timer_ids(t) if i in pending_due]
+        first = min(dues, key=lambda d: d.due_date) if dues else None
+        if tid in open_rows:
+            row = open_rows[tid]
+            row.due_date, row.deadline_key = (first.due_date, first.key) if first else (None, None)
+            continue
+        props = (t.task_spec.extensions or {}).get("properties", {})
+        session.add(HumanTask(
+            id=tid, instance_id=inst.id, process_id=inst.process_id, element_id=t.task_spec.bpmn_id,
+            name=t.task_spec.bpmn_name or t.task_spec.bpmn_id, role=t.task_spec.lane or "",
+            form=props.get("formJsonSchemaFilename"), ui_form=props.get("formUiSchemaFilename"),
+            documentation=t.task_spec.documentation, state="open", assignee=None,
+            due_date=first.due_date if first else None, deadline_key=first.key if first else None, created_at=now))
+    for tid, row in open_rows.items():
+        if tid in ready_ids:
+            continue
+        t = by_id.get(tid)
+        if t is not None and t.state == TaskState.COMPLETED:
+            row.state, row.completed_at = "completed", now
+            row.completed_by = row.completed_by or actor
+        else:
+            row.state, row.completed_at = "cancelled", now
+
+    # message routing
+    session.execute(delete(MessageWait).where(MessageWait.instance_id == inst.id))
+    names = sorted({e.name for e in wf.waiting_events() if "Message" in e.event_type and e.name})
+    for name in names:
+        session.add(MessageWait(instance_id=inst.id, name=name))
+
+    # the outbox
+    if rt.messages:
+        keys = [m.key for m in rt.messages]
+        taken = set(session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(keys))))
+        for m in rt.messages:
+            if m.key in taken:
+                continue
+            taken.add(m.key)
+            digest = hashlib.sha256(m.key.encode()).hexdigest()[:32]
+            session.add(OutboxMessage(key=m.key, instance_id=inst.id, recipient=m.recipient, subject=m.subject,
+                                      body=m.body, template=m.template, status="pending", attempts=0,
+                                      next_attempt_at=now, message_id=f"<{digest}@reviewflow>", created_at=now))
+            session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor, kind="notification_queued",
+                                   detail={"recipient": m.recipient, "subject": m.subject, "template": m.template}))
+        rt.messages.clear()
+    rt.deadlines.clear()
+
+    # the instance row
+    waiting_timers = [v for t in tasks if t.state == TaskState.WAITING and _is_timer(t)
+                      and isinstance(t.task_spec, CatchingEvent) and (v := timer_value(t)) is not None]
+    errored = [t for t in tasks if t.state == TaskState.ERROR]
+    if wf.is_completed():
+        inst.status, inst.completed_at = "completed", inst.completed_at or now
+    elif errored or error:
+        inst.status = "error"
+    elif inst.status not in ("suspended", "cancelled"):
+        inst.status = "running"
+    inst.error = error if (errored or error) else None
+    inst.next_timer_at = min(waiting_timers) if waiting_timers and inst.status == "running" else None
+    inst.active_steps = sorted({t.task_spec.bpmn_name or t.task_spec.bpmn_id for t in tasks
+                                if t.state in (TaskState.READY, TaskState.ERROR) and isinstance(t.task_spec, UserTask)}
+                               | {t.task_spec.bpmn_name or t.task_spec.bpmn_id for t in tasks if t.state == TaskState.ERROR})
+    data = current_data(wf)
+    inst.summary = {k: data[k] for k in SUMMARY_KEYS if data.get(k) is not None}
+    inst.state = serializer.dump_state(wf)
+    inst.updated_at = now
+
+
+def task_by_id(workflow, task_id: str):
+    try:
+        return workflow.get_task_from_id(UUID(task_id))
+    except Exception:
+        return None
+
+
+def current_data(workflow) -> dict:
+    """The case data as it stands: the newest task's data, or the end data once finished."""
+    if workflow.is_completed():
+        return dict(workflow.data)
+    candidates = [t for t in workflow.tasks.values() if t.state in (TaskState.READY, TaskState.WAITING, TaskState.ERROR)]
+    if candidates:
+        return dict(max(candidates, key=lambda t: t.last_state_change).data)
+    last = workflow.last_task or workflow.task_tree
+    return dict(last.data)

@@ -1,0 +1,128 @@
+"""The JSON API: authentication, the contract's paths, and an error body for every kind of bad request."""
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.integration.test_demo_process import INCIDENT
+from web.app import create_app
+
+
+@pytest.fixture
+def api(deployed):
+    app = create_app(deployed)
+    client = app.test_client()
+    tokens = {}
+    for name, roles in (("bina", ["Business Unit"]), ("amir", ["Contributing agency"]), ("mo", ["manager"]),
+                        ("olivia", ["process_owner"])):
+        deployed.users.add(name, roles)
+        tokens[name] = deployed.users.create_token(name)
+
+    def call(method, path, who="bina", headers=None, **kwargs):
+        headers = dict(headers or {})
+        if who:
+            headers["Authorization"] = f"Bearer {tokens[who]}"
+        return client.open(f"/api/v1{path}", method=method, headers=headers, **kwargs)
+
+    return call
+
+
+def error(response, status, code):
+    assert response.status_code == status, response.get_json()
+    body = response.get_json()
+    assert body["error"]["code"] == code and body["error"]["message"]
+    return body["error"]
+
+
+def start(api):
+    r = api("POST", "/processes/engine_demo/instances", json={"data": {"regime": "WT2018"}})
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()
+
+
+def test_authentication_is_required(api):
+    error(api("GET", "/tasks", who=None), 401, "unauthorized")
+    r = api("GET", "/tasks", who=None, headers={"Authorization": "Bearer nope"})
+    error(r, 401, "unauthorized")
+
+
+def test_openapi_lists_every_contract_path(api):
+    doc = api("GET", "/openapi.json", who=None).get_json()
+    for path in ("/processes", "/processes/{process_id}/instances", "/instances", "/instances/{id}", "/tasks",
+                 "/tasks/{id}", "/tasks/{id}/claim", "/tasks/{id}/unclaim", "/tasks/{id}/complete",
+                 "/instances/{id}/messages", "/decisions/{decision_id}/evaluate", "/deployments", "/outbox",
+                 "/calendar/working-days"):
+        assert path in doc["paths"], path
+
+
+def test_a_case_through_the_api(api):
+    assert [p["process_id"] for p in api("GET", "/processes").get_json()["processes"]] == ["engine_demo", "engine_demo_summary"]
+    case = start(api)
+    [task] = api("GET", "/tasks").get_json()["tasks"]
+    detail = api("GET", f"/tasks/{task['id']}").get_json()
+    assert detail["form_schema"]["properties"]["date_aware"]["format"] == "date"
+    assert api("POST", f"/tasks/{task['id']}/claim").get_json()["assignee"] == "bina"
+    assert api("GET", "/tasks?mine=1").get_json()["tasks"][0]["id"] == task["id"]
+
+    bad = error(api("POST", f"/tasks/{task['id']}/complete", json={"data": {**INCIDENT, "date_aware": "yesterday"}}),
+                422, "validation_failed")
+    assert [d["path"] for d in bad["details"]] == ["date_aware"]
+    assert api("POST", f"/tasks/{task['id']}/complete", json={"data": INCIDENT}).status_code == 200
+    error(api("POST", f"/tasks/{task['id']}/complete", json={"data": INCIDENT}), 409, "conflict")
+
+    [agency_task] = api("GET", "/tasks", who="amir").get_json()["tasks"]
+    assert agency_task["due_date"] == "2026-12-30"
+    error(api("POST", f"/instances/{case['id']}/messages", who="mo", json={"name": "Panel response", "data": {}}),
+          409, "conflict")
+    view = api("GET", f"/instances/{case['id']}", who="mo").get_json()
+    assert view["status"] == "running" and view["deadlines"][0]["key"] == "R1"
+    assert [m["status"] for m in api("GET", "/outbox", who="mo").get_json()["messages"]] == ["pending"]
+
+
+def test_errors_for_unknown_ids_roles_and_bodies(api):
+    start(api)
+    [task] = api("GET", "/tasks").get_json()["tasks"]
+    error(api("GET", "/instances/99999", who="mo"), 404, "not_found")
+    error(api("GET", "/tasks/no-such-task"), 404, "not_found")
+    error(api("POST", "/processes/nope/instances", json={"data": {}}), 404, "not_found")
+    error(api("POST", f"/tasks/{task['id']}/complete", who="amir", json={"data": INCIDENT}), 403, "forbidden")
+    error(api("POST", f"/tasks/{task['id']}/claim", who="amir"), 403, "forbidden")
+    error(api("POST", f"/tasks/{task['id']}/complete", data="not json", content_type="application/json"),
+          400, "bad_request")
+    error(api("POST", "/processes/engine_demo/instances", json={"data": {"regime": "WT1999"}}), 422, "validation_failed")
+    error(api("POST", "/processes/engine_demo/instances", json={"data": {}}), 422, "validation_failed")
+    error(api("GET", "/outbox"), 403, "forbidden")
+
+
+def test_decisions_and_calendar(api):
+    r = api("POST", "/decisions/demo_triage/evaluate",
+            json={"inputs": {"child_died": True, "seriously_harmed": False, "abuse_or_neglect": "known"}})
+    assert r.get_json()["outputs"] == {"notify": True, "priority": "high"}
+    missing = error(api("POST", "/decisions/demo_triage/evaluate", json={"inputs": {"child_died": True}}),
+                    422, "validation_failed")
+    assert {d["path"] for d in missing["details"]} == {"seriously_harmed", "abuse_or_neglect"}
+    error(api("POST", "/decisions/nope/evaluate", json={"inputs": {}}), 404, "not_found")
+    assert api("GET", "/calendar/working-days?from=2026-12-24&days=1").get_json()["date"] == "2026-12-29"
+    assert api("GET", "/calendar/working-days?from=2026-12-29&days=-1").get_json()["date"] == "2026-12-24"
+    error(api("GET", "/calendar/working-days?from=24/12/2026&days=1"), 422, "validation_failed")
+
+
+def test_deployments_over_http(api):
+    demo = (ROOT / "processes" / "demo" / "engine_demo.bpmn").read_bytes()
+    changed = demo.replace(b'name="Done"', b'name="Finished"')
+    r = api("POST", "/deployments", who="olivia",
+            data={"files": [(io.BytesIO(changed), "engine_demo.bpmn")]}, content_type="multipart/form-data")
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["processes"] == [{"process_id": "engine_demo", "version": 2, "content_hash": r.get_json()["processes"][0]["content_hash"]}]
+    bad = changed.replace(b'send_notification" resultVariable="panel_notice"', b'send_fax" resultVariable="panel_notice"')
+    err = error(api("POST", "/deployments", who="olivia",
+                    data={"files": [(io.BytesIO(bad), "engine_demo.bpmn")]}, content_type="multipart/form-data"),
+                422, "validation_failed")
+    assert err["details"][0]["element_id"] == "notify_panel"
+    error(api("POST", "/deployments", who="bina", data={"files": [(io.BytesIO(changed), "engine_demo.bpmn")]},
+              content_type="multipart/form-data"), 403, "forbidden")
+    error(api("POST", "/deployments", who="olivia",
+              data={"files": [(io.BytesIO(b"<a>" + b" " * (3 * 1024 * 1024) + b"</a>"), "big.bpmn")]},
+              content_type="multipart/form-data"), 413, "too_large")

@@ -1,0 +1,200 @@
+"""The JSON API under ``/api/v1``: thin handlers over :mod:`engine.services`.
+
+Every route authenticates the bearer token, turns the request into one service
+call, and turns :class:`ServiceError` into ``{"error": {code, message, details}}``.
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, current_app, g, jsonify, request
+
+from engine.services import Reviewflow
+from engine.services.errors import BadRequest, ServiceError, Unauthorized
+from web.openapi import document
+
+api = Blueprint("api", __name__)
+
+
+def svc() -> Reviewflow:
+    return current_app.extensions["reviewflow"]
+
+
+@api.errorhandler(ServiceError)
+def service_error(exc: ServiceError):
+    body = {"error": {"code": exc.code, "message": exc.message, "details": exc.details}}
+    response = jsonify(body)
+    if exc.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="reviewflow"'
+    return response, exc.status
+
+
+def authenticated(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer ") or not header[7:].strip():
+            raise Unauthorized("send 'Authorization: Bearer <token>' (reviewflow token create NAME)")
+        g.actor = svc().users.actor_for_token(header[7:].strip())
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadRequest("the request body must be a JSON object")
+    return data
+
+
+def field(payload: dict, name: str, default=None):
+    value = payload.get(name, default)
+    if value is None:
+        return default
+    if not isinstance(value, dict):
+        raise BadRequest(f"'{name}' must be a JSON object")
+    return value
+
+
+@api.get("/openapi.json")
+def openapi():
+    return jsonify(document())
+
+
+@api.get("/processes")
+@authenticated
+def processes():
+    return jsonify({"processes": svc().queries.processes()})
+
+
+@api.post("/processes/<process_id>/instances")
+@authenticated
+def start_instance(process_id):
+    payload = body()
+    result = svc().instances.start(process_id, field(payload, "data", {}), g.actor)
+    return jsonify(result), 201
+
+
+@api.get("/instances")
+@authenticated
+def list_instances():
+    try:
+        limit, offset = int(request.args.get("limit", 100)), int(request.args.get("offset", 0))
+    except ValueError:
+        raise BadRequest("limit and offset must be whole numbers") from None
+    rows = svc().queries.list_instances(g.actor, request.args.get("process_id"), request.args.get("status"), limit, offset)
+    return jsonify({"instances": rows})
+
+
+@api.get("/instances/<int:instance_id>")
+@authenticated
+def get_instance(instance_id):
+    return jsonify(svc().queries.get_instance(instance_id, g.actor))
+
+
+@api.post("/instances/<int:instance_id>/messages")
+@authenticated
+def deliver_message(instance_id):
+    payload = body()
+    result = svc().instances.deliver_message(payload.get("name"), field(payload, "data", {}), g.actor,
+                                             instance_id=instance_id)
+    return jsonify(result)
+
+
+@api.post("/messages")
+@authenticated
+def deliver_message_by_key():
+    payload = body()
+    result = svc().instances.deliver_message(payload.get("name"), field(payload, "data", {}), g.actor,
+                                             business_key=payload.get("business_key"))
+    return jsonify(result)
+
+
+@api.post("/instances/<int:instance_id>/<any(retry, cancel, suspend, resume):action>")
+@authenticated
+def instance_action(instance_id, action):
+    payload = request.get_json(silent=True) or {}
+    reason = payload.get("reason", "") if isinstance(payload, dict) else ""
+    if action == "retry":
+        return jsonify(svc().instances.retry(instance_id, g.actor, reason))
+    return jsonify(svc().instances.set_status(instance_id, action, g.actor, reason))
+
+
+@api.get("/tasks")
+@authenticated
+def tasks():
+    mine = request.args.get("mine") in ("1", "true", "yes")
+    return jsonify({"tasks": svc().tasks.for_user(g.actor, mine=mine)})
+
+
+@api.get("/tasks/<task_id>")
+@authenticated
+def get_task(task_id):
+    return jsonify(svc().tasks.get(task_id, g.actor))
+
+
+@api.post("/tasks/<task_id>/claim")
+@authenticated
+def claim(task_id):
+    return jsonify(svc().tasks.claim(task_id, g.actor))
+
+
+@api.post("/tasks/<task_id>/unclaim")
+@authenticated
+def unclaim(task_id):
+    return jsonify(svc().tasks.unclaim(task_id, g.actor))
+
+
+@api.post("/tasks/<task_id>/reassign")
+@authenticated
+def reassign(task_id):
+    return jsonify(svc().tasks.reassign(task_id, g.actor, body().get("username")))
+
+
+@api.post("/tasks/<task_id>/complete")
+@authenticated
+def complete(task_id):
+    payload = body()
+    return jsonify(svc().instances.complete_task(task_id, field(payload, "data", {}), g.actor))
+
+
+@api.post("/decisions/<decision_id>/evaluate")
+@authenticated
+def evaluate(decision_id):
+    payload = body()
+    return jsonify(svc().decisions.evaluate(decision_id, field(payload, "inputs", {}), g.actor))
+
+
+@api.post("/deployments")
+@authenticated
+def deploy():
+    uploads = request.files.getlist("files")
+    if not uploads:
+        raise BadRequest("send one or more files as multipart/form-data parts named 'files'")
+    files = {}
+    for upload in uploads:
+        name = (upload.filename or "").replace("\\", "/").split("/")[-1]
+        if not name:
+            raise BadRequest("every uploaded file needs a file name")
+        if name.endswith(".toml"):
+            name = "rulesets/" + name
+        files[name] = upload.read()
+    return jsonify(svc().deployments.deploy(files, g.actor)), 201
+
+
+@api.get("/deployments")
+@authenticated
+def deployments():
+    return jsonify({"deployments": svc().deployments.history()})
+
+
+@api.get("/outbox")
+@authenticated
+def outbox():
+    return jsonify({"messages": svc().outbox.list(g.actor, request.args.get("status"))})
+
+
+@api.get("/calendar/working-days")
+@authenticated
+def working_days():
+    return jsonify(svc().calendar.working_days(request.args.get("from"), request.args.get("days")))

@@ -1,0 +1,197 @@
+"""The ``reviewflow`` command: the one place that wires the engine and the web app together.
+
+Every command takes the database from ``REVIEWFLOW_DATABASE_URL`` and upgrades
+the schema first. ``check`` and ``deploy`` print one line per problem
+(``file: element id: message``) and exit 1.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from pathlib import Path
+
+from engine import config
+from engine.bpmn import bundle as bundles
+from engine.services import SYSTEM, Reviewflow
+from engine.services.actor import Actor
+from engine.services.errors import ServiceError
+
+
+def _paths(args) -> list[Path]:
+    settings = config.load()
+    return [Path(p) for p in args.paths] or [settings.processes_dir, settings.forms_dir]
+
+
+def cmd_check(args) -> int:
+    try:
+        files = bundles.collect_files(_paths(args))
+    except FileNotFoundError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    service = Reviewflow()
+    try:
+        built = service.deployments.check(files)
+    except ServiceError as exc:
+        for p in exc.details or []:
+            print(f"{p['file']}: {p['element_id'] or '-'}: {p['message']}")
+        return 1
+    print(f"ok: {len(built.processes)} processes, {len(built.decisions)} decisions, {len(built.forms)} forms, "
+          f"{len(built.rulesets)} rule sets")
+    return 0
+
+
+def cmd_deploy(args) -> int:
+    try:
+        files = bundles.collect_files(_paths(args))
+    except FileNotFoundError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    service = Reviewflow()
+    try:
+        result = service.deployments.deploy(files, Actor(args.actor, frozenset({"process_owner"})))
+    except ServiceError as exc:
+        for p in exc.details or []:
+            print(f"{p['file']}: {p['element_id'] or '-'}: {p['message']}")
+        if not exc.details:
+            print(exc.message)
+        return 1
+    if not result["processes"] and not result["decisions"] and not result["rulesets"]:
+        print("nothing changed")
+    for p in result["processes"]:
+        print(f"deployed {p['process_id']} version {p['version']}")
+    for d in result["decisions"]:
+        print(f"deployed decision {d['decision_id']} version {d['version']}")
+    for r in result["rulesets"]:
+        print(f"deployed rule set {r['name']}")
+    return 0
+
+
+def cmd_roles(args) -> int:
+    for role in Reviewflow().queries.roles():
+        print(role)
+    return 0
+
+
+def cmd_user_add(args) -> int:
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+    try:
+        Reviewflow().users.add(args.name, args.role, password=password)
+    except ServiceError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    print(f"added {args.name}: {', '.join(sorted(set(args.role)))}")
+    return 0
+
+
+def cmd_token_create(args) -> int:
+    try:
+        print(Reviewflow().users.create_token(args.name))
+    except ServiceError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    return 0
+
+
+def _worker_loop(service: Reviewflow, interval: float, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            service.work_once()
+        except Exception as exc:  # keep the loop alive; the error is visible in the log
+            print(f"worker: {type(exc).__name__}: {exc}", file=sys.stderr)
+        stop.wait(interval)
+
+
+def cmd_worker(args) -> int:
+    service = Reviewflow()
+    stop = threading.Event()
+    print("worker running: timers and outbox")
+    try:
+        _worker_loop(service, args.interval, stop)
+    except KeyboardInterrupt:
+        stop.set()
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from waitress import serve
+
+    from web.app import create_app
+
+    service = Reviewflow()
+    app = create_app(service)
+    stop = threading.Event()
+    if not args.no_worker:
+        threading.Thread(target=_worker_loop, args=(service, args.interval, stop), daemon=True).start()
+    print(f"reviewflow on http://{args.host}:{args.port}/ (API: /api/v1, OpenAPI: /api/v1/openapi.json)")
+    serve(app, host=args.host, port=args.port, threads=8)
+    stop.set()
+    return 0
+
+
+def cmd_demo(args) -> int:
+    """Deploy the processes and make one demo user per role, printing their token (never in production)."""
+    settings = config.load()
+    if settings.is_production:
+        print("demo accounts are refused when REVIEWFLOW_ENV=production", file=sys.stderr)
+        return 1
+    service = Reviewflow()
+    rc = cmd_deploy(argparse.Namespace(paths=[], actor="demo"))
+    if rc:
+        return rc
+    existing = {u["username"] for u in service.users.list()}
+    if "demo" not in existing:
+        roles = service.queries.roles()
+        service.users.add("demo", roles, display_name="Demo user (every role)")
+    print(f"demo user: demo (roles: {', '.join(service.users.actor('demo').roles)})")
+    print(f"demo API token: {service.users.create_token('demo')}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="reviewflow", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("serve", help="the web app and API (with the timer and outbox worker in-process)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--no-worker", action="store_true", help="do not run timers and the outbox in this process")
+    p.add_argument("--interval", type=float, default=15.0, help="seconds between worker passes")
+    p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("worker", help="timers and outbox delivery on their own")
+    p.add_argument("--interval", type=float, default=15.0)
+    p.set_defaults(func=cmd_worker)
+    for name, func, help_ in (("check", cmd_check, "validate without deploying"), ("deploy", cmd_deploy, "validate and deploy")):
+        p = sub.add_parser(name, help=help_)
+        p.add_argument("paths", nargs="*", help="files or directories (default: processes/ and forms/)")
+        if name == "deploy":
+            p.add_argument("--actor", default="cli", help=argparse.SUPPRESS)
+        p.set_defaults(func=func)
+    sub.add_parser("roles", help="the role names, one a line").set_defaults(func=cmd_roles)
+    p = sub.add_parser("user", help="manage users")
+    usub = p.add_subparsers(dest="user_command", required=True)
+    p = usub.add_parser("add", help="create a user")
+    p.add_argument("name")
+    p.add_argument("--role", action="append", required=True)
+    p.add_argument("--password-stdin", action="store_true")
+    p.set_defaults(func=cmd_user_add)
+    p = sub.add_parser("token", help="API tokens")
+    tsub = p.add_subparsers(dest="token_command", required=True)
+    p = tsub.add_parser("create", help="print a new API token for a user")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_token_create)
+    sub.add_parser("demo", help="deploy and create a demo user with a token").set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except config.ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
