@@ -54,18 +54,19 @@ class Instances:
             elif version.deadline_keys:
                 raise Invalid("this process tracks statutory deadlines: say which rules apply",
                               [{"path": "regime", "message": "regime is required (WT2015, WT2018 or WT2023)"}])
-            spec, subs = wfsvc.spec_for(session, version)
-            workflow = serializer.new_workflow(spec, subs)
+            info = wfsvc.version_info(session, version.id)
+            workflow = serializer.new_workflow(info.spec, info.subprocess_specs)
             inst = Instance(process_version_id=version.id, process_id=process_id, business_key=None, status="running",
                             regime=data.get("regime"), ruleset_version_id=ruleset_row.id if ruleset_row else None,
                             parent_instance_id=parent_instance_id, state=b"", summary={}, active_steps=[],
+                            waiting_messages=[], open_deadlines=0,
                             created_by=actor.username, created_at=now, updated_at=now)
             session.add(inst)
             session.flush()
             business_key = str(data.get("case_reference") or f"RF-{now.year}-{inst.id:05d}")
             inst.business_key = business_key
             workflow.task_tree.set_data(**{**data, "case_reference": business_key})
-            loaded = wfsvc.Loaded(inst, version, workflow, wfsvc.runtime.RuntimeContext(
+            loaded = wfsvc.Loaded(inst, info, workflow, wfsvc.runtime.RuntimeContext(
                 inst.id, business_key, wfsvc.ruleset_for(session, inst.ruleset_version_id), self.core.calendar(session)))
             with wfsvc.runtime.running(loaded.runtime):
                 error = wfsvc.run_engine(workflow)
@@ -250,6 +251,7 @@ class Instances:
                 session.execute(update(HumanTask).where(HumanTask.instance_id == inst.id, HumanTask.state == "open")
                                 .values(state="cancelled", completed_at=now))
                 session.query(MessageWait).filter(MessageWait.instance_id == inst.id).delete()
+                inst.waiting_messages, inst.open_deadlines = [], 0
             elif action == "suspend":
                 inst.status, inst.next_timer_at = "suspended", None
             else:

@@ -34,10 +34,37 @@ MAX_STEP_ROUNDS = 100
 _ruleset_cache: dict[int, RuleSet] = {}
 
 
+@dataclass(frozen=True)
+class VersionInfo:
+    """What a command needs of a process version; versions never change, so this is cached."""
+    id: int
+    process_id: str
+    version: int
+    forms: dict
+    spec: object
+    subprocess_specs: dict
+
+
+_versions: dict[int, VersionInfo] = {}
+
+
+def version_info(session: Session, version_id: int) -> VersionInfo:
+    info = _versions.get(version_id)
+    if info is None:
+        row = session.execute(select(ProcessVersion.process_id, ProcessVersion.version, ProcessVersion.forms,
+                                     ProcessVersion.spec_json).where(ProcessVersion.id == version_id)).one()
+        spec, subs = serializer.SPECS.get(version_id, row.spec_json)
+        info = VersionInfo(version_id, row.process_id, row.version, row.forms, spec, subs)
+        if len(_versions) > 512:
+            _versions.clear()
+        _versions[version_id] = info
+    return info
+
+
 @dataclass
 class Loaded:
     instance: Instance
-    version: ProcessVersion
+    version: VersionInfo
     workflow: object
     runtime: runtime.RuntimeContext
 
@@ -52,7 +79,8 @@ def ruleset_for(session: Session, ruleset_version_id: int | None) -> RuleSet | N
 
 
 def spec_for(session: Session, version: ProcessVersion):
-    return serializer.SPECS.get(version.id, version.spec_json)
+    info = version_info(session, version.id)
+    return info.spec, info.subprocess_specs
 
 
 def lock_instance(session: Session, instance_id: int) -> Instance | None:
@@ -63,9 +91,8 @@ def lock_instance(session: Session, instance_id: int) -> Instance | None:
 
 
 def load(session: Session, instance: Instance, calendar: WorkingDayCalendar) -> Loaded:
-    version = session.get(ProcessVersion, instance.process_version_id)
-    spec, subs = spec_for(session, version)
-    workflow = serializer.load_state(instance.state, spec, subs)
+    version = version_info(session, instance.process_version_id)
+    workflow = serializer.load_state(instance.state, version.spec, version.subprocess_specs)
     rt = runtime.RuntimeContext(instance.id, instance.business_key, ruleset_for(session, instance.ruleset_version_id),
                                 calendar)
     return Loaded(instance, version, workflow, rt)
@@ -147,13 +174,20 @@ def _all_tasks(workflow):
 
 def save(session: Session, loaded: Loaded, actor: str, error: str | None = None) -> None:
     """Write state and every projection for the instance; the caller's transaction commits."""
+    with session.no_autoflush:
+        _save(session, loaded, actor, error)
+
+
+def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> None:
     inst, wf, rt = loaded.instance, loaded.workflow, loaded.runtime
     now = clock.now()
     tasks = list(_all_tasks(wf))
     by_id = {str(t.id): t for t in tasks}
 
-    # deadlines armed during this command
-    existing = {d.timer_task_id: d for d in session.scalars(select(Deadline).where(Deadline.instance_id == inst.id))}
+    # deadlines armed during this command, and those still pending (read only if there can be any)
+    existing = {}
+    if rt.deadlines or inst.open_deadlines:
+        existing = {d.timer_task_id: d for d in session.scalars(select(Deadline).where(Deadline.instance_id == inst.id))}
     for armed in rt.deadlines:
         if armed.task_id in existing:
             continue
@@ -177,6 +211,7 @@ def save(session: Session, loaded: Loaded, actor: str, error: str | None = None)
             session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor, kind="deadline_met",
                                    element_id=row.element_id, detail={"key": row.key, "due_date": row.due_date.isoformat()}))
     pending_due = {d.timer_task_id: d for d in existing.values() if d.status == "pending"}
+    inst.open_deadlines = len(pending_due)
 
     # the task list
     ready = [t for t in tasks if t.state == TaskState.READY and isinstance(t.task_spec, UserTask)]
@@ -209,11 +244,13 @@ def save(session: Session, loaded: Loaded, actor: str, error: str | None = None)
         else:
             row.state, row.completed_at = "cancelled", now
 
-    # message routing
-    session.execute(delete(MessageWait).where(MessageWait.instance_id == inst.id))
+    # message routing (rewritten only when what the instance waits for changed)
     names = sorted({e.name for e in wf.waiting_events() if "Message" in e.event_type and e.name})
-    for name in names:
-        session.add(MessageWait(instance_id=inst.id, name=name))
+    if names != (inst.waiting_messages or []):
+        session.execute(delete(MessageWait).where(MessageWait.instance_id == inst.id))
+        for name in names:
+            session.add(MessageWait(instance_id=inst.id, name=name))
+        inst.waiting_messages = names
 
     # the outbox
     if rt.messages:

@@ -112,6 +112,8 @@ class Instance(Base):
     state: Mapped[bytes] = mapped_column(LargeBinary)
     summary: Mapped[dict] = mapped_column(JSON, default=dict)   # a few case fields for lists
     active_steps: Mapped[list] = mapped_column(JSON, default=list)
+    waiting_messages: Mapped[list] = mapped_column(JSON, default=list)   # mirrors message_wait rows
+    open_deadlines: Mapped[int] = mapped_column(Integer, default=0)      # pending deadline rows
     error: Mapped[str | None] = mapped_column(Text)
     next_timer_at: Mapped[dt.datetime | None]
     lock_version: Mapped[int] = mapped_column(Integer, default=1)

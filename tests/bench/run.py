@@ -142,7 +142,7 @@ def build_database(size: int) -> Path:
                     next_id += 1
                     inst_rows.append({"id": next_id, **template, "business_key": f"RF-B-{next_id}", "status": status,
                                       "regime": None, "ruleset_version_id": None, "parent_instance_id": None,
-                                      "active_steps": [], "error": None, "next_timer_at": timer, "lock_version": 1,
+                                      "active_steps": [], "waiting_messages": [], "open_deadlines": 0, "error": None, "next_timer_at": timer, "lock_version": 1,
                                       "created_by": "bench", "created_at": now, "updated_at": now,
                                       "completed_at": now if status == "completed" else None})
                     if status == "completed":
@@ -158,6 +158,8 @@ def build_database(size: int) -> Path:
             conn.execute(insert(Instance), inst_rows)
             conn.execute(insert(HumanTask), task_rows)
             conn.execute(insert(AuditEvent), audit_rows)
+        # the template waiting case joins the far-off waiters, so only the benchmark's own 10 are due
+        conn.execute(Instance.__table__.update().where(Instance.id == waiting["id"]).values(next_timer_at=far))
     service.db.dispose()
     marker.write_text("ok")
     return path

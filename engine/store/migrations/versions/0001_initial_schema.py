@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 01:09:36.278376
+Create Date: 2026-11-24 01:30:09.048695
 """
 from alembic import op
 import sqlalchemy as sa
@@ -143,6 +143,8 @@ def upgrade() -> None:
     sa.Column('state', sa.LargeBinary(), nullable=False),
     sa.Column('summary', sa.JSON(), nullable=False),
     sa.Column('active_steps', sa.JSON(), nullable=False),
+    sa.Column('waiting_messages', sa.JSON(), nullable=False),
+    sa.Column('open_deadlines', sa.Integer(), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('next_timer_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('lock_version', sa.Integer(), nullable=False),
