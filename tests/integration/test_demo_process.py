@@ -137,3 +137,16 @@ def test_notifications_arrive_at_a_real_smtp_server(database_url):
         assert service.outbox.list(MANAGER)[0]["status"] == "sent"
     finally:
         smtp.stop()
+
+
+def test_a_timer_typed_as_an_iso_literal_fires(service):
+    from tests.conftest import PROCESS_OWNER, ROOT
+
+    bench = ROOT / "tests" / "bench"
+    service.deployments.deploy({"bench_timer.bpmn": (bench / "bench_timer.bpmn").read_bytes()}, PROCESS_OWNER)
+    started = service.instances.start("bench_timer", {}, BUSINESS_UNIT)
+    clock.set_now("2026-12-22T08:59:00+00:00")
+    assert service.instances.fire_due_timers() == []
+    clock.set_now("2026-12-22T09:00:01+00:00")      # P1D after 09:00 on 21 Dec
+    assert service.instances.fire_due_timers() == [started["id"]]
+    assert service.queries.get_instance(started["id"], MANAGER)["status"] == "completed"
