@@ -28,6 +28,14 @@ class OutgoingMessage:
 
 
 @dataclass
+class StartRequest:
+    """A handler's request to start another process for the same case (a hand-over)."""
+
+    process_id: str
+    data: dict
+
+
+@dataclass
 class HandlerContext:
     """What a handler may know and do: read the case data, queue messages."""
 
@@ -38,6 +46,12 @@ class HandlerContext:
     data: Mapping[str, Any]
     now: Any
     messages: list[OutgoingMessage] = field(default_factory=list)
+    starts: list[StartRequest] = field(default_factory=list)
+
+    def start_process(self, process_id: str, data: dict) -> StartRequest:
+        request = StartRequest(process_id, dict(data))
+        self.starts.append(request)
+        return request
 
     def send(self, recipient: str, subject: str, body: str, template: str) -> OutgoingMessage:
         key = f"{self.instance_id}:{self.task_id}:{len(self.messages)}:{recipient}"

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 from engine import clock
 from engine.calendar import WorkingDayCalendar, add_months as _add_months
 from engine.rules import DeadlineError, RuleSet, compute_due
-from handlers.registry import OutgoingMessage
+from handlers.registry import OutgoingMessage, StartRequest
 
 
 @dataclass
@@ -43,6 +43,7 @@ class RuntimeContext:
     calendar: WorkingDayCalendar
     deadlines: list[ArmedDeadline] = field(default_factory=list)
     messages: list[OutgoingMessage] = field(default_factory=list)
+    starts: list[StartRequest] = field(default_factory=list)
 
 
 _runtime: contextvars.ContextVar[RuntimeContext | None] = contextvars.ContextVar("reviewflow_runtime", default=None)

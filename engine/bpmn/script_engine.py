@@ -94,6 +94,7 @@ class ReviewflowScriptEngine(PythonScriptEngine):
             raise WorkflowTaskException(f"{operation_name}: {type(exc).__name__}: {exc}", task=task, exception=exc) from exc
         if ctx is not None:
             ctx.messages.extend(hctx.messages)
+            ctx.starts.extend(hctx.starts)
         return encoded
 
 

@@ -86,10 +86,10 @@ class SpecCache:
 
     def __init__(self, size: int = 256):
         self.size = size
-        self._items: OrderedDict[int, tuple] = OrderedDict()
+        self._items: OrderedDict[object, tuple] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, version_id: int, spec_json: str | None = None, loader=None):
+    def get(self, version_id, spec_json: str | None = None, loader=None):
         with self._lock:
             if version_id in self._items:
                 self._items.move_to_end(version_id)

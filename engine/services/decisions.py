@@ -24,12 +24,12 @@ class Decisions:
                                   .order_by(DecisionVersion.version.desc()).limit(1)).first()
             if row is None:
                 raise NotFound(f"no decision '{decision_id}' is deployed")
-            needed = decisions.input_names(decision_id, row.dmn, cache_key=row.id)
+            needed = decisions.input_names(decision_id, row.dmn, cache_key=row.content_hash)
             missing = [n for n in needed if n.isidentifier() and n not in inputs]
             if missing:
                 raise Invalid("some inputs are missing", [{"path": n, "message": "required"} for n in missing])
             try:
-                outputs = decisions.evaluate(decision_id, row.dmn, inputs, cache_key=row.id)
+                outputs = decisions.evaluate(decision_id, row.dmn, inputs, cache_key=row.content_hash)
             except decisions.DecisionError as exc:
                 raise Invalid(str(exc), [{"path": "inputs", "message": str(exc)}]) from None
             return {"decision_id": decision_id, "version": row.version, "outputs": outputs}

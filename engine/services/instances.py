@@ -37,46 +37,65 @@ class Instances:
         problems = forms.check_keys(data)
         if problems:
             raise Invalid("the data has fields the engine cannot accept", problems)
-        now = clock.now()
         with self.core.db.transaction() as session:
-            version = session.scalars(select(ProcessVersion).where(ProcessVersion.process_id == process_id)
-                                      .order_by(ProcessVersion.version.desc()).limit(1)).first()
-            if version is None:
-                raise NotFound(f"no process '{process_id}' is deployed")
-            ruleset_row = None
-            name = data.get("ruleset") or data.get("regime")
-            if name is not None:
-                ruleset_row = session.scalars(select(RuleSetVersion).where(RuleSetVersion.name == name)
-                                              .order_by(RuleSetVersion.id.desc()).limit(1)).first()
-                if ruleset_row is None:
-                    key = "ruleset" if data.get("ruleset") else "regime"
-                    raise Invalid(f"no rule set named '{name}' is deployed", [{"path": key, "message": "unknown rule set"}])
-            elif version.deadline_keys:
-                raise Invalid("this process tracks statutory deadlines: say which rules apply",
-                              [{"path": "regime", "message": "regime is required (WT2015, WT2018 or WT2023)"}])
-            info = wfsvc.version_info(session, version.id)
-            workflow = serializer.new_workflow(info.spec, info.subprocess_specs)
-            inst = Instance(process_version_id=version.id, process_id=process_id, business_key=None, status="running",
-                            regime=data.get("regime"), ruleset_version_id=ruleset_row.id if ruleset_row else None,
-                            parent_instance_id=parent_instance_id, state=b"", summary={}, active_steps=[],
-                            waiting_messages=[], open_deadlines=0,
-                            created_by=actor.username, created_at=now, updated_at=now)
-            session.add(inst)
-            session.flush()
-            business_key = str(data.get("case_reference") or f"RF-{now.year}-{inst.id:05d}")
-            inst.business_key = business_key
-            workflow.task_tree.set_data(**{**data, "case_reference": business_key})
-            loaded = wfsvc.Loaded(inst, info, workflow, wfsvc.runtime.RuntimeContext(
-                inst.id, business_key, wfsvc.ruleset_for(session, inst.ruleset_version_id), self.core.calendar(session)))
-            with wfsvc.runtime.running(loaded.runtime):
-                error = wfsvc.run_engine(workflow)
-                wfsvc.save(session, loaded, actor.username, error)
-            session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor.username, kind="started",
-                                   detail={"process_id": process_id, "version": version.version, "data": data}))
-            if error:
-                session.add(AuditEvent(instance_id=inst.id, at=now, actor="system", kind="step_failed", detail={"error": error}))
-            return {"id": inst.id, "business_key": business_key, "status": inst.status,
-                    "process_id": process_id, "version": version.version}
+            inst, version = self._start_in(session, process_id, data, actor.username, parent_instance_id)
+            return {"id": inst.id, "business_key": inst.business_key, "status": inst.status,
+                    "process_id": process_id, "version": version}
+
+    def _start_in(self, session, process_id: str, data: dict, actor: str, parent_instance_id: int | None,
+                  depth: int = 0) -> tuple[Instance, int]:
+        now = clock.now()
+        version = session.scalars(select(ProcessVersion).where(ProcessVersion.process_id == process_id)
+                                  .order_by(ProcessVersion.version.desc()).limit(1)).first()
+        if version is None:
+            raise NotFound(f"no process '{process_id}' is deployed")
+        ruleset_row = None
+        name = data.get("ruleset") or data.get("regime")
+        if name is not None:
+            ruleset_row = session.scalars(select(RuleSetVersion).where(RuleSetVersion.name == name)
+                                          .order_by(RuleSetVersion.id.desc()).limit(1)).first()
+            if ruleset_row is None:
+                key = "ruleset" if data.get("ruleset") else "regime"
+                raise Invalid(f"no rule set named '{name}' is deployed", [{"path": key, "message": "unknown rule set"}])
+        elif version.deadline_keys:
+            raise Invalid("this process tracks statutory deadlines: say which rules apply",
+                          [{"path": "regime", "message": "regime is required (WT2015, WT2018 or WT2023)"}])
+        info = wfsvc.version_info(session, version.id)
+        workflow = serializer.new_workflow(info.spec, info.subprocess_specs)
+        inst = Instance(process_version_id=version.id, process_id=process_id, business_key=None, status="running",
+                        regime=data.get("regime"), ruleset_version_id=ruleset_row.id if ruleset_row else None,
+                        parent_instance_id=parent_instance_id, state=b"", summary={}, active_steps=[],
+                        waiting_messages=[], open_deadlines=0, created_by=actor, created_at=now, updated_at=now)
+        session.add(inst)
+        session.flush()
+        business_key = str(data.get("case_reference") or f"RF-{now.year}-{inst.id:05d}")
+        inst.business_key = business_key
+        workflow.task_tree.set_data(**{**data, "case_reference": business_key})
+        loaded = wfsvc.Loaded(inst, info, workflow, wfsvc.runtime.RuntimeContext(
+            inst.id, business_key, wfsvc.ruleset_for(session, inst.ruleset_version_id), self.core.calendar(session)))
+        session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor, kind="started",
+                               detail={"process_id": process_id, "version": version.version, "data": data,
+                                       "parent_instance_id": parent_instance_id}))
+        with wfsvc.runtime.running(loaded.runtime):
+            error = wfsvc.run_engine(workflow)
+            self._persist(session, loaded, actor, error, depth)
+        return inst, version.version
+
+    def _persist(self, session, loaded: wfsvc.Loaded, actor: str, error: str | None, depth: int = 0) -> None:
+        """Save the workflow and its projections, then start any processes it handed the case to."""
+        wfsvc.save(session, loaded, actor, error)
+        if error:
+            session.add(AuditEvent(instance_id=loaded.instance.id, at=clock.now(), actor="system",
+                                   kind="step_failed", detail={"error": error}))
+        starts, loaded.runtime.starts = list(loaded.runtime.starts), []
+        for request in starts:
+            if depth >= 5:
+                raise Conflict("processes handed a case over more than 5 times in one step")
+            child, version = self._start_in(session, request.process_id, request.data, actor, loaded.instance.id,
+                                            depth + 1)
+            session.add(AuditEvent(instance_id=loaded.instance.id, at=clock.now(), actor=actor, kind="handed_over",
+                                   detail={"process_id": request.process_id, "instance_id": child.id,
+                                           "version": version}))
 
     # --- complete a user task ------------------------------------------------------------------
     def complete_task(self, task_id: str, data: dict, actor: Actor) -> dict:
@@ -109,13 +128,10 @@ class Instances:
                     task.run()
                     error = wfsvc.run_engine(loaded.workflow)
                     ht.completed_by = actor.username
-                    wfsvc.save(session, loaded, actor.username, error)
-                session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor.username, kind="task_completed",
-                                       task_id=task_id, element_id=ht.element_id,
-                                       detail={"task": ht.name, "before": before, "after": data}))
-                if error:
-                    session.add(AuditEvent(instance_id=inst.id, at=now, actor="system", kind="step_failed",
-                                           detail={"error": error}))
+                    session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor.username, kind="task_completed",
+                                           task_id=task_id, element_id=ht.element_id,
+                                           detail={"task": ht.name, "before": before, "after": data}))
+                    self._persist(session, loaded, actor.username, error)
                 session.flush()
                 return {"instance_id": inst.id, "status": inst.status, "task_id": task_id}
         except StaleDataError as exc:
@@ -156,10 +172,10 @@ class Instances:
                         loaded.workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=data))
                     except Exception as exc:
                         raise Conflict(f"instance {inst.id} did not accept '{name}': {exc}") from None
+                    session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor.username, kind="message_received",
+                                           detail={"name": name, "data": data}))
                     error = wfsvc.run_engine(loaded.workflow)
-                    wfsvc.save(session, loaded, actor.username, error)
-                session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor.username, kind="message_received",
-                                       detail={"name": name, "data": data}))
+                    self._persist(session, loaded, actor.username, error)
                 return {"instance_id": inst.id, "status": inst.status}
         except StaleDataError as exc:
             raise _stale(exc) from None
@@ -195,11 +211,9 @@ class Instances:
                 error = wfsvc.run_engine(loaded.workflow)
                 fired = [el for tid, el in before.items()
                          if (t := wfsvc.task_by_id(loaded.workflow, tid)) is None or t.state != TaskState.WAITING]
-                wfsvc.save(session, loaded, "system", error)
-            session.add(AuditEvent(instance_id=inst.id, at=now, actor="system", kind="timer_fired",
-                                   detail={"timers": sorted(fired)}))
-            if error:
-                session.add(AuditEvent(instance_id=inst.id, at=now, actor="system", kind="step_failed", detail={"error": error}))
+                session.add(AuditEvent(instance_id=inst.id, at=now, actor="system", kind="timer_fired",
+                                       detail={"timers": sorted(fired)}))
+                self._persist(session, loaded, "system", error)
             return True
 
     # --- operator actions ---------------------------------------------------------------------
@@ -219,7 +233,7 @@ class Instances:
                 for t in failed:
                     t.reset_branch(None)
                 error = wfsvc.run_engine(loaded.workflow)
-                wfsvc.save(session, loaded, actor.username, error)
+                self._persist(session, loaded, actor.username, error)
             session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor.username, kind="retried",
                                    detail={"steps": [t.task_spec.bpmn_id for t in failed], "reason": reason,
                                            "error": error}))
@@ -259,7 +273,7 @@ class Instances:
                 inst.status = "running"
                 with wfsvc.runtime.running(loaded.runtime):
                     error = wfsvc.run_engine(loaded.workflow)
-                    wfsvc.save(session, loaded, actor.username, error)
+                    self._persist(session, loaded, actor.username, error)
             inst.updated_at = now
             session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor.username, kind=action,
                                    detail={"reason": reason}))

@@ -21,7 +21,7 @@ def deadline_dict(d: Deadline) -> dict:
 def instance_row(i: Instance, version: int | None = None) -> dict:
     return {"id": i.id, "process_id": i.process_id, "version": version, "business_key": i.business_key,
             "status": i.status, "regime": i.regime, "active_steps": i.active_steps, "summary": i.summary,
-            "error": i.error, "created_by": i.created_by, "created_at": i.created_at.isoformat(),
+            "error": i.error, "parent_instance_id": i.parent_instance_id, "created_by": i.created_by, "created_at": i.created_at.isoformat(),
             "updated_at": i.updated_at.isoformat(),
             "completed_at": i.completed_at.isoformat() if i.completed_at else None,
             "next_timer_at": i.next_timer_at.isoformat() if i.next_timer_at else None}

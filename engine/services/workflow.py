@@ -31,7 +31,12 @@ from engine.store.models import (AuditEvent, Deadline, HumanTask, Instance, Mess
 SUMMARY_KEYS = ("regime", "ruleset", "case_reference", "child_initials", "date_aware", "notification_date",
                 "decision_date", "publication_date")
 MAX_STEP_ROUNDS = 100
-_ruleset_cache: dict[int, RuleSet] = {}
+_ruleset_cache: dict[tuple, RuleSet] = {}
+
+
+def _db_key(session: Session) -> str:
+    """Caches are per database: ids repeat across databases (tests, several partnerships)."""
+    return session.get_bind().url.render_as_string(hide_password=True)
 
 
 @dataclass(frozen=True)
@@ -45,19 +50,20 @@ class VersionInfo:
     subprocess_specs: dict
 
 
-_versions: dict[int, VersionInfo] = {}
+_versions: dict[tuple, VersionInfo] = {}
 
 
 def version_info(session: Session, version_id: int) -> VersionInfo:
-    info = _versions.get(version_id)
+    key = (_db_key(session), version_id)
+    info = _versions.get(key)
     if info is None:
         row = session.execute(select(ProcessVersion.process_id, ProcessVersion.version, ProcessVersion.forms,
                                      ProcessVersion.spec_json).where(ProcessVersion.id == version_id)).one()
-        spec, subs = serializer.SPECS.get(version_id, row.spec_json)
+        spec, subs = serializer.SPECS.get(key, row.spec_json)
         info = VersionInfo(version_id, row.process_id, row.version, row.forms, spec, subs)
         if len(_versions) > 512:
             _versions.clear()
-        _versions[version_id] = info
+        _versions[key] = info
     return info
 
 
@@ -72,10 +78,11 @@ class Loaded:
 def ruleset_for(session: Session, ruleset_version_id: int | None) -> RuleSet | None:
     if ruleset_version_id is None:
         return None
-    if ruleset_version_id not in _ruleset_cache:
+    key = (_db_key(session), ruleset_version_id)
+    if key not in _ruleset_cache:
         row = session.get(RuleSetVersion, ruleset_version_id)
-        _ruleset_cache[ruleset_version_id] = RuleSet.from_dict(row.content)
-    return _ruleset_cache[ruleset_version_id]
+        _ruleset_cache[key] = RuleSet.from_dict(row.content)
+    return _ruleset_cache[key]
 
 
 def spec_for(session: Session, version: ProcessVersion):
