@@ -376,6 +376,8 @@ def _lint_bpmn(name, root, bundle: Bundle, process_files, problems: list[Problem
                 problems.append(Problem(name, task.get("id"), "user task names no form (property formJsonSchemaFilename)"))
             elif form not in bundle.forms:
                 problems.append(Problem(name, task.get("id"), f"form '{form}' does not exist in forms/"))
+            if props.get("roleExpression"):
+                _check_code(name, task.get("id"), props["roleExpression"], "eval", "roleExpression", problems)
             ui = props.get("formUiSchemaFilename")
             if ui and ui not in bundle.forms:
                 problems.append(Problem(name, task.get("id"), f"UI schema '{ui}' does not exist in forms/"))

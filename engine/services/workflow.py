@@ -157,6 +157,17 @@ def _attached_timer_ids(task) -> list[str]:
     return out
 
 
+def _role_of(task, props: dict) -> str:
+    """The lane, or a narrower role computed by the task's ``roleExpression`` property
+    (for example ``"Agency: " + agency`` on a per-agency request, so each agency sees only its own)."""
+    expression = props.get("roleExpression")
+    if expression:
+        value = task.workflow.script_engine.evaluate(task, expression)
+        if isinstance(value, str) and value.strip():
+            return value.strip()[:120]
+    return task.task_spec.lane or ""
+
+
 def _is_timer(task) -> bool:
     return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
 
@@ -237,7 +248,7 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
         props = (t.task_spec.extensions or {}).get("properties", {})
         session.add(HumanTask(
             id=tid, instance_id=inst.id, process_id=inst.process_id, element_id=t.task_spec.bpmn_id,
-            name=t.task_spec.bpmn_name or t.task_spec.bpmn_id, role=t.task_spec.lane or "",
+            name=t.task_spec.bpmn_name or t.task_spec.bpmn_id, role=_role_of(t, props),
             form=props.get("formJsonSchemaFilename"), ui_form=props.get("formUiSchemaFilename"),
             documentation=t.task_spec.documentation, state="open", assignee=None,
             due_date=first.due_date if first else None, deadline_key=first.key if first else None, created_at=now))
