@@ -198,3 +198,16 @@ def outbox():
 @authenticated
 def working_days():
     return jsonify(svc().calendar.working_days(request.args.get("from"), request.args.get("days")))
+
+
+@api.get("/calendar/overrides")
+@authenticated
+def calendar_overrides():
+    return jsonify({"overrides": svc().calendar.overrides()})
+
+
+@api.put("/calendar/overrides/<day>")
+@authenticated
+def set_calendar_override(day):
+    payload = body()
+    return jsonify(svc().calendar.set_override(day, payload.get("kind"), str(payload.get("note", ""))[:255], g.actor))

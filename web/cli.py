@@ -94,6 +94,22 @@ def cmd_token_create(args) -> int:
     return 0
 
 
+def cmd_calendar(args) -> int:
+    service = Reviewflow()
+    if args.day is None:
+        for o in service.calendar.overrides():
+            print(f"{o['day']} {o['kind']} {o['note']}")
+        return 0
+    kind = "holiday" if args.holiday else "working" if args.working else "none"
+    try:
+        service.calendar.set_override(args.day, kind, args.note or "", Actor(args.actor, frozenset({"admin"})))
+    except ServiceError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    print(f"{args.day}: {kind}")
+    return 0
+
+
 def _worker_loop(service: Reviewflow, interval: float, stop: threading.Event) -> None:
     while not stop.is_set():
         try:
@@ -180,6 +196,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = tsub.add_parser("create", help="print a new API token for a user")
     p.add_argument("name")
     p.set_defaults(func=cmd_token_create)
+    p = sub.add_parser("calendar", help="list or change the bank-holiday overrides")
+    p.add_argument("day", nargs="?", help="YYYY-MM-DD (omit to list the overrides)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--holiday", action="store_true", help="make the day a non-working day")
+    group.add_argument("--working", action="store_true", help="make a listed holiday a working day")
+    group.add_argument("--clear", action="store_true", help="remove the override")
+    p.add_argument("--note", default="")
+    p.add_argument("--actor", default="cli", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_calendar)
     sub.add_parser("demo", help="deploy and create a demo user with a token").set_defaults(func=cmd_demo)
     return parser
 

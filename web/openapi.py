@@ -81,6 +81,11 @@ def document() -> dict:
             },
             "/outbox": {"get": _op("Notifications with recipient, subject, status, attempts, sent time",
                                    errors=(401, 403), params=[_query("status")])},
+            "/calendar/overrides": {"get": _op("The administrator's changes to the bank-holiday calendar", errors=(401,))},
+            "/calendar/overrides/{day}": {"put": _op(
+                "Make a day a holiday, a working day, or clear the override (administrators)",
+                body=_json({"kind": {"enum": ["holiday", "working", "none"]}, "note": {"type": "string"}}, ["kind"]),
+                errors=(400, 401, 403, 422), params=[_path("day")])},
             "/calendar/working-days": {"get": _op(
                 "The Nth working day after (negative: before) a date", errors=(400, 401, 422),
                 params=[_query("from", required=True), _query("days", "integer", required=True)])},

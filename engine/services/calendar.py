@@ -36,6 +36,12 @@ class Calendar:
                     "holidays_skipped": [{"date": d.isoformat(), "name": name}
                                          for d, name in cal.holidays_between(min(day, result), max(day, result))]}
 
+    def overrides(self) -> list[dict]:
+        from sqlalchemy import select
+        with self.core.db.reading() as session:
+            return [{"day": o.day.isoformat(), "kind": o.kind, "note": o.note, "created_by": o.created_by}
+                    for o in session.scalars(select(CalendarOverride).order_by(CalendarOverride.day))]
+
     def set_override(self, day: str, kind: str, note: str, actor: Actor) -> dict:
         if "admin" not in actor.roles:
             raise Forbidden("only an administrator may change the calendar")

@@ -126,3 +126,20 @@ def test_deployments_over_http(api):
     error(api("POST", "/deployments", who="olivia",
               data={"files": [(io.BytesIO(b"<a>" + b" " * (3 * 1024 * 1024) + b"</a>"), "big.bpmn")]},
               content_type="multipart/form-data"), 413, "too_large")
+
+
+def test_calendar_overrides_move_deadlines(api, deployed):
+    deployed.users.add("ada", ["admin"])
+    error(api("PUT", "/calendar/overrides/2026-12-29", json={"kind": "holiday", "note": "x"}), 403, "forbidden")
+    admin_token = deployed.users.create_token("ada")
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    r = api("PUT", "/calendar/overrides/2026-12-29", who=None, headers=headers,
+            json={"kind": "holiday", "note": "One-off holiday"})
+    assert r.status_code == 200, r.get_json()
+    assert api("GET", "/calendar/working-days?from=2026-12-24&days=1").get_json()["date"] == "2026-12-30"
+    assert api("GET", "/calendar/overrides").get_json()["overrides"][0]["day"] == "2026-12-29"
+    start(api)
+    [task] = api("GET", "/tasks").get_json()["tasks"]
+    api("POST", f"/tasks/{task['id']}/complete", json={"data": INCIDENT})
+    [agency_task] = api("GET", "/tasks", who="amir").get_json()["tasks"]
+    assert agency_task["due_date"] == "2026-12-31"     # 29 Dec no longer counts
