@@ -125,7 +125,14 @@ class Instances:
                 before = {k: task.data.get(k) for k in data}
                 with wfsvc.runtime.running(loaded.runtime):
                     task.set_data(**data)
-                    task.run()
+                    output = wfsvc.multi_instance_output(task)
+                    if output:
+                        task.set_data(**{output: dict(data)})   # one agency's return, collected by the parent
+                    try:
+                        task.run()
+                    except Exception as exc:  # the diagram cannot take this completion; nothing is kept
+                        raise Invalid(f"the step could not be completed: {wfsvc.describe_error(exc)}",
+                                      [{"path": "(task)", "message": wfsvc.describe_error(exc)}]) from None
                     error = wfsvc.run_engine(loaded.workflow)
                     ht.completed_by = actor.username
                     session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor.username, kind="task_completed",

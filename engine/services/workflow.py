@@ -308,6 +308,13 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
     inst.updated_at = now
 
 
+def multi_instance_output(task) -> str | None:
+    """The output item a multi-instance child must set (e.g. ``returned``), if it is one."""
+    parent = task.parent.task_spec if task.parent is not None else None
+    item = getattr(parent, "output_item", None)
+    return getattr(item, "bpmn_id", None) if item is not None else None
+
+
 def task_by_id(workflow, task_id: str):
     try:
         return workflow.get_task_from_id(UUID(task_id))

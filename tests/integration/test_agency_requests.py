@@ -1,0 +1,75 @@
+"""One request per agency in parallel, each visible only to that agency (roleExpression), and the
+returns merged into one chronology ordered by date."""
+from __future__ import annotations
+
+import pytest
+
+from engine.services.actor import Actor
+from engine.services.errors import Forbidden
+from tests.conftest import BUSINESS_UNIT, MANAGER, PROCESS_OWNER
+
+FORM = b"""{"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "forms/test_return.json",
+ "title": "Return", "type": "object", "additionalProperties": false, "required": ["agency", "chronology"],
+ "properties": {"agency": {"title": "Agency", "type": "string", "maxLength": 100},
+   "chronology": {"title": "Chronology", "type": "array", "maxItems": 50, "items": {"type": "object",
+     "properties": {"date": {"title": "Date", "type": "string", "format": "date"},
+                    "event": {"title": "Event", "type": "string", "maxLength": 500}}}}}}"""
+
+PROCESS = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="agency_defs" targetNamespace="t">
+  <bpmn:process id="agency_requests" isExecutable="true">
+    <bpmn:laneSet id="ls"><bpmn:lane id="lane_agency" name="Contributing agency">
+      <bpmn:flowNodeRef>ask</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
+    <bpmn:startEvent id="ar_start"><bpmn:outgoing>ar_1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="ask" name="Return agency information">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="formJsonSchemaFilename" value="test_return.json"/>
+        <spiffworkflow:property name="roleExpression" value="'Agency: ' + agency"/>
+      </spiffworkflow:properties></bpmn:extensionElements>
+      <bpmn:incoming>ar_1</bpmn:incoming><bpmn:outgoing>ar_2</bpmn:outgoing>
+      <bpmn:multiInstanceLoopCharacteristics>
+        <bpmn:loopDataInputRef>agencies</bpmn:loopDataInputRef>
+        <bpmn:loopDataOutputRef>returns</bpmn:loopDataOutputRef>
+        <bpmn:inputDataItem id="agency" name="agency"/>
+        <bpmn:outputDataItem id="returned" name="returned"/>
+      </bpmn:multiInstanceLoopCharacteristics>
+    </bpmn:userTask>
+    <bpmn:scriptTask id="collect" name="Collect"><bpmn:incoming>ar_2</bpmn:incoming><bpmn:outgoing>ar_3</bpmn:outgoing>
+      <bpmn:script>returns_count = len(returns)</bpmn:script></bpmn:scriptTask>
+    <bpmn:serviceTask id="merge" name="Merge chronologies">
+      <bpmn:extensionElements><spiffworkflow:serviceTaskOperator id="merge_chronologies" resultVariable="merged">
+        <spiffworkflow:parameters><spiffworkflow:parameter id="returns" type="list" value="returns"/></spiffworkflow:parameters>
+      </spiffworkflow:serviceTaskOperator></bpmn:extensionElements>
+      <bpmn:incoming>ar_3</bpmn:incoming><bpmn:outgoing>ar_4</bpmn:outgoing></bpmn:serviceTask>
+    <bpmn:endEvent id="ar_end"><bpmn:incoming>ar_4</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="ar_1" sourceRef="ar_start" targetRef="ask"/>
+    <bpmn:sequenceFlow id="ar_2" sourceRef="ask" targetRef="collect"/>
+    <bpmn:sequenceFlow id="ar_3" sourceRef="collect" targetRef="merge"/>
+    <bpmn:sequenceFlow id="ar_4" sourceRef="merge" targetRef="ar_end"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+POLICE = Actor("pc", frozenset({"Agency: Police"}))
+HEALTH = Actor("hv", frozenset({"Agency: Health"}))
+
+
+def test_each_agency_sees_and_returns_only_its_own_request(service):
+    service.deployments.deploy({"agency_requests.bpmn": PROCESS, "test_return.json": FORM}, PROCESS_OWNER)
+    started = service.instances.start("agency_requests", {"agencies": ["Police", "Health"]}, BUSINESS_UNIT)
+    [police] = service.tasks.for_user(POLICE)
+    [health] = service.tasks.for_user(HEALTH)
+    assert (police["role"], health["role"]) == ("Agency: Police", "Agency: Health")
+    assert service.tasks.for_user(BUSINESS_UNIT) == []
+    with pytest.raises(Forbidden):
+        service.instances.complete_task(police["id"], {"agency": "Police", "chronology": []}, HEALTH)
+    service.instances.complete_task(health["id"], {"agency": "Health", "chronology": [
+        {"date": "2026-10-01", "event": "Missed appointment"}]}, HEALTH)
+    service.instances.complete_task(police["id"], {"agency": "Police", "chronology": [
+        {"date": "2026-09-12", "event": "Domestic incident attended"},
+        {"date": "2026-11-03", "event": "Welfare check"}]}, POLICE)
+    case = service.queries.get_instance(started["id"], MANAGER)
+    assert case["status"] == "completed", case["error"]
+    rows = case["data"]["merged"]["chronology"]
+    assert [(r["date"], r["agency"]) for r in rows] == [("2026-09-12", "Police"), ("2026-10-01", "Health"),
+                                                        ("2026-11-03", "Police")]
