@@ -39,10 +39,17 @@ def validate(schema: dict | None, data) -> list[dict]:
     return problems
 
 
+MAX_DATA_BYTES = 256 * 1024
+
+
 def check_keys(data) -> list[dict]:
-    """Top-level keys become workflow variables: they must be names and must not hide the engine's functions."""
+    """Top-level keys become workflow variables: they must be names and must not hide the engine's functions.
+    Case data stays small (documents belong elsewhere), so a submission is limited to 256 KiB."""
     if not isinstance(data, dict):
         return [{"path": "(root)", "message": "data must be a JSON object"}]
+    size = len(json.dumps(data, default=str))
+    if size > MAX_DATA_BYTES:
+        return [{"path": "(root)", "message": f"data is {size:,} bytes; the limit is {MAX_DATA_BYTES:,}"}]
     out = []
     for key in data:
         if not isinstance(key, str) or not _IDENT.match(key):

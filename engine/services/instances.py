@@ -21,8 +21,6 @@ from engine.services.errors import BadRequest, Conflict, Forbidden, Invalid, Not
 from engine.store.models import (AuditEvent, Deadline, HumanTask, Instance, MessageWait, ProcessVersion,
                                  RuleSetVersion)
 
-MAX_DATA_BYTES = 256 * 1024
-
 
 def _stale(exc: Exception) -> Conflict:
     return Conflict("the case was changed by someone else at the same time; reload and try again")
@@ -149,8 +147,9 @@ class Instances:
                         business_key: str | None = None) -> dict:
         if not isinstance(name, str) or not name.strip():
             raise Invalid("a message needs a name", [{"path": "name", "message": "required"}])
-        if not isinstance(data, dict):
-            raise Invalid("message data must be an object", [{"path": "data", "message": "must be an object"}])
+        problems = forms.check_keys(data)
+        if problems:
+            raise Invalid("the message data cannot be accepted", problems)
         now = clock.now()
         try:
             with self.core.db.transaction() as session:
