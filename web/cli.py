@@ -24,18 +24,31 @@ def _paths(args) -> list[Path]:
     return [Path(p) for p in args.paths] or [settings.processes_dir, settings.forms_dir]
 
 
-def cmd_check(args) -> int:
+def _read_files(args) -> dict[str, bytes] | None:
     try:
-        files = bundles.collect_files(_paths(args))
+        return bundles.collect_files(_paths(args))
     except FileNotFoundError as exc:
         print(exc, file=sys.stderr)
+        return None
+
+
+def _print_problems(exc: ServiceError) -> None:
+    """One line per problem, ``file: element id: message``, as process owners' tools expect."""
+    for p in exc.details or []:
+        print(f"{p['file']}: {p['element_id'] or '-'}: {p['message']}")
+    if not exc.details:
+        print(exc.message)
+
+
+def cmd_check(args) -> int:
+    files = _read_files(args)
+    if files is None:
         return 1
     service = Reviewflow()
     try:
         built = service.deployments.check(files)
     except ServiceError as exc:
-        for p in exc.details or []:
-            print(f"{p['file']}: {p['element_id'] or '-'}: {p['message']}")
+        _print_problems(exc)
         return 1
     print(f"ok: {len(built.processes)} processes, {len(built.decisions)} decisions, {len(built.forms)} forms, "
           f"{len(built.rulesets)} rule sets")
@@ -43,19 +56,14 @@ def cmd_check(args) -> int:
 
 
 def cmd_deploy(args) -> int:
-    try:
-        files = bundles.collect_files(_paths(args))
-    except FileNotFoundError as exc:
-        print(exc, file=sys.stderr)
+    files = _read_files(args)
+    if files is None:
         return 1
     service = Reviewflow()
     try:
         result = service.deployments.deploy(files, Actor(args.actor, frozenset({"process_owner"})))
     except ServiceError as exc:
-        for p in exc.details or []:
-            print(f"{p['file']}: {p['element_id'] or '-'}: {p['message']}")
-        if not exc.details:
-            print(exc.message)
+        _print_problems(exc)
         return 1
     if not result["processes"] and not result["decisions"] and not result["rulesets"]:
         print("nothing changed")

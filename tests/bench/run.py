@@ -165,6 +165,15 @@ def build_database(size: int) -> Path:
     return path
 
 
+def _working_copy(source: Path, name: str) -> Path:
+    """A fresh copy of a built database, so each benchmark starts from the same state."""
+    work = OUT / f"{name}.db"
+    for p in OUT.glob(f"{name}.db*"):
+        p.unlink()
+    shutil.copy(source, work)
+    return work
+
+
 def _open_tasks(service: Reviewflow, n: int = 20) -> None:
     for _ in range(n):
         service.instances.start("bench_reference", {"steps_done": 0}, STAFF)
@@ -173,13 +182,9 @@ def _open_tasks(service: Reviewflow, n: int = 20) -> None:
 # --- 2. task list ---------------------------------------------------------------------------------
 
 def bench_task_list(small: Path, large: Path, calls: int) -> dict:
-    results = {}
     services = {}
     for label, path in (("small", small), ("large", large)):
-        work = OUT / f"tasklist_{label}.db"
-        for p in OUT.glob(f"tasklist_{label}.db*"):
-            p.unlink()
-        shutil.copy(path, work)
+        work = _working_copy(path, f"tasklist_{label}")
         clock.set_now(START)
         services[label] = _service(work)
         _open_tasks(services[label])
@@ -191,9 +196,8 @@ def bench_task_list(small: Path, large: Path, calls: int) -> dict:
             services[label].tasks.for_user(STAFF)
             timings[label].append(time.perf_counter() - t)
     a, b = statistics.median(timings["large"]), statistics.median(timings["small"])
-    results = {"name": "task list", "target": 1.5, "ratio": a / b, "unit": "ms per request",
-               "figures": {"large": a * 1000, "small": b * 1000}}
-    return results
+    return {"name": "task list", "target": 1.5, "ratio": a / b, "unit": "ms per request",
+            "figures": {"large": a * 1000, "small": b * 1000}}
 
 
 # --- 3. timer sweep -------------------------------------------------------------------------------
@@ -201,10 +205,7 @@ def bench_task_list(small: Path, large: Path, calls: int) -> dict:
 def bench_timer_sweep(small: Path, large: Path, rounds: int) -> dict:
     services = {}
     for label, path in (("small", small), ("large", large)):
-        work = OUT / f"timers_{label}.db"
-        for p in OUT.glob(f"timers_{label}.db*"):
-            p.unlink()
-        shutil.copy(path, work)
+        work = _working_copy(path, f"timers_{label}")
         services[label] = _service(work)
     timings = {"small": [], "large": []}
     when = dt.datetime.fromisoformat(START)
@@ -237,10 +238,7 @@ def _peak_rss_kib(pid: int) -> int:
 def bench_server_memory(small: Path, large: Path, requests: int) -> dict:
     peaks = {}
     for label, path in (("small", small), ("large", large)):
-        work = OUT / f"memory_{label}.db"
-        for p in OUT.glob(f"memory_{label}.db*"):
-            p.unlink()
-        shutil.copy(path, work)
+        work = _working_copy(path, f"memory_{label}")
         clock.set_now(START)
         service = _service(work)
         _open_tasks(service)
