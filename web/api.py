@@ -10,7 +10,7 @@ from functools import wraps
 from flask import Blueprint, current_app, g, jsonify, request
 
 from engine.services import Reviewflow
-from engine.services.errors import BadRequest, ServiceError, Unauthorized
+from engine.services.errors import BadRequest, NotFound, ServiceError, Unauthorized
 from web.openapi import document
 
 api = Blueprint("api", __name__)
@@ -45,6 +45,25 @@ def body() -> dict:
     if not isinstance(data, dict):
         raise BadRequest("the request body must be a JSON object")
     return data
+
+
+MAX_ID = 2**63 - 1
+
+
+def known_id(value: int) -> int:
+    """Ids beyond what the database can hold cannot exist: a 404, not an overflow."""
+    if not 0 < value <= MAX_ID:
+        raise NotFound(f"no instance {value}")
+    return value
+
+
+def text(payload: dict, name: str, default: str = "") -> str:
+    value = payload.get(name, default)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise BadRequest(f"'{name}' must be text")
+    return value
 
 
 def field(payload: dict, name: str, default=None):
@@ -89,15 +108,15 @@ def list_instances():
 @api.get("/instances/<int:instance_id>")
 @authenticated
 def get_instance(instance_id):
-    return jsonify(svc().queries.get_instance(instance_id, g.actor))
+    return jsonify(svc().queries.get_instance(known_id(instance_id), g.actor))
 
 
 @api.post("/instances/<int:instance_id>/messages")
 @authenticated
 def deliver_message(instance_id):
     payload = body()
-    result = svc().instances.deliver_message(payload.get("name"), field(payload, "data", {}), g.actor,
-                                             instance_id=instance_id)
+    result = svc().instances.deliver_message(text(payload, "name"), field(payload, "data", {}), g.actor,
+                                             instance_id=known_id(instance_id))
     return jsonify(result)
 
 
@@ -105,8 +124,8 @@ def deliver_message(instance_id):
 @authenticated
 def deliver_message_by_key():
     payload = body()
-    result = svc().instances.deliver_message(payload.get("name"), field(payload, "data", {}), g.actor,
-                                             business_key=payload.get("business_key"))
+    result = svc().instances.deliver_message(text(payload, "name"), field(payload, "data", {}), g.actor,
+                                             business_key=text(payload, "business_key"))
     return jsonify(result)
 
 
@@ -114,7 +133,10 @@ def deliver_message_by_key():
 @authenticated
 def instance_action(instance_id, action):
     payload = request.get_json(silent=True) or {}
-    reason = payload.get("reason", "") if isinstance(payload, dict) else ""
+    if not isinstance(payload, dict):
+        raise BadRequest("the request body must be a JSON object")
+    reason = text(payload, "reason")
+    instance_id = known_id(instance_id)
     if action == "retry":
         return jsonify(svc().instances.retry(instance_id, g.actor, reason))
     return jsonify(svc().instances.set_status(instance_id, action, g.actor, reason))
@@ -148,7 +170,7 @@ def unclaim(task_id):
 @api.post("/tasks/<task_id>/reassign")
 @authenticated
 def reassign(task_id):
-    return jsonify(svc().tasks.reassign(task_id, g.actor, body().get("username")))
+    return jsonify(svc().tasks.reassign(task_id, g.actor, text(body(), "username")))
 
 
 @api.post("/tasks/<task_id>/complete")
@@ -210,4 +232,4 @@ def calendar_overrides():
 @authenticated
 def set_calendar_override(day):
     payload = body()
-    return jsonify(svc().calendar.set_override(day, payload.get("kind"), str(payload.get("note", ""))[:255], g.actor))
+    return jsonify(svc().calendar.set_override(day, text(payload, "kind"), text(payload, "note")[:255], g.actor))

@@ -49,6 +49,9 @@ class Instances:
             raise NotFound(f"no process '{process_id}' is deployed")
         ruleset_row = None
         name = data.get("ruleset") or data.get("regime")
+        for key in ("ruleset", "regime", "case_reference"):
+            if data.get(key) is not None and not isinstance(data[key], str):
+                raise Invalid(f"'{key}' must be text", [{"path": key, "message": "must be a string"}])
         if name is not None:
             ruleset_row = session.scalars(select(RuleSetVersion).where(RuleSetVersion.name == name)
                                           .order_by(RuleSetVersion.id.desc()).limit(1)).first()

@@ -143,3 +143,19 @@ def test_calendar_overrides_move_deadlines(api, deployed):
     api("POST", f"/tasks/{task['id']}/complete", json={"data": INCIDENT})
     [agency_task] = api("GET", "/tasks", who="amir").get_json()["tasks"]
     assert agency_task["due_date"] == "2026-12-31"     # 29 Dec no longer counts
+
+
+def test_odd_values_get_clear_errors_not_server_errors(api):
+    error(api("GET", "/instances/603411637915214743076864", who="mo"), 404, "not_found")
+    error(api("POST", "/instances/1/cancel", who="mo", json={"reason": [None, None]}), 400, "bad_request")
+    error(api("POST", "/instances/1/messages", who="mo", json={"name": 5, "data": {}}), 400, "bad_request")
+    error(api("POST", "/messages", who="mo", json={"name": "x", "business_key": None, "data": {}}),
+          422, "validation_failed")
+    error(api("POST", "/tasks/x/reassign", who="mo", json={"username": ["a"]}), 400, "bad_request")
+    error(api("POST", "/processes/engine_demo/instances", json={"data": {"__class__": 1}}), 422, "validation_failed")
+    error(api("POST", "/processes/engine_demo/instances", json={"data": {"deadline": 1}}), 422, "validation_failed")
+    error(api("POST", "/processes/engine_demo/instances", json={"data": {"regime": "WT2018", "x": "y" * 300_000}}),
+          422, "validation_failed")
+    error(api("DELETE", "/tasks"), 405, "method_not_allowed")
+    error(api("GET", "/nowhere"), 404, "not_found")
+    error(api("POST", "/processes/engine_demo/instances", json={"data": {"regime": 2018}}), 422, "validation_failed")
