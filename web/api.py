@@ -101,6 +101,8 @@ def list_instances():
         limit, offset = int(request.args.get("limit", 100)), int(request.args.get("offset", 0))
     except ValueError:
         raise BadRequest("limit and offset must be whole numbers") from None
+    if not (1 <= limit <= 500 and 0 <= offset <= MAX_ID):
+        raise BadRequest("limit is 1 to 500 and offset 0 or more")
     rows = svc().queries.list_instances(g.actor, request.args.get("process_id"), request.args.get("status"), limit, offset)
     return jsonify({"instances": rows})
 

@@ -159,3 +159,5 @@ def test_odd_values_get_clear_errors_not_server_errors(api):
     error(api("DELETE", "/tasks"), 405, "method_not_allowed")
     error(api("GET", "/nowhere"), 404, "not_found")
     error(api("POST", "/processes/engine_demo/instances", json={"data": {"regime": 2018}}), 422, "validation_failed")
+    error(api("GET", "/instances?offset=99999999999999999999999", who="mo"), 400, "bad_request")
+    error(api("GET", "/instances?limit=0", who="mo"), 400, "bad_request")
