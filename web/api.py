@@ -47,7 +47,7 @@ def body() -> dict:
     return data
 
 
-MAX_ID = 2**63 - 1
+MAX_ID = 2**31 - 1   # ids are 32-bit integers on PostgreSQL
 
 
 def known_id(value: int) -> int:

@@ -147,6 +147,7 @@ def test_calendar_overrides_move_deadlines(api, deployed):
 
 def test_odd_values_get_clear_errors_not_server_errors(api):
     error(api("GET", "/instances/603411637915214743076864", who="mo"), 404, "not_found")
+    error(api("GET", "/instances/2147483648", who="mo"), 404, "not_found")
     error(api("POST", "/instances/1/cancel", who="mo", json={"reason": [None, None]}), 400, "bad_request")
     error(api("POST", "/instances/1/messages", who="mo", json={"name": 5, "data": {}}), 400, "bad_request")
     error(api("POST", "/messages", who="mo", json={"name": "x", "business_key": None, "data": {}}),
