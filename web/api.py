@@ -209,7 +209,7 @@ def deploy():
 @api.get("/deployments")
 @authenticated
 def deployments():
-    return jsonify({"deployments": svc().deployments.history()})
+    return jsonify({"deployments": svc().deployments.history(g.actor)})
 
 
 @api.get("/outbox")

@@ -77,7 +77,7 @@ def document() -> dict:
                             {"multipart/form-data": {"schema": {"type": "object", "properties": {
                                 "files": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}},
                             (400, 401, 403, 413, 422)),
-                "get": _op("Deployment history", errors=(401,)),
+                "get": _op("Deployment history (process owners and managers)", errors=(401, 403)),
             },
             "/outbox": {"get": _op("Notifications with recipient, subject, status, attempts, sent time",
                                    errors=(401, 403), params=[_query("status")])},

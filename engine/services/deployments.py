@@ -116,7 +116,9 @@ class Deployments:
     def deploy_paths(self, paths: list[Path], actor: Actor) -> dict:
         return self.deploy(bundles.collect_files(paths), actor)
 
-    def history(self) -> list[dict]:
+    def history(self, actor: Actor) -> list[dict]:
+        if not (actor.can_deploy or actor.is_manager):
+            raise Forbidden("only process owners and managers see the deployment history")
         with self.core.db.reading() as session:
             rows = session.scalars(select(Deployment).order_by(Deployment.id.desc()).limit(200))
             return [{"id": d.id, "created_at": d.created_at.isoformat(), "deployed_by": d.deployed_by,

@@ -121,6 +121,8 @@ def test_deployments_over_http(api):
                     data={"files": [(io.BytesIO(bad), "engine_demo.bpmn")]}, content_type="multipart/form-data"),
                 422, "validation_failed")
     assert err["details"][0]["element_id"] == "notify_panel"
+    assert api("GET", "/deployments", who="olivia").get_json()["deployments"][0]["deployed_by"] == "olivia"
+    error(api("GET", "/deployments", who="bina"), 403, "forbidden")
     error(api("POST", "/deployments", who="bina", data={"files": [(io.BytesIO(changed), "engine_demo.bpmn")]},
               content_type="multipart/form-data"), 403, "forbidden")
     error(api("POST", "/deployments", who="olivia",
