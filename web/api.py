@@ -86,6 +86,43 @@ def processes():
     return jsonify({"processes": svc().queries.processes()})
 
 
+@api.get("/processes/<process_id>/versions")
+@authenticated
+def process_versions(process_id):
+    return jsonify({"versions": svc().catalog.versions(process_id, g.actor)})
+
+
+@api.get("/processes/<process_id>/bpmn")
+@authenticated
+def process_bpmn(process_id):
+    try:
+        version = int(request.args["version"]) if "version" in request.args else None
+    except ValueError:
+        raise BadRequest("version must be a whole number") from None
+    name, xml = svc().catalog.bpmn(process_id, g.actor, version)
+    response = current_app.response_class(xml, mimetype="application/xml")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name.split("/")[-1]}"'
+    return response
+
+
+@api.get("/handlers")
+@authenticated
+def handlers_list():
+    return jsonify({"handlers": svc().catalog.handlers(g.actor)})
+
+
+@api.get("/forms")
+@authenticated
+def forms_list():
+    return jsonify({"forms": svc().catalog.forms(g.actor)})
+
+
+@api.get("/deadlines")
+@authenticated
+def deadline_keys():
+    return jsonify({"deadlines": svc().catalog.deadlines(g.actor)})
+
+
 @api.post("/processes/<process_id>/instances")
 @authenticated
 def start_instance(process_id):

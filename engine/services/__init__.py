@@ -6,6 +6,7 @@ from __future__ import annotations
 from engine import config
 from engine.services.actor import SYSTEM, Actor  # noqa: F401
 from engine.services.calendar import Calendar
+from engine.services.catalog import Catalog
 from engine.services.core import Core
 from engine.services.decisions import Decisions
 from engine.services.deployments import Deployments
@@ -33,6 +34,7 @@ class Reviewflow:
         self.users = Users(self.core)
         self.calendar = Calendar(self.core)
         self.decisions = Decisions(self.core)
+        self.catalog = Catalog(self.core)
 
     def work_once(self) -> dict:
         """One pass of the worker: fire due timers, then deliver due notifications."""

@@ -164,3 +164,17 @@ def test_odd_values_get_clear_errors_not_server_errors(api):
     error(api("POST", "/processes/engine_demo/instances", json={"data": {"regime": 2018}}), 422, "validation_failed")
     error(api("GET", "/instances?offset=99999999999999999999999", who="mo"), 400, "bad_request")
     error(api("GET", "/instances?limit=0", who="mo"), 400, "bad_request")
+
+
+def test_the_modeller_catalogue(api):
+    handlers = {h["name"]: h for h in api("GET", "/handlers", who="olivia").get_json()["handlers"]}
+    assert {"send_notification", "start_process", "merge_chronologies"} <= set(handlers)
+    assert [p["name"] for p in handlers["send_notification"]["parameters"]] == ["to", "template", "extra"]
+    assert {"demo_incident.json", "demo_agency_return.json"} <= {f["name"] for f in api("GET", "/forms", who="olivia").get_json()["forms"]}
+    keys = {(d["ruleset"], d["key"]) for d in api("GET", "/deadlines", who="olivia").get_json()["deadlines"]}
+    assert ("WT2018", "R6") in keys and ("BOLTON_PRE2015", "S9") in keys
+    assert api("GET", "/processes/engine_demo/versions", who="olivia").get_json()["versions"][0]["version"] == 1
+    r = api("GET", "/processes/engine_demo/bpmn", who="olivia")
+    assert r.status_code == 200 and r.data.startswith(b"<?xml") and b'id="engine_demo"' in r.data
+    error(api("GET", "/processes/engine_demo/bpmn?version=9", who="olivia"), 404, "not_found")
+    error(api("GET", "/handlers"), 403, "forbidden")
