@@ -206,6 +206,7 @@ def build(files: dict[str, bytes], max_bytes: int = xmlsafe.DEFAULT_MAX_BYTES) -
     for name, root in bpmn_roots.items():
         if name in set(process_files.values()):
             _lint_bpmn(name, root, bundle, process_files, problems)
+            _lint_layout(name, root, problems)
 
     executable = set(parser.get_process_ids()) if not problems else set()
     for process_id in sorted(executable):
@@ -398,6 +399,45 @@ def _lint_bpmn(name, root, bundle: Bundle, process_files, problems: list[Problem
                 owner = next((t.get("id") for t in proc.iter(f"{{{BPMN_NS}}}businessRuleTask")
                               if (t.findtext("bpmn:extensionElements/spiffworkflow:calledDecisionId", "", NS) or "").strip() == decision), "")
                 problems.append(Problem(name, owner, f"decision '{decision}' does not exist"))
+
+
+DI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
+DC_NS = "http://www.omg.org/spec/DD/20100524/DC"
+FLOW_NODES = ("task", "userTask", "manualTask", "serviceTask", "scriptTask", "businessRuleTask", "sendTask",
+              "receiveTask", "callActivity", "subProcess", "transaction", "startEvent", "endEvent",
+              "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent", "exclusiveGateway",
+              "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway")
+
+
+def _lint_layout(name, root, problems: list[Problem]) -> None:
+    """The diagram must be drawable: every step has a shape, and no two shapes sit on each other."""
+    shapes = {}
+    for shape in root.iter(f"{{{DI_NS}}}BPMNShape"):
+        bounds = shape.find(f"{{{DC_NS}}}Bounds")
+        if bounds is not None:
+            try:
+                shapes[shape.get("bpmnElement")] = tuple(float(bounds.get(k)) for k in ("x", "y", "width", "height"))
+            except (TypeError, ValueError):
+                problems.append(Problem(name, shape.get("bpmnElement") or "", "diagram shape has unreadable bounds"))
+    nodes = {}
+    for tag in FLOW_NODES:
+        for el in root.iter(f"{{{BPMN_NS}}}{tag}"):
+            nodes[el.get("id")] = tag
+    if nodes and not shapes:
+        problems.append(Problem(name, "", "the file has no diagram layout (BPMNDI), so it cannot be drawn"))
+        return
+    for node_id in sorted(n for n in nodes if n not in shapes):
+        problems.append(Problem(name, node_id, "has no shape in the diagram layout"))
+    placed = sorted((i, b) for i, b in shapes.items() if nodes.get(i) and nodes[i] != "boundaryEvent")
+    for k, (a, (ax, ay, aw, ah)) in enumerate(placed):
+        for b, (bx, by, bw, bh) in placed[k + 1:]:
+            if ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah:
+                inside = (nodes[a] in ("subProcess", "transaction") and ax <= bx and ay <= by
+                          and bx + bw <= ax + aw and by + bh <= ay + ah) or \
+                         (nodes[b] in ("subProcess", "transaction") and bx <= ax and by <= ay
+                          and ax + aw <= bx + bw and ay + ah <= by + bh)
+                if not inside:
+                    problems.append(Problem(name, a, f"its shape overlaps the shape of '{b}'"))
 
 
 def _lint_dmn(name, root, problems: list[Problem]) -> list[str]:

@@ -6,6 +6,7 @@ import pytest
 
 from engine.services.actor import Actor
 from engine.services.errors import Forbidden
+from tests.layout import with_layout
 from tests.conftest import BUSINESS_UNIT, MANAGER, PROCESS_OWNER
 
 FORM = b"""{"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "forms/test_return.json",
@@ -55,7 +56,7 @@ HEALTH = Actor("hv", frozenset({"Agency: Health"}))
 
 
 def test_each_agency_sees_and_returns_only_its_own_request(service):
-    service.deployments.deploy({"agency_requests.bpmn": PROCESS, "test_return.json": FORM}, PROCESS_OWNER)
+    service.deployments.deploy({"agency_requests.bpmn": with_layout(PROCESS), "test_return.json": FORM}, PROCESS_OWNER)
     started = service.instances.start("agency_requests", {"agencies": ["Police", "Health"]}, BUSINESS_UNIT)
     [police] = service.tasks.for_user(POLICE)
     [health] = service.tasks.for_user(HEALTH)

@@ -113,3 +113,18 @@ def test_scripts_may_not_import(deployed):
 def test_only_process_owners_deploy(deployed):
     with pytest.raises(Forbidden):
         deployed.deployments.deploy({"engine_demo.bpmn": DEMO.read_bytes()}, MANAGER)
+
+
+def test_diagrams_must_be_drawable(deployed):
+    no_layout = DEMO.read_bytes().split(b"<bpmndi:BPMNDiagram")[0] + b"</bpmn:definitions>\n"
+    with pytest.raises(Invalid) as exc:
+        deployed.deployments.deploy({"engine_demo.bpmn": no_layout}, PROCESS_OWNER)
+    assert ("engine_demo.bpmn", "", "the file has no diagram layout (BPMNDI), so it cannot be drawn") in problems(exc)
+    overlapping = DEMO.read_bytes().replace(b'<dc:Bounds x="410" y="120"', b'<dc:Bounds x="300" y="130"')
+    with pytest.raises(Invalid) as exc:
+        deployed.deployments.deploy({"engine_demo.bpmn": overlapping}, PROCESS_OWNER)
+    assert any(e in ("assess_incident", "record_incident") and "overlaps" in m for _, e, m in problems(exc))
+    missing = DEMO.read_bytes().replace(b'bpmnElement="summarise"', b'bpmnElement="nothing"')
+    with pytest.raises(Invalid) as exc:
+        deployed.deployments.deploy({"engine_demo.bpmn": missing}, PROCESS_OWNER)
+    assert ("engine_demo.bpmn", "summarise", "has no shape in the diagram layout") in problems(exc)

@@ -2,6 +2,7 @@
 with the same case reference and the fields it was given, and both are linked in the audit log."""
 from __future__ import annotations
 
+from tests.layout import with_layout
 from tests.conftest import BUSINESS_UNIT, MANAGER, PROCESS_OWNER, ROOT
 
 PARENT = b"""<?xml version="1.0" encoding="UTF-8"?>
@@ -31,7 +32,7 @@ PARENT = b"""<?xml version="1.0" encoding="UTF-8"?>
 
 def test_hand_over_starts_the_next_process_for_the_same_case(service):
     timer = (ROOT / "tests" / "bench" / "bench_timer.bpmn").read_bytes()
-    service.deployments.deploy({"handover_parent.bpmn": PARENT, "bench_timer.bpmn": timer}, PROCESS_OWNER)
+    service.deployments.deploy({"handover_parent.bpmn": with_layout(PARENT), "bench_timer.bpmn": timer}, PROCESS_OWNER)
     parent = service.instances.start("handover_parent", {"child_initials": "AB", "secret": "x"}, BUSINESS_UNIT)
     rows = {i["process_id"]: i for i in service.queries.list_instances(MANAGER)}
     child = service.queries.get_instance(rows["bench_timer"]["id"], MANAGER)
