@@ -288,10 +288,11 @@ def _check_code(name, element_id, text, mode, what, problems) -> None:
 def _deadline_keys_in(node) -> Iterable[str]:
     for timer in node.iter(f"{{{BPMN_NS}}}timerEventDefinition"):
         for child in timer:
-            yield from _deadline_calls(child.text or "")
+            yield from deadline_calls(child.text or "")
 
 
-def _deadline_calls(text: str) -> Iterable[str]:
+def deadline_calls(text: str) -> Iterable[str]:
+    """The deadline keys an expression names (``deadline(\"R6\")``, ``reminder(\"R6\", 2)``, ``due_date``)."""
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError:
@@ -350,7 +351,7 @@ def _lint_bpmn(name, root, bundle: Bundle, process_files, problems: list[Problem
                 if ISO_LITERAL.match(text):
                     continue
                 _check_code(name, event_id, text, "eval", "timer expression", problems)
-                for key in _deadline_calls(text):
+                for key in deadline_calls(text):
                     if key not in known_keys:
                         problems.append(Problem(name, event_id, f"deadline key '{key}' is in no rule set "
                                                 f"(known: {', '.join(sorted(known_keys)) or 'none'})"))

@@ -32,7 +32,7 @@ class Reviewflow:
         self.queries = Queries(self.core)
         self.outbox = Outbox(self.core)
         self.users = Users(self.core)
-        self.calendar = Calendar(self.core)
+        self.calendar = Calendar(self.core, on_change=self.instances.recompute_deadlines)
         self.decisions = Decisions(self.core)
         self.catalog = Catalog(self.core)
 

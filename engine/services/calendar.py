@@ -18,8 +18,9 @@ def parse_day(text, field: str = "from") -> dt.date:
 
 
 class Calendar:
-    def __init__(self, core: Core):
+    def __init__(self, core: Core, on_change=None):
         self.core = core
+        self.on_change = on_change   # called with the day after it changed: moves armed deadlines
 
     def working_days(self, start: str, days: str | int) -> dict:
         day = parse_day(start, "from")
@@ -60,4 +61,5 @@ class Calendar:
                 session.add(CalendarOverride(day=d, kind=kind, note=note, created_by=actor.username, created_at=clock.now()))
             session.add(AuditEvent(instance_id=None, at=clock.now(), actor=actor.username, kind="calendar_changed",
                                    detail={"day": d.isoformat(), "before": before, "after": kind, "note": note}))
-        return {"day": d.isoformat(), "kind": kind}
+        moved = self.on_change(d) if self.on_change else []
+        return {"day": d.isoformat(), "kind": kind, "cases_recomputed": len(moved)}

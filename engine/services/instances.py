@@ -225,6 +225,33 @@ class Instances:
                 self._persist(session, loaded, "system", error)
             return True
 
+    def recompute_deadlines(self, day: dt.date) -> list[int]:
+        """After the calendar changed on ``day``: move every pending deadline whose count crosses it.
+
+        A new one-off bank holiday (or a cancelled one) changes statutory due dates already armed;
+        each affected case is recomputed in its own transaction and the move is audited.
+        """
+        with self.core.db.reading() as session:
+            ids = sorted(set(session.scalars(select(Deadline.instance_id).where(
+                Deadline.status == "pending",
+                ((Deadline.anchor_date <= day) & (Deadline.due_date >= day))
+                | ((Deadline.due_date <= day) & (Deadline.anchor_date >= day))))))
+        moved = []
+        for iid in ids:
+            with self.core.db.transaction() as session:
+                inst = wfsvc.lock_instance(session, iid)
+                if inst is None or inst.status not in ("running", "error", "suspended"):
+                    continue
+                loaded = wfsvc.load(session, inst, self.core.calendar(session))
+                with wfsvc.runtime.running(loaded.runtime):
+                    if not wfsvc.rearm_deadline_timers(loaded.workflow):
+                        continue
+                    loaded.workflow.refresh_timers()
+                    error = wfsvc.run_engine(loaded.workflow) if inst.status == "running" else None
+                    self._persist(session, loaded, "system", error)
+                moved.append(iid)
+        return moved
+
     # --- operator actions ---------------------------------------------------------------------
     def retry(self, instance_id: int, actor: Actor, reason: str = "") -> dict:
         if not actor.is_manager:

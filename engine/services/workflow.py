@@ -208,6 +208,13 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
         existing = {d.timer_task_id: d for d in session.scalars(select(Deadline).where(Deadline.instance_id == inst.id))}
     for armed in rt.deadlines:
         if armed.task_id in existing:
+            row = existing[armed.task_id]
+            if row.status == "pending" and (row.due_date, row.fires_at) != (armed.due_date, armed.fires_at):
+                session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor, kind="deadline_moved",
+                                       element_id=row.element_id,
+                                       detail={"key": row.key, "before": row.due_date.isoformat(),
+                                               "after": armed.due_date.isoformat()}))
+                row.due_date, row.fires_at, row.on_working_day = armed.due_date, armed.fires_at, armed.on_working_day
             continue
         row = Deadline(instance_id=inst.id, timer_task_id=armed.task_id, element_id=armed.element_id, key=armed.key,
                        name=armed.name, source=armed.source, anchor_date=armed.anchor_date, due_date=armed.due_date,
@@ -306,6 +313,20 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
     inst.summary = {k: data[k] for k in SUMMARY_KEYS if data.get(k) is not None}
     inst.state = serializer.dump_state(wf)
     inst.updated_at = now
+
+
+def rearm_deadline_timers(workflow) -> int:
+    """Forget the fire time of every waiting timer computed from a rule set, so it is computed
+    again with today's calendar (durations such as ``P5D`` keep theirs: they count from arming)."""
+    from engine.bpmn.bundle import deadline_calls
+    count = 0
+    for task in _all_tasks(workflow):
+        if task.state == TaskState.WAITING and _is_timer(task):
+            expression = getattr(task.task_spec.event_definition, "expression", "") or ""
+            if any(True for _ in deadline_calls(expression)) and "event_value" in task.internal_data:
+                task.internal_data.pop("event_value")
+                count += 1
+    return count
 
 
 def multi_instance_output(task) -> str | None:

@@ -36,3 +36,28 @@ def test_the_database_refuses_to_change_or_delete_audit_entries(deployed):
             conn.exec_driver_sql("DELETE FROM audit_event")
     with deployed.db.engine.begin() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM audit_event WHERE actor = 'someone else'").scalar() == 0
+
+
+def test_a_new_one_off_holiday_moves_deadlines_already_armed(deployed):
+    from engine.services.actor import Actor
+    from tests.conftest import MANAGER
+
+    case = start_demo(deployed)
+    deployed.instances.complete_task(deployed.tasks.for_user(BUSINESS_UNIT)[0]["id"], INCIDENT, BUSINESS_UNIT)
+    assert _agency_due_dates(deployed) == [(case["id"], "2026-12-30")]
+    result = deployed.calendar.set_override("2026-12-29", "holiday", "One-off holiday",
+                                            Actor("ada", frozenset({"admin"})))
+    assert result["cases_recomputed"] == 1
+    assert _agency_due_dates(deployed) == [(case["id"], "2026-12-31")]
+    view = deployed.queries.get_instance(case["id"], MANAGER)
+    assert [(d["key"], d["due_date"], d["fires_at"]) for d in view["deadlines"]] == \
+        [("R1", "2026-12-31", "2027-01-01T00:00:00+00:00")]
+    assert any(h["kind"] == "deadline_moved" for h in view["history"])
+    from engine import clock
+    clock.set_now("2026-12-24T09:01:00+00:00")      # reminder: 2 WD before 31 Dec is still 24 Dec
+    assert deployed.instances.fire_due_timers() == [case["id"]]
+    clock.set_now("2026-12-31T00:00:01+00:00")      # the old escalation time passes quietly
+    assert deployed.instances.fire_due_timers() == []
+    clock.set_now("2027-01-01T00:00:01+00:00")      # and the escalation comes at the end of the new due day
+    assert deployed.instances.fire_due_timers() == [case["id"]]
+    assert [d["status"] for d in deployed.queries.get_instance(case["id"], MANAGER)["deadlines"]] == ["missed"]
