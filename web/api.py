@@ -150,6 +150,25 @@ def get_instance(instance_id):
     return jsonify(svc().queries.get_instance(known_id(instance_id), g.actor))
 
 
+@api.get("/instances/<int:instance_id>/chronology")
+@authenticated
+def chronology(instance_id):
+    rows = svc().queries.chronology(known_id(instance_id), g.actor)
+    if request.args.get("format") != "csv":
+        return jsonify({"chronology": rows})
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=["date", "agency", "worker", "event"])
+    writer.writeheader()
+    for row in rows:   # a cell starting with = + - @ would be run as a formula by a spreadsheet
+        writer.writerow({k: ("'" + v if v and v[0] in "=+-@\t\r" else v) for k, v in row.items()})
+    response = current_app.response_class(out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="chronology-{instance_id}.csv"'
+    return response
+
+
 @api.post("/instances/<int:instance_id>/messages")
 @authenticated
 def deliver_message(instance_id):

@@ -58,6 +58,9 @@ def document() -> dict:
                                               _query("offset", "integer")])},
             "/instances/{id}": {"get": _op("One instance: status, data, open tasks, deadlines, history",
                                            params=[_path("id", "integer")])},
+            "/instances/{id}/chronology": {"get": _op(
+                "The merged multi-agency chronology, ordered by date (format=csv for a spreadsheet)",
+                params=[_path("id", "integer"), _query("format")])},
             "/instances/{id}/messages": {"post": _op(
                 "Deliver a message event", body=_json({"name": {"type": "string"}, "data": data}, ["name"]),
                 errors=(400, 401, 403, 404, 409, 422), params=[_path("id", "integer")])},

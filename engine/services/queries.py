@@ -75,6 +75,15 @@ class Queries:
                 select(OutboxMessage).where(OutboxMessage.instance_id == inst.id).order_by(OutboxMessage.id))]
             return out
 
+    def chronology(self, instance_id: int, actor: Actor) -> list[dict]:
+        """The case's merged multi-agency chronology (``case_chronology``, written by the
+        ``merge_chronologies`` handler), ordered by date with the agency on each row."""
+        case = self.get_instance(instance_id, actor)
+        merged = case["data"].get("case_chronology") or {}
+        rows = merged.get("chronology", []) if isinstance(merged, dict) else []
+        return [{"date": str(r.get("date", "")), "agency": str(r.get("agency", "")), "worker": str(r.get("worker", "")),
+                 "event": str(r.get("event", ""))} for r in rows if isinstance(r, dict)]
+
     def processes(self) -> list[dict]:
         with self.core.db.reading() as session:
             latest = (select(ProcessVersion.process_id, func.max(ProcessVersion.version).label("v"))

@@ -39,7 +39,7 @@ PROCESS = b"""<?xml version="1.0" encoding="UTF-8"?>
     <bpmn:scriptTask id="collect" name="Collect"><bpmn:incoming>ar_2</bpmn:incoming><bpmn:outgoing>ar_3</bpmn:outgoing>
       <bpmn:script>returns_count = len(returns)</bpmn:script></bpmn:scriptTask>
     <bpmn:serviceTask id="merge" name="Merge chronologies">
-      <bpmn:extensionElements><spiffworkflow:serviceTaskOperator id="merge_chronologies" resultVariable="merged">
+      <bpmn:extensionElements><spiffworkflow:serviceTaskOperator id="merge_chronologies" resultVariable="case_chronology">
         <spiffworkflow:parameters><spiffworkflow:parameter id="returns" type="list" value="returns"/></spiffworkflow:parameters>
       </spiffworkflow:serviceTaskOperator></bpmn:extensionElements>
       <bpmn:incoming>ar_3</bpmn:incoming><bpmn:outgoing>ar_4</bpmn:outgoing></bpmn:serviceTask>
@@ -71,6 +71,23 @@ def test_each_agency_sees_and_returns_only_its_own_request(service):
         {"date": "2026-11-03", "event": "Welfare check"}]}, POLICE)
     case = service.queries.get_instance(started["id"], MANAGER)
     assert case["status"] == "completed", case["error"]
-    rows = case["data"]["merged"]["chronology"]
+    rows = case["data"]["case_chronology"]["chronology"]
     assert [(r["date"], r["agency"]) for r in rows] == [("2026-09-12", "Police"), ("2026-10-01", "Health"),
                                                         ("2026-11-03", "Police")]
+
+
+def test_the_merged_chronology_exports_as_csv(service):
+    from web.app import create_app
+
+    service.deployments.deploy({"agency_requests.bpmn": with_layout(PROCESS), "test_return.json": FORM}, PROCESS_OWNER)
+    started = service.instances.start("agency_requests", {"agencies": ["Police"]}, BUSINESS_UNIT)
+    [police] = service.tasks.for_user(POLICE)
+    service.instances.complete_task(police["id"], {"agency": "Police", "chronology": [
+        {"date": "2026-09-12", "event": "=HYPERLINK(\"http://example.org\")"}]}, POLICE)
+    service.users.add("mo", ["manager"])
+    token = service.users.create_token("mo")
+    client = create_app(service).test_client()
+    r = client.get(f"/api/v1/instances/{started['id']}/chronology?format=csv", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    assert r.data.decode().splitlines() == ["date,agency,worker,event",
+                                            "2026-09-12,Police,,\"'=HYPERLINK(\"\"http://example.org\"\")\""]
