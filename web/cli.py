@@ -9,12 +9,11 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-import time
 from pathlib import Path
 
 from engine import config
 from engine.bpmn import bundle as bundles
-from engine.services import SYSTEM, Reviewflow
+from engine.services import Reviewflow
 from engine.services.actor import Actor
 from engine.services.errors import ServiceError
 

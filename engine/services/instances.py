@@ -4,7 +4,6 @@ fire due timers, retry a failed step, cancel, suspend and resume. One transactio
 from __future__ import annotations
 
 import datetime as dt
-from uuid import UUID
 
 from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError

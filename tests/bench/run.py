@@ -24,7 +24,6 @@ import subprocess
 import sys
 import time
 import uuid
-import zlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,6 +49,12 @@ def _files() -> dict[str, bytes]:
 
 def _service(path: Path) -> Reviewflow:
     return Reviewflow(config.load({"REVIEWFLOW_DATABASE_URL": f"sqlite:///{path}"}))
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
 
 
 # --- 1. engine overhead -------------------------------------------------------------------------
@@ -96,8 +101,8 @@ def bench_engine_overhead(runs: int) -> dict:
         fn()
     mem, db = [], []
     for _ in range(runs):                # interleaved, so machine noise hits both alike
-        t = time.perf_counter(); in_memory(); mem.append(time.perf_counter() - t)
-        t = time.perf_counter(); persisted(); db.append(time.perf_counter() - t)
+        mem.append(_timed(in_memory))
+        db.append(_timed(persisted))
     a, b = statistics.median(db), statistics.median(mem)
     return {"name": "engine overhead", "target": 3.0, "ratio": a / b, "unit": "ms per case",
             "figures": {"persisted_sqlite": a * 1000, "in_memory_spiffworkflow": b * 1000}}
@@ -121,7 +126,7 @@ def build_database(size: int) -> Path:
     while (tasks := [t for t in service.tasks.for_user(STAFF) if t["instance_id"] == done["id"]]):
         service.instances.complete_task(tasks[0]["id"], STEP, STAFF)
     waiting = service.instances.start("bench_timer", {}, STAFF)
-    from sqlalchemy import insert, select
+    from sqlalchemy import insert
     from engine.store.models import AuditEvent, HumanTask, Instance
 
     with service.db.reading() as s:
@@ -137,7 +142,7 @@ def build_database(size: int) -> Path:
         for start in range(0, size, batch):
             n = min(batch, size - start)
             inst_rows, task_rows, audit_rows = [], [], []
-            for i in range(n):
+            for _ in range(n):
                 for template, status, timer in ((finished, "completed", None), (waiter, "running", far)):
                     next_id += 1
                     inst_rows.append({"id": next_id, **template, "business_key": f"RF-B-{next_id}", "status": status,
@@ -209,7 +214,7 @@ def bench_timer_sweep(small: Path, large: Path, rounds: int) -> dict:
         services[label] = _service(work)
     timings = {"small": [], "large": []}
     when = dt.datetime.fromisoformat(START)
-    for r in range(rounds):
+    for _ in range(rounds):
         for label in ("small", "large"):
             service = services[label]
             clock.set_now(when)
