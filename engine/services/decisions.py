@@ -11,6 +11,18 @@ from engine.services.errors import Invalid, NotFound
 from engine.store.models import DecisionVersion
 
 
+def _names(expression: str) -> set[str]:
+    """The data fields an input expression reads (``max(a or 0, b)`` reads a and b)."""
+    import ast
+    import builtins
+
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except SyntaxError:
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not hasattr(builtins, n.id)}
+
+
 class Decisions:
     def __init__(self, core: Core):
         self.core = core
@@ -25,7 +37,7 @@ class Decisions:
             if row is None:
                 raise NotFound(f"no decision '{decision_id}' is deployed")
             needed = decisions.input_names(decision_id, row.dmn, cache_key=row.content_hash)
-            missing = [n for n in needed if n.isidentifier() and n not in inputs]
+            missing = sorted({n for expr in needed for n in _names(expr)} - set(inputs))
             if missing:
                 raise Invalid("some inputs are missing", [{"path": n, "message": "required"} for n in missing])
             try:
