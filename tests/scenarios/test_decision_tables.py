@@ -96,3 +96,21 @@ def test_missing_inputs_are_named(deployed):
         deployed.decisions.evaluate("independent_chair_checklist", {"child_died": True}, MANAGER)
     assert {d["path"] for d in exc.value.details} == {"abuse_or_neglect", "serious_harm", "culpability_score",
                                                       "public_interest_score"}
+
+
+@pytest.mark.parametrize("case,facts,outcome", [
+    # 1: a baby died after a premature birth; a suspicion that the mother was kicked
+    (1, {"child_died": True, "abuse_or_neglect": "suspected", "joint_working_concern": "unknown"}, "must_commission"),
+    # 2: a pupil seriously harmed by a school employee; no agency contact beyond universal services and the
+    #    employee unknown to agencies: definitive evidence of no concern about joint working, so the
+    #    regulation's criteria are not met (the LSCB may still commission, 002 §1.3)
+    (2, {"seriously_harmed": True, "abuse_or_neglect": "known", "joint_working_concern": "definitely_none"},
+     "consider_other_review"),
+    # 3: a baby died co-sleeping with a grandmother who had been drinking; both carers charged with neglect
+    (3, {"child_died": True, "abuse_or_neglect": "known", "joint_working_concern": "unknown"}, "must_commission"),
+    # 4: a young woman in care sexually abused over six years; lessons about how professionals worked together
+    (4, {"seriously_harmed": True, "abuse_or_neglect": "known", "joint_working_concern": "yes"}, "must_commission"),
+])
+def test_east_of_england_case_studies(deployed, case, facts, outcome):
+    """001 Appendix 3, each case study's facts put through the criteria."""
+    assert scr(deployed, **facts) == outcome
