@@ -291,6 +291,14 @@ def _deadline_keys_in(node) -> Iterable[str]:
             yield from deadline_calls(child.text or "")
 
 
+def _literal(text: str):
+    """The value of a constant expression (``'rapid_review'``), or None when it is computed."""
+    try:
+        return ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError):
+        return None
+
+
 def deadline_calls(text: str) -> Iterable[str]:
     """The deadline keys an expression names (``deadline(\"R6\")``, ``reminder(\"R6\", 2)``, ``due_date``)."""
     try:
@@ -371,6 +379,14 @@ def _lint_bpmn(name, root, bundle: Bundle, process_files, problems: list[Problem
                     problems.append(Problem(name, task.get("id"), message))
             for pname, value in params.items():
                 _check_code(name, task.get("id"), value or "", "eval", f"parameter '{pname}'", problems)
+            if op.get("id") == "start_process":
+                target = _literal(params.get("process_id", ""))
+                if target is None:
+                    problems.append(Problem(name, task.get("id"), "start_process needs a literal process_id "
+                                            "(such as 'rapid_review') so that the hand-over can be checked"))
+                elif target not in process_files:
+                    problems.append(Problem(name, task.get("id"), f"hands over to process '{target}', which is not "
+                                            "deployed and not in this deployment"))
         for task in proc.iter(f"{{{BPMN_NS}}}userTask"):
             props = _properties(task)
             form = props.get("formJsonSchemaFilename")

@@ -146,6 +146,11 @@ def add_months(day: Any, n: int) -> str:
     return _add_months(_as_date(day, "add_months"), int(n)).isoformat()
 
 
+def field(name: str, default: Any = None) -> Any:
+    """A case field, or ``default`` when the case does not have it (a missing name is otherwise an error)."""
+    return _task_data().get(name, default)
+
+
 def today() -> str:
     return clock.today().isoformat()
 
@@ -161,6 +166,7 @@ FUNCTIONS = {
     "add_working_days": add_working_days,
     "working_days_between": working_days_between,
     "add_months": add_months,
+    "field": field,
     "today": today,
     "now": now,
 }

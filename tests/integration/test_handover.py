@@ -42,3 +42,36 @@ def test_hand_over_starts_the_next_process_for_the_same_case(service):
     history = service.queries.get_instance(parent["id"], MANAGER)["history"]
     assert [h["detail"]["instance_id"] for h in history if h["kind"] == "handed_over"] == [child["id"]]
     assert service.queries.get_instance(parent["id"], MANAGER)["status"] == "completed"
+
+
+def test_a_hand_over_to_a_process_that_does_not_exist_is_refused_at_deploy(service):
+    import pytest
+
+    from engine.services.errors import Invalid
+
+    with pytest.raises(Invalid) as exc:
+        service.deployments.deploy({"handover_parent.bpmn": with_layout(PARENT)}, PROCESS_OWNER)
+    assert [(p["element_id"], p["message"]) for p in exc.value.details] == [
+        ("hand_over", "hands over to process 'bench_timer', which is not deployed and not in this deployment")]
+
+
+def test_field_gives_a_default_for_a_missing_value(service):
+    from tests.conftest import MANAGER
+
+    script = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="f_defs" targetNamespace="t">
+  <bpmn:process id="field_defaults" isExecutable="true">
+    <bpmn:startEvent id="f_start"><bpmn:outgoing>f_1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:scriptTask id="f_script"><bpmn:incoming>f_1</bpmn:incoming><bpmn:outgoing>f_2</bpmn:outgoing>
+      <bpmn:script>given = field("present", "x")
+missing = field("absent", "fallback")</bpmn:script></bpmn:scriptTask>
+    <bpmn:endEvent id="f_end"><bpmn:incoming>f_2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f_1" sourceRef="f_start" targetRef="f_script"/>
+    <bpmn:sequenceFlow id="f_2" sourceRef="f_script" targetRef="f_end"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+    service.deployments.deploy({"field_defaults.bpmn": with_layout(script)}, PROCESS_OWNER)
+    started = service.instances.start("field_defaults", {"present": 7}, BUSINESS_UNIT)
+    data = service.queries.get_instance(started["id"], MANAGER)["data"]
+    assert (data["given"], data["missing"]) == (7, "fallback")
