@@ -117,6 +117,26 @@ def cmd_calendar(args) -> int:
     return 0
 
 
+def cmd_token_revoke(args) -> int:
+    try:
+        count = Reviewflow().users.revoke_tokens(args.name)
+    except ServiceError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    print(f"revoked {count} token(s) of {args.name}")
+    return 0
+
+
+def cmd_user_active(args) -> int:
+    try:
+        Reviewflow().users.set_active(args.name, args.active)
+    except ServiceError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    print(f"{args.name} {'enabled' if args.active else 'disabled'}")
+    return 0
+
+
 def _worker_loop(service: Reviewflow, interval: float, stop: threading.Event) -> None:
     while not stop.is_set():
         try:
@@ -198,11 +218,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", action="append", required=True)
     p.add_argument("--password-stdin", action="store_true")
     p.set_defaults(func=cmd_user_add)
+    for name, active in (("disable", False), ("enable", True)):
+        p = usub.add_parser(name, help=f"{name} an account (tokens and sign-in)")
+        p.add_argument("name")
+        p.set_defaults(func=cmd_user_active, active=active)
     p = sub.add_parser("token", help="API tokens")
     tsub = p.add_subparsers(dest="token_command", required=True)
     p = tsub.add_parser("create", help="print a new API token for a user")
     p.add_argument("name")
     p.set_defaults(func=cmd_token_create)
+    p = tsub.add_parser("revoke", help="withdraw every API token of a user")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_token_revoke)
     p = sub.add_parser("calendar", help="list or change the bank-holiday overrides")
     p.add_argument("day", nargs="?", help="YYYY-MM-DD (omit to list the overrides)")
     group = p.add_mutually_exclusive_group()

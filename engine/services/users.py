@@ -60,6 +60,29 @@ class Users:
                                    detail={"username": username}))
         return token
 
+    def revoke_tokens(self, username: str, actor: str = "system") -> int:
+        """Withdraw every API token a user holds (a lost laptop, a leaver)."""
+        from sqlalchemy import update
+        with self.core.db.transaction() as session:
+            user = session.scalars(select(User).where(User.username == username)).first()
+            if user is None:
+                raise NotFound(f"no user '{username}'")
+            count = session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))
+                                    .values(revoked=True)).rowcount
+            session.add(AuditEvent(instance_id=None, at=clock.now(), actor=actor, kind="tokens_revoked",
+                                   detail={"username": username, "count": count}))
+            return count
+
+    def set_active(self, username: str, active: bool, actor: str = "system") -> None:
+        """Disable (or re-enable) an account: a disabled user can neither sign in nor use a token."""
+        with self.core.db.transaction() as session:
+            user = session.scalars(select(User).where(User.username == username)).first()
+            if user is None:
+                raise NotFound(f"no user '{username}'")
+            user.active = active
+            session.add(AuditEvent(instance_id=None, at=clock.now(), actor=actor,
+                                   kind="user_enabled" if active else "user_disabled", detail={"username": username}))
+
     def actor_for_token(self, token: str) -> Actor:
         with self.core.db.reading() as session:
             row = session.execute(select(User).join(ApiToken, ApiToken.user_id == User.id).where(

@@ -57,3 +57,23 @@ def test_check_reports_one_line_per_problem_and_exit_1(run, tmp_path):
 def test_fake_clock_is_refused_in_production(run):
     result = run("roles", REVIEWFLOW_ENV="production", REVIEWFLOW_FAKE_NOW="2026-01-01T00:00:00Z")
     assert result.returncode == 2 and "REVIEWFLOW_FAKE_NOW" in result.stderr
+
+
+def test_revoked_tokens_and_disabled_users_are_refused(run, sqlite_url):
+    from engine import config
+    from engine.services import Reviewflow
+    from engine.services.errors import Unauthorized
+
+    assert run("user", "add", "kim", "--role", "manager").returncode == 0
+    token = run("token", "create", "kim").stdout.strip()
+    service = Reviewflow(config.load({"REVIEWFLOW_DATABASE_URL": sqlite_url}))
+    assert service.users.actor_for_token(token).username == "kim"
+    assert run("user", "disable", "kim").returncode == 0
+    with pytest.raises(Unauthorized):
+        service.users.actor_for_token(token)
+    assert run("user", "enable", "kim").returncode == 0
+    assert service.users.actor_for_token(token).username == "kim"
+    assert run("token", "revoke", "kim").stdout.strip() == "revoked 1 token(s) of kim"
+    with pytest.raises(Unauthorized):
+        service.users.actor_for_token(token)
+    assert run("token", "revoke", "nobody").returncode == 1
