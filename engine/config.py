@@ -53,6 +53,7 @@ def load(environ: dict | None = None) -> Settings:
         processes_dir=Path(env.get("REVIEWFLOW_PROCESSES_DIR", REPO_ROOT / "processes")),
         forms_dir=Path(env.get("REVIEWFLOW_FORMS_DIR", REPO_ROOT / "forms")),
         max_upload_bytes=int(env.get("REVIEWFLOW_MAX_UPLOAD_BYTES", 2 * 1024 * 1024)),
+        outbox_max_attempts=int(env.get("REVIEWFLOW_OUTBOX_MAX_ATTEMPTS", 8)),
     )
     if settings.is_production and settings.fake_now:
         raise ConfigError("REVIEWFLOW_FAKE_NOW is refused when REVIEWFLOW_ENV=production")

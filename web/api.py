@@ -274,6 +274,13 @@ def outbox():
     return jsonify({"messages": svc().outbox.list(g.actor, request.args.get("status"))})
 
 
+@api.post("/outbox/<int:message_id>/requeue")
+@authenticated
+def requeue(message_id):
+    svc().outbox.requeue(known_id(message_id), g.actor)
+    return jsonify({"id": message_id, "status": "pending"})
+
+
 @api.get("/calendar/working-days")
 @authenticated
 def working_days():

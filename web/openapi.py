@@ -92,6 +92,8 @@ def document() -> dict:
             },
             "/outbox": {"get": _op("Notifications with recipient, subject, status, attempts, sent time",
                                    errors=(401, 403), params=[_query("status")])},
+            "/outbox/{id}/requeue": {"post": _op("Send again a notification that gave up (managers)",
+                                                  errors=(401, 403, 404, 409), params=[_path("id", "integer")])},
             "/calendar/overrides": {"get": _op("The administrator's changes to the bank-holiday calendar", errors=(401,))},
             "/calendar/overrides/{day}": {"put": _op(
                 "Make a day a holiday, a working day, or clear the override (administrators)",

@@ -95,7 +95,13 @@ class Outbox:
         if not actor.is_manager:
             raise Forbidden("only a manager may requeue a notification")
         with self.core.db.transaction() as session:
-            session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == "dead")
-                            .values(status="pending", next_attempt_at=clock.now()))
+            done = session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id,
+                                                               OutboxMessage.status == "dead")
+                                   .values(status="pending", next_attempt_at=clock.now(), attempts=0))
+            if done.rowcount != 1:
+                from engine.services.errors import Conflict, NotFound
+                if session.get(OutboxMessage, message_id) is None:
+                    raise NotFound(f"no notification {message_id}")
+                raise Conflict("only a notification that gave up (dead) can be sent again")
             session.add(AuditEvent(instance_id=None, at=clock.now(), actor=actor.username, kind="notification_requeued",
                                    detail={"outbox_id": message_id}))

@@ -43,3 +43,24 @@ def test_without_smtp_url_messages_wait_in_the_outbox(deployed):
     deployed.instances.complete_task(only_task(deployed, BUSINESS_UNIT)["id"], INCIDENT, BUSINESS_UNIT)
     assert deployed.outbox.deliver_due()["sent"] == 0
     assert [m["status"] for m in deployed.outbox.list(MANAGER)] == ["pending"]
+
+
+def test_a_message_that_gave_up_is_kept_and_can_be_sent_again(database_url):
+    port = free_port()
+    service = Reviewflow(make_settings(database_url, REVIEWFLOW_SMTP_URL=f"smtp://127.0.0.1:{port}",
+                                       REVIEWFLOW_OUTBOX_MAX_ATTEMPTS="2"))
+    service.deployments.deploy_paths([ROOT / "processes", ROOT / "forms"], PROCESS_OWNER)
+    start_demo(service)
+    service.instances.complete_task(only_task(service, BUSINESS_UNIT)["id"], INCIDENT, BUSINESS_UNIT)
+    service.outbox.deliver_due()
+    clock.advance(minutes=5)
+    service.outbox.deliver_due()
+    [m] = service.outbox.list(MANAGER)
+    assert (m["status"], m["attempts"]) == ("dead", 2)
+    smtp = SmtpServer(port).start()
+    try:
+        service.outbox.requeue(m["id"], MANAGER)
+        assert service.outbox.deliver_due() == {"sent": 1, "failed": 0}
+        assert len(smtp.messages) == 1
+    finally:
+        smtp.stop()
