@@ -1,9 +1,14 @@
 """Deadline rule sets: every statutory timescale defined once, as data.
 
-A rule set is a TOML file in ``processes/rulesets/``; a local override names a
-base set in ``extends`` and replaces or adds rules. Diagrams refer to a deadline
-by key (``deadline("R6")``), never by figure, so a process owner changes a
-timescale in one place, and a case keeps the resolved rule set it started with.
+A rule set is a TOML file in ``processes/rulesets/``; a local override names a base set
+in ``extends`` and replaces or adds rules. Diagrams refer to a deadline by key
+(``deadline("R6")``), never by figure, so a process owner changes a timescale in one
+place, and a case keeps the resolved rule set it started with (``RuleSet.to_dict()``
+is the snapshot stored with it; ``content_hash`` tells two versions apart).
+
+Files on disk (``load_rulesets``) and uploaded files (``parse_ruleset_text`` then
+``resolve_rulesets``) go through the same parser and the same resolver, so a file
+that deploys is a file that loads.
 """
 from __future__ import annotations
 
@@ -14,28 +19,42 @@ import re
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Iterable, Mapping
 
 from engine.calendar import WorkingDayCalendar, add_months
 
+__all__ = ["UNITS", "DIRECTIONS", "Rule", "RuleSet", "ParsedRuleSet", "Due", "RuleSetError", "DeadlineError",
+           "parse_ruleset_text", "resolve_rulesets", "load_rulesets", "compute_due", "select_ruleset"]
+
 UNITS = ("working_days", "calendar_days", "calendar_months", "years")
 DIRECTIONS = ("after", "before")
-_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,15}$")
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,15}$")               # R6, S2, or a local key such as LOCAL_1
+_SET_NAME = re.compile(r"^[A-Z][A-Z0-9_]{1,31}$")          # WT2018, BOLTON_PRE2015
+_ANCHOR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")     # a task-data key: date_aware
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_TOML_WHERE = re.compile(r"\s*\(at (line (\d+), column \d+|end of document)\)\s*$")
+
+_TOP_LEVEL = {"name", "title", "extends", "deadlines"}
+_REQUIRED = ("name", "anchor", "count", "unit", "direction", "source")
+_OPTIONAL = ("figure_in_source", "note")
 
 
 class RuleSetError(ValueError):
-    def __init__(self, file: str, key: str | None, message: str):
-        self.file, self.key, self.message = file, key, message
+    """A rule-set file is wrong. ``str()`` is ``file: key: message`` (``-`` when no deadline key
+    is at fault), the shape ``reviewflow check`` prints; ``line`` is set for TOML syntax errors."""
+
+    def __init__(self, file: str, key: str | None, message: str, line: int | None = None):
+        self.file, self.key, self.message, self.line = file, key, message, line
         super().__init__(f"{file}: {key or '-'}: {message}")
 
 
 class DeadlineError(ValueError):
-    """A deadline cannot be computed for this case (unknown key, missing or bad anchor date)."""
+    """A deadline cannot be computed for this case (no rule set, missing or malformed anchor date)."""
 
 
 @dataclass(frozen=True)
 class Rule:
+    """One deadline: ``count`` ``unit`` ``direction`` the date in task-data field ``anchor``."""
     key: str
     name: str
     anchor: str
@@ -47,8 +66,16 @@ class Rule:
     note: str = ""
 
 
+def _rules_hash(rules: Mapping[str, Rule]) -> str:
+    """sha256 of the resolved rules as canonical JSON. Name and title are left out on purpose: the
+    hash says whether two versions count the same way (WT2023 and WT2018 share one today)."""
+    canonical = json.dumps({k: asdict(r) for k, r in sorted(rules.items())}, sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 @dataclass(frozen=True)
 class RuleSet:
+    """A resolved rule set: its own rules plus everything it inherits through ``extends``."""
     name: str
     title: str
     rules: dict[str, Rule]
@@ -56,17 +83,31 @@ class RuleSet:
     source_file: str = ""
     content_hash: str = ""
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON types, for the snapshot a case keeps."""
         return {"name": self.name, "title": self.title, "extends": self.extends, "source_file": self.source_file,
-                "content_hash": self.content_hash, "rules": {k: asdict(r) for k, r in sorted(self.rules.items())}}
+                "content_hash": self.content_hash or _rules_hash(self.rules),
+                "rules": {k: asdict(r) for k, r in sorted(self.rules.items())}}
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "RuleSet":
-        return cls(d["name"], d["title"], {k: Rule(**r) for k, r in d["rules"].items()}, d.get("extends"),
-                   d.get("source_file", ""), d.get("content_hash", ""))
+    def from_dict(cls, d: Mapping[str, Any]) -> RuleSet:
+        """Rebuild a snapshot; a stored hash that no longer matches its rules is refused, so a case
+        never runs on a snapshot that was edited in place."""
+        file = d.get("source_file") or d.get("name") or "snapshot"
+        rules: dict[str, Rule] = {}
+        for key, body in d["rules"].items():
+            body = dict(body)
+            if body.pop("key", key) != key:
+                raise RuleSetError(file, key, "the rule's key does not match its entry")
+            rules[key] = _rule(file, key, body)
+        digest = _rules_hash(rules)
+        stored = d.get("content_hash") or digest
+        if stored != digest:
+            raise RuleSetError(file, None, "the stored content hash does not match the rules")
+        return cls(d["name"], d.get("title") or d["name"], rules, d.get("extends"), d.get("source_file", ""), digest)
 
 
-@dataclass
+@dataclass(frozen=True)
 class ParsedRuleSet:
     """One file's own content, before ``extends`` is resolved."""
     file: str
@@ -77,92 +118,126 @@ class ParsedRuleSet:
 
 
 def parse_ruleset_text(file: str, text: str) -> ParsedRuleSet:
+    """Parse and check one file (from disk or an upload); ``resolve_rulesets`` joins them up."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise RuleSetError(file, None, f"not valid TOML: {exc}") from None
+        what = str(exc)
+        where = _TOML_WHERE.search(what)
+        line = int(where.group(2)) if where and where.group(2) else None
+        reason = what[:where.start()] if where else what
+        at = f" at line {line}" if line else (" at the end of the file" if where else "")
+        raise RuleSetError(file, None, f"not valid TOML{at}: {reason}", line) from None
+    unknown = set(raw) - _TOP_LEVEL
+    if unknown:
+        raise RuleSetError(file, None, f"unknown setting(s): {', '.join(sorted(unknown))} "
+                                       f"(expected {', '.join(sorted(_TOP_LEVEL))})")
     name = raw.get("name")
-    if not isinstance(name, str) or not re.match(r"^[A-Z][A-Z0-9_]{1,31}$", name):
-        raise RuleSetError(file, None, "'name' must be a rule-set name such as WT2018")
+    if not isinstance(name, str) or not _SET_NAME.match(name):
+        raise RuleSetError(file, None, "'name' must be a rule-set name in capitals, such as WT2018")
     title = raw.get("title", name)
+    if not isinstance(title, str) or not title.strip():
+        raise RuleSetError(file, None, "'title' must be non-empty text")
     extends = raw.get("extends")
-    if extends is not None and not isinstance(extends, str):
-        raise RuleSetError(file, None, "'extends' must name another rule set")
+    if extends is not None and (not isinstance(extends, str) or not _SET_NAME.match(extends)):
+        raise RuleSetError(file, None, "'extends' must name another rule set, such as WT2015")
+    if extends == name:
+        raise RuleSetError(file, None, f"extends forms a cycle: {name} -> {name}")
     deadlines = raw.get("deadlines", {})
     if not isinstance(deadlines, dict):
         raise RuleSetError(file, None, "[deadlines] must be a table of deadline keys")
-    unknown = set(raw) - {"name", "title", "extends", "deadlines"}
-    if unknown:
-        raise RuleSetError(file, None, f"unknown setting(s): {', '.join(sorted(unknown))}")
-    parsed = ParsedRuleSet(file, name, str(title), extends)
-    for key, body in deadlines.items():
-        parsed.rules[key] = _rule(file, key, body)
-    return parsed
+    rules = {key: _rule(file, key, body) for key, body in deadlines.items()}
+    return ParsedRuleSet(file, name, title.strip(), extends, rules)
 
 
-def _rule(file: str, key: str, body) -> Rule:
+def _rule(file: str, key: str, body: object) -> Rule:
+    """Check one ``[deadlines.KEY]`` table; every message names the file and the key."""
+    def fail(message: str) -> RuleSetError:
+        return RuleSetError(file, key, message)
+
     if not _KEY.match(key):
-        raise RuleSetError(file, key, "deadline keys are upper-case letters and digits, such as R6 or S2")
+        raise fail("deadline keys are capital letters, digits and _, such as R6 or S2")
     if not isinstance(body, dict):
-        raise RuleSetError(file, key, "a deadline must be a table")
-    required = ("name", "anchor", "count", "unit", "direction", "source")
-    missing = [f for f in required if f not in body]
+        raise fail("a deadline must be a table")
+    missing = [f for f in _REQUIRED if f not in body]
     if missing:
-        raise RuleSetError(file, key, f"missing {', '.join(missing)}")
-    unknown = set(body) - set(required) - {"figure_in_source", "note"}
+        raise fail(f"missing {', '.join(missing)}")
+    unknown = set(body) - set(_REQUIRED) - set(_OPTIONAL)
     if unknown:
-        raise RuleSetError(file, key, f"unknown field(s): {', '.join(sorted(unknown))}")
-    if body["unit"] not in UNITS:
-        raise RuleSetError(file, key, f"unit must be one of {', '.join(UNITS)}, not {body['unit']!r}")
-    if body["direction"] not in DIRECTIONS:
-        raise RuleSetError(file, key, f"direction must be after or before, not {body['direction']!r}")
-    count = body["count"]
-    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-        raise RuleSetError(file, key, "count must be a whole number of 0 or more")
-    if not isinstance(body["anchor"], str) or not _NAME.match(body["anchor"]):
-        raise RuleSetError(file, key, "anchor must be the name of a date field, such as date_aware")
+        raise fail(f"unknown field(s): {', '.join(sorted(unknown))}")
     for f in ("name", "source"):
         if not isinstance(body[f], str) or not body[f].strip():
-            raise RuleSetError(file, key, f"{f} must be non-empty text")
+            raise fail(f"{f} must be non-empty text")
+    if not isinstance(body["anchor"], str) or not _ANCHOR.match(body["anchor"]):
+        raise fail("anchor must be the name of a date field, such as date_aware")
+    count = body["count"]
+    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        raise fail(f"count must be a whole number of 0 or more, not {count!r}")
+    if body["unit"] not in UNITS:
+        raise fail(f"unit must be one of {', '.join(UNITS)}, not {body['unit']!r}")
+    if body["direction"] not in DIRECTIONS:
+        raise fail(f"direction must be after or before, not {body['direction']!r}")
+    figure = body.get("figure_in_source", True)
+    if not isinstance(figure, bool):
+        raise fail("figure_in_source must be true or false")
+    note = body.get("note", "")
+    if not isinstance(note, str):
+        raise fail("note must be text")
+    if not figure and not note.strip():
+        raise fail("a count the documents do not give (figure_in_source = false) needs a note saying whose it is")
     return Rule(key, body["name"].strip(), body["anchor"], count, body["unit"], body["direction"],
-                body["source"].strip(), bool(body.get("figure_in_source", True)), str(body.get("note", "")).strip())
+                body["source"].strip(), figure, note.strip())
 
 
-def resolve_rulesets(parsed: list[ParsedRuleSet]) -> dict[str, RuleSet]:
-    """Resolve ``extends`` chains; duplicates, unknown parents and cycles are errors."""
+def resolve_rulesets(parsed: Iterable[ParsedRuleSet]) -> dict[str, RuleSet]:
+    """Resolve ``extends`` chains (a child replaces or adds rules); duplicate names, unknown
+    parents and cycles are errors naming the file at fault."""
     by_name: dict[str, ParsedRuleSet] = {}
     for p in parsed:
         if p.name in by_name:
             raise RuleSetError(p.file, None, f"rule set {p.name} is also defined in {by_name[p.name].file}")
         by_name[p.name] = p
-    out: dict[str, RuleSet] = {}
 
-    def resolve(name: str, seen: tuple[str, ...]) -> dict[str, Rule]:
+    def resolve(name: str, chain: tuple[str, ...]) -> dict[str, Rule]:
         p = by_name[name]
         if p.extends is None:
             return dict(p.rules)
         if p.extends not in by_name:
-            raise RuleSetError(p.file, None, f"extends {p.extends}, which does not exist")
-        if p.extends in seen:
-            raise RuleSetError(p.file, None, f"extends forms a cycle: {' -> '.join(seen + (p.extends,))}")
-        return {**resolve(p.extends, seen + (p.extends,)), **p.rules}
+            known = ", ".join(sorted(by_name)) or "none"
+            raise RuleSetError(p.file, None, f"extends {p.extends}, which does not exist (known: {known})")
+        if p.extends in chain:
+            raise RuleSetError(p.file, None, f"extends forms a cycle: {' -> '.join(chain + (p.extends,))}")
+        return {**resolve(p.extends, chain + (p.extends,)), **p.rules}
 
-    for name, p in by_name.items():
-        rules = resolve(name, (name,))
-        digest = hashlib.sha256(json.dumps({k: asdict(r) for k, r in sorted(rules.items())}, sort_keys=True).encode())
-        out[name] = RuleSet(name, p.title, rules, p.extends, p.file, digest.hexdigest())
+    out: dict[str, RuleSet] = {}
+    for name, p in sorted(by_name.items()):
+        rules = dict(sorted(resolve(name, (name,)).items(), key=lambda kv: _key_order(kv[0])))
+        out[name] = RuleSet(name, p.title, rules, p.extends, p.file, _rules_hash(rules))
     return out
 
 
+def _key_order(key: str) -> tuple:
+    """R2 before R10: letters, then the number."""
+    m = re.match(r"^([A-Z_]*?)(\d+)$", key)
+    return (m.group(1), int(m.group(2)), "") if m else (key, -1, key)
+
+
 def load_rulesets(directory: Path) -> dict[str, RuleSet]:
+    """Every ``*.toml`` in ``directory``, resolved; errors name the file (and the line for bad TOML)."""
     parsed = []
     for path in sorted(Path(directory).glob("*.toml")):
-        parsed.append(parse_ruleset_text(path.name, path.read_text(encoding="utf-8")))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise RuleSetError(path.name, None, f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
+        parsed.append(parse_ruleset_text(path.name, text))
     return resolve_rulesets(parsed)
 
 
 @dataclass(frozen=True)
 class Due:
+    """A deadline worked out for one case. ``on_working_day`` is False when a month-based date
+    lands on a weekend or holiday: the date is shown as it is, never moved."""
     key: str
     name: str
     anchor: str
@@ -172,7 +247,9 @@ class Due:
     source: str
 
 
-def _anchor_date(rule: Rule, data: Mapping) -> dt.date:
+def _anchor_date(rule: Rule, data: Mapping[str, Any]) -> dt.date:
+    """The anchor as a date. Dates travel as ``YYYY-MM-DD``; a datetime (object or ISO string)
+    counts from the date it shows. Anything else is an error naming the deadline and the field."""
     value = data.get(rule.anchor)
     if value is None or value == "":
         raise DeadlineError(f"deadline {rule.key}: the case has no '{rule.anchor}' to count from")
@@ -180,30 +257,40 @@ def _anchor_date(rule: Rule, data: Mapping) -> dt.date:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        raise DeadlineError(f"deadline {rule.key}: '{rule.anchor}' is {value!r}, not a date (YYYY-MM-DD)") from None
+    if isinstance(value, str) and _ISO_DAY.match(value):
+        try:
+            return dt.date.fromisoformat(value) if len(value) == 10 else dt.datetime.fromisoformat(value).date()
+        except ValueError:
+            pass
+    raise DeadlineError(f"deadline {rule.key}: '{rule.anchor}' is {value!r}, not a date (YYYY-MM-DD)")
 
 
-def compute_due(rule: Rule, data: Mapping, calendar: WorkingDayCalendar) -> Due:
+def compute_due(rule: Rule, data: Mapping[str, Any], calendar: WorkingDayCalendar) -> Due:
+    """The due date of ``rule`` for a case whose task data is ``data``, counted on ``calendar``."""
     anchor = _anchor_date(rule, data)
-    sign = 1 if rule.direction == "after" else -1
+    if rule.direction not in DIRECTIONS:
+        raise DeadlineError(f"deadline {rule.key}: direction {rule.direction!r} is not after or before")
+    n = rule.count if rule.direction == "after" else -rule.count
     if rule.unit == "working_days":
-        due = calendar.add_working_days(anchor, sign * rule.count)
+        due = calendar.add_working_days(anchor, n)
     elif rule.unit == "calendar_days":
-        due = anchor + dt.timedelta(days=sign * rule.count)
+        due = anchor + dt.timedelta(days=n)
     elif rule.unit == "calendar_months":
-        due = add_months(anchor, sign * rule.count)
+        due = add_months(anchor, n)
+    elif rule.unit == "years":
+        due = add_months(anchor, 12 * n)
     else:
-        due = add_months(anchor, sign * 12 * rule.count)
+        raise DeadlineError(f"deadline {rule.key}: unit {rule.unit!r} is not one of {', '.join(UNITS)}")
     return Due(rule.key, rule.name, rule.anchor, anchor, due, calendar.is_working_day(due), rule.source)
 
 
-def select_ruleset(rulesets: Mapping[str, RuleSet], data: Mapping) -> RuleSet:
-    name = data.get("ruleset") or data.get("regime")
+def select_ruleset(rulesets: Mapping[str, RuleSet], data: Mapping[str, Any]) -> RuleSet:
+    """The case's rule set: a local override named in ``ruleset`` wins over the ``regime``."""
+    field_name = "ruleset" if data.get("ruleset") else "regime"
+    name = data.get(field_name)
     if not name:
         raise DeadlineError("the case names no rule set: set 'regime' (WT2015, WT2018, WT2023) or 'ruleset'")
-    if name not in rulesets:
-        raise DeadlineError(f"no rule set named '{name}'")
+    if not isinstance(name, str) or name not in rulesets:
+        known = ", ".join(sorted(rulesets)) or "none deployed"
+        raise DeadlineError(f"'{field_name}' is {name!r}: no rule set of that name (known: {known})")
     return rulesets[name]
