@@ -387,6 +387,13 @@ def _lint_bpmn(name, root, bundle: Bundle, process_files, problems: list[Problem
                 elif target not in process_files:
                     problems.append(Problem(name, task.get("id"), f"hands over to process '{target}', which is not "
                                             "deployed and not in this deployment"))
+            if op.get("id") == "send_notification":
+                from handlers.notify import template_names
+
+                template = _literal(params.get("template", ""))
+                if isinstance(template, str) and template not in template_names():
+                    problems.append(Problem(name, task.get("id"), f"no message template '{template}' in "
+                                            "handlers/templates (a file named '{template}.txt')"))
         for task in proc.iter(f"{{{BPMN_NS}}}userTask"):
             props = _properties(task)
             form = props.get("formJsonSchemaFilename")
