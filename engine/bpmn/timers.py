@@ -20,10 +20,16 @@ class _AcceptsRealDatetimes(type(_dt.datetime)):
         return isinstance(obj, _dt.datetime)
 
 
+# SpiffWorkflow fires a timer when ``target < now``; the worker picks instances whose timer is
+# due at ``<= now``. Reading the clock one microsecond late makes the library agree with the
+# worker, so a reminder set for 09:00 fires at 09:00:00, not at the next sweep.
+_INCLUSIVE = _dt.timedelta(microseconds=1)
+
+
 class ClockDatetime(_dt.datetime, metaclass=_AcceptsRealDatetimes):
     @classmethod
     def now(cls, tz=None):
-        current = clock.now()
+        current = clock.now() + _INCLUSIVE
         return current.astimezone(tz) if tz is not None else current.astimezone().replace(tzinfo=None)
 
     @classmethod

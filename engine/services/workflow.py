@@ -344,11 +344,16 @@ def task_by_id(workflow, task_id: str):
 
 
 def current_data(workflow) -> dict:
-    """The case data as it stands: the newest task's data, or the end data once finished."""
+    """The case data as it stands: the data of every open branch (newest wins where they
+    differ), or the end data once finished. Parallel branches and waiting timers each hold
+    their own copy, and a timer armed before a form was submitted holds an older one."""
     if workflow.is_completed():
         return dict(workflow.data)
     candidates = [t for t in workflow.tasks.values() if t.state in (TaskState.READY, TaskState.WAITING, TaskState.ERROR)]
     if candidates:
-        return dict(max(candidates, key=lambda t: t.last_state_change).data)
+        merged: dict = {}
+        for task in sorted(candidates, key=lambda t: t.last_state_change):
+            merged.update(task.data)
+        return merged
     last = workflow.last_task or workflow.task_tree
     return dict(last.data)

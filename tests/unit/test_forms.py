@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
+from tests.unit.step_form_examples import STEP_EXAMPLES
+
 FORMS = Path(__file__).resolve().parents[2] / "forms"
 SCHEMA_FILES = sorted(p for p in FORMS.glob("*.json") if not p.name.endswith(".ui.json"))
 UI_FILES = sorted(FORMS.glob("*.ui.json"))
@@ -416,6 +418,7 @@ EXAMPLES: dict[str, dict] = {
         "period_to": "2026-12-10",
         "review_start_date": "2027-01-25",
         "target_completion_date": "2027-06-30",
+        "agency_reports_due": "2027-03-01",
         "contributors": [{"agency": "Children's social care", "contribution": "agency_report"},
                          {"agency": "Exampletown Primary School", "contribution": "interviews"}],
         "family_involvement": "The lead reviewer will write to the mother once the police agree.",
@@ -531,6 +534,8 @@ EXAMPLES: dict[str, dict] = {
         "board_sign_off": {"by": "Executive Group", "date": "2027-05-10"},
     },
 }
+
+EXAMPLES.update(STEP_EXAMPLES)
 
 
 def test_every_form_has_a_realistic_example():
