@@ -349,7 +349,10 @@ def current_data(workflow) -> dict:
     their own copy, and a timer armed before a form was submitted holds an older one."""
     if workflow.is_completed():
         return dict(workflow.data)
-    candidates = [t for t in workflow.tasks.values() if t.state in (TaskState.READY, TaskState.WAITING, TaskState.ERROR)]
+    open_states = (TaskState.READY, TaskState.WAITING, TaskState.ERROR)
+    candidates = [t for t in workflow.tasks.values() if t.state in open_states]
+    for sub in workflow.get_active_subprocesses():      # a called process holds the newest data
+        candidates += [t for t in sub.tasks.values() if t.state in open_states]
     if candidates:
         merged: dict = {}
         for task in sorted(candidates, key=lambda t: t.last_state_change):

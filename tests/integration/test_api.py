@@ -58,7 +58,10 @@ def test_openapi_lists_every_contract_path(api):
 
 
 def test_a_case_through_the_api(api):
-    assert [p["process_id"] for p in api("GET", "/processes").get_json()["processes"]] == ["engine_demo", "engine_demo_summary"]
+    assert [p["process_id"] for p in api("GET", "/processes").get_json()["processes"]] == sorted([
+        "engine_demo", "engine_demo_summary", "incident_notification", "rapid_review", "local_cspr", "local_cspr_review",
+        "scr_decision", "serious_case_review", "serious_case_review_conduct", "multi_agency_review",
+        "recommendation_monitoring"])
     case = start(api)
     [task] = api("GET", "/tasks").get_json()["tasks"]
     detail = api("GET", f"/tasks/{task['id']}").get_json()
