@@ -1,0 +1,173 @@
+"""Working Together 2015: a notifiable incident, the independent chair's decision on a serious case
+review (with peer challenge, deferral and the National Panel's challenge of a "no"), the SCR itself
+with the four-step escalation for late agency reports, publication across the Spring bank holiday, and
+Bolton's pre-2015 timescales on the same path. The clock starts on Monday 21 December 2026."""
+from __future__ import annotations
+
+from tests.scenarios.driver import MANAGER, Partnership, form
+
+REPORTERS = [{"agency": "Police", "contribution": "agency_report"}, {"agency": "Health", "contribution": "agency_report"}]
+
+
+def decision_pending(service, **changes) -> Partnership:
+    p = Partnership(service)
+    p.start(regime="WT2015", date_aware="2026-12-18", notification_date=None, **changes)
+    p.do("check_other_children", form("safety_check"))
+    task = p.task("notify_ofsted_lscb")
+    assert (task["due_date"], task["deadline_key"]) == ("2026-12-29", "S1")
+    p.do("notify_ofsted_lscb", form("statutory_notification"))
+    assert sorted(r for r, _ in p.sent("notifiable_incident_report")) == [
+        "business-unit@example.org", "dfe-notifications@example.org", "ofsted-notifications@example.org"]
+    assert [r for r, _ in p.sent("scr_notification_request")] == ["independent-chair@example.org"]
+    return p
+
+
+def recommended(p: Partnership, chair_checklist: dict | None = None) -> None:
+    p.do("request_information", form("information_request", information_required_by="2027-01-08"))
+    for agency in ("Police", "Health"):
+        p.do("return_case_information", form("agency_case_information", agency=agency), agency=agency)
+    p.do("subgroup_meeting", form("subgroup_recommendation"))
+    p.do("chair_checklist", chair_checklist or form("independent_chair_checklist", serious_harm="yes",
+                                                    peer_consultation=None))
+
+
+def test_scr_commissioned_conducted_and_published(deployed):
+    p = decision_pending(deployed)
+    assert p.deadlines("scr_decision") == {}
+    recommended(p)
+    assert p.case("scr_decision")["data"]["outcome"] == "must_commission"
+    task = p.task("chair_decides")
+    assert (task["due_date"], task["deadline_key"]) == ("2027-01-21", "S2")     # one calendar month
+    p.at("2027-01-15T10:00:00+00:00")
+    p.do("chair_decides", form("chair_decision", decision_date="2027-01-15"))
+    task = p.task("notify_decision")
+    assert (task["due_date"], task["deadline_key"]) == ("2027-01-22", "S3")     # 5 working days
+    p.do("notify_decision", form("statutory_notification", date_sent="2027-01-18"))
+    assert sorted(r for r, _ in p.sent("scr_decision_notice")) == [
+        "dfe-notifications@example.org", "ofsted-notifications@example.org", "panel-notifications@example.org"]
+    assert sorted(r for r, _ in p.sent("referrer_decision")) == ["referrer@example.org", "scr-panel-chair@example.org"]
+    assert {k: s for k, (_, s) in p.deadlines("scr_decision").items()} == {"S8": "met", "S2": "met", "S3": "met"}
+
+    scr = p.case("serious_case_review")
+    assert scr["data"]["decision_date"] == "2027-01-15"
+    p.do("appoint_lead_reviewer", form("reviewer_appointment"))
+    assert [r for r, _ in p.sent("scr_reviewers_named")] == ["panel-notifications@example.org"]
+    assert p.deadlines("serious_case_review")["S4"] == ("2027-07-15", "pending")      # six calendar months
+    p.do("scr_scope", form("terms_of_reference", contributors=REPORTERS, agency_reports_due="2027-03-01"))
+    for agency in ("Police", "Health"):
+        p.do("scr_agency_reports", form("agency_report", agency=agency), agency=agency)
+    p.do("scr_practitioners", form("practitioner_interview"))
+    p.do("scr_family", form("family_contact"))
+    p.do("scr_overview_report", form("overview_report"))
+    p.do("scr_board_sign_off", form("report_sign_off"))
+    p.at("2027-05-10T10:00:00+00:00")
+    p.do("scr_publication_decision", form("publication_decision", publication_date="2027-06-03"))
+    # at least 7 working days before Thursday 3 June 2027, skipping the Spring bank holiday (31 May)
+    assert p.deadlines("serious_case_review")["S5"] == ("2027-05-24", "pending")
+    p.do("scr_send_before_publication", form("statutory_notification", date_sent="2027-05-20"))
+    assert sorted(r for r, _ in p.sent("report_before_publication")) == [
+        "dfe-notifications@example.org", "ofsted-notifications@example.org", "panel-notifications@example.org"]
+    p.do("scr_family_publication", form("family_contact"))
+    p.at("2027-06-03T09:00:00+00:00")
+    p.do("scr_publish", form("publication_record", date_published="2027-06-03"))
+    assert {k: s for k, (_, s) in p.deadlines("serious_case_review").items()} == {
+        "S4": "met", "AGENCY_REPORTS": "met", "S5": "met"}
+    assert p.case("recommendation_monitoring")["status"] == "running"
+    # S6: at least 12 months on the website (3 June 2028 is a Saturday)
+    p.at("2028-06-02T22:59:00+00:00")
+    assert p.tasks("remove_scr_report") == []
+    p.at("2028-06-02T23:00:00+00:00")
+    p.do("remove_scr_report", form("report_removal", date_removed="2028-06-05"))
+    assert p.case("serious_case_review")["status"] == "completed"
+    assert p.errors() == []
+
+
+def test_agency_reports_late_escalate_in_four_steps(deployed):
+    p = decision_pending(deployed)
+    recommended(p)
+    p.do("chair_decides", form("chair_decision", decision_date="2027-01-15"))
+    p.do("notify_decision", form("statutory_notification"))
+    p.do("appoint_lead_reviewer", form("reviewer_appointment"))
+    p.do("scr_scope", form("terms_of_reference", contributors=REPORTERS, agency_reports_due="2027-03-01"))
+    p.do("scr_agency_reports", form("agency_report", agency="Health"), agency="Health")
+
+    def steps():
+        return [s for s in (1, 2, 3, 4) if any(f"Escalation step {s}:" in m["subject"]
+                                                for m in p.service.outbox.list(MANAGER))]
+
+    p.at("2027-02-25T08:59:00+00:00")
+    assert steps() == []
+    p.at("2027-02-25T09:00:00+00:00")      # step 1: two working days before Monday 1 March
+    assert steps() == [1]
+    p.at("2027-03-02T00:00:00+00:00")      # step 2: the end of 1 March has passed
+    assert steps() == [1, 2]
+    p.at("2027-03-09T00:00:00+00:00")      # step 3: five more working days
+    assert steps() == [1, 2, 3]
+    p.at("2027-03-16T00:00:00+00:00")      # step 4: the LSCB independent chair, for the Board
+    assert steps() == [1, 2, 3, 4]
+    assert p.deadlines("serious_case_review")["AGENCY_REPORTS"] == ("2027-03-01", "missed")
+    p.do("scr_agency_reports", form("agency_report", agency="Police"), agency="Police")
+    assert "scr_overview_report" not in p.open_steps()      # practitioners and family still to come
+    assert sorted(p.open_steps()) == ["scr_family", "scr_practitioners"]
+
+
+def test_scr_not_commissioned_and_challenged_by_the_national_panel(deployed):
+    p = decision_pending(deployed)
+    recommended(p)
+    p.do("chair_decides", form("chair_decision", review_decision="no_review", decision_date="2027-01-15",
+                               chair_rationale="No cause for concern about joint working was found."))
+    p.do("notify_decision", form("statutory_notification"))
+    assert p.open_steps() == []
+    p.answer("scr_decision", "national_panel_response", outcome="challenge",
+             advice="Concerns about information sharing between the school and health were not weighed.")
+    p.do("respond_to_challenge", form("panel_challenge_response"))
+    assert sorted(r for r, _ in p.sent("challenge_outcome")) == [
+        "dfe-notifications@example.org", "ofsted-notifications@example.org", "panel-notifications@example.org"]
+    scr = p.case("serious_case_review")
+    assert scr["data"]["decision_date"] == "2027-03-01"
+    p.do("appoint_lead_reviewer", form("reviewer_appointment"))
+    assert p.deadlines("serious_case_review")["S4"] == ("2027-09-01", "pending")
+
+
+def test_no_scr_and_the_national_panel_agrees(deployed):
+    p = decision_pending(deployed)
+    recommended(p)
+    p.do("chair_decides", form("chair_decision", review_decision="no_review", decision_date="2027-01-15"))
+    p.do("notify_decision", form("statutory_notification"))
+    p.answer("scr_decision", "national_panel_response", outcome="agreed")
+    assert p.case("scr_decision")["status"] == "completed"
+    assert p.instances("serious_case_review") == []
+
+
+def test_unsure_chair_must_consult_a_peer_chair_and_may_defer(deployed):
+    p = decision_pending(deployed)
+    recommended(p, form("independent_chair_checklist"))             # serious harm: unsure
+    assert p.case("scr_decision")["data"]["checklist_outcome"] == "consult_peer_chair"
+    p.do("peer_challenge_task", form("peer_challenge"))
+    p.do("chair_decides", form("chair_decision", chair_decision="defer", review_decision=None, review_type=None,
+                               information_requested="The GP's records.", information_due_by="2027-01-20",
+                               decision_date=None))
+    p.do("gather_more_information", form("information_request"))
+    p.do("chair_decides", form("chair_decision", review_decision="other_review", review_type="systems",
+                               decision_date="2027-01-19"))
+    p.do("notify_decision", form("statutory_notification"))
+    mar = p.case("multi_agency_review")
+    assert mar["data"]["decision_date"] == "2027-01-19"
+    p.do("mar_type", form("review_type_decision"))
+    p.do("mar_chair", form("chair_decision", review_decision="other_review", review_type="systems"))
+    p.do("mar_report", form("review_report"))
+    assert p.case("multi_agency_review")["status"] == "completed"
+    assert p.case("recommendation_monitoring")["status"] == "running"
+
+
+def test_bolton_initial_panel_within_a_month_and_a_four_month_scr(deployed):
+    p = decision_pending(deployed, ruleset="BOLTON_PRE2015", referral_date="2026-12-11")
+    task = p.task("initial_scr_panel")
+    assert (task["due_date"], task["deadline_key"]) == ("2027-01-11", "S9")    # one month from the referral
+    p.do("initial_scr_panel", form("subgroup_recommendation"))
+    p.do("chair_checklist", form("independent_chair_checklist", serious_harm="yes", peer_consultation=None))
+    p.do("chair_decides", form("chair_decision", decision_date="2027-01-15"))
+    p.do("notify_decision", form("statutory_notification"))
+    p.do("appoint_lead_reviewer", form("reviewer_appointment"))
+    # four months, not six (004 "Timescales"); 15 May 2027 is a Saturday: shown, not moved
+    assert p.deadlines("serious_case_review")["S4"] == ("2027-05-15", "pending")
