@@ -78,9 +78,10 @@ def test_calendar_months_clamp_to_month_end(start, n, expected):
 
 
 def test_rule_sets_hold_every_deadline_of_the_catalogue():
-    assert set(RULESETS["WT2018"].rules) == {f"R{i}" for i in range(1, 12)}
+    assert {f"R{i}" for i in range(1, 12)} <= set(RULESETS["WT2018"].rules)
     assert RULESETS["WT2023"].rules == RULESETS["WT2018"].rules
-    assert set(RULESETS["WT2015"].rules) == {f"S{i}" for i in range(1, 9)}
+    assert {f"S{i}" for i in range(1, 9)} <= set(RULESETS["WT2015"].rules)
+    assert "S9" not in RULESETS["WT2015"].rules
     bolton = RULESETS["BOLTON_PRE2015"]
     assert bolton.rules["S4"].count == 4 and "S9" in bolton.rules and RULESETS["WT2015"].rules["S4"].count == 6
     for rs in RULESETS.values():
