@@ -393,7 +393,7 @@ def _lint_bpmn(name, root, bundle: Bundle, process_files, problems: list[Problem
                 template = _literal(params.get("template", ""))
                 if isinstance(template, str) and template not in template_names():
                     problems.append(Problem(name, task.get("id"), f"no message template '{template}' in "
-                                            "handlers/templates (a file named '{template}.txt')"))
+                                            f"handlers/templates (a file named '{template}.txt')"))
         for task in proc.iter(f"{{{BPMN_NS}}}userTask"):
             props = _properties(task)
             form = props.get("formJsonSchemaFilename")
