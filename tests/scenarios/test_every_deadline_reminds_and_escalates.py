@@ -1,0 +1,196 @@
+"""Every deadline timer of every procedure: the step it sits on shows the due date (worked out by hand
+from the England calendar), a reminder goes to whoever must act at 09:00 on the right working day, and
+when the end of the due day passes in England the escalation goes to the person the documents name,
+the deadline is recorded as missed, and the step stays open."""
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.scenarios.driver import MANAGER, Partnership, form
+
+LONDON = ZoneInfo("Europe/London")
+BU, LA, EXEC, CHAIR, PRG = ("business-unit@example.org", "childrens-services@example.org", "executive@example.org",
+                            "independent-chair@example.org", "prg-chair@example.org")
+LEADS, REVIEWER, SCR_CHAIR, OFSTED = ("agency-safeguarding-leads@example.org", "lead-reviewer@example.org",
+                                      "scr-panel-chair@example.org", "ofsted-notifications@example.org")
+REPORTERS = [{"agency": "Police", "contribution": "agency_report"}, {"agency": "Health", "contribution": "agency_report"}]
+
+
+def utc(day: str, hour: int, minute: int = 0) -> str:
+    local = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(hour, minute), LONDON)
+    return local.astimezone(dt.timezone.utc).isoformat()
+
+
+# --- getting each step open ---------------------------------------------------------------------
+
+def notified(p, **changes):
+    p.start(**{"date_aware": "2026-12-18", "notification_date": None, **changes})
+    p.do("check_other_children", form("safety_check"))
+
+
+def lac_death_only(p):
+    notified(p, child_died=True, seriously_harmed=False, abuse_or_neglect="not_suspected", looked_after=True,
+             date_aware="2026-12-21")
+
+
+def wt2015(p):
+    notified(p, regime="WT2015")
+
+
+def rapid_review_arranged(p):
+    notified(p)
+    p.do("notify_panel_and_partners", form("statutory_notification"))
+    p.do("arrange_rapid_review", form("rapid_review_arrangements", information_required_by="2026-12-31"))
+
+
+def rapid_review_returned(p):
+    rapid_review_arranged(p)
+    for agency in ("Police", "Health"):
+        p.do("return_agency_information", form("agency_case_information", agency=agency), agency=agency)
+
+
+def rapid_review_recorded(p, **ratification):
+    rapid_review_returned(p)
+    p.do("record_rapid_review", form("rapid_review_record"))
+
+
+def executive_disagreed(p):
+    rapid_review_recorded(p)
+    p.do("ratify_rapid_review", form("executive_ratification", executive_agrees=False, executive_rationale="Disagree.",
+                                     ratification_date="2027-01-12", decision_date="2027-01-12"))
+
+
+def local_review_agreed(p):
+    rapid_review_recorded(p)
+    p.do("ratify_rapid_review", form("executive_ratification", ratification_date="2027-01-12",
+                                     decision_date="2027-01-12"))
+    p.do("tell_family_decision", form("family_contact"))
+
+
+def local_review_scoped(p):
+    local_review_agreed(p)
+    p.do("commission_reviewer", form("reviewer_appointment"))
+    p.do("lcspr_terms_of_reference", form("terms_of_reference", contributors=REPORTERS, agency_reports_due="2027-03-01"))
+
+
+def local_review_publishing(p):
+    local_review_scoped(p)
+    for agency in ("Police", "Health"):
+        p.do("lcspr_agency_reports", form("agency_report", agency=agency), agency=agency)
+    for step, name in (("lcspr_practitioners", "practitioner_interview"), ("lcspr_family", "family_contact"),
+                       ("lcspr_supervise", "review_supervision"), ("lcspr_write_report", "overview_report"),
+                       ("lcspr_sign_off", "report_sign_off"), ("lcspr_scrutiny", "chair_scrutiny")):
+        p.do(step, form(name))
+    p.do("lcspr_publication_decision", form("publication_decision", publication_date="2027-04-01"))
+
+
+def scr_information_requested(p):
+    wt2015(p)
+    p.do("notify_ofsted_lscb", form("statutory_notification"))
+    p.do("request_information", form("information_request", information_required_by="2027-01-08"))
+
+
+def bolton(p):
+    notified(p, regime="WT2015", ruleset="BOLTON_PRE2015", referral_date="2026-12-11")
+    p.do("notify_ofsted_lscb", form("statutory_notification"))
+
+
+def chair_deciding(p):
+    scr_information_requested(p)
+    for agency in ("Police", "Health"):
+        p.do("return_case_information", form("agency_case_information", agency=agency), agency=agency)
+    p.do("subgroup_meeting", form("subgroup_recommendation"))
+    p.do("chair_checklist", form("independent_chair_checklist", serious_harm="yes", peer_consultation=None))
+
+
+def chair_decided(p):
+    chair_deciding(p)
+    p.do("chair_decides", form("chair_decision", decision_date="2027-01-15"))
+
+
+def scr_commissioned(p):
+    chair_decided(p)
+    p.do("notify_decision", form("statutory_notification"))
+    p.do("appoint_lead_reviewer", form("reviewer_appointment"))
+
+
+def scr_publishing(p):
+    scr_commissioned(p)
+    p.do("scr_scope", form("terms_of_reference", contributors=REPORTERS, agency_reports_due="2027-03-01"))
+    for agency in ("Police", "Health"):
+        p.do("scr_agency_reports", form("agency_report", agency=agency), agency=agency)
+    for step, name in (("scr_practitioners", "practitioner_interview"), ("scr_family", "family_contact"),
+                       ("scr_overview_report", "overview_report"), ("scr_board_sign_off", "report_sign_off")):
+        p.do(step, form(name))
+    p.do("scr_publication_decision", form("publication_decision", publication_date="2027-06-03"))
+
+
+# (setup, process, step, key, due date, reminder day or None, reminded, escalated)
+DEADLINES = [
+    (notified, "incident_notification", "notify_panel_and_partners", "R1", "2026-12-29", "2026-12-23", [LA], [LA, EXEC]),
+    (notified, "incident_notification", "notify_panel_and_partners", "R2", "2026-12-29", None, [], [LA, EXEC]),
+    (lac_death_only, "incident_notification", "notify_sos_ofsted", "R3", "2026-12-30", "2026-12-24", [LA], [LA, EXEC]),
+    (wt2015, "incident_notification", "notify_ofsted_lscb", "S1", "2026-12-29", "2026-12-23", [LA], [LA, CHAIR]),
+    (rapid_review_arranged, "rapid_review", "return_agency_information", "RR_AGENCY_INFO", "2026-12-31", "2026-12-30",
+     [LEADS, BU], [PRG, BU]),
+    (rapid_review_returned, "rapid_review", "record_rapid_review", "R4", "2027-01-07", "2027-01-04", [PRG, BU],
+     [CHAIR, PRG]),
+    (rapid_review_returned, "rapid_review", "record_rapid_review", "R5", "2027-01-07", None, [], [CHAIR, EXEC]),
+    (rapid_review_recorded, "rapid_review", "ratify_rapid_review", "R6", "2027-01-14", "2027-01-12", [EXEC],
+     [CHAIR, EXEC]),
+    (executive_disagreed, "rapid_review", "send_executive_rationale", "R7", "2027-01-14", "2027-01-13", [BU],
+     [CHAIR, EXEC]),
+    (local_review_agreed, "local_cspr", "commission_reviewer", "R8", "2027-01-19", "2027-01-15", [BU], [EXEC, CHAIR]),
+    (local_review_scoped, "local_cspr", "lcspr_agency_reports", "AGENCY_REPORTS", "2027-03-01", "2027-02-25",
+     [LEADS, REVIEWER], [PRG, BU]),
+    (local_review_publishing, "local_cspr", "lcspr_send_before_publication", "R10", "2027-03-19", "2027-03-17", [BU],
+     [CHAIR, EXEC]),
+    (scr_information_requested, "scr_decision", "return_case_information", "S8", "2027-01-08", "2027-01-06",
+     [LEADS, BU], [SCR_CHAIR, BU]),
+    (bolton, "scr_decision", "initial_scr_panel", "S9", "2027-01-11", "2027-01-04", [SCR_CHAIR, BU], [CHAIR]),
+    (chair_deciding, "scr_decision", "chair_decides", "S2", "2027-01-21", "2027-01-14", [CHAIR], [CHAIR, BU]),
+    (chair_decided, "scr_decision", "notify_decision", "S3", "2027-01-22", "2027-01-20", [BU], [CHAIR]),
+    (scr_commissioned, "serious_case_review", "scr_scope", "S4", "2027-07-15", "2027-06-17", [BU, CHAIR],
+     [CHAIR, OFSTED]),
+    (scr_publishing, "serious_case_review", "scr_send_before_publication", "S5", "2027-05-24", "2027-05-20", [BU],
+     [CHAIR, EXEC]),
+]
+
+
+def new_rows(p, seen):
+    rows = [m for m in p.service.outbox.list(MANAGER, limit=1000) if m["id"] not in seen]
+    seen.update(m["id"] for m in rows)
+    return rows
+
+
+@pytest.mark.parametrize("setup,process,step,key,due,remind_on,reminded,escalated", DEADLINES,
+                         ids=[f"{row[3]}-{row[2]}" for row in DEADLINES])
+def test_deadline_reminds_then_escalates(deployed, setup, process, step, key, due, remind_on, reminded, escalated):
+    p = Partnership(deployed)
+    setup(p)
+    assert step in p.open_steps()
+    assert p.deadlines(process)[key] == (due, "pending")
+    seen: set = set()
+    new_rows(p, seen)
+    if remind_on:
+        p.at(utc(remind_on, 8, 59))
+        assert [m for m in new_rows(p, seen) if m["template"] == "deadline_reminder"] == []
+        p.at(utc(remind_on, 9))
+        rows = [m for m in new_rows(p, seen) if m["template"] == "deadline_reminder" and f"by {due}" in m["subject"]]
+        assert sorted(m["recipient"] for m in rows) == sorted(reminded)
+    p.at(utc(due, 23, 59))
+    assert p.deadlines(process)[key] == (due, "pending")
+    next_day = (dt.date.fromisoformat(due) + dt.timedelta(days=1)).isoformat()
+    p.at(utc(next_day, 0))
+    rows = [m for m in new_rows(p, seen) if m["template"] == "deadline_missed"]
+    assert p.deadlines(process)[key] == (due, "missed")
+    # several deadlines can fall due together on one step (R1 and R2, R4 and R5): one message each
+    by_subject: dict[str, list[str]] = {}
+    for m in rows:
+        by_subject.setdefault(m["subject"], []).append(m["recipient"])
+    assert sorted(escalated) in [sorted(v) for v in by_subject.values()]
+    assert step in p.open_steps()
+    assert p.errors() == []
