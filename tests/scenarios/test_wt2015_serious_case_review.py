@@ -171,3 +171,54 @@ def test_bolton_initial_panel_within_a_month_and_a_four_month_scr(deployed):
     p.do("appoint_lead_reviewer", form("reviewer_appointment"))
     # four months, not six (004 "Timescales"); 15 May 2027 is a Saturday: shown, not moved
     assert p.deadlines("serious_case_review")["S4"] == ("2027-05-15", "pending")
+
+
+def test_challenge_considered_and_the_decision_upheld(deployed):
+    p = decision_pending(deployed)
+    recommended(p)
+    p.do("chair_decides", form("chair_decision", review_decision="no_review", decision_date="2027-01-15"))
+    p.do("notify_decision", form("statutory_notification"))
+    p.answer("scr_decision", "national_panel_response", outcome="challenge")
+    p.do("respond_to_challenge", form("panel_challenge_response", final_outcome="decision_upheld"))
+    assert p.case("scr_decision")["status"] == "completed"
+    assert len(p.sent("challenge_outcome")) == 3 and p.instances("serious_case_review") == []
+
+
+def test_scr_report_not_published_then_delayed_variant(deployed):
+    p = decision_pending(deployed)
+    recommended(p)
+    p.do("chair_decides", form("chair_decision", decision_date="2027-01-15"))
+    p.do("notify_decision", form("statutory_notification"))
+    p.do("appoint_lead_reviewer", form("reviewer_appointment"))
+    p.do("scr_scope", form("terms_of_reference", contributors=REPORTERS, agency_reports_due="2027-03-01"))
+    for agency in ("Police", "Health"):
+        p.do("scr_agency_reports", form("agency_report", agency=agency), agency=agency)
+    p.do("scr_practitioners", form("practitioner_interview"))
+    p.do("scr_family", form("family_contact"))
+    p.do("scr_overview_report", form("overview_report"))
+    p.do("scr_board_sign_off", form("report_sign_off", signed_off=False, signed_off_by=None,
+                                    changes_required="The analysis of the GP's role is thin."))
+    p.do("scr_overview_report", form("overview_report"))
+    p.do("scr_board_sign_off", form("report_sign_off"))
+    p.do("scr_publication_decision", form("publication_decision", publication_decision="not_published",
+                                          justification="Publication would identify the child.", publication_date=None))
+    assert sorted(r for r, _ in p.sent("not_published_justification")) == [
+        "dfe-notifications@example.org", "panel-notifications@example.org"]
+    scr = p.case("serious_case_review")
+    assert scr["status"] == "completed" and p.case("recommendation_monitoring")["status"] == "running"
+    assert p.deadlines("serious_case_review")["S4"][1] == "met"
+
+
+def test_a_review_request_the_sub_group_declines_or_the_chair_sends_back(deployed):
+    from tests.scenarios.driver import STAFF
+
+    p = Partnership(deployed)
+    deployed.instances.start("multi_agency_review", {"regime": "WT2015", **form("multi_agency_review_request")}, STAFF)
+    p.do("mar_type", form("review_type_decision"))
+    p.do("mar_chair", form("chair_decision", chair_decision="defer", review_decision=None, review_type=None,
+                           information_requested="Which services were involved?", information_due_by="2027-02-10",
+                           decision_date=None))
+    assert p.open_steps() == ["mar_type"]                      # back to the sub group
+    p.do("mar_type", form("review_type_decision", proceed=False, recommended_review_type=None))
+    assert p.case("multi_agency_review")["status"] == "completed"
+    assert [r for r, _ in p.sent("review_request_declined")] == ["business-unit@example.org"]

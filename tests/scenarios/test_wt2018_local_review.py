@@ -170,3 +170,22 @@ def test_publication_delayed_by_criminal_proceedings(deployed):
     # the step shows its most urgent deadline: the review's six months (R9) run out first
     task = p.task("lcspr_send_before_publication")
     assert (task["due_date"], task["deadline_key"]) == ("2027-07-12", "R9")
+
+
+def test_new_information_goes_to_the_panel_and_an_unassured_chair_sends_the_report_back(deployed):
+    p = rapid_review_done(deployed)
+    p.do("tell_family_decision", form("family_contact"))
+    p.do("commission_reviewer", form("reviewer_appointment"))
+    p.do("lcspr_terms_of_reference", form("terms_of_reference", contributors=AGENCY_REPORTS))
+    for agency in ("Police", "Health"):
+        p.do("lcspr_agency_reports", form("agency_report", agency=agency), agency=agency)
+    p.do("lcspr_practitioners", form("practitioner_interview"))
+    p.do("lcspr_family", form("family_contact"))
+    p.do("lcspr_supervise", form("review_supervision", new_information_national=True,
+                                 new_information_summary="A second child in another area was harmed."))
+    assert [r for r, _ in p.sent("panel_new_information")] == ["panel-notifications@example.org"]
+    p.do("lcspr_write_report", form("overview_report"))
+    p.do("lcspr_sign_off", form("report_sign_off"))
+    p.do("lcspr_scrutiny", form("chair_scrutiny", scrutiny_outcome="not_assured",
+                                scrutiny_comments="The recommendations have no dates."))
+    assert p.open_steps() == ["lcspr_write_report"]
