@@ -128,6 +128,13 @@ def scr_publishing(p):
     p.do("scr_publication_decision", form("publication_decision", publication_date="2027-06-03"))
 
 
+def action_plan_agreed(p):
+    from tests.scenarios.driver import STAFF
+
+    p.service.instances.start("recommendation_monitoring", {"regime": "WT2015"}, STAFF)
+    p.do("agree_action_plan", form("action_plan", report_agreed_date="2027-01-29"))
+
+
 # (setup, process, step, key, due date, reminder day or None, reminded, escalated)
 DEADLINES = [
     (notified, "incident_notification", "notify_panel_and_partners", "R1", "2026-12-29", "2026-12-23", [LA], [LA, EXEC]),
@@ -157,6 +164,8 @@ DEADLINES = [
      [CHAIR, OFSTED]),
     (scr_publishing, "serious_case_review", "scr_send_before_publication", "S5", "2027-05-24", "2027-05-20", [BU],
      [CHAIR, EXEC]),
+    (action_plan_agreed, "recommendation_monitoring", "first_progress_review", "S7", "2027-07-29", "2027-07-15",
+     [PRG, BU], [CHAIR, EXEC]),
 ]
 
 

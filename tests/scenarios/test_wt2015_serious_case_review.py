@@ -202,6 +202,7 @@ def test_scr_report_not_published_then_delayed_variant(deployed):
     p.do("scr_board_sign_off", form("report_sign_off"))
     p.do("scr_publication_decision", form("publication_decision", publication_decision="not_published",
                                           justification="Publication would identify the child.", publication_date=None))
+    assert p.sent("publication_delayed") == []
     assert sorted(r for r, _ in p.sent("not_published_justification")) == [
         "dfe-notifications@example.org", "panel-notifications@example.org"]
     scr = p.case("serious_case_review")
@@ -222,3 +223,24 @@ def test_a_review_request_the_sub_group_declines_or_the_chair_sends_back(deploye
     p.do("mar_type", form("review_type_decision", proceed=False, recommended_review_type=None))
     assert p.case("multi_agency_review")["status"] == "completed"
     assert [r for r, _ in p.sent("review_request_declined")] == ["business-unit@example.org"]
+
+
+def test_scr_publication_delayed_by_a_trial(deployed):
+    p = decision_pending(deployed)
+    recommended(p)
+    p.do("chair_decides", form("chair_decision", decision_date="2027-01-15"))
+    p.do("notify_decision", form("statutory_notification"))
+    p.do("appoint_lead_reviewer", form("reviewer_appointment"))
+    p.do("scr_scope", form("terms_of_reference", contributors=REPORTERS))
+    for agency in ("Police", "Health"):
+        p.do("scr_agency_reports", form("agency_report", agency=agency), agency=agency)
+    for step, name in (("scr_practitioners", "practitioner_interview"), ("scr_family", "family_contact"),
+                       ("scr_overview_report", "overview_report"), ("scr_board_sign_off", "report_sign_off")):
+        p.do(step, form(name))
+    p.do("scr_publication_decision", form("publication_decision", delayed_by_other_proceedings=True,
+                                          delay_details="Trial listed for November."))
+    assert sorted(r for r, _ in p.sent("publication_delayed")) == [
+        "panel-notifications@example.org", "secretary-of-state@example.org"]
+    p.do("scr_proceedings_delay", form("proceedings_delay", publication_date="2027-12-02"))
+    # at least 7 working days before Thursday 2 December 2027: Tuesday 23 November
+    assert p.deadlines("serious_case_review")["S5"] == ("2027-11-23", "pending")
