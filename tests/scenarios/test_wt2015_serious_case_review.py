@@ -31,6 +31,23 @@ def recommended(p: Partnership, chair_checklist: dict | None = None) -> None:
                                                     peer_consultation=None))
 
 
+def decided(p: Partnership, **decision) -> None:
+    """The chair decides on 15 January 2027 and the decision is notified."""
+    p.do("chair_decides", form("chair_decision", **{"decision_date": "2027-01-15", **decision}))
+    p.do("notify_decision", form("statutory_notification"))
+
+
+def report_written(p: Partnership, **scope) -> None:
+    """From the reviewers' appointment to the overview report."""
+    p.do("appoint_lead_reviewer", form("reviewer_appointment"))
+    p.do("scr_scope", form("terms_of_reference", **{"contributors": REPORTERS, **scope}))
+    for agency in ("Police", "Health"):
+        p.do("scr_agency_reports", form("agency_report", agency=agency), agency=agency)
+    for step, name in (("scr_practitioners", "practitioner_interview"), ("scr_family", "family_contact"),
+                       ("scr_overview_report", "overview_report")):
+        p.do(step, form(name))
+
+
 def test_scr_commissioned_conducted_and_published(deployed):
     p = decision_pending(deployed)
     assert p.deadlines("scr_decision") == {}
@@ -85,8 +102,7 @@ def test_scr_commissioned_conducted_and_published(deployed):
 def test_agency_reports_late_escalate_in_four_steps(deployed):
     p = decision_pending(deployed)
     recommended(p)
-    p.do("chair_decides", form("chair_decision", decision_date="2027-01-15"))
-    p.do("notify_decision", form("statutory_notification"))
+    decided(p)
     p.do("appoint_lead_reviewer", form("reviewer_appointment"))
     p.do("scr_scope", form("terms_of_reference", contributors=REPORTERS, agency_reports_due="2027-03-01"))
     p.do("scr_agency_reports", form("agency_report", agency="Health"), agency="Health")
@@ -132,8 +148,7 @@ def test_scr_not_commissioned_and_challenged_by_the_national_panel(deployed):
 def test_no_scr_and_the_national_panel_agrees(deployed):
     p = decision_pending(deployed)
     recommended(p)
-    p.do("chair_decides", form("chair_decision", review_decision="no_review", decision_date="2027-01-15"))
-    p.do("notify_decision", form("statutory_notification"))
+    decided(p, review_decision="no_review")
     p.answer("scr_decision", "national_panel_response", outcome="agreed")
     assert p.case("scr_decision")["status"] == "completed"
     assert p.instances("serious_case_review") == []
@@ -166,8 +181,7 @@ def test_bolton_initial_panel_within_a_month_and_a_four_month_scr(deployed):
     assert (task["due_date"], task["deadline_key"]) == ("2027-01-11", "S9")    # one month from the referral
     p.do("initial_scr_panel", form("subgroup_recommendation"))
     p.do("chair_checklist", form("independent_chair_checklist", serious_harm="yes", peer_consultation=None))
-    p.do("chair_decides", form("chair_decision", decision_date="2027-01-15"))
-    p.do("notify_decision", form("statutory_notification"))
+    decided(p)
     p.do("appoint_lead_reviewer", form("reviewer_appointment"))
     # four months, not six (004 "Timescales"); 15 May 2027 is a Saturday: shown, not moved
     assert p.deadlines("serious_case_review")["S4"] == ("2027-05-15", "pending")
@@ -176,8 +190,7 @@ def test_bolton_initial_panel_within_a_month_and_a_four_month_scr(deployed):
 def test_challenge_considered_and_the_decision_upheld(deployed):
     p = decision_pending(deployed)
     recommended(p)
-    p.do("chair_decides", form("chair_decision", review_decision="no_review", decision_date="2027-01-15"))
-    p.do("notify_decision", form("statutory_notification"))
+    decided(p, review_decision="no_review")
     p.answer("scr_decision", "national_panel_response", outcome="challenge")
     p.do("respond_to_challenge", form("panel_challenge_response", final_outcome="decision_upheld"))
     assert p.case("scr_decision")["status"] == "completed"
@@ -187,15 +200,8 @@ def test_challenge_considered_and_the_decision_upheld(deployed):
 def test_scr_report_not_published_then_delayed_variant(deployed):
     p = decision_pending(deployed)
     recommended(p)
-    p.do("chair_decides", form("chair_decision", decision_date="2027-01-15"))
-    p.do("notify_decision", form("statutory_notification"))
-    p.do("appoint_lead_reviewer", form("reviewer_appointment"))
-    p.do("scr_scope", form("terms_of_reference", contributors=REPORTERS, agency_reports_due="2027-03-01"))
-    for agency in ("Police", "Health"):
-        p.do("scr_agency_reports", form("agency_report", agency=agency), agency=agency)
-    p.do("scr_practitioners", form("practitioner_interview"))
-    p.do("scr_family", form("family_contact"))
-    p.do("scr_overview_report", form("overview_report"))
+    decided(p)
+    report_written(p)
     p.do("scr_board_sign_off", form("report_sign_off", signed_off=False, signed_off_by=None,
                                     changes_required="The analysis of the GP's role is thin."))
     p.do("scr_overview_report", form("overview_report"))
@@ -228,15 +234,9 @@ def test_a_review_request_the_sub_group_declines_or_the_chair_sends_back(deploye
 def test_scr_publication_delayed_by_a_trial(deployed):
     p = decision_pending(deployed)
     recommended(p)
-    p.do("chair_decides", form("chair_decision", decision_date="2027-01-15"))
-    p.do("notify_decision", form("statutory_notification"))
-    p.do("appoint_lead_reviewer", form("reviewer_appointment"))
-    p.do("scr_scope", form("terms_of_reference", contributors=REPORTERS))
-    for agency in ("Police", "Health"):
-        p.do("scr_agency_reports", form("agency_report", agency=agency), agency=agency)
-    for step, name in (("scr_practitioners", "practitioner_interview"), ("scr_family", "family_contact"),
-                       ("scr_overview_report", "overview_report"), ("scr_board_sign_off", "report_sign_off")):
-        p.do(step, form(name))
+    decided(p)
+    report_written(p)
+    p.do("scr_board_sign_off", form("report_sign_off"))
     p.do("scr_publication_decision", form("publication_decision", delayed_by_other_proceedings=True,
                                           delay_details="Trial listed for November."))
     assert sorted(r for r, _ in p.sent("publication_delayed")) == [

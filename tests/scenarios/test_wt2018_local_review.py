@@ -46,6 +46,15 @@ def review_conducted(p: Partnership) -> None:
     p.do("lcspr_write_report", form("overview_report"))
 
 
+def report_assured(service) -> Partnership:
+    p = rapid_review_done(service)
+    p.do("tell_family_decision", form("family_contact"))
+    review_conducted(p)
+    p.do("lcspr_sign_off", form("report_sign_off"))
+    p.do("lcspr_scrutiny", form("chair_scrutiny"))
+    return p
+
+
 def test_executive_disagrees_so_its_rationale_goes_to_the_panel_and_the_case_is_converted(deployed):
     p = rapid_review_done(deployed, prg="no_lcspr", executive="lcspr", agrees=False)
     task = p.task("send_executive_rationale")
@@ -137,11 +146,7 @@ def test_the_review_overruns_six_months_reminder_then_escalation(deployed):
 
 
 def test_report_not_published_justification_to_panel_and_secretary_of_state(deployed):
-    p = rapid_review_done(deployed)
-    p.do("tell_family_decision", form("family_contact"))
-    review_conducted(p)
-    p.do("lcspr_sign_off", form("report_sign_off"))
-    p.do("lcspr_scrutiny", form("chair_scrutiny"))
+    p = report_assured(deployed)
     p.do("lcspr_publication_decision", form("publication_decision", publication_decision="not_published",
                                             justification="Publication would identify the surviving sibling.",
                                             publication_date=None))
@@ -154,11 +159,7 @@ def test_report_not_published_justification_to_panel_and_secretary_of_state(depl
 
 
 def test_publication_delayed_by_criminal_proceedings(deployed):
-    p = rapid_review_done(deployed)
-    p.do("tell_family_decision", form("family_contact"))
-    review_conducted(p)
-    p.do("lcspr_sign_off", form("report_sign_off"))
-    p.do("lcspr_scrutiny", form("chair_scrutiny"))
+    p = report_assured(deployed)
     p.do("lcspr_publication_decision", form("publication_decision", publication_date="2027-06-15",
                                             delayed_by_other_proceedings=True,
                                             delay_details="A parent's criminal trial is listed for September."))
