@@ -7,6 +7,7 @@ the schema first. ``check`` and ``deploy`` print one line per problem
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import threading
 from pathlib import Path
@@ -174,7 +175,9 @@ def cmd_serve(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    """Deploy the processes and make one demo user per role, printing their token (never in production)."""
+    """Deploy the processes, create one demo account per role and a few demo cases (never in production)."""
+    from engine.services import demo
+
     settings = config.load()
     if settings.is_production:
         print("demo accounts are refused when REVIEWFLOW_ENV=production", file=sys.stderr)
@@ -187,6 +190,12 @@ def cmd_demo(args) -> int:
     if "demo" not in existing:
         roles = service.queries.roles()
         service.users.add("demo", roles, display_name="Demo user (every role)")
+    seeded = demo.seed(service, os.environ.get("REVIEWFLOW_DEMO_PASSWORD") or None)
+    print(f"demo accounts (password for each: {seeded['password']}):")
+    for username in seeded["accounts"]:
+        print(f"  {username:10} {', '.join(sorted(service.users.actor(username).roles))}")
+    if seeded["cases"]:
+        print(f"demo cases: {', '.join(seeded['cases'])}")
     print(f"demo user: demo (roles: {', '.join(service.users.actor('demo').roles)})")
     print(f"demo API token: {service.users.create_token('demo')}")
     return 0

@@ -148,11 +148,14 @@ def _chain(task):
 
 
 def _attached_timer_ids(task) -> list[str]:
+    """The timers on the boundary of ``task`` (or of the call activity it runs in), waiting or fired."""
     out = []
     for t in _chain(task):
         if t.parent is not None and isinstance(t.parent.task_spec, BoundaryEventSplit):
             for sibling in t.parent.children:
-                if sibling is not t and _is_timer(sibling) and sibling.state == TaskState.WAITING:
+                fired_on_open_host = sibling.state in (TaskState.READY, TaskState.COMPLETED) and \
+                    t.state != TaskState.COMPLETED          # not a host finished in an earlier loop
+                if sibling is not t and _is_timer(sibling) and (sibling.state == TaskState.WAITING or fired_on_open_host):
                     out.append(str(sibling.id))
     return out
 
@@ -202,9 +205,12 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
     tasks = list(_all_tasks(wf))
     by_id = {str(t.id): t for t in tasks}
 
-    # deadlines armed during this command, and those still pending (read only if there can be any)
+    ready = [t for t in tasks if t.state == TaskState.READY and isinstance(t.task_spec, UserTask)]
+
+    # deadlines armed during this command, those still pending, and (for the task list) those missed
+    # on a step still open; read only if there can be any
     existing = {}
-    if rt.deadlines or inst.open_deadlines:
+    if rt.deadlines or inst.open_deadlines or ready:
         existing = {d.timer_task_id: d for d in session.scalars(select(Deadline).where(Deadline.instance_id == inst.id))}
     for armed in rt.deadlines:
         if armed.task_id in existing:
@@ -237,16 +243,17 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
                                    element_id=row.element_id, detail={"key": row.key, "due_date": row.due_date.isoformat()}))
     pending_due = {d.timer_task_id: d for d in existing.values() if d.status == "pending"}
     inst.open_deadlines = len(pending_due)
+    # a step shows its most urgent deadline: one it has already missed, else the earliest pending
+    not_met = {d.timer_task_id: d for d in existing.values() if d.status in ("pending", "missed")}
 
     # the task list
-    ready = [t for t in tasks if t.state == TaskState.READY and isinstance(t.task_spec, UserTask)]
     open_rows = {h.id: h for h in session.scalars(
         select(HumanTask).where(HumanTask.instance_id == inst.id, HumanTask.state == "open"))}
     ready_ids = set()
     for t in ready:
         tid = str(t.id)
         ready_ids.add(tid)
-        dues = [pending_due[i] for i in _attached_timer_ids(t) if i in pending_due]
+        dues = [not_met[i] for i in _attached_timer_ids(t) if i in not_met]
         first = min(dues, key=lambda d: d.due_date) if dues else None
         if tid in open_rows:
             row = open_rows[tid]

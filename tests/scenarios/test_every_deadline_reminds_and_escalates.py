@@ -202,4 +202,6 @@ def test_deadline_reminds_then_escalates(deployed, setup, process, step, key, du
         by_subject.setdefault(m["subject"], []).append(m["recipient"])
     assert sorted(escalated) in [sorted(v) for v in by_subject.values()]
     assert step in p.open_steps()
+    # the open step still shows the deadline it has missed, so the task list marks it overdue
+    assert all(t["due_date"] is not None and t["due_date"] <= due for t in p.tasks(step))
     assert p.errors() == []
