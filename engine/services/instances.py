@@ -315,8 +315,8 @@ class Instances:
             return {"instance_id": inst.id, "status": inst.status}
 
     def _can_see(self, session, actor: Actor, inst: Instance) -> bool:
-        if actor.is_manager or inst.created_by == actor.username:
+        if actor.is_manager:
             return True
-        roles = list(actor.roles)
+        roles = sorted(actor.case_roles)
         return session.scalars(select(HumanTask.id).where(HumanTask.instance_id == inst.id,
                                                           HumanTask.role.in_(roles)).limit(1)).first() is not None

@@ -36,8 +36,8 @@ class Queries:
         with self.core.db.reading() as session:
             stmt = select(Instance, ProcessVersion.version).join(ProcessVersion, ProcessVersion.id == Instance.process_version_id)
             if not actor.is_manager:
-                visible = select(HumanTask.instance_id).where(HumanTask.role.in_(sorted(actor.roles)))
-                stmt = stmt.where((Instance.id.in_(visible)) | (Instance.created_by == actor.username))
+                visible = select(HumanTask.instance_id).where(HumanTask.role.in_(sorted(actor.case_roles)))
+                stmt = stmt.where(Instance.id.in_(visible))
             if process_id:
                 stmt = stmt.where(Instance.process_id == process_id)
             if status:
@@ -50,9 +50,9 @@ class Queries:
             inst = session.get(Instance, instance_id)
             if inst is None:
                 raise NotFound(f"no instance {instance_id}")
-            if not actor.is_manager and inst.created_by != actor.username:
+            if not actor.is_manager:
                 has_role = session.scalars(select(HumanTask.id).where(
-                    HumanTask.instance_id == inst.id, HumanTask.role.in_(sorted(actor.roles))).limit(1)).first()
+                    HumanTask.instance_id == inst.id, HumanTask.role.in_(sorted(actor.case_roles))).limit(1)).first()
                 if not has_role:
                     raise Forbidden("you have no role in this case")
             version = session.get(ProcessVersion, inst.process_version_id)
