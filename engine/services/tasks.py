@@ -49,6 +49,7 @@ class Tasks:
             out["ui_schema"] = version.forms.get(t.ui_form) if t.ui_form else None
             out["documentation"] = t.documentation
             out["process_version"] = version.version
+            out["context"] = _request_context(session, inst, version)
             return out
 
     def claim(self, task_id: str, actor: Actor) -> dict:
@@ -95,3 +96,22 @@ class Tasks:
                                    task_id=task_id, element_id=t.element_id,
                                    detail={"before": previous, "after": assignee}))
             return {"id": task_id, "assignee": assignee}
+
+
+# What a person answering one request needs to find their records: who the child is and the dates that
+# matter (000 Appendix 2 pre-fills the child's details), and nothing of the partnership's deliberations.
+CONTEXT_FIELDS = ("incident_date", "information_required_by", "agency_reports_due", "regime")
+CHILD_FIELDS = ("name", "also_known_as", "date_of_birth", "address")
+
+
+def _request_context(session, inst: Instance, version: ProcessVersion) -> dict:
+    from engine.bpmn import serializer
+    from engine.services import workflow as wfsvc
+
+    spec, subs = wfsvc.spec_for(session, version)
+    data = wfsvc.current_data(serializer.load_state(inst.state, spec, subs))
+    context = {k: data[k] for k in CONTEXT_FIELDS if isinstance(data.get(k), str)}
+    children = data.get("children")
+    if isinstance(children, list):
+        context["children"] = [{k: c[k] for k in CHILD_FIELDS if k in c} for c in children if isinstance(c, dict)]
+    return context

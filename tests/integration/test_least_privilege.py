@@ -22,7 +22,13 @@ def test_an_agency_sees_its_request_but_not_the_case(deployed):
     p.do("arrange_rapid_review", form("rapid_review_arrangements", information_required_by="2026-12-31"))
     [request] = deployed.tasks.for_user(POLICE)
     assert request["element_id"] == "return_agency_information"
-    assert deployed.tasks.get(request["id"], POLICE)["form_schema"]["title"]
+    detail = deployed.tasks.get(request["id"], POLICE)
+    assert detail["form_schema"]["title"]
+    # enough to find the child in the agency's records, and nothing else of the case
+    assert detail["context"]["information_required_by"] == "2026-12-31"
+    assert [c["name"] for c in detail["context"]["children"]] == ["Child A Example", "Child B Example"]
+    assert set(detail["context"]["children"][0]) <= {"name", "also_known_as", "date_of_birth", "address"}
+    assert "reasons_for_review" not in detail["context"] and "referrer" not in detail["context"]
     rapid = p.case("rapid_review")
     with pytest.raises(Forbidden):
         deployed.queries.get_instance(rapid["id"], POLICE)
