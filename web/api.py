@@ -150,6 +150,12 @@ def get_instance(instance_id):
     return jsonify(svc().queries.get_instance(known_id(instance_id), g.actor))
 
 
+@api.get("/instances/<int:instance_id>/diagram")
+@authenticated
+def diagram(instance_id):
+    return jsonify(svc().queries.diagram(known_id(instance_id), g.actor))
+
+
 @api.get("/instances/<int:instance_id>/chronology")
 @authenticated
 def chronology(instance_id):

@@ -58,6 +58,9 @@ def document() -> dict:
                                               _query("offset", "integer")])},
             "/instances/{id}": {"get": _op("One instance: status, data, open tasks, deadlines, history",
                                            params=[_path("id", "integer")])},
+            "/instances/{id}/diagram": {"get": _op(
+                "The case's BPMN with its completed, active and overdue steps and their due dates",
+                params=[_path("id", "integer")])},
             "/instances/{id}/chronology": {"get": _op(
                 "The merged multi-agency chronology, ordered by date (format=csv for a spreadsheet)",
                 params=[_path("id", "integer"), _query("format")])},

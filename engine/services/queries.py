@@ -50,11 +50,7 @@ class Queries:
             inst = session.get(Instance, instance_id)
             if inst is None:
                 raise NotFound(f"no instance {instance_id}")
-            if not actor.is_manager:
-                has_role = session.scalars(select(HumanTask.id).where(
-                    HumanTask.instance_id == inst.id, HumanTask.role.in_(sorted(actor.case_roles))).limit(1)).first()
-                if not has_role:
-                    raise Forbidden("you have no role in this case")
+            self._check_case_access(session, inst, actor)
             version = session.get(ProcessVersion, inst.process_version_id)
             spec, subs = wfsvc.spec_for(session, version)
             from engine.bpmn import serializer
@@ -74,6 +70,59 @@ class Queries:
             out["notifications"] = [outbox_dict(m) for m in session.scalars(
                 select(OutboxMessage).where(OutboxMessage.instance_id == inst.id).order_by(OutboxMessage.id))]
             return out
+
+    def diagram(self, instance_id: int, actor: Actor) -> dict:
+        """The case's diagram and where the case stands on it: steps completed, steps active, active steps
+        that have missed a deadline, and the due date of each active step (for the case page's viewer)."""
+        from SpiffWorkflow.util.task import TaskState
+
+        from engine import clock, xmlsafe
+        from engine.bpmn import serializer
+
+        with self.core.db.reading() as session:
+            inst = session.get(Instance, instance_id)
+            if inst is None:
+                raise NotFound(f"no instance {instance_id}")
+            self._check_case_access(session, inst, actor)
+            version = session.get(ProcessVersion, inst.process_version_id)
+            spec, subs = wfsvc.spec_for(session, version)
+            workflow = serializer.load_state(inst.state, spec, subs)
+            completed, active = set(), set()
+            for task in workflow.tasks.values():          # the top-level diagram only
+                bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+                if not bpmn_id:
+                    continue
+                if task.state == TaskState.COMPLETED:
+                    completed.add(bpmn_id)
+                elif task.state in (TaskState.READY, TaskState.STARTED, TaskState.ERROR) or (
+                        task.state == TaskState.WAITING and _is_waiting_event(task)):
+                    active.add(bpmn_id)
+            root = xmlsafe.parse(version.bpmn, version.file)
+            hosts = {el.get("id"): el.get("attachedToRef")
+                     for el in root.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}boundaryEvent")}
+            due: dict[str, str] = {}
+            overdue: set[str] = set()
+            today = clock.today()
+            for d in session.scalars(select(Deadline).where(Deadline.instance_id == inst.id,
+                                                            Deadline.status.in_(("pending", "missed")))):
+                host = hosts.get(d.element_id)
+                if host not in active:
+                    continue
+                if host not in due or d.due_date.isoformat() < due[host]:
+                    due[host] = d.due_date.isoformat()
+                if d.status == "missed" or d.due_date < today:
+                    overdue.add(host)
+            return {"instance_id": inst.id, "process_id": inst.process_id, "version": version.version,
+                    "bpmn": version.bpmn.decode("utf-8"), "completed": sorted(completed - active),
+                    "active": sorted(active), "overdue": sorted(overdue), "due": due}
+
+    def _check_case_access(self, session, inst: Instance, actor: Actor) -> None:
+        if actor.is_manager:
+            return
+        has_role = session.scalars(select(HumanTask.id).where(
+            HumanTask.instance_id == inst.id, HumanTask.role.in_(sorted(actor.case_roles))).limit(1)).first()
+        if not has_role:
+            raise Forbidden("you have no role in this case")
 
     def chronology(self, instance_id: int, actor: Actor) -> list[dict]:
         """The case's merged multi-agency chronology (``case_chronology``, written by the
@@ -102,6 +151,14 @@ class Queries:
             for row in session.scalars(select(ProcessVersion.lanes)):
                 lanes.update(row or [])
         return sorted(lanes) + list(SYSTEM_ROLES)
+
+
+def _is_waiting_event(task) -> bool:
+    """A case waiting on an event (the Panel's answer, a retention period) is at that step; a boundary
+    timer armed on a step, or a join waiting for its other branches, is not a step of its own."""
+    from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+    from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+    return isinstance(task.task_spec, CatchingEvent) and not isinstance(task.task_spec, BoundaryEvent)
 
 
 def outbox_dict(m: OutboxMessage) -> dict:

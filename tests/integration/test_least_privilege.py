@@ -45,3 +45,24 @@ def test_a_referrer_does_not_follow_the_case_it_reported(deployed):
     with pytest.raises(Forbidden):
         deployed.queries.get_instance(started["id"], REFERRER)
     assert deployed.queries.list_instances(REFERRER) == []
+
+
+def test_the_case_diagram_marks_completed_active_and_overdue_steps(deployed):
+    from engine import clock
+
+    p = Partnership(deployed)
+    p.start(date_aware="2026-12-18")
+    p.do("check_other_children", form("safety_check"))
+    case = p.case("incident_notification")
+    view = deployed.queries.diagram(case["id"], BU.__class__("mo", frozenset({"manager"})))
+    assert view["bpmn"].startswith("<?xml") and 'id="incident_notification"' in view["bpmn"]
+    assert {"notification_received", "record_notification", "assess_notifiable", "check_other_children"} <= \
+        set(view["completed"])
+    assert view["active"] == ["notify_panel_and_partners"]
+    assert view["due"] == {"notify_panel_and_partners": "2026-12-29"} and view["overdue"] == []
+    clock.set_now("2026-12-30T09:00:00+00:00")
+    deployed.work_once()
+    view = deployed.queries.diagram(case["id"], BU.__class__("mo", frozenset({"manager"})))
+    assert view["overdue"] == ["notify_panel_and_partners"]
+    with pytest.raises(Forbidden):
+        deployed.queries.diagram(case["id"], POLICE)
