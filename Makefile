@@ -6,7 +6,10 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-fast check bench clean
+ASSETS := web/static/build/.built
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: install assets browser run test test-fast check bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,13 +17,25 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# Front-end assets (GOV.UK Frontend, MOJ Frontend, bpmn-js, dmn-js) from package-lock.json, built by esbuild.
+$(ASSETS): package.json package-lock.json $(shell find web/frontend -type f 2>/dev/null)
+	npm ci --no-audit --no-fund --loglevel=error
+	npm run --silent build
+	touch $(ASSETS)
+
+# The browser tests drive Debian's Chromium; CI runs on a clean machine as root.
+browser:
+	@test -x $(CHROMIUM) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+install: $(STAMP) $(ASSETS)
+
+assets: $(ASSETS)
 
 run: install
 	$(BIN)/reviewflow demo
 	$(BIN)/reviewflow serve --host $(HOST) --port $(PORT)
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 check: install
@@ -30,4 +45,4 @@ bench: install
 	$(BIN)/python -m tests.bench.run $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache node_modules web/static/build

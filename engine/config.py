@@ -28,6 +28,10 @@ class Settings:
     forms_dir: Path = REPO_ROOT / "forms"
     max_upload_bytes: int = 2 * 1024 * 1024
     outbox_max_attempts: int = 8
+    secret_key: str | None = None
+    session_idle_minutes: int = 30
+    secure_cookies: bool = True
+    due_soon_working_days: int = 2
     extra: dict = field(default_factory=dict)
 
     @property
@@ -54,7 +58,15 @@ def load(environ: dict | None = None) -> Settings:
         forms_dir=Path(env.get("REVIEWFLOW_FORMS_DIR", REPO_ROOT / "forms")),
         max_upload_bytes=int(env.get("REVIEWFLOW_MAX_UPLOAD_BYTES", 2 * 1024 * 1024)),
         outbox_max_attempts=int(env.get("REVIEWFLOW_OUTBOX_MAX_ATTEMPTS", 8)),
+        secret_key=env.get("REVIEWFLOW_SECRET_KEY") or None,
+        session_idle_minutes=int(env.get("REVIEWFLOW_SESSION_IDLE_MINUTES", 30)),
+        secure_cookies=env.get("REVIEWFLOW_INSECURE_COOKIES", "") not in ("1", "true", "yes"),
+        due_soon_working_days=int(env.get("REVIEWFLOW_DUE_SOON_WORKING_DAYS", 2)),
     )
     if settings.is_production and settings.fake_now:
         raise ConfigError("REVIEWFLOW_FAKE_NOW is refused when REVIEWFLOW_ENV=production")
+    if settings.is_production and not settings.secure_cookies:
+        raise ConfigError("REVIEWFLOW_INSECURE_COOKIES is refused when REVIEWFLOW_ENV=production")
+    if settings.is_production and not settings.secret_key:
+        raise ConfigError("REVIEWFLOW_SECRET_KEY must be set when REVIEWFLOW_ENV=production")
     return settings

@@ -11,9 +11,11 @@ from engine.services.core import Core
 from engine.services.decisions import Decisions
 from engine.services.deployments import Deployments
 from engine.services.errors import ServiceError  # noqa: F401
+from engine.services.feeds import Feeds
 from engine.services.instances import Instances
 from engine.services.outbox import Outbox
 from engine.services.queries import Queries
+from engine.services.reports import Reports
 from engine.services.tasks import Tasks
 from engine.services.users import Users
 from engine.store.db import Database
@@ -30,8 +32,10 @@ class Reviewflow:
         self.instances = Instances(self.core)
         self.tasks = Tasks(self.core)
         self.queries = Queries(self.core)
+        self.reports = Reports(self.core)
         self.outbox = Outbox(self.core)
         self.users = Users(self.core)
+        self.feeds = Feeds(self.core, self.users)
         self.calendar = Calendar(self.core, on_change=self.instances.recompute_deadlines)
         self.decisions = Decisions(self.core)
         self.catalog = Catalog(self.core)

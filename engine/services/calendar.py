@@ -37,6 +37,11 @@ class Calendar:
                     "holidays_skipped": [{"date": d.isoformat(), "name": name}
                                          for d, name in cal.holidays_between(min(day, result), max(day, result))]}
 
+    def snapshot(self):
+        """The working-day calendar with today's overrides, to answer many questions in one request."""
+        with self.core.db.reading() as session:
+            return self.core.calendar(session)
+
     def overrides(self) -> list[dict]:
         from sqlalchemy import select
         with self.core.db.reading() as session:

@@ -35,6 +35,38 @@ class Catalog:
             names = session.scalars(select(Artifact.name).join(latest, Artifact.id == latest.c.id).order_by(Artifact.name))
             return [{"name": n, "ui_schema": n.endswith(".ui.json")} for n in names]
 
+    def decisions(self, actor: Actor) -> list[dict]:
+        _owner(actor)
+        from engine.store.models import DecisionVersion
+        with self.core.db.reading() as session:
+            latest = (select(DecisionVersion.decision_id, func.max(DecisionVersion.version).label("v"))
+                      .group_by(DecisionVersion.decision_id).subquery())
+            rows = session.execute(select(DecisionVersion.decision_id, DecisionVersion.version, DecisionVersion.file)
+                                   .join(latest, (latest.c.decision_id == DecisionVersion.decision_id)
+                                         & (latest.c.v == DecisionVersion.version))
+                                   .order_by(DecisionVersion.decision_id)).all()
+            return [{"decision_id": r.decision_id, "version": r.version, "file": r.file} for r in rows]
+
+    def dmn(self, decision_id: str, actor: Actor) -> tuple[str, bytes]:
+        """The newest decision table file: (file name, XML)."""
+        _owner(actor)
+        from engine.store.models import DecisionVersion
+        with self.core.db.reading() as session:
+            row = session.execute(select(DecisionVersion.file, DecisionVersion.dmn)
+                                  .where(DecisionVersion.decision_id == decision_id)
+                                  .order_by(DecisionVersion.version.desc()).limit(1)).first()
+            if row is None:
+                raise NotFound(f"no decision '{decision_id}'")
+            return row.file, row.dmn
+
+    def form(self, name: str) -> dict | None:
+        """The newest deployed version of a form, for a page that shows it (any signed-in person)."""
+        import json
+        with self.core.db.reading() as session:
+            content = session.scalars(select(Artifact.content).where(Artifact.kind == "form", Artifact.name == name)
+                                      .order_by(Artifact.id.desc()).limit(1)).first()
+            return json.loads(content) if content is not None else None
+
     def deadlines(self, actor: Actor) -> list[dict]:
         """Every deadline key of the newest version of each rule set, with its figure and source."""
         _owner(actor)

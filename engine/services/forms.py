@@ -35,11 +35,24 @@ def validate(schema: dict | None, data) -> list[dict]:
         return problems
     validator = _validator(json.dumps(schema, sort_keys=True))
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
-        problems.append({"path": _path(error), "message": error.message})
+        limit = error.validator_value if isinstance(error.validator_value, (int, float)) else None
+        problems.append({"path": _path(error), "message": error.message, "kind": error.validator,
+                         **({"limit": limit} if limit is not None else {})})
     return problems
 
 
 MAX_DATA_BYTES = 256 * 1024
+
+
+def check_size(data) -> None:
+    """A draft is not validated, but it is still case data: an object, and no bigger than 256 KiB."""
+    from engine.services.errors import Invalid
+
+    if not isinstance(data, dict):
+        raise Invalid("data must be a JSON object", [{"path": "(root)", "message": "not an object"}])
+    size = len(json.dumps(data, default=str))
+    if size > MAX_DATA_BYTES:
+        raise Invalid("the form is too large", [{"path": "(root)", "message": f"{size:,} bytes; the limit is {MAX_DATA_BYTES:,}"}])
 
 
 def check_keys(data) -> list[dict]:

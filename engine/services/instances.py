@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
@@ -18,7 +18,7 @@ from engine.services.actor import Actor
 from engine.services.core import Core
 from engine.services.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from engine.store.models import (AuditEvent, Deadline, HumanTask, Instance, MessageWait, ProcessVersion,
-                                 RuleSetVersion)
+                                 RuleSetVersion, TaskDraft)
 
 
 def _stale(exc: Exception) -> Conflict:
@@ -38,6 +38,22 @@ class Instances:
             inst, version = self._start_in(session, process_id, data, actor.username, parent_instance_id)
             return {"id": inst.id, "business_key": inst.business_key, "status": inst.status,
                     "process_id": process_id, "version": version}
+
+    def start_with_form(self, process_id: str, form: str, data: dict, actor: Actor) -> dict:
+        """Start a case from a filled-in form (the notification), validated against the deployed form first."""
+        from engine.store.models import Artifact
+
+        with self.core.db.reading() as session:
+            row = session.scalars(select(Artifact).where(Artifact.kind == "form", Artifact.name == form)
+                                  .order_by(Artifact.id.desc()).limit(1)).first()
+            if row is None:
+                raise NotFound(f"no form '{form}' is deployed")
+            import json
+            schema = json.loads(row.content)
+        problems = forms.validate(schema, data)
+        if problems:
+            raise Invalid("the form has errors", problems)
+        return self.start(process_id, data, actor)
 
     def _start_in(self, session, process_id: str, data: dict, actor: str, parent_instance_id: int | None,
                   depth: int = 0) -> tuple[Instance, int]:
@@ -123,6 +139,7 @@ class Instances:
                 if task is None or task.state != TaskState.READY:
                     raise Conflict("this task is no longer open")
                 before = {k: task.data.get(k) for k in data}
+                session.execute(delete(TaskDraft).where(TaskDraft.task_id == task_id))
                 with wfsvc.runtime.running(loaded.runtime):
                     task.set_data(**data)
                     output = wfsvc.multi_instance_output(task)

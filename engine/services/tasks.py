@@ -7,7 +7,7 @@ from engine import clock
 from engine.services.actor import Actor
 from engine.services.core import Core
 from engine.services.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.store.models import AuditEvent, HumanTask, Instance, ProcessVersion, User, UserRole
+from engine.store.models import AuditEvent, HumanTask, Instance, ProcessVersion, TaskDraft, User, UserRole
 
 
 def task_dict(t: HumanTask, business_key: str | None = None) -> dict:
@@ -35,6 +35,16 @@ class Tasks:
             stmt = stmt.order_by(HumanTask.due_date.is_(None), HumanTask.due_date, HumanTask.created_at).limit(limit)
             return [task_dict(t, bk) for t, bk in session.execute(stmt)]
 
+    def claimed(self, actor: Actor, limit: int = 500) -> list[dict]:
+        """Every open task someone has claimed: a manager's view, to see and reassign work in progress."""
+        if not actor.is_manager:
+            raise Forbidden("only a manager may see everyone's claimed tasks")
+        with self.core.db.reading() as session:
+            stmt = (select(HumanTask, Instance.business_key).join(Instance, Instance.id == HumanTask.instance_id)
+                    .where(HumanTask.state == "open", HumanTask.assignee.is_not(None))
+                    .order_by(HumanTask.due_date.is_(None), HumanTask.due_date, HumanTask.created_at).limit(limit))
+            return [task_dict(t, bk) for t, bk in session.execute(stmt)]
+
     def get(self, task_id: str, actor: Actor) -> dict:
         with self.core.db.reading() as session:
             t = session.get(HumanTask, task_id)
@@ -51,6 +61,33 @@ class Tasks:
             out["process_version"] = version.version
             out["context"] = _request_context(session, inst, version)
             return out
+
+    def save_draft(self, task_id: str, data: dict, actor: Actor) -> dict:
+        """Keep an unfinished form for this person; it is not validated until it is submitted."""
+        from engine.services.forms import check_size
+
+        check_size(data)
+        with self.core.db.transaction() as session:
+            t = session.get(HumanTask, task_id)
+            if t is None:
+                raise NotFound(f"no task '{task_id}'")
+            if not actor.has(t.role):
+                raise Forbidden(f"this task belongs to the role '{t.role}'")
+            if t.state != "open":
+                raise Conflict("this task is no longer open")
+            draft = session.get(TaskDraft, (task_id, actor.username))
+            if draft is None:
+                session.add(TaskDraft(task_id=task_id, username=actor.username, data=data, saved_at=clock.now()))
+            else:
+                draft.data, draft.saved_at = data, clock.now()
+            session.add(AuditEvent(instance_id=t.instance_id, at=clock.now(), actor=actor.username,
+                                   kind="draft_saved", element_id=t.element_id, task_id=task_id))
+            return {"task_id": task_id, "saved_at": clock.now().isoformat()}
+
+    def draft(self, task_id: str, actor: Actor) -> dict | None:
+        with self.core.db.reading() as session:
+            draft = session.get(TaskDraft, (task_id, actor.username))
+            return {"data": draft.data, "saved_at": draft.saved_at.isoformat()} if draft else None
 
     def claim(self, task_id: str, actor: Actor) -> dict:
         return self._assign(task_id, actor, actor.username, "claimed")

@@ -103,6 +103,14 @@ class Users:
                 return None
             return self._actor(session, user)
 
+    def record_session(self, username: str, kind: str, address: str) -> None:
+        """Audit a sign-in, a refused sign-in or a sign-out (who, when, from where)."""
+        if kind not in ("signed_in", "sign_in_refused", "signed_out"):
+            raise ValueError(kind)
+        with self.core.db.transaction() as session:
+            session.add(AuditEvent(instance_id=None, at=clock.now(), actor=username[:64] or "-", kind=kind,
+                                   detail={"address": address[:64]}))
+
     def actor(self, username: str) -> Actor:
         with self.core.db.reading() as session:
             user = session.scalars(select(User).where(User.username == username, User.active.is_(True))).first()

@@ -257,3 +257,22 @@ class CalendarOverride(Base):
     note: Mapped[str] = mapped_column(String(255))
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[dt.datetime]
+
+
+class TaskDraft(Base):
+    """A form saved before it is complete: one per task and person, replaced at each save."""
+    __tablename__ = "task_draft"
+    task_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(120), primary_key=True)
+    data: Mapped[dict] = mapped_column(JSON)
+    saved_at: Mapped[dt.datetime]
+
+
+class CalendarFeed(Base):
+    """A personal iCalendar feed address; only the token's SHA-256 is kept."""
+    __tablename__ = "calendar_feed"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime]
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)

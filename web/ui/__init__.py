@@ -1,0 +1,56 @@
+"""The staff web app: server-rendered GOV.UK pages over the engine's service layer."""
+from __future__ import annotations
+
+from flask import Flask, g, render_template, request
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+
+from web.ui import security
+
+
+# who may record a new serious incident: the referrer, the local authority, the Business Unit
+STARTERS = ("Referring agency", "Local authority", "Business Unit", "manager")
+
+
+def register(app: Flask, service) -> None:
+    security.configure(app, service.settings)
+    app.jinja_loader = ChoiceLoader([
+        FileSystemLoader(str(app.root_path) + "/templates"),
+        PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+    ])
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    from web.ui import auth, cases, dashboard, feeds, modeller, tasks
+    from web.ui.filters import install as install_filters
+
+    install_filters(app)
+    for module in (auth, tasks, cases, dashboard, modeller, feeds):
+        app.register_blueprint(module.bp)
+    security.csrf.exempt("web.api.api")
+
+    @app.before_request
+    def who():
+        if not request.path.startswith("/api/") and not request.path.startswith("/static/"):
+            security.load_user(service)
+
+    @app.context_processor
+    def page_globals():
+        return {"actor": g.get("actor"), "csp_nonce": security.csp_nonce, "nav": navigation(g.get("actor"))}
+
+
+def navigation(actor) -> list[dict]:
+    """The service navigation: only what this person may use."""
+    if actor is None:
+        return []
+    items = [("tasks.home", "Tasks", True)]
+    items.append(("cases.new", "Start a case", any(actor.has(r) for r in STARTERS)))
+    items.append(("cases.index", "Cases", actor.is_manager))
+    items.append(("dashboard.index", "Dashboard", actor.is_manager))
+    items.append(("modeller.index", "Modeller", actor.can_deploy))
+    items.append(("feeds.calendar", "Calendar", True))
+    from flask import url_for
+    return [{"href": url_for(endpoint), "text": text, "active": request.endpoint.startswith(endpoint.split(".")[0] + ".")
+             if request.endpoint else False} for endpoint, text, shown in items if shown]
+
+
+def error_page(code: int, title: str, message: str):
+    return render_template("error.html", title=title, message=message), code

@@ -1,0 +1,155 @@
+"""Cases: start one from a notification, and (for managers) the list, one case's page, its actions and
+CSV exports."""
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+
+from engine.services.errors import Conflict, Forbidden, Invalid, NotFound
+from web.ui import STARTERS, forms
+from web.ui.security import needs
+
+bp = Blueprint("cases", __name__)
+START_PROCESS, START_FORM = "incident_notification", "incident_notification.json"
+
+
+def service():
+    return current_app.extensions["reviewflow"]
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+@needs(*STARTERS)
+def new():
+    schema = service().catalog.form(START_FORM)
+    if schema is None:
+        abort(404)
+    ui = service().catalog.form(START_FORM.replace(".json", ".ui.json")) or {}
+    title = "Notify a serious incident"
+    if request.method == "GET":
+        fields = forms.build(schema, ui, forms.Values.from_data(schema, {}), {})
+        return render_template("cases/new.html", title=title, fields=fields, errors=[], schema=schema)
+    action = request.form.get("action", "submit")
+    values = forms.Values.from_form(request.form)
+    if action.startswith("add:"):
+        fields = forms.build(schema, ui, values, {}, {action[4:]: 1})
+        return render_template("cases/new.html", title=title, fields=fields, errors=[], schema=schema)
+    if action.startswith("remove:"):
+        from web.ui.tasks import _without_row
+        _, name, index = action.split(":", 2)
+        fields = forms.build(schema, ui, _without_row(values, name, int(index) if index.isdigit() else -1), {})
+        return render_template("cases/new.html", title=title, fields=fields, errors=[], schema=schema)
+    data, parse_problems = forms.parse(schema, request.form)
+    try:
+        if parse_problems:
+            raise Invalid("the form has errors", [])
+        started = service().instances.start_with_form(START_PROCESS, START_FORM, data, g.actor)
+    except Invalid as exc:
+        from web.ui.tasks import _anchor
+        errors = forms.error_map(schema, exc.details or [], parse_problems)
+        fields = forms.build(schema, ui, values, errors)
+        summary = [{"text": text, "href": f"#{_anchor(fields, name)}"} for name, text in errors.items()]
+        return render_template("cases/new.html", title=title, fields=fields, errors=summary, schema=schema), 422
+    return render_template("cases/started.html", title="Notification received", case=started)
+
+
+@bp.get("/cases")
+@needs("manager")
+def index():
+    args = request.args
+    rows = service().reports.cases(g.actor, args.get("process", ""), args.get("status", ""), args.get("stage", ""),
+                                   args.get("overdue") == "yes")
+    processes = [p["process_id"] for p in service().queries.processes()]
+    return render_template("cases/index.html", title="Cases", rows=rows, processes=processes,
+                           stages=service().reports.stages(g.actor), args=args)
+
+
+def _csv(rows: list[dict], columns: list[str], filename: str) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    for row in rows:            # a cell starting with = + - @ would run as a formula in a spreadsheet
+        writer.writerow(["'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r") else v
+                         for v in (row.get(c) for c in columns)])
+    response = Response(out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.get("/cases.csv")
+@needs("manager")
+def index_csv():
+    args = request.args
+    rows = service().reports.cases(g.actor, args.get("process", ""), args.get("status", ""), args.get("stage", ""),
+                                   args.get("overdue") == "yes")
+    return _csv(rows, ["business_key", "process_id", "version", "status", "regime", "stage", "next_due", "overdue",
+                       "created_at"], "cases.csv")
+
+
+@bp.get("/deadlines.csv")
+@needs("manager")
+def deadlines_csv():
+    rows = service().reports.deadlines(g.actor)
+    return _csv(rows, ["business_key", "process_id", "key", "name", "due_date", "status", "source", "closed_at"],
+                "deadlines.csv")
+
+
+def _case(instance_id: int) -> dict:
+    try:
+        return service().queries.get_instance(instance_id, g.actor)
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+
+
+@bp.get("/cases/<int:instance_id>")
+@needs("manager")
+def show(instance_id):
+    case = _case(instance_id)
+    diagram = service().queries.diagram(instance_id, g.actor)
+    chronology = service().queries.chronology(instance_id, g.actor)
+    related = [i for i in service().reports.cases(g.actor) if i["business_key"] == case["business_key"]
+               and i["id"] != instance_id]
+    return render_template("cases/show.html", title=f"Case {case['business_key']}", case=case, diagram=diagram,
+                           chronology=chronology, related=related)
+
+
+@bp.get("/cases/<int:instance_id>/chronology.csv")
+@needs("manager")
+def chronology_csv(instance_id):
+    rows = service().queries.chronology(instance_id, g.actor)
+    return _csv(rows, ["date", "agency", "worker", "event"], f"chronology-{instance_id}.csv")
+
+
+@bp.get("/cases/<int:instance_id>/diagram.json")
+@needs("manager")
+def diagram_json(instance_id):
+    try:
+        return service().queries.diagram(instance_id, g.actor)
+    except NotFound:
+        abort(404)
+
+
+@bp.post("/cases/<int:instance_id>/<action>")
+@needs("manager")
+def act(instance_id, action):
+    if action not in ("cancel", "suspend", "resume", "retry"):
+        abort(404)
+    reason = request.form.get("reason", "").strip()
+    if not reason:
+        flash("Give a reason: it is kept in the case's audit log.", "error")
+        return redirect(url_for("cases.show", instance_id=instance_id) + f"#{action}")
+    try:
+        if action == "retry":
+            service().instances.retry(instance_id, g.actor, reason[:1000])
+        else:
+            service().instances.set_status(instance_id, action, g.actor, reason[:1000])
+        flash({"cancel": "The case is cancelled.", "suspend": "The case is suspended.", "resume": "The case is running again.",
+               "retry": "The failed step was tried again."}[action], "success")
+    except (Conflict, Invalid) as exc:
+        flash(str(exc), "error")
+    except NotFound:
+        abort(404)
+    return redirect(url_for("cases.show", instance_id=instance_id))

@@ -1,0 +1,64 @@
+"""Template filters: dates as people read them, and how long is left in England working days."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app, g
+
+from engine import clock
+
+
+def long_date(value) -> str:
+    if not value:
+        return ""
+    day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+    return f"{day.day} {day:%B %Y}"
+
+
+def date_time(value) -> str:
+    if not value:
+        return ""
+    when = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+    from zoneinfo import ZoneInfo
+    local = when.astimezone(ZoneInfo("Europe/London")) if when.tzinfo else when
+    return f"{local.day} {local:%B %Y %H:%M}"
+
+
+def due_status(due: str | None) -> dict:
+    """Red, amber or green for a due date: overdue, due within N working days (a setting), or on time."""
+    if not due:
+        return {"colour": "grey", "label": "No deadline", "left": None}
+    service = current_app.extensions["reviewflow"]
+    if "calendar" not in g:
+        g.calendar = service.calendar.snapshot()
+    cal = g.calendar
+    today = clock.today()
+    day = dt.date.fromisoformat(due)
+    if day < today:
+        days = cal.working_days_between(day, today)
+        return {"colour": "red", "label": "Overdue", "left": -days,
+                "text": f"{days} working day{'s' if days != 1 else ''} overdue" if days else "Overdue"}
+    left = cal.working_days_between(today, day)
+    soon = service.settings.due_soon_working_days
+    colour = "amber" if left <= soon else "green"
+    label = "Due soon" if colour == "amber" else "On time"
+    text = "Due today" if left == 0 else f"{left} working day{'s' if left != 1 else ''} left"
+    return {"colour": colour, "label": label, "left": left, "text": text}
+
+
+def install(app) -> None:
+    app.jinja_env.filters["long_date"] = long_date
+    app.jinja_env.filters["date_time"] = date_time
+    app.jinja_env.globals["due_status"] = due_status
+    app.jinja_env.filters["radio_item"] = radio_item
+    app.jinja_env.filters["check_item"] = check_item
+
+
+def radio_item(option, current, attribute: str = "checked") -> dict:
+    value, text = option
+    return {"value": value, "text": text, attribute: str(current) == value if current is not None else False}
+
+
+def check_item(option, current) -> dict:
+    value, text = option
+    return {"value": value, "text": text, "checked": value in (current or [])}

@@ -1,0 +1,175 @@
+"""The home page (the task list) and each task's form."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+
+from engine.services.errors import Conflict, Forbidden, Invalid, NotFound
+from web.ui import forms
+from web.ui.security import signed_in
+
+bp = Blueprint("tasks", __name__)
+
+
+def service():
+    return current_app.extensions["reviewflow"]
+
+
+SORTS = {"due": lambda t: (t["due_date"] is None, t["due_date"] or "", t["created_at"]),
+         "case": lambda t: (t["business_key"] or "", t["due_date"] or "9999"),
+         "step": lambda t: (t["name"], t["due_date"] or "9999")}
+
+
+@bp.get("/")
+@signed_in
+def home():
+    actor = g.actor
+    process = request.args.get("process", "")
+    sort = request.args.get("sort", "due") if request.args.get("sort") in SORTS else "due"
+    tasks = service().tasks.for_user(actor)
+    if "admin" in actor.roles:                  # an administrator sees every open task, not all of them "for my teams"
+        tasks = [t for t in tasks if actor.has(t["role"]) and (t["assignee"] in (None, actor.username))]
+    processes = sorted({t["process_id"] for t in tasks})
+    if process:
+        tasks = [t for t in tasks if t["process_id"] == process]
+    tasks.sort(key=SORTS[sort])
+    mine = [t for t in tasks if t["assignee"] == actor.username]
+    teams = [t for t in tasks if t["assignee"] is None]
+    others = []
+    if actor.is_manager:                        # managers also see work claimed by colleagues, to reassign it
+        claimed = [t for t in service().tasks.claimed(actor) if t["assignee"] != actor.username]
+        others = sorted(claimed, key=SORTS[sort])
+    users = [u["username"] for u in service().users.list()] if actor.is_manager else []
+    return render_template("tasks/list.html", title="Your tasks", mine=mine, teams=teams, others=others,
+                           processes=processes, process=process, sort=sort, users=users,
+                           due_soon=service().settings.due_soon_working_days)
+
+
+def _load(task_id: str) -> dict:
+    try:
+        return service().tasks.get(task_id, g.actor)
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+
+
+@bp.route("/tasks/<task_id>", methods=["GET", "POST"])
+@signed_in
+def task(task_id):
+    task = _load(task_id)
+    schema = task["form_schema"] or {"type": "object", "properties": {}}
+    ui = task["ui_schema"] or {}
+    if task["state"] != "open":
+        return render_template("tasks/closed.html", title=task["name"], task=task), 409
+    if request.method == "GET":
+        draft = service().tasks.draft(task_id, g.actor)
+        values = forms.Values.from_data(schema, draft["data"] if draft else {})
+        fields = forms.build(schema, ui, values, {})
+        return render_template("tasks/form.html", title=task["name"], task=task, fields=fields, errors=[],
+                               draft=draft)
+    action = request.form.get("action", "submit")
+    values = forms.Values.from_form(request.form)
+    data, parse_problems = forms.parse(schema, request.form)
+    extra = {}
+    if action.startswith("add:"):
+        extra[action[4:]] = 1
+        fields = forms.build(schema, ui, values, {}, extra)
+        return render_template("tasks/form.html", title=task["name"], task=task, fields=fields, errors=[],
+                               focus=action[4:])
+    if action.startswith("remove:"):
+        _, name, index = action.split(":", 2)
+        values = _without_row(values, name, int(index) if index.isdigit() else -1)
+        fields = forms.build(schema, ui, values, {})
+        return render_template("tasks/form.html", title=task["name"], task=task, fields=fields, errors=[])
+    try:
+        if action == "draft":
+            service().tasks.save_draft(task_id, data, g.actor)
+            flash(f"Your answers to ‘{task['name']}’ are saved. You can come back to finish them.", "success")
+            return redirect(url_for("tasks.home"))
+        if parse_problems:
+            raise Invalid("the form has errors", [])
+        service().instances.complete_task(task_id, data, g.actor)
+    except Invalid as exc:
+        errors = forms.error_map(schema, exc.details or [], parse_problems)
+        fields = forms.build(schema, ui, values, errors)
+        summary = [{"text": text, "href": f"#{_anchor(fields, name)}"} for name, text in errors.items()]
+        return render_template("tasks/form.html", title=task["name"], task=task, fields=fields, errors=summary), 422
+    except Conflict as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("tasks.home"))
+    flash(f"‘{task['name']}’ is done for case {task['business_key']}.", "success")
+    return redirect(url_for("tasks.home"))
+
+
+def _anchor(fields, name: str) -> str:
+    for f in _walk(fields):
+        if f.name == name:
+            return f.first_input_id
+    return "f-" + name.replace(".", "-")
+
+
+def _walk(fields):
+    for f in fields:
+        yield f
+        yield from _walk(f.children)
+        for row in f.rows:
+            yield from _walk(row)
+
+
+def _without_row(values: forms.Values, name: str, index: int) -> forms.Values:
+    """The submitted values with row ``index`` of list ``name`` taken out and later rows moved up."""
+    rows = forms.count_rows(values, name)
+    if not 0 <= index < rows:
+        return values
+    prefix = f"{name}."
+    single, multi = {}, {}
+    for source, target in ((values.single, single), (values.multi, multi)):
+        for key, value in source.items():
+            if key.startswith(prefix) and key[len(prefix):].split(".", 1)[0].isdigit():
+                i, rest = key[len(prefix):].split(".", 1) if "." in key[len(prefix):] else (key[len(prefix):], "")
+                i = int(i)
+                if i == index:
+                    continue
+                key = f"{prefix}{i - 1 if i > index else i}" + (f".{rest}" if rest else "")
+            target[key] = value
+    single[f"{name}.rows"] = str(rows - 1)
+    return forms.Values(single, multi)
+
+
+def _assign(task_id: str, how: str):
+    try:
+        if how == "claim":
+            service().tasks.claim(task_id, g.actor)
+            flash("You have claimed the task. It is now in ‘Assigned to me’.", "success")
+        elif how == "unclaim":
+            service().tasks.unclaim(task_id, g.actor)
+            flash("The task is back with your team.", "success")
+        else:
+            username = request.form.get("username", "")
+            service().tasks.reassign(task_id, g.actor, username)
+            flash(f"The task is now assigned to {username}.", "success")
+    except (Forbidden, NotFound):
+        abort(403)
+    except (Conflict, Invalid) as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("tasks.home"))
+
+
+@bp.post("/tasks/<task_id>/claim")
+@signed_in
+def claim(task_id):
+    return _assign(task_id, "claim")
+
+
+@bp.post("/tasks/<task_id>/unclaim")
+@signed_in
+def unclaim(task_id):
+    return _assign(task_id, "unclaim")
+
+
+@bp.post("/tasks/<task_id>/reassign")
+@signed_in
+def reassign(task_id):
+    if not g.actor.is_manager:
+        abort(403)
+    return _assign(task_id, "reassign")
