@@ -6,7 +6,6 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 from web.ui import security
 
 bp = Blueprint("auth", __name__)
-limiter = security.SignInLimiter()
 
 
 def _safe_next(target: str | None) -> str:
@@ -27,6 +26,7 @@ def sign_in():
     username = request.form.get("username", "").strip().lower()[:64]
     password = request.form.get("password", "")
     address = request.remote_addr or "unknown"
+    limiter = current_app.extensions["sign_in_limiter"]
     context["username"] = username
     if not username or not password:
         if not username:

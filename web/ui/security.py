@@ -46,6 +46,7 @@ def configure(app, settings) -> None:
         WTF_CSRF_SSL_STRICT=settings.secure_cookies,
     )
     csrf.init_app(app)
+    app.extensions["sign_in_limiter"] = SignInLimiter()
 
 
 def load_user(service) -> None:
@@ -114,10 +115,12 @@ def content_security_policy() -> str:
 
 
 class SignInLimiter:
-    """At most ``limit`` failed sign-ins per user name and per address in ``window`` seconds."""
+    """At most ``per_user`` failed sign-ins per user name, and ``per_address`` per address (an office
+    shares one), in ``window`` seconds."""
 
-    def __init__(self, limit: int = 5, window: int = 15 * 60):
-        self.limit, self.window = limit, window
+    def __init__(self, per_user: int = 5, per_address: int = 30, window: int = 15 * 60):
+        self.limits = {"u": per_user, "a": per_address}
+        self.window = window
         self._failures: dict[str, deque] = defaultdict(deque)
         self._lock = threading.Lock()
 
@@ -130,7 +133,7 @@ class SignInLimiter:
     def blocked(self, username: str, address: str) -> bool:
         now = clock.now().timestamp()
         with self._lock:
-            return any(len(self._recent(k, now)) >= self.limit for k in (f"u:{username}", f"a:{address}"))
+            return any(len(self._recent(k, now)) >= self.limits[k[0]] for k in (f"u:{username}", f"a:{address}"))
 
     def failed(self, username: str, address: str) -> None:
         now = clock.now().timestamp()

@@ -1,0 +1,80 @@
+"""The staff's daily work in a real browser: sign in, the task list, a task's form with invalid then
+valid answers, drafts, adding rows, claiming, and starting a case."""
+from __future__ import annotations
+
+from tests.web.conftest import ROLES, axe_violations, sign_in
+
+
+def test_each_role_signs_in_and_sees_only_its_menu(page):
+    expected = {"bu": {"Tasks", "Start a case", "Calendar"}, "manager": {"Tasks", "Start a case", "Cases", "Dashboard", "Calendar"},
+                "owner": {"Tasks", "Modeller", "Calendar"}, "police": {"Tasks", "Calendar"}}
+    for username in ROLES:
+        sign_in(page, username)
+        assert page.locator("h1").inner_text() == "Your tasks"
+        menu = set(page.locator(".govuk-service-navigation__list a").all_inner_texts())
+        if username in expected:
+            assert menu == expected[username], username
+        page.click("button:has-text('Sign out')")
+        page.wait_for_url("**/sign-in")
+
+
+def test_wrong_password_then_too_many_attempts(page):
+    page.goto("/sign-in")
+    for _ in range(5):
+        page.fill("#username", "bu")
+        page.fill("#password", "not the password")
+        page.click("button:has-text('Sign in')")
+        assert "The user name or password is not right" in page.locator(".govuk-error-summary").inner_text()
+    page.fill("#username", "bu")
+    page.fill("#password", "demo password 1")          # right, but refused while the limit lasts
+    page.click("button:has-text('Sign in')")
+    assert "Too many attempts" in page.locator(".govuk-error-summary").inner_text()
+
+
+def test_task_list_groups_and_rates_deadlines(page, service):
+    sign_in(page, "la")
+    teams = page.locator("table:has(caption:has-text('For my teams')) tbody tr")
+    steps = {row.get_attribute("data-task"): row.locator("[data-rag]").get_attribute("data-rag") for row in teams.all()}
+    # the looked-after death was notified 11 days ago: its notifications are overdue; the new case is on time
+    assert steps["notify_sos_ofsted"] == "red" and steps["check_other_children"] == "grey"
+    page.click("table:has(caption:has-text('For my teams')) tr[data-task='check_other_children'] button:has-text('Claim')")
+    assert page.locator("table:has(caption:has-text('Assigned to me')) tr[data-task='check_other_children']").count() == 1
+    page.click("table:has(caption:has-text('Assigned to me')) tr[data-task='check_other_children'] button:has-text('Unclaim')")
+    assert page.locator("table:has(caption:has-text('For my teams')) tr[data-task='check_other_children']").count() == 1
+    assert axe_violations(page) == []
+
+
+def test_a_form_refuses_bad_answers_keeps_a_draft_and_then_completes(page, service):
+    sign_in(page, "la")
+    page.click("tr[data-task='check_other_children'] a")
+    assert "What the procedures say" in page.inner_text("aside")
+    page.click("button:has-text('Submit') >> nth=1")
+    summary = page.locator(".govuk-error-summary")
+    assert "Select yes or no: Are other children at risk?" in summary.inner_text()
+    assert page.locator("#f-other_children_at_risk-error, .govuk-error-message").count() >= 1
+    assert axe_violations(page) == []
+    page.check("#f-other_children_at_risk")                         # Yes
+    page.fill("#f-safety_actions", "Sibling staying with grandparent. <script>alert(1)</script>")
+    page.click("button:has-text('Save as draft')")
+    assert "saved" in page.locator(".govuk-notification-banner").inner_text()
+    page.click("tr[data-task='check_other_children'] a")
+    assert page.input_value("#f-safety_actions").endswith("<script>alert(1)</script>")
+    page.check("#f-child_protection_plan-2")                         # not now, but in the past
+    page.check("#f-records_secured")
+    page.click("button:has-text('Submit') >> nth=1")
+    assert "is done for case" in page.locator(".govuk-notification-banner").inner_text()
+    [case] = [i for i in service.queries.list_instances(service.users.actor("manager"))
+              if i["active_steps"] and "Notify the Panel and the safeguarding partners" in i["active_steps"]
+              and i["summary"].get("date_aware") == "2026-12-21"]
+    data = service.queries.get_instance(case["id"], service.users.actor("manager"))["data"]
+    assert data["safety_actions"].endswith("<script>alert(1)</script>")     # kept as typed, shown as text
+
+
+def test_start_a_case_with_children_added_one_by_one(page, service):
+    sign_in(page, "bu")
+    page.click("a:has-text('Start a case')")
+    assert page.locator("h1").inner_text() == "Notify a serious incident"
+    page.click("button:has-text('Add another child')") if page.locator("button:has-text('Add another child')").count() else None
+    assert axe_violations(page) == []
+    page.click("button:has-text('Send the notification') >> nth=0")
+    assert page.locator(".govuk-error-summary").is_visible()
