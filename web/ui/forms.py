@@ -4,7 +4,7 @@ error messages on the right fields. Works without JavaScript: "Add another" and 
 that post the page back.
 
 Field names are the JSON paths with dots (``children.0.date_of_birth``); a date is three inputs
-(``.day``, ``.month``, ``.year``); a list of objects carries its row count in ``<name>.rows``.
+(``-day``, ``-month``, ``-year``, as GOV.UK's date input names them); a list of objects carries its row count in ``<name>.rows``.
 """
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ def _flatten(schema: dict, value, prefix: str, single: dict, multi: dict) -> Non
     if schema.get("format") == "date" and isinstance(value, str):
         try:
             day = dt.date.fromisoformat(value)
-            single.update({f"{prefix}.day": str(day.day), f"{prefix}.month": str(day.month), f"{prefix}.year": str(day.year)})
+            single.update({f"{prefix}-day": str(day.day), f"{prefix}-month": str(day.month), f"{prefix}-year": str(day.year)})
         except ValueError:
             pass
         return
@@ -175,7 +175,7 @@ def _field(schema, ui, values, errors, name, required, extra_rows) -> Field:
         return f
     if schema.get("format") == "date":
         f.kind = "date"
-        f.value = {part: values.get(f"{name}.{part}") for part in ("day", "month", "year")}
+        f.value = {part: values.get(f"{name}-{part}") for part in ("day", "month", "year")}
         return f
     if kind in ("integer", "number"):
         f.kind = "number"
@@ -239,7 +239,7 @@ def _parse_value(schema, form, name, problems):
         lines = [line.strip() for line in (form.get(name) or "").splitlines() if line.strip()]
         return lines or None
     if schema.get("format") == "date":
-        parts = [(form.get(f"{name}.{p}") or "").strip() for p in ("day", "month", "year")]
+        parts = [(form.get(f"{name}-{p}") or "").strip() for p in ("day", "month", "year")]
         if not any(parts):
             return None
         try:
