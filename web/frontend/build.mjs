@@ -2,7 +2,7 @@
 // esbuild, and the GOV.UK Frontend, MOJ Frontend, bpmn-js and dmn-js styles, fonts and images copied
 // from node_modules at the versions package-lock.json pins.
 import { build } from "esbuild";
-import { cpSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -20,6 +20,13 @@ copy("@ministryofjustice/frontend/moj/assets", "moj/assets");
 copy("bpmn-js/dist/assets", "bpmn-js");
 copy("dmn-js/dist/assets", "dmn-js");
 copy("axe-core/axe.min.js", "axe/axe.min.js");
+
+// The precompiled stylesheets name their fonts and images at /assets/: point them at where they are served.
+for (const [css, assets] of [["govuk/govuk-frontend.min.css", "/static/build/govuk/assets/"],
+                             ["moj/moj-frontend.min.css", "/static/build/moj/assets/"]]) {
+  const file = join(out, css);
+  writeFileSync(file, readFileSync(file, "utf8").replaceAll("url(/assets/", `url(${assets}`));
+}
 
 const entries = readdirSync(join(root, "web", "frontend", "entries")).filter((f) => f.endsWith(".js"));
 await build({

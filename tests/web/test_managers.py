@@ -1,0 +1,95 @@
+"""Managers in the browser: the case list and its filters, a case's diagram with the right steps marked,
+the deadline timeline, actions with a reason, the dashboard, CSV exports and the calendar feed."""
+from __future__ import annotations
+
+import csv
+import io
+
+from tests.web.conftest import axe_violations, csrf_of, sign_in, sign_in_client
+
+
+def case_id(service, step_name: str) -> int:
+    manager = service.users.actor("manager")
+    [row] = [i for i in service.queries.list_instances(manager) if step_name in (i["active_steps"] or [])][:1]
+    return row["id"]
+
+
+def test_case_list_filters_and_the_case_page_marks_the_diagram(page, service):
+    sign_in(page, "manager")
+    page.click("a:has-text('Cases')")
+    assert page.locator("h1").inner_text() == "Cases"
+    total = page.locator("tbody tr").count()
+    page.select_option("#overdue", "yes")
+    page.click("button:has-text('Apply filters')")
+    overdue = page.locator("tbody tr").count()
+    assert 0 < overdue < total
+    assert axe_violations(page) == []
+    chair_case = case_id(service, "Decide whether to hold a serious case review")
+    page.goto(f"/cases/{chair_case}")
+    page.wait_for_selector("#case-diagram[data-ready='true']")
+    active = page.locator(".djs-element.rf-active").evaluate_all("els => els.map(e => e.dataset.elementId)")
+    done = page.locator(".djs-element.rf-done").evaluate_all("els => els.map(e => e.dataset.elementId)")
+    assert active == ["chair_decides"]
+    assert {"scr_decision_started", "request_information", "subgroup_meeting", "chair_checklist"} <= set(done)
+    assert page.locator(".rf-due-badge").count() == 1
+    assert page.locator("[data-deadline='S2']").count() == 1 and page.locator("[data-deadline='S8']").count() == 1
+    assert page.console_errors == []
+    assert axe_violations(page) == []
+
+
+def test_overdue_steps_are_marked_red_on_the_diagram(page, service):
+    sign_in(page, "manager")
+    overdue_case = case_id(service, "Notify the Secretary of State and Ofsted of the looked-after child's death")
+    page.goto(f"/cases/{overdue_case}")
+    page.wait_for_selector("#case-diagram[data-ready='true']")
+    overdue = page.locator(".djs-element.rf-overdue").evaluate_all("els => els.map(e => e.dataset.elementId)")
+    assert set(overdue) == {"notify_panel_and_partners", "notify_sos_ofsted"}
+    assert page.locator(".rf-due-badge--overdue").count() == 2
+
+
+def test_suspend_needs_a_reason_and_is_audited(page, service):
+    sign_in(page, "manager")
+    target = case_id(service, "Decide whether to hold a serious case review")
+    page.goto(f"/cases/{target}")
+    page.click("#suspend button")
+    assert "Give a reason" in page.locator(".govuk-notification-banner").inner_text()
+    page.fill("#reason-suspend", "Waiting for legal advice")
+    page.click("#suspend button")
+    assert "suspended" in page.locator(".govuk-notification-banner").inner_text()
+    history = service.queries.get_instance(target, service.users.actor("manager"))["history"]
+    assert any(h["kind"] == "suspend" and h["actor"] == "manager" and h["detail"].get("reason") == "Waiting for legal advice"
+               for h in history)
+
+
+def test_dashboard_and_exports(page, service, client):
+    sign_in(page, "manager")
+    page.click("a:has-text('Dashboard')")
+    assert "Open cases by stage" in page.inner_text("main")
+    assert page.locator("text=No deadline has been missed").count() == 0      # the overdue notifications
+    page.fill("#from", "31/12/2026")
+    page.click("button:has-text('Show')")
+    assert "must be a date" in page.locator(".govuk-error-summary").inner_text()
+    assert axe_violations(page) == []
+    sign_in_client(client, "manager")
+    body = client.get("/cases.csv").get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert {r["process_id"] for r in rows} >= {"rapid_review", "scr_decision", "incident_notification"}
+    deadlines = list(csv.DictReader(io.StringIO(client.get("/deadlines.csv").get_data(as_text=True))))
+    assert {"R1", "R3", "S2", "S8", "RR_AGENCY_INFO"} <= {d["key"] for d in deadlines}
+
+
+def test_calendar_feed_is_personal_and_revocable(page, service, client):
+    sign_in(page, "chair")
+    page.click("a:has-text('Calendar')")
+    page.click("button:has-text('Make my calendar address')")
+    url = page.locator("#feed-url").inner_text()
+    assert axe_violations(page) == []
+    path = url.split("127.0.0.1", 1)[1].split("/", 1)[1]
+    ics = client.get("/" + path)
+    assert ics.status_code == 200 and ics.mimetype == "text/calendar"
+    text = ics.get_data(as_text=True)
+    assert text.startswith("BEGIN:VCALENDAR\r\n") and text.endswith("END:VCALENDAR\r\n")
+    assert "SUMMARY:RF-" in text and " S2: " in text and "DTSTART;VALUE=DATE:20270121" in text
+    assert "Child" not in text                                               # no child's name in a calendar
+    page.click("button:has-text('Turn off my calendar address')")
+    assert client.get("/" + path).status_code == 404
