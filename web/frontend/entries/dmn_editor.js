@@ -5,9 +5,18 @@ import { messages, postJson } from "../lib/editor_common.js";
 const data = JSON.parse(document.getElementById("modeller-data").textContent);
 const modeler = new DmnModeler({ container: "#canvas" });
 
+const buttons = [document.getElementById("validate"), document.getElementById("deploy")];
+
 async function run(kind) {
-  const { xml } = await modeler.saveXML({ format: true });
-  const result = await postJson(kind === "deploy" ? data.deploy : data.validate, { file: data.file, xml }, data.csrf);
+  document.getElementById("modeller-messages").replaceChildren();
+  buttons.forEach((b) => { b.disabled = true; });
+  let result;
+  try {
+    const { xml } = await modeler.saveXML({ format: true });
+    result = await postJson(kind === "deploy" ? data.deploy : data.validate, { file: data.file, xml }, data.csrf);
+  } finally {
+    buttons.forEach((b) => { b.disabled = false; });
+  }
   if (result.ok) {
     const versions = (result.decisions || []).map((d) => `${d.decision_id} version ${d.version}`).join(", ");
     messages("success", kind === "deploy" ? (versions ? `Deployed ${versions}.` : "Nothing changed.") : "No problems found. You can deploy it.");

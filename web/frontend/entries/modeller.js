@@ -167,9 +167,18 @@ async function currentXml() {
   return xml;
 }
 
+const buttons = [document.getElementById("validate"), document.getElementById("deploy")];
+
 async function run(kind) {
   clearProblems(modeler);
-  const result = await postJson(kind === "deploy" ? data.deploy : data.validate, { file: data.file, xml: await currentXml() }, data.csrf);
+  document.getElementById("modeller-messages").replaceChildren();
+  buttons.forEach((b) => { b.disabled = true; });
+  let result;
+  try {
+    result = await postJson(kind === "deploy" ? data.deploy : data.validate, { file: data.file, xml: await currentXml() }, data.csrf);
+  } finally {
+    buttons.forEach((b) => { b.disabled = false; });
+  }
   if (result.ok) {
     if (kind === "deploy") {
       const versions = (result.processes || []).map((p) => `${p.process_id} version ${p.version}`).join(", ");

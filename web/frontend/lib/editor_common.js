@@ -56,6 +56,7 @@ export function clearProblems(modeler) {
   const overlays = modeler.get("overlays");
   marked.forEach((id) => { try { canvas.removeMarker(id, "rf-error"); } catch { /* gone */ } });
   overlays.remove({ type: "problem" });
+  document.querySelectorAll(".djs-overlays.rf-error").forEach((node) => node.classList.remove("rf-error"));
   marked = [];
 }
 

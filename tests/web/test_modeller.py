@@ -1,0 +1,91 @@
+"""Process owners in the browser: open the modeller, change a diagram with the properties panel, see the
+engine's errors on the diagram's elements, deploy a new version, and see new cases use it while cases
+already running stay on theirs."""
+from __future__ import annotations
+
+from tests.web.conftest import axe_violations, sign_in
+from tests.scenarios.driver import notification
+
+
+def test_change_validate_and_deploy_a_diagram(page, service):
+    manager = service.users.actor("manager")
+    before = {i["id"]: i["version"] for i in service.queries.list_instances(manager, process_id="incident_notification")}
+    assert set(before.values()) == {1}
+    sign_in(page, "owner")
+    page.click("a:has-text('Modeller')")
+    assert axe_violations(page) == []
+    page.click("a:has-text('Edit incident_notification')")
+    page.wait_for_selector("#canvas[data-ready='true']")
+    page.click(".djs-element[data-element-id='check_other_children'] .djs-hit", force=True)
+    page.wait_for_selector("#prop-form")
+    assert page.input_value("#prop-form") == "safety_check.json"
+    page.select_option("#prop-form", "")                     # a user task with no form
+    page.click("#validate")
+    summary = page.locator("#modeller-messages .govuk-error-summary")
+    summary.wait_for()
+    assert "check_other_children: user task names no form" in summary.inner_text()
+    assert page.locator(".djs-element[data-element-id='check_other_children'].rf-error").count() == 1
+    page.click("#deploy")                                      # refused: nothing deployed
+    page.wait_for_selector("#deploy:not([disabled])")
+    page.locator("#modeller-messages .govuk-error-summary").wait_for()
+    assert service.catalog.versions("incident_notification", service.users.actor("owner"))[0]["version"] == 1
+    page.select_option("#prop-form", "safety_check.json")
+    page.fill("#prop-name", "Check that other children are safe")
+    page.press("#prop-name", "Tab")
+    page.click("#validate")
+    page.locator("#modeller-messages .govuk-notification-banner").wait_for()
+    assert page.locator(".rf-error").count() == 0
+    page.click("#deploy")
+    page.wait_for_selector("#modeller-messages:has-text('Deployed incident_notification version 2')")
+    # the refused deploy and validation answered 422: the only errors the browser may report
+    assert [e for e in page.console_errors if "422" not in e] == []
+    # a new case uses the new version; the cases already running stay on version 1
+    started = service.instances.start("incident_notification", notification(), service.users.actor("bu"))
+    assert started["version"] == 2
+    after = {i["id"]: i["version"] for i in service.queries.list_instances(manager, process_id="incident_notification")}
+    assert {k: v for k, v in after.items() if k in before} == before
+    new_task = [t for t in service.tasks.for_user(service.users.actor("la")) if t["instance_id"] == started["id"]]
+    assert [t["name"] for t in new_task] == ["Check that other children are safe"]
+    old_names = {t["name"] for t in service.tasks.for_user(service.users.actor("la")) if t["instance_id"] in before}
+    assert "Check that other children are safe" not in old_names
+
+
+def test_timer_deadline_key_and_service_handler_are_edited_in_the_panel(page, service):
+    sign_in(page, "owner")
+    page.goto("/modeller/rapid_review")
+    page.wait_for_selector("#canvas[data-ready='true']")
+    page.click(".djs-element[data-element-id='ratify_rapid_review_r6_missed'] .djs-hit", force=True)
+    page.wait_for_selector("#prop-deadline")
+    assert page.input_value("#prop-deadline") == "R6" and page.input_value("#prop-timer-kind") == "deadline"
+    page.select_option("#prop-deadline", "R7")
+    page.click(".djs-element[data-element-id='send_to_panel'] .djs-hit", force=True)
+    page.wait_for_selector("#prop-handler")
+    assert page.input_value("#prop-handler") == "send_notification"
+    assert page.input_value("#prop-param-template") == "'rapid_review_to_panel'"
+    xml = page.evaluate("async () => (await window.reviewflowModeler.saveXML()).xml")
+    assert 'deadline("R7")' in xml and "spiffworkflow:serviceTaskOperator" in xml
+    assert axe_violations(page) == []
+
+
+def test_a_decision_table_opens_in_the_dmn_editor(page):
+    sign_in(page, "owner")
+    page.goto("/modeller/decisions/scr_criteria")
+    page.wait_for_selector("#canvas[data-ready='true']")
+    assert page.locator(".tjs-table").count() >= 1
+    page.click("#validate")
+    page.locator("#modeller-messages .govuk-notification-banner").wait_for()
+
+
+def test_an_uploaded_broken_diagram_is_refused_without_javascript(service, client):
+    from tests.web.conftest import csrf_of, sign_in_client
+    import io
+
+    sign_in_client(client, "owner")
+    token = csrf_of(client.get("/modeller").get_data(as_text=True))
+    bad = b"<?xml version='1.0'?><!DOCTYPE x [<!ENTITY e SYSTEM 'file:///etc/passwd'>]><x>&e;</x>"
+    response = client.post("/modeller/upload", data={"csrf_token": token, "files": (io.BytesIO(bad), "evil.bpmn")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "evil.bpmn" in body and "passwd" not in body.split("<main", 1)[1].split("DOCTYPE")[0]
+    assert service.catalog.versions("incident_notification", service.users.actor("owner"))[0]["version"] == 1
