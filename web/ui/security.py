@@ -82,7 +82,8 @@ def signed_in(view):
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         if g.get("actor") is None:
-            return redirect(url_for("auth.sign_in", next=request.full_path if request.query_string else request.path))
+            return redirect(url_for("auth.sign_in", next=request.full_path if request.query_string else request.path,
+                                    idle=1 if g.get("signed_out_idle") else None))
         return view(*args, **kwargs)
     return wrapper
 
