@@ -165,3 +165,13 @@ def test_a_disabled_account_is_signed_out_at_once(world, service):
     client = world["clients"]["bu"]
     service.users.set_active("bu", False)
     assert client.get("/").status_code == 302
+
+
+def test_the_api_keeps_its_bearer_tokens_and_needs_no_csrf_token(service, app):
+    token = service.users.create_token("manager")
+    client = app.test_client()
+    case = next(c for c in service.queries.list_instances(service.users.actor("manager")))
+    response = client.post(f"/api/v1/instances/{case['id']}/suspend", json={"reason": "checking"},
+                           headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    assert client.post(f"/api/v1/instances/{case['id']}/resume", json={"reason": "x"}).status_code == 401
