@@ -31,9 +31,11 @@ install: $(STAMP) $(ASSETS)
 
 assets: $(ASSETS)
 
+# The demo serves plain http on this machine, so its session cookie cannot be Secure-only; production
+# (REVIEWFLOW_ENV=production, behind TLS) refuses this setting.
 run: install
 	$(BIN)/reviewflow demo
-	$(BIN)/reviewflow serve --host $(HOST) --port $(PORT)
+	REVIEWFLOW_INSECURE_COOKIES=1 $(BIN)/reviewflow serve --host $(HOST) --port $(PORT)
 
 test: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
