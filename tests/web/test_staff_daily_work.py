@@ -120,3 +120,20 @@ def test_start_a_case_with_two_children_added_one_by_one(page, service):
     assert data["agencies"] == ["Police", "Health"] and data["seriously_harmed"] is True
     assert service.tasks.for_user(service.users.actor("la"))[0]["business_key"] in {reference} or any(
         t["business_key"] == reference for t in service.tasks.for_user(service.users.actor("la")))
+
+
+def test_a_manager_reassigns_a_task_to_a_colleague(page, service):
+    task = next(t for t in service.tasks.for_user(service.users.actor("la")) if t["element_id"] == "check_other_children")
+    service.tasks.claim(task["id"], service.users.actor("la"))
+    sign_in(page, "manager")
+    row = page.locator("table:has(caption:has-text('Claimed by colleagues')) tr[data-task='check_other_children']")
+    assert "claimed by la" in row.inner_text()
+    row.locator("select").select_option("admin")
+    row.locator("button:has-text('Reassign')").click()
+    assert "now assigned to admin" in page.locator(".govuk-notification-banner").inner_text()
+    assert next(t for t in service.tasks.claimed(service.users.actor("manager")) if t["id"] == task["id"])["assignee"] == "admin"
+    history = service.queries.get_instance(task["instance_id"], service.users.actor("manager"))["history"]
+    assert any(h["kind"] == "task_reassigned" and h["actor"] == "manager" and h["detail"] == {"before": "la", "after": "admin"}
+               for h in history)
+    assert all("(la)" in o or "(admin)" in o for o in page.locator(
+        "tr[data-task='check_other_children'] select option").all_inner_texts())    # only people holding the role

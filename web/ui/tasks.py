@@ -38,7 +38,7 @@ def home():
     if actor.is_manager:                        # managers also see work claimed by colleagues, to reassign it
         claimed = [t for t in service().tasks.claimed(actor) if t["assignee"] != actor.username]
         others = sorted(claimed, key=SORTS[sort])
-    users = [u["username"] for u in service().users.list()] if actor.is_manager else []
+    users = [u for u in service().users.list() if u["active"]] if actor.is_manager else []
     return render_template("tasks/list.html", title="Your tasks", mine=mine, teams=teams, others=others,
                            processes=processes, process=process, sort=sort, users=users,
                            due_soon=service().settings.due_soon_working_days)
