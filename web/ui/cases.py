@@ -8,7 +8,7 @@ import io
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from engine.services.errors import Conflict, Forbidden, Invalid, NotFound
-from web.ui import STARTERS, forms
+from web.ui import STARTERS, form_page
 from web.ui.security import needs
 
 bp = Blueprint("cases", __name__)
@@ -28,38 +28,26 @@ def new():
     ui = service().catalog.form(START_FORM.replace(".json", ".ui.json")) or {}
     title = "Notify a serious incident"
     if request.method == "GET":
-        fields = forms.build(schema, ui, forms.Values.from_data(schema, {}), {})
-        return render_template("cases/new.html", title=title, fields=fields, errors=[], schema=schema)
-    action = request.form.get("action", "submit")
-    values = forms.Values.from_form(request.form)
-    if action.startswith("add:"):
-        fields = forms.build(schema, ui, values, {}, {action[4:]: 1})
-        return render_template("cases/new.html", title=title, fields=fields, errors=[], schema=schema)
-    if action.startswith("remove:"):
-        from web.ui.tasks import _without_row
-        _, name, index = action.split(":", 2)
-        fields = forms.build(schema, ui, _without_row(values, name, int(index) if index.isdigit() else -1), {})
-        return render_template("cases/new.html", title=title, fields=fields, errors=[], schema=schema)
-    data, parse_problems = forms.parse(schema, request.form)
-    try:
-        if parse_problems:
-            raise Invalid("the form has errors", [])
+        return form_page.show("cases/new.html", schema, ui, title=title)
+
+    def submit(data):
         started = service().instances.start_with_form(START_PROCESS, START_FORM, data, g.actor)
-    except Invalid as exc:
-        from web.ui.tasks import _anchor
-        errors = forms.error_map(schema, exc.details or [], parse_problems)
-        fields = forms.build(schema, ui, values, errors)
-        summary = [{"text": text, "href": f"#{_anchor(fields, name)}"} for name, text in errors.items()]
-        return render_template("cases/new.html", title=title, fields=fields, errors=summary, schema=schema), 422
-    return render_template("cases/started.html", title="Notification received", case=started)
+        return render_template("cases/started.html", title="Notification received", case=started)
+
+    return form_page.post("cases/new.html", schema, ui, {"submit": submit}, title=title)
+
+
+def _filtered_cases() -> list[dict]:
+    args = request.args
+    return service().reports.cases(g.actor, args.get("process", ""), args.get("status", ""), args.get("stage", ""),
+                                   args.get("overdue") == "yes")
 
 
 @bp.get("/cases")
 @needs("manager")
 def index():
     args = request.args
-    rows = service().reports.cases(g.actor, args.get("process", ""), args.get("status", ""), args.get("stage", ""),
-                                   args.get("overdue") == "yes")
+    rows = _filtered_cases()
     processes = [p["process_id"] for p in service().queries.processes()]
     return render_template("cases/index.html", title="Cases", rows=rows, processes=processes,
                            stages=service().reports.stages(g.actor), args=args)
@@ -80,10 +68,7 @@ def _csv(rows: list[dict], columns: list[str], filename: str) -> Response:
 @bp.get("/cases.csv")
 @needs("manager")
 def index_csv():
-    args = request.args
-    rows = service().reports.cases(g.actor, args.get("process", ""), args.get("status", ""), args.get("stage", ""),
-                                   args.get("overdue") == "yes")
-    return _csv(rows, ["business_key", "process_id", "version", "status", "regime", "stage", "next_due", "overdue",
+    return _csv(_filtered_cases(), ["business_key", "process_id", "version", "status", "regime", "stage", "next_due", "overdue",
                        "created_at"], "cases.csv")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from engine.services.errors import Conflict, Forbidden, Invalid, NotFound
-from web.ui import forms
+from web.ui import form_page
 from web.ui.security import signed_in
 
 bp = Blueprint("tasks", __name__)
@@ -63,77 +63,25 @@ def task(task_id):
         return render_template("tasks/closed.html", title=task["name"], task=task), 409
     if request.method == "GET":
         draft = service().tasks.draft(task_id, g.actor)
-        values = forms.Values.from_data(schema, draft["data"] if draft else {})
-        fields = forms.build(schema, ui, values, {})
-        return render_template("tasks/form.html", title=task["name"], task=task, fields=fields, errors=[],
-                               draft=draft)
-    action = request.form.get("action", "submit")
-    values = forms.Values.from_form(request.form)
-    data, parse_problems = forms.parse(schema, request.form)
-    extra = {}
-    if action.startswith("add:"):
-        extra[action[4:]] = 1
-        fields = forms.build(schema, ui, values, {}, extra)
-        return render_template("tasks/form.html", title=task["name"], task=task, fields=fields, errors=[],
-                               focus=action[4:])
-    if action.startswith("remove:"):
-        _, name, index = action.split(":", 2)
-        values = _without_row(values, name, int(index) if index.isdigit() else -1)
-        fields = forms.build(schema, ui, values, {})
-        return render_template("tasks/form.html", title=task["name"], task=task, fields=fields, errors=[])
-    try:
-        if action == "draft":
-            service().tasks.save_draft(task_id, data, g.actor)
-            flash(f"Your answers to ‘{task['name']}’ are saved. You can come back to finish them.", "success")
-            return redirect(url_for("tasks.home"))
-        if parse_problems:
-            raise Invalid("the form has errors", [])
-        service().instances.complete_task(task_id, data, g.actor)
-    except Invalid as exc:
-        errors = forms.error_map(schema, exc.details or [], parse_problems)
-        fields = forms.build(schema, ui, values, errors)
-        summary = [{"text": text, "href": f"#{_anchor(fields, name)}"} for name, text in errors.items()]
-        return render_template("tasks/form.html", title=task["name"], task=task, fields=fields, errors=summary), 422
-    except Conflict as exc:
-        flash(str(exc), "error")
+        return form_page.show("tasks/form.html", schema, ui, draft["data"] if draft else {}, title=task["name"],
+                              task=task, draft=draft)
+
+    def save_draft(data):
+        service().tasks.save_draft(task_id, data, g.actor)
+        flash(f"Your answers to ‘{task['name']}’ are saved. You can come back to finish them.", "success")
         return redirect(url_for("tasks.home"))
-    flash(f"‘{task['name']}’ is done for case {task['business_key']}.", "success")
-    return redirect(url_for("tasks.home"))
 
+    def submit(data):
+        try:
+            service().instances.complete_task(task_id, data, g.actor)
+        except Conflict as exc:
+            flash(str(exc), "error")
+            return redirect(url_for("tasks.home"))
+        flash(f"‘{task['name']}’ is done for case {task['business_key']}.", "success")
+        return redirect(url_for("tasks.home"))
 
-def _anchor(fields, name: str) -> str:
-    for f in _walk(fields):
-        if f.name == name:
-            return f.first_input_id
-    return "f-" + name.replace(".", "-")
-
-
-def _walk(fields):
-    for f in fields:
-        yield f
-        yield from _walk(f.children)
-        for row in f.rows:
-            yield from _walk(row)
-
-
-def _without_row(values: forms.Values, name: str, index: int) -> forms.Values:
-    """The submitted values with row ``index`` of list ``name`` taken out and later rows moved up."""
-    rows = forms.count_rows(values, name)
-    if not 0 <= index < rows:
-        return values
-    prefix = f"{name}."
-    single, multi = {}, {}
-    for source, target in ((values.single, single), (values.multi, multi)):
-        for key, value in source.items():
-            if key.startswith(prefix) and key[len(prefix):].split(".", 1)[0].isdigit():
-                i, rest = key[len(prefix):].split(".", 1) if "." in key[len(prefix):] else (key[len(prefix):], "")
-                i = int(i)
-                if i == index:
-                    continue
-                key = f"{prefix}{i - 1 if i > index else i}" + (f".{rest}" if rest else "")
-            target[key] = value
-    single[f"{name}.rows"] = str(rows - 1)
-    return forms.Values(single, multi)
+    return form_page.post("tasks/form.html", schema, ui, {"submit": submit, "draft": save_draft},
+                          title=task["name"], task=task)
 
 
 def _assign(task_id: str, how: str):
