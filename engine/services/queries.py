@@ -112,7 +112,9 @@ class Queries:
                     due[host] = d.due_date.isoformat()
                 if d.status == "missed" or d.due_date < today:
                     overdue.add(host)
-            return {"instance_id": inst.id, "process_id": inst.process_id, "version": version.version,
+            names = {el.get("id"): el.get("name") for el in root.iter() if el.get("id") and el.get("name")}
+            return {"instance_id": inst.id, "process_id": inst.process_id, "process_name": version.name,
+                    "version": version.version, "names": {i: names.get(i, i) for i in completed | active},
                     "bpmn": version.bpmn.decode("utf-8"), "completed": sorted(completed - active),
                     "active": sorted(active), "overdue": sorted(overdue), "due": due}
 
