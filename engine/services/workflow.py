@@ -208,9 +208,10 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
     ready = [t for t in tasks if t.state == TaskState.READY and isinstance(t.task_spec, UserTask)]
 
     # deadlines armed during this command, those still pending, and (for the task list) those missed
-    # on a step still open; read only if there can be any
+    # on a step still open; read only when something about them can have changed
     existing = {}
-    if rt.deadlines or inst.open_deadlines or ready:
+    deadlines_loaded = bool(rt.deadlines or inst.open_deadlines)
+    if deadlines_loaded:
         existing = {d.timer_task_id: d for d in session.scalars(select(Deadline).where(Deadline.instance_id == inst.id))}
     for armed in rt.deadlines:
         if armed.task_id in existing:
@@ -256,8 +257,9 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
         dues = [not_met[i] for i in _attached_timer_ids(t) if i in not_met]
         first = min(dues, key=lambda d: d.due_date) if dues else None
         if tid in open_rows:
-            row = open_rows[tid]
-            row.due_date, row.deadline_key = (first.due_date, first.key) if first else (None, None)
+            if deadlines_loaded:                        # otherwise nothing about its deadlines changed
+                row = open_rows[tid]
+                row.due_date, row.deadline_key = (first.due_date, first.key) if first else (None, None)
             continue
         props = (t.task_spec.extensions or {}).get("properties", {})
         session.add(HumanTask(
