@@ -47,3 +47,21 @@ def test_every_page_has_no_serious_accessibility_violation(page, service):
         if found:
             problems[f"{who} {path} {then or ''}"] = found
     assert problems == {}
+    # nothing the content security policy blocked, no script error (pages that answer with an error status,
+    # such as a refused sign-in, a form with errors, 403 and 404, report that status and nothing else)
+    assert [e for e in page.console_errors
+            if not e.startswith("Failed to load resource: the server responded with a status of")] == []
+
+
+def test_the_pages_work_without_javascript(browser, live_server, service):
+    """Everything but the diagrams: sign in, open a task, add a row, submit with an error, fix it."""
+    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    page = context.new_page()
+    sign_in(page, "police")
+    page.click("tr[data-task='return_agency_information'] a")
+    rows = page.locator("#f-chronology .rf-row").count()
+    page.click("#f-chronology button[value='add:chronology']")
+    assert page.locator("#f-chronology .rf-row").count() == rows + 1
+    page.click("button[value='submit'] >> visible=true")
+    assert page.locator(".govuk-error-summary").count() == 1
+    context.close()

@@ -130,6 +130,9 @@ def test_pages_carry_a_strict_content_security_policy_and_secure_cookies(world, 
     response = world["clients"]["bu"].get("/")
     csp = response.headers["Content-Security-Policy"]
     assert "script-src 'self' 'nonce-" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    diagram_csp = world["clients"]["manager"].get(f"/cases/{world['case']}").headers["Content-Security-Policy"]
+    assert "style-src-attr 'unsafe-inline'" in diagram_csp and "script-src 'self' 'nonce-" in diagram_csp
+    assert diagram_csp.count("unsafe-inline") == 1
     assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
     nonce = csp.split("'nonce-", 1)[1].split("'", 1)[0]
     html = response.get_data(as_text=True)

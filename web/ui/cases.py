@@ -9,7 +9,7 @@ from flask import Blueprint, Response, abort, current_app, flash, g, redirect, r
 
 from engine.services.errors import Conflict, Forbidden, Invalid, NotFound
 from web.ui import STARTERS, form_page
-from web.ui.security import needs
+from web.ui.security import draws_diagrams, needs
 
 bp = Blueprint("cases", __name__)
 START_PROCESS, START_FORM = "incident_notification", "incident_notification.json"
@@ -92,6 +92,7 @@ def _case(instance_id: int) -> dict:
 @bp.get("/cases/<int:instance_id>")
 @needs("manager")
 def show(instance_id):
+    draws_diagrams()
     case = _case(instance_id)
     diagram = service().queries.diagram(instance_id, g.actor)
     chronology = service().queries.chronology(instance_id, g.actor)

@@ -9,7 +9,7 @@ import re
 from flask import Blueprint, Response, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 
 from engine.services.errors import Forbidden, Invalid, NotFound, ServiceError
-from web.ui.security import needs
+from web.ui.security import draws_diagrams, needs
 
 bp = Blueprint("modeller", __name__)
 _FILE = re.compile(r"^[A-Za-z0-9_.-]{1,120}\.(bpmn|dmn)$")
@@ -44,6 +44,7 @@ def edit(process_id):
         versions = service().catalog.versions(process_id, g.actor)
     except NotFound:
         abort(404)
+    draws_diagrams()
     return render_template("modeller/edit.html", title=f"Edit {process_id}", process_id=process_id, file=file,
                            xml=xml.decode("utf-8"), versions=versions, catalogue_data=_catalogue())
 
@@ -134,5 +135,6 @@ def decision(decision_id):
         file, xml = service().catalog.dmn(decision_id, g.actor)
     except NotFound:
         abort(404)
+    draws_diagrams()
     return render_template("modeller/decision.html", title=f"Edit decision {decision_id}", decision_id=decision_id,
                            file=file, xml=xml.decode("utf-8"))

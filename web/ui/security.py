@@ -108,11 +108,18 @@ def csp_nonce() -> str:
     return g.csp_nonce
 
 
+def draws_diagrams() -> None:
+    """This page draws a diagram: bpmn-js and dmn-js position their shapes with style attributes, so
+    the page allows inline style *attributes* (never style elements, never inline script)."""
+    g.csp_diagram = True
+
+
 def content_security_policy() -> str:
+    attrs = " style-src-attr 'unsafe-inline';" if g.get("csp_diagram") else ""
     return ("default-src 'self'; "
             f"script-src 'self' 'nonce-{csp_nonce()}'; "
-            "style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; "
-            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+            f"style-src 'self'; style-src-elem 'self';{attrs} img-src 'self' data:; font-src 'self'; "
+            "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
 
 class SignInLimiter:
