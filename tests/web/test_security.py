@@ -178,3 +178,26 @@ def test_the_api_keeps_its_bearer_tokens_and_needs_no_csrf_token(service, app):
                            headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
     assert client.post(f"/api/v1/instances/{case['id']}/resume", json={"reason": "x"}).status_code == 401
+
+
+@pytest.mark.parametrize("target,lands", [("/dashboard", "/dashboard"), ("//evil.example/", "/"),
+                                          ("https://evil.example/", "/"), ("/\\evil.example", "/")])
+def test_sign_in_only_returns_to_a_page_of_this_site(app, target, lands):
+    client = app.test_client()
+    token = csrf_of(client.get("/sign-in").get_data(as_text=True))
+    response = client.post("/sign-in", data={"username": "manager", "password": "demo password 1", "csrf_token": token,
+                                             "next": target})
+    assert response.status_code == 302 and response.headers["Location"] == lands
+
+
+def test_odd_form_posts_change_nothing_and_break_nothing(world, service):
+    client = world["clients"]["la"]
+    page = client.get(f"/tasks/{world['task']}").get_data(as_text=True)
+    token = csrf_of(page)
+    for data in ({"action": "remove:children:999"}, {"action": "add:nonexistent"}, {"action": "remove:x:y"},
+                 {"action": "draft", "unknown_field": "x" * 10}, {"children.rows": "-5", "action": "submit"},
+                 {"child_protection_plan": "not-an-option", "action": "submit"}):
+        response = client.post(f"/tasks/{world['task']}", data={"csrf_token": token, **data})
+        assert response.status_code in (200, 302, 422), data
+    assert service.tasks.get(world["task"], service.users.actor("la"))["state"] == "open"
+    assert client.post(f"/cases/{world['case']}/explode", data={"csrf_token": token}).status_code in (403, 404)
