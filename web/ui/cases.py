@@ -48,8 +48,10 @@ def _filtered_cases() -> list[dict]:
 def index():
     args = request.args
     rows = _filtered_cases()
-    processes = [p["process_id"] for p in service().queries.processes()]
-    return render_template("cases/index.html", title="Cases", rows=rows, processes=processes,
+    deployed = service().queries.processes()
+    processes = [p["process_id"] for p in deployed]
+    names = {p["process_id"]: p.get("name") or p["process_id"] for p in deployed}
+    return render_template("cases/index.html", title="Cases", rows=rows, processes=processes, names=names,
                            stages=service().reports.stages(g.actor), args=args)
 
 
