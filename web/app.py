@@ -23,6 +23,15 @@ def create_app(service: Reviewflow | None = None) -> Flask:
 
     ui.register(app, service)
 
+    from engine.services.errors import ServiceError
+
+    @app.errorhandler(ServiceError)
+    def service_error(exc: ServiceError):
+        """A refusal from the engine that a page did not handle itself: its status and message, never a 500."""
+        from werkzeug.exceptions import default_exceptions
+
+        return http_error(default_exceptions.get(exc.status, HTTPException)(exc.message))
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         if not request.path.startswith("/api/"):

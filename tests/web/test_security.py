@@ -201,3 +201,30 @@ def test_odd_form_posts_change_nothing_and_break_nothing(world, service):
         assert response.status_code in (200, 302, 422), data
     assert service.tasks.get(world["task"], service.users.actor("la"))["state"] == "open"
     assert client.post(f"/cases/{world['case']}/explode", data={"csrf_token": token}).status_code in (403, 404)
+
+
+def test_a_manager_may_look_at_a_task_but_not_complete_it(world, service):
+    client = world["clients"]["manager"]
+    page = client.get(f"/tasks/{world['task']}")
+    assert page.status_code == 200
+    for action in ("submit", "draft"):
+        response = client.post(f"/tasks/{world['task']}", data={"csrf_token": csrf_of(page.get_data(as_text=True)),
+                                                                  "action": action, "other_children_at_risk": "false",
+                                                                  "child_protection_plan": "never",
+                                                                  "records_secured": "true"})
+        assert response.status_code == 403, action
+    assert service.tasks.get(world["task"], service.users.actor("la"))["state"] == "open"
+
+
+def test_a_refusal_no_page_expected_is_shown_with_its_status_not_a_server_error(service):
+    from engine.services.errors import Forbidden
+    from web.app import create_app
+
+    app = create_app(service)
+
+    @app.get("/refusal")
+    def refusal():
+        raise Forbidden("not for you")
+
+    response = app.test_client().get("/refusal")
+    assert response.status_code == 403 and "You cannot see this page" in response.get_data(as_text=True)

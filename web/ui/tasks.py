@@ -80,8 +80,11 @@ def task(task_id):
         flash(f"‘{task['name']}’ is done for case {task['business_key']}.", "success")
         return redirect(url_for("tasks.home"))
 
-    return form_page.post("tasks/form.html", schema, ui, {"submit": submit, "draft": save_draft},
-                          title=task["name"], task=task)
+    try:
+        return form_page.post("tasks/form.html", schema, ui, {"submit": submit, "draft": save_draft},
+                              title=task["name"], task=task)
+    except Forbidden:                  # a manager may look at any task but complete only their own roles'
+        abort(403)
 
 
 def _assign(task_id: str, how: str):
