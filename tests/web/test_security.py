@@ -93,11 +93,11 @@ def test_every_page_of_the_app_is_in_the_matrix(app, world):
     """A new page cannot be added without saying who may see it."""
     listed = {path.split("?")[0] for _, path, *_ in routes(world)}
     covered = {"/sign-in", "/sign-out", "/accessibility", "/calendar", "/calendar/<token>.ics", "/static/<path:filename>",
-               "/tasks/<task_id>/unclaim", "/modeller/<process_id>/download", "/cases/<int:instance_id>/<action>"}
+               "/tasks/<task_id>/unclaim", "/modeller/<process_id>/download", "/cases/<id:instance_id>/<action>"}
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/") or rule.rule in covered:
             continue
-        concrete = rule.rule.replace("<task_id>", str(world["task"])).replace("<int:instance_id>", str(world["case"])) \
+        concrete = rule.rule.replace("<task_id>", str(world["task"])).replace("<id:instance_id>", str(world["case"])) \
             .replace("<process_id>", "rapid_review").replace("<decision_id>", "scr_criteria")
         assert concrete in listed, rule.rule
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, g, render_template, request
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.routing import IntegerConverter
 
 from web.ui import security
 
@@ -11,7 +12,17 @@ from web.ui import security
 STARTERS = ("Referring agency", "Local authority", "Business Unit", "manager")
 
 
+class RecordId(IntegerConverter):
+    """A record id in an address: only what the database can hold, so a huge number is a 404."""
+
+    def __init__(self, url_map):
+        from web.api import MAX_ID
+
+        super().__init__(url_map, min=1, max=MAX_ID)
+
+
 def register(app: Flask, service) -> None:
+    app.url_map.converters["id"] = RecordId
     security.configure(app, service.settings)
     app.jinja_loader = ChoiceLoader([
         FileSystemLoader(str(app.root_path) + "/templates"),

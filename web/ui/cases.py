@@ -91,7 +91,7 @@ def _case(instance_id: int) -> dict:
         abort(403)
 
 
-@bp.get("/cases/<int:instance_id>")
+@bp.get("/cases/<id:instance_id>")
 @needs("manager")
 def show(instance_id):
     draws_diagrams()
@@ -104,14 +104,14 @@ def show(instance_id):
                            chronology=chronology, related=related)
 
 
-@bp.get("/cases/<int:instance_id>/chronology.csv")
+@bp.get("/cases/<id:instance_id>/chronology.csv")
 @needs("manager")
 def chronology_csv(instance_id):
     rows = service().queries.chronology(instance_id, g.actor)
     return _csv(rows, ["date", "agency", "worker", "event"], f"chronology-{instance_id}.csv")
 
 
-@bp.get("/cases/<int:instance_id>/diagram.json")
+@bp.get("/cases/<id:instance_id>/diagram.json")
 @needs("manager")
 def diagram_json(instance_id):
     try:
@@ -120,7 +120,7 @@ def diagram_json(instance_id):
         abort(404)
 
 
-@bp.post("/cases/<int:instance_id>/<action>")
+@bp.post("/cases/<id:instance_id>/<action>")
 @needs("manager")
 def act(instance_id, action):
     if action not in ("cancel", "suspend", "resume", "retry"):
