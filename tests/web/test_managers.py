@@ -93,3 +93,48 @@ def test_calendar_feed_is_personal_and_revocable(page, service, client):
     assert "Child" not in text                                               # no child's name in a calendar
     page.click("button:has-text('Turn off my calendar address')")
     assert client.get("/" + path).status_code == 404
+
+
+def parse_ics(text: str) -> list[dict]:
+    """A small RFC 5545 reader: unfold continuation lines, split events into their properties."""
+    lines = text.replace("\r\n ", "").split("\r\n")
+    events, current = [], None
+    for line in lines:
+        if line == "BEGIN:VEVENT":
+            current = {}
+        elif line == "END:VEVENT":
+            events.append(current)
+            current = None
+        elif current is not None and ":" in line:
+            name, value = line.split(":", 1)
+            current[name] = value
+    return events
+
+
+def test_the_calendar_feed_is_valid_icalendar_with_stable_events(service, client):
+    sign_in_client(client, "manager")
+    token = service.feeds.create(service.users.actor("manager"))
+    first = client.get(f"/calendar/{token}.ics").get_data(as_text=True)
+    second = client.get(f"/calendar/{token}.ics").get_data(as_text=True)
+    assert all(len(line.encode()) <= 75 for line in first.split("\r\n"))
+    events, again = parse_ics(first), parse_ics(second)
+    assert events and [e["UID"] for e in events] == [e["UID"] for e in again]      # calendars update, not duplicate
+    pending = [d for d in service.reports.deadlines(service.users.actor("manager")) if d["status"] == "pending"]
+    assert len(events) == len(pending)
+    for event in events:
+        start, end = event["DTSTART;VALUE=DATE"], event["DTEND;VALUE=DATE"]
+        assert len(start) == 8 and int(end) > int(start) and event["SUMMARY"].startswith("RF-")
+
+
+def test_csv_cells_cannot_run_as_spreadsheet_formulas(service, client):
+    from tests.scenarios.driver import notification
+
+    started = service.instances.start("incident_notification", notification(), service.users.actor("bu"))
+    la = service.users.actor("la")
+    task = next(t for t in service.tasks.for_user(la) if t["instance_id"] == started["id"])
+    service.instances.complete_task(task["id"], {"other_children_at_risk": False, "child_protection_plan": "never",
+                                                 "records_secured": True}, la)
+    sign_in_client(client, "manager")
+    body = client.get("/cases.csv").get_data(as_text=True)
+    for row in csv.reader(io.StringIO(body)):
+        assert all(not cell or cell[0] not in "=+-@" for cell in row), row
