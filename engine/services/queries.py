@@ -45,16 +45,21 @@ class Queries:
             stmt = stmt.order_by(Instance.id.desc()).limit(min(limit, 500)).offset(offset)
             return [instance_row(i, v) for i, v in session.execute(stmt)]
 
+    def _load_case(self, session, instance_id: int, actor: Actor):
+        """The instance, its process version and its workflow, for someone allowed to open the case."""
+        from engine.bpmn import serializer
+
+        inst = session.get(Instance, instance_id)
+        if inst is None:
+            raise NotFound(f"no instance {instance_id}")
+        self._check_case_access(session, inst, actor)
+        version = session.get(ProcessVersion, inst.process_version_id)
+        spec, subs = wfsvc.spec_for(session, version)
+        return inst, version, serializer.load_state(inst.state, spec, subs)
+
     def get_instance(self, instance_id: int, actor: Actor) -> dict:
         with self.core.db.reading() as session:
-            inst = session.get(Instance, instance_id)
-            if inst is None:
-                raise NotFound(f"no instance {instance_id}")
-            self._check_case_access(session, inst, actor)
-            version = session.get(ProcessVersion, inst.process_version_id)
-            spec, subs = wfsvc.spec_for(session, version)
-            from engine.bpmn import serializer
-            workflow = serializer.load_state(inst.state, spec, subs)
+            inst, version, workflow = self._load_case(session, instance_id, actor)
             out = instance_row(inst, version.version)
             out["data"] = wfsvc.current_data(workflow)
             tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == inst.id).order_by(HumanTask.created_at))
@@ -77,16 +82,9 @@ class Queries:
         from SpiffWorkflow.util.task import TaskState
 
         from engine import clock, xmlsafe
-        from engine.bpmn import serializer
 
         with self.core.db.reading() as session:
-            inst = session.get(Instance, instance_id)
-            if inst is None:
-                raise NotFound(f"no instance {instance_id}")
-            self._check_case_access(session, inst, actor)
-            version = session.get(ProcessVersion, inst.process_version_id)
-            spec, subs = wfsvc.spec_for(session, version)
-            workflow = serializer.load_state(inst.state, spec, subs)
+            inst, version, workflow = self._load_case(session, instance_id, actor)
             completed, active = set(), set()
             for task in workflow.tasks.values():          # the top-level diagram only
                 bpmn_id = getattr(task.task_spec, "bpmn_id", None)
