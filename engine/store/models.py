@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text,
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -71,6 +71,7 @@ class ProcessVersion(Base):
     lanes: Mapped[list] = mapped_column(JSON, default=list)
     decisions: Mapped[list] = mapped_column(JSON, default=list)
     deadline_keys: Mapped[list] = mapped_column(JSON, default=list)
+    start_roles: Mapped[list | None] = mapped_column(JSON)             # None: the start event's lane
     created_at: Mapped[dt.datetime]
     __table_args__ = (UniqueConstraint("process_id", "version", name="uq_process_version"),)
 
@@ -115,6 +116,7 @@ class Instance(Base):
     waiting_messages: Mapped[list] = mapped_column(JSON, default=list)   # mirrors message_wait rows
     open_deadlines: Mapped[int] = mapped_column(Integer, default=0)      # pending deadline rows
     error: Mapped[str | None] = mapped_column(Text)
+    failed_at: Mapped[dt.datetime | None]      # set when the case could not be loaded or run: out of every sweep
     next_timer_at: Mapped[dt.datetime | None]
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
     created_by: Mapped[str] = mapped_column(String(120))
@@ -199,7 +201,10 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime]
     sent_at: Mapped[dt.datetime | None]
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))        # the worker sending it now
+    lease_expires_at: Mapped[dt.datetime | None]                         # real time, never the fixed clock
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),
+                      Index("ix_outbox_lease", "status", "lease_expires_at"))
 
 
 class DeliveryAttempt(Base):
@@ -233,6 +238,39 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime]
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)      # a code is accepted once
+    mfa_enrolled_at: Mapped[dt.datetime | None]
+
+
+class MfaRecoveryCode(Base):
+    """A one-time recovery code for multi-factor sign-in; only its SHA-256 is kept."""
+    __tablename__ = "mfa_recovery_code"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[dt.datetime | None]
+
+
+class WebSession(Base):
+    """A signed-in browser session, kept on the server so that signing out or disabling ends it."""
+    __tablename__ = "web_session"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)      # SHA-256 of the cookie's token
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[dt.datetime]
+    last_seen_at: Mapped[dt.datetime]
+    ended_at: Mapped[dt.datetime | None]
+    ended_reason: Mapped[str | None] = mapped_column(String(32))
+    __table_args__ = (Index("ix_web_session_user_id", "user_id", "ended_at"),)
+
+
+class SignInFailure(Base):
+    """A refused sign-in, counted by every web process alike (``u:<name>`` or ``a:<address>``)."""
+    __tablename__ = "sign_in_failure"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    at: Mapped[dt.datetime]
+    __table_args__ = (Index("ix_sign_in_failure_key_at", "key", "at"),)
 
 
 class UserRole(Base):
