@@ -51,6 +51,20 @@ def is_timer_task(task) -> bool:
     return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
 
 
+class DiagramCodeExit(Exception):
+    """Diagram code raised ``SystemExit`` or another exception outside ``Exception``: it fails its own
+    step like any other error, and never ends the worker or the web process running it."""
+
+
+def _contained(run, *args):
+    try:
+        return run(*args)
+    except (Exception, KeyboardInterrupt):
+        raise
+    except BaseException as exc:        # SystemExit, GeneratorExit and the like, raised by diagram code
+        raise DiagramCodeExit(f"the code raised {type(exc).__name__}{f': {exc}' if str(exc) else ''}") from None
+
+
 class ReviewflowScriptEngine(PythonScriptEngine):
     def __init__(self):
         super().__init__(environment=RestrictedEnvironment(runtime.FUNCTIONS))
@@ -61,7 +75,7 @@ class ReviewflowScriptEngine(PythonScriptEngine):
             timer = is_timer_task(task)
             if timer and ISO_LITERAL.match(expression.strip()):
                 return normalise_timer_value(expression.strip())
-            result = super().evaluate(task, expression, external_context)
+            result = _contained(super().evaluate, task, expression, external_context)
             return normalise_timer_value(result) if timer else result
         finally:
             runtime.current_task.reset(token)
@@ -69,7 +83,7 @@ class ReviewflowScriptEngine(PythonScriptEngine):
     def execute(self, task, script, external_context=None):
         token = runtime.current_task.set(task)
         try:
-            return super().execute(task, script, external_context)
+            return _contained(super().execute, task, script, external_context)
         finally:
             runtime.current_task.reset(token)
 
