@@ -32,6 +32,7 @@ class Settings:
     session_idle_minutes: int = 30
     secure_cookies: bool = True
     due_soon_working_days: int = 2
+    trusted_proxies: int = 0          # proxies in front whose X-Forwarded-* headers are believed
     extra: dict = field(default_factory=dict)
 
     @property
@@ -62,7 +63,10 @@ def load(environ: dict | None = None) -> Settings:
         session_idle_minutes=int(env.get("REVIEWFLOW_SESSION_IDLE_MINUTES", 30)),
         secure_cookies=env.get("REVIEWFLOW_INSECURE_COOKIES", "") not in ("1", "true", "yes"),
         due_soon_working_days=int(env.get("REVIEWFLOW_DUE_SOON_WORKING_DAYS", 2)),
+        trusted_proxies=int(env.get("REVIEWFLOW_TRUSTED_PROXIES", 0) or 0),
     )
+    if not 0 <= settings.trusted_proxies <= 5:
+        raise ConfigError("REVIEWFLOW_TRUSTED_PROXIES is the number of proxies in front of the app, 0 to 5")
     if settings.is_production and settings.fake_now:
         raise ConfigError("REVIEWFLOW_FAKE_NOW is refused when REVIEWFLOW_ENV=production")
     if settings.is_production and not settings.secure_cookies:
