@@ -4,6 +4,8 @@ fire due timers, retry a failed step, cancel, suspend and resume. One transactio
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import logging
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm.exc import StaleDataError
@@ -21,8 +23,28 @@ from engine.store.models import (AuditEvent, Deadline, HumanTask, Instance, Mess
                                  RuleSetVersion, TaskDraft)
 
 
+log = logging.getLogger("reviewflow.engine")
+
+
 def _stale(exc: Exception) -> Conflict:
     return Conflict("the case was changed by someone else at the same time; reload and try again")
+
+
+def _command(method):
+    """A command on one case: a concurrent change is a conflict; a step that leaves too much data is
+    refused; a case that cannot be opened is put in the incident state. Nothing of the command is kept."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except StaleDataError as exc:
+            raise _stale(exc) from None
+        except wfsvc.CaseTooLarge as exc:
+            raise Invalid(f"the step could not be kept: {exc}", [{"path": "(root)", "message": str(exc)}]) from None
+        except wfsvc.CaseUnreadable as exc:
+            self._quarantine(exc.instance_id, str(exc), method.__name__)
+            raise Conflict(f"{exc}; a manager can retry or cancel the case") from None
+    return wrapper
 
 
 class Instances:
@@ -30,6 +52,7 @@ class Instances:
         self.core = core
 
     # --- start -------------------------------------------------------------------------------
+    @_command
     def start(self, process_id: str, data: dict, actor: Actor, parent_instance_id: int | None = None) -> dict:
         problems = forms.check_keys(data)
         if problems:
@@ -39,6 +62,7 @@ class Instances:
             return {"id": inst.id, "business_key": inst.business_key, "status": inst.status,
                     "process_id": process_id, "version": version}
 
+    @_command
     def start_with_form(self, process_id: str, form: str, data: dict, actor: Actor) -> dict:
         """Start a case from a filled-in form (the notification), validated against the deployed form first."""
         from engine.store.models import Artifact
@@ -114,54 +138,53 @@ class Instances:
                                            "version": version}))
 
     # --- complete a user task ------------------------------------------------------------------
+    @_command
     def complete_task(self, task_id: str, data: dict, actor: Actor) -> dict:
         now = clock.now()
-        try:
-            with self.core.db.transaction() as session:
-                ht = session.get(HumanTask, task_id)
-                if ht is None:
-                    raise NotFound(f"no task '{task_id}'")
-                if not actor.has(ht.role):
-                    raise Forbidden(f"this task belongs to the role '{ht.role}'")
-                if ht.state != "open":
-                    raise Conflict(f"this task is already {ht.state}")
-                if ht.assignee and ht.assignee != actor.username:
-                    raise Conflict(f"this task is claimed by {ht.assignee}")
-                inst = wfsvc.lock_instance(session, ht.instance_id)
-                if inst.status in ("suspended", "cancelled"):
-                    raise Conflict(f"the case is {inst.status}")
-                loaded = wfsvc.load(session, inst, self.core.calendar(session))
-                schema = loaded.version.forms.get(ht.form) if ht.form else None
-                problems = forms.validate(schema, data)
-                if problems:
-                    raise Invalid("the form has errors", problems)
-                task = wfsvc.task_by_id(loaded.workflow, task_id)
-                if task is None or task.state != TaskState.READY:
-                    raise Conflict("this task is no longer open")
-                before = {k: task.data.get(k) for k in data}
-                session.execute(delete(TaskDraft).where(TaskDraft.task_id == task_id))
-                with wfsvc.runtime.running(loaded.runtime):
-                    task.set_data(**data)
-                    output = wfsvc.multi_instance_output(task)
-                    if output:
-                        task.set_data(**{output: dict(data)})   # one agency's return, collected by the parent
-                    try:
-                        task.run()
-                    except Exception as exc:  # the diagram cannot take this completion; nothing is kept
-                        raise Invalid(f"the step could not be completed: {wfsvc.describe_error(exc)}",
-                                      [{"path": "(task)", "message": wfsvc.describe_error(exc)}]) from None
-                    error = wfsvc.run_engine(loaded.workflow)
-                    ht.completed_by = actor.username
-                    session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor.username, kind="task_completed",
-                                           task_id=task_id, element_id=ht.element_id,
-                                           detail={"task": ht.name, "before": before, "after": data}))
-                    self._persist(session, loaded, actor.username, error)
-                session.flush()
-                return {"instance_id": inst.id, "status": inst.status, "task_id": task_id}
-        except StaleDataError as exc:
-            raise _stale(exc) from None
+        with self.core.db.transaction() as session:
+            ht = session.get(HumanTask, task_id)
+            if ht is None:
+                raise NotFound(f"no task '{task_id}'")
+            if not actor.has(ht.role):
+                raise Forbidden(f"this task belongs to the role '{ht.role}'")
+            if ht.state != "open":
+                raise Conflict(f"this task is already {ht.state}")
+            if ht.assignee and ht.assignee != actor.username:
+                raise Conflict(f"this task is claimed by {ht.assignee}")
+            inst = wfsvc.lock_instance(session, ht.instance_id)
+            if inst.status in ("suspended", "cancelled"):
+                raise Conflict(f"the case is {inst.status}")
+            loaded = wfsvc.load(session, inst, self.core.calendar(session))
+            schema = loaded.version.forms.get(ht.form) if ht.form else None
+            problems = forms.validate(schema, data)
+            if problems:
+                raise Invalid("the form has errors", problems)
+            task = wfsvc.task_by_id(loaded.workflow, task_id)
+            if task is None or task.state != TaskState.READY:
+                raise Conflict("this task is no longer open")
+            before = {k: task.data.get(k) for k in data}
+            session.execute(delete(TaskDraft).where(TaskDraft.task_id == task_id))
+            with wfsvc.runtime.running(loaded.runtime):
+                task.set_data(**data)
+                output = wfsvc.multi_instance_output(task)
+                if output:
+                    task.set_data(**{output: dict(data)})   # one agency's return, collected by the parent
+                try:
+                    task.run()
+                except Exception as exc:  # the diagram cannot take this completion; nothing is kept
+                    raise Invalid(f"the step could not be completed: {wfsvc.describe_error(exc)}",
+                                  [{"path": "(task)", "message": wfsvc.describe_error(exc)}]) from None
+                error = wfsvc.run_engine(loaded.workflow)
+                ht.completed_by = actor.username
+                session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor.username, kind="task_completed",
+                                       task_id=task_id, element_id=ht.element_id,
+                                       detail={"task": ht.name, "before": before, "after": data}))
+                self._persist(session, loaded, actor.username, error)
+            session.flush()
+            return {"instance_id": inst.id, "status": inst.status, "task_id": task_id}
 
     # --- messages ---------------------------------------------------------------------------
+    @_command
     def deliver_message(self, name: str, data: dict, actor: Actor, instance_id: int | None = None,
                         business_key: str | None = None) -> dict:
         if not isinstance(name, str) or not name.strip():
@@ -170,44 +193,46 @@ class Instances:
         if problems:
             raise Invalid("the message data cannot be accepted", problems)
         now = clock.now()
-        try:
-            with self.core.db.transaction() as session:
-                if instance_id is None:
-                    if not business_key:
-                        raise Invalid("say which case the message is for", [{"path": "business_key", "message": "required"}])
-                    ids = session.scalars(select(MessageWait.instance_id).join(Instance, Instance.id == MessageWait.instance_id)
-                                          .where(Instance.business_key == business_key, MessageWait.name == name)).all()
-                    if not ids:
-                        raise Conflict(f"no case '{business_key}' is waiting for '{name}'")
-                    if len(ids) > 1:
-                        raise Conflict(f"{len(ids)} instances of case '{business_key}' wait for '{name}'; "
-                                       "send to one instance id")
-                    instance_id = ids[0]
-                inst = wfsvc.lock_instance(session, instance_id)
-                if inst is None:
-                    raise NotFound(f"no instance {instance_id}")
-                if not (actor.is_manager or self._can_see(session, actor, inst)):
-                    raise Forbidden("you have no role in this case")
-                waiting = session.get(MessageWait, (inst.id, name))
-                if waiting is None or inst.status in ("suspended", "cancelled", "completed"):
-                    raise Conflict(f"instance {inst.id} is not waiting for the message '{name}'")
-                loaded = wfsvc.load(session, inst, self.core.calendar(session))
-                with wfsvc.runtime.running(loaded.runtime):
-                    try:
-                        loaded.workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=data))
-                    except Exception as exc:
-                        raise Conflict(f"instance {inst.id} did not accept '{name}': {exc}") from None
-                    session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor.username, kind="message_received",
-                                           detail={"name": name, "data": data}))
-                    error = wfsvc.run_engine(loaded.workflow)
-                    self._persist(session, loaded, actor.username, error)
-                return {"instance_id": inst.id, "status": inst.status}
-        except StaleDataError as exc:
-            raise _stale(exc) from None
+        with self.core.db.transaction() as session:
+            if instance_id is None:
+                if not business_key:
+                    raise Invalid("say which case the message is for", [{"path": "business_key", "message": "required"}])
+                ids = session.scalars(select(MessageWait.instance_id).join(Instance, Instance.id == MessageWait.instance_id)
+                                      .where(Instance.business_key == business_key, MessageWait.name == name)).all()
+                if not ids:
+                    raise Conflict(f"no case '{business_key}' is waiting for '{name}'")
+                if len(ids) > 1:
+                    raise Conflict(f"{len(ids)} instances of case '{business_key}' wait for '{name}'; "
+                                   "send to one instance id")
+                instance_id = ids[0]
+            inst = wfsvc.lock_instance(session, instance_id)
+            if inst is None:
+                raise NotFound(f"no instance {instance_id}")
+            if not (actor.is_manager or self._can_see(session, actor, inst)):
+                raise Forbidden("you have no role in this case")
+            waiting = session.get(MessageWait, (inst.id, name))
+            if waiting is None or inst.status in ("suspended", "cancelled", "completed"):
+                raise Conflict(f"instance {inst.id} is not waiting for the message '{name}'")
+            loaded = wfsvc.load(session, inst, self.core.calendar(session))
+            with wfsvc.runtime.running(loaded.runtime):
+                try:
+                    loaded.workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=data))
+                except Exception as exc:
+                    raise Conflict(f"instance {inst.id} did not accept '{name}': {exc}") from None
+                session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor.username, kind="message_received",
+                                       detail={"name": name, "data": data}))
+                error = wfsvc.run_engine(loaded.workflow)
+                self._persist(session, loaded, actor.username, error)
+            return {"instance_id": inst.id, "status": inst.status}
 
     # --- timers -------------------------------------------------------------------------------
     def fire_due_timers(self, limit: int = 100) -> list[int]:
-        """Fire the timers that are due, one transaction per instance; cost grows with due timers only."""
+        """Fire the timers that are due, one transaction per instance; cost grows with due timers only.
+
+        Whatever one case raises (it cannot be loaded, a step cannot be saved, diagram code exits) is
+        contained to that case: it is put in the incident state, out of later sweeps, and the sweep
+        goes on with the others.
+        """
         now = clock.now()
         with self.core.db.reading() as session:
             ids = list(session.scalars(select(Instance.id).where(Instance.next_timer_at <= now)
@@ -219,7 +244,28 @@ class Instances:
                     fired.append(iid)
             except (StaleDataError, Conflict):
                 continue  # another worker took it
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:
+                self._quarantine(iid, wfsvc.describe_error(exc), "timer")
         return fired
+
+    def _quarantine(self, instance_id: int, reason: str, during: str) -> None:
+        """Put a case that failed outside any step in the incident state: status ``error`` with its reason,
+        no timer due (so no sweep retries it), audited; a manager retries or cancels it."""
+        now = clock.now()
+        log.error("case failed", extra={"instance_id": instance_id, "during": during, "error": reason[:500]})
+        try:
+            with self.core.db.transaction() as session:
+                inst = wfsvc.lock_instance(session, instance_id)
+                if inst is None or inst.status in ("completed", "cancelled"):
+                    return
+                inst.status, inst.error, inst.failed_at, inst.next_timer_at = "error", reason[:4000], now, None
+                inst.updated_at = now
+                session.add(AuditEvent(instance_id=inst.id, at=now, actor="system", kind="case_failed",
+                                       detail={"during": during, "error": reason[:4000]}))
+        except Exception:                         # the database itself is failing: the next sweep tries again
+            log.exception("could not record a failed case", extra={"instance_id": instance_id})
 
     def _fire_one(self, instance_id: int, now: dt.datetime) -> bool:
         with self.core.db.transaction() as session:
@@ -254,21 +300,33 @@ class Instances:
                 | ((Deadline.due_date <= day) & (Deadline.anchor_date >= day))))))
         moved = []
         for iid in ids:
-            with self.core.db.transaction() as session:
-                inst = wfsvc.lock_instance(session, iid)
-                if inst is None or inst.status not in ("running", "error", "suspended"):
-                    continue
-                loaded = wfsvc.load(session, inst, self.core.calendar(session))
-                with wfsvc.runtime.running(loaded.runtime):
-                    if not wfsvc.rearm_deadline_timers(loaded.workflow):
-                        continue
-                    loaded.workflow.refresh_timers()
-                    error = wfsvc.run_engine(loaded.workflow) if inst.status == "running" else None
-                    self._persist(session, loaded, "system", error)
-                moved.append(iid)
+            try:
+                if self._recompute_one(iid):
+                    moved.append(iid)
+            except (StaleDataError, Conflict):
+                continue
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:          # one bad case never stops the others moving
+                self._quarantine(iid, wfsvc.describe_error(exc), "calendar change")
         return moved
 
+    def _recompute_one(self, instance_id: int) -> bool:
+        with self.core.db.transaction() as session:
+            inst = wfsvc.lock_instance(session, instance_id)
+            if inst is None or inst.status not in ("running", "error", "suspended"):
+                return False
+            loaded = wfsvc.load(session, inst, self.core.calendar(session))
+            with wfsvc.runtime.running(loaded.runtime):
+                if not wfsvc.rearm_deadline_timers(loaded.workflow):
+                    return False
+                loaded.workflow.refresh_timers()
+                error = wfsvc.run_engine(loaded.workflow) if inst.status == "running" else None
+                self._persist(session, loaded, "system", error)
+            return True
+
     # --- operator actions ---------------------------------------------------------------------
+    @_command
     def retry(self, instance_id: int, actor: Actor, reason: str = "") -> dict:
         if not actor.is_manager:
             raise Forbidden("only a manager may retry a failed step")
@@ -291,6 +349,7 @@ class Instances:
                                            "error": error}))
             return {"instance_id": inst.id, "status": inst.status, "error": inst.error}
 
+    @_command
     def set_status(self, instance_id: int, action: str, actor: Actor, reason: str) -> dict:
         """cancel, suspend or resume, always with a reason for the audit log."""
         if not actor.is_manager:
@@ -308,9 +367,13 @@ class Instances:
             if inst.status not in allowed[action]:
                 raise Conflict(f"cannot {action} a case that is {inst.status}")
             if action == "cancel":
-                loaded = wfsvc.load(session, inst, self.core.calendar(session))
-                loaded.workflow.cancel()
-                wfsvc.save(session, loaded, actor.username)
+                try:
+                    loaded = wfsvc.load(session, inst, self.core.calendar(session))
+                except wfsvc.CaseUnreadable:          # a case that cannot be opened can still be closed
+                    loaded = None
+                if loaded is not None:
+                    loaded.workflow.cancel()
+                    wfsvc.save(session, loaded, actor.username)
                 inst.status, inst.next_timer_at, inst.completed_at = "cancelled", None, now
                 session.execute(update(Deadline).where(Deadline.instance_id == inst.id, Deadline.status == "pending")
                                 .values(status="cancelled", closed_at=now))

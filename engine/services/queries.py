@@ -24,7 +24,8 @@ def instance_row(i: Instance, version: int | None = None) -> dict:
             "error": i.error, "parent_instance_id": i.parent_instance_id, "created_by": i.created_by, "created_at": i.created_at.isoformat(),
             "updated_at": i.updated_at.isoformat(),
             "completed_at": i.completed_at.isoformat() if i.completed_at else None,
-            "next_timer_at": i.next_timer_at.isoformat() if i.next_timer_at else None}
+            "next_timer_at": i.next_timer_at.isoformat() if i.next_timer_at else None,
+            "failed_at": i.failed_at.isoformat() if i.failed_at else None}
 
 
 class Queries:
@@ -46,22 +47,23 @@ class Queries:
             return [instance_row(i, v) for i, v in session.execute(stmt)]
 
     def _load_case(self, session, instance_id: int, actor: Actor):
-        """The instance, its process version and its workflow, for someone allowed to open the case."""
-        from engine.bpmn import serializer
-
+        """The instance, its process version and its workflow (``None`` for a case that cannot be opened:
+        its page still shows what the projections know, and the reason), for someone allowed to open it."""
         inst = session.get(Instance, instance_id)
         if inst is None:
             raise NotFound(f"no instance {instance_id}")
         self._check_case_access(session, inst, actor)
         version = session.get(ProcessVersion, inst.process_version_id)
-        spec, subs = wfsvc.spec_for(session, version)
-        return inst, version, serializer.load_state(inst.state, spec, subs)
+        try:
+            return inst, version, wfsvc.read_state(session, inst)[1]
+        except wfsvc.CaseUnreadable:
+            return inst, version, None
 
     def get_instance(self, instance_id: int, actor: Actor) -> dict:
         with self.core.db.reading() as session:
             inst, version, workflow = self._load_case(session, instance_id, actor)
             out = instance_row(inst, version.version)
-            out["data"] = wfsvc.current_data(workflow)
+            out["data"] = wfsvc.current_data(workflow) if workflow is not None else dict(inst.summary or {})
             tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == inst.id).order_by(HumanTask.created_at))
             all_tasks = [task_dict(t, inst.business_key) for t in tasks]
             out["tasks"] = [t for t in all_tasks if t["state"] == "open"]
@@ -86,7 +88,7 @@ class Queries:
         with self.core.db.reading() as session:
             inst, version, workflow = self._load_case(session, instance_id, actor)
             completed, active = set(), set()
-            for task in workflow.tasks.values():          # the top-level diagram only
+            for task in workflow.tasks.values() if workflow is not None else ():   # the top-level diagram only
                 bpmn_id = getattr(task.task_spec, "bpmn_id", None)
                 if not bpmn_id:
                     continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -31,6 +32,11 @@ from engine.store.models import (AuditEvent, Deadline, HumanTask, Instance, Mess
 SUMMARY_KEYS = ("regime", "ruleset", "case_reference", "child_initials", "date_aware", "notification_date",
                 "decision_date", "publication_date")
 MAX_STEP_ROUNDS = 100
+# The case data a step may leave behind, measured uncompressed (documents belong elsewhere): bigger data
+# would be stored compressed and then served, loaded and copied whole on every command and page.
+MAX_CASE_DATA_BYTES = 1024 * 1024
+# ... and how deeply it may nest: the saved state must load again, and loading recurses per level.
+MAX_CASE_DATA_DEPTH = 64
 _ruleset_cache: dict[tuple, RuleSet] = {}
 
 
@@ -97,9 +103,28 @@ def lock_instance(session: Session, instance_id: int) -> Instance | None:
     return session.execute(stmt).scalar_one_or_none()
 
 
+class CaseUnreadable(Exception):
+    """The case's saved state cannot be turned back into a workflow (or its process version is gone)."""
+
+    def __init__(self, instance_id: int, message: str):
+        super().__init__(message)
+        self.instance_id = instance_id
+
+
+def read_state(session: Session, instance: Instance):
+    """The case's workflow; any failure to rebuild it, ``RecursionError`` included, is a
+    :class:`CaseUnreadable` that names the case, so a caller can contain it to that case."""
+    try:
+        version = version_info(session, instance.process_version_id)
+        return version, serializer.load_state(instance.state, version.spec, version.subprocess_specs)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        raise CaseUnreadable(instance.id, f"case {instance.id} cannot be opened: {describe_error(exc)}") from None
+
+
 def load(session: Session, instance: Instance, calendar: WorkingDayCalendar) -> Loaded:
-    version = version_info(session, instance.process_version_id)
-    workflow = serializer.load_state(instance.state, version.spec, version.subprocess_specs)
+    version, workflow = read_state(session, instance)
     rt = runtime.RuntimeContext(instance.id, instance.business_key, ruleset_for(session, instance.ruleset_version_id),
                                 calendar)
     return Loaded(instance, version, workflow, rt)
@@ -107,6 +132,28 @@ def load(session: Session, instance: Instance, calendar: WorkingDayCalendar) -> 
 
 class StepFailed(Exception):
     """An automatic step (script, service task, DMN) raised; the task is left in ERROR for retry."""
+
+
+class CaseTooLarge(Exception):
+    """A step left more case data than :data:`MAX_CASE_DATA_BYTES`, or nested deeper than
+    :data:`MAX_CASE_DATA_DEPTH`; the step is not kept."""
+
+
+def check_case_data(data: dict) -> None:
+    """Refuse case data that could not be stored, loaded and served again cheaply."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_CASE_DATA_DEPTH:
+            raise CaseTooLarge(f"the step left case data nested more than {MAX_CASE_DATA_DEPTH} levels deep; "
+                               "that is the limit")
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
+        for child in children:
+            if isinstance(child, (dict, list, tuple)):
+                stack.append((child, depth + 1))
+    size = len(json.dumps(data, default=str))
+    if size > MAX_CASE_DATA_BYTES:
+        raise CaseTooLarge(f"the step left {size:,} bytes of case data; the limit is {MAX_CASE_DATA_BYTES:,}")
 
 
 def run_engine(workflow) -> str | None:
@@ -117,12 +164,14 @@ def run_engine(workflow) -> str | None:
             workflow.do_engine_steps()
             if not workflow.get_tasks(state=TaskState.READY, manual=False):
                 break
-    except Exception as exc:  # the failing task is in ERROR; its effects were never recorded
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # the failing task is in ERROR; its effects were never recorded
         return describe_error(exc)
     return None
 
 
-def describe_error(exc: Exception) -> str:
+def describe_error(exc: BaseException) -> str:
     task = getattr(exc, "task", None)
     where = f"{task.task_spec.bpmn_id}: " if task is not None and getattr(task, "task_spec", None) else ""
     inner = getattr(exc, "exception", None)
@@ -202,6 +251,8 @@ def save(session: Session, loaded: Loaded, actor: str, error: str | None = None)
 def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> None:
     inst, wf, rt = loaded.instance, loaded.workflow, loaded.runtime
     now = clock.now()
+    data = current_data(wf)
+    check_case_data(data)
     tasks = list(_all_tasks(wf))
     by_id = {str(t.id): t for t in tasks}
 
@@ -264,7 +315,7 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
         props = (t.task_spec.extensions or {}).get("properties", {})
         session.add(HumanTask(
             id=tid, instance_id=inst.id, process_id=inst.process_id, element_id=t.task_spec.bpmn_id,
-            name=t.task_spec.bpmn_name or t.task_spec.bpmn_id, role=_role_of(t, props),
+            name=(t.task_spec.bpmn_name or t.task_spec.bpmn_id)[:255], role=_role_of(t, props),
             form=props.get("formJsonSchemaFilename"), ui_form=props.get("formUiSchemaFilename"),
             documentation=t.task_spec.documentation, state="open", assignee=None,
             due_date=first.due_date if first else None, deadline_key=first.key if first else None, created_at=now))
@@ -314,11 +365,11 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
     elif inst.status not in ("suspended", "cancelled"):
         inst.status = "running"
     inst.error = error if (errored or error) else None
+    inst.failed_at = (inst.failed_at or now) if inst.status == "error" else None
     inst.next_timer_at = min(waiting_timers) if waiting_timers and inst.status == "running" else None
     inst.active_steps = sorted({t.task_spec.bpmn_name or t.task_spec.bpmn_id for t in tasks
                                 if t.state in (TaskState.READY, TaskState.ERROR) and isinstance(t.task_spec, UserTask)}
                                | {t.task_spec.bpmn_name or t.task_spec.bpmn_id for t in tasks if t.state == TaskState.ERROR})
-    data = current_data(wf)
     inst.summary = {k: data[k] for k in SUMMARY_KEYS if data.get(k) is not None}
     inst.state = serializer.dump_state(wf)
     inst.updated_at = now
