@@ -9,6 +9,7 @@ from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, request
 
+from engine import exports, inputs
 from engine.services import Reviewflow
 from engine.services.errors import BadRequest, NotFound, ServiceError, Unauthorized
 from web.openapi import document
@@ -127,7 +128,9 @@ def deadline_keys():
 @authenticated
 def start_instance(process_id):
     payload = body()
-    result = svc().instances.start(process_id, field(payload, "data", {}), g.actor)
+    data = field(payload, "data", {})
+    inputs.check_start(data)
+    result = svc().instances.start(process_id, data, g.actor)
     return jsonify(result), 201
 
 
@@ -162,15 +165,8 @@ def chronology(instance_id):
     rows = svc().queries.chronology(known_id(instance_id), g.actor)
     if request.args.get("format") != "csv":
         return jsonify({"chronology": rows})
-    import csv
-    import io
-
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=["date", "agency", "worker", "event"])
-    writer.writeheader()
-    for row in rows:   # a cell starting with = + - @ would be run as a formula by a spreadsheet
-        writer.writerow({k: ("'" + v if v and v[0] in "=+-@\t\r" else v) for k, v in row.items()})
-    response = current_app.response_class(out.getvalue(), mimetype="text/csv")
+    text = exports.csv_text(rows, ["date", "agency", "worker", "event"])
+    response = current_app.response_class(text, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="chronology-{instance_id}.csv"'
     return response
 
@@ -179,8 +175,9 @@ def chronology(instance_id):
 @authenticated
 def deliver_message(instance_id):
     payload = body()
-    result = svc().instances.deliver_message(text(payload, "name"), field(payload, "data", {}), g.actor,
-                                             instance_id=known_id(instance_id))
+    name, data = text(payload, "name"), field(payload, "data", {})
+    inputs.check_message(name, data)
+    result = svc().instances.deliver_message(name, data, g.actor, instance_id=known_id(instance_id))
     return jsonify(result)
 
 
@@ -188,8 +185,9 @@ def deliver_message(instance_id):
 @authenticated
 def deliver_message_by_key():
     payload = body()
-    result = svc().instances.deliver_message(text(payload, "name"), field(payload, "data", {}), g.actor,
-                                             business_key=text(payload, "business_key"))
+    name, data, business_key = text(payload, "name"), field(payload, "data", {}), text(payload, "business_key")
+    inputs.check_message(name, data, business_key)
+    result = svc().instances.deliver_message(name, data, g.actor, business_key=business_key)
     return jsonify(result)
 
 
@@ -241,7 +239,9 @@ def reassign(task_id):
 @authenticated
 def complete(task_id):
     payload = body()
-    return jsonify(svc().instances.complete_task(task_id, field(payload, "data", {}), g.actor))
+    data = field(payload, "data", {})
+    inputs.check_task(task_id, data)
+    return jsonify(svc().instances.complete_task(task_id, data, g.actor))
 
 
 @api.post("/decisions/<decision_id>/evaluate")
@@ -259,11 +259,11 @@ def deploy():
         raise BadRequest("send one or more files as multipart/form-data parts named 'files'")
     files = {}
     for upload in uploads:
-        name = (upload.filename or "").replace("\\", "/").split("/")[-1]
+        name = upload.filename or ""
         if not name:
             raise BadRequest("every uploaded file needs a file name")
-        if name.endswith(".toml"):
-            name = "rulesets/" + name
+        if name.endswith(".toml") and "/" not in name and "\\" not in name:
+            name = "rulesets/" + name           # a file name with a path is refused whole (deployments.py)
         files[name] = upload.read()
     return jsonify(svc().deployments.deploy(files, g.actor)), 201
 
@@ -304,3 +304,12 @@ def calendar_overrides():
 def set_calendar_override(day):
     payload = body()
     return jsonify(svc().calendar.set_override(day, text(payload, "kind"), text(payload, "note")[:255], g.actor))
+
+
+@api.post("/users/<name>/mfa/reset")
+@authenticated
+def reset_mfa(name):
+    """An admin takes away a lost authenticator: set up again at the next sign-in; open sessions end."""
+    if len(name) > 64 or not name.isprintable():
+        raise NotFound("no such user")
+    return jsonify(svc().mfa.reset(name, g.actor))

@@ -5,12 +5,20 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from engine.services import Reviewflow
+from web import unavailable
 
 
 def create_app(service: Reviewflow | None = None) -> Flask:
-    app = Flask(__name__)
+    app = unavailable.App(__name__)
     service = service or Reviewflow()
     app.extensions["reviewflow"] = service
+    if service.settings.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # behind N trusted proxies the client, scheme, host and port are the ones they forward (HSTS, Secure
+        # cookies, external URLs); without the setting those headers are ignored, as anyone can send them
+        hops = service.settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     app.config["MAX_CONTENT_LENGTH"] = service.settings.max_upload_bytes * 8
     app.json.sort_keys = False  # keep form fields in the order their authors wrote them
 
@@ -23,6 +31,11 @@ def create_app(service: Reviewflow | None = None) -> Flask:
 
     ui.register(app, service)
 
+    from web import guard
+
+    guard.install(app)
+    unavailable.install(app)
+
     from engine.services.errors import ServiceError
 
     @app.errorhandler(ServiceError)
@@ -30,6 +43,8 @@ def create_app(service: Reviewflow | None = None) -> Flask:
         """A refusal from the engine that a page did not handle itself: its status and message, never a 500."""
         from werkzeug.exceptions import default_exceptions
 
+        if request.path.startswith("/api/"):
+            return guard.refusal(exc)
         return http_error(default_exceptions.get(exc.status, HTTPException)(exc.message))
 
     @app.errorhandler(HTTPException)

@@ -32,7 +32,11 @@ class Calendar:
             raise BadRequest("'days' is limited to ±3660")
         with self.core.db.reading() as session:
             cal = self.core.calendar(session)
-            result = cal.add_working_days(day, n)
+            try:
+                result = cal.add_working_days(day, n)
+            except OverflowError:
+                raise Invalid(f"{n} working days from {day.isoformat()} is outside the years the calendar holds",
+                              [{"path": "days", "message": "the count runs past year 1 or year 9999"}]) from None
             return {"from": day.isoformat(), "days": n, "date": result.isoformat(),
                     "holidays_skipped": [{"date": d.isoformat(), "name": name}
                                          for d, name in cal.holidays_between(min(day, result), max(day, result))]}

@@ -50,6 +50,18 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
+def unavailable(exc: BaseException) -> bool:
+    """The database, not the request, failed: its connection was lost (killed, restarted, network), it
+    refused a connection, or every pooled connection stayed busy. Trying again later can succeed."""
+    from sqlalchemy import exc as sa_exc
+
+    if isinstance(exc, (sa_exc.DisconnectionError, sa_exc.TimeoutError)):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        return bool(exc.connection_invalidated) or isinstance(exc, sa_exc.OperationalError)
+    return False
+
+
 class Database:
     def __init__(self, url: str):
         self.url = url

@@ -2,14 +2,12 @@
 CSV exports."""
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 
+from engine import exports
 from engine.services.errors import Conflict, Forbidden, Invalid, NotFound
-from web.ui import STARTERS, form_page
-from web.ui.security import draws_diagrams, needs
+from web.ui import form_page
+from web.ui.security import draws_diagrams, needs, signed_in
 
 bp = Blueprint("cases", __name__)
 START_PROCESS, START_FORM = "incident_notification", "incident_notification.json"
@@ -20,8 +18,10 @@ def service():
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
-@needs(*STARTERS)
+@signed_in
 def new():
+    if not service().instances.may_start(START_PROCESS, g.actor):    # the process says who may start it
+        abort(403)
     schema = service().catalog.form(START_FORM)
     if schema is None:
         abort(404)
@@ -31,7 +31,7 @@ def new():
         return form_page.show("cases/new.html", schema, ui, title=title)
 
     def submit(data):
-        started = service().instances.start_with_form(START_PROCESS, START_FORM, data, g.actor)
+        started = service().instances.start(START_PROCESS, data, g.actor)
         return render_template("cases/started.html", title="Notification received", case=started)
 
     return form_page.post("cases/new.html", schema, ui, {"submit": submit}, title=title)
@@ -56,13 +56,7 @@ def index():
 
 
 def _csv(rows: list[dict], columns: list[str], filename: str) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(columns)
-    for row in rows:            # a cell starting with = + - @ would run as a formula in a spreadsheet
-        writer.writerow(["'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r") else v
-                         for v in (row.get(c) for c in columns)])
-    response = Response(out.getvalue(), mimetype="text/csv")
+    response = Response(exports.csv_text(rows, columns), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
