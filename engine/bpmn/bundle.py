@@ -76,6 +76,8 @@ class ProcessBuild:
     decisions: list[str]
     called: list[str]
     deadline_keys: list[str]
+    start_roles: list[str] = field(default_factory=list)   # who may start it directly (hand-overs always may)
+    start_form: str | None = None                          # the form a direct start's data must satisfy
     content_hash: str = ""
 
 
@@ -234,6 +236,8 @@ def build(files: dict[str, bytes], max_bytes: int = xmlsafe.DEFAULT_MAX_BYTES) -
             decisions=sorted(set(_decisions_used(proc))),
             called=sorted({c.get("calledElement") for c in proc.iter(f"{{{BPMN_NS}}}callActivity")}),
             deadline_keys=sorted(set(_deadline_keys_in(proc))),
+            start_roles=start_roles(proc),
+            start_form=_properties(proc).get("startForm") or None,
         )
 
     if problems:
@@ -318,6 +322,22 @@ def _decisions_used(proc) -> Iterable[str]:
             yield ref.text.strip()
 
 
+def start_roles(proc) -> list[str]:
+    """Who may start the process directly: its ``startRoles`` property (roles separated by commas; empty:
+    only by a hand-over from another process), else the lane of its start event."""
+    declared = _properties(proc).get("startRoles")
+    if declared is not None:
+        return sorted({r.strip() for r in declared.split(",") if r.strip()})
+    starts = {e.get("id") for e in proc.findall("bpmn:startEvent", NS)}
+    return sorted({lane.get("name") or lane.get("id") for lane in proc.iter(f"{{{BPMN_NS}}}lane")
+                   if any((ref.text or "").strip() in starts for ref in lane.findall("bpmn:flowNodeRef", NS))})
+
+
+def process_properties(proc) -> dict[str, str]:
+    """A process's own ``spiffworkflow:properties`` (``startRoles``, ``startForm``)."""
+    return _properties(proc)
+
+
 def _properties(task) -> dict[str, str]:
     return {p.get("name"): p.get("value") for p in task.iterfind(
         "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS)}
@@ -334,6 +354,9 @@ def _lint_bpmn(name, root, bundle: Bundle, process_files, problems: list[Problem
     for proc in root.findall("bpmn:process", NS):
         in_lanes = {ref.text.strip() for ref in proc.iter(f"{{{BPMN_NS}}}flowNodeRef") if ref.text}
         has_lanes = proc.find(".//bpmn:lane", NS) is not None
+        start_form = _properties(proc).get("startForm")
+        if start_form and start_form not in bundle.forms:
+            problems.append(Problem(name, proc.get("id"), f"start form '{start_form}' does not exist in forms/"))
         for script in proc.iter(f"{{{BPMN_NS}}}script"):
             _check_code(name, _owner_id(script), script.text or "", "exec", "script", problems)
         for tag in ("preScript", "postScript"):
@@ -536,6 +559,8 @@ def _attach_dependencies(build_: ProcessBuild, bundle: Bundle, bpmn_roots, proce
         proc = bpmn_roots[process_files[pid]].find(f"bpmn:process[@id='{pid}']", NS)
         for call in proc.iter(f"{{{BPMN_NS}}}callActivity"):
             order.append(call.get("calledElement"))
+        if pid == build_.process_id and build_.start_form:
+            build_.forms[build_.start_form] = bundle.forms[build_.start_form]
         for task in proc.iter(f"{{{BPMN_NS}}}userTask"):
             props = _properties(task)
             for key in ("formJsonSchemaFilename", "formUiSchemaFilename"):

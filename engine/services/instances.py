@@ -24,6 +24,7 @@ from engine.store.models import (AuditEvent, Deadline, HumanTask, Instance, Mess
 
 
 log = logging.getLogger("reviewflow.engine")
+RULES_KEYS = ("regime", "ruleset")     # which rules apply: chosen at the start, outside any form
 
 
 def _stale(exc: Exception) -> Conflict:
@@ -53,39 +54,55 @@ class Instances:
 
     # --- start -------------------------------------------------------------------------------
     @_command
-    def start(self, process_id: str, data: dict, actor: Actor, parent_instance_id: int | None = None) -> dict:
+    def start(self, process_id: str, data: dict, actor: Actor) -> dict:
+        """Start a case directly. Only a role the process declares may (``startRoles``, else its start lane),
+        with data its start form accepts; the case reference is always given here, unique to the case."""
         problems = forms.check_keys(data)
         if problems:
             raise Invalid("the data has fields the engine cannot accept", problems)
+        if "case_reference" in data:
+            raise Invalid("case references are given when a case starts",
+                          [{"path": "case_reference", "message": "leave it out: every case gets its own reference"}])
         with self.core.db.transaction() as session:
-            inst, version = self._start_in(session, process_id, data, actor.username, parent_instance_id)
+            version = self._latest_version(session, process_id)
+            info = wfsvc.version_info(session, version.id)
+            if not info.start_roles:
+                raise Forbidden(f"'{process_id}' is started only by another process, never directly")
+            if not any(actor.has(role) for role in info.start_roles):
+                raise Forbidden(f"'{process_id}' can be started by: {', '.join(info.start_roles)}")
+            if info.start_form:
+                schema = info.forms.get(info.start_form) or {}
+                declared = schema.get("properties", {})
+                checked = {k: v for k, v in data.items() if k in declared or k not in RULES_KEYS}
+                problems = forms.validate(schema, checked)
+                if problems:
+                    raise Invalid("the form has errors", problems)
+            inst, number = self._start_in(session, version, data, actor.username)
             return {"id": inst.id, "business_key": inst.business_key, "status": inst.status,
-                    "process_id": process_id, "version": version}
+                    "process_id": process_id, "version": number}
 
-    @_command
-    def start_with_form(self, process_id: str, form: str, data: dict, actor: Actor) -> dict:
-        """Start a case from a filled-in form (the notification), validated against the deployed form first."""
-        from engine.store.models import Artifact
-
+    def may_start(self, process_id: str, actor: Actor) -> bool:
+        """Whether ``actor`` holds a role that may start the process directly (for menus and pages)."""
         with self.core.db.reading() as session:
-            row = session.scalars(select(Artifact).where(Artifact.kind == "form", Artifact.name == form)
-                                  .order_by(Artifact.id.desc()).limit(1)).first()
-            if row is None:
-                raise NotFound(f"no form '{form}' is deployed")
-            import json
-            schema = json.loads(row.content)
-        problems = forms.validate(schema, data)
-        if problems:
-            raise Invalid("the form has errors", problems)
-        return self.start(process_id, data, actor)
+            try:
+                version = self._latest_version(session, process_id)
+            except NotFound:
+                return False
+            return any(actor.has(role) for role in wfsvc.version_info(session, version.id).start_roles)
 
-    def _start_in(self, session, process_id: str, data: dict, actor: str, parent_instance_id: int | None,
-                  depth: int = 0) -> tuple[Instance, int]:
-        now = clock.now()
+    @staticmethod
+    def _latest_version(session, process_id: str) -> ProcessVersion:
         version = session.scalars(select(ProcessVersion).where(ProcessVersion.process_id == process_id)
                                   .order_by(ProcessVersion.version.desc()).limit(1)).first()
         if version is None:
             raise NotFound(f"no process '{process_id}' is deployed")
+        return version
+
+    def _start_in(self, session, version: ProcessVersion, data: dict, actor: str, parent: Instance | None = None,
+                  depth: int = 0) -> tuple[Instance, int]:
+        """Create the instance and run it to its first wait; a hand-over (``parent``) keeps its case reference."""
+        now = clock.now()
+        process_id = version.process_id
         ruleset_row = None
         name = data.get("ruleset") or data.get("regime")
         for key in ("ruleset", "regime", "case_reference"):
@@ -104,18 +121,18 @@ class Instances:
         workflow = serializer.new_workflow(info.spec, info.subprocess_specs)
         inst = Instance(process_version_id=version.id, process_id=process_id, business_key=None, status="running",
                         regime=data.get("regime"), ruleset_version_id=ruleset_row.id if ruleset_row else None,
-                        parent_instance_id=parent_instance_id, state=b"", summary={}, active_steps=[],
+                        parent_instance_id=parent.id if parent else None, state=b"", summary={}, active_steps=[],
                         waiting_messages=[], open_deadlines=0, created_by=actor, created_at=now, updated_at=now)
         session.add(inst)
         session.flush()
-        business_key = str(data.get("case_reference") or f"RF-{now.year}-{inst.id:05d}")
+        business_key = parent.business_key if parent else f"RF-{now.year}-{inst.id:05d}"
         inst.business_key = business_key
         workflow.task_tree.set_data(**{**data, "case_reference": business_key})
         loaded = wfsvc.Loaded(inst, info, workflow, wfsvc.runtime.RuntimeContext(
             inst.id, business_key, wfsvc.ruleset_for(session, inst.ruleset_version_id), self.core.calendar(session)))
         session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor, kind="started",
                                detail={"process_id": process_id, "version": version.version, "data": data,
-                                       "parent_instance_id": parent_instance_id}))
+                                       "parent_instance_id": inst.parent_instance_id}))
         with wfsvc.runtime.running(loaded.runtime):
             error = wfsvc.run_engine(workflow)
             self._persist(session, loaded, actor, error, depth)
@@ -131,8 +148,8 @@ class Instances:
         for request in starts:
             if depth >= 5:
                 raise Conflict("processes handed a case over more than 5 times in one step")
-            child, version = self._start_in(session, request.process_id, request.data, actor, loaded.instance.id,
-                                            depth + 1)
+            child, version = self._start_in(session, self._latest_version(session, request.process_id), request.data,
+                                            actor, loaded.instance, depth + 1)
             session.add(AuditEvent(instance_id=loaded.instance.id, at=clock.now(), actor=actor, kind="handed_over",
                                    detail={"process_id": request.process_id, "instance_id": child.id,
                                            "version": version}))

@@ -54,6 +54,20 @@ class VersionInfo:
     forms: dict
     spec: object
     subprocess_specs: dict
+    start_roles: tuple[str, ...] = ()      # who may start it directly (a hand-over always may)
+    start_form: str | None = None          # the form a direct start's data must satisfy
+
+
+def _start_declaration(bpmn: bytes, file: str, process_id: str) -> tuple[tuple[str, ...], str | None]:
+    """Read who may start the process, and with which form, from its diagram (versions deployed
+    before the declaration existed are read the same way)."""
+    from engine import xmlsafe
+    from engine.bpmn import bundle
+
+    proc = xmlsafe.parse(bpmn, file).find(f"bpmn:process[@id='{process_id}']", bundle.NS)
+    if proc is None:
+        return (), None
+    return tuple(bundle.start_roles(proc)), bundle.process_properties(proc).get("startForm") or None
 
 
 _versions: dict[tuple, VersionInfo] = {}
@@ -64,9 +78,11 @@ def version_info(session: Session, version_id: int) -> VersionInfo:
     info = _versions.get(key)
     if info is None:
         row = session.execute(select(ProcessVersion.process_id, ProcessVersion.version, ProcessVersion.forms,
-                                     ProcessVersion.spec_json).where(ProcessVersion.id == version_id)).one()
+                                     ProcessVersion.spec_json, ProcessVersion.bpmn, ProcessVersion.file)
+                              .where(ProcessVersion.id == version_id)).one()
         spec, subs = serializer.SPECS.get(key, row.spec_json)
-        info = VersionInfo(version_id, row.process_id, row.version, row.forms, spec, subs)
+        info = VersionInfo(version_id, row.process_id, row.version, row.forms, spec, subs,
+                           *_start_declaration(row.bpmn, row.file, row.process_id))
         if len(_versions) > 512:
             _versions.clear()
         _versions[key] = info

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text,
-                        UniqueConstraint)
+                        UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -128,6 +128,8 @@ class Instance(Base):
         Index("ix_instance_next_timer_at", "next_timer_at"),
         Index("ix_instance_status", "status", "id"),
         Index("ix_instance_process", "process_id", "status"),
+        Index("uq_instance_case_reference", "business_key", unique=True,
+              postgresql_where=text("parent_instance_id IS NULL"), sqlite_where=text("parent_instance_id IS NULL")),
     )
 
 

@@ -1,7 +1,7 @@
 """The staff web app: server-rendered GOV.UK pages over the engine's service layer."""
 from __future__ import annotations
 
-from flask import Flask, g, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.routing import IntegerConverter
 
@@ -9,7 +9,6 @@ from web.ui import security
 
 
 # who may record a new serious incident: the referrer, the local authority, the Business Unit
-STARTERS = ("Referring agency", "Local authority", "Business Unit", "manager")
 
 
 class RecordId(IntegerConverter):
@@ -55,7 +54,9 @@ def navigation(actor) -> list[dict]:
     if actor is None:
         return []
     items = [("tasks.home", "Tasks", True)]
-    items.append(("cases.new", "Start a case", any(actor.has(r) for r in STARTERS)))
+    from web.ui.cases import START_PROCESS
+    service = current_app.extensions["reviewflow"]
+    items.append(("cases.new", "Start a case", service.instances.may_start(START_PROCESS, actor)))
     items.append(("cases.index", "Cases", actor.is_manager))
     items.append(("dashboard.index", "Dashboard", actor.is_manager))
     items.append(("modeller.index", "Modeller", actor.can_deploy))

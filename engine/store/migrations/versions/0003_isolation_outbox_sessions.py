@@ -19,6 +19,10 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('start_roles', sa.JSON(), nullable=True))
     with op.batch_alter_table('instance') as batch_op:
         batch_op.add_column(sa.Column('failed_at', sa.DateTime(timezone=True), nullable=True))
+    # one case reference, one case: processes a case is handed over to share it with their parent
+    op.create_index('uq_instance_case_reference', 'instance', ['business_key'], unique=True,
+                    postgresql_where=sa.text('parent_instance_id IS NULL'),
+                    sqlite_where=sa.text('parent_instance_id IS NULL'))
     with op.batch_alter_table('outbox_message') as batch_op:
         # a message being sent: who holds it and until when (the real clock, never the fixed one)
         batch_op.add_column(sa.Column('lease_owner', sa.String(length=64), nullable=True))
@@ -69,6 +73,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_outbox_lease')
         batch_op.drop_column('lease_expires_at')
         batch_op.drop_column('lease_owner')
+    op.drop_index('uq_instance_case_reference', table_name='instance')
     with op.batch_alter_table('instance') as batch_op:
         batch_op.drop_column('failed_at')
     with op.batch_alter_table('process_version') as batch_op:
