@@ -1,0 +1,147 @@
+"""What listens on the workers' SMTP port: a recording SMTP sink, nothing at all, or a hung relay.
+
+The workers are given one fixed ``smtp://127.0.0.1:<port>`` when they start, so the chaos run changes
+what answers on that port instead: the real sink (aiosmtpd, recording every message with its
+Message-ID and arrival time), nothing (connection refused: the sink is down), or a relay that accepts
+the connection and never says a word (the SMTP client waits for its greeting until its timeout).
+"""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class Received:
+    """One message as the sink accepted it."""
+    message_id: str
+    recipients: tuple[str, ...]
+    subject: str
+    at: float           # time.time() when the sink answered 250
+    body: str
+
+
+class _Recorder:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.received: list[Received] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        raw = envelope.original_content or envelope.content
+        headers = BytesHeaderParser().parsebytes(raw)
+        body = raw.split(b"\r\n\r\n", 1)[-1].decode("utf-8", "replace")
+        with self.lock:
+            self.received.append(Received(str(headers.get("Message-ID", "")).strip(), tuple(envelope.rcpt_tos),
+                                          str(headers.get("Subject", "")), time.time(), body))
+        return "250 OK"
+
+
+class _HungRelay:
+    """Accepts TCP connections and never answers; closing it drops every connection it holds."""
+
+    def __init__(self, port: int):
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", port))
+        self.listener.listen(64)
+        self.listener.settimeout(0.1)
+        self.held: list[socket.socket] = []
+        self.accepted = 0
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._accept, name="hung-relay", daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except (TimeoutError, socket.timeout):
+                continue
+            except OSError:
+                return
+            self.held.append(conn)
+            self.accepted += 1
+
+    def close(self) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=5)
+        self.listener.close()
+        for conn in self.held:
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+
+class SmtpPort:
+    """The one port the workers send to, switched between ``up``, ``down`` and ``hung``."""
+
+    def __init__(self, port: int | None = None):
+        self.port = port or free_port()
+        self.recorder = _Recorder()
+        self.mode = "down"
+        self.hung_connections = 0
+        self.changes: list[tuple[float, str]] = []
+        self._controller: Controller | None = None
+        self._relay: _HungRelay | None = None
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    @property
+    def received(self) -> list[Received]:
+        with self.recorder.lock:
+            return list(self.recorder.received)
+
+    def _stop_all(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+        if self._relay is not None:
+            self.hung_connections += self._relay.accepted
+            self._relay.close()
+            self._relay = None
+
+    def _switch(self, mode: str) -> None:
+        self._stop_all()
+        for attempt in range(50):           # the port may linger for a moment after a close
+            try:
+                if mode == "up":
+                    self._controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port,
+                                                  ready_timeout=10)
+                    self._controller.start()
+                elif mode == "hung":
+                    self._relay = _HungRelay(self.port)
+                break
+            except (OSError, RuntimeError):
+                self._controller = None
+                if attempt == 49:
+                    raise
+                time.sleep(0.1)
+        self.mode = mode
+        self.changes.append((time.time(), mode))
+
+    def up(self) -> None:
+        self._switch("up")
+
+    def down(self) -> None:
+        self._switch("down")
+
+    def hang(self) -> None:
+        self._switch("hung")
+
+    def close(self) -> None:
+        self._stop_all()
+        self.mode = "down"
