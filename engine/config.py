@@ -28,6 +28,8 @@ class Settings:
     forms_dir: Path = REPO_ROOT / "forms"
     max_upload_bytes: int = 2 * 1024 * 1024
     outbox_max_attempts: int = 8
+    smtp_timeout_seconds: float = 30.0     # the longest wait for the relay at each step of an SMTP exchange
+    outbox_lease_seconds: float = 30.0     # how long a message being sent stays held without its worker renewing it
     secret_key: str | None = None
     session_idle_minutes: int = 30
     secure_cookies: bool = True
@@ -59,6 +61,8 @@ def load(environ: dict | None = None) -> Settings:
         forms_dir=Path(env.get("REVIEWFLOW_FORMS_DIR", REPO_ROOT / "forms")),
         max_upload_bytes=int(env.get("REVIEWFLOW_MAX_UPLOAD_BYTES", 2 * 1024 * 1024)),
         outbox_max_attempts=int(env.get("REVIEWFLOW_OUTBOX_MAX_ATTEMPTS", 8)),
+        smtp_timeout_seconds=float(env.get("REVIEWFLOW_SMTP_TIMEOUT_SECONDS", 30)),
+        outbox_lease_seconds=float(env.get("REVIEWFLOW_OUTBOX_LEASE_SECONDS", 30)),
         secret_key=env.get("REVIEWFLOW_SECRET_KEY") or None,
         session_idle_minutes=int(env.get("REVIEWFLOW_SESSION_IDLE_MINUTES", 30)),
         secure_cookies=env.get("REVIEWFLOW_INSECURE_COOKIES", "") not in ("1", "true", "yes"),
@@ -67,6 +71,9 @@ def load(environ: dict | None = None) -> Settings:
     )
     if not 0 <= settings.trusted_proxies <= 5:
         raise ConfigError("REVIEWFLOW_TRUSTED_PROXIES is the number of proxies in front of the app, 0 to 5")
+    if not (0 < settings.smtp_timeout_seconds <= 3600 and 1 <= settings.outbox_lease_seconds <= 3600):
+        raise ConfigError("REVIEWFLOW_SMTP_TIMEOUT_SECONDS must be over 0 and REVIEWFLOW_OUTBOX_LEASE_SECONDS "
+                          "at least 1, both at most 3600")
     if settings.is_production and settings.fake_now:
         raise ConfigError("REVIEWFLOW_FAKE_NOW is refused when REVIEWFLOW_ENV=production")
     if settings.is_production and not settings.secure_cookies:

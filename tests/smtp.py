@@ -1,7 +1,11 @@
-"""A real SMTP server on loopback for tests (aiosmtpd), recording every message it receives."""
+"""SMTP servers on loopback for tests: a real one (aiosmtpd) recording every message it accepts, one
+that can hold a message before answering, and a relay that accepts connections and never answers.
+"""
 from __future__ import annotations
 
+import asyncio
 import socket
+import threading
 from email import message_from_bytes
 
 from aiosmtpd.controller import Controller
@@ -16,16 +20,24 @@ def free_port() -> int:
 class _Recorder:
     def __init__(self):
         self.messages = []
+        self.gate = threading.Event()       # cleared: hold each message before answering
+        self.gate.set()
+        self.data_arrived = threading.Event()
 
     async def handle_DATA(self, server, session, envelope):
+        self.data_arrived.set()
+        while not self.gate.is_set():
+            await asyncio.sleep(0.02)
         self.messages.append(message_from_bytes(envelope.original_content or envelope.content))
         return "250 OK"
 
 
 class SmtpServer:
-    def __init__(self, port: int | None = None):
+    def __init__(self, port: int | None = None, hold: bool = False):
         self.port = port or free_port()
         self.recorder = _Recorder()
+        if hold:
+            self.recorder.gate.clear()
         self.controller = None
 
     @property
@@ -36,6 +48,14 @@ class SmtpServer:
     def messages(self):
         return self.recorder.messages
 
+    def wait_for_data(self, timeout: float) -> bool:
+        """True once a client has sent a message's content (held, if the server holds messages)."""
+        return self.recorder.data_arrived.wait(timeout)
+
+    def release(self) -> None:
+        """Answer the held message (and every later one) with 250 OK."""
+        self.recorder.gate.set()
+
     def start(self) -> "SmtpServer":
         self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port)
         self.controller.start()
@@ -43,5 +63,45 @@ class SmtpServer:
 
     def stop(self) -> None:
         if self.controller:
+            self.recorder.gate.set()
             self.controller.stop()
             self.controller = None
+
+
+class SilentRelay:
+    """Accepts TCP connections and never says a word: an SMTP relay that has hung."""
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.accepted = []
+        self.connected = threading.Event()
+        self._stopped = threading.Event()
+        self.listener.settimeout(0.1)
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def start(self) -> "SilentRelay":
+        self._thread.start()
+        return self
+
+    def _accept(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.accepted.append(conn)
+            self.connected.set()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=5)
+        self.listener.close()
+        for conn in self.accepted:
+            conn.close()

@@ -7,7 +7,9 @@ the schema first. ``check`` and ``deploy`` print one line per problem
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -17,6 +19,7 @@ from engine.bpmn import bundle as bundles
 from engine.services import Reviewflow
 from engine.services.actor import Actor
 from engine.services.errors import ServiceError
+from engine.worker import Worker
 
 
 def _paths(args) -> list[Path]:
@@ -138,23 +141,39 @@ def cmd_user_active(args) -> int:
     return 0
 
 
-def _worker_loop(service: Reviewflow, interval: float, stop: threading.Event) -> None:
-    while not stop.is_set():
-        try:
-            service.work_once()
-        except Exception as exc:  # keep the loop alive; the error is visible in the log
-            print(f"worker: {type(exc).__name__}: {exc}", file=sys.stderr)
-        stop.wait(interval)
+def cmd_user_reset_mfa(args) -> int:
+    """A lost authenticator: the person sets up a new one at their next sign-in; their open sessions end."""
+    try:
+        result = Reviewflow().mfa.reset(args.name, Actor(args.actor, frozenset({"admin"})))
+    except ServiceError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    print(f"reset multi-factor sign-in of {args.name} ({result['sessions_ended']} session(s) ended)")
+    return 0
+
+
+def _log_to_stderr() -> None:
+    """Log lines (``time level logger message``) on stderr: what the worker survives is visible there."""
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 
 def cmd_worker(args) -> int:
+    """Timers and the outbox until SIGTERM (or Ctrl-C): the e-mail in hand is finished, then exit 0."""
+    _log_to_stderr()
     service = Reviewflow()
     stop = threading.Event()
-    print("worker running: timers and outbox")
-    try:
-        _worker_loop(service, args.interval, stop)
-    except KeyboardInterrupt:
+
+    def on_signal(signum, _frame):
+        logging.getLogger("reviewflow.worker").info("worker: %s received", signal.Signals(signum).name)
         stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    worker = Worker(service, args.interval).start()
+    print("worker running: timers and outbox", flush=True)
+    while not stop.wait(1.0):
+        pass
+    worker.shutdown()
     return 0
 
 
@@ -163,14 +182,23 @@ def cmd_serve(args) -> int:
 
     from web.app import create_app
 
+    _log_to_stderr()
     service = Reviewflow()
     app = create_app(service)
-    stop = threading.Event()
-    if not args.no_worker:
-        threading.Thread(target=_worker_loop, args=(service, args.interval, stop), daemon=True).start()
-    print(f"reviewflow on http://{args.host}:{args.port}/ (API: /api/v1, OpenAPI: /api/v1/openapi.json)")
-    serve(app, host=args.host, port=args.port, threads=8)
-    stop.set()
+
+    def on_sigterm(_signum, _frame):
+        raise KeyboardInterrupt   # waitress stops serving on it; the in-process worker then stops in order
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    worker = None if args.no_worker else Worker(service, args.interval).start()
+    print(f"reviewflow on http://{args.host}:{args.port}/ (API: /api/v1, OpenAPI: /api/v1/openapi.json)", flush=True)
+    try:
+        serve(app, host=args.host, port=args.port, threads=8)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if worker is not None:
+            worker.shutdown()
     return 0
 
 
@@ -208,10 +236,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--no-worker", action="store_true", help="do not run timers and the outbox in this process")
-    p.add_argument("--interval", type=float, default=15.0, help="seconds between worker passes")
+    p.add_argument("--interval", type=float, default=15.0, help="seconds between passes of each worker loop")
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("worker", help="timers and outbox delivery on their own")
-    p.add_argument("--interval", type=float, default=15.0)
+    p.add_argument("--interval", type=float, default=15.0, help="seconds between passes of each loop")
     p.set_defaults(func=cmd_worker)
     for name, func, help_ in (("check", cmd_check, "validate without deploying"), ("deploy", cmd_deploy, "validate and deploy")):
         p = sub.add_parser(name, help=help_)
@@ -231,6 +259,10 @@ def build_parser() -> argparse.ArgumentParser:
         p = usub.add_parser(name, help=f"{name} an account (tokens and sign-in)")
         p.add_argument("name")
         p.set_defaults(func=cmd_user_active, active=active)
+    p = usub.add_parser("reset-mfa", help="take away a lost authenticator: set up again at the next sign-in")
+    p.add_argument("name")
+    p.add_argument("--actor", default="cli", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_user_reset_mfa)
     p = sub.add_parser("token", help="API tokens")
     tsub = p.add_subparsers(dest="token_command", required=True)
     p = tsub.add_parser("create", help="print a new API token for a user")

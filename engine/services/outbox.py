@@ -1,94 +1,224 @@
-"""Delivering the outbox: each due message is leased, sent, and its attempt recorded.
+"""Delivering the outbox: one message at a time, each sent and recorded in its own transactions.
 
-A message is leased (attempts + 1, next attempt pushed back) in one transaction
-before it is sent, so two workers never send it at once; the result is recorded
-in another. Failures back off exponentially; after the last attempt the message
-is marked ``dead`` and stays visible for an operator. With no SMTP URL set,
-messages stay pending in the outbox: never lost, visible in the web app.
+A worker claims one due message and, in the same transaction, marks it ``sending`` with its
+name and a lease, committed before the SMTP exchange starts; the result is recorded in a
+second transaction. So a crash can repeat only the message in flight, and always with the
+same Message-ID (a receiver can drop the duplicate). While the exchange lasts the lease is
+renewed; a dead worker's message can be claimed again once its lease runs out. Leases run on
+real time (the database's clock on PostgreSQL), never on the product's clock, which tests and
+demos fix: a dead worker's message is taken over within the lease, whatever that clock says.
+
+``attempts`` counts failed attempts: an exchange that failed, or one interrupted by a dead
+worker (it may have been delivered; it is sent again). Failures back off exponentially on the
+product's clock; after ``REVIEWFLOW_OUTBOX_MAX_ATTEMPTS`` the message is ``dead`` and stays
+visible for an operator. A message that can never be built (an invalid address) is dead at
+once, with its reason, and holds up nothing. With no SMTP URL set, messages stay pending in
+the outbox: never lost, visible in the web app.
 """
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import os
+import socket
+import threading
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from email.message import EmailMessage
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from engine import clock, mail
 from engine.services.actor import Actor
 from engine.services.core import Core
-from engine.services.errors import Forbidden
+from engine.services.errors import BadRequest, Forbidden
 from engine.services.queries import outbox_dict
 from engine.store.models import AuditEvent, DeliveryAttempt, OutboxMessage
 
+log = logging.getLogger("reviewflow.outbox")
+
 BASE_BACKOFF = dt.timedelta(minutes=1)
 MAX_BACKOFF = dt.timedelta(hours=6)
+STATUSES = ("pending", "sending", "sent", "dead")
+INTERRUPTED = ("interrupted: the worker sending it stopped during the SMTP exchange; it may have been "
+               "delivered, and is sent again with the same Message-ID")
 
 
 def backoff(attempts: int) -> dt.timedelta:
     return min(BASE_BACKOFF * (2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
+def worker_name() -> str:
+    """Who holds a lease: host, process and a random part (two workers never share a name)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def real_now(session) -> dt.datetime:
+    """Real time for leases: the database's clock on PostgreSQL (workers on several hosts agree on it),
+    this host's on SQLite (one host). Never :func:`engine.clock.now`, which may be fixed."""
+    if session.bind.dialect.name == "postgresql":
+        return session.scalar(select(func.clock_timestamp())).astimezone(dt.timezone.utc)
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@dataclass
+class _Claim:
+    message_id: int
+    email: EmailMessage | None          # None: it could not be built and is dead
+
+
 class Outbox:
     def __init__(self, core: Core):
         self.core = core
 
+    @property
+    def lease(self) -> dt.timedelta:
+        return dt.timedelta(seconds=self.core.settings.outbox_lease_seconds)
+
     def list(self, actor: Actor, status: str | None = None, limit: int = 200) -> list[dict]:
         if not actor.is_manager:
             raise Forbidden("only a manager may see the outbox")
+        if status and status not in STATUSES:
+            raise BadRequest(f"status must be one of {', '.join(STATUSES)}")
         with self.core.db.reading() as session:
             stmt = select(OutboxMessage)
             if status:
                 stmt = stmt.where(OutboxMessage.status == status)
             return [outbox_dict(m) for m in session.scalars(stmt.order_by(OutboxMessage.id.desc()).limit(limit))]
 
-    def deliver_due(self, limit: int = 50) -> dict:
-        """Send what is due now; returns counts of sent and failed."""
+    def deliver_due(self, limit: int = 50, owner: str | None = None, stop: threading.Event | None = None) -> dict:
+        """Send what is due now, one message at a time, until nothing is due, ``limit`` messages were
+        handled or ``stop`` is set; returns counts of sent and failed (a message dead at once is failed).
+
+        A broken setting (SMTP URL, sender address) raises before any message is touched."""
         url = self.core.settings.smtp_url
         if not url:
             return {"sent": 0, "failed": 0, "skipped": "REVIEWFLOW_SMTP_URL is not set"}
-        now = clock.now()
+        mail.parse_url(url)
+        sender = mail.check_address(self.core.settings.mail_from)
+        owner = owner or worker_name()
         sent = failed = 0
-        for message_id in self._lease(now, limit):
-            with self.core.db.reading() as session:
-                m = session.get(OutboxMessage, message_id)
-                email = mail.build_message(self.core.settings.mail_from, m.recipient, m.subject, m.body,
-                                           m.message_id, now)
+        while sent + failed < limit and not (stop is not None and stop.is_set()):
+            claim = self._claim(owner, sender)
+            if claim is None:
+                break
+            if claim.email is None:
+                failed += 1
+                continue
             error = None
-            try:
-                mail.send(url, email)
-            except Exception as exc:  # every failure is recorded, none is lost
-                error = f"{type(exc).__name__}: {exc}"[:2000]
-            self._record(message_id, now, error)
+            with self._lease_kept(claim.message_id, owner):
+                try:
+                    mail.send(url, claim.email, timeout=self.core.settings.smtp_timeout_seconds)
+                except Exception as exc:  # every failure is recorded, none is lost
+                    error = f"{type(exc).__name__}: {exc}"[:2000]
+            self._record(claim.message_id, owner, error)
             sent, failed = (sent + 1, failed) if error is None else (sent, failed + 1)
         return {"sent": sent, "failed": failed}
 
-    def _lease(self, now: dt.datetime, limit: int) -> list[int]:
-        leased = []
+    def _claim(self, owner: str, sender: str) -> _Claim | None:
+        """Take the next due message, or one whose worker died: build it, mark it ``sending``, commit."""
         with self.core.db.transaction() as session:
-            stmt = (select(OutboxMessage).where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
-                    .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit))
-            if session.bind.dialect.name == "postgresql":
-                stmt = stmt.with_for_update(skip_locked=True)
-            for m in session.scalars(stmt):
-                m.attempts += 1
-                m.next_attempt_at = now + backoff(m.attempts)
-                leased.append(m.id)
-        return leased
-
-    def _record(self, message_id: int, now: dt.datetime, error: str | None) -> None:
-        with self.core.db.transaction() as session:
-            m = session.get(OutboxMessage, message_id)
-            session.add(DeliveryAttempt(outbox_id=m.id, at=now, ok=error is None, error=error))
-            if error is None:
-                m.status, m.sent_at, m.last_error, m.next_attempt_at = "sent", now, None, None
-                session.add(AuditEvent(instance_id=m.instance_id, at=now, actor="system", kind="notification_sent",
-                                       detail={"recipient": m.recipient, "subject": m.subject, "attempts": m.attempts}))
+            real, now = real_now(session), clock.now()
+            m = self._first(session, select(OutboxMessage).where(
+                OutboxMessage.status == "sending", OutboxMessage.lease_expires_at < real))
+            if m is not None:
+                self._interrupted(session, m, now)
+                if m.status == "dead":
+                    return _Claim(m.id, None)
             else:
-                m.last_error = error
-                if m.attempts >= self.core.settings.outbox_max_attempts:
-                    m.status, m.next_attempt_at = "dead", None
-                    session.add(AuditEvent(instance_id=m.instance_id, at=now, actor="system",
-                                           kind="notification_failed",
-                                           detail={"recipient": m.recipient, "error": error, "attempts": m.attempts}))
+                m = self._first(session, select(OutboxMessage).where(
+                    OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now))
+            if m is None:
+                return None
+            try:
+                email = mail.build_message(sender, m.recipient, m.subject, m.body, m.message_id, now)
+            except mail.UnbuildableMessage as exc:
+                self._failed(session, m, now, f"cannot be built: {exc}", give_up=True)
+                return _Claim(m.id, None)
+            m.status, m.lease_owner, m.lease_expires_at = "sending", owner, real + self.lease
+            return _Claim(m.id, email)
+
+    @staticmethod
+    def _first(session, stmt) -> OutboxMessage | None:
+        stmt = stmt.order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(1)
+        if session.bind.dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        return session.scalars(stmt).first()
+
+    @contextmanager
+    def _lease_kept(self, message_id: int, owner: str):
+        """Renew the lease every third of its length while the exchange lasts, so a slow relay never
+        lets another worker take over a message this one is still sending."""
+        done = threading.Event()
+
+        def renew() -> None:
+            while not done.wait(self.lease.total_seconds() / 3):
+                try:
+                    with self.core.db.transaction() as session:
+                        session.execute(update(OutboxMessage).where(
+                            OutboxMessage.id == message_id, OutboxMessage.status == "sending",
+                            OutboxMessage.lease_owner == owner).values(lease_expires_at=real_now(session) + self.lease))
+                except Exception as exc:  # the lease may lapse; the message is then sent again, never lost
+                    log.warning("outbox: lease renewal failed: outbox_id=%s error=%s", message_id, type(exc).__name__)
+
+        keeper = threading.Thread(target=renew, name=f"outbox-lease-{message_id}", daemon=True)
+        keeper.start()
+        try:
+            yield
+        finally:
+            done.set()
+            keeper.join(timeout=10)
+
+    def _record(self, message_id: int, owner: str, error: str | None) -> None:
+        with self.core.db.transaction() as session:
+            now = clock.now()
+            stmt = select(OutboxMessage).where(OutboxMessage.id == message_id)
+            if session.bind.dialect.name == "postgresql":
+                stmt = stmt.with_for_update()
+            m = session.scalars(stmt).one()
+            held = m.status == "sending" and m.lease_owner == owner
+            if error is None:
+                session.add(DeliveryAttempt(outbox_id=m.id, at=now, ok=True, error=None))
+                if m.status != "sent":
+                    m.status, m.sent_at, m.last_error, m.next_attempt_at = "sent", now, None, None
+                    m.lease_owner = m.lease_expires_at = None
+                    session.add(AuditEvent(instance_id=m.instance_id, at=now, actor="system", kind="notification_sent",
+                                           detail={"recipient": m.recipient, "subject": m.subject,
+                                                   "attempts": m.attempts}))
+            elif held:
+                self._failed(session, m, now, error)
+            else:   # its lease ran out and another worker took it over: that worker's result counts
+                session.add(DeliveryAttempt(outbox_id=m.id, at=now, ok=False, error=error))
+
+    def _interrupted(self, session, m: OutboxMessage, now: dt.datetime) -> None:
+        """A message whose worker died (or stopped) during its exchange becomes due again at once."""
+        self._failed(session, m, now, INTERRUPTED)
+        if m.status == "pending":
+            m.next_attempt_at = now
+
+    def _failed(self, session, m: OutboxMessage, now: dt.datetime, error: str, give_up: bool = False) -> None:
+        """One failed attempt: back off, or give up (``dead``, audited) after the last one."""
+        session.add(DeliveryAttempt(outbox_id=m.id, at=now, ok=False, error=error))
+        m.attempts += 1
+        m.last_error = error
+        m.lease_owner = m.lease_expires_at = None
+        if give_up or m.attempts >= self.core.settings.outbox_max_attempts:
+            m.status, m.next_attempt_at = "dead", None
+            session.add(AuditEvent(instance_id=m.instance_id, at=now, actor="system", kind="notification_failed",
+                                   detail={"recipient": m.recipient, "error": error, "attempts": m.attempts}))
+        else:
+            m.status, m.next_attempt_at = "pending", now + backoff(m.attempts)
+
+    def release(self, owner: str) -> int:
+        """Give back every message ``owner`` still holds (a stopping worker): each is due again at once,
+        its interrupted exchange counted as a failed attempt. Returns how many."""
+        with self.core.db.transaction() as session:
+            held = list(session.scalars(select(OutboxMessage).where(OutboxMessage.status == "sending",
+                                                                    OutboxMessage.lease_owner == owner)))
+            for m in held:
+                self._interrupted(session, m, clock.now())
+            return len(held)
 
     def requeue(self, message_id: int, actor: Actor) -> None:
         """An operator sends a dead message again."""

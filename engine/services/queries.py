@@ -168,4 +168,6 @@ def outbox_dict(m: OutboxMessage) -> dict:
             "template": m.template, "status": m.status, "attempts": m.attempts,
             "created_at": m.created_at.isoformat(), "sent_at": m.sent_at.isoformat() if m.sent_at else None,
             "next_attempt_at": m.next_attempt_at.isoformat() if m.next_attempt_at else None,
-            "last_error": m.last_error, "message_id": m.message_id}
+            "last_error": m.last_error, "message_id": m.message_id,
+            "lease_owner": m.lease_owner,   # the worker sending it now (status "sending")
+            "lease_expires_at": m.lease_expires_at.isoformat() if m.lease_expires_at else None}
