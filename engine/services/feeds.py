@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
 
 from sqlalchemy import select, update
@@ -68,10 +69,21 @@ class Feeds:
                      "source": d.source, "business_key": bk, "process_id": pid} for d, bk, pid in rows]
 
 
+_ICS_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")     # RFC 5545 TEXT allows no control but HTAB
+
+
+def ics_text(text: str) -> str:
+    """A TEXT value as RFC 5545 §3.3.11 writes it: backslash, semicolon and comma escaped, every line
+    break (CRLF, a lone CR or LF, U+2028 and U+2029) written as ``\\n``, other control characters dropped.
+    So no value can end its line and start another property, or another event."""
+    text = re.sub(r"\r\n|[\r\n\u2028\u2029\x85]", "\n", text)
+    text = _ICS_CONTROL.sub("", text)
+    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
 def to_ics(events: list[dict], now: dt.datetime) -> str:
     """RFC 5545: one all-day event per deadline, lines folded at 75 octets, CRLF endings."""
-    def esc(text: str) -> str:
-        return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+    esc = ics_text
 
     def fold(line: str) -> list[str]:
         out, raw = [], line.encode("utf-8")
