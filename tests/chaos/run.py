@@ -36,18 +36,19 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m tests.chaos.run", description=__doc__.splitlines()[0])
     p.add_argument("--postgres", default=os.environ.get("REVIEWFLOW_TEST_POSTGRES_URL") or DEFAULT_POSTGRES,
                    help="PostgreSQL server (a fresh schema is made in it and dropped after)")
-    p.add_argument("--workers", type=int, default=3, help="reviewflow worker processes")
+    p.add_argument("--workers", type=int, default=4, help="reviewflow worker processes (at least 3)")
     p.add_argument("--interval", type=float, default=2.0, help="seconds between a worker's sweeps")
     p.add_argument("--cases", type=int, default=50, help="good cases in the storm")
     p.add_argument("--emails", type=int, default=1000, help="e-mails the storm's timers queue (2 per timer)")
-    p.add_argument("--kills", type=int, default=110, help="SIGKILLs during the storm")
-    p.add_argument("--duration", type=float, default=120, help="seconds of storm")
-    p.add_argument("--hang", type=float, default=30, help="seconds the relay hangs")
+    p.add_argument("--kills", type=int, default=110, help="SIGKILLs during the storm (at least)")
+    p.add_argument("--duration", type=float, default=140, help="seconds of storm")
+    p.add_argument("--hang", type=float, default=25, help="seconds the relay hangs")
     p.add_argument("--escalations", type=int, default=6, help="escalations due while the relay hangs")
     p.add_argument("--poison-cases", type=int, default=50, help="good cases beside the poison cases")
     p.add_argument("--terminate-every", type=float, default=1.0, help="seconds between killed connections")
-    p.add_argument("--min-age", type=float, default=1.0,
-                   help="kill only workers connected to the database for this many seconds")
+    p.add_argument("--min-life", type=float, default=0.5,
+                   help="shortest life of a worker in the storm, from its database connection showing")
+    p.add_argument("--max-life", type=float, default=None, help="longest life (default: 2 sweep intervals)")
     p.add_argument("--drain", type=float, default=120, help="seconds at most to wait for the outbox after the storm")
     p.add_argument("--seed", type=int, default=8)
     p.add_argument("--keep", action="store_true", help="keep the schema for inspection")
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     ticks = max(1, math.ceil(args.emails / (2 * args.cases)))
     params = {**{k: v for k, v in vars(args).items() if k not in ("postgres", "out", "keep")},
-              "ticks": ticks, "timers": ticks * args.cases}
+              "ticks": ticks, "timers": ticks * args.cases, "max_life": args.max_life or 2 * args.interval}
     out, logs = args.out, args.out / "logs"
     shutil.rmtree(logs, ignore_errors=True)
     logs.mkdir(parents=True, exist_ok=True)

@@ -15,8 +15,8 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 
-def cli(reviewflow: str, env: dict, *args: str, stdin: str | None = None, timeout: float = 120) -> str:
-    done = subprocess.run([reviewflow, *args], env=env, input=stdin, capture_output=True, text=True, timeout=timeout)
+def cli(reviewflow: list[str], env: dict, *args: str, stdin: str | None = None, timeout: float = 120) -> str:
+    done = subprocess.run([*reviewflow, *args], env=env, input=stdin, capture_output=True, text=True, timeout=timeout)
     if done.returncode != 0:
         raise RuntimeError(f"reviewflow {' '.join(args)} failed ({done.returncode}): "
                            f"{(done.stdout + done.stderr).strip()[-2000:]}")
@@ -90,13 +90,13 @@ class Client:
 class Server:
     """``reviewflow serve --no-worker`` on a loopback port, its output in a log file."""
 
-    def __init__(self, reviewflow: str, env: dict, port: int, log: Path):
+    def __init__(self, reviewflow: list[str], env: dict, port: int, log: Path):
         self.reviewflow, self.env, self.port, self.log = reviewflow, env, port, log
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 90) -> None:
         with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen([self.reviewflow, "serve", "--no-worker", "--host", "127.0.0.1",
+            self.proc = subprocess.Popen([*self.reviewflow, "serve", "--no-worker", "--host", "127.0.0.1",
                                           "--port", str(self.port)], env=self.env, stdout=out, stderr=out,
                                          stdin=subprocess.DEVNULL)
         probe = Client(self.port, timeout=2)

@@ -27,6 +27,7 @@ class Slot:
     starts: int = 0
     killing: bool = False
     app_name: str = ""
+    kill_at: float | None = None        # when this life of the worker ends (armed killing only)
 
 
 @dataclass
@@ -48,6 +49,7 @@ class WorkerPool:
         self.log_dir = log_dir
         self.record = PoolRecord()
         self.phase = "setup"            # named in the record of any crash
+        self._lifetime = None           # (rng, shortest, longest) while killing is armed
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._supervisor = threading.Thread(target=self._supervise, name="worker-supervisor", daemon=True)
@@ -82,6 +84,7 @@ class WorkerPool:
                     if slot.ready_at is None and (self.connected is None or slot.app_name in names):
                         slot.ready_at = time.time()
                         self.record.start_seconds.append(slot.ready_at - slot.started_at)
+                        self._plan_death(slot)
                 for slot in self.slots:
                     if slot.proc is None or slot.killing:
                         continue
@@ -93,23 +96,45 @@ class WorkerPool:
                         self._spawn(slot)
             time.sleep(0.2)
 
-    def kill_one(self, rng: random.Random, min_age: float) -> bool:
-        """SIGKILL one worker chosen at random (among those up for ``min_age`` seconds), then start it again."""
+    def _plan_death(self, slot: Slot) -> None:
+        if self._lifetime is not None and slot.ready_at is not None:
+            rng, shortest, longest = self._lifetime
+            slot.kill_at = max(slot.ready_at, time.time()) + rng.uniform(shortest, longest)
+        else:
+            slot.kill_at = None
+
+    def arm(self, rng: random.Random, shortest: float, longest: float) -> None:
+        """From now on each worker lives a random time (uniform, counted from its connection showing)
+        and is then killed with SIGKILL, at whatever point of a sweep or a send it has reached."""
+        with self._lock:
+            self._lifetime = (rng, shortest, longest)
+            for slot in self.slots:
+                self._plan_death(slot)
+
+    def disarm(self) -> None:
+        with self._lock:
+            self._lifetime = None
+            for slot in self.slots:
+                slot.kill_at = None
+
+    def kill_due(self) -> int:
+        """SIGKILL every worker whose life has run out, and start each again; returns how many."""
+        killed = 0
         with self._lock:
             now = time.time()
-            candidates = [s for s in self.slots if s.proc and s.proc.poll() is None and s.ready_at is not None
-                          and now - s.ready_at >= min_age]
-            if not candidates:
-                return False
-            slot = rng.choice(candidates)
-            slot.killing = True
-            slot.proc.send_signal(signal.SIGKILL)
-            slot.proc.wait()
-            self.record.kills.append(now)
-            self.record.kill_ages.append(now - slot.ready_at)
-            self._spawn(slot)
-            slot.killing = False
-            return True
+            for slot in self.slots:
+                if slot.kill_at is None or slot.kill_at > now or slot.proc is None or slot.proc.poll() is not None:
+                    continue
+                slot.killing = True
+                slot.proc.send_signal(signal.SIGKILL)
+                slot.proc.wait()
+                self.record.kills.append(now)
+                self.record.kill_ages.append(now - slot.ready_at)
+                self._spawn(slot)
+                slot.kill_at = None
+                slot.killing = False
+                killed += 1
+        return killed
 
     def stop(self, grace: float = 20.0) -> None:
         """SIGTERM every worker and time how long each takes to exit; SIGKILL any still running after ``grace``."""
