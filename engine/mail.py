@@ -9,6 +9,7 @@ subject is one line. What cannot be built raises :class:`UnbuildableMessage` wit
 """
 from __future__ import annotations
 
+import functools
 import re
 import smtplib
 import ssl
@@ -99,19 +100,24 @@ def build_message(sender: str, recipient: str, subject: str, body: str, message_
     return msg
 
 
+@functools.lru_cache(maxsize=1)
+def _tls() -> ssl.SSLContext:
+    """One verifying TLS context for every connection (loading the trusted certificates takes ~0.1 s)."""
+    return ssl.create_default_context()
+
+
 def send(url: str, message: EmailMessage, timeout: float = 30.0) -> None:
     """Deliver one message or raise (``OSError``/``smtplib.SMTPException``); ``timeout`` bounds each
     wait for the relay (``REVIEWFLOW_SMTP_TIMEOUT_SECONDS``)."""
     target = parse_url(url)
-    context = ssl.create_default_context()
     if target.scheme == "smtps":
-        client = smtplib.SMTP_SSL(target.host, target.port, timeout=timeout, context=context)
+        client = smtplib.SMTP_SSL(target.host, target.port, timeout=timeout, context=_tls())
     else:
         client = smtplib.SMTP(target.host, target.port, timeout=timeout)
     with client:
         client.ehlo()
         if target.scheme == "smtp+starttls":
-            client.starttls(context=context)
+            client.starttls(context=_tls())
             client.ehlo()
         if target.username:
             client.login(target.username, target.password or "")
