@@ -35,6 +35,8 @@ class Settings:
     secure_cookies: bool = True
     due_soon_working_days: int = 2
     trusted_proxies: int = 0          # proxies in front whose X-Forwarded-* headers are believed
+    script_time_limit_seconds: float = 2.0   # how long one script, condition or decision may run
+    script_max_bytes: int = 1024 * 1024       # the largest value diagram code may build
     extra: dict = field(default_factory=dict)
 
     @property
@@ -68,9 +70,14 @@ def load(environ: dict | None = None) -> Settings:
         secure_cookies=env.get("REVIEWFLOW_INSECURE_COOKIES", "") not in ("1", "true", "yes"),
         due_soon_working_days=int(env.get("REVIEWFLOW_DUE_SOON_WORKING_DAYS", 2)),
         trusted_proxies=int(env.get("REVIEWFLOW_TRUSTED_PROXIES", 0) or 0),
+        script_time_limit_seconds=float(env.get("REVIEWFLOW_SCRIPT_TIME_LIMIT_SECONDS", 2)),
+        script_max_bytes=int(env.get("REVIEWFLOW_SCRIPT_MAX_BYTES", 1024 * 1024)),
     )
     if not 0 <= settings.trusted_proxies <= 5:
         raise ConfigError("REVIEWFLOW_TRUSTED_PROXIES is the number of proxies in front of the app, 0 to 5")
+    if not (0 < settings.script_time_limit_seconds <= 600 and settings.script_max_bytes >= 1024):
+        raise ConfigError("REVIEWFLOW_SCRIPT_TIME_LIMIT_SECONDS must be over 0 and at most 600, "
+                          "REVIEWFLOW_SCRIPT_MAX_BYTES at least 1024")
     if not (0 < settings.smtp_timeout_seconds <= 3600 and 1 <= settings.outbox_lease_seconds <= 3600):
         raise ConfigError("REVIEWFLOW_SMTP_TIMEOUT_SECONDS must be over 0 and REVIEWFLOW_OUTBOX_LEASE_SECONDS "
                           "at least 1, both at most 3600")

@@ -2,7 +2,9 @@
 
 Managers and integrations ask "is this notifiable?" without starting a case;
 processes ask the same table through a business-rule task. Both run the same
-SpiffWorkflow DMN engine with the same sandboxed script engine.
+SpiffWorkflow DMN engine with the same sandboxed script engine. Evaluated on its
+own, a decision runs all its cells under one time and size budget, and going over
+it is a :class:`DecisionError` like any other cell that cannot be evaluated.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from typing import Any, Mapping
 from SpiffWorkflow.spiff.parser import SpiffBpmnParser
 
 from engine import xmlsafe
+from engine.bpmn import budget
 from engine.bpmn.script_engine import ENGINE
 
 
@@ -47,10 +50,13 @@ def input_names(decision_id: str, xml: bytes, cache_key: Any = None) -> list[str
 def evaluate(decision_id: str, xml: bytes, inputs: Mapping[str, Any], cache_key: Any = None) -> dict:
     """The outputs of the first matching rule (or lists, for COLLECT tables); ``{}`` if none matches."""
     dmn_engine = _engine_for(decision_id, xml, cache_key or xml)
-    task = SimpleNamespace(data=copy.deepcopy(dict(inputs)), workflow=SimpleNamespace(script_engine=ENGINE),
+    workflow = SimpleNamespace(script_engine=ENGINE, spec=SimpleNamespace(file=f"{decision_id}.dmn"))
+    workflow.top_workflow = workflow           # what SpiffWorkflow's errors read to say where they happened
+    task = SimpleNamespace(data=copy.deepcopy(dict(inputs)), workflow=workflow,
                            task_spec=SimpleNamespace(bpmn_id=decision_id, bpmn_name=decision_id, name=decision_id))
     try:
-        return dmn_engine.result(task)
+        with budget.bounded():
+            return dmn_engine.result(task)
     except Exception as exc:
         notes = " ".join(getattr(exc, "__notes__", []) or [])
         raise DecisionError(f"{decision_id}: {exc} {notes}".strip()) from None

@@ -6,7 +6,9 @@ It fixes three things SpiffWorkflow 3.2 gets wrong for this product:
   read as England local time rather than a fixed offset taken at import;
 - service tasks: the stock ``call_service`` loses the handler's exception
   (it refers to an undefined name); here the real exception is kept;
-- sandboxing: all code runs in :class:`RestrictedEnvironment`.
+- sandboxing: all code runs in :class:`RestrictedEnvironment`, under a time and size
+  budget; going over it fails the step with a message that says so
+  ("script: the time limit of 2 s was reached").
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 
 from engine import clock
 from engine.bpmn import runtime, timers  # noqa: F401  (timers: installs the clock)
+from engine.bpmn.budget import CodeLimitExceeded
 from engine.bpmn.sandbox import RestrictedEnvironment
 from handlers import registry
 from handlers.registry import HandlerContext
@@ -45,6 +48,11 @@ def normalise_timer_value(value):
             return clock.parse_instant(text).isoformat()
         return text
     return value
+
+
+def _shortened(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def is_timer_task(task) -> bool:
@@ -75,7 +83,14 @@ class ReviewflowScriptEngine(PythonScriptEngine):
             timer = is_timer_task(task)
             if timer and ISO_LITERAL.match(expression.strip()):
                 return normalise_timer_value(expression.strip())
-            result = _contained(super().evaluate, task, expression, external_context)
+            try:
+                result = _contained(super().evaluate, task, expression, external_context)
+            except WorkflowTaskException as exc:
+                inner = exc.__cause__ or exc.__context__
+                if isinstance(inner, CodeLimitExceeded):
+                    raise WorkflowTaskException(f"expression '{_shortened(expression)}': {inner}",
+                                                task=task, exception=inner) from None
+                raise
             return normalise_timer_value(result) if timer else result
         finally:
             runtime.current_task.reset(token)
@@ -86,6 +101,11 @@ class ReviewflowScriptEngine(PythonScriptEngine):
             return _contained(super().execute, task, script, external_context)
         finally:
             runtime.current_task.reset(token)
+
+    def create_task_exec_exception(self, task, script, err):
+        if isinstance(err, CodeLimitExceeded):
+            return WorkflowTaskException(f"script: {err}", task=task, exception=err)
+        return super().create_task_exec_exception(task, script, err)
 
     def call_service(self, task, operation_name, operation_params, **kwargs):
         ctx = runtime.current()
