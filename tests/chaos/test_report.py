@@ -80,13 +80,16 @@ def test_targets_pass_and_fail_on_the_figures():
     assert m["escalation delay while the relay hangs (max)"].passed is True  # 3 s <= 2 x 2 s
     assert m["good cases' timers late or lost beside the poison cases"].passed is True
     assert m["hostile inputs answered 500 (or not at all)"].passed is True
+    assert m["web requests answered 500 while connections were killed"].passed is True
     late = _run(records={"outbox": [row(10, 3, 0, "c", T0 + 4.5, body="chaos-escalation")], "timer_fired": []})
     assert late["escalation delay while the relay hangs (max)"].passed is False
     bad = _run(hostile=[{"status": 500}, {"status": 0}, {"status": 404}], loads={1: 200, 2: 500},
-               redirects=[{"off_site": True}], pool={"kills": [T0] * 99, "crashes": [{"exit_status": 3, "phase": "poison"}],
+               redirects=[{"off_site": True}], web_load={"requests": 9, "errors": 1, "unanswered": 0},
+               pool={"kills": [T0] * 99, "crashes": [{"exit_status": 3, "phase": "poison"}],
                                                      "stop_seconds": [], "stop_forced": 0})
     assert bad["hostile inputs answered 500 (or not at all)"].value == 2
     assert bad["cases made unloadable (GET /instances/{id} not 200)"].value == 1
     for name in ("worker kills (SIGKILL, each restarted)", "sign-in redirects off this site",
-                 "workers that died on their own (no connection killed)", "cases made unloadable (GET /instances/{id} not 200)"):
+                 "workers that died on their own (no connection killed)", "cases made unloadable (GET /instances/{id} not 200)",
+                 "web requests answered 500 while connections were killed"):
         assert bad[name].passed is False, name
