@@ -17,6 +17,7 @@ import json
 import math
 import os
 import shutil
+import signal
 import sys
 import time
 import traceback
@@ -48,7 +49,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--terminate-every", type=float, default=1.0, help="seconds between killed connections")
     p.add_argument("--min-life", type=float, default=0.5,
                    help="shortest life of a worker in the storm, from its database connection showing")
-    p.add_argument("--max-life", type=float, default=None, help="longest life (default: 2 sweep intervals)")
+    p.add_argument("--max-life", type=float, default=None, help="longest life (default: 1.5 sweep intervals)")
     p.add_argument("--drain", type=float, default=120, help="seconds at most to wait for the outbox after the storm")
     p.add_argument("--seed", type=int, default=8)
     p.add_argument("--keep", action="store_true", help="keep the schema for inspection")
@@ -56,11 +57,16 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def _stop_on_sigterm(signum, _frame):
+    raise KeyboardInterrupt(f"signal {signum}")      # unwinds through the clean-up: processes, schema
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     ticks = max(1, math.ceil(args.emails / (2 * args.cases)))
     params = {**{k: v for k, v in vars(args).items() if k not in ("postgres", "out", "keep")},
-              "ticks": ticks, "timers": ticks * args.cases, "max_life": args.max_life or 2 * args.interval}
+              "ticks": ticks, "timers": ticks * args.cases, "max_life": args.max_life or 1.5 * args.interval}
     out, logs = args.out, args.out / "logs"
     shutil.rmtree(logs, ignore_errors=True)
     logs.mkdir(parents=True, exist_ok=True)
