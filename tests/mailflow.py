@@ -49,7 +49,8 @@ _MAIL = _HEAD + """    <bpmn:scriptTask id="{pid}_a" name="Address it">
 """ + _TAIL
 _WAIT = _HEAD + """    <bpmn:intermediateCatchEvent id="{pid}_a" name="One hour">
       <bpmn:incoming>{pid}_f1</bpmn:incoming><bpmn:outgoing>{pid}_f2</bpmn:outgoing>
-      <bpmn:timerEventDefinition id="{pid}_timer"><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>
+      <bpmn:timerEventDefinition id="{pid}_timer">
+        <bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>
     </bpmn:intermediateCatchEvent>
     <bpmn:scriptTask id="{pid}_b" name="After the hour">
       <bpmn:incoming>{pid}_f2</bpmn:incoming><bpmn:outgoing>{pid}_f3</bpmn:outgoing>
@@ -62,7 +63,8 @@ _THEN_WAIT = _HEAD + """    <bpmn:scriptTask id="{pid}_a" name="Before the hour"
     </bpmn:scriptTask>
     <bpmn:intermediateCatchEvent id="{pid}_b" name="One hour">
       <bpmn:incoming>{pid}_f2</bpmn:incoming><bpmn:outgoing>{pid}_f3</bpmn:outgoing>
-      <bpmn:timerEventDefinition id="{pid}_timer"><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>
+      <bpmn:timerEventDefinition id="{pid}_timer">
+        <bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>
     </bpmn:intermediateCatchEvent>
 """ + _TAIL
 

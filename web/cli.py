@@ -154,7 +154,8 @@ def cmd_user_reset_mfa(args) -> int:
 
 def _log_to_stderr() -> None:
     """Log lines (``time level logger message``) on stderr: what the worker survives is visible there."""
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 
 def cmd_worker(args) -> int:

@@ -87,7 +87,8 @@ class Outbox:
                 stmt = stmt.where(OutboxMessage.status == status)
             return [outbox_dict(m) for m in session.scalars(stmt.order_by(OutboxMessage.id.desc()).limit(limit))]
 
-    def deliver_due(self, limit: int = 50, owner: str | None = None, stop: threading.Event | None = None) -> dict:
+    def deliver_due(self, limit: int = 50, owner: str | None = None,
+                    stop: threading.Event | None = None) -> dict:
         """Send what is due now, one message at a time, until nothing is due, ``limit`` messages were
         handled or ``stop`` is set; returns counts of sent and failed (a message dead at once is failed).
 
@@ -158,9 +159,11 @@ class Outbox:
                     with self.core.db.transaction() as session:
                         session.execute(update(OutboxMessage).where(
                             OutboxMessage.id == message_id, OutboxMessage.status == "sending",
-                            OutboxMessage.lease_owner == owner).values(lease_expires_at=real_now(session) + self.lease))
+                            OutboxMessage.lease_owner == owner)
+                            .values(lease_expires_at=real_now(session) + self.lease))
                 except Exception as exc:  # the lease may lapse; the message is then sent again, never lost
-                    log.warning("outbox: lease renewal failed: outbox_id=%s error=%s", message_id, type(exc).__name__)
+                    log.warning("outbox: lease renewal failed: outbox_id=%s error=%s", message_id,
+                                type(exc).__name__)
 
         keeper = threading.Thread(target=renew, name=f"outbox-lease-{message_id}", daemon=True)
         keeper.start()

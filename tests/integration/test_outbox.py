@@ -72,7 +72,7 @@ def test_a_message_that_gave_up_is_kept_and_can_be_sent_again(database_url):
         smtp.stop()
 
 
-# --- issue 8: a safe outbox -------------------------------------------------------------------------------------
+# --- issue 8: a safe outbox -------------------------------------------------------------------------------
 
 def _bad_and_good(service) -> tuple[dict, list[int]]:
     """Cases queueing e-mails that cannot be addressed or carry a line break, then good ones after them."""
@@ -82,7 +82,8 @@ def _bad_and_good(service) -> tuple[dict, list[int]]:
         "crlf_reference": mailflow.mail_script(mailflow.GOOD_RECIPIENT, r"SR-3\r\nBcc: spy@evil.example"),
         "good_mail": mailflow.mail_script(mailflow.GOOD_RECIPIENT, "SR-4"),
     })
-    bad = {pid: mailflow.queue(service, pid)[0] for pid in ("crlf_recipient", "odd_recipient", "crlf_reference")}
+    bad = {pid: mailflow.queue(service, pid)[0]
+           for pid in ("crlf_recipient", "odd_recipient", "crlf_reference")}
     return bad, mailflow.queue(service, "good_mail", 3)
 
 
@@ -168,7 +169,8 @@ def test_a_killed_worker_repeats_at_most_the_message_in_flight_and_its_lease_is_
         assert sorted(rows) == sorted(cases) and {m["status"] for m in rows.values()} == {"sent"}
         again = rows[in_flight[0]["instance_id"]]
         assert again["attempts"] == 1 and again["message_id"] == in_flight[0]["message_id"]
-        assert sorted(e["Message-ID"] for e in smtp.messages) == sorted(m["message_id"] for m in rows.values())
+        received = sorted(e["Message-ID"] for e in smtp.messages)
+        assert received == sorted(m["message_id"] for m in rows.values())     # each once, none twice
         assert all(m["attempts"] == 0 for iid, m in rows.items() if iid != again["instance_id"])
         survivor.db.dispose()
     finally:

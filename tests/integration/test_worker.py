@@ -43,7 +43,8 @@ def test_sigterm_finishes_the_message_in_hand_releases_the_rest_and_exits_0(data
         messages = service.outbox.list(MANAGER)
         assert sorted(m["status"] for m in messages) == ["pending"] * 4 + ["sent"]
         assert all(m["attempts"] == 0 and m["lease_owner"] is None for m in messages)
-        assert [m["message_id"] for m in messages if m["status"] == "sent"] == [smtp.messages[0]["Message-ID"]]
+        sent = [m["message_id"] for m in messages if m["status"] == "sent"]
+        assert sent == [smtp.messages[0]["Message-ID"]]
     finally:
         worker.stop()
         smtp.stop()
@@ -109,7 +110,8 @@ def test_a_broken_setting_fails_the_outbox_passes_not_the_timers(database_url, c
     worker = workers.Worker(service, interval=0.1)
     worker.start()
     try:
-        assert mailflow.wait_until(lambda: sum(r.levelno == logging.ERROR for r in caplog.records) >= 2, timeout=10)
+        assert mailflow.wait_until(lambda: sum(r.levelno == logging.ERROR for r in caplog.records) >= 2,
+                                   timeout=10)
         case = mailflow.start_waiting(service, "escalate")
         assert mailflow.wait_until(lambda: _status(service, case) == "completed", timeout=10)
     finally:

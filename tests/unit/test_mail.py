@@ -8,11 +8,13 @@ import pytest
 from engine import mail
 
 NOW = dt.datetime(2026, 12, 21, 9, tzinfo=dt.timezone.utc)
-GOOD = ["panel-notifications@example.org", "reviewflow@localhost", "a.b+c@sub.example.co.uk", "o'neil@example.org"]
+GOOD = ["panel-notifications@example.org", "reviewflow@localhost", "a.b+c@sub.example.co.uk",
+        "o'neil@example.org"]
 BAD = ["panel@example.org\r\nBcc: spy@evil.example", "panel@example.org\n", "panel@example.org\r",
        "panel@@example.org", "@example.org", "panel@", "panel", "two@example.org, three@example.org",
        "Panel <panel@example.org>", "pa nel@example.org", "panel@exa mple.org", "panel@example..org",
-       ".panel@example.org", "panel.@example.org", "panel@-example.org", "pänel@example.org", "panel\x00@example.org",
+       ".panel@example.org", "panel.@example.org", "panel@-example.org", "pänel@example.org",
+       "panel\x00@example.org",
        "panel@example.org\u2028", '"quoted"@example.org', "x" * 65 + "@example.org", "a@" + "b" * 260, ""]
 
 
@@ -39,4 +41,5 @@ def test_a_line_break_in_the_subject_never_starts_a_header():
 
 def test_a_message_id_must_be_plain():
     with pytest.raises(mail.UnbuildableMessage):
-        mail.build_message("reviewflow@localhost", "panel@example.org", "S", "B", "<x1@reviewflow>\r\nBcc: a@b", NOW)
+        mail.build_message("reviewflow@localhost", "panel@example.org", "S", "B",
+                           "<x1@reviewflow>\r\nBcc: a@b", NOW)
