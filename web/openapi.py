@@ -93,8 +93,10 @@ def document() -> dict:
                             (400, 401, 403, 413, 422)),
                 "get": _op("Deployment history (process owners and managers)", errors=(401, 403)),
             },
-            "/outbox": {"get": _op("Notifications with recipient, subject, status, attempts, sent time",
-                                   errors=(401, 403), params=[_query("status")])},
+            "/outbox": {"get": _op("Notifications with recipient, subject, status, failed attempts, sent time, "
+                                   "and the worker sending it now", errors=(400, 401, 403),
+                                   params=[{**_query("status"), "schema": {"type": "string", "enum": [
+                                       "pending", "sending", "sent", "dead"]}}])},
             "/outbox/{id}/requeue": {"post": _op("Send again a notification that gave up (managers)",
                                                   errors=(401, 403, 404, 409), params=[_path("id", "integer")])},
             "/calendar/overrides": {"get": _op("The administrator's changes to the bank-holiday calendar", errors=(401,))},
