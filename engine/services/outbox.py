@@ -22,6 +22,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from engine.services.actor import Actor
 from engine.services.core import Core
 from engine.services.errors import BadRequest, Forbidden
 from engine.services.queries import outbox_dict
+from engine.store.db import unavailable
 from engine.store.models import AuditEvent, DeliveryAttempt, OutboxMessage
 
 log = logging.getLogger("reviewflow.outbox")
@@ -41,6 +43,7 @@ log = logging.getLogger("reviewflow.outbox")
 BASE_BACKOFF = dt.timedelta(minutes=1)
 MAX_BACKOFF = dt.timedelta(hours=6)
 STATUSES = ("pending", "sending", "sent", "dead")
+RECORD_RETRY_PAUSES = (0.2, 1.0, 3.0)   # a result is recorded again after these pauses if the database is lost
 INTERRUPTED = ("interrupted: the worker sending it stopped during the SMTP exchange; it may have been "
                "delivered, and is sent again with the same Message-ID")
 
@@ -113,7 +116,7 @@ class Outbox:
                     mail.send(url, claim.email, timeout=self.core.settings.smtp_timeout_seconds)
                 except Exception as exc:  # every failure is recorded, none is lost
                     error = f"{type(exc).__name__}: {exc}"[:2000]
-            self._record(claim.message_id, owner, error)
+            self._record_surely(claim.message_id, owner, error)
             sent, failed = (sent + 1, failed) if error is None else (sent, failed + 1)
         return {"sent": sent, "failed": failed}
 
@@ -172,6 +175,19 @@ class Outbox:
         finally:
             done.set()
             keeper.join(timeout=10)
+
+    def _record_surely(self, message_id: int, owner: str, error: str | None) -> None:
+        """Record the result, trying again while the database is unreachable: an e-mail that went but
+        was not recorded would be sent a second time once its lease ran out."""
+        for pause in (*RECORD_RETRY_PAUSES, None):
+            try:
+                return self._record(message_id, owner, error)
+            except Exception as exc:
+                if pause is None or not unavailable(exc):
+                    raise
+                log.warning("outbox: recording a result failed, trying again: outbox_id=%s error=%s",
+                            message_id, type(exc).__name__)
+                time.sleep(pause)
 
     def _record(self, message_id: int, owner: str, error: str | None) -> None:
         with self.core.db.transaction() as session:
