@@ -190,6 +190,10 @@ def evaluate(run: dict) -> list[Measure]:
         Measure("storm: timer lateness (max)", _seconds(_max_lateness(storm)), "info", None,
                 f"p95 {_p95([t['lateness'] for t in storm]):.1f} s" if storm and fired["lost"] == 0 else ""),
         Measure("e-mail delivery after queueing (max)", f"{sent['max_delivery_seconds']:.0f} s", "info", None),
+        Measure("worker start-up, to its database connection (median)",
+                f"{_median(run['pool'].get('start_seconds', [])):.1f} s", "info", None,
+                f"max {max(run['pool'].get('start_seconds', []), default=0):.1f} s over "
+                f"{len(run['pool'].get('start_seconds', []))} starts"),
         Measure("worker exit after SIGTERM (max)", f"{max(run['pool']['stop_seconds'], default=0):.1f} s", "info",
                 None, f"{run['pool']['stop_forced']} needed SIGKILL"),
     ]
