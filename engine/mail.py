@@ -55,6 +55,15 @@ def check_address(text: str) -> str:
     return text
 
 
+def check_sender(text: str) -> str:
+    """The From header for ``REVIEWFLOW_MAIL_FROM``: a plain address, or ``Name <address>``."""
+    named = re.fullmatch(r"([^<>]*)<([^<>]*)>", text.strip()) if isinstance(text, str) else None
+    if named is None:
+        return check_address(text)
+    name = one_line(named.group(1)).strip('" ')
+    return str(Address(display_name=name, addr_spec=check_address(named.group(2))))
+
+
 def one_line(text: str, limit: int = 255) -> str:
     """Header text on one line: control characters and line breaks become spaces, runs of space one."""
     text = _SURROGATE.sub("\ufffd", str(text))
@@ -87,7 +96,7 @@ def build_message(sender: str, recipient: str, subject: str, body: str, message_
     if not re.fullmatch(r"<[A-Za-z0-9.@_-]{3,250}>", message_id or ""):
         raise UnbuildableMessage(f"message id {repr(message_id)[:80]} is not a plain <id@domain>")
     msg = EmailMessage()
-    msg["From"] = check_address(sender)
+    msg["From"] = check_sender(sender)
     msg["To"] = check_address(recipient)
     msg["Subject"] = one_line(subject)
     msg["Message-ID"] = message_id   # stable across retries: a receiver can drop a duplicate

@@ -100,7 +100,7 @@ class Outbox:
         if not url:
             return {"sent": 0, "failed": 0, "skipped": "REVIEWFLOW_SMTP_URL is not set"}
         mail.parse_url(url)
-        sender = mail.check_address(self.core.settings.mail_from)
+        sender = mail.check_sender(self.core.settings.mail_from)
         owner = owner or worker_name()
         sent = failed = 0
         while sent + failed < limit and not (stop is not None and stop.is_set()):

@@ -43,3 +43,17 @@ def test_a_message_id_must_be_plain():
     with pytest.raises(mail.UnbuildableMessage):
         mail.build_message("reviewflow@localhost", "panel@example.org", "S", "B",
                            "<x1@reviewflow>\r\nBcc: a@b", NOW)
+
+
+@pytest.mark.parametrize("sender, header", [("reviewflow@example.org", "reviewflow@example.org"),
+                                            ("Safeguarding Partnership <sp@example.org>",
+                                             "Safeguarding Partnership <sp@example.org>")])
+def test_the_sender_may_carry_a_name(sender, header):
+    assert mail.build_message(sender, "panel@example.org", "S", "B", "<x1@reviewflow>", NOW)["From"] == header
+
+
+@pytest.mark.parametrize("sender", ["Partnership <sp@example.org>\r\nBcc: a@b.org", "<>",
+                                    "Name <a@b.org>, c@d.org"])
+def test_a_sender_that_is_not_one_address_is_refused(sender):
+    with pytest.raises(mail.UnbuildableMessage):
+        mail.check_sender(sender)
