@@ -26,7 +26,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser import SpiffBpmnParser, VALIDATOR
 
-from engine import xmlsafe
+from engine import inputs, patterns, xmlsafe
 from engine.bpmn import sandbox
 from engine.bpmn.script_engine import ISO_LITERAL
 from engine.rules import RuleSet, RuleSetError, resolve_rulesets, parse_ruleset_text
@@ -106,6 +106,35 @@ def kind_of(name: str) -> str | None:
     return None
 
 
+MAX_FILE_NAME = 120
+_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.()+-]*$")
+
+
+def file_name_problem(name: str) -> str | None:
+    """Why an uploaded file's name cannot be deployed, or None: a bare name (rule sets as
+    ``rulesets/NAME.toml``), never a path, of ordinary characters, with a known extension."""
+    bare = name[len("rulesets/"):] if name.startswith("rulesets/") else name
+    reason = inputs.text_problem(bare, single_line=True)
+    if reason:
+        return f"the file name {reason}"
+    if "/" in bare or "\\" in bare:
+        return "a file name cannot contain a path ('/' or '\\'): send the file by its own name"
+    if ".." in bare:
+        return "a file name cannot contain '..'"
+    if not bare or len(bare) > MAX_FILE_NAME:
+        return f"a file name is 1 to {MAX_FILE_NAME} characters long"
+    if not _FILE_NAME.match(bare):
+        return "a file name starts with a letter or digit and has only letters, digits, spaces and _ . ( ) + -"
+    if kind_of(name) is None:
+        return "the file name must end .bpmn, .dmn, .json (a form) or .toml (a rule set)"
+    return None
+
+
+def shown_name(name: str) -> str:
+    """A file name as it may be printed back: control characters and separators visible, not acted on."""
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in name)[:200]
+
+
 def collect_files(paths: Iterable[Path], root: Path | None = None) -> dict[str, bytes]:
     """Read every deployable file under ``paths``; keys are names relative to the directory given."""
     out: dict[str, bytes] = {}
@@ -166,6 +195,7 @@ def build(files: dict[str, bytes], max_bytes: int = xmlsafe.DEFAULT_MAX_BYTES) -
         try:
             parsed = [parse_ruleset_text(n, d.decode("utf-8")) for n, d in sorted(bundle.ruleset_files.items())]
             bundle.rulesets = resolve_rulesets(parsed)
+            _lint_ruleset_lengths(bundle.rulesets, problems)
         except RuleSetError as exc:
             problems.append(Problem(exc.file, exc.key or "", exc.message))
         except UnicodeDecodeError as exc:
@@ -209,6 +239,7 @@ def build(files: dict[str, bytes], max_bytes: int = xmlsafe.DEFAULT_MAX_BYTES) -
         if name in set(process_files.values()):
             _lint_bpmn(name, root, bundle, process_files, problems)
             _lint_layout(name, root, problems)
+            _lint_lengths(name, root, problems)
 
     executable = set(parser.get_process_ids()) if not problems else set()
     for process_id in sorted(executable):
@@ -270,7 +301,61 @@ def _load_form(name: str, data: bytes, bundle: Bundle, problems: list[Problem]) 
         if schema.get("type") != "object":
             problems.append(Problem(name, "(root)", "a form schema must have \"type\": \"object\""))
             return
+        found = _lint_form_schema(name, schema)
+        if found:
+            problems.extend(found)
+            return
     bundle.forms[name] = schema
+
+
+# keywords whose value is a schema, a list of schemas, or an object of schemas (JSON Schema 2020-12)
+_ONE_SCHEMA = ("additionalProperties", "items", "contains", "not", "if", "then", "else", "propertyNames",
+               "unevaluatedProperties", "unevaluatedItems", "additionalItems")
+_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+_REFS = ("$ref", "$dynamicRef", "$recursiveRef")
+
+
+def _subschemas(schema: dict, path: str = ""):
+    """Every schema inside ``schema`` with its path, ``schema`` first (without recursion)."""
+    stack = [(schema, path)]
+    while stack:
+        node, where = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        yield node, where or "(root)"
+        for key in _ONE_SCHEMA:
+            if isinstance(node.get(key), dict):
+                stack.append((node[key], f"{where}/{key}" if where else key))
+        for key in _SCHEMA_LISTS:
+            if isinstance(node.get(key), list):
+                stack.extend((sub, f"{where}/{key}/{i}" if where else f"{key}/{i}") for i, sub in enumerate(node[key]))
+        for key in _SCHEMA_MAPS:
+            if isinstance(node.get(key), dict):
+                stack.extend((sub, f"{where}/{key}/{k}" if where else f"{key}/{k}") for k, sub in node[key].items())
+
+
+def _lint_form_schema(name: str, schema: dict) -> list[Problem]:
+    """What the JSON Schema check does not refuse but the server must: a ``$ref`` to anything outside
+    the form (a URL or another file, which a validator might fetch), and patterns that can backtrack
+    catastrophically."""
+    problems = []
+    for node, where in _subschemas(schema):
+        for key in _REFS:
+            ref = node.get(key)
+            if isinstance(ref, str) and not ref.startswith("#"):
+                problems.append(Problem(name, f"{where}/{key}", f"'{shown_name(ref)}' refers outside the form; "
+                                        "a form is self-contained: use a local reference such as '#/$defs/date'"))
+        pattern = node.get("pattern")
+        if isinstance(pattern, str):
+            reason = patterns.problem(pattern)
+            if reason:
+                problems.append(Problem(name, f"{where}/pattern", reason))
+        for key in node.get("patternProperties", {}) if isinstance(node.get("patternProperties"), dict) else {}:
+            reason = patterns.problem(key)
+            if reason:
+                problems.append(Problem(name, f"{where}/patternProperties", reason))
+    return problems
 
 
 # --- BPMN lint ---------------------------------------------------------------------------
@@ -448,6 +533,47 @@ def _lint_bpmn(name, root, bundle: Bundle, process_files, problems: list[Problem
                 problems.append(Problem(name, owner, f"decision '{decision}' does not exist"))
 
 
+# the columns these land in (engine/store/models.py)
+MAX_ID = 120            # process, element and decision ids
+MAX_NAME = 255          # process, step and message names, form file names
+MAX_ROLE = 120          # lane names are roles
+NAMED_STEPS = ("userTask", "manualTask")
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+def _lint_lengths(name, root, problems: list[Problem]) -> None:
+    """Every id, name, role and form a process stores fits the column it is stored in, so a case never
+    fails on a too-long name when it reaches that step."""
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        element_id = el.get("id") or ""
+        if len(element_id) > MAX_ID:
+            problems.append(Problem(name, _cut(element_id), f"the id is {len(element_id)} characters; the limit is {MAX_ID}"))
+        local = etree.QName(el).localname
+        label = el.get("name") or ""
+        if local in ("process", "message", *NAMED_STEPS) and len(label) > MAX_NAME:
+            problems.append(Problem(name, _cut(element_id), f"the {local} name is {len(label)} characters; "
+                                    f"the limit is {MAX_NAME}"))
+        if local == "lane" and len(label) > MAX_ROLE:
+            problems.append(Problem(name, _cut(element_id), f"the lane (role) name is {len(label)} characters; "
+                                    f"the limit is {MAX_ROLE}"))
+        if local == "property" and el.get("name") in ("formJsonSchemaFilename", "formUiSchemaFilename") \
+                and len(el.get("value") or "") > MAX_NAME:
+            problems.append(Problem(name, _owner_id(el), f"the form file name is longer than {MAX_NAME} characters"))
+
+
+def _lint_ruleset_lengths(rulesets: dict, problems: list[Problem]) -> None:
+    for rs in rulesets.values():
+        for key, rule in rs.rules.items():
+            for what in ("name", "source"):
+                if len(getattr(rule, what)) > MAX_NAME:
+                    problems.append(Problem(rs.source_file, key, f"the deadline's {what} is longer than {MAX_NAME} characters"))
+
+
 DI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
 DC_NS = "http://www.omg.org/spec/DD/20100524/DC"
 FLOW_NODES = ("task", "userTask", "manualTask", "serviceTask", "scriptTask", "businessRuleTask", "sendTask",
@@ -496,6 +622,8 @@ def _lint_dmn(name, root, problems: list[Problem]) -> list[str]:
     ids = []
     for decision in root.iter(q("decision")):
         ids.append(decision.get("id"))
+        if len(decision.get("id") or "") > MAX_ID:
+            problems.append(Problem(name, _cut(decision.get("id")), f"a decision id is at most {MAX_ID} characters"))
         tables = list(decision.iter(q("decisionTable")))
         if len(tables) != 1:
             problems.append(Problem(name, decision.get("id"), "a decision must hold exactly one decision table"))

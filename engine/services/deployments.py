@@ -43,6 +43,10 @@ class Deployments:
         return self._build(merged, files)
 
     def _build(self, merged: dict[str, bytes], uploaded: dict[str, bytes]) -> bundles.Bundle:
+        bad_names = [{"file": bundles.shown_name(name), "element_id": "", "message": reason}
+                     for name in sorted(uploaded) if (reason := bundles.file_name_problem(name))]
+        if bad_names:
+            raise Invalid(f"{bad_names[0]['file']}: {bad_names[0]['message']}; nothing was deployed", bad_names)
         limit = self.core.settings.max_upload_bytes
         for name, data in uploaded.items():
             if len(data) > limit:

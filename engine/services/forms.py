@@ -5,16 +5,52 @@ import re
 from functools import lru_cache
 import json
 
-from jsonschema import Draft202012Validator
+from contextvars import ContextVar
 
+from jsonschema import Draft202012Validator, ValidationError, validators
+
+from engine import patterns
 from engine.bpmn.runtime import FUNCTIONS
 
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+_budget: ContextVar[patterns.Budget | None] = ContextVar("pattern_budget", default=None)
+
+
+def _matches(pattern: str, text: str) -> bool | None:
+    """Whether ``text`` matches, or None when it could not be told in time (engine/patterns.py)."""
+    try:
+        return patterns.search(pattern, text, _budget.get())
+    except patterns.PatternTimeout:
+        return None
+
+
+def _pattern(validator, pattern, instance, schema):
+    if validator.is_type(instance, "string"):
+        matched = _matches(pattern, instance)
+        if matched is None:
+            yield ValidationError("could not be checked against its pattern in time: shorten or simplify it")
+        elif not matched:
+            yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties(validator, pattern_properties, instance, schema):
+    if validator.is_type(instance, "object"):
+        for pattern, subschema in pattern_properties.items():
+            for key, value in instance.items():
+                matched = _matches(pattern, key)
+                if matched is None:
+                    yield ValidationError(f"the field name {key!r} could not be checked in time")
+                elif matched:
+                    yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+# Draft 2020-12, with patterns matched under a time limit instead of by Python's backtracking ``re``
+FormValidator = validators.extend(Draft202012Validator, {"pattern": _pattern, "patternProperties": _pattern_properties})
 
 
 @lru_cache(maxsize=512)
 def _validator(schema_json: str) -> Draft202012Validator:
-    return Draft202012Validator(json.loads(schema_json), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return FormValidator(json.loads(schema_json), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 def _path(error) -> str:
@@ -34,7 +70,12 @@ def validate(schema: dict | None, data) -> list[dict]:
     if problems or schema is None:
         return problems
     validator = _validator(json.dumps(schema, sort_keys=True))
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+    budget = _budget.set(patterns.Budget())
+    try:
+        errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    finally:
+        _budget.reset(budget)
+    for error in errors:
         limit = error.validator_value if isinstance(error.validator_value, (int, float)) else None
         problems.append({"path": _path(error), "message": error.message, "kind": error.validator,
                          **({"limit": limit} if limit is not None else {})})

@@ -8,6 +8,7 @@ import re
 
 from flask import Blueprint, Response, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 
+from engine.bpmn import bundle as bundles
 from engine.services.errors import Forbidden, Invalid, NotFound, ServiceError
 from web.ui.security import draws_diagrams, needs
 
@@ -105,9 +106,13 @@ def upload():
     uploaded = request.files.getlist("files")
     files = {}
     for f in uploaded:
-        name = (f.filename or "").rsplit("/", 1)[-1]
+        name = f.filename or ""
         if not name:
             continue
+        reason = bundles.file_name_problem(name)
+        if reason:
+            flash(f"{bundles.shown_name(name)}: {reason}. Nothing was deployed.", "error")
+            return redirect(url_for("modeller.index"))
         if not _FILE.match(name):
             flash(f"{name}: only .bpmn and .dmn files can be uploaded here", "error")
             return redirect(url_for("modeller.index"))
