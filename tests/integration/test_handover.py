@@ -9,6 +9,9 @@ PARENT = b"""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
     xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="handover_defs" targetNamespace="t">
   <bpmn:process id="handover_parent" isExecutable="true">
+    <bpmn:extensionElements><spiffworkflow:properties>
+      <spiffworkflow:property name="startRoles" value="Business Unit"/>
+    </spiffworkflow:properties></bpmn:extensionElements>
     <bpmn:startEvent id="hp_start"><bpmn:outgoing>hp_f1</bpmn:outgoing></bpmn:startEvent>
     <bpmn:serviceTask id="hand_over" name="Hand over">
       <bpmn:extensionElements>
@@ -59,8 +62,12 @@ def test_field_gives_a_default_for_a_missing_value(service):
     from tests.conftest import MANAGER
 
     script = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="f_defs" targetNamespace="t">
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="f_defs" targetNamespace="t">
   <bpmn:process id="field_defaults" isExecutable="true">
+    <bpmn:extensionElements><spiffworkflow:properties>
+      <spiffworkflow:property name="startRoles" value="Business Unit"/>
+    </spiffworkflow:properties></bpmn:extensionElements>
     <bpmn:startEvent id="f_start"><bpmn:outgoing>f_1</bpmn:outgoing></bpmn:startEvent>
     <bpmn:scriptTask id="f_script"><bpmn:incoming>f_1</bpmn:incoming><bpmn:outgoing>f_2</bpmn:outgoing>
       <bpmn:script>given = field("present", "x")
