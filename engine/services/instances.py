@@ -384,6 +384,9 @@ class Instances:
             if inst.status not in allowed[action]:
                 raise Conflict(f"cannot {action} a case that is {inst.status}")
             if action == "cancel":
+                # its pending deadlines are cancelled first: saving the cancelled workflow must not count them met
+                session.execute(update(Deadline).where(Deadline.instance_id == inst.id, Deadline.status == "pending")
+                                .values(status="cancelled", closed_at=now))
                 try:
                     loaded = wfsvc.load(session, inst, self.core.calendar(session))
                 except wfsvc.CaseUnreadable:          # a case that cannot be opened can still be closed
@@ -392,12 +395,11 @@ class Instances:
                     loaded.workflow.cancel()
                     wfsvc.save(session, loaded, actor.username)
                 inst.status, inst.next_timer_at, inst.completed_at = "cancelled", None, now
-                session.execute(update(Deadline).where(Deadline.instance_id == inst.id, Deadline.status == "pending")
-                                .values(status="cancelled", closed_at=now))
                 session.execute(update(HumanTask).where(HumanTask.instance_id == inst.id, HumanTask.state == "open")
                                 .values(state="cancelled", completed_at=now))
                 session.query(MessageWait).filter(MessageWait.instance_id == inst.id).delete()
                 inst.waiting_messages, inst.open_deadlines = [], 0
+                wfsvc.close_projections(session, inst)
             elif action == "suspend":
                 inst.status, inst.next_timer_at = "suspended", None
             else:

@@ -1,19 +1,29 @@
 """What managers watch: every case with its stage and whether it is overdue, the deadlines due, met and
-missed, and the share of each statutory deadline met over a period. Read from the projections only."""
+missed, and the share of each statutory deadline met over a period.
+
+A partnership's database only grows, so every report here is a query the database answers from the
+projections kept beside the cases (``instance.next_due``/``overdue_from``, ``instance_step``,
+``deadline_tally``) through an index that fits it: lists are pages read by key (never by offset), counts stop
+at :data:`COUNT_LIMIT`, figures are aggregates, and exports are streamed. No report reads more rows than it
+shows, plus a constant, however many cases there have been; the open cases of the day bound the rest."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+from typing import Iterator
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from engine import clock
 from engine.services.actor import Actor
 from engine.services.core import Core
 from engine.services.errors import Forbidden, Invalid
-from engine.store.models import Deadline, HumanTask, Instance, ProcessVersion
+from engine.services.workflow import OPEN_STATUSES
+from engine.store.models import Deadline, DeadlineTally, Instance, InstanceStep, ProcessVersion
 
-OPEN_STATUSES = ("running", "waiting", "error", "suspended")
+PAGE_SIZE = 50            # cases on one page of the case list
+COUNT_LIMIT = 1000        # a count of cases stops here: "1,000 or more" is as useful as the exact figure
+LIST_LIMIT = 25           # deadlines listed on the dashboard; the rest are counted and exported
+STREAM_BATCH = 500        # rows fetched at a time by an export (a server-side cursor on PostgreSQL)
 
 
 def _manager(actor: Actor) -> None:
@@ -21,90 +31,191 @@ def _manager(actor: Actor) -> None:
         raise Forbidden("only a manager may see every case")
 
 
+def _period(start: dt.date | None, end: dt.date | None) -> None:
+    if start and end and end < start:
+        raise Invalid("the period ends before it starts", [{"path": "to", "message": "before 'from'"}])
+
+
+CASE_COLUMNS = (Instance.id, Instance.business_key, Instance.process_id, ProcessVersion.version, Instance.status,
+                Instance.regime, Instance.active_steps, Instance.next_due, Instance.overdue_from, Instance.created_at,
+                Instance.summary)
+
+
+def _case_row(row, today: dt.date) -> dict:
+    return {"id": row.id, "business_key": row.business_key, "process_id": row.process_id, "version": row.version,
+            "status": row.status, "regime": row.regime, "stage": ", ".join(row.active_steps or []) or "-",
+            "next_due": row.next_due.isoformat() if row.next_due else None,
+            "overdue": row.overdue_from is not None and row.overdue_from <= today and row.status in OPEN_STATUSES,
+            "created_at": row.created_at.isoformat(),
+            "converted_from": (row.summary or {}).get("converted_from")}
+
+
+DEADLINE_COLUMNS = (Deadline.id, Deadline.instance_id, Deadline.key, Deadline.name, Deadline.due_date, Deadline.status,
+                    Deadline.source, Deadline.on_working_day, Deadline.closed_at, Instance.business_key,
+                    Instance.process_id)
+
+
+def _deadline_row(row) -> dict:
+    return {"business_key": row.business_key, "process_id": row.process_id, "key": row.key, "name": row.name,
+            "due_date": row.due_date.isoformat(), "status": row.status, "source": row.source,
+            "on_working_day": row.on_working_day, "closed_at": row.closed_at.isoformat() if row.closed_at else None,
+            "instance_id": row.instance_id}
+
+
+class CaseFilter:
+    """The case list's filters as one query: which cases, and the column they are ordered and paged by
+    (with a stage, the stage index's own copy of the case id, so the database reads that index in order)."""
+
+    def __init__(self, process_id: str = "", status: str = "", stage: str = "", overdue: bool = False,
+                 started_from: dt.date | None = None, started_to: dt.date | None = None):
+        _period(started_from, started_to)
+        self.process_id, self.status, self.stage, self.overdue = process_id, status, stage, overdue
+        self.started_from, self.started_to = started_from, started_to
+
+    def apply(self, stmt, today: dt.date):
+        key = Instance.id
+        if self.stage:
+            stmt = stmt.join(InstanceStep, (InstanceStep.instance_id == Instance.id) & (InstanceStep.step == self.stage))
+            key = InstanceStep.instance_id
+        if self.process_id:
+            stmt = stmt.where(Instance.process_id == self.process_id)
+        if self.status == "open":
+            stmt = stmt.where(Instance.status.in_(OPEN_STATUSES))
+        elif self.status:
+            stmt = stmt.where(Instance.status == self.status)
+        if self.overdue:
+            stmt = stmt.where(Instance.overdue_from <= today, Instance.status.in_(OPEN_STATUSES))
+        if self.started_from:
+            stmt = stmt.where(Instance.created_at >= clock.at_local(self.started_from, 0))
+        if self.started_to:
+            stmt = stmt.where(Instance.created_at < clock.end_of_day(self.started_to))
+        return stmt, key
+
+
 class Reports:
     def __init__(self, core: Core):
         self.core = core
 
-    def cases(self, actor: Actor, process_id: str = "", status: str = "", stage: str = "", overdue: bool = False,
-              limit: int = 500) -> list[dict]:
+    # --- the case list --------------------------------------------------------------------------
+    def case_page(self, actor: Actor, filters: CaseFilter, before: int | None = None, after: int | None = None,
+                  limit: int | None = None) -> dict:
+        """One page of cases, newest first: those older than case ``before`` (the next page), or newer than
+        case ``after`` (the previous page), or the newest. ``newer``/``older`` are the cursors of the pages
+        either side (``None`` where there is none); ``count`` is the number of cases the filters match,
+        counted up to :data:`COUNT_LIMIT` (``count_capped`` says it stopped there)."""
+        _manager(actor)
+        today, limit = clock.today(), limit or PAGE_SIZE
+        with self.core.db.reading() as session:
+            stmt, key = filters.apply(select(*CASE_COLUMNS).join(
+                ProcessVersion, ProcessVersion.id == Instance.process_version_id), today)
+            if after is not None:
+                found = session.execute(stmt.where(key > after).order_by(key.asc()).limit(limit + 1)).all()
+                more_newer, found = len(found) > limit, found[:limit][::-1]
+                more_older = True
+            else:
+                if before is not None:
+                    stmt = stmt.where(key < before)
+                found = session.execute(stmt.order_by(key.desc()).limit(limit + 1)).all()
+                more_older, found = len(found) > limit, found[:limit]
+                more_newer = before is not None
+            counted, _ = filters.apply(select(Instance.id), today)
+            count = session.scalar(select(func.count()).select_from(counted.limit(COUNT_LIMIT + 1).subquery()))
+            rows = [_case_row(r, today) for r in found]
+            return {"rows": rows, "count": min(count, COUNT_LIMIT), "count_capped": count > COUNT_LIMIT,
+                    "newer": rows[0]["id"] if rows and more_newer else None,
+                    "older": rows[-1]["id"] if rows and more_older else None}
+
+    def case_export(self, actor: Actor, filters: CaseFilter) -> Iterator[dict]:
+        """Every case the filters match, newest first, streamed (for the CSV)."""
         _manager(actor)
         today = clock.today()
+        stmt, key = filters.apply(select(*CASE_COLUMNS).join(
+            ProcessVersion, ProcessVersion.id == Instance.process_version_id), today)
+        return self._stream(stmt.order_by(key.desc()), lambda r: _case_row(r, today))
+
+    def related(self, actor: Actor, instance_id: int, business_key: str | None) -> list[dict]:
+        """The other processes of the same case (one case reference, handed over from process to process)."""
+        _manager(actor)
+        if not business_key:
+            return []
+        today = clock.today()
         with self.core.db.reading() as session:
-            next_due = (select(HumanTask.instance_id, func.min(HumanTask.due_date).label("due"))
-                        .where(HumanTask.state == "open").group_by(HumanTask.instance_id).subquery())
-            missed = select(Deadline.instance_id).where(Deadline.status == "missed")
-            late_task = select(HumanTask.instance_id).where(HumanTask.state == "open", HumanTask.due_date < today)
-            stmt = (select(Instance, ProcessVersion.version, next_due.c.due)
-                    .join(ProcessVersion, ProcessVersion.id == Instance.process_version_id)
-                    .outerjoin(next_due, next_due.c.instance_id == Instance.id))
-            if process_id:
-                stmt = stmt.where(Instance.process_id == process_id)
-            if status == "open":
-                stmt = stmt.where(Instance.status.in_(OPEN_STATUSES))
-            elif status:
-                stmt = stmt.where(Instance.status == status)
-            if overdue:
-                stmt = stmt.where(Instance.id.in_(late_task) | (Instance.id.in_(missed)
-                                                               & Instance.status.in_(OPEN_STATUSES)))
-            rows = session.execute(stmt.order_by(Instance.id.desc()).limit(limit)).all()
-            late = set(session.scalars(late_task)) | set(session.scalars(missed))
-            out = []
-            for inst, version, due in rows:
-                if stage and stage not in (inst.active_steps or []):
-                    continue
-                out.append({"id": inst.id, "business_key": inst.business_key, "process_id": inst.process_id,
-                            "version": version, "status": inst.status, "regime": inst.regime,
-                            "stage": ", ".join(inst.active_steps or []) or "-",
-                            "next_due": due.isoformat() if due else None,
-                            "overdue": inst.id in late and inst.status in OPEN_STATUSES,
-                            "created_at": inst.created_at.isoformat(),
-                            "converted_from": (inst.summary or {}).get("converted_from")})
-            return out
+            stmt = (select(*CASE_COLUMNS).join(ProcessVersion, ProcessVersion.id == Instance.process_version_id)
+                    .where(Instance.business_key == business_key, Instance.id != instance_id)
+                    .order_by(Instance.id.desc()).limit(PAGE_SIZE))
+            return [_case_row(r, today) for r in session.execute(stmt)]
 
     def stages(self, actor: Actor) -> list[str]:
+        """The steps open cases stand at (the stage filter's choices)."""
         _manager(actor)
         with self.core.db.reading() as session:
-            steps = set()
-            for (active,) in session.execute(select(Instance.active_steps).where(Instance.status.in_(OPEN_STATUSES))):
-                steps.update(active or [])
-            return sorted(steps)
+            return list(session.scalars(select(InstanceStep.step).distinct().order_by(InstanceStep.step)))
 
-    def deadlines(self, actor: Actor, start: dt.date | None = None, end: dt.date | None = None) -> list[dict]:
+    # --- deadlines ------------------------------------------------------------------------------
+    def deadline_export(self, actor: Actor, start: dt.date | None = None, end: dt.date | None = None,
+                        status: str = "") -> Iterator[dict]:
+        """Every deadline falling due in the period (all of them without one), by due date, streamed."""
         _manager(actor)
-        with self.core.db.reading() as session:
-            stmt = (select(Deadline, Instance.business_key, Instance.process_id)
-                    .join(Instance, Instance.id == Deadline.instance_id))
-            if start:
-                stmt = stmt.where(Deadline.due_date >= start)
-            if end:
-                stmt = stmt.where(Deadline.due_date <= end)
-            return [{"business_key": bk, "process_id": pid, "key": d.key, "name": d.name, "due_date": d.due_date.isoformat(),
-                     "status": d.status, "source": d.source, "on_working_day": d.on_working_day,
-                     "closed_at": d.closed_at.isoformat() if d.closed_at else None, "instance_id": d.instance_id}
-                    for d, bk, pid in session.execute(stmt.order_by(Deadline.due_date, Deadline.id))]
+        _period(start, end)
+        stmt = select(*DEADLINE_COLUMNS).join(Instance, Instance.id == Deadline.instance_id)
+        if start:
+            stmt = stmt.where(Deadline.due_date >= start)
+        if end:
+            stmt = stmt.where(Deadline.due_date <= end)
+        if status:
+            stmt = stmt.where(Deadline.status == status)
+        return self._stream(stmt.order_by(Deadline.due_date, Deadline.id), _deadline_row)
 
+    def deadlines(self, actor: Actor, start: dt.date | None = None, end: dt.date | None = None,
+                  status: str = "") -> list[dict]:
+        return list(self.deadline_export(actor, start, end, status))
+
+    def _stream(self, stmt, shape) -> Iterator[dict]:
+        """Rows as they are fetched, ``STREAM_BATCH`` at a time, in one read transaction that ends with them
+        (or when the reader stops early)."""
+        def rows():
+            with self.core.db.reading() as session:
+                for row in session.execute(stmt, execution_options={"yield_per": STREAM_BATCH}):
+                    yield shape(row)
+        return rows()
+
+    # --- the dashboard ----------------------------------------------------------------------------
     def dashboard(self, actor: Actor, start: dt.date, end: dt.date) -> dict:
+        """Open cases by stage; deadlines due this week; deadlines missed in the period, newest first; the
+        share of each statutory deadline met in the period. Lists show :data:`LIST_LIMIT` rows and say how
+        many there are in all."""
         _manager(actor)
         if end < start:
             raise Invalid("the period ends before it starts", [{"path": "to", "message": "before 'from'"}])
         today = clock.today()
         week_end = today + dt.timedelta(days=6 - today.weekday())
         with self.core.db.reading() as session:
-            by_stage = Counter()
-            for process_id, active in session.execute(select(Instance.process_id, Instance.active_steps)
-                                                      .where(Instance.status.in_(OPEN_STATUSES))):
-                for step in active or ["(waiting)"]:
-                    by_stage[(process_id, step)] += 1
-            due_this_week = [r for r in self.deadlines(actor, today, week_end) if r["status"] == "pending"]
-            missed = [r for r in self.deadlines(actor) if r["status"] == "missed"]
-            share = defaultdict(lambda: {"met": 0, "missed": 0, "name": ""})
-            for d in session.scalars(select(Deadline).where(Deadline.due_date >= start, Deadline.due_date <= end,
-                                                            Deadline.status.in_(("met", "missed")))):
-                share[d.key][d.status] += 1
-                share[d.key]["name"] = d.name
-            shares = [{"key": k, "name": v["name"], "met": v["met"], "missed": v["missed"],
-                       "percent": round(100 * v["met"] / (v["met"] + v["missed"]))}
-                      for k, v in sorted(share.items(), key=lambda kv: (kv[0][0], len(kv[0]), kv[0]))]
-            return {"by_stage": [{"process_id": p, "stage": s, "count": n} for (p, s), n in sorted(by_stage.items())],
-                    "due_this_week": due_this_week, "week_end": week_end.isoformat(), "missed": missed,
-                    "shares": shares, "from": start.isoformat(), "to": end.isoformat()}
+            by_stage = [(p, s, n) for p, s, n in session.execute(
+                select(InstanceStep.process_id, InstanceStep.step, func.count())
+                .group_by(InstanceStep.process_id, InstanceStep.step))]
+            standing = exists().where(InstanceStep.instance_id == Instance.id)
+            by_stage += [(p, "(waiting)", n) for p, n in session.execute(
+                select(Instance.process_id, func.count()).where(Instance.status.in_(OPEN_STATUSES), ~standing)
+                .group_by(Instance.process_id))]
+            due = (Deadline.status == "pending", Deadline.due_date >= today, Deadline.due_date <= week_end)
+            due_this_week = self._deadline_list(session, due, (Deadline.due_date, Deadline.id))
+            due_count = session.scalar(select(func.count()).select_from(Deadline).where(*due))
+            missed = (Deadline.status == "missed", Deadline.due_date >= start, Deadline.due_date <= end)
+            missed_list = self._deadline_list(session, missed, (Deadline.due_date.desc(), Deadline.id.desc()))
+            tally = session.execute(
+                select(DeadlineTally.key, func.max(DeadlineTally.name), func.sum(DeadlineTally.met),
+                       func.sum(DeadlineTally.missed))
+                .where(DeadlineTally.due_date >= start, DeadlineTally.due_date <= end)
+                .group_by(DeadlineTally.key)).all()
+        shares = [{"key": k, "name": name, "met": met, "missed": miss, "percent": round(100 * met / (met + miss))}
+                  for k, name, met, miss in sorted(tally, key=lambda r: (r[0][0], len(r[0]), r[0])) if met + miss]
+        return {"by_stage": [{"process_id": p, "stage": s, "count": n} for p, s, n in sorted(by_stage)],
+                "due_this_week": due_this_week, "due_this_week_count": due_count, "week_end": week_end.isoformat(),
+                "missed": missed_list, "missed_count": sum(s["missed"] for s in shares),
+                "shares": shares, "from": start.isoformat(), "to": end.isoformat(), "today": today.isoformat()}
+
+    @staticmethod
+    def _deadline_list(session, where, order) -> list[dict]:
+        stmt = (select(*DEADLINE_COLUMNS).join(Instance, Instance.id == Deadline.instance_id).where(*where)
+                .order_by(*order).limit(LIST_LIMIT))
+        return [_deadline_row(r) for r in session.execute(stmt)]

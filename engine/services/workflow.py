@@ -26,9 +26,10 @@ from engine import clock
 from engine.bpmn import runtime, serializer
 from engine.calendar import WorkingDayCalendar
 from engine.rules import RuleSet
-from engine.store.models import (AuditEvent, Deadline, HumanTask, Instance, MessageWait, OutboxMessage,
-                                 ProcessVersion, RuleSetVersion)
+from engine.store.models import (AuditEvent, Deadline, DeadlineTally, HumanTask, Instance, InstanceStep, MessageWait,
+                                 OutboxMessage, ProcessVersion, RuleSetVersion)
 
+OPEN_STATUSES = ("running", "waiting", "error", "suspended")
 SUMMARY_KEYS = ("regime", "ruleset", "case_reference", "child_initials", "date_aware", "notification_date",
                 "decision_date", "publication_date")
 MAX_STEP_ROUNDS = 100
@@ -267,6 +268,8 @@ def save(session: Session, loaded: Loaded, actor: str, error: str | None = None)
 def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> None:
     inst, wf, rt = loaded.instance, loaded.workflow, loaded.runtime
     now = clock.now()
+    steps_before = _open_steps(inst)
+    outcomes: dict[tuple[str, dt.date], list] = {}      # deadlines met and missed now, for the daily tally
     data = current_data(wf)
     check_case_data(data)
     tasks = list(_all_tasks(wf))
@@ -303,10 +306,12 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
             continue
         if timer is not None and timer.state in (TaskState.READY, TaskState.COMPLETED):
             row.status, row.closed_at = "missed", now
+            outcomes.setdefault((row.key, row.due_date), [row.name, 0, 0])[2] += 1
             session.add(AuditEvent(instance_id=inst.id, at=now, actor="system", kind="deadline_missed",
                                    element_id=row.element_id, detail={"key": row.key, "due_date": row.due_date.isoformat()}))
         else:
             row.status, row.closed_at = "met", now
+            outcomes.setdefault((row.key, row.due_date), [row.name, 0, 0])[1] += 1
             session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor, kind="deadline_met",
                                    element_id=row.element_id, detail={"key": row.key, "due_date": row.due_date.isoformat()}))
     pending_due = {d.timer_task_id: d for d in existing.values() if d.status == "pending"}
@@ -318,16 +323,19 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
     open_rows = {h.id: h for h in session.scalars(
         select(HumanTask).where(HumanTask.instance_id == inst.id, HumanTask.state == "open"))}
     ready_ids = set()
+    open_dues = []                                      # the due dates of the tasks left open
     for t in ready:
         tid = str(t.id)
         ready_ids.add(tid)
         dues = [not_met[i] for i in _attached_timer_ids(t) if i in not_met]
         first = min(dues, key=lambda d: d.due_date) if dues else None
         if tid in open_rows:
+            row = open_rows[tid]
             if deadlines_loaded:                        # otherwise nothing about its deadlines changed
-                row = open_rows[tid]
                 row.due_date, row.deadline_key = (first.due_date, first.key) if first else (None, None)
+            open_dues.append(row.due_date)
             continue
+        open_dues.append(first.due_date if first else None)
         props = (t.task_spec.extensions or {}).get("properties", {})
         session.add(HumanTask(
             id=tid, instance_id=inst.id, process_id=inst.process_id, element_id=t.task_spec.bpmn_id,
@@ -389,6 +397,57 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
     inst.summary = {k: data[k] for k in SUMMARY_KEYS if data.get(k) is not None}
     inst.state = serializer.dump_state(wf)
     inst.updated_at = now
+
+    # what the managers' reports read
+    if deadlines_loaded:                                # otherwise no deadline changed its status
+        missed = [d.due_date for d in existing.values() if d.status == "missed"]
+        inst.missed_due = min(missed) if missed else None
+    inst.next_due = min((d for d in open_dues if d is not None), default=None)
+    project_steps(session, inst, steps_before)
+    tally_outcomes(session, outcomes)
+
+
+def project_steps(session: Session, inst: Instance, steps_before: set[str]) -> None:
+    """Keep ``instance_step`` (the steps an open case stands at) and ``overdue_from`` (the day an open case
+    became overdue: the day after the earliest due date of an open task or a missed deadline) in step with
+    the instance row; a closed case has neither. Rows are rewritten only where a step changed."""
+    is_open = inst.status in OPEN_STATUSES
+    steps_now = _open_steps(inst)
+    gone, new = steps_before - steps_now, steps_now - steps_before
+    if gone:
+        session.execute(delete(InstanceStep).where(InstanceStep.instance_id == inst.id, InstanceStep.step.in_(sorted(gone))))
+    for step in sorted(new):
+        session.add(InstanceStep(instance_id=inst.id, step=step, process_id=inst.process_id))
+    days = [d for d in (inst.next_due, inst.missed_due) if d is not None]
+    inst.overdue_from = min(days) + dt.timedelta(days=1) if is_open and days else None
+
+
+def _open_steps(inst: Instance) -> set[str]:
+    return {s[:255] for s in inst.active_steps or []} if inst.status in OPEN_STATUSES else set()
+
+
+def close_projections(session: Session, inst: Instance) -> None:
+    """A case that has just been closed outside a step (cancelled) leaves the open cases' reports."""
+    session.execute(delete(InstanceStep).where(InstanceStep.instance_id == inst.id))
+    inst.next_due = inst.overdue_from = None
+
+
+def tally_outcomes(session: Session, outcomes: dict[tuple[str, dt.date], list]) -> None:
+    """Add deadlines met and missed to the daily tally, in key order (two commands never wait on each other
+    in opposite orders), each with one insert-or-add statement."""
+    if not outcomes:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    table = DeadlineTally.__table__
+    for (key, due), (name, met, missed) in sorted(outcomes.items()):
+        stmt = insert(table).values(key=key, due_date=due, name=name, met=met, missed=missed)
+        session.execute(stmt.on_conflict_do_update(index_elements=[table.c.key, table.c.due_date], set_={
+            "name": stmt.excluded.name, "met": table.c.met + stmt.excluded.met,
+            "missed": table.c.missed + stmt.excluded.missed}))
 
 
 def rearm_deadline_timers(workflow) -> int:

@@ -1,6 +1,7 @@
 """Tables. Only ``instance`` holds SpiffWorkflow state; every list, filter and sweep
 reads the small projections beside it (``human_task``, ``deadline``,
-``message_wait``, ``instance.next_timer_at``), each indexed for its one query.
+``message_wait``, ``instance.next_timer_at``; for the managers' reports ``instance_step``,
+``deadline_tally`` and ``instance.next_due``/``overdue_from``), each indexed for its queries.
 """
 from __future__ import annotations
 
@@ -123,11 +124,18 @@ class Instance(Base):
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
     completed_at: Mapped[dt.datetime | None]
+    # for the managers' reports, kept by every command that saves the case (see services/workflow.py)
+    next_due: Mapped[dt.date | None] = mapped_column(Date)       # the earliest due date of an open task
+    missed_due: Mapped[dt.date | None] = mapped_column(Date)     # the earliest due date of a deadline it missed
+    overdue_from: Mapped[dt.date | None] = mapped_column(Date)   # the day an open case became overdue; closed: None
     __mapper_args__ = {"version_id_col": lock_version}
     __table_args__ = (
         Index("ix_instance_next_timer_at", "next_timer_at"),
         Index("ix_instance_status", "status", "id"),
-        Index("ix_instance_process", "process_id", "status"),
+        Index("ix_instance_process_status", "process_id", "status", "id"),
+        Index("ix_instance_process_id", "process_id", "id"),
+        Index("ix_instance_overdue_from", "overdue_from"),
+        Index("ix_instance_created_at", "created_at"),
         Index("uq_instance_case_reference", "business_key", unique=True,
               postgresql_where=text("parent_instance_id IS NULL"), sqlite_where=text("parent_instance_id IS NULL")),
     )
@@ -175,8 +183,32 @@ class Deadline(Base):
     closed_at: Mapped[dt.datetime | None]
     __table_args__ = (
         UniqueConstraint("instance_id", "timer_task_id", name="uq_deadline_timer"),
-        Index("ix_deadline_status_due", "status", "due_date"),
+        Index("ix_deadline_status_due_id", "status", "due_date", "id"),
+        Index("ix_deadline_due_id", "due_date", "id"),
     )
+
+
+class InstanceStep(Base):
+    """A step an open case stands at (a case in parallel branches stands at several): the case list's stage
+    filter and the dashboard's count by stage read these rows, never the workflow state."""
+    __tablename__ = "instance_step"
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"), primary_key=True)
+    step: Mapped[str] = mapped_column(String(255), primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(120))
+    __table_args__ = (Index("ix_instance_step_step", "step", "instance_id"),
+                      Index("ix_instance_step_process", "process_id", "step"))
+
+
+class DeadlineTally(Base):
+    """How many deadlines of each key falling due on each day were met and missed: the dashboard's share of
+    deadlines met over a period sums at most one row per key and day, however many cases there are."""
+    __tablename__ = "deadline_tally"
+    key: Mapped[str] = mapped_column(String(16), primary_key=True)
+    due_date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    met: Mapped[int] = mapped_column(Integer, default=0)
+    missed: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (Index("ix_deadline_tally_due", "due_date"),)
 
 
 class MessageWait(Base):

@@ -138,3 +138,50 @@ def test_csv_cells_cannot_run_as_spreadsheet_formulas(service, client):
     body = client.get("/cases.csv").get_data(as_text=True)
     for row in csv.reader(io.StringIO(body)):
         assert all(not cell or cell[0] not in "=+-@" for cell in row), row
+
+
+def test_the_case_list_pages_newest_first_there_and_back(service, client, monkeypatch):
+    import re
+
+    from engine.services import reports
+
+    monkeypatch.setattr(reports, "PAGE_SIZE", 2)
+    everything = [i["id"] for i in service.queries.list_instances(service.users.actor("manager"))]
+    assert len(everything) > 4
+    sign_in_client(client, "manager")
+
+    def read(url):
+        html = client.get(url).get_data(as_text=True)
+        body = html.split("<tbody", 1)[1].split("</tbody>", 1)[0]
+        links = dict(re.findall(r'href="([^"]+)" rel="(prev|next)"', html))
+        return ([int(i) for i in re.findall(r'href="/cases/(\d+)"', body)], {v: k.replace("&amp;", "&") for k, v in links.items()},
+                re.search(r'data-case-count="(\d+)"', html).group(1))
+
+    pages, url = [], "/cases?status="
+    while url:
+        ids, links, count = read(url)
+        assert int(count) == len(everything) and len(ids) <= 2
+        pages.append((url, ids, links))
+        url = links.get("next")
+    assert sum((ids for _, ids, _ in pages), []) == everything       # every case once, newest first
+    assert "prev" not in pages[0][2] and all("prev" in links for _, _, links in pages[1:])
+    assert all("status=" not in links.get("next", "") for _, _, links in pages)   # empty filters are not carried
+    back, _, _ = read(pages[-1][2]["prev"])
+    assert back == pages[-2][1]
+    overdue, links, count = read("/cases?overdue=yes")
+    assert 0 < int(count) < len(everything) and "prev" not in links
+    assert client.get("/cases?before=not-a-case").status_code == 400
+
+
+def test_deadline_csv_for_a_period_and_status(service, client):
+    sign_in_client(client, "manager")
+    body = client.get("/deadlines.csv?from=2026-12-01&to=2026-12-20&status=missed").get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert rows and all(r["status"] == "missed" and "2026-12-01" <= r["due_date"] <= "2026-12-20" for r in rows)
+    assert [r["due_date"] for r in rows] == sorted(r["due_date"] for r in rows)
+    everything = list(csv.DictReader(io.StringIO(client.get("/deadlines.csv").get_data(as_text=True))))
+    assert len(everything) > len(rows)
+    assert client.get("/deadlines.csv?from=2026-12-20&to=2026-12-01").status_code == 400
+    assert client.get("/deadlines.csv?status=late").status_code == 400
+    started_later = client.get("/cases.csv?from=2026-12-22").get_data(as_text=True)
+    assert started_later.strip().count("\n") == 0                               # the header only

@@ -2,10 +2,13 @@
 CSV exports."""
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from engine import exports
 from engine.services.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.services.reports import CaseFilter
 from web.ui import form_page
 from web.ui.security import draws_diagrams, needs, signed_in
 
@@ -37,41 +40,100 @@ def new():
     return form_page.post("cases/new.html", schema, ui, {"submit": submit}, title=title)
 
 
-def _filtered_cases() -> list[dict]:
+def _day(name: str) -> tuple[dt.date | None, str | None]:
+    text = request.args.get(name, "").strip()
+    if not text:
+        return None, None
+    try:
+        return dt.date.fromisoformat(text), None
+    except ValueError:
+        return None, "must be a date, for example 2027-01-31"
+
+
+def _period() -> tuple[dt.date | None, dt.date | None, dict[str, str]]:
+    """The ``from`` and ``to`` dates of the request, and what is wrong with them."""
+    (start, start_error), (end, end_error) = _day("from"), _day("to")
+    errors = {k: v for k, v in (("from", start_error), ("to", end_error)) if v}
+    if start and end and end < start:
+        errors["to"] = "must be the same as or after ‘From’"
+    return start, end, errors
+
+
+def _case_filter(start: dt.date | None, end: dt.date | None) -> CaseFilter:
     args = request.args
-    return service().reports.cases(g.actor, args.get("process", ""), args.get("status", ""), args.get("stage", ""),
-                                   args.get("overdue") == "yes")
+    return CaseFilter(args.get("process", ""), args.get("status", ""), args.get("stage", ""),
+                      args.get("overdue") == "yes", start, end)
+
+
+def _cursor(name: str) -> int | None:
+    text = request.args.get(name, "")
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 18:
+        abort(400)
+    return int(text)
 
 
 @bp.get("/cases")
 @needs("manager")
 def index():
     args = request.args
-    rows = _filtered_cases()
+    start, end, errors = _period()
+    if errors:
+        start = end = None
+    page = service().reports.case_page(g.actor, _case_filter(start, end), _cursor("before"), _cursor("after"))
+    number = _cursor("page") or 1
+    filters = {k: v for k, v in args.items() if k not in ("before", "after", "page") and v}
+    pagination = {}
+    if page["newer"] is not None:
+        pagination["previous"] = {"href": url_for("cases.index", **filters, after=page["newer"], page=max(number - 1, 1)),
+                                  "labelText": f"Page {max(number - 1, 1)}"}
+    if page["older"] is not None:
+        pagination["next"] = {"href": url_for("cases.index", **filters, before=page["older"], page=number + 1),
+                              "labelText": f"Page {number + 1}"}
     deployed = service().queries.processes()
     processes = [p["process_id"] for p in deployed]
     names = {p["process_id"]: p.get("name") or p["process_id"] for p in deployed}
-    return render_template("cases/index.html", title="Cases", rows=rows, processes=processes, names=names,
-                           stages=service().reports.stages(g.actor), args=args)
+    return render_template("cases/index.html", title="Cases", page=page, rows=page["rows"], number=number,
+                           pagination=pagination, filters=filters, processes=processes, names=names,
+                           stages=service().reports.stages(g.actor), args=args, field_errors=errors,
+                           errors=[{"text": f"‘{'Started from' if k == 'from' else 'Started to'}’ {v}", "href": f"#{k}"}
+                                   for k, v in errors.items()])
 
 
-def _csv(rows: list[dict], columns: list[str], filename: str) -> Response:
-    response = Response(exports.csv_text(rows, columns), mimetype="text/csv")
+def _csv(rows, columns: list[str], filename: str) -> Response:
+    """A CSV download; rows are written as they are read (an export never holds them all)."""
+    response = Response(exports.csv_chunks(rows, columns), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def _valid_period() -> tuple[dt.date | None, dt.date | None]:
+    start, end, errors = _period()
+    if errors:
+        abort(400)
+    return start, end
 
 
 @bp.get("/cases.csv")
 @needs("manager")
 def index_csv():
-    return _csv(_filtered_cases(), ["business_key", "process_id", "version", "status", "regime", "stage", "next_due", "overdue",
+    """The cases the filters match (``from``/``to``: started in that period)."""
+    rows = service().reports.case_export(g.actor, _case_filter(*_valid_period()))
+    return _csv(rows, ["business_key", "process_id", "version", "status", "regime", "stage", "next_due", "overdue",
                        "created_at"], "cases.csv")
 
 
 @bp.get("/deadlines.csv")
 @needs("manager")
 def deadlines_csv():
-    rows = service().reports.deadlines(g.actor)
+    """Deadlines by due date (``from``/``to``: falling due in that period; ``status``: pending, met, missed or
+    cancelled)."""
+    start, end = _valid_period()
+    status = request.args.get("status", "")
+    if status not in ("", "pending", "met", "missed", "cancelled"):
+        abort(400)
+    rows = service().reports.deadline_export(g.actor, start, end, status)
     return _csv(rows, ["business_key", "process_id", "key", "name", "due_date", "status", "source", "closed_at"],
                 "deadlines.csv")
 
@@ -92,8 +154,7 @@ def show(instance_id):
     case = _case(instance_id)
     diagram = service().queries.diagram(instance_id, g.actor)
     chronology = service().queries.chronology(instance_id, g.actor)
-    related = [i for i in service().reports.cases(g.actor) if i["business_key"] == case["business_key"]
-               and i["id"] != instance_id]
+    related = service().reports.related(g.actor, instance_id, case["business_key"])
     return render_template("cases/show.html", title=f"Case {case['business_key']}", case=case, diagram=diagram,
                            chronology=chronology, related=related)
 
