@@ -64,15 +64,15 @@ class Scratch:
                                 "where application_name like %s and pid <> pg_backend_pid()",
                                 (f"{self.schema}-{like}%",)).fetchall()
 
-    def terminate(self, rng: random.Random, all_at_once: bool = False) -> int:
-        """Kill one (or every) connection of the run's workers and web server; returns how many."""
-        pids = [pid for pid, name in self.backends() if not name.endswith("-harness")]
-        if not pids:
-            return 0
-        chosen = pids if all_at_once else [rng.choice(pids)]
+    def terminate(self, rng: random.Random, all_at_once: bool = False) -> list[str]:
+        """Kill one (or every) connection of the run's workers and web server; returns whose they were."""
+        backends = self.backends()
+        if not backends:
+            return []
+        chosen = backends if all_at_once else [rng.choice(backends)]
         with self._connect() as conn:
-            return sum(1 for pid in chosen
-                       if conn.execute("select pg_terminate_backend(%s)", (pid,)).fetchone()[0])
+            return [name for pid, name in chosen
+                    if conn.execute("select pg_terminate_backend(%s)", (pid,)).fetchone()[0]]
 
 
 def epoch(value: dt.datetime | None) -> float | None:

@@ -103,7 +103,11 @@ def mail(planned: dict[int, Planned], outbox: list[dict], received: list[dict]) 
         by_phase[planned[r["instance_id"]].phase]["queued"] += 1
     for r in lost:
         by_phase[planned[r["instance_id"]].phase]["lost"] += 1
+    duplicated = [{"id": r["id"], "message_id": r["message_id"], "attempts": r["attempts"],
+                   "received_at": sorted(x["at"] for x in received if x["message_id"] == r["message_id"])}
+                  for r in ours if got[r["message_id"]] > 1]
     return {"queued": len(ours), "received": sum(got[r["message_id"]] for r in ours), "lost": len(lost),
+            "duplicated": duplicated,
             "dead": sum(1 for r in ours if r["status"] == "dead"), "duplicates": duplicates,
             "duplicates_new_message_id": renamed,
             "strangers": sum(n for mid, n in got.items() if mid not in known),
@@ -149,6 +153,9 @@ def evaluate(run: dict) -> list[Measure]:
     # check): restarted like any other, and shown apart from deaths no one caused
     storm_crashes = [c for c in run["pool"]["crashes"] if c.get("phase") == "storm" and _connection_lost(c)]
     crashes = [c for c in run["pool"]["crashes"] if c not in storm_crashes]
+    incidents = [{"instance_id": i["id"], "phase": planned[i["id"]].phase, "error": (i.get("error") or "")[:300]}
+                 for i in run["records"].get("instances", []) if i["id"] in planned and i["status"] == "error"]
+    sent["duplicate_causes"] = duplicate_causes(run, sent["duplicated"])
     web = run["web_load"]
     m = [
         Measure("worker kills (SIGKILL, each restarted)", kills, f">= {params['kills']}", kills >= params["kills"],
@@ -164,7 +171,7 @@ def evaluate(run: dict) -> list[Measure]:
         Measure("e-mails lost (queued, never received)", sent["lost"], "0", sent["lost"] == 0,
                 ", ".join(f"{k}: {v['lost']}/{v['queued']}" for k, v in sorted(sent["by_phase"].items()))),
         Measure("duplicate e-mails", sent["duplicates"], f"<= {allowed_duplicates} (1 per 100 kills)",
-                sent["duplicates"] <= allowed_duplicates),
+                sent["duplicates"] <= allowed_duplicates, _causes(sent["duplicate_causes"])),
         Measure("duplicates under a new Message-ID", sent["duplicates_new_message_id"], "0",
                 sent["duplicates_new_message_id"] == 0),
         Measure("escalation delay while the relay hangs (max)", _seconds(_max_lateness(escalations)),
@@ -173,6 +180,8 @@ def evaluate(run: dict) -> list[Measure]:
         Measure("good cases' timers late or lost beside the poison cases", _late(poison_good, window),
                 f"0 (late: > {window:.1f} s)", bool(poison_good) and _late(poison_good, window) == 0,
                 f"max lateness {_seconds(_max_lateness(poison_good))}; poison: {run['poison_summary']}"),
+        Measure("good cases put in the incident state", len(incidents), "0", not incidents,
+                "; ".join(sorted({f"{i['phase']}: {i['error'][:120]}" for i in incidents}))[:600]),
         Measure("cases made unloadable (GET /instances/{id} not 200)", len(unloadable), "0", not unloadable,
                 f"of {len(run['loads'])} cases" + (f"; e.g. {unloadable[:5]}" if unloadable else "")),
         Measure("hostile inputs answered 500 (or not at all)", len(failed_hostile), "0", not failed_hostile,
@@ -202,6 +211,29 @@ def evaluate(run: dict) -> list[Measure]:
                       "hostile_failures": failed_hostile, "off_site_redirects": off_site,
                       "unloadable": unloadable[:50]}
     return m
+
+
+def duplicate_causes(run: dict, duplicated: list[dict], window: float = 3.0) -> list[dict]:
+    """For each duplicated message: the worker kills and killed connections in the seconds around its
+    first arrival (what can have cut a send off after the relay took the message but before its record)."""
+    kills = run["pool"].get("kills", [])
+    terminations = run.get("terminations", [])
+    out = []
+    for d in duplicated:
+        first = d["received_at"][0]
+        out.append({**d, "kills_near": sum(1 for k in kills if first - window <= k <= first + window),
+                    "connections_killed_near": sorted(name.split("-", 1)[-1] for t, name in terminations
+                                                      if first - window <= t <= first + window)})
+    return out
+
+
+def _causes(causes: list[dict]) -> str:
+    if not causes:
+        return ""
+    near_kill = sum(1 for c in causes if c["kills_near"])
+    near_conn = sum(1 for c in causes if c["connections_killed_near"] and not c["kills_near"])
+    return (f"{near_kill} within 3 s of a worker kill, {near_conn} of a killed connection only, "
+            f"{len(causes) - near_kill - near_conn} near neither")
 
 
 def _median(values: list) -> float:

@@ -105,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
                "planned": [asdict(p) for p in run["planned"]]}
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
+    raw = {k: run[k] for k in ("records", "received", "terminations")}       # for a post-mortem
+    raw["kills"] = run["pool"]["kills"]
+    (logs / "records.json").write_text(json.dumps(raw, default=str))
     print()
     print(report.table(measures))
     failed = [m.name for m in measures if m.passed is False]

@@ -67,6 +67,7 @@ class Chaos:
         self.smtp = SmtpPort()
         self.planned: list[Planned] = []
         self.terminated = 0
+        self.terminations: list[tuple[float, str]] = []     # (when, application name of the connection)
         self.web_load = {"requests": 0, "errors": 0, "unanswered": 0, "statuses": {}}
         self.poison: dict = {}
         self.timeline: list[tuple[float, str]] = []
@@ -210,7 +211,9 @@ class Chaos:
             time.sleep(self.p["terminate_every"])
             n += 1
             try:
-                self.terminated += self.scratch.terminate(self.rng, all_at_once=(n % 10 == 0))
+                names = self.scratch.terminate(self.rng, all_at_once=(n % 10 == 0))
+                self.terminated += len(names)
+                self.terminations += [(time.time(), name) for name in names]
             except Exception as exc:       # the harness's own connection must not end the run
                 self.say(f"terminate: {exc}")
 
@@ -235,6 +238,8 @@ class Chaos:
 
         planned = {p.instance_id: p for p in self.planned if p.phase in phases}
         records = read_records(self.scratch)
+        stuck = {i["id"] for i in records["instances"] if i["status"] in ("error", "cancelled", "suspended")}
+        planned = {k: v for k, v in planned.items() if k not in stuck}   # their timers will not come
         received = {r.message_id for r in self.smtp.received}
         waiting = [r for r in records["outbox"] if r["instance_id"] in planned and r["message_id"] not in received
                    and r["status"] != "dead"]          # a dead message will not come: no use waiting for it
@@ -287,7 +292,8 @@ class Chaos:
         self.mark("workers stopped with SIGTERM")
         records = read_records(self.scratch)
         return {"planned": self.planned, "records": records, "received": [asdict(r) for r in self.smtp.received],
-                "pool": asdict(self.pool.record), "terminated": self.terminated, "web_load": self.web_load,
+                "pool": asdict(self.pool.record), "terminated": self.terminated, "terminations": self.terminations,
+                "web_load": self.web_load,
                 "hostile": self.hostile_answers, "redirects": self.redirects, "loads": loads,
                 "hung_connections": self.smtp.hung_connections, "poison": self.poison,
                 "poison_summary": "; ".join(f"{k}: {_poison_line(v)}" for k, v in self.poison.items()),

@@ -2,7 +2,7 @@
 counted the way the README states them (the suite itself runs with ``make chaos``, not here)."""
 from __future__ import annotations
 
-from tests.chaos.report import Planned, evaluate, firings, mail, timer_index
+from tests.chaos.report import Planned, duplicate_causes, evaluate, firings, mail, timer_index
 
 T0 = 1_000_000.0
 
@@ -93,3 +93,18 @@ def test_targets_pass_and_fail_on_the_figures():
                  "workers that died on their own (no connection killed)", "cases made unloadable (GET /instances/{id} not 200)",
                  "web requests answered 500 while connections were killed"):
         assert bad[name].passed is False, name
+
+
+def test_each_duplicate_is_set_beside_the_kills_and_killed_connections_around_it():
+    run = {"pool": {"kills": [T0 + 29, T0 + 100]}, "terminations": [(T0 + 31, "chaos_x-w1-3"), (T0 + 50, "chaos_x-web")]}
+    [d] = duplicate_causes(run, [{"id": 1, "message_id": "<m1@reviewflow>", "attempts": 1,
+                                  "received_at": [T0 + 30, T0 + 70]}])
+    assert (d["kills_near"], d["connections_killed_near"]) == (1, ["w1-3"])
+
+
+def test_a_good_case_in_the_incident_state_misses_the_target():
+    records = {"outbox": OUTBOX, "timer_fired": [],
+               "instances": [{"id": 1, "status": "error", "error": "OperationalError: terminating connection"},
+                             {"id": 2, "status": "running", "error": None}]}
+    m = _run(records=records)["good cases put in the incident state"]
+    assert (m.value, m.passed) == (1, False) and "terminating connection" in m.detail
