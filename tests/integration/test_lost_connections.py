@@ -1,0 +1,154 @@
+"""A database connection killed under a request (a restarted server, a failover, an administrator's
+pg_terminate_backend) never gives a 500: a read is tried once more on a fresh connection and answers as
+usual; a command answers 503 with Retry-After, kept nothing, and succeeds when sent again.
+
+PostgreSQL only: the tests terminate the very server process serving the request, from a second
+connection, at the moment the request sends a chosen statement."""
+from __future__ import annotations
+
+import re
+import uuid
+
+import psycopg
+import pytest
+from sqlalchemy import event, select
+
+from engine.services import Reviewflow
+from engine.store.models import HumanTask
+from tests.conftest import POSTGRES_URL, PROCESS_OWNER, ROOT, _drop_schema, _postgres_schema_url, make_settings
+from web.app import create_app
+
+pytestmark = pytest.mark.postgres
+PASSWORD = "lost connections 1"
+
+
+@pytest.fixture
+def world():
+    if not POSTGRES_URL:
+        pytest.skip("REVIEWFLOW_TEST_POSTGRES_URL is not set")
+    schema, name = "t_" + uuid.uuid4().hex[:12], "rf_" + uuid.uuid4().hex[:12]
+    url = _postgres_schema_url(POSTGRES_URL, schema) + f"&application_name={name}"
+    service = Reviewflow(make_settings(url, REVIEWFLOW_INSECURE_COOKIES="1",
+                                       REVIEWFLOW_SECRET_KEY="test-only-secret-key-for-lost-connections"))
+    service.deployments.deploy_paths([ROOT / "processes", ROOT / "forms"], PROCESS_OWNER)
+    service.users.add("bina", ["Business Unit"], password=PASSWORD)
+    service.users.add("mo", ["manager"])
+    tokens = {who: service.users.create_token(who) for who in ("bina", "mo")}
+    app = create_app(service)
+    client = app.test_client()
+    started = client.post("/api/v1/processes/engine_demo/instances", json={"data": {"regime": "WT2018"}},
+                          headers={"Authorization": f"Bearer {tokens['bina']}"})
+    assert started.status_code == 201, started.get_json()
+    with service.db.reading() as session:
+        task = session.scalars(select(HumanTask.id).where(HumanTask.state == "open")).one()
+    yield {"service": service, "app": app, "tokens": tokens, "case": started.get_json()["id"], "task": task,
+           "application_name": name}
+    service.db.dispose()
+    _drop_schema(POSTGRES_URL, schema)
+
+
+class Killer:
+    """Terminates the server process of a connection just before it sends a statement matching ``pattern``,
+    ``times`` times; counts what it killed."""
+
+    def __init__(self, service, pattern: str, times: int = 1):
+        self.engine, self.pattern, self.left, self.killed = service.db.engine, re.compile(pattern, re.I | re.S), times, 0
+        event.listen(self.engine, "before_cursor_execute", self)
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany):
+        if self.left and self.pattern.search(statement):
+            self.left -= 1
+            pid = conn.connection.dbapi_connection.info.backend_pid
+            with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+                assert admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,)).fetchone()[0]
+            self.killed += 1
+
+    def remove(self):
+        event.remove(self.engine, "before_cursor_execute", self)
+
+
+def api(world, method, path, who="mo", **kwargs):
+    return world["app"].test_client().open(f"/api/v1{path}", method=method,
+                                           headers={"Authorization": f"Bearer {world['tokens'][who]}"}, **kwargs)
+
+
+def assignee(world):
+    with world["service"].db.reading() as session:
+        return session.get(HumanTask, world["task"]).assignee
+
+
+def test_a_read_whose_connection_is_killed_is_tried_again_and_answers(world):
+    killer = Killer(world["service"], r"^SELECT .*\bFROM instance\b")
+    try:
+        response = api(world, "GET", f"/instances/{world['case']}")
+    finally:
+        killer.remove()
+    assert killer.killed == 1
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert response.get_json()["id"] == world["case"]
+
+
+def test_a_read_that_loses_its_connection_twice_answers_503(world):
+    killer = Killer(world["service"], r"^SELECT .*\bFROM instance\b", times=2)
+    try:
+        response = api(world, "GET", f"/instances/{world['case']}")
+    finally:
+        killer.remove()
+    assert killer.killed == 2
+    assert response.status_code == 503 and response.headers["Retry-After"].isdigit()
+    assert response.get_json()["error"]["code"] == "unavailable"
+
+
+def test_a_command_whose_connection_is_killed_answers_503_keeps_nothing_and_can_be_sent_again(world):
+    killer = Killer(world["service"], r"^UPDATE human_task\b")
+    try:
+        response = api(world, "POST", f"/tasks/{world['task']}/claim", who="bina")
+    finally:
+        killer.remove()
+    assert killer.killed == 1
+    assert response.status_code == 503, response.get_data(as_text=True)[:300]
+    assert int(response.headers["Retry-After"]) > 0
+    error = response.get_json()["error"]
+    assert error["code"] == "unavailable" and "Try again" in error["message"]
+    assert assignee(world) is None                                   # nothing of the command was kept
+    again = api(world, "POST", f"/tasks/{world['task']}/claim", who="bina")
+    assert again.status_code == 200 and assignee(world) == "bina"
+
+
+def test_connections_killed_between_requests_are_replaced(world):
+    assert api(world, "GET", "/tasks", who="bina").status_code == 200
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        killed = admin.execute("SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
+                               "WHERE application_name = %s AND pid <> pg_backend_pid()",
+                               (world["application_name"],)).fetchone()[0]
+    assert killed >= 1
+    for _ in range(3):
+        assert api(world, "GET", "/tasks", who="bina").status_code == 200
+
+
+def _signed_in(world):
+    client = world["app"].test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/sign-in").get_data(as_text=True)).group(1)
+    assert client.post("/sign-in", data={"username": "bina", "password": PASSWORD, "csrf_token": token}).status_code == 302
+    return client
+
+
+def test_pages_read_again_or_answer_503_with_a_clear_page(world):
+    client = _signed_in(world)
+    killer = Killer(world["service"], r"FROM human_task\b")
+    try:
+        page = client.get("/")
+    finally:
+        killer.remove()
+    assert killer.killed == 1 and page.status_code == 200
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    killer = Killer(world["service"], r"^UPDATE human_task\b")
+    try:
+        response = client.post(f"/tasks/{world['task']}/claim", data={"csrf_token": token})
+    finally:
+        killer.remove()
+    assert killer.killed == 1
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    html = response.get_data(as_text=True)
+    assert "govuk-heading-l" in html and "Try again in a few seconds" in html
+    assert assignee(world) is None
