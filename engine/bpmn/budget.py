@@ -26,6 +26,7 @@ import operator
 import re
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
+from itertools import chain
 from time import monotonic
 from typing import Any
 
@@ -153,11 +154,32 @@ def tick() -> None:
 
 
 def guarded_iter(ob):
-    """``_getiter_``: every ``for`` loop and comprehension step checks the time."""
+    """``_getiter_``: every ``for`` loop and comprehension checks the time when it starts and then
+    every ``_CHUNK`` steps (lists, tuples, ranges and text, walked in slices so that the steps in
+    between cost nothing) or every step (anything else)."""
     budget = _current.get()
     if budget is None:
         return ob
+    if monotonic() > budget.deadline:
+        budget.out_of_time()
+    t = type(ob)
+    if t is list or t is tuple or t is range or t is str:
+        return ob if len(ob) <= _CHUNK else chain.from_iterable(_slices(ob, budget))
     return _ticking(iter(ob), budget)
+
+
+_CHUNK = 64
+
+
+def _slices(seq, budget: Budget):
+    deadline = budget.deadline
+    start = 0
+    while start < len(seq):           # read each time: a list that grows while it is walked is walked on
+        if monotonic() > deadline:
+            budget.out_of_time()
+        part = seq[start:start + _CHUNK]
+        start += len(part)
+        yield part
 
 
 def _ticking(iterator, budget: Budget):
@@ -198,7 +220,7 @@ def estimate(value: Any, cap: int) -> int:
     referred to many times each time, as writing it out would; stops counting once past ``cap``."""
     total = 0
     stack = [value]
-    pop, push, extend = stack.pop, stack.append, stack.extend
+    pop, extend = stack.pop, stack.extend
     while stack:
         v = pop()
         t = type(v)
@@ -281,10 +303,11 @@ def _check_repeat(a, b) -> None:
 
 def guarded_mul(a, b):
     ta, tb = type(a), type(b)
-    if ta is float or tb is float:
-        return a * b
     if ta is int and tb is int:
-        _check_int_bits(a.bit_length() + b.bit_length())
+        if a.bit_length() + b.bit_length() > MAX_INT_BITS:
+            raise _number_too_large()
+        return a * b
+    if ta is float or tb is float:
         return a * b
     _check_repeat(a, b)
     return a * b

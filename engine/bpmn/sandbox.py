@@ -15,7 +15,6 @@ each evaluation under one budget. A script that fails leaves the task data as it
 from __future__ import annotations
 
 import ast
-import operator
 from functools import lru_cache
 from typing import Any, Mapping
 
@@ -73,7 +72,11 @@ GUARDS = {
     "_unpack_sequence_": guarded_unpack_sequence,
     "_write_": full_write_guard,
     "_inplacevar_": _inplacevar,
-    # inserted by BoundedPolicy
+}
+
+# The names BoundedPolicy inserts. They live with the builtins rather than the globals, because
+# SpiffWorkflow copies every global into the task data before a script and takes it out after.
+BUILTINS.update({
     "_tick_": budget.tick,
     "_add_": budget.guarded_add,
     "_mul_": budget.guarded_mul,
@@ -83,7 +86,7 @@ GUARDS = {
     "_format_": budget.guarded_format_value,
     "_star_": budget.guarded_star,
     "_write_slice_": _write_slice,
-}
+})
 
 _GUARDED_OPERATORS = {ast.Add: "_add_", ast.Mult: "_mul_", ast.Pow: "_pow_", ast.LShift: "_lshift_",
                       ast.Mod: "_mod_"}
@@ -182,16 +185,6 @@ def check(source: str, mode: str) -> str | None:
 _MUTABLE = (list, dict, set)
 
 
-def _same_items(now: Any, before: Any) -> bool:
-    if len(now) != len(before):
-        return False
-    if type(now) is list:
-        return all(map(operator.is_, now, before))
-    if type(now) is dict:
-        return now.keys() == before.keys() and all(map(operator.is_, now.values(), before.values()))
-    return now == before
-
-
 class _DataSnapshot:
     """The task data before a script ran: to size what the script set, and to put the data back
     as it was if the script fails (so an error never stores a half-built or oversized value)."""
@@ -203,11 +196,12 @@ class _DataSnapshot:
         self.copies = {k: v.copy() for k, v in context.items() if type(v) in _MUTABLE}
 
     def check_changes(self, context: dict) -> None:
+        """Size what the script set or grew (each operation that built it was checked already)."""
         cap = budget.limits().max_bytes
         total = 0
+        values, copies = self.values, self.copies
         for key, value in context.items():
-            before = self.values.get(key, _DataSnapshot)
-            if value is before and (key not in self.copies or _same_items(value, self.copies[key])):
+            if value is values.get(key, _DataSnapshot) and (key not in copies or len(value) == len(copies[key])):
                 continue
             total += budget.estimate(value, cap - total)
             if total > cap:

@@ -147,6 +147,17 @@ def test_ordinary_code_keeps_working_within_the_budgets():
     assert results["y"] == {"a": 1, "b": 2} and results["z"] == [0, 7, 7, 7, 3, 4]
 
 
+def test_loops_walk_long_and_growing_sequences_as_python_does():
+    results = execute(
+        "long = list(range(150))\nseen = [x for x in long]\ntext = ''.join(c for c in 'ab' * 100)\n"
+        "q = list(range(100))\nfor x in q:\n    if len(q) < 300:\n        q.append(x + 1000)\n"
+        "pairs = [(i, j) for i in range(70) for j in range(3) if i == 69]\n"
+        "total = 0\nfor k in range(999):\n    total += k\n")
+    assert results["seen"] == list(range(150)) and results["text"] == "ab" * 100
+    assert results["q"] == list(range(100)) + [x + 1000 for x in range(100)] + [x + 2000 for x in range(100)]
+    assert results["pairs"] == [(69, 0), (69, 1), (69, 2)] and results["total"] == sum(range(999))
+
+
 def test_the_size_limit_is_configurable():
     def run():
         ok = evaluate("'a' * 2000", limits={"max_bytes": 4096})
