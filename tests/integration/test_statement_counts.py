@@ -1,0 +1,99 @@
+"""The managers' pages and completing a task cost a fixed number of SQL statements, however many cases
+the partnership has: counted (never timed) with SQLAlchemy's ``before_cursor_execute`` event on the
+service's engine, with 5 cases and again with 50.
+
+Measured when this test was written (each page request includes finding its signed-in session):
+
+    page                          SQLite   PostgreSQL
+    case list                       13         8
+    case list, overdue              13         8
+    dashboard                       13        10
+    case page                       26        20
+    deadline CSV (first chunk)       6         4
+    completing a task               15        13
+
+(SQLite also counts the ``BEGIN`` of each read transaction.) The test asserts only that the figures do not
+change with the number of cases."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event
+
+from engine.services import Reviewflow
+from tests.casework import ACTORS, demo_cases, make_cases
+from tests.conftest import PROCESS_OWNER, ROOT, make_settings
+from tests.signed_in import manager_client
+
+WEB = {"REVIEWFLOW_INSECURE_COOKIES": "1", "REVIEWFLOW_SECRET_KEY": "test-only-secret-key-for-statement-counts"}
+
+
+class Statements:
+    """Counts the statements sent to the database while it is active."""
+
+    def __init__(self, engine):
+        self.engine, self.count = engine, 0
+
+    def _seen(self, *args):
+        self.count += 1
+
+    def __enter__(self):
+        self.count = 0
+        event.listen(self.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._seen)
+
+
+@pytest.fixture
+def web(database_url):
+    from web.app import create_app
+
+    service = Reviewflow(make_settings(database_url, **WEB))
+    service.deployments.deploy_paths([ROOT / "processes", ROOT / "forms"], PROCESS_OWNER)
+    yield create_app(service)
+    service.db.dispose()
+
+
+def first_chunk(client, path: str) -> bytes:
+    """What a download sends first (an export is streamed: the rest follows as it is read)."""
+    response = client.get(path, buffered=False)
+    try:
+        assert response.status_code == 200
+        return next(iter(response.response))
+    finally:
+        response.close()
+
+
+def measure(app, client, case_id: int) -> dict[str, int]:
+    service = app.extensions["reviewflow"]
+    pages = {"case list": lambda: client.get("/cases"), "case list overdue": lambda: client.get("/cases?overdue=yes"),
+             "dashboard": lambda: client.get("/dashboard"), "case page": lambda: client.get(f"/cases/{case_id}"),
+             "deadline csv": lambda: first_chunk(client, "/deadlines.csv")}
+    counts = {}
+    for name, render in pages.items():
+        first = render()                              # caches warm (process versions, the calendar)
+        assert getattr(first, "status_code", 200) == 200, name
+        with Statements(service.db.engine) as seen:
+            render()
+        counts[name] = seen.count
+    la = ACTORS["la"]
+    step = demo_cases()[0]["steps"][0]                # check that other children are safe, as the local authority
+    task = max((t for t in service.tasks.for_user(la) if t["element_id"] == step["step"]),
+               key=lambda t: t["instance_id"])          # the newest new notification's
+    with Statements(service.db.engine) as seen:
+        service.instances.complete_task(task["id"], step["data"], la)
+    counts["complete a task"] = seen.count
+    return counts
+
+
+def test_pages_and_completing_a_task_cost_the_same_with_5_and_50_cases(web):
+    service = web.extensions["reviewflow"]
+    make_cases(service, 5)
+    client = manager_client(web)
+    scr_case = next(i["id"] for i in service.queries.list_instances(ACTORS["manager"]) if i["process_id"] == "scr_decision")
+    few = measure(web, client, scr_case)
+    make_cases(service, 45)
+    many = measure(web, client, scr_case)
+    print(f"\nstatements with 5 cases: {few}\nstatements with 50 cases: {many}")
+    assert many == few
