@@ -403,8 +403,8 @@ def guarded_format_value(value, conversion: int, spec: str):
     """An f-string field ``{value!conversion:spec}``: the widths in the spec and the text written are
     estimated before formatting."""
     size = _text_size(value)
-    if spec:
-        size += sum(_number(n) for n in _SPEC_NUMBER.findall(spec))
+    if spec:     # widths and precisions, and a date's strftime codes (at most 12 characters for 2)
+        size += sum(_number(n) for n in _SPEC_NUMBER.findall(spec)) + 6 * len(spec)
     charge(size)
     if conversion == 115:
         value = str(value)

@@ -170,6 +170,19 @@ def test_the_size_limit_is_configurable():
     assert size == 2000 and "larger than 4 KiB" in message
 
 
+def test_the_limits_are_settings_checked_at_startup():
+    from engine import config
+
+    settings = config.load({"REVIEWFLOW_SCRIPT_TIME_LIMIT_SECONDS": "0.5", "REVIEWFLOW_SCRIPT_MAX_BYTES": "4096"})
+    assert (settings.script_time_limit_seconds, settings.script_max_bytes) == (0.5, 4096)
+    defaults = config.load({})
+    assert (defaults.script_time_limit_seconds, defaults.script_max_bytes) == (2.0, 1024 * 1024)
+    for bad in ({"REVIEWFLOW_SCRIPT_TIME_LIMIT_SECONDS": "0"}, {"REVIEWFLOW_SCRIPT_TIME_LIMIT_SECONDS": "nan"},
+                {"REVIEWFLOW_SCRIPT_MAX_BYTES": "10"}):
+        with pytest.raises(config.ConfigError, match="REVIEWFLOW_SCRIPT"):
+            config.load(bad)
+
+
 # --- time: loops and recursion stop at the budget --------------------------------------------------
 
 @pytest.mark.parametrize("script", [
