@@ -6,6 +6,10 @@ in ``extends`` and replaces or adds rules. Diagrams refer to a deadline by key
 place, and a case keeps the resolved rule set it started with (``RuleSet.to_dict()``
 is the snapshot stored with it; ``content_hash`` tells two versions apart).
 
+A national set (WT2015, WT2018, WT2023) also says the days it governs (``[in_force]``, with its source):
+a case runs under the set in force on the day the local authority became aware (``ruleset_in_force``);
+local sets have no days of their own and are chosen by a manager.
+
 Files on disk (``load_rulesets``) and uploaded files (``parse_ruleset_text`` then
 ``resolve_rulesets``) go through the same parser and the same resolver, so a file
 that deploys is a file that loads.
@@ -23,8 +27,9 @@ from typing import Any, Iterable, Mapping
 
 from engine.calendar import WorkingDayCalendar, add_months
 
-__all__ = ["UNITS", "DIRECTIONS", "Rule", "RuleSet", "ParsedRuleSet", "Due", "RuleSetError", "DeadlineError",
-           "parse_ruleset_text", "resolve_rulesets", "load_rulesets", "compute_due", "select_ruleset"]
+__all__ = ["UNITS", "DIRECTIONS", "Rule", "InForce", "RuleSet", "ParsedRuleSet", "Due", "RuleSetError", "DeadlineError",
+           "parse_ruleset_text", "resolve_rulesets", "load_rulesets", "compute_due", "select_ruleset",
+           "ruleset_in_force", "regime_of"]
 
 UNITS = ("working_days", "calendar_days", "calendar_months", "years")
 DIRECTIONS = ("after", "before")
@@ -34,7 +39,7 @@ _ANCHOR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")     # a task-data key: da
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _TOML_WHERE = re.compile(r"\s*\(at (line (\d+), column \d+|end of document)\)\s*$")
 
-_TOP_LEVEL = {"name", "title", "extends", "deadlines"}
+_TOP_LEVEL = {"name", "title", "extends", "in_force", "deadlines"}
 _REQUIRED = ("name", "anchor", "count", "unit", "direction", "source")
 _OPTIONAL = ("figure_in_source", "note")
 
@@ -66,10 +71,31 @@ class Rule:
     note: str = ""
 
 
-def _rules_hash(rules: Mapping[str, Rule]) -> str:
-    """sha256 of the resolved rules as canonical JSON. Name and title are left out on purpose: the
-    hash says whether two versions count the same way (WT2023 and WT2018 share one today)."""
-    canonical = json.dumps({k: asdict(r) for k, r in sorted(rules.items())}, sort_keys=True)
+@dataclass(frozen=True)
+class InForce:
+    """The days a national rule set governs: cases whose local authority became aware from ``start`` to
+    ``end`` (both included; no end: still in force) run under it. ``source`` says where the dates come from."""
+    start: dt.date
+    end: dt.date | None
+    source: str
+    note: str = ""
+
+    def covers(self, day: dt.date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"from": self.start.isoformat(), "until": self.end.isoformat() if self.end else None,
+                "source": self.source, "note": self.note}
+
+
+def _rules_hash(rules: Mapping[str, Rule], in_force: InForce | None = None) -> str:
+    """sha256 of the resolved rules (and the days the set is in force, where it says) as canonical JSON.
+    Name and title are left out on purpose: the hash says whether two versions count the same way and
+    govern the same days, so a new version is deployed when either changes."""
+    content: dict[str, Any] = {k: asdict(r) for k, r in sorted(rules.items())}
+    if in_force is not None:             # a set without dates hashes as it always did
+        content = {"rules": content, "in_force": in_force.to_dict()}
+    canonical = json.dumps(content, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -82,12 +108,16 @@ class RuleSet:
     extends: str | None = None
     source_file: str = ""
     content_hash: str = ""
+    in_force: InForce | None = None      # a national regime's own days; never inherited through ``extends``
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON types, for the snapshot a case keeps."""
-        return {"name": self.name, "title": self.title, "extends": self.extends, "source_file": self.source_file,
-                "content_hash": self.content_hash or _rules_hash(self.rules),
-                "rules": {k: asdict(r) for k, r in sorted(self.rules.items())}}
+        out = {"name": self.name, "title": self.title, "extends": self.extends, "source_file": self.source_file,
+               "content_hash": self.content_hash or _rules_hash(self.rules, self.in_force),
+               "rules": {k: asdict(r) for k, r in sorted(self.rules.items())}}
+        if self.in_force is not None:
+            out["in_force"] = self.in_force.to_dict()
+        return out
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> RuleSet:
@@ -100,11 +130,13 @@ class RuleSet:
             if body.pop("key", key) != key:
                 raise RuleSetError(file, key, "the rule's key does not match its entry")
             rules[key] = _rule(file, key, body)
-        digest = _rules_hash(rules)
+        in_force = _in_force(file, d["in_force"]) if d.get("in_force") else None
+        digest = _rules_hash(rules, in_force)
         stored = d.get("content_hash") or digest
         if stored != digest:
             raise RuleSetError(file, None, "the stored content hash does not match the rules")
-        return cls(d["name"], d.get("title") or d["name"], rules, d.get("extends"), d.get("source_file", ""), digest)
+        return cls(d["name"], d.get("title") or d["name"], rules, d.get("extends"), d.get("source_file", ""), digest,
+                   in_force)
 
 
 @dataclass(frozen=True)
@@ -115,6 +147,7 @@ class ParsedRuleSet:
     title: str
     extends: str | None
     rules: dict[str, Rule] = field(default_factory=dict)
+    in_force: InForce | None = None
 
 
 def parse_ruleset_text(file: str, text: str) -> ParsedRuleSet:
@@ -147,7 +180,43 @@ def parse_ruleset_text(file: str, text: str) -> ParsedRuleSet:
     if not isinstance(deadlines, dict):
         raise RuleSetError(file, None, "[deadlines] must be a table of deadline keys")
     rules = {key: _rule(file, key, body) for key, body in deadlines.items()}
-    return ParsedRuleSet(file, name, title.strip(), extends, rules)
+    in_force = _in_force(file, raw["in_force"]) if "in_force" in raw else None
+    return ParsedRuleSet(file, name, title.strip(), extends, rules, in_force)
+
+
+def _in_force(file: str, body: object) -> InForce:
+    """Check an ``[in_force]`` table: ``from`` (a date), optional ``until`` (a later date), ``source``, ``note``.
+    Dates are TOML dates in a file and ISO text in a stored snapshot."""
+    def fail(message: str) -> RuleSetError:
+        return RuleSetError(file, None, f"[in_force]: {message}")
+
+    def day(value: object, what: str) -> dt.date:
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise fail(f"{what} must be a date such as 2023-12-15, not {value!r}")
+
+    if not isinstance(body, dict):
+        raise fail("must be a table with from, until, source")
+    unknown = set(body) - {"from", "until", "source", "note"}
+    if unknown:
+        raise fail(f"unknown field(s): {', '.join(sorted(unknown))}")
+    if "from" not in body:
+        raise fail("missing from: the first day the rule set governs")
+    start = day(body["from"], "from")
+    end = day(body["until"], "until") if body.get("until") is not None else None
+    if end is not None and end < start:
+        raise fail(f"until ({end}) is before from ({start})")
+    source, note = body.get("source"), body.get("note", "")
+    if not isinstance(source, str) or not source.strip():
+        raise fail("source must say where the dates come from")
+    if not isinstance(note, str):
+        raise fail("note must be text")
+    return InForce(start, end, source.strip(), note.strip())
 
 
 def _rule(file: str, key: str, body: object) -> Rule:
@@ -212,8 +281,38 @@ def resolve_rulesets(parsed: Iterable[ParsedRuleSet]) -> dict[str, RuleSet]:
     out: dict[str, RuleSet] = {}
     for name, p in sorted(by_name.items()):
         rules = dict(sorted(resolve(name, (name,)).items(), key=lambda kv: _key_order(kv[0])))
-        out[name] = RuleSet(name, p.title, rules, p.extends, p.file, _rules_hash(rules))
+        out[name] = RuleSet(name, p.title, rules, p.extends, p.file, _rules_hash(rules, p.in_force), p.in_force)
+    _check_one_in_force_a_day(out)
     return out
+
+
+def _check_one_in_force_a_day(rulesets: Mapping[str, RuleSet]) -> None:
+    """Two national sets may not govern the same day, or a case's rules would depend on file order."""
+    dated = sorted((rs for rs in rulesets.values() if rs.in_force), key=lambda rs: rs.in_force.start)
+    for earlier, later in zip(dated, dated[1:]):
+        if earlier.in_force.end is None or earlier.in_force.end >= later.in_force.start:
+            raise RuleSetError(later.source_file, None, f"[in_force]: from {later.in_force.start} overlaps "
+                                                        f"{earlier.name} ({earlier.source_file}), in force until "
+                                                        f"{earlier.in_force.end or 'further notice'}")
+
+
+def ruleset_in_force(rulesets: Mapping[str, RuleSet] | Iterable[RuleSet], day: dt.date) -> RuleSet | None:
+    """The national rule set governing a case whose local authority became aware on ``day`` (catalogue,
+    reading notes: a case does not choose its regime); None before the first one."""
+    sets = rulesets.values() if isinstance(rulesets, Mapping) else rulesets
+    return next((rs for rs in sets if rs.in_force and rs.in_force.covers(day)), None)
+
+
+def regime_of(rulesets: Mapping[str, RuleSet], name: str) -> str | None:
+    """The national regime a set belongs to: itself if it has days in force, else the nearest set it
+    extends that has (BOLTON_PRE2015 runs on the WT2015 path)."""
+    seen = set()
+    while name in rulesets and name not in seen:
+        seen.add(name)
+        if rulesets[name].in_force is not None:
+            return name
+        name = rulesets[name].extends or ""
+    return None
 
 
 def _key_order(key: str) -> tuple:

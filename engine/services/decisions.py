@@ -12,15 +12,19 @@ from engine.store.models import DecisionVersion
 
 
 def _names(expression: str) -> set[str]:
-    """The data fields an input expression reads (``max(a or 0, b)`` reads a and b)."""
+    """The data fields an input expression needs (``max(a or 0, b)`` reads a and b); a field read through
+    ``field('x')`` is optional (unknown when absent), and engine functions are not fields."""
     import ast
     import builtins
+
+    from engine.bpmn.runtime import FUNCTIONS
 
     try:
         tree = ast.parse(expression, mode="eval")
     except SyntaxError:
         return set()
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not hasattr(builtins, n.id)}
+    return {n.id for n in ast.walk(tree)
+            if isinstance(n, ast.Name) and not hasattr(builtins, n.id) and n.id not in FUNCTIONS}
 
 
 class Decisions:

@@ -15,7 +15,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine import clock
 from engine.bpmn import serializer
-from engine.services import forms, workflow as wfsvc
+from engine.services import forms, regimes, workflow as wfsvc
 from engine.services.actor import Actor
 from engine.services.core import Core
 from engine.services.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
@@ -24,7 +24,7 @@ from engine.store.models import (AuditEvent, Deadline, HumanTask, Instance, Mess
 
 
 log = logging.getLogger("reviewflow.engine")
-RULES_KEYS = ("regime", "ruleset")     # which rules apply: chosen at the start, outside any form
+RULES_KEYS = ("regime", "ruleset", regimes.REASON_KEY)   # which rules apply: set at the start, outside any form
 
 
 def _stale(exc: Exception) -> Conflict:
@@ -56,7 +56,8 @@ class Instances:
     @_command
     def start(self, process_id: str, data: dict, actor: Actor) -> dict:
         """Start a case directly. Only a role the process declares may (``startRoles``, else its start lane),
-        with data its start form accepts; the case reference is always given here, unique to the case."""
+        with data its start form accepts; the case reference is always given here, unique to the case; the
+        rules are those in force on ``date_aware`` unless a manager says why not (``regimes.settle``)."""
         problems = forms.check_keys(data)
         if problems:
             raise Invalid("the data has fields the engine cannot accept", problems)
@@ -77,7 +78,11 @@ class Instances:
                 problems = forms.validate(schema, checked)
                 if problems:
                     raise Invalid("the form has errors", problems)
+            data, override = regimes.settle(session, data, actor)
             inst, number = self._start_in(session, version, data, actor.username)
+            if override is not None:
+                session.add(AuditEvent(instance_id=inst.id, at=clock.now(), actor=actor.username,
+                                       kind="regime_overridden", detail=override.detail()))
             return {"id": inst.id, "business_key": inst.business_key, "status": inst.status,
                     "process_id": process_id, "version": number}
 
@@ -115,8 +120,9 @@ class Instances:
                 key = "ruleset" if data.get("ruleset") else "regime"
                 raise Invalid(f"no rule set named '{name}' is deployed", [{"path": key, "message": "unknown rule set"}])
         elif version.deadline_keys:
-            raise Invalid("this process tracks statutory deadlines: say which rules apply",
-                          [{"path": "regime", "message": "regime is required (WT2015, WT2018 or WT2023)"}])
+            raise Invalid("this process tracks statutory deadlines: give the date the local authority became aware",
+                          [{"path": "date_aware", "message": "required: the rules in force that day apply "
+                                                             "(or a regime WT2015, WT2018 or WT2023)"}])
         info = wfsvc.version_info(session, version.id)
         workflow = serializer.new_workflow(info.spec, info.subprocess_specs)
         inst = Instance(process_version_id=version.id, process_id=process_id, business_key=None, status="running",

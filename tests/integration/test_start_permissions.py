@@ -30,6 +30,9 @@ MAY_START = {
 def _data(process_id: str) -> dict:
     if process_id == "incident_notification":
         return notification()
+    if process_id == "scr_decision":     # started from the notification request, in a Working Together 2015 year
+        return notification(date_aware="2017-03-03", incident_date="2017-03-02", referral_date="2017-03-03",
+                            notification_date="2017-03-06")
     if process_id == "multi_agency_review":
         return {"regime": "WT2015", **form("multi_agency_review_request")}
     return {"regime": "WT2015" if process_id in ("scr_decision", "serious_case_review") else "WT2018"}

@@ -15,6 +15,9 @@ ROLES = {"Referring agency", "Local authority", "Business Unit", "Practice Revie
          *(f"Agency: {a}" for a in AGENCIES)}
 STAFF = Actor("staff", frozenset(ROLES))
 MANAGER = Actor("mo", frozenset({"manager"}))
+# The rules in force on date_aware apply (WT2023 for these 2026 cases); a manager (STAFF holds the role)
+# runs a case under Working Together 2015 or Bolton's rules only with a recorded reason.
+TRANSITIONAL = "The partnership still runs this case under its serious case review procedures."
 
 
 def form(name: str, **changes) -> dict:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.scenarios.driver import MANAGER, Partnership, form
+from tests.scenarios.driver import MANAGER, TRANSITIONAL, Partnership, form
 
 LONDON = ZoneInfo("Europe/London")
 BU, LA, EXEC, CHAIR, PRG = ("business-unit@example.org", "childrens-services@example.org", "executive@example.org",
@@ -37,7 +37,7 @@ def lac_death_only(p):
 
 
 def wt2015(p):
-    notified(p, regime="WT2015")
+    notified(p, regime="WT2015", regime_reason=TRANSITIONAL)
 
 
 def rapid_review_arranged(p):
@@ -94,7 +94,7 @@ def scr_information_requested(p):
 
 
 def bolton(p):
-    notified(p, regime="WT2015", ruleset="BOLTON_PRE2015", referral_date="2026-12-11")
+    notified(p, regime="WT2015", ruleset="BOLTON_PRE2015", regime_reason=TRANSITIONAL, referral_date="2026-12-11")
     p.do("notify_ofsted_lscb", form("statutory_notification"))
 
 

@@ -9,6 +9,8 @@ from tests.scenarios.driver import STAFF, Partnership, form
 def test_an_incident_that_is_not_notifiable_is_answered_and_goes_no_further(deployed):
     p = Partnership(deployed)
     p.start(child_died=False, seriously_harmed=False, abuse_or_neglect="not_suspected")
+    # no case closes as not notifiable without a person's decision (catalogue, reading notes)
+    p.do("confirm_not_notifiable", form("notifiability_decision"))
     case = p.case("incident_notification")
     assert case["status"] == "completed"
     assert p.sent() == [("referrer@example.org", "referrer_not_notifiable")]

@@ -4,14 +4,14 @@ with the four-step escalation for late agency reports, publication across the Sp
 Bolton's pre-2015 timescales on the same path. The clock starts on Monday 21 December 2026."""
 from __future__ import annotations
 
-from tests.scenarios.driver import MANAGER, Partnership, form
+from tests.scenarios.driver import MANAGER, TRANSITIONAL, Partnership, form
 
 REPORTERS = [{"agency": "Police", "contribution": "agency_report"}, {"agency": "Health", "contribution": "agency_report"}]
 
 
 def decision_pending(service, **changes) -> Partnership:
     p = Partnership(service)
-    p.start(regime="WT2015", date_aware="2026-12-18", notification_date=None, **changes)
+    p.start(regime="WT2015", regime_reason=TRANSITIONAL, date_aware="2026-12-18", notification_date=None, **changes)
     p.do("check_other_children", form("safety_check"))
     task = p.task("notify_ofsted_lscb")
     assert (task["due_date"], task["deadline_key"]) == ("2026-12-29", "S1")

@@ -41,6 +41,8 @@ STEP_EXAMPLES: dict[str, dict] = {
                          "signed_off_by": "Director Example", "report_agreed_date": "2027-05-10"},
     "action_plan_review.json": {"review_date": "2027-11-10", "progress_summary": "The protocol is in use.",
                                 "all_implemented": True},
+    "notifiability_decision.json": {"notifiability": "not_notifiable",
+                                    "notifiability_reason": "No harm to the child; early help is in place."},
     "peer_challenge.json": {"peer_chair": "Peer Chair Example, Sampleshire", "challenge_date": "2027-01-07",
                             "peer_view": "scr", "peer_rationale": "The harm is likely to be long-term."},
 }

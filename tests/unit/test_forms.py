@@ -250,8 +250,9 @@ def test_contract_fields_keep_their_contract_types_wherever_they_appear(path):
 
 def test_the_notification_asks_every_incident_question_of_the_contract():
     schema = load("incident_notification.json")
-    needed = set(CONTRACT) - {"decision_date", "publication_date"}
-    assert needed <= set(schema["properties"])
+    # the regime is set from date_aware (catalogue, reading notes), never asked of the referrer
+    needed = set(CONTRACT) - {"decision_date", "publication_date", "regime"}
+    assert needed <= set(schema["properties"]) and "regime" not in schema["properties"]
     assert needed - {"notification_date"} <= set(schema["required"])   # it defaults to the day it is recorded
     for form, field in (("chair_decision.json", "decision_date"), ("executive_ratification.json", "decision_date"),
                         ("publication_decision.json", "publication_date")):
@@ -269,7 +270,6 @@ EXAMPLES: dict[str, dict] = {
                            "abuse_or_neglect": "suspected", "summary": "Admitted to hospital with a head injury."},
     "demo_agency_return.json": {"agency": "Police", "chronology": [{"date": "2026-11-02", "event": "Call-out."}]},
     "incident_notification.json": {
-        "regime": "WT2018",
         "children": [CHILD, {"name": "Child B Example", "date_of_birth": "2021-07-01", "gender": "male"}],
         "incident_date": "2026-12-10",
         "incident_date_estimated": False,
@@ -280,6 +280,7 @@ EXAMPLES: dict[str, dict] = {
         "seriously_harmed": True,
         "abuse_or_neglect": "suspected",
         "looked_after": False,
+        "care_leaver": False,
         "regulated_setting": False,
         "outside_england": False,
         "custody_or_detention": False,
@@ -594,8 +595,9 @@ INVALID = [
     (N, variant(N, children__0__name=DROP), "children/0/name"),
     (N, variant(N, children__0__shoe_size="2"), "children/0/shoe_size"),
     (N, variant(N, nickname="AJ"), "nickname"),
-    (N, variant(N, regime="WT2010"), "regime"),
-    (N, variant(N, regime=DROP), "regime"),
+    (N, variant(N, regime="WT2010"), "regime"),        # the rules come from date_aware, never from the form
+    (N, variant(N, regime="WT2018"), "regime"),
+    (N, variant(N, care_leaver=DROP), "care_leaver"),
     (N, variant(N, abuse_or_neglect="maybe"), "abuse_or_neglect"),
     (N, variant(N, joint_working_concern="no"), "joint_working_concern"),
     (N, variant(N, child_died="yes"), "child_died"),

@@ -120,7 +120,9 @@ def test_every_rule_names_itself_and_cites_a_seed_paragraph():
 def test_wt2023_inherits_every_wt2018_deadline():
     wt2023, wt2018 = RULESETS["WT2023"], RULESETS["WT2018"]
     assert wt2023.extends == "WT2018" and wt2023.title == "Working Together to Safeguard Children 2023"
-    assert wt2023.rules == wt2018.rules and wt2023.content_hash == wt2018.content_hash
+    assert wt2023.rules == wt2018.rules
+    # its own days in force (never inherited) make it a version of its own
+    assert wt2023.in_force.start > wt2018.in_force.end and wt2023.content_hash != wt2018.content_hash
 
 
 def test_bolton_overrides_s4_and_adds_s9():
@@ -430,3 +432,52 @@ def test_two_files_with_one_name_are_refused(tmp_path):
     (tmp_path / "b.toml").write_text(ruleset_text("LOCAL"), encoding="utf-8")
     with pytest.raises(RuleSetError, match=r"^b\.toml: -: rule set LOCAL is also defined in a\.toml"):
         load_rulesets(tmp_path)
+
+
+# -- the days a national rule set is in force -------------------------------------------------------
+
+def _dated(name: str, days: str, extends: str | None = None) -> str:
+    return ruleset_text(name, extends, f"\n[in_force]\n{days}\n" + GOOD_RULE)
+
+
+def test_the_set_in_force_on_a_day_is_the_one_whose_days_cover_it():
+    from engine.rules import regime_of, ruleset_in_force
+
+    assert ruleset_in_force(RULESETS, D("2015-03-25")) is None              # before Working Together 2015
+    assert [ruleset_in_force(RULESETS, D(day)).name for day in
+            ("2015-03-26", "2018-06-28", "2018-06-29", "2023-12-14", "2023-12-15", "2030-01-01")] == [
+        "WT2015", "WT2015", "WT2018", "WT2018", "WT2023", "WT2023"]
+    assert regime_of(RULESETS, "BOLTON_PRE2015") == "WT2015" and regime_of(RULESETS, "WT2023") == "WT2023"
+    assert regime_of(RULESETS, "LEEDS") is None
+
+
+def test_days_in_force_are_kept_in_the_snapshot_and_a_set_without_them_hashes_as_before():
+    snapshot = json.loads(json.dumps(RULESETS["WT2023"].to_dict()))
+    assert snapshot["in_force"] == {"from": "2023-12-15", "until": None, "source": RULESETS["WT2023"].in_force.source,
+                                    "note": ""}
+    assert RuleSet.from_dict(snapshot) == RULESETS["WT2023"]
+    undated = resolve_rulesets([parse_ruleset_text("a.toml", ruleset_text("AA"))])["AA"]
+    dated = resolve_rulesets([parse_ruleset_text("a.toml", _dated("AA", 'from = 2020-01-01\nsource = "x"'))])["AA"]
+    assert "in_force" not in undated.to_dict() and undated.content_hash != dated.content_hash
+    moved = resolve_rulesets([parse_ruleset_text("a.toml", _dated("AA", 'from = 2020-01-02\nsource = "x"'))])["AA"]
+    assert moved.content_hash != dated.content_hash          # new days deploy a new version
+
+
+@pytest.mark.parametrize("days,message", [
+    ('until = 2020-01-01\nsource = "x"', "missing from"),
+    ('from = "soon"\nsource = "x"', "from must be a date"),
+    ('from = 2020-01-02\nuntil = 2020-01-01\nsource = "x"', "is before from"),
+    ("from = 2020-01-01", "source must say where the dates come from"),
+    ('from = 2020-01-01\nsource = "x"\nto = 2021-01-01', "unknown field(s): to"),
+])
+def test_bad_days_in_force_name_the_file(days, message):
+    with pytest.raises(RuleSetError) as exc:
+        parse_ruleset_text("local.toml", _dated("LOCAL", days))
+    assert (exc.value.file, exc.value.key) == ("local.toml", None) and message in exc.value.message
+
+
+def test_two_sets_in_force_on_the_same_day_are_refused():
+    with pytest.raises(RuleSetError) as exc:
+        resolve_rulesets([parse_ruleset_text("a.toml", _dated("AA", 'from = 2020-01-01\nsource = "x"')),
+                          parse_ruleset_text("b.toml", _dated("BB", 'from = 2022-01-01\nsource = "y"'))])
+    assert exc.value.file == "b.toml" and "overlaps AA" in exc.value.message

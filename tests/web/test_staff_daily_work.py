@@ -85,7 +85,7 @@ def test_start_a_case_with_two_children_added_one_by_one(page, service):
     page.click("button:has-text('Send the notification')")          # nothing filled in
     summary = page.locator(".govuk-error-summary").inner_text()
     assert "Enter date of the incident" in summary or "incident" in summary.lower()
-    page.check("#f-regime-2")                                          # WT2018
+    assert page.locator("#f-regime-1").count() == 0     # the rules come from the date the LA became aware
     page.fill("#f-children-0-name", "Child Z Example")
     fill_date(page, "children-0-date_of_birth", "2019-04-02")
     page.click("button:has-text('Add another child')")
@@ -93,7 +93,8 @@ def test_start_a_case_with_two_children_added_one_by_one(page, service):
     fill_date(page, "children-1-date_of_birth", "2021-02-30")        # not a real date
     fill_date(page, "incident_date", "2026-12-18")
     fill_date(page, "date_aware", "2026-12-18")
-    for name in ("child_died", "looked_after", "regulated_setting", "outside_england", "custody_or_detention", "dols_16_17"):
+    for name in ("child_died", "looked_after", "care_leaver", "regulated_setting", "outside_england",
+                 "custody_or_detention", "dols_16_17"):
         page.check(f"#f-{name}-2")                                    # No
     page.check("#f-seriously_harmed")                                  # Yes
     page.check("#f-abuse_or_neglect-2")                                # suspected
