@@ -112,7 +112,7 @@ _FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.()+-]*$")
 
 def file_name_problem(name: str) -> str | None:
     """Why an uploaded file's name cannot be deployed, or None: a bare name (rule sets as
-    ``rulesets/NAME.toml``), never a path, of ordinary characters, with a known extension."""
+    ``rulesets/NAME.toml``), never a path, of ordinary characters and a sensible length."""
     bare = name[len("rulesets/"):] if name.startswith("rulesets/") else name
     reason = inputs.text_problem(bare, single_line=True)
     if reason:
@@ -125,9 +125,7 @@ def file_name_problem(name: str) -> str | None:
         return f"a file name is 1 to {MAX_FILE_NAME} characters long"
     if not _FILE_NAME.match(bare):
         return "a file name starts with a letter or digit and has only letters, digits, spaces and _ . ( ) + -"
-    if kind_of(name) is None:
-        return "the file name must end .bpmn, .dmn, .json (a form) or .toml (a rule set)"
-    return None
+    return None                                        # its extension is checked with its content (build)
 
 
 def shown_name(name: str) -> str:
