@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from engine import clock
+from engine import clock, inputs
 from engine.services.actor import Actor
 from engine.services.core import Core
 from engine.services.errors import BadRequest, Forbidden, Invalid
@@ -56,6 +56,7 @@ class Calendar:
         if "admin" not in actor.roles:
             raise Forbidden("only an administrator may change the calendar")
         d = parse_day(day, "day")
+        inputs.check_text(note, "note", single_line=False)
         if kind not in ("holiday", "working", "none"):
             raise Invalid("kind is holiday, working or none", [{"path": "kind", "message": "invalid"}])
         with self.core.db.transaction() as session:
