@@ -68,7 +68,7 @@ class Worker:
                       SupervisedLoop("outbox", self._deliver, interval, self.stopping)]
 
     def _fire_timers(self) -> bool:
-        return len(self.service.instances.fire_due_timers(limit=TIMER_BATCH)) >= TIMER_BATCH
+        return len(self.service.instances.fire_due_timers(limit=TIMER_BATCH, stop=self.stopping)) >= TIMER_BATCH
 
     def _deliver(self) -> bool:
         done = self.service.outbox.deliver_due(limit=OUTBOX_BATCH, owner=self.owner, stop=self.stopping)

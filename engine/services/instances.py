@@ -249,12 +249,12 @@ class Instances:
             return {"instance_id": inst.id, "status": inst.status}
 
     # --- timers -------------------------------------------------------------------------------
-    def fire_due_timers(self, limit: int = 100) -> list[int]:
+    def fire_due_timers(self, limit: int = 100, stop=None) -> list[int]:
         """Fire the timers that are due, one transaction per instance; cost grows with due timers only.
 
         Whatever one case raises (it cannot be loaded, a step cannot be saved, diagram code exits) is
         contained to that case: it is put in the incident state, out of later sweeps, and the sweep
-        goes on with the others.
+        goes on with the others. ``stop`` (a ``threading.Event``) ends the sweep between two cases.
         """
         now = clock.now()
         with self.core.db.reading() as session:
@@ -262,6 +262,8 @@ class Instances:
                                        .order_by(Instance.next_timer_at).limit(limit)))
         fired = []
         for iid in ids:
+            if stop is not None and stop.is_set():
+                break
             try:
                 if self._fire_one(iid, now):
                     fired.append(iid)
