@@ -32,6 +32,8 @@ class Settings:
     outbox_lease_seconds: float = 30.0     # how long a message being sent stays held without its worker renewing it
     secret_key: str | None = None
     session_idle_minutes: int = 30
+    session_max_hours: int = 12                # a session ends this long after sign-in, however busy
+    mfa_required_for_all: bool = False         # otherwise required of managers, process owners and admins
     secure_cookies: bool = True
     due_soon_working_days: int = 2
     trusted_proxies: int = 0          # proxies in front whose X-Forwarded-* headers are believed
@@ -67,6 +69,8 @@ def load(environ: dict | None = None) -> Settings:
         outbox_lease_seconds=float(env.get("REVIEWFLOW_OUTBOX_LEASE_SECONDS", 30)),
         secret_key=env.get("REVIEWFLOW_SECRET_KEY") or None,
         session_idle_minutes=int(env.get("REVIEWFLOW_SESSION_IDLE_MINUTES", 30)),
+        session_max_hours=int(env.get("REVIEWFLOW_SESSION_MAX_HOURS", 12)),
+        mfa_required_for_all=env.get("REVIEWFLOW_MFA_REQUIRED_FOR_ALL", "") in ("1", "true", "yes"),
         secure_cookies=env.get("REVIEWFLOW_INSECURE_COOKIES", "") not in ("1", "true", "yes"),
         due_soon_working_days=int(env.get("REVIEWFLOW_DUE_SOON_WORKING_DAYS", 2)),
         trusted_proxies=int(env.get("REVIEWFLOW_TRUSTED_PROXIES", 0) or 0),

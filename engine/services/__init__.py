@@ -14,9 +14,12 @@ from engine.services.deployments import Deployments
 from engine.services.errors import ServiceError  # noqa: F401
 from engine.services.feeds import Feeds
 from engine.services.instances import Instances
+from engine.services.mfa import Mfa
 from engine.services.outbox import Outbox
 from engine.services.queries import Queries
 from engine.services.reports import Reports
+from engine.services.sessions import Sessions
+from engine.services.sign_in import SignIn
 from engine.services.tasks import Tasks
 from engine.services.users import Users
 from engine.store.db import Database
@@ -37,6 +40,9 @@ class Reviewflow:
         self.reports = Reports(self.core)
         self.outbox = Outbox(self.core)
         self.users = Users(self.core)
+        self.sessions = Sessions(self.core)
+        self.mfa = Mfa(self.core)
+        self.sign_in = SignIn(self.core, self.users)
         self.feeds = Feeds(self.core, self.users)
         self.calendar = Calendar(self.core, on_change=self.instances.recompute_deadlines)
         self.decisions = Decisions(self.core)

@@ -13,6 +13,7 @@ from engine import clock
 from engine.services.actor import Actor
 from engine.services.core import Core
 from engine.services.errors import Conflict, Invalid, NotFound, Unauthorized
+from engine.services.sessions import end_all
 from engine.store.models import ApiToken, AuditEvent, User, UserRole
 
 _hasher = PasswordHasher()
@@ -74,14 +75,18 @@ class Users:
             return count
 
     def set_active(self, username: str, active: bool, actor: str = "system") -> None:
-        """Disable (or re-enable) an account: a disabled user can neither sign in nor use a token."""
+        """Disable (or re-enable) an account: a disabled user can neither sign in nor use a token, and every
+        session they had open ends."""
         with self.core.db.transaction() as session:
             user = session.scalars(select(User).where(User.username == username)).first()
             if user is None:
                 raise NotFound(f"no user '{username}'")
             user.active = active
+            detail = {"username": username}
+            if not active:                         # signed out everywhere, for good (enabling does not revive)
+                detail["sessions_ended"] = end_all(session, user.id, "disabled", clock.now())
             session.add(AuditEvent(instance_id=None, at=clock.now(), actor=actor,
-                                   kind="user_enabled" if active else "user_disabled", detail={"username": username}))
+                                   kind="user_enabled" if active else "user_disabled", detail=detail))
 
     def actor_for_token(self, token: str) -> Actor:
         with self.core.db.reading() as session:
@@ -102,14 +107,6 @@ class Users:
             except (VerificationError, InvalidHashError):
                 return None
             return self._actor(session, user)
-
-    def record_session(self, username: str, kind: str, address: str) -> None:
-        """Audit a sign-in, a refused sign-in or a sign-out (who, when, from where)."""
-        if kind not in ("signed_in", "sign_in_refused", "signed_out"):
-            raise ValueError(kind)
-        with self.core.db.transaction() as session:
-            session.add(AuditEvent(instance_id=None, at=clock.now(), actor=username[:64] or "-", kind=kind,
-                                   detail={"address": address[:64]}))
 
     def actor(self, username: str) -> Actor:
         with self.core.db.reading() as session:

@@ -13,7 +13,7 @@ from pathlib import Path
 from engine import clock
 from engine.services import Reviewflow, demo
 from tests.conftest import PROCESS_OWNER, ROOT, make_settings
-from tests.web.conftest import CHROMIUM, PASSWORD
+from tests.web.conftest import CHROMIUM, MFA_SECRETS, PASSWORD, next_code, set_up_authenticators
 
 OUT = ROOT / "web" / "static" / "screenshots"
 
@@ -30,6 +30,7 @@ def main() -> None:
                                        REVIEWFLOW_SECRET_KEY="screenshots-only-secret-key"))
     service.deployments.deploy_paths([ROOT / "processes", ROOT / "forms"], PROCESS_OWNER)
     demo.seed(service, password=PASSWORD)
+    set_up_authenticators(service)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -58,6 +59,10 @@ def main() -> None:
             page.fill("#username", who)
             page.fill("#password", PASSWORD)
             page.click("button:has-text('Sign in')")
+            if who in MFA_SECRETS:
+                page.wait_for_url("**/sign-in/code")
+                page.fill("#code", next_code(service, who))
+                page.click("button:has-text('Continue')")
             page.wait_for_url("**/")
             page.goto(path)
             if then == "diagram":

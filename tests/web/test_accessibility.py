@@ -18,8 +18,9 @@ def pages(service) -> list[tuple[str | None, str, str | None]]:
         ("police", f"/tasks/{police_task['id']}", "submit"),
         ("bu", "/cases/new", "submit"), ("bu", "/calendar", None), ("bu", "/no-such-page", None),
         ("bu", "/dashboard", None),                                                   # 403 page
+        ("bu", "/account/multi-factor", None), ("bu", "/account/multi-factor/set-up", None),
         ("manager", "/", None), ("manager", "/cases", None), ("manager", f"/cases/{case['id']}", None),
-        ("manager", "/dashboard", None),
+        ("manager", "/dashboard", None), ("manager", "/account/multi-factor", None),
         ("owner", "/modeller", None), ("owner", "/modeller/scr_decision", None),
         ("owner", "/modeller/decisions/notifiable_incident", None),
     ]

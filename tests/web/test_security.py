@@ -56,6 +56,10 @@ def routes(w) -> list[tuple[str, str, dict, set, set]]:
         ("POST", f"/cases/{c}/suspend", {"data": {"reason": ""}}, MANAGERS, {302}),
         ("POST", f"/tasks/{t}/reassign", {"data": {"username": "la"}}, MANAGERS, {302}),
         ("POST", f"/tasks/{t}/claim", {"data": {}}, {"la", "admin"}, {302}),
+        ("GET", "/account/multi-factor", {}, STAFF, {200}),
+        ("GET", "/account/multi-factor/set-up", {}, STAFF, {200, 302}),            # 302: set up already
+        ("POST", "/account/multi-factor/set-up", {"data": {"code": ""}}, STAFF, {422, 302}),
+        ("POST", "/account/multi-factor/recovery-codes", {"data": {"code": ""}}, STAFF, {422, 302}),
     ]
 
 
@@ -92,7 +96,7 @@ def test_anonymous_people_are_sent_to_sign_in(world):
 def test_every_page_of_the_app_is_in_the_matrix(app, world):
     """A new page cannot be added without saying who may see it."""
     listed = {path.split("?")[0] for _, path, *_ in routes(world)}
-    covered = {"/sign-in", "/sign-out", "/accessibility", "/calendar", "/calendar/<token>.ics", "/static/<path:filename>",
+    covered = {"/sign-in", "/sign-in/code", "/sign-out", "/accessibility", "/calendar", "/calendar/<token>.ics", "/static/<path:filename>",
                "/tasks/<task_id>/unclaim", "/modeller/<process_id>/download", "/cases/<id:instance_id>/<action>"}
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/") or rule.rule in covered:
@@ -184,9 +188,7 @@ def test_the_api_keeps_its_bearer_tokens_and_needs_no_csrf_token(service, app):
                                           ("https://evil.example/", "/"), ("/\\evil.example", "/")])
 def test_sign_in_only_returns_to_a_page_of_this_site(app, target, lands):
     client = app.test_client()
-    token = csrf_of(client.get("/sign-in").get_data(as_text=True))
-    response = client.post("/sign-in", data={"username": "manager", "password": "demo password 1", "csrf_token": token,
-                                             "next": target})
+    response = sign_in_client(client, "manager", next=target)          # a manager: after the password, a code
     assert response.status_code == 302 and response.headers["Location"] == lands
 
 

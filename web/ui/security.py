@@ -1,19 +1,21 @@
-"""Session security for the staff pages: who is signed in, idle timeout, CSRF, role checks, a
-content security policy with a per-request nonce, and a sign-in rate limit.
+"""Session security for the staff pages: who is signed in, CSRF, role checks, where sign-in may lead, and
+a content security policy with a per-request nonce.
 
 The JSON API keeps its bearer tokens (web/api.py); these pages use a signed session cookie that is
-HttpOnly, SameSite=Lax and Secure (unless a developer serves plain http on their own machine).
+HttpOnly, SameSite=Lax and Secure (unless a developer serves plain http on their own machine). The cookie
+holds only the token of a session the server keeps (engine/services/sessions.py), so signing out ends it
+everywhere; between the password and the code of multi-factor sign-in it holds who is half-way, for ten
+minutes.
 """
 from __future__ import annotations
 
 import functools
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
+import unicodedata
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
-from flask import abort, current_app, g, redirect, request, session, url_for
+from flask import abort, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFProtect
 
 from engine import clock
@@ -46,44 +48,100 @@ def configure(app, settings) -> None:
         WTF_CSRF_SSL_STRICT=settings.secure_cookies,
     )
     csrf.init_app(app)
-    app.extensions["sign_in_limiter"] = SignInLimiter()
+
+
+SECOND_STEP_MINUTES = 10                      # between a right password and its code
 
 
 def load_user(service) -> None:
-    """Before each page: the signed-in actor, or nobody if the session is missing, expired or revoked."""
-    g.actor = None
-    username = session.get("user")
-    if not username:
+    """Before each page: the signed-in actor, or nobody if the server has no open session for the cookie
+    (signed out, disabled, idle, past its lifetime, or never there)."""
+    g.actor, g.must_enrol = None, False
+    token = session.get("sid")
+    if not token:
+        if "user" in session:                  # a cookie from before sessions were kept on the server
+            session.clear()
         return
-    idle_limit = current_app.config["PERMANENT_SESSION_LIFETIME"]
-    last_seen = session.get("seen", 0)
-    now = clock.now().timestamp()
-    if now - last_seen > idle_limit:
+    resumed = service.sessions.resume(token)
+    if resumed.actor is None:
         session.clear()
-        g.signed_out_idle = True
+        g.session_ended = resumed.ended
         return
-    try:
-        g.actor = service.users.actor(username)
-    except Exception:                          # disabled or deleted since sign-in
-        session.clear()
-        return
-    session["seen"] = now
+    g.actor, g.must_enrol = resumed.actor, resumed.must_enrol
     session.permanent = True
 
 
-def sign_in(actor: Actor) -> None:
-    session.clear()                            # a new session id for a new sign-in
-    session["user"] = actor.username
-    session["seen"] = clock.now().timestamp()
+def start_session(token: str) -> None:
+    """A new sign-in: nothing of the cookie before it is kept."""
+    session.clear()
+    session["sid"] = token
     session.permanent = True
 
 
-def signed_in(view):
+def end_session(service) -> None:
+    service.sessions.end(session.get("sid"), request.remote_addr or "unknown")
+    session.clear()
+
+
+def begin_second_step(username: str, next_url: str) -> None:
+    """The password was right; the code is still to come (no session yet)."""
+    session.clear()
+    session["second_step"] = {"user": username, "at": clock.now().timestamp(), "next": next_url}
+
+
+def second_step() -> dict | None:
+    """Who is between their password and their code, if they got there in the last ten minutes."""
+    pending = session.get("second_step")
+    if not isinstance(pending, dict):
+        return None
+    age = clock.now().timestamp() - pending.get("at", 0)
+    if not 0 <= age <= SECOND_STEP_MINUTES * 60:
+        session.pop("second_step", None)
+        return None
+    return pending
+
+
+def safe_next(target: str | None) -> str:
+    """Only a relative path of this site may follow sign-in: never a scheme or a host, however disguised
+    (control characters and whitespace that browsers drop, backslashes they read as slashes,
+    percent-encoding)."""
+    home = url_for("tasks.home")
+    if not target or len(target) > 2000:
+        return home
+    path = urlsplit(target).path
+    for text in (target, unquote(path)):
+        if "\\" in text or any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in text):
+            return home
+        if not text.startswith("/") or text.startswith("//"):
+            return home
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return home
+    return target
+
+
+def _next_here() -> str:
+    return request.full_path if request.query_string else request.path
+
+
+def signed_in_to_enrol(view):
+    """The view needs someone signed in, who may not yet have set up the second factor they must have."""
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         if g.get("actor") is None:
-            return redirect(url_for("auth.sign_in", next=request.full_path if request.query_string else request.path,
-                                    idle=1 if g.get("signed_out_idle") else None))
+            return redirect(url_for("auth.sign_in", next=_next_here(), ended=g.get("session_ended")))
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def signed_in(view):
+    """The view needs someone signed in; a person who must sign in with a second factor and has none set up
+    is sent to set it up first, whatever they asked for."""
+    @functools.wraps(view)
+    @signed_in_to_enrol
+    def wrapper(*args, **kwargs):
+        if g.get("must_enrol"):
+            return redirect(url_for("auth.mfa.set_up", next=_next_here()))
         return view(*args, **kwargs)
     return wrapper
 
@@ -120,35 +178,3 @@ def content_security_policy() -> str:
             f"script-src 'self' 'nonce-{csp_nonce()}'; "
             f"style-src 'self'; style-src-elem 'self';{attrs} img-src 'self' data:; font-src 'self'; "
             "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
-
-
-class SignInLimiter:
-    """At most ``per_user`` failed sign-ins per user name, and ``per_address`` per address (an office
-    shares one), in ``window`` seconds."""
-
-    def __init__(self, per_user: int = 5, per_address: int = 30, window: int = 15 * 60):
-        self.limits = {"u": per_user, "a": per_address}
-        self.window = window
-        self._failures: dict[str, deque] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque:
-        q = self._failures[key]
-        while q and now - q[0] > self.window:
-            q.popleft()
-        return q
-
-    def blocked(self, username: str, address: str) -> bool:
-        now = clock.now().timestamp()
-        with self._lock:
-            return any(len(self._recent(k, now)) >= self.limits[k[0]] for k in (f"u:{username}", f"a:{address}"))
-
-    def failed(self, username: str, address: str) -> None:
-        now = clock.now().timestamp()
-        with self._lock:
-            for key in (f"u:{username}", f"a:{address}"):
-                self._recent(key, now).append(now)
-
-    def succeeded(self, username: str) -> None:
-        with self._lock:
-            self._failures.pop(f"u:{username}", None)

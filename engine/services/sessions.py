@@ -1,0 +1,117 @@
+"""Signed-in browser sessions, kept on the server: the cookie holds only a random token, the database its
+SHA-256. Signing out, disabling the account or resetting its second factor ends the session for good, so a
+copied cookie is worth nothing afterwards. A session ends after ``session_idle_minutes`` without a request
+and ``session_max_hours`` after sign-in however busy; each ending is audited.
+
+Who must sign in with a second factor is decided here too, because a session of such a person that has
+none set up may open nothing but the set-up page."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from engine import clock
+from engine.services.actor import ADMIN, MANAGER, PROCESS_OWNER, Actor
+from engine.services.core import Core
+from engine.store.models import AuditEvent, User, UserRole, WebSession
+
+MFA_REQUIRED_ROLES = frozenset({MANAGER, PROCESS_OWNER, ADMIN})
+TOUCH_EVERY = dt.timedelta(seconds=60)     # how stale last_seen_at may be: the idle timeout is this precise
+
+
+def mfa_required(roles: frozenset[str], settings) -> bool:
+    """Managers, process owners and admins (everyone, with ``REVIEWFLOW_MFA_REQUIRED_FOR_ALL``)."""
+    return settings.mfa_required_for_all or bool(roles & MFA_REQUIRED_ROLES)
+
+
+def session_id(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(session: Session, user: User, address: str, method: str, now: dt.datetime, settings) -> str:
+    """Start a session for someone who has just proved who they are; the token for their cookie."""
+    forgotten = now - dt.timedelta(hours=settings.session_max_hours + 24)
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id,
+                                             WebSession.created_at < forgotten))
+    token = secrets.token_urlsafe(32)
+    session.add(WebSession(id=session_id(token), user_id=user.id, created_at=now, last_seen_at=now))
+    session.add(AuditEvent(instance_id=None, at=now, actor=user.username, kind="signed_in",
+                           detail={"address": address[:64], "method": method}))
+    return token
+
+
+def end_all(session: Session, user_id: int, reason: str, now: dt.datetime) -> int:
+    """End every open session of a person (disabled, second factor reset); how many there were."""
+    return session.execute(update(WebSession)
+                           .where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))
+                           .values(ended_at=now, ended_reason=reason)).rowcount
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """What a request's cookie is worth: who is signed in (or nobody), and whether they must first set up
+    a second factor; ``ended`` says why a session just ran out ("idle" or "lifetime") so the page can say."""
+    actor: Actor | None
+    must_enrol: bool = False
+    ended: str | None = None
+
+
+class Sessions:
+    def __init__(self, core: Core):
+        self.core = core
+
+    def resume(self, token: str | None) -> Resumed:
+        """The person behind a cookie's token, if their session is still open; ends it if it has run out."""
+        if not token or len(token) > 128:
+            return Resumed(None)
+        sid = session_id(token)
+        with self.core.db.reading() as session:
+            row = session.get(WebSession, sid)
+            if row is None or row.ended_at is not None:
+                return Resumed(None)
+            created_at, last_seen_at = row.created_at, row.last_seen_at
+            user = session.get(User, row.user_id)
+            username, active, enrolled = user.username, user.active, user.mfa_enrolled_at is not None
+            roles = frozenset(session.scalars(select(UserRole.role).where(UserRole.user_id == user.id)))
+        now = clock.now()
+        settings = self.core.settings
+        reason = ("disabled" if not active
+                  else "idle" if now - last_seen_at > dt.timedelta(minutes=settings.session_idle_minutes)
+                  else "lifetime" if now - created_at >= dt.timedelta(hours=settings.session_max_hours)
+                  else None)
+        if reason is not None:
+            self._expire(sid, username, reason, now)
+            return Resumed(None, ended=None if reason == "disabled" else reason)
+        if now - last_seen_at >= TOUCH_EVERY:
+            with self.core.db.transaction() as session:
+                session.execute(update(WebSession).where(WebSession.id == sid, WebSession.ended_at.is_(None))
+                                .values(last_seen_at=now))
+        return Resumed(Actor(username, roles), must_enrol=mfa_required(roles, settings) and not enrolled)
+
+    def _expire(self, sid: str, username: str, reason: str, now: dt.datetime) -> None:
+        with self.core.db.transaction() as session:
+            ended = session.execute(update(WebSession)
+                                    .where(WebSession.id == sid, WebSession.ended_at.is_(None))
+                                    .values(ended_at=now, ended_reason=reason)).rowcount
+            if ended and reason != "disabled":             # disabling was audited when it was done
+                session.add(AuditEvent(instance_id=None, at=now, actor=username, kind="session_expired",
+                                       detail={"reason": reason}))
+
+    def end(self, token: str | None, address: str) -> None:
+        """Sign out: the session's token is refused from now on, wherever the cookie went."""
+        if not token or len(token) > 128:
+            return
+        now = clock.now()
+        with self.core.db.transaction() as session:
+            row = session.get(WebSession, session_id(token))
+            if row is None or row.ended_at is not None:
+                return
+            row.ended_at, row.ended_reason = now, "signed_out"
+            username = session.scalar(select(User.username).where(User.id == row.user_id))
+            session.add(AuditEvent(instance_id=None, at=now, actor=username, kind="signed_out",
+                                   detail={"address": address[:64]}))
