@@ -1,13 +1,14 @@
 """Server-side validation of submitted data against a form's JSON Schema."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 from functools import lru_cache
 import json
 
 from contextvars import ContextVar
 
-from jsonschema import Draft202012Validator, ValidationError, validators
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 
 from engine import patterns
 from engine.bpmn.runtime import FUNCTIONS
@@ -47,10 +48,26 @@ def _pattern_properties(validator, pattern_properties, instance, schema):
 # Draft 2020-12, with patterns matched under a time limit instead of by Python's backtracking ``re``
 FormValidator = validators.extend(Draft202012Validator, {"pattern": _pattern, "patternProperties": _pattern_properties})
 
+#: the years a date in a case may fall in: deadlines are counted from them, on a calendar with limits
+DATE_YEARS = range(1900, 2200)
+_FORMATS = FormatChecker(())
+_FORMATS.checkers = dict(Draft202012Validator.FORMAT_CHECKER.checkers)     # the draft's own, date replaced
+
+
+@_FORMATS.checks("date", raises=ValueError)
+def _date(value) -> bool:
+    """A real day (YYYY-MM-DD) in the years a case can count deadlines in: a date in year 9999 would
+    leave its case unable to take its next step."""
+    if not isinstance(value, str):
+        return True
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value, re.ASCII):
+        return False
+    return dt.date.fromisoformat(value).year in DATE_YEARS
+
 
 @lru_cache(maxsize=512)
 def _validator(schema_json: str) -> Draft202012Validator:
-    return FormValidator(json.loads(schema_json), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return FormValidator(json.loads(schema_json), format_checker=_FORMATS)
 
 
 def _path(error) -> str:
