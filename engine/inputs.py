@@ -46,6 +46,8 @@ _CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # none of the characters some programs take as a line break.
 _CONTROL_IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+_ANY_PROBLEM_IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_ANY_PROBLEM_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")   # one search, the common case
 
 
 def text_problem(value: str, single_line: bool = False, max_length: int | None = None) -> str | None:
@@ -62,39 +64,46 @@ def text_problem(value: str, single_line: bool = False, max_length: int | None =
 
 def value_problems(value: Any, path: str = "", max_depth: int = MAX_DEPTH) -> list[dict]:
     """Every problem in a JSON-like value: depth, keys, text, numbers. Walks without recursion, so a
-    value nested deeper than the stack allows is still answered, not crashed on."""
+    value nested deeper than the stack allows is still answered, not crashed on. A path is spelled out
+    only where there is a problem (``data/children/0/name``)."""
     problems: list[dict] = []
-    stack = [(value, path, 0)]
+
+    def where(at) -> str:
+        parts = []
+        while at is not None:
+            at, key = at
+            parts.append(str(key))
+        return "/".join(reversed(parts)) or "(root)"
+
+    stack = [(value, (None, path) if path else None, 0)]
     while stack and len(problems) < 20:
-        item, where, depth = stack.pop()
-        if depth > max_depth:
-            problems.append({"path": where or "(root)", "message": f"nested more than {max_depth} levels deep"})
-            continue
+        item, at, depth = stack.pop()
         if isinstance(item, str):
-            reason = text_problem(item)
-            if reason:
-                problems.append({"path": where or "(root)", "message": reason})
-        elif isinstance(item, bool) or item is None or isinstance(item, int):
+            if _ANY_PROBLEM_IN_TEXT.search(item):
+                problems.append({"path": _printable(where(at)), "message": text_problem(item)})
+        elif item is None or isinstance(item, (bool, int)):
             continue
         elif isinstance(item, float):
             if not math.isfinite(item):
-                problems.append({"path": where or "(root)", "message": "is not a finite number (NaN or infinity)"})
+                problems.append({"path": _printable(where(at)), "message": "is not a finite number (NaN or infinity)"})
+        elif depth >= max_depth and isinstance(item, (dict, list, tuple)):
+            problems.append({"path": _printable(where(at)), "message": f"nested more than {max_depth} levels deep"})
         elif isinstance(item, dict):
             for key, sub in reversed(list(item.items())):
-                here = f"{where}/{key}" if where else str(key)
                 if not isinstance(key, str):
-                    problems.append({"path": here, "message": "field names must be text"})
+                    problems.append({"path": _printable(where((at, key))), "message": "field names must be text"})
                     continue
-                reason = text_problem(key, single_line=True, max_length=255)
+                reason = text_problem(key, single_line=True, max_length=255) if (
+                    len(key) > 255 or _ANY_PROBLEM_IN_LINE.search(key)) else None
                 if reason:
-                    problems.append({"path": _printable(here), "message": f"the field name {reason}"})
+                    problems.append({"path": _printable(where((at, key))), "message": f"the field name {reason}"})
                     continue
-                stack.append((sub, here, depth + 1))
+                stack.append((sub, (at, key), depth + 1))
         elif isinstance(item, (list, tuple)):
             for index in range(len(item) - 1, -1, -1):
-                stack.append((item[index], f"{where}/{index}" if where else str(index), depth + 1))
+                stack.append((item[index], (at, index), depth + 1))
         else:
-            problems.append({"path": where or "(root)", "message": f"a {type(item).__name__} is not a JSON value"})
+            problems.append({"path": _printable(where(at)), "message": f"a {type(item).__name__} is not a JSON value"})
     return problems
 
 
@@ -152,13 +161,6 @@ def _refuse_constant(name: str):
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _finite_float(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise ValueError(f"{text[:40]} is too large to be a number")
-    return number
-
-
 def loads(text: str | bytes, max_depth: int = MAX_DEPTH) -> Any:
     """Strict JSON: no NaN or Infinity, no number too large for a float, no nesting deeper than
     ``max_depth``, no control character or lone surrogate in any text. Raises :class:`BadRequest`
@@ -169,7 +171,7 @@ def loads(text: str | bytes, max_depth: int = MAX_DEPTH) -> Any:
         except UnicodeDecodeError as exc:
             raise BadRequest("the body is not UTF-8 text", [{"path": "(body)", "message": str(exc)}]) from None
     try:
-        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        value = json.loads(text, parse_constant=_refuse_constant)      # 1e400 (infinite) is caught below
     except RecursionError:
         raise BadRequest(f"the JSON is nested more than {max_depth} levels deep",
                          [{"path": "(body)", "message": f"nested more than {max_depth} levels deep"}]) from None
