@@ -153,7 +153,8 @@ def evaluate(run: dict) -> list[Measure]:
     # check): restarted like any other, and shown apart from deaths no one caused
     storm_crashes = [c for c in run["pool"]["crashes"] if c.get("phase") == "storm" and _connection_lost(c)]
     crashes = [c for c in run["pool"]["crashes"] if c not in storm_crashes]
-    incidents = [{"instance_id": i["id"], "phase": planned[i["id"]].phase, "error": (i.get("error") or "")[:300]}
+    incidents = [{"instance_id": i["id"], "phase": planned[i["id"]].phase,
+                  "error": " ".join((i.get("error") or "").split())[:300]}
                  for i in run["records"].get("instances", []) if i["id"] in planned and i["status"] == "error"]
     sent["duplicate_causes"] = duplicate_causes(run, sent["duplicated"])
     web = run["web_load"]
@@ -181,7 +182,7 @@ def evaluate(run: dict) -> list[Measure]:
                 f"0 (late: > {window:.1f} s)", bool(poison_good) and _late(poison_good, window) == 0,
                 f"max lateness {_seconds(_max_lateness(poison_good))}; poison: {run['poison_summary']}"),
         Measure("good cases put in the incident state", len(incidents), "0", not incidents,
-                "; ".join(sorted({f"{i['phase']}: {i['error'][:120]}" for i in incidents}))[:600]),
+                "; ".join(sorted({f"{i['phase']}: {i['error'][:90]}" for i in incidents}))[:400]),
         Measure("cases made unloadable (GET /instances/{id} not 200)", len(unloadable), "0", not unloadable,
                 f"of {len(run['loads'])} cases" + (f"; e.g. {unloadable[:5]}" if unloadable else "")),
         Measure("hostile inputs answered 500 (or not at all)", len(failed_hostile), "0", not failed_hostile,
@@ -243,8 +244,8 @@ def _median(values: list) -> float:
 
 def _connection_lost(crash: dict) -> bool:
     tail = crash.get("log_tail", "")
-    return any(sign in tail for sign in ("server closed the connection", "terminating connection",
-                                         "AdminShutdown", "connection is closed"))
+    return any(sign in tail for sign in ("OperationalError", "server closed the connection",
+                                         "terminating connection", "AdminShutdown", "connection is closed"))
 
 
 def _p95(values: list) -> float:

@@ -158,7 +158,7 @@ class WorkerPool:
         return [s.proc.pid for s in self.slots if s.proc and s.proc.poll() is None]
 
 
-def _tail(path: Path, lines: int = 6) -> str:
+def _tail(path: Path, lines: int = 15) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
