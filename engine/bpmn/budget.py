@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import operator
 import re
-from contextvars import ContextVar
+import threading
 from dataclasses import dataclass, replace
 from itertools import chain
 from time import monotonic
@@ -119,28 +119,33 @@ class Budget:
         raise TimeLimitExceeded(self.out_of_time_message)
 
 
-_current: ContextVar[Budget | None] = ContextVar("reviewflow_code_budget", default=None)
+class _Current(threading.local):
+    """The budget of the evaluation running in this thread (each of the server's threads has its own)."""
+
+    budget: Budget | None = None
+
+
+_current = _Current()
 
 
 class bounded:
     """Run diagram code under one budget. Nested uses share the outermost budget, so that a
     decision evaluated on its own has one time limit for all its cells."""
 
-    __slots__ = ("budget", "token")
+    __slots__ = ("budget", "outermost")
 
     def __enter__(self) -> Budget:
-        outer = _current.get()
+        outer = _current.budget
+        self.outermost = outer is None
         if outer is not None:
-            self.token = None
             return outer
-        self.budget = Budget(_limits)
-        self.token = _current.set(self.budget)
+        self.budget = _current.budget = Budget(_limits)
         return self.budget
 
     def __exit__(self, exc_type, exc, tb) -> bool:
-        if self.token is None:
+        if not self.outermost:
             return False
-        _current.reset(self.token)
+        _current.budget = None
         if exc_type is None and self.budget.out_of_time_message:   # the code caught the time limit and went on
             raise TimeLimitExceeded(self.budget.out_of_time_message)
         return False
@@ -148,7 +153,7 @@ class bounded:
 
 def tick() -> None:
     """Fail once the current evaluation has used its time (inserted into loop and function bodies)."""
-    budget = _current.get()
+    budget = _current.budget
     if budget is not None and monotonic() > budget.deadline:
         budget.out_of_time()
 
@@ -157,7 +162,7 @@ def guarded_iter(ob):
     """``_getiter_``: every ``for`` loop and comprehension checks the time when it starts and then
     every ``_CHUNK`` steps (lists, tuples, ranges and text, walked in slices so that the steps in
     between cost nothing) or every step (anything else)."""
-    budget = _current.get()
+    budget = _current.budget
     if budget is None:
         return ob
     if monotonic() > budget.deadline:
@@ -195,7 +200,7 @@ def charge(size: int) -> None:
     lim = _limits
     if size > lim.max_bytes:
         raise _too_large()
-    budget = _current.get()
+    budget = _current.budget
     if budget is not None:
         budget.allocated += size
         if budget.allocated > lim.max_allocated:
