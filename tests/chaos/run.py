@@ -37,7 +37,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m tests.chaos.run", description=__doc__.splitlines()[0])
     p.add_argument("--postgres", default=os.environ.get("REVIEWFLOW_TEST_POSTGRES_URL") or DEFAULT_POSTGRES,
                    help="PostgreSQL server (a fresh schema is made in it and dropped after)")
-    p.add_argument("--workers", type=int, default=4, help="reviewflow worker processes (at least 3)")
+    p.add_argument("--workers", type=int, default=5, help="reviewflow worker processes (at least 3)")
     p.add_argument("--interval", type=float, default=2.0, help="seconds between a worker's sweeps")
     p.add_argument("--cases", type=int, default=50, help="good cases in the storm")
     p.add_argument("--emails", type=int, default=1000, help="e-mails the storm's timers queue (2 per timer)")
