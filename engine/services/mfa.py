@@ -4,7 +4,8 @@ A code is accepted once: the step it belongs to is kept (``totp_last_step``) and
 with one step of tolerance either side for a phone's clock or a slow typist. Ten one-time recovery codes
 are shown once at set-up; only their SHA-256 is kept. Set-up makes a new secret each time it starts, so a
 secret someone else saw (with the password) is never the one confirmed later. Only an admin resets it.
-Codes are read at the product clock, like everything else, so tests move time instead of waiting.
+Codes are read at the product clock, like everything else, so tests move time instead of waiting; only a
+demo run on a clock fixed by ``REVIEWFLOW_FAKE_NOW`` reads them at the real time, which is all a phone knows.
 """
 from __future__ import annotations
 
@@ -31,6 +32,11 @@ RECOVERY_CODES = 10
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"     # no 0/o, 1/l/i: read from paper
 _SIX_DIGITS = re.compile(r"^\d{6}$")
 WRONG_CODE = "The code is not right. Enter the 6-digit code your authenticator app shows now"
+
+
+def code_time(settings) -> dt.datetime:
+    """The instant an authenticator app's code is read at (``REVIEWFLOW_FAKE_NOW`` is refused in production)."""
+    return dt.datetime.now(dt.timezone.utc) if settings.fake_now else clock.now()
 
 
 def authenticator_uri(secret: str, username: str) -> str:
@@ -71,13 +77,13 @@ def _codes_left(session: Session, user_id: int) -> int:
         MfaRecoveryCode.user_id == user_id, MfaRecoveryCode.used_at.is_(None)))
 
 
-def check_second_factor(session: Session, user: User, code: str,
-                        now: dt.datetime) -> tuple[str, int | None] | None:
+def check_second_factor(session: Session, user: User, code: str, now: dt.datetime,
+                        settings) -> tuple[str, int | None] | None:
     """At sign-in: a code from the app ("code") or an unused recovery code ("recovery_code", with how many
     are left), marked used in this transaction; None if it is neither."""
     if not user.totp_secret or user.mfa_enrolled_at is None:
         return None
-    step = _matching_step(user.totp_secret, code, now, user.totp_last_step)
+    step = _matching_step(user.totp_secret, code, code_time(settings), user.totp_last_step)
     if step is not None:
         user.totp_last_step = step
         return "code", None
@@ -137,7 +143,7 @@ class Mfa:
             if not user.totp_secret:
                 raise Invalid("start setting up multi-factor sign-in again",
                               [{"path": "code", "message": "no set-up"}])
-            step = _matching_step(user.totp_secret, code, now, None)
+            step = _matching_step(user.totp_secret, code, code_time(self.core.settings), None)
             if step is None:
                 raise Invalid(WRONG_CODE, [{"path": "code", "message": "not right"}])
             user.totp_last_step, user.mfa_enrolled_at = step, now
@@ -152,7 +158,7 @@ class Mfa:
             user = self._user(session, username)
             if user.mfa_enrolled_at is None:
                 raise Conflict("multi-factor sign-in is not set up")
-            step = _matching_step(user.totp_secret, code, now, user.totp_last_step)
+            step = _matching_step(user.totp_secret, code, code_time(self.core.settings), user.totp_last_step)
             if step is None:
                 raise Invalid(WRONG_CODE, [{"path": "code", "message": "not right"}])
             user.totp_last_step = step

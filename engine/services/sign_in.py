@@ -57,7 +57,7 @@ class SignIn:
                 return SignInResult("blocked")
             user = session.scalars(select(User).where(User.username == username, User.active.is_(True))
                                    .with_for_update()).first()
-            checked = check_second_factor(session, user, code, now) if user is not None else None
+            checked = check_second_factor(session, user, code, now, self.core.settings) if user else None
             if checked is None:
                 self._refuse(session, username, address, "code", now)
                 return SignInResult("refused")

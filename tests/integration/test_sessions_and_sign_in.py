@@ -3,6 +3,7 @@ absolute lifetime besides the idle timeout, only this site's paths follow sign-i
 shared by every web process, and multi-factor sign-in (TOTP codes, recovery codes, reset by an admin)."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import re
@@ -406,6 +407,19 @@ def test_every_session_event_is_audited(web):
     with web.service.db.reading() as session:
         user = session.scalars(select(User).where(User.username == "mo")).one()
         assert user.totp_secret is None and user.mfa_enrolled_at is None
+
+
+def test_a_demo_on_a_fixed_clock_still_takes_the_code_a_phone_shows(web):
+    """A phone knows only the real time: with REVIEWFLOW_FAKE_NOW (never in production) codes are read at it."""
+    app = web.another(REVIEWFLOW_FAKE_NOW="2026-12-21T09:00:00Z")
+    service = app.extensions["reviewflow"]
+    secret = service.mfa.begin_enrolment("mo")["secret"]
+    service.mfa.confirm_enrolment("mo", pyotp.TOTP(secret).now())
+    client = app.test_client()
+    password_step(client, "mo")
+    assert code_step(client, pyotp.TOTP(secret).at(clock.now().timestamp() + 3600)).status_code == 401
+    next_on_the_phone = pyotp.TOTP(secret).at(dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=30))
+    assert code_step(client, next_on_the_phone).status_code == 302
 
 
 def test_reviewflow_user_reset_mfa(sqlite_url):
