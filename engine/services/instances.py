@@ -13,7 +13,7 @@ from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from engine import clock
+from engine import clock, inputs
 from engine.bpmn import serializer
 from engine.services import forms, regimes, workflow as wfsvc
 from engine.services.actor import Actor
@@ -58,6 +58,7 @@ class Instances:
         """Start a case directly. Only a role the process declares may (``startRoles``, else its start lane),
         with data its start form accepts; the case reference is always given here, unique to the case; the
         rules are those in force on ``date_aware`` unless a manager says why not (``regimes.settle``)."""
+        inputs.check_start(data)
         problems = forms.check_keys(data)
         if problems:
             raise Invalid("the data has fields the engine cannot accept", problems)
@@ -163,6 +164,7 @@ class Instances:
     # --- complete a user task ------------------------------------------------------------------
     @_command
     def complete_task(self, task_id: str, data: dict, actor: Actor) -> dict:
+        inputs.check_task(task_id, data)
         now = clock.now()
         with self.core.db.transaction() as session:
             ht = session.get(HumanTask, task_id)
@@ -212,6 +214,7 @@ class Instances:
                         business_key: str | None = None) -> dict:
         if not isinstance(name, str) or not name.strip():
             raise Invalid("a message needs a name", [{"path": "name", "message": "required"}])
+        inputs.check_message(name, data, business_key)
         problems = forms.check_keys(data)
         if problems:
             raise Invalid("the message data cannot be accepted", problems)

@@ -20,6 +20,9 @@ PROCESS = b"""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
     xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="agency_defs" targetNamespace="t">
   <bpmn:process id="agency_requests" isExecutable="true">
+    <bpmn:extensionElements><spiffworkflow:properties>
+      <spiffworkflow:property name="startRoles" value="Business Unit"/>
+    </spiffworkflow:properties></bpmn:extensionElements>
     <bpmn:laneSet id="ls"><bpmn:lane id="lane_agency" name="Contributing agency">
       <bpmn:flowNodeRef>ask</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
     <bpmn:startEvent id="ar_start"><bpmn:outgoing>ar_1</bpmn:outgoing></bpmn:startEvent>
