@@ -44,7 +44,8 @@ def document() -> dict:
         "paths": {
             "/processes": {"get": _op("Deployed processes with their current version", errors=(401,))},
             "/processes/{process_id}/instances": {"post": _op(
-                "Start an instance", "201", _json({"data": data}), (400, 401, 403, 404, 422), [_path("process_id")])},
+                "Start an instance. Its rules are those in force on data.date_aware; only a manager names others "
+                "(data.regime or data.ruleset, with data.regime_reason)", "201", _json({"data": data}), (400, 401, 403, 404, 422), [_path("process_id")])},
             "/processes/{process_id}/versions": {"get": _op("Version history of a process (who deployed what)",
                                                             errors=(401, 403, 404), params=[_path("process_id")])},
             "/processes/{process_id}/bpmn": {"get": _op("The BPMN file of a process version (newest by default)",

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select, update
 
 from engine import clock
-from engine.services.actor import Actor
+from engine.services.actor import REQUEST_ONLY_PREFIX, REQUEST_ONLY_ROLES, Actor
 from engine.services.core import Core
 from engine.services.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.store.models import AuditEvent, HumanTask, Instance, ProcessVersion, TaskDraft, User, UserRole
@@ -59,7 +59,8 @@ class Tasks:
             out["ui_schema"] = version.forms.get(t.ui_form) if t.ui_form else None
             out["documentation"] = t.documentation
             out["process_version"] = version.version
-            out["context"] = _request_context(session, inst, version)
+            case_role = t.role not in REQUEST_ONLY_ROLES and not t.role.startswith(REQUEST_ONLY_PREFIX)
+            out["context"] = _request_context(session, inst, version, case_role)
             return out
 
     def save_draft(self, task_id: str, data: dict, actor: Actor) -> dict:
@@ -139,15 +140,17 @@ class Tasks:
 # matter (000 Appendix 2 pre-fills the child's details), and nothing of the partnership's deliberations.
 CONTEXT_FIELDS = ("incident_date", "information_required_by", "agency_reports_due", "regime")
 CHILD_FIELDS = ("name", "also_known_as", "date_of_birth", "address")
+CASE_CONTEXT_FIELDS = ("reason",)     # the last decision table's reason: whoever judges the case next reads it
 
 
-def _request_context(session, inst: Instance, version: ProcessVersion) -> dict:
+def _request_context(session, inst: Instance, version: ProcessVersion, case_role: bool = False) -> dict:
     from engine.bpmn import serializer
     from engine.services import workflow as wfsvc
 
     spec, subs = wfsvc.spec_for(session, version)
     data = wfsvc.current_data(serializer.load_state(inst.state, spec, subs))
-    context = {k: data[k] for k in CONTEXT_FIELDS if isinstance(data.get(k), str)}
+    fields = CONTEXT_FIELDS + (CASE_CONTEXT_FIELDS if case_role else ())
+    context = {k: data[k] for k in fields if isinstance(data.get(k), str)}
     children = data.get("children")
     if isinstance(children, list):
         context["children"] = [{k: c[k] for k in CHILD_FIELDS if k in c} for c in children if isinstance(c, dict)]

@@ -62,6 +62,8 @@ def test_wt2015_a_death_in_custody_goes_on_to_the_scr_decision(deployed, circums
     p.do("notify_ofsted_lscb", form("statutory_notification", date_sent="2017-03-07"))
     p.do("request_information", form("information_request", information_required_by="2017-03-17",
                                      subgroup_meeting_date="2017-03-21"))
+    agency_task = p.tasks("return_case_information")[0]          # an agency sees its request, not the assessment
+    assert "reason" not in deployed.tasks.get(agency_task["id"], STAFF)["context"]
     for agency in ("Police", "Health"):
         p.do("return_case_information", form("agency_case_information", agency=agency), agency=agency)
     decision = p.case("scr_decision")
@@ -80,6 +82,8 @@ def test_later_regimes_a_death_in_custody_goes_to_the_business_unit_who_decides_
     assert "custody" in case["data"]["reason"]
     task = p.task("confirm_not_notifiable")
     assert task["role"] == "Business Unit"
+    # the person deciding reads the table's reason beside the form
+    assert deployed.tasks.get(task["id"], STAFF)["context"]["reason"] == case["data"]["reason"]
     p.do("confirm_not_notifiable", form("notifiability_decision", notifiability="treat_as_notifiable",
                                         notifiability_reason="A death in a secure children's home: the partners "
                                                              "want the Panel told and a rapid review held."))
