@@ -115,9 +115,10 @@ def _tls() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-def send(url: str, message: EmailMessage, timeout: float = 30.0) -> None:
+def send(url: str, message: EmailMessage, timeout: float = 30.0, on_accepted=None) -> None:
     """Deliver one message or raise (``OSError``/``smtplib.SMTPException``); ``timeout`` bounds each
-    wait for the relay (``REVIEWFLOW_SMTP_TIMEOUT_SECONDS``)."""
+    wait for the relay (``REVIEWFLOW_SMTP_TIMEOUT_SECONDS``). ``on_accepted`` runs as soon as the relay
+    has accepted the message, before the polite goodbye (QUIT), so that the sender records it at once."""
     target = parse_url(url)
     if target.scheme == "smtps":
         client = smtplib.SMTP_SSL(target.host, target.port, timeout=timeout, context=_tls())
@@ -131,3 +132,5 @@ def send(url: str, message: EmailMessage, timeout: float = 30.0) -> None:
         if target.username:
             client.login(target.username, target.password or "")
         client.send_message(message)
+        if on_accepted is not None:
+            on_accepted()

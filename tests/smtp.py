@@ -23,6 +23,7 @@ class _Recorder:
         self.gate = threading.Event()       # cleared: hold each message before answering
         self.gate.set()
         self.data_arrived = threading.Event()
+        self.hang_on_quit = False
 
     async def handle_DATA(self, server, session, envelope):
         self.data_arrived.set()
@@ -31,11 +32,17 @@ class _Recorder:
         self.messages.append(message_from_bytes(envelope.original_content or envelope.content))
         return "250 OK"
 
+    async def handle_QUIT(self, server, session, envelope):
+        while self.hang_on_quit:             # a relay that takes the message, then never says goodbye
+            await asyncio.sleep(0.02)
+        return "221 Bye"
+
 
 class SmtpServer:
-    def __init__(self, port: int | None = None, hold: bool = False):
+    def __init__(self, port: int | None = None, hold: bool = False, hang_on_quit: bool = False):
         self.port = port or free_port()
         self.recorder = _Recorder()
+        self.recorder.hang_on_quit = hang_on_quit
         if hold:
             self.recorder.gate.clear()
         self.controller = None
@@ -64,6 +71,7 @@ class SmtpServer:
     def stop(self) -> None:
         if self.controller:
             self.recorder.gate.set()
+            self.recorder.hang_on_quit = False
             self.controller.stop()
             self.controller = None
 

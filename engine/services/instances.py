@@ -19,6 +19,7 @@ from engine.services import forms, regimes, workflow as wfsvc
 from engine.services.actor import Actor
 from engine.services.core import Core
 from engine.services.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
+from engine.store.db import unavailable
 from engine.store.models import (AuditEvent, Deadline, HumanTask, Instance, MessageWait, ProcessVersion,
                                  RuleSetVersion, TaskDraft)
 
@@ -275,6 +276,9 @@ class Instances:
             except KeyboardInterrupt:
                 raise
             except BaseException as exc:
+                if unavailable(exc):                  # the database failed, not the case: the next sweep tries
+                    log.warning("timer sweep: database unavailable", extra={"instance_id": iid})
+                    continue
                 self._quarantine(iid, wfsvc.describe_error(exc), "timer")
         return fired
 
@@ -336,6 +340,8 @@ class Instances:
             except KeyboardInterrupt:
                 raise
             except BaseException as exc:          # one bad case never stops the others moving
+                if unavailable(exc):
+                    raise                             # the change is not finished: the caller is told
                 self._quarantine(iid, wfsvc.describe_error(exc), "calendar change")
         return moved
 

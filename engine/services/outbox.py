@@ -110,13 +110,22 @@ class Outbox:
             if claim.email is None:
                 failed += 1
                 continue
-            error = None
+            error, recorded = None, []
+
+            def record_sent(message_id=claim.message_id):
+                """The relay took it: record that before anything else, so a crash now repeats nothing."""
+                self._record_surely(message_id, owner, None)
+                recorded.append(message_id)
+
             with self._lease_kept(claim.message_id, owner):
                 try:
-                    mail.send(url, claim.email, timeout=self.core.settings.smtp_timeout_seconds)
+                    mail.send(url, claim.email, timeout=self.core.settings.smtp_timeout_seconds,
+                              on_accepted=record_sent)
                 except Exception as exc:  # every failure is recorded, none is lost
-                    error = f"{type(exc).__name__}: {exc}"[:2000]
-            self._record_surely(claim.message_id, owner, error)
+                    if not recorded:      # a relay that fails after accepting has still taken the message
+                        error = f"{type(exc).__name__}: {exc}"[:2000]
+            if not recorded:
+                self._record_surely(claim.message_id, owner, error)
             sent, failed = (sent + 1, failed) if error is None else (sent, failed + 1)
         return {"sent": sent, "failed": failed}
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -134,7 +135,7 @@ def read_state(session: Session, instance: Instance):
     try:
         version = version_info(session, instance.process_version_id)
         return version, serializer.load_state(instance.state, version.spec, version.subprocess_specs)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SQLAlchemyError):      # the database failing is not the case's fault
         raise
     except BaseException as exc:
         raise CaseUnreadable(instance.id, f"case {instance.id} cannot be opened: {describe_error(exc)}") from None

@@ -152,3 +152,26 @@ def test_pages_read_again_or_answer_503_with_a_clear_page(world):
     html = response.get_data(as_text=True)
     assert "govuk-heading-l" in html and "Try again in a few seconds" in html
     assert assignee(world) is None
+
+
+@pytest.mark.parametrize("statement", [r"^SELECT .*\bFROM process_version\b", r"^UPDATE instance\b"])
+def test_a_timer_whose_connection_is_killed_is_fired_by_the_next_sweep_and_the_case_stays_well(world, statement):
+    """The database failing is not the case's fault: the case is not put in the incident state."""
+    from engine import clock
+    from engine.services import workflow as wfsvc
+
+    service = world["service"]
+    from tests.integration.test_demo_process import INCIDENT
+
+    assert api(world, "POST", f"/tasks/{world['task']}/complete", who="bina", json={"data": INCIDENT}).status_code == 200
+    clock.advance(days=30)                            # the demo's reminder and deadline are due
+    wfsvc._versions.clear()                           # the version is read again, so it can be killed
+    killer = Killer(service, statement)
+    try:
+        assert world["case"] not in service.instances.fire_due_timers()
+    finally:
+        killer.remove()
+    assert killer.killed == 1
+    case = api(world, "GET", f"/instances/{world['case']}").get_json()
+    assert case["status"] == "running" and case["failed_at"] is None, case["error"]
+    assert service.instances.fire_due_timers() == [world["case"]]

@@ -178,3 +178,33 @@ def test_a_killed_worker_repeats_at_most_the_message_in_flight_and_its_lease_is_
         relay.stop()
         smtp.stop()
         service.db.dispose()
+
+
+def test_a_message_the_relay_accepted_is_recorded_before_the_goodbye(database_url):
+    """The duplicate window closes when the relay says 250, not after QUIT: while a relay that took the message
+    has not yet answered QUIT, the message already stands as sent, once, with no failed attempt (issue 8,
+    finding 3: a worker killed then cannot send it again)."""
+    import threading
+    import time
+
+    smtp = SmtpServer(hang_on_quit=True).start()
+    try:
+        service = Reviewflow(make_settings(database_url, REVIEWFLOW_SMTP_URL=smtp.url,
+                                           REVIEWFLOW_SMTP_TIMEOUT_SECONDS="20"))
+        service.deployments.deploy_paths([ROOT / "processes", ROOT / "forms"], PROCESS_OWNER)
+        start_demo(service)
+        service.instances.complete_task(only_task(service, BUSINESS_UNIT)["id"], INCIDENT, BUSINESS_UNIT)
+        sending = threading.Thread(target=service.outbox.deliver_due, daemon=True)
+        sending.start()
+        assert smtp.wait_for_data(10)
+        deadline = time.monotonic() + 10
+        while service.outbox.list(MANAGER)[0]["status"] != "sent" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sending.is_alive()                                   # still waiting for the goodbye
+        [m] = service.outbox.list(MANAGER)
+        assert (m["status"], m["attempts"], m["last_error"]) == ("sent", 0, None)
+        smtp.recorder.hang_on_quit = False
+        sending.join(10)
+        assert len(smtp.messages) == 1
+    finally:
+        smtp.stop()
