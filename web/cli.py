@@ -156,6 +156,7 @@ def _log_to_stderr() -> None:
     """Log lines (``time level logger message``) on stderr: what the worker survives is visible there."""
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("spiff").setLevel(logging.WARNING)      # the library logs every state change at INFO
 
 
 def cmd_worker(args) -> int:
