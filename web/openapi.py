@@ -100,6 +100,9 @@ def document() -> dict:
                                        "pending", "sending", "sent", "dead"]}}])},
             "/outbox/{id}/requeue": {"post": _op("Send again a notification that gave up (managers)",
                                                   errors=(401, 403, 404, 409), params=[_path("id", "integer")])},
+            "/users/{name}/mfa/reset": {"post": _op(
+                "Remove a person's authenticator and recovery codes and end their sessions (admins)",
+                errors=(401, 403, 404), params=[_path("name", "string")])},
             "/calendar/overrides": {"get": _op("The administrator's changes to the bank-holiday calendar", errors=(401,))},
             "/calendar/overrides/{day}": {"put": _op(
                 "Make a day a holiday, a working day, or clear the override (administrators)",
