@@ -39,7 +39,7 @@ def test_case_list_filters_and_the_case_page_marks_the_diagram(page, service):
 
 def test_overdue_steps_are_marked_red_on_the_diagram(page, service):
     sign_in(page, "manager")
-    overdue_case = case_id(service, "Notify the Secretary of State and Ofsted of the looked-after child's death")
+    overdue_case = case_id(service, "Notify the Secretary of State and Ofsted of the death")
     page.goto(f"/cases/{overdue_case}")
     page.wait_for_selector("#case-diagram[data-ready='true']")
     overdue = page.locator(".djs-element.rf-overdue").evaluate_all("els => els.map(e => e.dataset.elementId)")
