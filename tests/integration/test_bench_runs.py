@@ -18,6 +18,8 @@ def test_quick_benchmarks_run_and_write_results(tmp_path):
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     results = json.loads((tmp_path / "results.json").read_text())
-    assert [r["name"] for r in results["results"]] == ["engine overhead", "task list", "timer sweep", "server memory"]
+    assert [r["name"] for r in results["results"]] == ["engine overhead", "task list", "timer sweep", "server memory",
+                                                       "dashboard", "case list", "case list overdue", "deadline csv",
+                                                       "case page"]
     for r in results["results"]:
         assert set(r) >= {"ratio", "target", "figures"} and len(r["figures"]) == 2
