@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from engine import clock, mail
 from engine.services.actor import Actor
@@ -71,6 +71,43 @@ class _Claim:
     email: EmailMessage | None          # None: it could not be built and is dead
 
 
+# The message sent, its delivery attempt and its audit entry, in one statement (PostgreSQL).
+_RECORD_SENT = text("""
+WITH m AS (
+    UPDATE outbox_message
+       SET status = 'sent', sent_at = :now, last_error = NULL, next_attempt_at = NULL,
+           lease_owner = NULL, lease_expires_at = NULL
+     WHERE id = :id AND status <> 'sent'
+ RETURNING instance_id, recipient, subject, attempts),
+a AS (INSERT INTO delivery_attempt (outbox_id, at, ok, error) VALUES (:id, :now, true, NULL))
+INSERT INTO audit_event (instance_id, at, actor, kind, detail)
+SELECT instance_id, :now, 'system', 'notification_sent',
+       json_build_object('recipient', recipient, 'subject', subject, 'attempts', attempts)
+  FROM m
+""")
+
+
+class _SentRecorder:
+    """Records one sent message on a connection held through the exchange (see ``Outbox._sent_recorder``)."""
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    def __call__(self, message_id: int) -> bool:
+        try:
+            self.connection.execute(_RECORD_SENT, {"id": message_id, "now": clock.now()})
+            return True
+        except Exception as exc:        # the connection died during the exchange: record the usual way
+            log.warning("outbox: quick record failed: outbox_id=%s error=%s", message_id, type(exc).__name__)
+            return False
+
+    def close(self) -> None:
+        try:
+            self.connection.close()
+        except Exception:
+            pass
+
+
 class Outbox:
     def __init__(self, core: Core):
         self.core = core
@@ -111,23 +148,41 @@ class Outbox:
                 failed += 1
                 continue
             error, recorded = None, []
+            ready = self._sent_recorder()          # taken before the exchange: nothing to wait for after it
 
             def record_sent(message_id=claim.message_id):
                 """The relay took it: record that before anything else, so a crash now repeats nothing."""
-                self._record_surely(message_id, owner, None)
+                if ready is None or not ready(message_id):
+                    self._record_surely(message_id, owner, None)
                 recorded.append(message_id)
 
-            with self._lease_kept(claim.message_id, owner):
-                try:
-                    mail.send(url, claim.email, timeout=self.core.settings.smtp_timeout_seconds,
-                              on_accepted=record_sent)
-                except Exception as exc:  # every failure is recorded, none is lost
-                    if not recorded:      # a relay that fails after accepting has still taken the message
-                        error = f"{type(exc).__name__}: {exc}"[:2000]
+            try:
+                with self._lease_kept(claim.message_id, owner):
+                    try:
+                        mail.send(url, claim.email, timeout=self.core.settings.smtp_timeout_seconds,
+                                  on_accepted=record_sent)
+                    except Exception as exc:  # every failure is recorded, none is lost
+                        if not recorded:      # a relay that fails after accepting has still taken the message
+                            error = f"{type(exc).__name__}: {exc}"[:2000]
+            finally:
+                if ready is not None:
+                    ready.close()
             if not recorded:
                 self._record_surely(claim.message_id, owner, error)
             sent, failed = (sent + 1, failed) if error is None else (sent, failed + 1)
         return {"sent": sent, "failed": failed}
+
+    def _sent_recorder(self) -> "_SentRecorder | None":
+        """On PostgreSQL, a connection checked out (and pinged) before the SMTP exchange, so that recording a
+        sent message after the relay's 250 is one statement, one round trip: that is the whole window in which
+        a worker's death could send the e-mail twice. SQLite, a local file, records as usual."""
+        if self.core.db.dialect != "postgresql":
+            return None
+        try:
+            return _SentRecorder(self.core.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT"))
+        except Exception as exc:        # the usual way then records it
+            log.warning("outbox: no connection held for recording: %s", type(exc).__name__)
+            return None
 
     def _claim(self, owner: str, sender: str) -> _Claim | None:
         """Take the next due message, or one whose worker died: build it, mark it ``sending``, commit."""

@@ -203,6 +203,9 @@ def test_a_message_the_relay_accepted_is_recorded_before_the_goodbye(database_ur
         assert sending.is_alive()                                   # still waiting for the goodbye
         [m] = service.outbox.list(MANAGER)
         assert (m["status"], m["attempts"], m["last_error"]) == ("sent", 0, None)
+        history = service.queries.get_instance(m["instance_id"], MANAGER)["history"]
+        assert [(h["detail"]["recipient"], h["detail"]["attempts"]) for h in history
+                if h["kind"] == "notification_sent"] == [(m["recipient"], 0)]      # audited in the same step
         smtp.recorder.hang_on_quit = False
         sending.join(10)
         assert len(smtp.messages) == 1
