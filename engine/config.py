@@ -39,6 +39,7 @@ class Settings:
     trusted_proxies: int = 0          # proxies in front whose X-Forwarded-* headers are believed
     script_time_limit_seconds: float = 2.0   # how long one script, condition or decision may run
     script_max_bytes: int = 1024 * 1024       # the largest value diagram code may build
+    heartbeat_max_age_seconds: float = 120.0  # a worker that has not beaten for longer is not ready (/readyz)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -76,6 +77,7 @@ def load(environ: dict | None = None) -> Settings:
         trusted_proxies=int(env.get("REVIEWFLOW_TRUSTED_PROXIES", 0) or 0),
         script_time_limit_seconds=float(env.get("REVIEWFLOW_SCRIPT_TIME_LIMIT_SECONDS", 2)),
         script_max_bytes=int(env.get("REVIEWFLOW_SCRIPT_MAX_BYTES", 1024 * 1024)),
+        heartbeat_max_age_seconds=float(env.get("REVIEWFLOW_HEARTBEAT_MAX_AGE_SECONDS", 120)),
     )
     if not 0 <= settings.trusted_proxies <= 5:
         raise ConfigError("REVIEWFLOW_TRUSTED_PROXIES is the number of proxies in front of the app, 0 to 5")
@@ -85,6 +87,8 @@ def load(environ: dict | None = None) -> Settings:
     if not (0 < settings.smtp_timeout_seconds <= 3600 and 1 <= settings.outbox_lease_seconds <= 3600):
         raise ConfigError("REVIEWFLOW_SMTP_TIMEOUT_SECONDS must be over 0 and REVIEWFLOW_OUTBOX_LEASE_SECONDS "
                           "at least 1, both at most 3600")
+    if not 1 <= settings.heartbeat_max_age_seconds <= 86400:
+        raise ConfigError("REVIEWFLOW_HEARTBEAT_MAX_AGE_SECONDS must be at least 1 and at most 86400")
     if settings.is_production and settings.fake_now:
         raise ConfigError("REVIEWFLOW_FAKE_NOW is refused when REVIEWFLOW_ENV=production")
     if settings.is_production and not settings.secure_cookies:

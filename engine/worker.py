@@ -4,7 +4,8 @@ The two loops run in separate threads, so a hung SMTP relay cannot hold back a d
 slow sweep an e-mail) by more than one interval. A loop is supervised: whatever a pass raises,
 ``SystemExit`` included, is logged with its traceback on ``reviewflow.worker`` (exception messages
 withheld: they may quote case data) and the next pass runs after the interval. A pass that found
-a full batch runs again at once.
+a full batch runs again at once. After every pass, failed or not, the loop records a heartbeat
+(``worker_heartbeat``): the loop is running, which ``/readyz`` and ``reviewflow status`` read.
 
 :meth:`Worker.shutdown` (``reviewflow worker`` calls it on SIGTERM) stops claiming work, lets the
 outbox finish the message in hand and the sweep the case in hand, gives back anything still
@@ -30,8 +31,8 @@ class SupervisedLoop:
     when there is more to do at once. No exception ends the loop."""
 
     def __init__(self, name: str, job: Callable[[], bool], interval: float,
-                 stop: threading.Event | None = None):
-        self.name, self.job, self.interval = name, job, interval
+                 stop: threading.Event | None = None, heartbeat: Callable[[str], None] | None = None):
+        self.name, self.job, self.interval, self.heartbeat = name, job, interval, heartbeat
         self.stopping = stop or threading.Event()
         self.thread = threading.Thread(target=self._run, name=f"reviewflow-{name}", daemon=True)
 
@@ -46,11 +47,22 @@ class SupervisedLoop:
 
     def run_pass(self) -> bool:
         try:
-            return bool(self.job())
+            more = bool(self.job())
         except BaseException as exc:  # noqa: BLE001 - supervised: nothing a pass raises may end the loop
             log.error("loop=%s pass failed: %s; next pass in %ss\n%s", self.name, kind(exc), self.interval,
                       traceback_without_messages(exc), extra={"loop": self.name, "error_type": kind(exc)})
-            return False
+            more = False
+        self._beat()
+        return more
+
+    def _beat(self) -> None:
+        if self.heartbeat is None:
+            return
+        try:
+            self.heartbeat(self.name)
+        except Exception as exc:  # noqa: BLE001 - a missed heartbeat shows as a stale one, never stops the loop
+            log.warning("loop=%s heartbeat not recorded: %s", self.name, kind(exc),
+                        extra={"loop": self.name, "error_type": kind(exc)})
 
     def stop(self, timeout: float | None = None) -> None:
         self.stopping.set()
@@ -64,8 +76,11 @@ class Worker:
         self.service = service
         self.owner = worker_name()
         self.stopping = threading.Event()
-        self.loops = [SupervisedLoop("timers", self._fire_timers, interval, self.stopping),
-                      SupervisedLoop("outbox", self._deliver, interval, self.stopping)]
+        self.loops = [SupervisedLoop("timers", self._fire_timers, interval, self.stopping, self._beat),
+                      SupervisedLoop("outbox", self._deliver, interval, self.stopping, self._beat)]
+
+    def _beat(self, loop: str) -> None:
+        self.service.health.beat(self.owner, loop)
 
     def _fire_timers(self) -> bool:
         return len(self.service.instances.fire_due_timers(limit=TIMER_BATCH, stop=self.stopping)) >= TIMER_BATCH

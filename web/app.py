@@ -31,6 +31,10 @@ def create_app(service: Reviewflow | None = None) -> Flask:
 
     ui.register(app, service)
 
+    from web import health
+
+    health.install(app)
+
     from web import guard
 
     guard.install(app)

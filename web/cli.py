@@ -152,6 +152,24 @@ def cmd_user_reset_mfa(args) -> int:
     return 0
 
 
+def _status_line(name: str, check: dict) -> str:
+    if not check["ok"]:
+        return f"{name}: {check['detail']}"
+    note = check.get("detail") or (f"revision {check['revision']}" if check.get("revision") else "")
+    return f"{name}: ok ({note})" if note else f"{name}: ok"
+
+
+def cmd_status(args) -> int:
+    """What ``/readyz`` answers, one line per check: exit 0 when ready, 1 when not. The schema is read,
+    never upgraded; an unreachable database is a line of the report, not a traceback."""
+    from engine.services.health import this_host
+
+    report = Reviewflow(upgrade=False).health.readiness(host=this_host() if args.this_host else None)
+    for name, check in report["checks"].items():
+        print(_status_line(name, check))
+    return 0 if report["status"] == "ready" else 1
+
+
 def _log_to_stderr() -> None:
     """Log lines (``time level logger message``) on stderr: what the worker survives is visible there."""
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
@@ -193,6 +211,10 @@ def cmd_serve(args) -> int:
 
     signal.signal(signal.SIGTERM, on_sigterm)
     worker = None if args.no_worker else Worker(service, args.interval).start()
+    if worker is not None:
+        from web import health
+
+        health.own_worker(app, worker.owner)        # /readyz: this process is ready when its own worker beats
     print(f"reviewflow on http://{args.host}:{args.port}/ (API: /api/v1, OpenAPI: /api/v1/openapi.json)", flush=True)
     try:
         serve(app, host=args.host, port=args.port, threads=8)
@@ -250,6 +272,10 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--actor", default="cli", help=argparse.SUPPRESS)
         p.set_defaults(func=func)
     sub.add_parser("roles", help="the role names, one a line").set_defaults(func=cmd_roles)
+    p = sub.add_parser("status", help="database, schema and worker heartbeat, one line each; exit 1 when not ready")
+    p.add_argument("--this-host", action="store_true",
+                   help="count only the heartbeats of workers on this host (a worker container's health check)")
+    p.set_defaults(func=cmd_status)
     p = sub.add_parser("user", help="manage users")
     usub = p.add_subparsers(dest="user_command", required=True)
     p = usub.add_parser("add", help="create a user")

@@ -13,6 +13,7 @@ from engine.services.decisions import Decisions
 from engine.services.deployments import Deployments
 from engine.services.errors import ServiceError  # noqa: F401
 from engine.services.feeds import Feeds
+from engine.services.health import Health
 from engine.services.instances import Instances
 from engine.services.mfa import Mfa
 from engine.services.outbox import Outbox
@@ -47,6 +48,7 @@ class Reviewflow:
         self.calendar = Calendar(self.core, on_change=self.instances.recompute_deadlines)
         self.decisions = Decisions(self.core)
         self.catalog = Catalog(self.core)
+        self.health = Health(self.core)
 
     def fire_timers_once(self) -> dict:
         """One pass of the timer sweep (the worker runs it in its own loop)."""

@@ -241,6 +241,14 @@ class OutboxMessage(Base):
                       Index("ix_outbox_lease", "status", "lease_expires_at"))
 
 
+class WorkerHeartbeat(Base):
+    """When each loop of each worker last finished a pass (real time: the database's clock on PostgreSQL)."""
+    __tablename__ = "worker_heartbeat"
+    worker: Mapped[str] = mapped_column(String(64), primary_key=True)   # engine.services.outbox.worker_name()
+    loop: Mapped[str] = mapped_column(String(32), primary_key=True)     # timers | outbox
+    last_beat: Mapped[dt.datetime]
+
+
 class DeliveryAttempt(Base):
     __tablename__ = "delivery_attempt"
     id: Mapped[int] = mapped_column(primary_key=True)

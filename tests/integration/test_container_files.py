@@ -414,6 +414,7 @@ def test_every_long_running_service_is_health_checked():
         assert not check.get("disable") and check.get("test"), f"{name}: no health check"
         assert check["test"][0] == "CMD", f"{name}: exec form, no shell"
         assert {"interval", "timeout", "retries"} <= set(check), name
+    assert services["worker"]["healthcheck"]["test"][1:3] == ["reviewflow", "status"], "the worker's heartbeat"
     port, _path = health_url(services["web"]["healthcheck"]["test"])
     command = services["web"]["command"]
     assert str(port) == command[command.index("--port") + 1]
@@ -428,6 +429,7 @@ def test_the_web_health_check_asks_for_a_page_that_answers_without_a_sign_in(sql
         health_url(compose()["services"]["web"]["healthcheck"]["test"])[1],
         health_url(healthcheck_argv([a for k, a in final_stage() if k == "HEALTHCHECK"][-1]))[1],
     }
+    assert paths == {"/healthz"}, "the process is alive: no database, no worker asked"
     service = Reviewflow(make_settings(sqlite_url))
     try:
         client = create_app(service).test_client()

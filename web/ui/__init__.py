@@ -41,7 +41,8 @@ def register(app: Flask, service) -> None:
 
     @app.before_request
     def who():
-        if not request.path.startswith("/api/") and not request.path.startswith("/static/"):
+        if not request.path.startswith("/api/") and not request.path.startswith("/static/") \
+                and request.blueprint != "health":          # probes: no sign-in, no database for /healthz
             security.load_user(service)
 
     @app.context_processor
