@@ -78,6 +78,19 @@ class Queries:
                 select(OutboxMessage).where(OutboxMessage.instance_id == inst.id).order_by(OutboxMessage.id))]
             return out
 
+    def start_confirmation(self, instance_id: int, actor: Actor) -> dict:
+        """The reference of a case ``actor`` started themselves, for the confirmation page they are sent to
+        after starting it. Only what that page shows: a referrer may not open the rest of the case. Any
+        other case (not theirs, handed over from another, or none) is NotFound, so nothing is revealed."""
+        with self.core.db.reading() as session:
+            row = session.execute(select(Instance.id, Instance.business_key, Instance.process_id, Instance.created_at)
+                                  .where(Instance.id == instance_id, Instance.created_by == actor.username,
+                                         Instance.parent_instance_id.is_(None))).first()
+            if row is None:
+                raise NotFound(f"you started no case {instance_id}")
+            return {"id": row.id, "business_key": row.business_key, "process_id": row.process_id,
+                    "created_at": row.created_at.isoformat()}
+
     def diagram(self, instance_id: int, actor: Actor) -> dict:
         """The case's diagram and where the case stands on it: steps completed, steps active, active steps
         that have missed a deadline, and the due date of each active step (for the case page's viewer)."""

@@ -12,10 +12,13 @@ def pages(service) -> list[tuple[str | None, str, str | None]]:
     manager = service.users.actor("manager")
     case = next(c for c in service.queries.list_instances(manager) if c["process_id"] == "rapid_review")
     police_task = service.tasks.for_user(service.users.actor("police"))[0]
+    started = next(c for c in service.queries.list_instances(manager)
+                   if c["process_id"] == "incident_notification" and c["created_by"] == "referrer")
     return [
         (None, "/sign-in", None), (None, "/sign-in", "submit"), (None, "/accessibility", None),
         ("police", "/", None), ("police", f"/tasks/{police_task['id']}", None),
         ("police", f"/tasks/{police_task['id']}", "submit"),
+        ("referrer", f"/cases/started/{started['id']}", None),                       # a case's confirmation
         ("bu", "/cases/new", "submit"), ("bu", "/calendar", None), ("bu", "/no-such-page", None),
         ("bu", "/dashboard", None),                                                   # 403 page
         ("bu", "/account/multi-factor", None), ("bu", "/account/multi-factor/set-up", None),

@@ -21,23 +21,26 @@ def world(service, app):
     cases = service.queries.list_instances(manager)
     case = next(c for c in cases if c["process_id"] == "scr_decision")
     la_task = next(t for t in service.tasks.for_user(service.users.actor("la")) if t["element_id"] == "check_other_children")
+    started = next(c for c in cases if c["process_id"] == "incident_notification" and c["created_by"] == "referrer")
     clients = {}
     for username in ROLES:
         client = app.test_client()
         sign_in_client(client, username)
         clients[username] = client
     clients[None] = app.test_client()
-    return {"case": case["id"], "task": la_task["id"], "clients": clients}
+    return {"case": case["id"], "task": la_task["id"], "started": started["id"], "clients": clients}
 
 
-def routes(w) -> list[tuple[str, str, dict, set, set]]:
-    """(method, path, request options, roles allowed, statuses that mean 'allowed')."""
+def routes(w) -> list[tuple]:
+    """(method, path, request options, roles allowed, statuses that mean 'allowed'[, the status that refuses
+    the others: 403 unless given])."""
     c, t = w["case"], w["task"]
     bpmn = {"file": "incident_notification.bpmn", "xml": "<not-xml"}
     return [
         ("GET", "/", {}, STAFF, {200}),
         ("GET", f"/tasks/{t}", {}, {"la", "admin", "manager"}, {200}),     # a manager may look, not complete
         ("GET", "/cases/new", {}, STARTERS, {200}),
+        ("GET", f"/cases/started/{w['started']}", {}, {"referrer"}, {200}, 404),   # its starter's confirmation
         ("GET", "/calendar", {}, STAFF, {200}),
         ("GET", "/cases", {}, MANAGERS, {200}),
         ("GET", "/cases.csv", {}, MANAGERS, {200}),
@@ -77,14 +80,14 @@ def request(client, method, path, options, token):
 def test_every_page_answers_each_role_with_what_it_may_see(world, who):
     client = world["clients"][who]
     token = csrf_of(client.get("/sign-in" if who is None else "/calendar").get_data(as_text=True))
-    for method, path, options, allowed, ok in routes(world):
+    for method, path, options, allowed, ok, *refusal in routes(world):
         status = request(client, method, path, options, token).status_code
         if who is None:
             assert status == 302, (method, path, status)
         elif who in allowed:
             assert status in ok, (who, method, path, status)
         else:
-            assert status == 403, (who, method, path, status)
+            assert status == (refusal or [403])[0], (who, method, path, status)
 
 
 def test_anonymous_people_are_sent_to_sign_in(world):
@@ -101,7 +104,8 @@ def test_every_page_of_the_app_is_in_the_matrix(app, world):
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/") or rule.rule in covered:
             continue
-        concrete = rule.rule.replace("<task_id>", str(world["task"])).replace("<id:instance_id>", str(world["case"])) \
+        concrete = rule.rule.replace("/started/<id:instance_id>", f"/started/{world['started']}") \
+            .replace("<task_id>", str(world["task"])).replace("<id:instance_id>", str(world["case"])) \
             .replace("<process_id>", "rapid_review").replace("<decision_id>", "scr_criteria")
         assert concrete in listed, rule.rule
 

@@ -35,9 +35,23 @@ def new():
 
     def submit(data):
         started = service().instances.start(START_PROCESS, data, g.actor)
-        return render_template("cases/started.html", title="Notification received", case=started)
+        # Post/Redirect/Get: a refresh of the confirmation is a GET, never a second notification
+        return redirect(url_for("cases.started", instance_id=started["id"]), 303)
 
     return form_page.post("cases/new.html", schema, ui, {"submit": submit}, title=title)
+
+
+@bp.get("/cases/started/<id:instance_id>")
+@signed_in
+def started(instance_id):
+    """The confirmation of a notification, for the person who sent it (404 for anyone else)."""
+    try:
+        case = service().queries.start_confirmation(instance_id, g.actor)
+    except NotFound:
+        abort(404)
+    if case["process_id"] != START_PROCESS:
+        abort(404)
+    return render_template("cases/started.html", title="Notification received", case=case)
 
 
 def _day(name: str) -> tuple[dt.date | None, str | None]:
