@@ -227,7 +227,9 @@ def cmd_serve(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    """Deploy the processes, create one demo account per role and a few demo cases (never in production)."""
+    """Deploy the processes into an empty database, create one demo account per role and a few demo cases
+    (never in production). Run again (``make run`` every time), it leaves the deployed processes alone: a
+    version a process owner made in the modeller stays the latest; ``reviewflow deploy`` deploys the files."""
     from engine.services import demo
 
     settings = config.load()
@@ -235,9 +237,13 @@ def cmd_demo(args) -> int:
         print("demo accounts are refused when REVIEWFLOW_ENV=production", file=sys.stderr)
         return 1
     service = Reviewflow()
-    rc = cmd_deploy(argparse.Namespace(paths=[], actor="demo"))
-    if rc:
-        return rc
+    if service.queries.processes():
+        print("processes already deployed; not redeploying over versions made in the modeller "
+              "(run `reviewflow deploy` to deploy the files)")
+    else:
+        rc = cmd_deploy(argparse.Namespace(paths=[], actor="demo"))
+        if rc:
+            return rc
     existing = {u["username"] for u in service.users.list()}
     if "demo" not in existing:
         roles = service.queries.roles()
