@@ -76,7 +76,6 @@ class ProcessBuild:
     decisions: list[str]
     called: list[str]
     deadline_keys: list[str]
-    start_roles: list[str] = field(default_factory=list)   # who may start it directly (hand-overs always may)
     start_form: str | None = None                          # the form a direct start's data must satisfy
     content_hash: str = ""
 
@@ -265,8 +264,7 @@ def build(files: dict[str, bytes], max_bytes: int = xmlsafe.DEFAULT_MAX_BYTES) -
             decisions=sorted(set(_decisions_used(proc))),
             called=sorted({c.get("calledElement") for c in proc.iter(f"{{{BPMN_NS}}}callActivity")}),
             deadline_keys=sorted(set(_deadline_keys_in(proc))),
-            start_roles=start_roles(proc),
-            start_form=_properties(proc).get("startForm") or None,
+            start_form=start_form(proc),
         )
 
     if problems:
@@ -416,9 +414,9 @@ def start_roles(proc) -> list[str]:
                    if any((ref.text or "").strip() in starts for ref in lane.findall("bpmn:flowNodeRef", NS))})
 
 
-def process_properties(proc) -> dict[str, str]:
-    """A process's own ``spiffworkflow:properties`` (``startRoles``, ``startForm``)."""
-    return _properties(proc)
+def start_form(proc) -> str | None:
+    """The form a direct start's data must satisfy: the process's ``startForm`` property, if any."""
+    return _properties(proc).get("startForm") or None
 
 
 def _properties(task) -> dict[str, str]:
@@ -437,9 +435,9 @@ def _lint_bpmn(name, root, bundle: Bundle, process_files, problems: list[Problem
     for proc in root.findall("bpmn:process", NS):
         in_lanes = {ref.text.strip() for ref in proc.iter(f"{{{BPMN_NS}}}flowNodeRef") if ref.text}
         has_lanes = proc.find(".//bpmn:lane", NS) is not None
-        start_form = _properties(proc).get("startForm")
-        if start_form and start_form not in bundle.forms:
-            problems.append(Problem(name, proc.get("id"), f"start form '{start_form}' does not exist in forms/"))
+        form = start_form(proc)
+        if form and form not in bundle.forms:
+            problems.append(Problem(name, proc.get("id"), f"start form '{form}' does not exist in forms/"))
         for script in proc.iter(f"{{{BPMN_NS}}}script"):
             _check_code(name, _owner_id(script), script.text or "", "exec", "script", problems)
         for tag in ("preScript", "postScript"):

@@ -90,8 +90,7 @@ class Deployments:
                     process_id=pid, version=(latest.version + 1) if latest else 1, name=pb.name,
                     content_hash=pb.content_hash, deployment_id=deployment.id, file=pb.file, bpmn=pb.bpmn,
                     spec_json=serializer.spec_to_json(pb.spec, pb.subprocess_specs), forms=pb.forms,
-                    lanes=pb.lanes, decisions=pb.decisions, deadline_keys=pb.deadline_keys,
-                    start_roles=pb.start_roles, created_at=now)
+                    lanes=pb.lanes, decisions=pb.decisions, deadline_keys=pb.deadline_keys, created_at=now)
                 session.add(version)
                 created.append({"process_id": pid, "version": version.version, "content_hash": pb.content_hash})
             decisions = []

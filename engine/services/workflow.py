@@ -69,7 +69,7 @@ def _start_declaration(bpmn: bytes, file: str, process_id: str) -> tuple[tuple[s
     proc = xmlsafe.parse(bpmn, file).find(f"bpmn:process[@id='{process_id}']", bundle.NS)
     if proc is None:
         return (), None
-    return tuple(bundle.start_roles(proc)), bundle.process_properties(proc).get("startForm") or None
+    return tuple(bundle.start_roles(proc)), bundle.start_form(proc)
 
 
 _versions: dict[tuple, VersionInfo] = {}

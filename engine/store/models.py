@@ -72,7 +72,6 @@ class ProcessVersion(Base):
     lanes: Mapped[list] = mapped_column(JSON, default=list)
     decisions: Mapped[list] = mapped_column(JSON, default=list)
     deadline_keys: Mapped[list] = mapped_column(JSON, default=list)
-    start_roles: Mapped[list | None] = mapped_column(JSON)             # None: the start event's lane
     created_at: Mapped[dt.datetime]
     __table_args__ = (UniqueConstraint("process_id", "version", name="uq_process_version"),)
 

@@ -77,6 +77,28 @@ def fill_date(page, field: str, day: str) -> None:
     page.fill(f"#f-{field}-year", year)
 
 
+def answer_incident(page, presenting_issues: str, agencies: str, reasons: str) -> None:
+    """The notification's dates, criteria (a child seriously harmed, abuse suspected), the agencies and
+    the people making it: everything but the children."""
+    fill_date(page, "incident_date", "2026-12-18")
+    fill_date(page, "date_aware", "2026-12-18")
+    for name in ("child_died", "looked_after", "care_leaver", "regulated_setting", "outside_england",
+                 "custody_or_detention", "dols_16_17"):
+        page.check(f"#f-{name}-2")                                    # No
+    page.check("#f-seriously_harmed")                                  # Yes
+    page.check("#f-abuse_or_neglect-2")                                # suspected
+    page.check("#f-joint_working_concern-2")                           # unknown
+    page.fill("#f-presenting_issues", presenting_issues)
+    page.fill("#f-agencies", agencies)
+    page.fill("#f-reasons_for_review", reasons)
+    page.fill("#f-senior_officer-name", "Director Example")
+    page.fill("#f-senior_officer-role", "Director of Children's Services")
+    page.fill("#f-referrer-name", "Referrer Example")
+    page.fill("#f-referrer-role", "Designated safeguarding lead")
+    page.fill("#f-referrer-agency", "Example School")
+    page.fill("#f-referrer-email", "referrer@example.org")
+
+
 def test_start_a_case_with_two_children_added_one_by_one(page, service):
     sign_in(page, "referrer")
     page.click("a:has-text('Start a case')")
@@ -91,23 +113,8 @@ def test_start_a_case_with_two_children_added_one_by_one(page, service):
     page.click("button:has-text('Add another child')")
     page.fill("#f-children-1-name", "Child Y Example")
     fill_date(page, "children-1-date_of_birth", "2021-02-30")        # not a real date
-    fill_date(page, "incident_date", "2026-12-18")
-    fill_date(page, "date_aware", "2026-12-18")
-    for name in ("child_died", "looked_after", "care_leaver", "regulated_setting", "outside_england",
-                 "custody_or_detention", "dols_16_17"):
-        page.check(f"#f-{name}-2")                                    # No
-    page.check("#f-seriously_harmed")                                  # Yes
-    page.check("#f-abuse_or_neglect-2")                                # suspected
-    page.check("#f-joint_working_concern-2")                           # unknown
-    page.fill("#f-presenting_issues", "Admitted to hospital with a fractured skull.")
-    page.fill("#f-agencies", "Police\nHealth")
-    page.fill("#f-reasons_for_review", "Serious harm with suspected abuse; concerns about information sharing.")
-    page.fill("#f-senior_officer-name", "Director Example")
-    page.fill("#f-senior_officer-role", "Director of Children's Services")
-    page.fill("#f-referrer-name", "Referrer Example")
-    page.fill("#f-referrer-role", "Designated safeguarding lead")
-    page.fill("#f-referrer-agency", "Example School")
-    page.fill("#f-referrer-email", "referrer@example.org")
+    answer_incident(page, "Admitted to hospital with a fractured skull.", "Police\nHealth",
+                    "Serious harm with suspected abuse; concerns about information sharing.")
     page.click("button:has-text('Send the notification')")
     errors = page.locator(".govuk-error-summary").inner_text()
     assert "real date" in errors and page.input_value("#f-children-1-date_of_birth-day") == "30"   # kept as typed

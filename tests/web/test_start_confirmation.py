@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from tests.web.conftest import axe_violations, csrf_of, sign_in, sign_in_client
-from tests.web.test_staff_daily_work import fill_date
+from tests.web.test_staff_daily_work import answer_incident, fill_date
 
 NOTIFICATION = "incident_notification"
 
@@ -19,23 +19,7 @@ def notifications(service) -> int:
 def fill_notification(page) -> None:
     page.fill("#f-children-0-name", "Child X Example")
     fill_date(page, "children-0-date_of_birth", "2018-06-01")
-    fill_date(page, "incident_date", "2026-12-18")
-    fill_date(page, "date_aware", "2026-12-18")
-    for name in ("child_died", "looked_after", "care_leaver", "regulated_setting", "outside_england",
-                 "custody_or_detention", "dols_16_17"):
-        page.check(f"#f-{name}-2")                                    # No
-    page.check("#f-seriously_harmed")                                  # Yes
-    page.check("#f-abuse_or_neglect-2")                                # suspected
-    page.check("#f-joint_working_concern-2")                           # unknown
-    page.fill("#f-presenting_issues", "Admitted to hospital with a head injury.")
-    page.fill("#f-agencies", "Police")
-    page.fill("#f-reasons_for_review", "Serious harm with suspected abuse.")
-    page.fill("#f-senior_officer-name", "Director Example")
-    page.fill("#f-senior_officer-role", "Director of Children's Services")
-    page.fill("#f-referrer-name", "Referrer Example")
-    page.fill("#f-referrer-role", "Designated safeguarding lead")
-    page.fill("#f-referrer-agency", "Example School")
-    page.fill("#f-referrer-email", "referrer@example.org")
+    answer_incident(page, "Admitted to hospital with a head injury.", "Police", "Serious harm with suspected abuse.")
 
 
 def test_reloading_the_confirmation_starts_no_second_case(page, service):

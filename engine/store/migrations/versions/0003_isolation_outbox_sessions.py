@@ -1,4 +1,4 @@
-"""failure isolation, a leased outbox, start permissions, server-side sessions, sign-in limits, MFA
+"""failure isolation, a leased outbox, unique case references, server-side sessions, sign-in limits, MFA
 
 Revision ID: 0003
 Revises: 0002
@@ -14,9 +14,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('process_version') as batch_op:
-        # the roles that may start this process (null: the lane of its start event)
-        batch_op.add_column(sa.Column('start_roles', sa.JSON(), nullable=True))
     with op.batch_alter_table('instance') as batch_op:
         batch_op.add_column(sa.Column('failed_at', sa.DateTime(timezone=True), nullable=True))
     # one case reference, one case: processes a case is handed over to share it with their parent
@@ -76,5 +73,3 @@ def downgrade() -> None:
     op.drop_index('uq_instance_case_reference', table_name='instance')
     with op.batch_alter_table('instance') as batch_op:
         batch_op.drop_column('failed_at')
-    with op.batch_alter_table('process_version') as batch_op:
-        batch_op.drop_column('start_roles')
