@@ -144,11 +144,13 @@ CASE_CONTEXT_FIELDS = ("reason",)     # the last decision table's reason: whoeve
 
 
 def _request_context(session, inst: Instance, version: ProcessVersion, case_role: bool = False) -> dict:
-    from engine.bpmn import serializer
+    """The case fields beside a task's form; none for a case that cannot be opened (its page says why)."""
     from engine.services import workflow as wfsvc
 
-    spec, subs = wfsvc.spec_for(session, version)
-    data = wfsvc.current_data(serializer.load_state(inst.state, spec, subs))
+    try:
+        data = wfsvc.current_data(wfsvc.read_state(session, inst)[1])
+    except wfsvc.CaseUnreadable:
+        return {}
     fields = CONTEXT_FIELDS + (CASE_CONTEXT_FIELDS if case_role else ())
     context = {k: data[k] for k in fields if isinstance(data.get(k), str)}
     children = data.get("children")

@@ -109,11 +109,6 @@ def ruleset_for(session: Session, ruleset_version_id: int | None) -> RuleSet | N
     return _ruleset_cache[key]
 
 
-def spec_for(session: Session, version: ProcessVersion):
-    info = version_info(session, version.id)
-    return info.spec, info.subprocess_specs
-
-
 def lock_instance(session: Session, instance_id: int) -> Instance | None:
     stmt = select(Instance).where(Instance.id == instance_id)
     if session.bind.dialect.name == "postgresql":

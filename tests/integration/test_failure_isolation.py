@@ -142,3 +142,15 @@ def test_an_oversized_case_fails_its_step_and_keeps_its_last_good_state(service)
     assert case["status"] == "error"
     assert "blob" not in case["data"]
     assert "limit" in case["error"]
+
+
+def test_a_task_of_a_case_that_cannot_be_opened_still_opens_without_a_server_error(service):
+    """Its form shows without the case context (the case page says why); completing it is refused."""
+    _deploy(service, bad="done = True")
+    bad = service.instances.start("bad", {}, BUSINESS_UNIT)
+    clock.advance(hours=2)
+    _sweep_everything(service)
+    [task] = [t for t in service.tasks.for_user(BUSINESS_UNIT) if t["instance_id"] == bad["id"]]
+    _damage(service, bad["id"])
+    shown = service.tasks.get(task["id"], BUSINESS_UNIT)
+    assert shown["context"] == {} and shown["form_schema"]["type"] == "object"
