@@ -9,7 +9,7 @@ from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from engine import exports, inputs
+from engine import exports
 from engine.services import Reviewflow
 from engine.services.errors import BadRequest, NotFound, ServiceError, Unauthorized
 from web.openapi import document
@@ -129,7 +129,6 @@ def deadline_keys():
 def start_instance(process_id):
     payload = body()
     data = field(payload, "data", {})
-    inputs.check_start(data)
     result = svc().instances.start(process_id, data, g.actor)
     return jsonify(result), 201
 
@@ -176,7 +175,6 @@ def chronology(instance_id):
 def deliver_message(instance_id):
     payload = body()
     name, data = text(payload, "name"), field(payload, "data", {})
-    inputs.check_message(name, data)
     result = svc().instances.deliver_message(name, data, g.actor, instance_id=known_id(instance_id))
     return jsonify(result)
 
@@ -186,7 +184,6 @@ def deliver_message(instance_id):
 def deliver_message_by_key():
     payload = body()
     name, data, business_key = text(payload, "name"), field(payload, "data", {}), text(payload, "business_key")
-    inputs.check_message(name, data, business_key)
     result = svc().instances.deliver_message(name, data, g.actor, business_key=business_key)
     return jsonify(result)
 
@@ -240,7 +237,6 @@ def reassign(task_id):
 def complete(task_id):
     payload = body()
     data = field(payload, "data", {})
-    inputs.check_task(task_id, data)
     return jsonify(svc().instances.complete_task(task_id, data, g.actor))
 
 
