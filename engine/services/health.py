@@ -12,16 +12,13 @@ import datetime as dt
 import functools
 import logging
 
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from sqlalchemy import delete, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine.logsafe import kind
 from engine.services.core import Core
 from engine.services.outbox import real_now, worker_name
-from engine.store.db import MIGRATIONS
+from engine.store.db import MIGRATIONS, SCHEMA_REVISION, schema_revision
 from engine.store.models import WorkerHeartbeat
 
 log = logging.getLogger("reviewflow.health")
@@ -31,13 +28,11 @@ CHECKS = ("database", "schema", "worker")
 
 
 @functools.cache
-def _migrations() -> ScriptDirectory:
+def _migrations():
+    """The migration scripts, loaded only when the database is not at this code's revision."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory(str(MIGRATIONS))
-
-
-def head_revision() -> str:
-    """The newest migration of this code: the schema it expects."""
-    return _migrations().get_current_head()
 
 
 def this_host() -> str:
@@ -85,8 +80,8 @@ class Health:
         return {"status": "ready" if ready else "not ready", "checks": checks}
 
     def _schema(self, session) -> dict:
-        current = MigrationContext.configure(session.connection()).get_current_revision()
-        head = head_revision()
+        current = schema_revision(session.connection())
+        head = SCHEMA_REVISION
         if current == head:
             return {"ok": True, "revision": current}
         if current is None:
@@ -117,6 +112,8 @@ class Health:
 
 
 def _known(revision: str) -> bool:
+    from alembic.util import CommandError
+
     try:
         return _migrations().get_revision(revision) is not None
     except CommandError:

@@ -14,11 +14,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# The newest migration, the schema this code expects. Kept here so that a process starting on a current
+# schema (a worker restarted, a command run) reads one row instead of loading the migration machinery;
+# a test keeps it equal to the head of ``MIGRATIONS``.
+SCHEMA_REVISION = "0005"
 _upgraded: set[str] = set()
 _upgrade_lock = threading.Lock()
 
@@ -62,6 +67,15 @@ def unavailable(exc: BaseException) -> bool:
     return False
 
 
+def schema_revision(connection: Connection) -> str | None:
+    """The migration the database is at, or None when it has no schema yet."""
+    try:
+        with connection.begin_nested() if connection.in_transaction() else connection.begin():
+            return connection.scalar(text("SELECT version_num FROM alembic_version"))
+    except (ProgrammingError, OperationalError):    # no alembic_version table: an empty database
+        return None
+
+
 class Database:
     def __init__(self, url: str):
         self.url = url
@@ -71,10 +85,16 @@ class Database:
         self._write = sessionmaker(self.engine.execution_options(reviewflow_write=True), expire_on_commit=False)
 
     def upgrade(self) -> None:
-        """Bring the schema to the newest migration; every command calls this first."""
+        """Bring the schema to the newest migration; every command calls this first. A schema that is
+        already current costs one query."""
         key = self.url
         with _upgrade_lock:
             if key in _upgraded:
+                return
+            with self.engine.connect() as connection:
+                current = schema_revision(connection)
+            if current == SCHEMA_REVISION:
+                _upgraded.add(key)
                 return
             from alembic import command
             from alembic.config import Config

@@ -29,7 +29,7 @@ from pathlib import Path
 from tests.chaos import hostile
 from tests.chaos.postgres import Scratch, read_records
 from tests.chaos.report import Planned
-from tests.chaos.sink import SmtpPort, free_port
+from tests.chaos.sink import SinkProcess, free_port
 from tests.chaos.web import Client, Server, cli
 from tests.chaos.workers import WorkerPool, environment
 
@@ -64,7 +64,7 @@ class Chaos:
         self.rng = random.Random(params["seed"])
         # ``reviewflow`` as installed, run from this tree (so a checkout of any commit measures its own code)
         self.reviewflow = [sys.executable, "-m", "web.cli"]
-        self.smtp = SmtpPort()
+        self.smtp = SinkProcess()
         self.planned: list[Planned] = []
         self.terminated = 0
         self.terminations: list[tuple[float, str]] = []     # (when, application name of the connection)

@@ -4,9 +4,15 @@ The workers are given one fixed ``smtp://127.0.0.1:<port>`` when they start, so 
 what answers on that port instead: the real sink (aiosmtpd, recording every message with its
 Message-ID and arrival time), nothing (connection refused: the sink is down), or a relay that accepts
 the connection and never says a word (the SMTP client waits for its greeting until its timeout).
+
+The port is served from a process of its own (:class:`SinkProcess`), as a real relay would be: in
+the harness's process the sink's answers would wait on the harness's own threads (the killer, the
+supervisor, the web reader), and every such wait widens the moment in which a killed worker has
+handed over an e-mail without having heard that it was taken.
 """
 from __future__ import annotations
 
+import multiprocessing
 import socket
 import threading
 import time
@@ -144,4 +150,75 @@ class SmtpPort:
 
     def close(self) -> None:
         self._stop_all()
+        self.mode = "down"
+
+
+def _serve(connection, port: int) -> None:
+    """The sink process: one :class:`SmtpPort`, driven by commands from the harness."""
+    smtp = SmtpPort(port)
+    while True:
+        command = connection.recv()
+        if command == "received":
+            connection.send(smtp.received)
+        elif command == "hung_connections":
+            connection.send(smtp.hung_connections)
+        elif command in ("up", "down", "hang"):
+            getattr(smtp, command)()
+            connection.send(smtp.mode)
+        elif command == "close":
+            smtp.close()
+            connection.send(smtp.hung_connections)
+            return
+
+
+class SinkProcess:
+    """An :class:`SmtpPort` in a process of its own, with the same interface."""
+
+    def __init__(self, port: int | None = None):
+        self.port = port or free_port()
+        self._connection, child = multiprocessing.Pipe()
+        self._lock = threading.Lock()
+        self._process = multiprocessing.get_context("spawn").Process(
+            target=_serve, args=(child, self.port), name="chaos-smtp-sink", daemon=True)
+        self._process.start()
+        self.mode = "down"
+        self._hung = 0
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def _ask(self, command: str, timeout: float = 60):
+        with self._lock:
+            self._connection.send(command)
+            if not self._connection.poll(timeout):
+                raise RuntimeError(f"the SMTP sink did not answer {command!r} within {timeout} s")
+            return self._connection.recv()
+
+    @property
+    def received(self) -> list[Received]:
+        return self._ask("received")
+
+    @property
+    def hung_connections(self) -> int:
+        return self._hung if not self._process.is_alive() else self._ask("hung_connections")
+
+    def up(self) -> None:
+        self.mode = self._ask("up")
+
+    def down(self) -> None:
+        self.mode = self._ask("down")
+
+    def hang(self) -> None:
+        self.mode = self._ask("hang")
+
+    def close(self) -> None:
+        if self._process.is_alive():
+            try:
+                self._hung = self._ask("close", timeout=20)
+            except (RuntimeError, OSError, EOFError):
+                pass
+            self._process.join(timeout=10)
+            if self._process.is_alive():
+                self._process.kill()
         self.mode = "down"

@@ -100,6 +100,14 @@ def test_each_duplicate_is_set_beside_the_kills_and_killed_connections_around_it
     [d] = duplicate_causes(run, [{"id": 1, "message_id": "<m1@reviewflow>", "attempts": 1,
                                   "received_at": [T0 + 30, T0 + 70]}])
     assert (d["kills_near"], d["connections_killed_near"]) == (1, ["w1-3"])
+    assert d["kill_offsets_ms"] == [-1000.0]          # the kill came a second before the sink's 250
+
+
+def test_the_record_lag_is_measured_from_the_sink_s_250_on_e_mails_received_once():
+    outbox = [row(i, 1, 0, "a", T0) | {"sent_at": T0 + 30 + i / 1000} for i in range(1, 5)]
+    received = [got(i, T0 + 30) for i in range(1, 5)] + [got(4, T0 + 31)]     # m4 came twice: left out
+    lag = mail(PLANNED, outbox, received)["record_lag_ms"]
+    assert lag["count"] == 3 and round(lag["p50"]) == 2 and round(lag["max"]) == 3
 
 
 def test_a_good_case_in_the_incident_state_misses_the_target():

@@ -64,6 +64,7 @@ class WorkerPool:
         log.close()
         slot.started_at = time.time()
         slot.ready_at = None
+        slot.kill_at = None             # a life is planned once this start's connection shows
 
     def start(self) -> None:
         with self._lock:

@@ -16,8 +16,8 @@ from sqlalchemy import text, update
 
 from engine import clock
 from engine.services import Reviewflow
-from engine.services.health import head_revision
 from engine.services.outbox import real_now
+from engine.store.db import MIGRATIONS, SCHEMA_REVISION
 from engine.store.models import WorkerHeartbeat
 from engine.worker import Worker
 from tests import mailflow
@@ -62,8 +62,10 @@ def age_heartbeats(service, seconds: float) -> None:
 # --- /healthz and /readyz ----------------------------------------------------------------------------
 
 
-def test_the_head_migration_is_the_worker_heartbeat():
-    assert head_revision() == HEAD
+def test_the_schema_this_code_expects_is_the_head_of_its_migrations():
+    from alembic.script import ScriptDirectory
+
+    assert SCHEMA_REVISION == ScriptDirectory(str(MIGRATIONS)).get_current_head() == HEAD
 
 
 def test_alive_needs_no_database_and_no_sign_in_ready_says_the_database_is_unreachable():

@@ -6,7 +6,10 @@ real process against a real SMTP server, or a relay that accepts and never answe
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -146,3 +149,15 @@ def test_a_supervised_loop_survives_system_exit_and_logs_no_case_data(caplog):
     assert len(failures) == 2 and all(r.loop == "timers" for r in failures)
     text = failures[0].getMessage()
     assert "SystemExit" in text and "in job" in text and "Jane Doe" not in text
+
+
+def test_a_worker_starting_on_a_current_schema_reads_its_revision_and_loads_no_migrations(database_url):
+    """A restarted worker (a container brought back, a crash) costs its imports and one query, not the
+    migration machinery: restarts under load are what stretch the window of a duplicate e-mail."""
+    Reviewflow(make_settings(database_url)).db.dispose()         # the schema is made, and current
+    probe = ("import sys\nfrom engine.services import Reviewflow\nReviewflow()\n"
+             "print(sorted({m.split('.')[0] for m in sys.modules} & {'alembic', 'mako', 'pygments'}))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "REVIEWFLOW_DATABASE_URL": database_url})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
