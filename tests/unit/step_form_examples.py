@@ -45,4 +45,9 @@ STEP_EXAMPLES: dict[str, dict] = {
                                     "notifiability_reason": "No harm to the child; early help is in place."},
     "peer_challenge.json": {"peer_chair": "Peer Chair Example, Sampleshire", "challenge_date": "2027-01-07",
                             "peer_view": "scr", "peer_rationale": "The harm is likely to be long-term."},
+    "family_decision_contact.json": {"informed_date": "2027-01-13", "method": "meeting",
+                                     "informed_by": "Manager Example, Business Unit"},
+    "lead_area_liaison.json": {"home_area": "Sampleshire", "contacted": "Safeguarding Manager Example, Sampleshire Partnership",
+                               "contacted_on": "2026-12-22", "lead": "home_area",
+                               "arrangements": "Chronologies shared; our Business Unit manager sits on their review panel."},
 }
