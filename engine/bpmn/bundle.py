@@ -29,6 +29,7 @@ from SpiffWorkflow.spiff.parser import SpiffBpmnParser, VALIDATOR
 from engine import inputs, patterns, xmlsafe
 from engine.bpmn import sandbox
 from engine.bpmn.script_engine import ISO_LITERAL
+from engine.services import forms as form_keywords
 from engine.rules import RuleSet, RuleSetError, resolve_rulesets, parse_ruleset_text
 from handlers import registry
 
@@ -193,6 +194,7 @@ def build(files: dict[str, bytes], max_bytes: int = xmlsafe.DEFAULT_MAX_BYTES) -
             parsed = [parse_ruleset_text(n, d.decode("utf-8")) for n, d in sorted(bundle.ruleset_files.items())]
             bundle.rulesets = resolve_rulesets(parsed)
             _lint_ruleset_lengths(bundle.rulesets, problems)
+            _lint_form_deadlines(bundle, problems)
         except RuleSetError as exc:
             problems.append(Problem(exc.file, exc.key or "", exc.message))
         except UnicodeDecodeError as exc:
@@ -297,11 +299,21 @@ def _load_form(name: str, data: bytes, bundle: Bundle, problems: list[Problem]) 
         if schema.get("type") != "object":
             problems.append(Problem(name, "(root)", "a form schema must have \"type\": \"object\""))
             return
-        found = _lint_form_schema(name, schema)
+        found = _lint_form_schema(name, schema) + [Problem(name, pointer, message) for pointer, message
+                                                     in form_keywords.keyword_problems(schema)]
         if found:
             problems.extend(found)
             return
     bundle.forms[name] = schema
+
+
+def _lint_form_deadlines(bundle: Bundle, problems: list[Problem]) -> None:
+    """A form's ``x-late-reason`` names a deadline some rule set defines (a misspelt key would never ask)."""
+    keys = {k for rs in bundle.rulesets.values() for k in rs.rules}
+    for name, schema in sorted(bundle.forms.items()):
+        if not name.endswith(".ui.json"):
+            problems.extend(Problem(name, pointer, message) for pointer, message
+                            in form_keywords.keyword_problems(schema, keys) if "unknown deadline key" in message)
 
 
 # keywords whose value is a schema, a list of schemas, or an object of schemas (JSON Schema 2020-12)

@@ -3,14 +3,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import lru_cache
 import json
+from typing import Any, Callable, Mapping
 
 from contextvars import ContextVar
 
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
+from jsonschema import _keywords
 
-from engine import patterns
+from engine import clock, patterns
 from engine.bpmn.runtime import FUNCTIONS
 
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
@@ -45,8 +49,271 @@ def _pattern_properties(validator, pattern_properties, instance, schema):
                     yield from validator.descend(value, subschema, path=key, schema_path=pattern)
 
 
-# Draft 2020-12, with patterns matched under a time limit instead of by Python's backtracking ``re``
-FormValidator = validators.extend(Draft202012Validator, {"pattern": _pattern, "patternProperties": _pattern_properties})
+# --- keywords that judge a date against the case ---------------------------------------------------
+#
+# A deadline is met or missed by the date recorded for the act, so that date must be believable: not after
+# today, not before the date it follows, and explained when it is late. These keywords sit on a property
+# of a form; the case they are judged against is set by whoever validates a task's submission
+# (:func:`in_case`). Without a case, "today" is the product clock's and nothing is compared with case data.
+
+#: the keywords this engine adds to JSON Schema; ``reviewflow check`` refuses any other ``x-`` keyword
+#: that is not a plain annotation (ANNOTATIONS)
+KEYWORDS = ("x-not-future", "x-not-before", "x-late-reason", "x-equals-case")
+ANNOTATIONS = ("x-source", "x-enum-titles")
+
+
+@dataclass(frozen=True)
+class CaseContext:
+    """What a submission is judged against: today on the product clock, the case data as it stands,
+    each deadline's due date for this case (key -> date, with its source paragraph), and the working-day
+    calendar with the administrator's overrides."""
+    today: dt.date
+    data: Mapping[str, Any] = field(default_factory=dict)
+    deadlines: Mapping[str, dt.date] = field(default_factory=dict)
+    sources: Mapping[str, str] = field(default_factory=dict)
+    calendar: Any = None                       # engine.calendar.WorkingDayCalendar
+    due: Callable[[str, Mapping[str, Any]], dt.date | None] | None = None   # a deadline not armed yet
+
+
+def case_context(data: Mapping[str, Any], armed: Mapping[str, dt.date], ruleset=None, calendar=None) -> CaseContext:
+    """The context for a case: ``armed`` holds the due dates of its deadlines already armed (they may have
+    moved since); a deadline not armed yet is worked out from the rule set and the data as submitted."""
+    from engine.rules import DeadlineError, compute_due
+
+    def due(key: str, values: Mapping[str, Any]) -> dt.date | None:
+        rule = ruleset.rules.get(key) if ruleset is not None else None
+        if rule is None or calendar is None:
+            return None
+        try:
+            return compute_due(rule, values, calendar).due_date
+        except (DeadlineError, OverflowError):
+            return None
+
+    sources = {k: r.source for k, r in ruleset.rules.items()} if ruleset is not None else {}
+    return CaseContext(today=clock.today(), data=dict(data), deadlines=dict(armed), sources=sources,
+                       calendar=calendar, due=due)
+
+
+_case: ContextVar[CaseContext | None] = ContextVar("form_case", default=None)
+_submitted: ContextVar[Mapping | None] = ContextVar("form_submitted", default=None)
+_parent: ContextVar[Mapping | None] = ContextVar("form_parent", default=None)
+_root: ContextVar[Mapping | None] = ContextVar("form_root", default=None)
+
+
+def _error(message: str, source: str) -> ValidationError:
+    """An error that cites its paragraph, as ``message (source)``; the API also gives ``source`` apart."""
+    error = ValidationError(f"{message} ({source})")
+    error.source = source
+    return error
+
+
+@contextmanager
+def in_case(context: CaseContext):
+    """Validate the forms submitted inside this block against ``context``."""
+    token = _case.set(context)
+    try:
+        yield context
+    finally:
+        _case.reset(token)
+
+
+def _context() -> CaseContext:
+    return _case.get() or CaseContext(today=clock.today())
+
+
+def _as_date(value) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value[:10], re.ASCII):
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def _lookup(name: str):
+    """Another field's value: in the same object of the submitted form, then anywhere at the form's top
+    level, then in the case data."""
+    for source in (_parent.get(), _submitted.get(), _context().data):
+        if isinstance(source, Mapping) and source.get(name) not in (None, ""):
+            return source.get(name)
+    return None
+
+
+def _source(validator, schema, value) -> str:
+    """The paragraph an error cites: the keyword's own ``source``, else the field's, else the form's."""
+    if isinstance(value, dict) and isinstance(value.get("source"), str):
+        return value["source"]
+    root = _root.get() or {}
+    return schema.get("x-source") or root.get("x-source") or "the form"
+
+
+def _long(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def _not_future(validator, value, instance, schema):
+    day = _as_date(instance)
+    if value is False or day is None:
+        return
+    today = _context().today
+    if day > today:
+        yield _error(f"must be today ({_long(today)}) or earlier: the act it records has happened",
+                     _source(validator, schema, value))
+
+
+def _not_before(validator, value, instance, schema):
+    day = _as_date(instance)
+    if day is None or not isinstance(value, dict):
+        return
+    other = _as_date(_lookup(value.get("field", "")))
+    if other is None:
+        return
+    n = value.get("working_days", 0)
+    context = _context()
+    if n:
+        from engine.calendar import WorkingDayCalendar
+        limit = (context.calendar or WorkingDayCalendar()).add_working_days(other, n)
+    else:
+        limit = other
+    if day < limit:
+        other_title = _title(validator, value["field"])
+        after = f"{n} working day{'s' if n != 1 else ''} after {other_title} ({_long(other)})" if n else \
+            f"{other_title} ({_long(other)})"
+        yield _error(f"must be on or after {_long(limit)}: it cannot come before {after}",
+                     _source(validator, schema, value))
+
+
+def _title(validator, name: str) -> str:
+    """A field's title in this form, for messages; its name when the form does not have it."""
+    props = (_root.get() or {}).get("properties")
+    title = props.get(name, {}).get("title") if isinstance(props, dict) and isinstance(props.get(name), dict) else None
+    return f"‘{title}’" if title else name.replace("_", " ")
+
+
+def _due(key: str) -> dt.date | None:
+    context = _context()
+    if key in context.deadlines:
+        return context.deadlines[key]
+    if context.due is not None:
+        return context.due(key, {**context.data, **(_submitted.get() or {})})
+    return None
+
+
+def _late_reason(validator, value, instance, schema):
+    day = _as_date(instance)
+    if day is None or not isinstance(value, dict):
+        return
+    due = _due(value.get("deadline", ""))
+    if due is None or day <= due:
+        return
+    parent = _parent.get() or {}
+    reason = parent.get(value.get("reason_field", ""))
+    if isinstance(reason, str) and reason.strip() or reason not in (None, "") and not isinstance(reason, str):
+        return
+    source = _context().sources.get(value["deadline"]) or _source(validator, schema, value)
+    yield _error(f"say why it was late: {_long(day)} is after {_long(due)}, the day deadline "
+                 f"{value['deadline']} fell due for this case", source)
+
+
+def _equals_case(validator, value, instance, schema):
+    name = value.get("field") if isinstance(value, dict) else value
+    if not isinstance(name, str):
+        return
+    recorded = _context().data.get(name)
+    if recorded is None or recorded == instance:
+        return
+    yield _error(f"contradicts the answer that agrees: the case records {name.replace('_', ' ')} as "
+                 f"{recorded!r}, not {instance!r}", _source(validator, schema, value))
+
+
+def _properties(validator, properties, instance, schema):
+    """As JSON Schema's ``properties``, with the object at hand known to the keywords above (a date is
+    compared with the other date of its own row first)."""
+    token = _parent.set(instance if isinstance(instance, Mapping) else None)
+    try:
+        yield from _keywords.properties(validator, properties, instance, schema)
+    finally:
+        _parent.reset(token)
+
+
+# Draft 2020-12, with patterns matched under a time limit instead of by Python's backtracking ``re``,
+# and the case keywords above
+FormValidator = validators.extend(Draft202012Validator, {
+    "pattern": _pattern, "patternProperties": _pattern_properties, "properties": _properties,
+    "x-not-future": _not_future, "x-not-before": _not_before, "x-late-reason": _late_reason,
+    "x-equals-case": _equals_case})
+
+
+def keyword_problems(schema: dict, deadline_keys: set[str] | None = None) -> list[tuple[str, str]]:
+    """Every misuse of an ``x-`` keyword in a form: ``[(pointer, message)]``. An unknown ``x-`` keyword is
+    refused (a misspelt check would silently check nothing); ``deadline_keys``, when given, are the deadline
+    keys a ``x-late-reason`` may name."""
+    out: list[tuple[str, str]] = []
+    stack: list[tuple[Any, str, Mapping | None]] = [(schema, "", None)]
+    while stack:
+        node, where, siblings = stack.pop()
+        if isinstance(node, list):
+            stack.extend((item, f"{where}/{i}", None) for i, item in enumerate(node))
+            continue
+        if not isinstance(node, dict):
+            continue
+        for key, value in node.items():
+            here = f"{where}/{key}"
+            if key.startswith("x-") and key not in ANNOTATIONS:
+                out.extend(_keyword_problem(key, value, here, siblings, deadline_keys))
+                continue
+            if key in ("properties", "$defs", "definitions", "patternProperties", "dependentSchemas") \
+                    and isinstance(value, dict):
+                stack.extend((sub, f"{here}/{name}", value if key == "properties" else None)
+                             for name, sub in value.items())
+            elif isinstance(value, (dict, list)) and key not in ("enum", "const", "examples", "default"):
+                stack.append((value, here, None))
+    return sorted((pointer.lstrip("/"), message) for pointer, message in out)
+
+
+def _keyword_problem(key, value, where, siblings, deadline_keys) -> list[tuple[str, str]]:
+    if key not in KEYWORDS:
+        return [(where, f"unknown keyword {key!r}: the form keywords are {', '.join(KEYWORDS)}")]
+    source = value.get("source") if isinstance(value, dict) else None
+    if isinstance(value, dict) and "source" in value and (not isinstance(source, str) or not source.strip()):
+        return [(f"{where}/source", "source must be the paragraph it comes from, such as '003 §7.7'")]
+    if key == "x-not-future":
+        if not (isinstance(value, bool) or isinstance(value, dict) and set(value) <= {"source"}):
+            return [(where, "x-not-future must be true, or {\"source\": \"<paragraph>\"}")]
+        return []
+    if key == "x-equals-case":
+        name = value.get("field") if isinstance(value, dict) else value
+        if isinstance(value, dict) and set(value) - {"field", "source"}:
+            return [(where, f"unknown setting(s): {', '.join(sorted(set(value) - {'field', 'source'}))}")]
+        if not isinstance(name, str) or not _IDENT.match(name):
+            return [(where, "x-equals-case names a case-data field: a string such as \"lcspr_decision\"")]
+        return []
+    if not isinstance(value, dict):
+        return [(where, f"{key} must be an object")]
+    allowed = {"x-not-before": {"field", "working_days", "source"}, "x-late-reason": {"deadline", "reason_field", "source"}}[key]
+    if set(value) - allowed:
+        return [(where, f"unknown setting(s): {', '.join(sorted(set(value) - allowed))}")]
+    if key == "x-not-before":
+        if not isinstance(value.get("field"), str) or not _IDENT.match(value["field"]):
+            return [(f"{where}/field", "field must be a string naming the other date field")]
+        n = value.get("working_days", 0)
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            return [(f"{where}/working_days", f"working_days must be a whole number of 0 or more, not {n!r}")]
+        return []
+    deadline, reason = value.get("deadline"), value.get("reason_field")
+    if not isinstance(deadline, str) or not deadline:
+        return [(f"{where}/deadline", "deadline must be a string naming a deadline key, such as \"R4\"")]
+    if deadline_keys is not None and deadline not in deadline_keys:
+        return [(f"{where}/deadline", f"unknown deadline key {deadline!r}: no rule set defines it")]
+    if not isinstance(reason, str) or not _IDENT.match(reason):
+        return [(f"{where}/reason_field", "reason_field must be a string naming the field that says why")]
+    if siblings is not None and reason not in siblings:
+        return [(f"{where}/reason_field", f"the form has no field {reason!r} beside this date")]
+    return []
 
 #: the years a date in a case may fall in: deadlines are counted from them, on a calendar with limits
 DATE_YEARS = range(1900, 2200)
@@ -78,6 +345,8 @@ def _path(error) -> str:
     if error.validator == "additionalProperties":
         extra = re.findall(r"'([^']+)' was unexpected", error.message)
         parts += extra[:1]
+    if error.validator == "x-late-reason" and parts:
+        parts[-1] = error.validator_value["reason_field"]       # the reason is what is missing
     return "/".join(parts) or "(root)"
 
 
@@ -87,15 +356,21 @@ def validate(schema: dict | None, data) -> list[dict]:
     if problems or schema is None:
         return problems
     validator = _validator(json.dumps(schema, sort_keys=True))
-    budget = _budget.set(patterns.Budget())
+    budget, submitted, root = _budget.set(patterns.Budget()), _submitted.set(data), _root.set(schema)
     try:
         errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     finally:
         _budget.reset(budget)
+        _submitted.reset(submitted)
+        _root.reset(root)
     for error in errors:
-        limit = error.validator_value if isinstance(error.validator_value, (int, float)) else None
-        problems.append({"path": _path(error), "message": error.message, "kind": error.validator,
-                         **({"limit": limit} if limit is not None else {})})
+        limit = error.validator_value if isinstance(error.validator_value, (int, float)) and \
+            not isinstance(error.validator_value, bool) else None
+        problem = {"path": _path(error), "message": error.message, "kind": error.validator,
+                   **({"limit": limit} if limit is not None else {})}
+        if getattr(error, "source", None):
+            problem["source"] = error.source
+        problems.append(problem)
     return problems
 
 

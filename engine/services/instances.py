@@ -77,7 +77,8 @@ class Instances:
                 schema = info.forms.get(info.start_form) or {}
                 declared = schema.get("properties", {})
                 checked = {k: v for k, v in data.items() if k in declared or k not in RULES_KEYS}
-                problems = forms.validate(schema, checked)
+                with forms.in_case(forms.case_context({}, {}, None, self.core.calendar(session))):
+                    problems = forms.validate(schema, checked)
                 if problems:
                     raise Invalid("the form has errors", problems)
             data, override = regimes.settle(session, data, actor)
@@ -182,10 +183,11 @@ class Instances:
                 raise Conflict(f"the case is {inst.status}")
             loaded = wfsvc.load(session, inst, self.core.calendar(session))
             schema = loaded.version.forms.get(ht.form) if ht.form else None
-            problems = forms.validate(schema, data)
+            task = wfsvc.task_by_id(loaded.workflow, task_id)
+            with forms.in_case(self._case_context(session, loaded, task)):
+                problems = forms.validate(schema, data)
             if problems:
                 raise Invalid("the form has errors", problems)
-            task = wfsvc.task_by_id(loaded.workflow, task_id)
             if task is None or task.state != TaskState.READY:
                 raise Conflict("this task is no longer open")
             before = {k: task.data.get(k) for k in data}
@@ -208,6 +210,16 @@ class Instances:
                 self._persist(session, loaded, actor.username, error)
             session.flush()
             return {"instance_id": inst.id, "status": inst.status, "task_id": task_id}
+
+    @staticmethod
+    def _case_context(session, loaded: wfsvc.Loaded, task) -> forms.CaseContext:
+        """What a task's submission is judged against: today, the data the task sees, and the due date of
+        each of the case's deadlines (the latest armed for a key, else worked out from the rule set)."""
+        data = task.data if task is not None else wfsvc.current_data(loaded.workflow)
+        armed = {key: due for key, due in session.execute(
+            select(Deadline.key, Deadline.due_date).where(Deadline.instance_id == loaded.instance.id,
+                                                          Deadline.status != "cancelled").order_by(Deadline.id))}
+        return forms.case_context(data, armed, loaded.runtime.ruleset, loaded.runtime.calendar)
 
     # --- messages ---------------------------------------------------------------------------
     @_command

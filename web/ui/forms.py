@@ -313,6 +313,10 @@ def message(schema: dict, problem: dict) -> str:
         return f"{label} must be {'at least' if kind == 'minimum' else 'at most'} {limit}"
     if kind == "uniqueItems":
         return f"{label}: each one only once"
+    if kind in ("x-not-future", "x-not-before"):              # a date judged against today or another date
+        return f"{label} {problem['message']}"
+    if kind == "x-late-reason":
+        return f"Enter {lower}: {problem['message']}"
     return f"{label}: {problem['message']}"
 
 
