@@ -29,7 +29,7 @@ from engine.calendar import WorkingDayCalendar, add_months
 
 __all__ = ["UNITS", "DIRECTIONS", "Rule", "InForce", "RuleSet", "ParsedRuleSet", "Due", "RuleSetError", "DeadlineError",
            "parse_ruleset_text", "resolve_rulesets", "load_rulesets", "compute_due", "select_ruleset",
-           "ruleset_in_force", "regime_of"]
+           "ruleset_in_force", "regime_of", "recorded_date"]
 
 UNITS = ("working_days", "calendar_days", "calendar_months", "years")
 DIRECTIONS = ("after", "before")
@@ -41,7 +41,7 @@ _TOML_WHERE = re.compile(r"\s*\(at (line (\d+), column \d+|end of document)\)\s*
 
 _TOP_LEVEL = {"name", "title", "extends", "in_force", "deadlines"}
 _REQUIRED = ("name", "anchor", "count", "unit", "direction", "source")
-_OPTIONAL = ("figure_in_source", "note")
+_OPTIONAL = ("figure_in_source", "note", "recorded_by")
 
 
 class RuleSetError(ValueError):
@@ -59,7 +59,9 @@ class DeadlineError(ValueError):
 
 @dataclass(frozen=True)
 class Rule:
-    """One deadline: ``count`` ``unit`` ``direction`` the date in task-data field ``anchor``."""
+    """One deadline: ``count`` ``unit`` ``direction`` the date in task-data field ``anchor``. ``recorded_by``
+    names the case-data field holding the date of the act itself (sent, published, met): when it is set,
+    the deadline is met or missed by that date, not by when the form was submitted."""
     key: str
     name: str
     anchor: str
@@ -69,6 +71,16 @@ class Rule:
     source: str
     figure_in_source: bool = True
     note: str = ""
+    recorded_by: str = ""
+
+
+def _rule_dict(rule: Rule) -> dict[str, Any]:
+    """A rule as plain data; ``recorded_by`` only where it is set, so a rule without it hashes and is
+    stored as it was before the field existed (cases keep the snapshot they started with)."""
+    out = asdict(rule)
+    if not out["recorded_by"]:
+        del out["recorded_by"]
+    return out
 
 
 @dataclass(frozen=True)
@@ -92,7 +104,7 @@ def _rules_hash(rules: Mapping[str, Rule], in_force: InForce | None = None) -> s
     """sha256 of the resolved rules (and the days the set is in force, where it says) as canonical JSON.
     Name and title are left out on purpose: the hash says whether two versions count the same way and
     govern the same days, so a new version is deployed when either changes."""
-    content: dict[str, Any] = {k: asdict(r) for k, r in sorted(rules.items())}
+    content: dict[str, Any] = {k: _rule_dict(r) for k, r in sorted(rules.items())}
     if in_force is not None:             # a set without dates hashes as it always did
         content = {"rules": content, "in_force": in_force.to_dict()}
     canonical = json.dumps(content, sort_keys=True)
@@ -114,7 +126,7 @@ class RuleSet:
         """Plain JSON types, for the snapshot a case keeps."""
         out = {"name": self.name, "title": self.title, "extends": self.extends, "source_file": self.source_file,
                "content_hash": self.content_hash or _rules_hash(self.rules, self.in_force),
-               "rules": {k: asdict(r) for k, r in sorted(self.rules.items())}}
+               "rules": {k: _rule_dict(r) for k, r in sorted(self.rules.items())}}
         if self.in_force is not None:
             out["in_force"] = self.in_force.to_dict()
         return out
@@ -254,8 +266,11 @@ def _rule(file: str, key: str, body: object) -> Rule:
         raise fail("note must be text")
     if not figure and not note.strip():
         raise fail("a count the documents do not give (figure_in_source = false) needs a note saying whose it is")
+    recorded_by = body.get("recorded_by", "")
+    if not isinstance(recorded_by, str) or recorded_by and not _ANCHOR.match(recorded_by):
+        raise fail("recorded_by must be the name of the case-data date field recording the act, such as date_sent")
     return Rule(key, body["name"].strip(), body["anchor"], count, body["unit"], body["direction"],
-                body["source"].strip(), figure, note.strip())
+                body["source"].strip(), figure, note.strip(), recorded_by)
 
 
 def resolve_rulesets(parsed: Iterable[ParsedRuleSet]) -> dict[str, RuleSet]:
@@ -381,6 +396,24 @@ def compute_due(rule: Rule, data: Mapping[str, Any], calendar: WorkingDayCalenda
     else:
         raise DeadlineError(f"deadline {rule.key}: unit {rule.unit!r} is not one of {', '.join(UNITS)}")
     return Due(rule.key, rule.name, rule.anchor, anchor, due, calendar.is_working_day(due), rule.source)
+
+
+def recorded_date(rule: Rule | None, data: Mapping[str, Any]) -> dt.date | None:
+    """The date the act was recorded as done (``recorded_by``), or None when the rule has no such field or
+    the case does not hold a date in it."""
+    if rule is None or not rule.recorded_by:
+        return None
+    value = data.get(rule.recorded_by)
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and _ISO_DAY.match(value):
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
 
 
 def select_ruleset(rulesets: Mapping[str, RuleSet], data: Mapping[str, Any]) -> RuleSet:

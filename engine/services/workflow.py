@@ -20,13 +20,14 @@ from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.util.task import TaskState
 
 from engine import clock
 from engine.bpmn import runtime, serializer
 from engine.calendar import WorkingDayCalendar
-from engine.rules import RuleSet
+from engine.rules import RuleSet, recorded_date
 from engine.store.models import (AuditEvent, Deadline, DeadlineTally, HumanTask, Instance, InstanceStep, MessageWait,
                                  OutboxMessage, ProcessVersion, RuleSetVersion)
 
@@ -276,7 +277,7 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
     # deadlines armed during this command, those still pending, and (for the task list) those missed
     # on a step still open; read only when something about them can have changed
     existing = {}
-    deadlines_loaded = bool(rt.deadlines or inst.open_deadlines)
+    deadlines_loaded = bool(rt.deadlines or inst.open_deadlines or inst.missed_due)
     if deadlines_loaded:
         existing = {d.timer_task_id: d for d in session.scalars(select(Deadline).where(Deadline.instance_id == inst.id))}
     for armed in rt.deadlines:
@@ -295,12 +296,25 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
         session.add(row)
         existing[armed.task_id] = row
     for row in existing.values():
+        if row.status == "missed" and row.recorded_date is None:
+            _judge_missed_on_recorded_date(session, inst, row, by_id.get(row.timer_task_id), rt.ruleset, data,
+                                           outcomes, actor, now)
+            continue
         if row.status != "pending":
             continue
         timer = by_id.get(row.timer_task_id)
         if timer is not None and timer.state == TaskState.WAITING:
             continue
-        if timer is not None and timer.state in (TaskState.READY, TaskState.COMPLETED):
+        recorded = _recorded_when_done(timer, rt.ruleset, row.key, data)
+        if recorded is not None:                        # the act's own date decides (003 §3.4, §4.6, §7.7)
+            row.recorded_date, row.closed_at = recorded, now
+            row.status = "met" if recorded <= row.due_date else "missed"
+            outcomes.setdefault((row.key, row.due_date), [row.name, 0, 0])[1 if row.status == "met" else 2] += 1
+            session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor, kind=f"deadline_{row.status}",
+                                   element_id=row.element_id,
+                                   detail={"key": row.key, "due_date": row.due_date.isoformat(),
+                                           "recorded_date": recorded.isoformat()}))
+        elif timer is not None and timer.state in (TaskState.READY, TaskState.COMPLETED):
             row.status, row.closed_at = "missed", now
             outcomes.setdefault((row.key, row.due_date), [row.name, 0, 0])[2] += 1
             session.add(AuditEvent(instance_id=inst.id, at=now, actor="system", kind="deadline_missed",
@@ -401,6 +415,39 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
     inst.next_due = min((d for d in open_dues if d is not None), default=None)
     project_steps(session, inst, steps_before)
     tally_outcomes(session, outcomes)
+
+
+def _recorded_when_done(timer, ruleset: RuleSet | None, key: str, data: dict) -> dt.date | None:
+    """The date the guarded act was recorded as done, once the step the deadline's timer guards has
+    completed and the rule says where that date is (``recorded_by``); None otherwise."""
+    rule = ruleset.rules.get(key) if ruleset is not None else None
+    if rule is None or not rule.recorded_by or timer is None or timer.parent is None \
+            or not isinstance(timer.parent.task_spec, BoundaryEventSplit):
+        return None
+    host = next((t for t in timer.parent.children if not isinstance(t.task_spec, BoundaryEvent)), None)
+    if host is None or host.state != TaskState.COMPLETED:
+        return None
+    return recorded_date(rule, data)
+
+
+def _judge_missed_on_recorded_date(session: Session, inst: Instance, row: Deadline, timer, ruleset, data: dict,
+                                   outcomes: dict, actor: str, now: dt.datetime) -> None:
+    """A deadline whose timer fired (and escalated) is met after all when the step completes with the act
+    recorded on or before the due date: the act's date decides, not when the form was submitted."""
+    recorded = _recorded_when_done(timer, ruleset, row.key, data)
+    if recorded is None:
+        return
+    row.recorded_date = recorded
+    if recorded > row.due_date:
+        return
+    row.status, row.closed_at = "met", now
+    tally = outcomes.setdefault((row.key, row.due_date), [row.name, 0, 0])
+    tally[1] += 1
+    tally[2] -= 1
+    session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor, kind="deadline_judged_on_recorded_date",
+                           element_id=row.element_id,
+                           detail={"key": row.key, "due_date": row.due_date.isoformat(),
+                                   "recorded_date": recorded.isoformat(), "before": "missed", "after": "met"}))
 
 
 def project_steps(session: Session, inst: Instance, steps_before: set[str]) -> None:

@@ -180,6 +180,7 @@ class Deadline(Base):
     fires_at: Mapped[dt.datetime]
     status: Mapped[str] = mapped_column(String(16))                     # pending, met, missed, cancelled
     closed_at: Mapped[dt.datetime | None]
+    recorded_date: Mapped[dt.date | None] = mapped_column(Date)         # the act's date it was judged by
     __table_args__ = (
         UniqueConstraint("instance_id", "timer_task_id", name="uq_deadline_timer"),
         Index("ix_deadline_status_due_id", "status", "due_date", "id"),

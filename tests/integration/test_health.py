@@ -26,7 +26,7 @@ from tests.smtp import free_port
 from web import cli, health
 from web.app import create_app
 
-HEAD = "0005"
+HEAD = "0006"
 
 
 def closed_port_url() -> str:

@@ -171,3 +171,39 @@ def _files(root):
     for path in sorted((root / "processes" / "rulesets").glob("*.toml")):
         out["rulesets/" + path.name] = path.read_bytes()
     return out
+
+
+RULE = '''name = "LOCAL_X"
+[deadlines.R4]
+name = "Meeting held"
+anchor = "notification_date"
+count = 10
+unit = "working_days"
+direction = "after"
+source = "003 §3.4"
+'''
+
+
+@pytest.mark.parametrize("line", ['recorded_by = 7', 'recorded_by = "rapid review date"'])
+def test_a_rule_names_its_recorded_date_field_or_is_refused(line):
+    """``recorded_by`` names the case-data field holding the act's date (003 §3.4); anything else is refused
+    with ``file: key: message``."""
+    from engine.rules import RuleSetError, parse_ruleset_text
+    with pytest.raises(RuleSetError) as caught:
+        parse_ruleset_text("local.toml", RULE + line + "\n")
+    assert str(caught.value).startswith("local.toml: R4: recorded_by must be the name of the case-data date field")
+
+
+def test_a_rule_without_recorded_by_keeps_the_hash_cases_started_with():
+    """Cases keep the rule set they started with (003 §3.4): adding the field must not change the hash of a
+    rule that does not use it, or every running case's snapshot would be refused."""
+    from engine.rules import RuleSet, parse_ruleset_text, recorded_date, resolve_rulesets
+    plain = resolve_rulesets([parse_ruleset_text("local.toml", RULE)])["LOCAL_X"]
+    snapshot = plain.to_dict()
+    assert "recorded_by" not in snapshot["rules"]["R4"]
+    assert RuleSet.from_dict(snapshot).content_hash == plain.content_hash
+    with_field = resolve_rulesets([parse_ruleset_text("local.toml", RULE + 'recorded_by = "rapid_review_date"\n')])["LOCAL_X"]
+    assert with_field.content_hash != plain.content_hash
+    assert RuleSet.from_dict(with_field.to_dict()).rules["R4"].recorded_by == "rapid_review_date"
+    assert recorded_date(with_field.rules["R4"], {"rapid_review_date": "2027-01-06"}) == dt.date(2027, 1, 6)
+    assert recorded_date(with_field.rules["R4"], {}) is None
