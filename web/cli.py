@@ -1,73 +1,236 @@
 """The ``reviewflow`` command: the one place that wires the engine and the web app together.
 
-Every command takes the database from ``REVIEWFLOW_DATABASE_URL`` and upgrades
-the schema first. ``check`` and ``deploy`` print one line per problem
-(``file: element id: message``) and exit 1.
+Every command takes the database from ``REVIEWFLOW_DATABASE_URL`` and brings the schema to this code's
+revision first (``status`` only reads it). One handler turns every expected failure into one line on
+stderr and an exit status, never a traceback: 1 when the request was refused (an unknown user, a
+problem in a diagram), 2 when the command cannot run here (a usage error, a setting, the database
+unreachable). ``check`` and ``deploy`` print one line per problem (``file: element id: message``)
+on stdout, as process owners' tools expect.
 """
 from __future__ import annotations
 
-import argparse
 import logging
-import os
 import signal
 import sys
 import threading
 from pathlib import Path
 
+import click
+
+import engine
 from engine import config
-from engine.bpmn import bundle as bundles
-from engine.services import Reviewflow
-from engine.services.actor import Actor
+from engine.services.actor import REQUEST_ONLY_PREFIX, Actor
 from engine.services.errors import ServiceError
-from engine.worker import Worker
+
+CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
-def _paths(args) -> list[Path]:
-    settings = config.load()
-    return [Path(p) for p in args.paths] or [settings.processes_dir, settings.forms_dir]
+class Refused(click.ClickException):
+    """An expected failure: its message on one line, and an exit status (1 refused, 2 cannot run)."""
+
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file=None) -> None:
+        click.echo(self.format_message(), err=True)
 
 
-def _read_files(args) -> dict[str, bytes] | None:
+def _database_named(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
     try:
-        return bundles.collect_files(_paths(args))
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unreadable URL is named by its scheme only
+        return url.split(":", 1)[0]
+
+
+class Commands(click.Group):
+    """The command group whose ``invoke`` is the one error handler of every command below it."""
+
+    def invoke(self, ctx: click.Context):
+        from engine.store.db import unavailable
+
+        try:
+            return super().invoke(ctx)
+        except ServiceError as exc:
+            raise Refused(exc.message) from None
+        except config.ConfigError as exc:
+            raise Refused(f"configuration error: {exc}", 2) from None
+        except Exception as exc:
+            if unavailable(exc):
+                url = config.load().database_url
+                raise Refused(f"the database cannot be reached ({_database_named(url)}): {type(exc).__name__}",
+                              2) from None
+            raise
+
+
+def _service(upgrade: bool = True):
+    from engine.services import Reviewflow
+
+    return Reviewflow(upgrade=upgrade)
+
+
+def _admin(name: str) -> Actor:
+    return Actor(name, frozenset({"admin"}))
+
+
+@click.group(cls=Commands, context_settings=CONTEXT)
+@click.version_option(engine.__version__, "-V", "--version", prog_name="reviewflow",
+                      message="%(prog)s %(version)s")
+def cli() -> None:
+    """Child-safeguarding case reviews run as BPMN processes on a working-day clock."""
+
+
+# --- running ------------------------------------------------------------------------------------
+
+def _log_to_stderr() -> None:
+    """Log lines (``time level logger message``) on stderr: what the worker survives is visible there."""
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("spiff").setLevel(logging.WARNING)      # the library logs every state change at INFO
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--no-worker", is_flag=True, help="Do not run timers and the outbox in this process.")
+@click.option("--interval", type=click.FloatRange(0.1, 3600), default=15.0, show_default=True,
+              help="Seconds between passes of each worker loop.")
+def serve(host: str, port: int, no_worker: bool, interval: float) -> int:
+    """The web app and API (with the timer and outbox worker in-process)."""
+    from waitress import serve as waitress_serve
+
+    from engine.worker import Worker
+    from web.app import create_app
+
+    _log_to_stderr()
+    service = _service()
+    app = create_app(service)
+
+    def on_sigterm(_signum, _frame):
+        raise KeyboardInterrupt   # waitress stops serving on it; the in-process worker then stops in order
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    worker = None if no_worker else Worker(service, interval).start()
+    if worker is not None:
+        from web import health
+
+        health.own_worker(app, worker.owner)        # /readyz: this process is ready when its own worker beats
+    print(f"reviewflow on http://{host}:{port}/ (API: /api/v1, OpenAPI: /api/v1/openapi.json)", flush=True)
+    try:
+        waitress_serve(app, host=host, port=port, threads=8)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if worker is not None:
+            worker.shutdown()
+    return 0
+
+
+@cli.command()
+@click.option("--interval", type=click.FloatRange(0.1, 3600), default=15.0, show_default=True,
+              help="Seconds between passes of each loop.")
+def worker(interval: float) -> int:
+    """Timers and outbox delivery on their own, until SIGTERM (the e-mail in hand is finished)."""
+    from engine.worker import Worker
+
+    _log_to_stderr()
+    service = _service()
+    stop = threading.Event()
+
+    def on_signal(signum, _frame):
+        logging.getLogger("reviewflow.worker").info("worker: %s received", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    running = Worker(service, interval).start()
+    print("worker running: timers and outbox", flush=True)
+    while not stop.wait(1.0):
+        pass
+    running.shutdown()
+    return 0
+
+
+@cli.command()
+def migrate() -> int:
+    """Bring the database schema to this code's revision, and exit."""
+    from engine.store.db import SCHEMA_REVISION
+
+    _service()
+    print(f"schema at revision {SCHEMA_REVISION}")
+    return 0
+
+
+def _status_line(name: str, check: dict) -> str:
+    if not check["ok"]:
+        return f"{name}: {check['detail']}"
+    note = check.get("detail") or (f"revision {check['revision']}" if check.get("revision") else "")
+    return f"{name}: ok ({note})" if note else f"{name}: ok"
+
+
+@cli.command()
+@click.option("--this-host", is_flag=True,
+              help="Count only the heartbeats of workers on this host (a worker container's health check).")
+def status(this_host: bool) -> int:
+    """Database, schema and worker heartbeat, one line each; exit 1 when not ready.
+
+    What ``/readyz`` answers. The schema is read, never upgraded; an unreachable database is a line of
+    the report."""
+    from engine.services.health import this_host as host_name
+
+    report = _service(upgrade=False).health.readiness(host=host_name() if this_host else None)
+    for name, check in report["checks"].items():
+        print(_status_line(name, check))
+    return 0 if report["status"] == "ready" else 1
+
+
+# --- processes ----------------------------------------------------------------------------------
+
+def _files(paths: tuple[str, ...]) -> dict[str, bytes]:
+    from engine.bpmn import bundle
+
+    settings = config.load()
+    try:
+        return bundle.collect_files([Path(p) for p in paths] or [settings.processes_dir, settings.forms_dir])
     except FileNotFoundError as exc:
-        print(exc, file=sys.stderr)
-        return None
+        raise Refused(str(exc)) from None
 
 
-def _print_problems(exc: ServiceError) -> None:
+def _print_problems(exc: ServiceError) -> int:
     """One line per problem, ``file: element id: message``, as process owners' tools expect."""
     for p in exc.details or []:
         print(f"{p['file']}: {p['element_id'] or '-'}: {p['message']}")
     if not exc.details:
         print(exc.message)
+    return 1
 
 
-def cmd_check(args) -> int:
-    files = _read_files(args)
-    if files is None:
-        return 1
-    service = Reviewflow()
+@cli.command()
+@click.argument("paths", nargs=-1)
+def check(paths: tuple[str, ...]) -> int:
+    """Validate diagrams, decisions, forms and rule sets without deploying (default processes/ and forms/)."""
+    files = _files(paths)
     try:
-        built = service.deployments.check(files)
+        built = _service().deployments.check(files)
     except ServiceError as exc:
-        _print_problems(exc)
-        return 1
+        return _print_problems(exc)
     print(f"ok: {len(built.processes)} processes, {len(built.decisions)} decisions, {len(built.forms)} forms, "
           f"{len(built.rulesets)} rule sets")
     return 0
 
 
-def cmd_deploy(args) -> int:
-    files = _read_files(args)
-    if files is None:
-        return 1
-    service = Reviewflow()
+@cli.command()
+@click.argument("paths", nargs=-1)
+@click.option("--actor", default="cli", hidden=True)
+def deploy(paths: tuple[str, ...], actor: str) -> int:
+    """Validate, then deploy new versions of what changed (default processes/ and forms/)."""
+    files = _files(paths)
     try:
-        result = service.deployments.deploy(files, Actor(args.actor, frozenset({"process_owner"})))
+        result = _service().deployments.deploy(files, Actor(actor, frozenset({"process_owner"})))
     except ServiceError as exc:
-        _print_problems(exc)
-        return 1
+        return _print_problems(exc)
     if not result["processes"] and not result["decisions"] and not result["rulesets"]:
         print("nothing changed")
     for p in result["processes"]:
@@ -79,176 +242,151 @@ def cmd_deploy(args) -> int:
     return 0
 
 
-def cmd_roles(args) -> int:
-    for role in Reviewflow().queries.roles():
+@cli.command()
+def roles() -> int:
+    """The role names, one a line (the deployed processes' lanes, then the system roles)."""
+    for role in _service().queries.roles():
         print(role)
     return 0
 
 
-def cmd_user_add(args) -> int:
-    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
-    try:
-        Reviewflow().users.add(args.name, args.role, password=password)
-    except ServiceError as exc:
-        print(exc.message, file=sys.stderr)
-        return 1
-    print(f"added {args.name}: {', '.join(sorted(set(args.role)))}")
+# --- people -------------------------------------------------------------------------------------
+
+@cli.group(context_settings=CONTEXT)
+def user() -> None:
+    """Manage user accounts."""
+
+
+def _unknown_roles(service, wanted: tuple[str, ...]) -> list[str]:
+    """Roles no deployed process names (a lane), beyond the system roles and an agency's own role."""
+    known = set(service.queries.roles())
+    return [r for r in wanted if r not in known
+            and not (r.startswith(REQUEST_ONLY_PREFIX) and r[len(REQUEST_ONLY_PREFIX):].strip())]
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", "roles_", multiple=True, required=True,
+              help="A role (repeat for several): a lane of a deployed process, admin, manager, process_owner "
+                   "or 'Agency: NAME'.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+def user_add(name: str, roles_: tuple[str, ...], password_stdin: bool) -> int:
+    """Create a user."""
+    service = _service()
+    unknown = _unknown_roles(service, roles_)
+    if unknown:
+        raise Refused(f"unknown role(s): {', '.join(unknown)}; `reviewflow roles` lists the roles "
+                      "(deploy the process that names a role first)")
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    service.users.add(name, list(roles_), password=password)
+    print(f"added {name}: {', '.join(sorted(set(roles_)))}")
     return 0
 
 
-def cmd_token_create(args) -> int:
-    try:
-        print(Reviewflow().users.create_token(args.name))
-    except ServiceError as exc:
-        print(exc.message, file=sys.stderr)
-        return 1
+def _set_active(name: str, active: bool) -> int:
+    _service().users.set_active(name, active)
+    print(f"{name} {'enabled' if active else 'disabled'}")
     return 0
 
 
-def cmd_calendar(args) -> int:
-    service = Reviewflow()
-    if args.day is None:
-        for o in service.calendar.overrides():
+@user.command("disable")
+@click.argument("name")
+def user_disable(name: str) -> int:
+    """Disable an account: no sign-in, no API tokens; its sessions end."""
+    return _set_active(name, False)
+
+
+@user.command("enable")
+@click.argument("name")
+def user_enable(name: str) -> int:
+    """Enable a disabled account again."""
+    return _set_active(name, True)
+
+
+@user.command("reset-mfa")
+@click.argument("name")
+@click.option("--actor", default="cli", hidden=True)
+def user_reset_mfa(name: str, actor: str) -> int:
+    """Take away a lost authenticator: set up again at the next sign-in; open sessions end."""
+    result = _service().mfa.reset(name, _admin(actor))
+    print(f"reset multi-factor sign-in of {name} ({result['sessions_ended']} session(s) ended)")
+    return 0
+
+
+@cli.group(context_settings=CONTEXT)
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.argument("name")
+def token_create(name: str) -> int:
+    """Print a new API token for a user."""
+    print(_service().users.create_token(name))
+    return 0
+
+
+@token.command("revoke")
+@click.argument("name")
+def token_revoke(name: str) -> int:
+    """Withdraw every API token of a user."""
+    count = _service().users.revoke_tokens(name)
+    print(f"revoked {count} token(s) of {name}")
+    return 0
+
+
+# --- the calendar -------------------------------------------------------------------------------
+
+@cli.command()
+@click.argument("day", required=False)
+@click.option("--holiday", is_flag=True, help="Make DAY a non-working day.")
+@click.option("--working", is_flag=True, help="Make a listed holiday a working day.")
+@click.option("--clear", is_flag=True, help="Remove the override of DAY.")
+@click.option("--note", default="", help="Why (shown beside the override).")
+@click.option("--actor", default="cli", hidden=True)
+def calendar(day: str | None, holiday: bool, working: bool, clear: bool, note: str, actor: str) -> int:
+    """List the bank-holiday overrides, or change DAY (YYYY-MM-DD) with exactly one of the flags."""
+    chosen = [kind for kind, given in (("holiday", holiday), ("working", working), ("none", clear)) if given]
+    if len(chosen) > 1:
+        raise click.UsageError("give one of --holiday, --working and --clear")
+    kind = chosen[0] if chosen else None
+    if day is None:
+        if kind is not None:
+            raise click.UsageError("give the DAY to change")
+        for o in _service().calendar.overrides():
             print(f"{o['day']} {o['kind']} {o['note']}")
         return 0
-    kind = "holiday" if args.holiday else "working" if args.working else "none"
-    try:
-        service.calendar.set_override(args.day, kind, args.note or "", Actor(args.actor, frozenset({"admin"})))
-    except ServiceError as exc:
-        print(exc.message, file=sys.stderr)
-        return 1
-    print(f"{args.day}: {kind}")
+    if kind is None:
+        raise click.UsageError(f"say what to do with {day}: --holiday, --working or --clear")
+    result = _service().calendar.set_override(day, kind, note, _admin(actor))
+    print(f"{result['day']}: {kind} ({result['cases_recomputed']} case(s) recomputed)")
     return 0
 
 
-def cmd_token_revoke(args) -> int:
-    try:
-        count = Reviewflow().users.revoke_tokens(args.name)
-    except ServiceError as exc:
-        print(exc.message, file=sys.stderr)
-        return 1
-    print(f"revoked {count} token(s) of {args.name}")
-    return 0
+# --- the demo -----------------------------------------------------------------------------------
 
+@cli.command()
+@click.pass_context
+def demo(ctx: click.Context) -> int:
+    """Deploy into an empty database, and create demo accounts (one per role) and demo cases.
 
-def cmd_user_active(args) -> int:
-    try:
-        Reviewflow().users.set_active(args.name, args.active)
-    except ServiceError as exc:
-        print(exc.message, file=sys.stderr)
-        return 1
-    print(f"{args.name} {'enabled' if args.active else 'disabled'}")
-    return 0
-
-
-def cmd_user_reset_mfa(args) -> int:
-    """A lost authenticator: the person sets up a new one at their next sign-in; their open sessions end."""
-    try:
-        result = Reviewflow().mfa.reset(args.name, Actor(args.actor, frozenset({"admin"})))
-    except ServiceError as exc:
-        print(exc.message, file=sys.stderr)
-        return 1
-    print(f"reset multi-factor sign-in of {args.name} ({result['sessions_ended']} session(s) ended)")
-    return 0
-
-
-def _status_line(name: str, check: dict) -> str:
-    if not check["ok"]:
-        return f"{name}: {check['detail']}"
-    note = check.get("detail") or (f"revision {check['revision']}" if check.get("revision") else "")
-    return f"{name}: ok ({note})" if note else f"{name}: ok"
-
-
-def cmd_status(args) -> int:
-    """What ``/readyz`` answers, one line per check: exit 0 when ready, 1 when not. The schema is read,
-    never upgraded; an unreachable database is a line of the report, not a traceback."""
-    from engine.services.health import this_host
-
-    report = Reviewflow(upgrade=False).health.readiness(host=this_host() if args.this_host else None)
-    for name, check in report["checks"].items():
-        print(_status_line(name, check))
-    return 0 if report["status"] == "ready" else 1
-
-
-def _log_to_stderr() -> None:
-    """Log lines (``time level logger message``) on stderr: what the worker survives is visible there."""
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("spiff").setLevel(logging.WARNING)      # the library logs every state change at INFO
-
-
-def cmd_worker(args) -> int:
-    """Timers and the outbox until SIGTERM (or Ctrl-C): the e-mail in hand is finished, then exit 0."""
-    _log_to_stderr()
-    service = Reviewflow()
-    stop = threading.Event()
-
-    def on_signal(signum, _frame):
-        logging.getLogger("reviewflow.worker").info("worker: %s received", signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    worker = Worker(service, args.interval).start()
-    print("worker running: timers and outbox", flush=True)
-    while not stop.wait(1.0):
-        pass
-    worker.shutdown()
-    return 0
-
-
-def cmd_serve(args) -> int:
-    from waitress import serve
-
-    from web.app import create_app
-
-    _log_to_stderr()
-    service = Reviewflow()
-    app = create_app(service)
-
-    def on_sigterm(_signum, _frame):
-        raise KeyboardInterrupt   # waitress stops serving on it; the in-process worker then stops in order
-
-    signal.signal(signal.SIGTERM, on_sigterm)
-    worker = None if args.no_worker else Worker(service, args.interval).start()
-    if worker is not None:
-        from web import health
-
-        health.own_worker(app, worker.owner)        # /readyz: this process is ready when its own worker beats
-    print(f"reviewflow on http://{args.host}:{args.port}/ (API: /api/v1, OpenAPI: /api/v1/openapi.json)", flush=True)
-    try:
-        serve(app, host=args.host, port=args.port, threads=8)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        if worker is not None:
-            worker.shutdown()
-    return 0
-
-
-def cmd_demo(args) -> int:
-    """Deploy the processes into an empty database, create one demo account per role and a few demo cases
-    (never in production). Run again (``make run`` every time), it leaves the deployed processes alone: a
+    Never in production. Run again (``make run`` every time), it leaves the deployed processes alone: a
     version a process owner made in the modeller stays the latest; ``reviewflow deploy`` deploys the files."""
-    from engine.services import demo
+    import os
 
-    settings = config.load()
-    if settings.is_production:
-        print("demo accounts are refused when REVIEWFLOW_ENV=production", file=sys.stderr)
-        return 1
-    service = Reviewflow()
+    from engine.services import demo as demo_data
+
+    if config.load().is_production:
+        raise Refused("demo accounts are refused when REVIEWFLOW_ENV=production")
+    service = _service()
     if service.queries.processes():
         print("processes already deployed; not redeploying over versions made in the modeller "
               "(run `reviewflow deploy` to deploy the files)")
-    else:
-        rc = cmd_deploy(argparse.Namespace(paths=[], actor="demo"))
-        if rc:
-            return rc
-    existing = {u["username"] for u in service.users.list()}
-    if "demo" not in existing:
-        roles = service.queries.roles()
-        service.users.add("demo", roles, display_name="Demo user (every role)")
-    seeded = demo.seed(service, os.environ.get("REVIEWFLOW_DEMO_PASSWORD") or None)
+    elif ctx.invoke(deploy, paths=(), actor="demo"):
+        return 1
+    if "demo" not in {u["username"] for u in service.users.list()}:
+        service.users.add("demo", service.queries.roles(), display_name="Demo user (every role)")
+    seeded = demo_data.seed(service, os.environ.get("REVIEWFLOW_DEMO_PASSWORD") or None)
     print(f"demo accounts (password for each: {seeded['password']}):")
     for username in seeded["accounts"]:
         print(f"  {username:10} {', '.join(sorted(service.users.actor(username).roles))}")
@@ -259,72 +397,17 @@ def cmd_demo(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="reviewflow", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("serve", help="the web app and API (with the timer and outbox worker in-process)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--no-worker", action="store_true", help="do not run timers and the outbox in this process")
-    p.add_argument("--interval", type=float, default=15.0, help="seconds between passes of each worker loop")
-    p.set_defaults(func=cmd_serve)
-    p = sub.add_parser("worker", help="timers and outbox delivery on their own")
-    p.add_argument("--interval", type=float, default=15.0, help="seconds between passes of each loop")
-    p.set_defaults(func=cmd_worker)
-    for name, func, help_ in (("check", cmd_check, "validate without deploying"), ("deploy", cmd_deploy, "validate and deploy")):
-        p = sub.add_parser(name, help=help_)
-        p.add_argument("paths", nargs="*", help="files or directories (default: processes/ and forms/)")
-        if name == "deploy":
-            p.add_argument("--actor", default="cli", help=argparse.SUPPRESS)
-        p.set_defaults(func=func)
-    sub.add_parser("roles", help="the role names, one a line").set_defaults(func=cmd_roles)
-    p = sub.add_parser("status", help="database, schema and worker heartbeat, one line each; exit 1 when not ready")
-    p.add_argument("--this-host", action="store_true",
-                   help="count only the heartbeats of workers on this host (a worker container's health check)")
-    p.set_defaults(func=cmd_status)
-    p = sub.add_parser("user", help="manage users")
-    usub = p.add_subparsers(dest="user_command", required=True)
-    p = usub.add_parser("add", help="create a user")
-    p.add_argument("name")
-    p.add_argument("--role", action="append", required=True)
-    p.add_argument("--password-stdin", action="store_true")
-    p.set_defaults(func=cmd_user_add)
-    for name, active in (("disable", False), ("enable", True)):
-        p = usub.add_parser(name, help=f"{name} an account (tokens and sign-in)")
-        p.add_argument("name")
-        p.set_defaults(func=cmd_user_active, active=active)
-    p = usub.add_parser("reset-mfa", help="take away a lost authenticator: set up again at the next sign-in")
-    p.add_argument("name")
-    p.add_argument("--actor", default="cli", help=argparse.SUPPRESS)
-    p.set_defaults(func=cmd_user_reset_mfa)
-    p = sub.add_parser("token", help="API tokens")
-    tsub = p.add_subparsers(dest="token_command", required=True)
-    p = tsub.add_parser("create", help="print a new API token for a user")
-    p.add_argument("name")
-    p.set_defaults(func=cmd_token_create)
-    p = tsub.add_parser("revoke", help="withdraw every API token of a user")
-    p.add_argument("name")
-    p.set_defaults(func=cmd_token_revoke)
-    p = sub.add_parser("calendar", help="list or change the bank-holiday overrides")
-    p.add_argument("day", nargs="?", help="YYYY-MM-DD (omit to list the overrides)")
-    group = p.add_mutually_exclusive_group()
-    group.add_argument("--holiday", action="store_true", help="make the day a non-working day")
-    group.add_argument("--working", action="store_true", help="make a listed holiday a working day")
-    group.add_argument("--clear", action="store_true", help="remove the override")
-    p.add_argument("--note", default="")
-    p.add_argument("--actor", default="cli", help=argparse.SUPPRESS)
-    p.set_defaults(func=cmd_calendar)
-    sub.add_parser("demo", help="deploy and create a demo user with a token").set_defaults(func=cmd_demo)
-    return parser
-
-
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command; the exit status it returns (expected failures: their line on stderr and 1 or 2)."""
     try:
-        return args.func(args)
-    except config.ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
-        return 2
+        result = cli.main(args=argv, prog_name="reviewflow", standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.Abort:
+        click.echo("aborted", err=True)
+        return 1
+    return result if isinstance(result, int) else 0
 
 
 if __name__ == "__main__":

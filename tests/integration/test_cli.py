@@ -77,3 +77,46 @@ def test_revoked_tokens_and_disabled_users_are_refused(run, sqlite_url):
     with pytest.raises(Unauthorized):
         service.users.actor_for_token(token)
     assert run("token", "revoke", "nobody").returncode == 1
+
+
+def test_version_is_the_package_s_one_version(run):
+    import engine
+
+    result = run("--version")
+    assert result.returncode == 0 and result.stdout == f"reviewflow {engine.__version__}\n"
+
+
+def test_calendar_changes_a_day_only_with_an_explicit_flag(run):
+    assert run("calendar", "2026-12-29", "--holiday", "--note", "Office closed").returncode == 0
+    bare = run("calendar", "2026-12-29")
+    assert bare.returncode == 2 and "--holiday, --working or --clear" in bare.stderr
+    assert run("calendar").stdout.split("\n")[0] == "2026-12-29 holiday Office closed"   # still there
+    assert run("calendar", "2026-12-29", "--working", "--clear").returncode == 2           # one flag only
+    cleared = run("calendar", "2026-12-29", "--clear")
+    assert cleared.returncode == 0 and run("calendar").stdout == ""
+
+
+def test_roles_are_checked_against_the_deployed_processes(run):
+    unknown = run("user", "add", "lee", "--role", "Busines Unit")
+    assert unknown.returncode == 1 and "unknown role(s): Busines Unit" in unknown.stderr
+    assert run("deploy").returncode == 0
+    assert run("user", "add", "lee", "--role", "Business Unit", "--role", "Agency: Police").returncode == 0
+    assert run("user", "add", "lee", "--role", "manager").returncode == 1          # refused: already exists
+
+
+def test_expected_failures_are_one_line_never_a_traceback(run):
+    unreachable = run("roles", REVIEWFLOW_DATABASE_URL="postgresql://rf:s3cret@127.0.0.1:1/reviewflow")
+    assert unreachable.returncode == 2
+    assert unreachable.stderr.strip().splitlines() == [
+        "the database cannot be reached (postgresql://rf:***@127.0.0.1:1/reviewflow): OperationalError"]
+    missing = run("token", "create", "nobody")
+    assert missing.returncode == 1 and len(missing.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in missing.stderr + unreachable.stderr
+
+
+def test_migrate_brings_the_schema_to_this_code_s_revision_and_exits(run):
+    from engine.store.db import SCHEMA_REVISION
+
+    migrated = run("migrate")
+    assert migrated.returncode == 0 and migrated.stdout == f"schema at revision {SCHEMA_REVISION}\n"
+    assert run("status").stdout.splitlines()[1] == f"schema: ok (revision {SCHEMA_REVISION})"
