@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from tests.scenarios.driver import MANAGER, TRANSITIONAL, Partnership, form
 
+# The chair decides against the criteria's "must commission" only with a reason (000 §2.3)
+DEPARTURE = "Definitive evidence in the agencies' returns of no concern about how agencies worked together."
 REPORTERS = [{"agency": "Police", "contribution": "agency_report"}, {"agency": "Health", "contribution": "agency_report"}]
 
 
@@ -131,7 +133,8 @@ def test_scr_not_commissioned_and_challenged_by_the_national_panel(deployed):
     p = decision_pending(deployed)
     recommended(p)
     p.do("chair_decides", form("chair_decision", review_decision="no_review", decision_date="2027-01-15",
-                               chair_rationale="No cause for concern about joint working was found."))
+                               chair_rationale="No cause for concern about joint working was found.",
+                               criteria_departure_reason=DEPARTURE))
     p.do("notify_decision", form("statutory_notification"))
     assert p.open_steps() == []
     p.answer("scr_decision", "national_panel_response", outcome="challenge",
@@ -148,7 +151,7 @@ def test_scr_not_commissioned_and_challenged_by_the_national_panel(deployed):
 def test_no_scr_and_the_national_panel_agrees(deployed):
     p = decision_pending(deployed)
     recommended(p)
-    decided(p, review_decision="no_review")
+    decided(p, review_decision="no_review", criteria_departure_reason=DEPARTURE)
     p.answer("scr_decision", "national_panel_response", outcome="agreed")
     assert p.case("scr_decision")["status"] == "completed"
     assert p.instances("serious_case_review") == []
@@ -164,8 +167,11 @@ def test_unsure_chair_must_consult_a_peer_chair_and_may_defer(deployed):
                                decision_date=None))
     p.do("gather_more_information", form("information_request"))
     p.do("chair_decides", form("chair_decision", review_decision="other_review", review_type="systems",
-                               decision_date="2027-01-19"))
+                               decision_date="2027-01-19", criteria_departure_reason=DEPARTURE))
     p.do("notify_decision", form("statutory_notification"))
+    # another review instead of an SCR is a decision not to initiate one: the Panel scrutinises it first (000 §5.2)
+    assert p.instances("multi_agency_review") == []
+    p.answer("scr_decision", "national_panel_response", outcome="agreed")
     mar = p.case("multi_agency_review")
     assert mar["data"]["decision_date"] == "2027-01-19"
     p.do("mar_type", form("review_type_decision"))
@@ -190,7 +196,7 @@ def test_bolton_initial_panel_within_a_month_and_a_four_month_scr(deployed):
 def test_challenge_considered_and_the_decision_upheld(deployed):
     p = decision_pending(deployed)
     recommended(p)
-    decided(p, review_decision="no_review")
+    decided(p, review_decision="no_review", criteria_departure_reason=DEPARTURE)
     p.answer("scr_decision", "national_panel_response", outcome="challenge")
     p.do("respond_to_challenge", form("panel_challenge_response", final_outcome="decision_upheld"))
     assert p.case("scr_decision")["status"] == "completed"
@@ -228,7 +234,9 @@ def test_a_review_request_the_sub_group_declines_or_the_chair_sends_back(deploye
     assert p.open_steps() == ["mar_type"]                      # back to the sub group
     p.do("mar_type", form("review_type_decision", proceed=False, recommended_review_type=None))
     assert p.case("multi_agency_review")["status"] == "completed"
-    assert [r for r, _ in p.sent("review_request_declined")] == ["business-unit@example.org"]
+    # the requester is told and the chair sees every "no" (000 §10.2, Appendix 6)
+    assert sorted(r for r, _ in p.sent("review_request_declined")) == [
+        "business-unit@example.org", "independent-chair@example.org", "referrer@example.org"]
 
 
 def test_scr_publication_delayed_by_a_trial(deployed):
