@@ -88,7 +88,7 @@ def test_later_regimes_a_death_in_custody_goes_to_the_business_unit_who_decides_
                                         notifiability_reason="A death in a secure children's home: the partners "
                                                              "want the Panel told and a rapid review held."))
     p.do("check_other_children", form("safety_check"))
-    assert p.open_steps() == ["notify_panel_and_partners"]
+    assert p.open_steps() == ["arrange_rapid_review", "notify_panel_and_partners"]     # side by side (003 §3.4)
     p.do("notify_panel_and_partners", form("statutory_notification"))
     assert [r for r, _ in p.sent("panel_serious_incident")] == ["panel-notifications@example.org"]
     assert p.case("rapid_review")["status"] == "running"
@@ -206,7 +206,7 @@ def test_wt2023_a_care_leavers_death_with_suspected_abuse_also_has_the_rapid_rev
     p = Partnership(deployed)
     p.start(**{**DIED, "abuse_or_neglect": "suspected"}, care_leaver=True, date_aware="2026-12-21")
     p.do("check_other_children", form("safety_check"))
-    assert p.open_steps() == ["notify_panel_and_partners", "notify_sos_ofsted"]
+    assert p.open_steps() == ["arrange_rapid_review", "notify_panel_and_partners", "notify_sos_ofsted"]
 
 
 @pytest.mark.parametrize("regime,facts,expected", [

@@ -39,11 +39,12 @@ def test_a_looked_after_childs_death_with_suspected_abuse_gets_both_notification
     p.start(child_died=True, seriously_harmed=False, abuse_or_neglect="suspected", looked_after=True,
             date_aware="2026-12-21")
     p.do("check_other_children", form("safety_check"))
-    assert p.open_steps() == ["notify_panel_and_partners", "notify_sos_ofsted"]
-    p.do("notify_sos_ofsted", form("statutory_notification"))
-    assert p.instances("rapid_review") == []             # waits for the Panel notification too
-    p.do("notify_panel_and_partners", form("statutory_notification"))
+    assert p.open_steps() == ["arrange_rapid_review", "notify_panel_and_partners", "notify_sos_ofsted"]
+    # the rapid review started with the notification, beside both notices (003 §3.4, §3.7)
     assert p.case("rapid_review")["status"] == "running"
+    p.do("notify_sos_ofsted", form("statutory_notification"))
+    p.do("notify_panel_and_partners", form("statutory_notification"))
+    assert p.case("incident_notification")["status"] == "completed"
 
 
 def test_a_working_together_2023_case_takes_the_2018_path_with_the_same_deadlines(deployed):

@@ -20,7 +20,9 @@ def decision_pending(service, **changes) -> Partnership:
     p.do("notify_ofsted_lscb", form("statutory_notification"))
     assert sorted(r for r, _ in p.sent("notifiable_incident_report")) == [
         "business-unit@example.org", "dfe-notifications@example.org", "ofsted-notifications@example.org"]
-    assert [r for r, _ in p.sent("scr_notification_request")] == ["independent-chair@example.org"]
+    # for the attention of the LSCB chair and the SCR sub group chair (000 §4.2)
+    assert [r for r, _ in p.sent("scr_notification_request")] == ["independent-chair@example.org",
+                                                                  "scr-subgroup-chair@example.org"]
     return p
 
 

@@ -19,7 +19,8 @@ def notified(service, **changes) -> Partnership:
 
 def test_statutory_notifications_are_due_five_working_days_after_awareness_across_christmas(deployed):
     p = notified(deployed)
-    assert p.open_steps() == ["notify_panel_and_partners"]
+    # the rapid review has started beside the notifications (003 §3.4, §4.1)
+    assert p.open_steps() == ["arrange_rapid_review", "notify_panel_and_partners"]
     task = p.task("notify_panel_and_partners")
     # 21, 22, 23, 24 Dec, then (25 and 28 Dec are bank holidays) 29 Dec is the fifth working day
     assert (task["due_date"], task["deadline_key"]) == ("2026-12-29", "R1")
@@ -44,7 +45,7 @@ def test_reminder_then_escalation_when_the_local_authority_misses_r1(deployed):
         ["childrens-services@example.org", "executive@example.org"] * 2)   # R1 and R2
     assert p.deadlines("incident_notification") == {"R1": ("2026-12-29", "missed"), "R2": ("2026-12-29", "missed")}
     # the step stays open: the notification must still be made
-    assert p.open_steps() == ["notify_panel_and_partners"]
+    assert p.open_steps() == ["arrange_rapid_review", "notify_panel_and_partners"]
     p.do("notify_panel_and_partners", form("statutory_notification", date_sent="2026-12-30"))
     assert [r for r, _ in p.sent("panel_serious_incident")] == ["panel-notifications@example.org"]
 
@@ -53,9 +54,10 @@ def test_rapid_review_without_a_local_review_and_the_panel_agrees(deployed):
     p = notified(deployed)
     p.do("notify_panel_and_partners", form("statutory_notification"))
     assert p.deadlines("incident_notification") == {"R1": ("2026-12-29", "met"), "R2": ("2026-12-29", "met")}
+    # the chairs were told when the notification arrived, before the local authority's notifications (003 §3.4)
     assert [r for r, t in p.sent() if t in ("panel_serious_incident", "partners_serious_incident", "chairs_informed")] == [
-        "panel-notifications@example.org", "partners@example.org", "independent-chair@example.org",
-        "prg-chair@example.org"]
+        "independent-chair@example.org", "prg-chair@example.org", "panel-notifications@example.org",
+        "partners@example.org"]
     assert p.case("incident_notification")["status"] == "completed"
     rapid = p.case("rapid_review")
     assert rapid["business_key"] == p.case("incident_notification")["business_key"]

@@ -47,7 +47,9 @@ STEP_EXAMPLES: dict[str, dict] = {
                             "peer_view": "scr", "peer_rationale": "The harm is likely to be long-term."},
     "family_decision_contact.json": {"informed_date": "2027-01-13", "method": "meeting",
                                      "informed_by": "Manager Example, Business Unit"},
-    "lead_area_liaison.json": {"home_area": "Sampleshire", "contacted": "Safeguarding Manager Example, Sampleshire Partnership",
-                               "contacted_on": "2026-12-22", "lead": "home_area",
-                               "arrangements": "Chronologies shared; our Business Unit manager sits on their review panel."},
+    "lead_area_liaison.json": {"home_area": "Sampleshire",
+                               "liaison_contact": "Safeguarding Manager Example, Sampleshire Partnership",
+                               "liaison_date": "2026-12-22", "lead_partnership": "home_area",
+                               "liaison_arrangements": "Chronologies shared; our Business Unit manager sits on their "
+                                                       "review panel."},
 }
