@@ -40,6 +40,8 @@ class Settings:
     script_time_limit_seconds: float = 2.0   # how long one script, condition or decision may run
     script_max_bytes: int = 1024 * 1024       # the largest value diagram code may build
     heartbeat_max_age_seconds: float = 120.0  # a worker that has not beaten for longer is not ready (/readyz)
+    log_level: str = "INFO"                   # serve and worker log from this level up, on stderr
+    log_format: str = "json"                  # one JSON object a line; "text" for a person at a terminal
     extra: dict = field(default_factory=dict)
 
     @property
@@ -78,6 +80,8 @@ def load(environ: dict | None = None) -> Settings:
         script_time_limit_seconds=float(env.get("REVIEWFLOW_SCRIPT_TIME_LIMIT_SECONDS", 2)),
         script_max_bytes=int(env.get("REVIEWFLOW_SCRIPT_MAX_BYTES", 1024 * 1024)),
         heartbeat_max_age_seconds=float(env.get("REVIEWFLOW_HEARTBEAT_MAX_AGE_SECONDS", 120)),
+        log_level=env.get("REVIEWFLOW_LOG_LEVEL", "INFO").upper(),
+        log_format=env.get("REVIEWFLOW_LOG_FORMAT", "json").lower(),
     )
     if not 0 <= settings.trusted_proxies <= 5:
         raise ConfigError("REVIEWFLOW_TRUSTED_PROXIES is the number of proxies in front of the app, 0 to 5")
@@ -89,6 +93,11 @@ def load(environ: dict | None = None) -> Settings:
                           "at least 1, both at most 3600")
     if not 1 <= settings.heartbeat_max_age_seconds <= 86400:
         raise ConfigError("REVIEWFLOW_HEARTBEAT_MAX_AGE_SECONDS must be at least 1 and at most 86400")
+    from engine.logs import FORMATS, LEVELS
+
+    if settings.log_level not in LEVELS or settings.log_format not in FORMATS:
+        raise ConfigError(f"REVIEWFLOW_LOG_LEVEL is one of {', '.join(LEVELS)} and REVIEWFLOW_LOG_FORMAT one of "
+                          f"{', '.join(FORMATS)}")
     if settings.is_production and settings.fake_now:
         raise ConfigError("REVIEWFLOW_FAKE_NOW is refused when REVIEWFLOW_ENV=production")
     if settings.is_production and not settings.secure_cookies:

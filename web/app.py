@@ -20,6 +20,9 @@ def create_app(service: Reviewflow | None = None) -> Flask:
         hops = service.settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     app.config["MAX_CONTENT_LENGTH"] = service.settings.max_upload_bytes * 8
+    from web import request_log
+
+    request_log.install(app, trust_proxy_id=bool(service.settings.trusted_proxies))
     app.json.sort_keys = False  # keep form fields in the order their authors wrote them
 
     from web.api import api

@@ -85,10 +85,11 @@ def cli() -> None:
 # --- running ------------------------------------------------------------------------------------
 
 def _log_to_stderr() -> None:
-    """Log lines (``time level logger message``) on stderr: what the worker survives is visible there."""
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("spiff").setLevel(logging.WARNING)      # the library logs every state change at INFO
+    """Log lines on stderr (engine/logs.py): one per request and command, and what the worker survives."""
+    from engine import logs
+
+    settings = config.load()
+    logs.configure(settings.log_level, settings.log_format)
 
 
 @cli.command()

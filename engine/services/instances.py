@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import inspect
 import logging
 
 from sqlalchemy import delete, select, update
@@ -13,7 +14,7 @@ from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from engine import clock, inputs
+from engine import clock, inputs, logs
 from engine.bpmn import serializer
 from engine.services import forms, regimes, workflow as wfsvc
 from engine.services.actor import Actor
@@ -32,20 +33,34 @@ def _stale(exc: Exception) -> Conflict:
     return Conflict("the case was changed by someone else at the same time; reload and try again")
 
 
+_LOGGED_ARGUMENTS = ("instance_id", "task_id", "process_id")     # ids and names of processes, never case data
+
+
 def _command(method):
     """A command on one case: a concurrent change is a conflict; a step that leaves too much data is
-    refused; a case that cannot be opened is put in the incident state. Nothing of the command is kept."""
+    refused; a case that cannot be opened is put in the incident state. Nothing of the command is kept.
+    Each command is one log line: its name, the case, who, the outcome and how long it took."""
+    signature = inspect.signature(method)
+
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except StaleDataError as exc:
-            raise _stale(exc) from None
-        except wfsvc.CaseTooLarge as exc:
-            raise Invalid(f"the step could not be kept: {exc}", [{"path": "(root)", "message": str(exc)}]) from None
-        except wfsvc.CaseUnreadable as exc:
-            self._quarantine(exc.instance_id, str(exc), method.__name__)
-            raise Conflict(f"{exc}; a manager can retry or cancel the case") from None
+        given = signature.bind_partial(self, *args, **kwargs).arguments
+        fields = {k: given[k] for k in _LOGGED_ARGUMENTS if given.get(k) is not None}
+        with logs.timed(log, f"command {method.__name__}", command=method.__name__,
+                        actor=getattr(given.get("actor"), "username", None), **fields) as entry:
+            try:
+                result = method(self, *args, **kwargs)
+            except StaleDataError as exc:
+                raise _stale(exc) from None
+            except wfsvc.CaseTooLarge as exc:
+                raise Invalid(f"the step could not be kept: {exc}", [{"path": "(root)", "message": str(exc)}]) from None
+            except wfsvc.CaseUnreadable as exc:
+                self._quarantine(exc.instance_id, str(exc), method.__name__)
+                raise Conflict(f"{exc}; a manager can retry or cancel the case") from None
+            if isinstance(result, dict) and "instance_id" not in entry:   # a case started: its new id
+                entry["instance_id"] = result.get("instance_id") or (result.get("id") if method.__name__ == "start"
+                                                                     else None)
+            return result
     return wrapper
 
 
@@ -339,7 +354,7 @@ class Instances:
         """
         with self.core.db.reading() as session:
             ids = sorted(set(session.scalars(select(Deadline.instance_id).where(
-                Deadline.status == "pending",
+                Deadline.status.in_(("pending", "planned")),          # planned: due, its timer not armed yet
                 ((Deadline.anchor_date <= day) & (Deadline.due_date >= day))
                 | ((Deadline.due_date <= day) & (Deadline.anchor_date >= day))))))
         moved = []
@@ -364,7 +379,10 @@ class Instances:
                 return False
             loaded = wfsvc.load(session, inst, self.core.calendar(session))
             with wfsvc.runtime.running(loaded.runtime):
-                if not wfsvc.rearm_deadline_timers(loaded.workflow):
+                rearmed = wfsvc.rearm_deadline_timers(loaded.workflow)
+                planned = session.scalars(select(Deadline.id).where(Deadline.instance_id == inst.id,
+                                                                    Deadline.status == "planned").limit(1)).first()
+                if not rearmed and planned is None:
                     return False
                 loaded.workflow.refresh_timers()
                 error = wfsvc.run_engine(loaded.workflow) if inst.status == "running" else None
