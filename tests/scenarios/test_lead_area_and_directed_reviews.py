@@ -44,14 +44,14 @@ def test_wt2015_a_case_for_another_area_is_handed_over_with_the_liaison_recorded
     p = Partnership(deployed)
     p.start(regime="WT2015", **AWARE_2017, child_died=True, abuse_or_neglect="suspected",
             normally_resident_here=False, home_area="Sampleshire")
-    p.do("notify_ofsted_lscb", form("statutory_notification", date_sent="2017-03-07"))
+    p.do("notify_ofsted_lscb", form("statutory_notification", date_sent="2017-03-06"))
     task = p.task("liaise_with_lead_area")
     assert task["role"] == "Business Unit"
-    p.do("liaise_with_lead_area", form("lead_area_liaison", liaison_date="2017-03-07"))
+    p.do("liaise_with_lead_area", form("lead_area_liaison", liaison_date="2017-03-06"))
     p.do("check_other_children", form("safety_check"))
     case = p.case("incident_notification")
     assert case["status"] == "completed"
-    assert case["data"]["lead_partnership"] == "home_area" and case["data"]["liaison_date"] == "2017-03-07"
+    assert case["data"]["lead_partnership"] == "home_area" and case["data"]["liaison_date"] == "2017-03-06"
     assert p.instances("scr_decision") == [] and p.sent("scr_notification_request") == []
     assert "liaise_with_lead_area" in [h["element_id"] for h in case["history"] if h["kind"] == "task_completed"]
 
@@ -62,8 +62,8 @@ def test_wt2015_this_partnership_leads_when_agreed_with_the_home_area(deployed, 
     p.start(regime="WT2015", **AWARE_2017, child_died=True, abuse_or_neglect="suspected",
             normally_resident_here=False, home_area="Sampleshire",
             home_area_contact={"name": "Safeguarding Manager Example, Sampleshire", "contacted_on": "2017-03-03"})
-    p.do("notify_ofsted_lscb", form("statutory_notification", date_sent="2017-03-07"))
-    p.do("liaise_with_lead_area", form("lead_area_liaison", lead_partnership="this_partnership"))
+    p.do("notify_ofsted_lscb", form("statutory_notification", date_sent="2017-03-06"))
+    p.do("liaise_with_lead_area", form("lead_area_liaison", lead_partnership="this_partnership", liaison_date="2017-03-06"))
     decision = p.case("scr_decision")
     assert (decision["data"]["home_area"], decision["data"]["lead_partnership"]) == ("Sampleshire", "this_partnership")
 
@@ -76,7 +76,7 @@ def test_wt2018_a_case_for_another_area_has_its_rapid_review_and_the_liaison_bes
     p.start(date_aware="2026-12-18", notification_date=None, normally_resident_here=False, home_area="Sampleshire")
     assert {"liaise_with_home_area", "arrange_rapid_review", "check_other_children"} <= set(p.open_steps())
     assert p.case("rapid_review")["data"]["home_area"] == "Sampleshire"
-    p.do("liaise_with_home_area", form("lead_area_liaison"))
+    p.do("liaise_with_home_area", form("lead_area_liaison", liaison_date="2026-12-21"))
     assert "liaise_with_home_area" not in p.open_steps()
 
 
@@ -103,5 +103,5 @@ def test_wt2015_the_notification_request_goes_to_the_sub_group_chair_too(deploye
     Chair", whose sub group gathers the agencies' information (§4.3)."""
     p = Partnership(deployed)
     p.start(regime="WT2015", **AWARE_2017, child_died=True, abuse_or_neglect="suspected")
-    p.do("notify_ofsted_lscb", form("statutory_notification", date_sent="2017-03-07"))
+    p.do("notify_ofsted_lscb", form("statutory_notification", date_sent="2017-03-06"))
     assert sorted(r for r, _ in p.sent("scr_notification_request")) == CHAIRS
