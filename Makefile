@@ -9,13 +9,27 @@ PORT ?= 8000
 ASSETS := web/static/build/.built
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install assets browser run test test-fast check bench chaos clean
+.PHONY: install assets browser run test test-fast check bench chaos clean lock
 
-$(STAMP): pyproject.toml
+# Python packages exactly as locked (versions and hashes): requirements-test.lock for this checkout (the
+# product and its tests), requirements.lock for the image (the product alone). `make lock` refreshes both
+# from pyproject.toml after a dependency changes there.
+LOCK := requirements.lock
+TEST_LOCK := requirements-test.lock
+UV := var/lock-tools/bin/uv
+LOCK_ARGS := --generate-hashes --universal --python-version 3.11 --quiet
+
+$(STAMP): pyproject.toml $(TEST_LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(TEST_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+lock:
+	test -x $(UV) || ($(PYTHON) -m venv var/lock-tools && var/lock-tools/bin/pip install --quiet uv)
+	$(UV) pip compile pyproject.toml $(LOCK_ARGS) -o $(LOCK)
+	$(UV) pip compile pyproject.toml --extra test $(LOCK_ARGS) -o $(TEST_LOCK)
 
 # Front-end assets (GOV.UK Frontend, MOJ Frontend, bpmn-js, dmn-js) from package-lock.json, built by esbuild.
 $(ASSETS): package.json package-lock.json $(shell find web/frontend -type f 2>/dev/null)
