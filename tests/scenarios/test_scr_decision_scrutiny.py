@@ -68,7 +68,7 @@ def test_chair_sees_the_criteria_result_and_must_say_why_when_departing_from_it(
     assert "must" in task["context"]["reason"] and "000 §2.2-2.3" in task["context"]["reason"]
     with pytest.raises(Invalid) as exc:
         p.do("chair_decides", form("chair_decision", review_decision="no_review", decision_date="2027-01-15"))
-    assert "criteria_departure_reason" in str(exc.value.details)
+    assert "Why are you departing from the SCR criteria?" in str(exc.value.details)
     assert p.open_steps() == ["chair_decides"]
     p.do("chair_decides", form("chair_decision", review_decision="no_review", decision_date="2027-01-15",
                                criteria_departure_reason=DEPARTURE))
