@@ -55,11 +55,12 @@ class Feeds:
         return self.users.actor(row[0])
 
     def deadlines(self, actor: Actor) -> list[dict]:
-        """Pending deadlines of the cases this person works on (all cases for a manager)."""
+        """Pending deadlines of the cases this person works on (all cases for a manager), those whose timer has not
+        armed yet included where their due date is known (003 §3.4-§4.6: the clocks run from day 0)."""
         with self.core.db.reading() as session:
             stmt = (select(Deadline, Instance.business_key, Instance.process_id)
                     .join(Instance, Instance.id == Deadline.instance_id)
-                    .where(Deadline.status == "pending"))
+                    .where(Deadline.status.in_(("pending", "planned"))))     # planned: due, its timer not armed yet
             if not actor.is_manager:
                 mine = select(HumanTask.instance_id).where(HumanTask.state == "open",
                                                           HumanTask.role.in_(sorted(actor.roles)))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from engine.services import workflow as wfsvc
+from engine.services import statutory, workflow as wfsvc
 from engine.services.actor import Actor
 from engine.services.core import Core
 from engine.services.errors import Forbidden, NotFound
@@ -11,11 +11,15 @@ from engine.services.tasks import task_dict
 from engine.store.models import AuditEvent, Deadline, HumanTask, Instance, OutboxMessage, ProcessVersion
 
 
-def deadline_dict(d: Deadline) -> dict:
-    return {"key": d.key, "name": d.name, "due_date": d.due_date.isoformat(), "status": d.status,
-            "source": d.source, "anchor_date": d.anchor_date.isoformat(), "element_id": d.element_id,
+def deadline_dict(d: Deadline, process_id: str | None = None) -> dict:
+    """A deadline row; a planned one (its timer not armed yet) is ``pending`` and names the process that will
+    arm it (``process_id``: the case's own process for an armed one)."""
+    planned = d.status == statutory.PLANNED
+    return {"key": d.key, "name": d.name, "due_date": d.due_date.isoformat(), "status": "pending" if planned else d.status,
+            "source": d.source, "anchor_date": d.anchor_date.isoformat(), "element_id": None if planned else d.element_id,
             "on_working_day": d.on_working_day, "fires_at": d.fires_at.isoformat(),
-            "closed_at": d.closed_at.isoformat() if d.closed_at else None}
+            "closed_at": d.closed_at.isoformat() if d.closed_at else None, "armed": not planned, "starts_when": None,
+            "process_id": d.element_id if planned else process_id, "instance_id": d.instance_id}
 
 
 def instance_row(i: Instance, version: int | None = None) -> dict:
@@ -68,8 +72,8 @@ class Queries:
             all_tasks = [task_dict(t, inst.business_key) for t in tasks]
             out["tasks"] = [t for t in all_tasks if t["state"] == "open"]
             out["task_history"] = [t for t in all_tasks if t["state"] != "open"]
-            out["deadlines"] = [deadline_dict(d) for d in session.scalars(
-                select(Deadline).where(Deadline.instance_id == inst.id).order_by(Deadline.due_date, Deadline.id))]
+            out["deadlines"] = self._deadlines(session, inst, version, workflow, out["data"])
+            out["handed_over_deadlines"] = self._handed_over_deadlines(session, inst)
             out["history"] = [{"at": a.at.isoformat(), "actor": a.actor, "kind": a.kind, "element_id": a.element_id,
                                "task_id": a.task_id, "detail": a.detail}
                               for a in session.scalars(select(AuditEvent).where(AuditEvent.instance_id == inst.id)
@@ -77,6 +81,40 @@ class Queries:
             out["notifications"] = [outbox_dict(m) for m in session.scalars(
                 select(OutboxMessage).where(OutboxMessage.instance_id == inst.id).order_by(OutboxMessage.id))]
             return out
+
+    def _deadlines(self, session, inst: Instance, version: ProcessVersion, workflow, data: dict) -> list[dict]:
+        """Every statutory deadline of the case from day 0 (003 §3.4-§4.6): the armed ones as their rows say, and
+        those the case will still arm, or hand over to a case that will, as ``pending`` with their due date or
+        when they start. By due date; those not yet dated last."""
+        armed = [deadline_dict(d, inst.process_id) for d in session.scalars(
+            select(Deadline).where(Deadline.instance_id == inst.id, Deadline.status != statutory.PLANNED)
+            .order_by(Deadline.due_date, Deadline.id))]
+        planned = []
+        ruleset = wfsvc.ruleset_for(session, inst.ruleset_version_id)
+        if ruleset is not None and workflow is not None and inst.status in wfsvc.OPEN_STATUSES:
+            pending = {d["key"] for d in armed if d["status"] == "pending"}
+            planned = [statutory.planned_dict(p, inst.id) for p in statutory.planned_deadlines(
+                session, version.id, workflow, ruleset, data, self.core.calendar(session), pending)]
+        dated = sorted([d for d in armed + planned if d["due_date"]], key=lambda d: d["due_date"])
+        return dated + [d for d in planned if not d["due_date"]]
+
+    def _handed_over_deadlines(self, session, inst: Instance) -> list[dict]:
+        """The deadlines now run by the cases this one handed over to (and those they handed over to), each
+        with the case it is on: once a hand-over is made, its clocks are that case's."""
+        if not inst.business_key:
+            return []
+        family = session.execute(select(Instance.id, Instance.parent_instance_id, Instance.process_id)
+                                 .where(Instance.business_key == inst.business_key)).all()
+        below, grew = {}, True
+        while grew:
+            grew = False
+            for row in family:
+                if row.id not in below and (row.parent_instance_id == inst.id or row.parent_instance_id in below):
+                    below[row.id], grew = row.process_id, True
+        if not below:
+            return []
+        return [deadline_dict(d, below[d.instance_id]) for d in session.scalars(
+            select(Deadline).where(Deadline.instance_id.in_(sorted(below))).order_by(Deadline.due_date, Deadline.id))]
 
     def start_confirmation(self, instance_id: int, actor: Actor) -> dict:
         """The reference of a case ``actor`` started themselves, for the confirmation page they are sent to

@@ -57,9 +57,20 @@ DEADLINE_COLUMNS = (Deadline.id, Deadline.instance_id, Deadline.key, Deadline.na
 
 def _deadline_row(row) -> dict:
     return {"business_key": row.business_key, "process_id": row.process_id, "key": row.key, "name": row.name,
-            "due_date": row.due_date.isoformat(), "status": row.status, "source": row.source,
+            "due_date": row.due_date.isoformat(), "status": _shown_status(row.status), "source": row.source,
             "on_working_day": row.on_working_day, "closed_at": row.closed_at.isoformat() if row.closed_at else None,
             "instance_id": row.instance_id}
+
+
+PENDING = ("pending", "planned")    # a planned deadline (its timer not armed yet, engine/services/statutory.py) is pending
+
+
+def _shown_status(status: str) -> str:
+    return "pending" if status in PENDING else status
+
+
+def _status_is(status: str):
+    return Deadline.status.in_(PENDING) if status == "pending" else Deadline.status == status
 
 
 class CaseFilter:
@@ -163,7 +174,7 @@ class Reports:
         if end:
             stmt = stmt.where(Deadline.due_date <= end)
         if status:
-            stmt = stmt.where(Deadline.status == status)
+            stmt = stmt.where(_status_is(status))
         return self._stream(stmt.order_by(Deadline.due_date, Deadline.id), _deadline_row)
 
     def deadlines(self, actor: Actor, start: dt.date | None = None, end: dt.date | None = None,
@@ -197,7 +208,7 @@ class Reports:
             by_stage += [(p, "(waiting)", n) for p, n in session.execute(
                 select(Instance.process_id, func.count()).where(Instance.status.in_(OPEN_STATUSES), ~standing)
                 .group_by(Instance.process_id))]
-            due = (Deadline.status == "pending", Deadline.due_date >= today, Deadline.due_date <= week_end)
+            due = (_status_is("pending"), Deadline.due_date >= today, Deadline.due_date <= week_end)
             due_this_week = self._deadline_list(session, due, (Deadline.due_date, Deadline.id))
             due_count = session.scalar(select(func.count()).select_from(Deadline).where(*due))
             missed = (Deadline.status == "missed", Deadline.due_date >= start, Deadline.due_date <= end)

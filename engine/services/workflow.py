@@ -408,11 +408,19 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
     inst.state = serializer.dump_state(wf)
     inst.updated_at = now
 
+    # the statutory clocks the case will still start (003 §3.4-§4.6): shown from day 0, and counted in next_due
+    planned = []
+    if rt.ruleset is not None:
+        from engine.services import statutory
+        planned = statutory.planned_deadlines(session, inst.process_version_id, wf, rt.ruleset, data, rt.calendar,
+                                              armed={d.key for d in existing.values() if d.status == "pending"})
+        statutory.sync_rows(session, inst.id, planned, existing.values() if deadlines_loaded else None)
+
     # what the managers' reports read
     if deadlines_loaded:                                # otherwise no deadline changed its status
         missed = [d.due_date for d in existing.values() if d.status == "missed"]
         inst.missed_due = min(missed) if missed else None
-    inst.next_due = min((d for d in open_dues if d is not None), default=None)
+    inst.next_due = min((d for d in open_dues + [p.due_date for p in planned] if d is not None), default=None)
     project_steps(session, inst, steps_before)
     tally_outcomes(session, outcomes)
 

@@ -31,10 +31,17 @@ def every_case(service) -> list[dict]:
     return [service.queries.get_instance(r["id"], MANAGER) for r in rows]
 
 
+def next_due(case: dict) -> str | None:
+    """The earliest due date of an open step or of a deadline the case will still arm (003 §3.4-§4.6: the
+    statutory clocks run from day 0, armed or not)."""
+    planned = [d["due_date"] for d in case["deadlines"] if not d["armed"] and d["due_date"]]
+    return min([t["due_date"] for t in case["tasks"] if t["due_date"]] + planned, default=None)
+
+
 def overdue(case: dict, today: dt.date) -> bool:
-    late_task = any(t["due_date"] and t["due_date"] < today.isoformat() for t in case["tasks"])
+    late = (next_due(case) or "9999") < today.isoformat()
     missed = any(d["status"] == "missed" for d in case["deadlines"])
-    return case["status"] in OPEN and (late_task or missed)
+    return case["status"] in OPEN and (late or missed)
 
 
 def all_pages(service, filters: CaseFilter, limit: int) -> list[list[int]]:
@@ -92,7 +99,7 @@ def test_every_filter_finds_the_cases_that_say_so(cases):
         row = listed[case["id"]]
         assert row["overdue"] == overdue(case, today)
         assert row["stage"] == (", ".join(case["active_steps"]) or "-")
-        assert row["next_due"] == min((t["due_date"] for t in case["tasks"] if t["due_date"]), default=None)
+        assert row["next_due"] == next_due(case)
     assert 0 < sum(r["overdue"] for r in listed.values()) < len(listed)
 
 
@@ -116,7 +123,7 @@ def test_the_projections_follow_each_command_and_the_calendar(cases):
 
 def test_cancelling_a_case_cancels_its_pending_deadlines_and_counts_none_met(cases):
     case = next(c for c in every_case(cases) if c["process_id"] == "scr_decision")
-    assert [d["key"] for d in case["deadlines"] if d["status"] == "pending"] == ["S2"]
+    assert [d["key"] for d in case["deadlines"] if d["status"] == "pending" and d["armed"]] == ["S2"]
     cases.instances.set_status(case["id"], "cancel", MANAGER, "withdrawn")
     after = cases.queries.get_instance(case["id"], MANAGER)
     assert {d["key"]: d["status"] for d in after["deadlines"]} == {"S8": "missed", "S2": "cancelled"}
@@ -135,12 +142,13 @@ def test_the_dashboard_counts_what_the_deadlines_say(cases, monkeypatch):
                 stages[(c["process_id"], s)] = stages.get((c["process_id"], s), 0) + 1
     assert {(r["process_id"], r["stage"]): r["count"] for r in report["by_stage"]} == stages
     deadlines = [dict(d, business_key=c["business_key"]) for c in everyone for d in c["deadlines"]]
-    in_period = [d for d in deadlines if start.isoformat() <= d["due_date"] <= end.isoformat()]
+    in_period = [d for d in deadlines if d["due_date"] and start.isoformat() <= d["due_date"] <= end.isoformat()]
     missed = sorted((d for d in in_period if d["status"] == "missed"), key=lambda d: d["due_date"], reverse=True)
     assert report["missed_count"] == len(missed) == 10
     assert [d["due_date"] for d in report["missed"]] == [d["due_date"] for d in missed[:3]]     # latest first
     assert {(d["business_key"], d["key"]) for d in report["missed"]} <= {(d["business_key"], d["key"]) for d in missed}
-    due = [d for d in deadlines if d["status"] == "pending" and clock.today().isoformat() <= d["due_date"] <= report["week_end"]]
+    due = [d for d in deadlines if d["status"] == "pending" and d["due_date"]
+           and clock.today().isoformat() <= d["due_date"] <= report["week_end"]]
     assert report["due_this_week_count"] == len(due) and len(report["due_this_week"]) == min(3, len(due))
     for share in report["shares"]:
         mine = [d for d in in_period if d["key"] == share["key"]]

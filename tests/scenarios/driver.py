@@ -63,8 +63,8 @@ class Partnership:
         return one
 
     def deadlines(self, process_id: str) -> dict[str, tuple[str, str]]:
-        """key -> (due date, status) of the one instance of ``process_id`` (last armed wins)."""
-        return {d["key"]: (d["due_date"], d["status"]) for d in self.case(process_id)["deadlines"]}
+        """key -> (due date, status) of the deadlines armed on the one instance of ``process_id`` (last armed wins)."""
+        return {d["key"]: (d["due_date"], d["status"]) for d in self.case(process_id)["deadlines"] if d.get("armed", True)}
 
     def sent(self, template: str | None = None) -> list[tuple[str, str]]:
         """(recipient, template) of every notification queued, in order."""

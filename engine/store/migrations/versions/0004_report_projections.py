@@ -57,6 +57,11 @@ def _backfill() -> None:
     conn.execute(sa.text(
         "UPDATE instance SET next_due = (SELECT min(h.due_date) FROM human_task h "
         "WHERE h.instance_id = instance.id AND h.state = 'open')"))
+    conn.execute(sa.text(                                 # a deadline planned but not armed yet counts too
+        "UPDATE instance SET next_due = (SELECT min(d.due_date) FROM deadline d "
+        "WHERE d.instance_id = instance.id AND d.status = 'planned') "
+        "WHERE EXISTS (SELECT 1 FROM deadline d WHERE d.instance_id = instance.id AND d.status = 'planned' "
+        "AND (instance.next_due IS NULL OR d.due_date < instance.next_due))"))
     conn.execute(sa.text(
         "UPDATE instance SET missed_due = (SELECT min(d.due_date) FROM deadline d "
         "WHERE d.instance_id = instance.id AND d.status = 'missed')"))
