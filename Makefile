@@ -54,6 +54,10 @@ run: install
 test: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# While developing: everything but the tests marked slow (the wheel built and installed, long scenarios).
+test-fast: install browser
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
 check: install
 	$(BIN)/reviewflow check
 

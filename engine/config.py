@@ -9,7 +9,19 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+CHECKOUT = Path(__file__).resolve().parent.parent
+
+
+def definitions(name: str) -> Path:
+    """``processes`` or ``forms``: the checkout's own folder when running from one, else the copy
+    installed with the package (``reviewflow_files``, see pyproject.toml)."""
+    here = CHECKOUT / name
+    if here.is_dir():
+        return here
+    import importlib.util
+
+    spec = importlib.util.find_spec(f"reviewflow_files.{name}")
+    return Path(next(iter(spec.submodule_search_locations))) if spec and spec.submodule_search_locations else here
 
 
 class ConfigError(RuntimeError):
@@ -24,8 +36,11 @@ class Settings:
     smtp_url: str | None = None
     mail_from: str = "reviewflow@localhost"
     holiday_region: str = "ENG"
-    processes_dir: Path = REPO_ROOT / "processes"
-    forms_dir: Path = REPO_ROOT / "forms"
+    processes_dir: Path = field(default_factory=lambda: definitions("processes"))
+    forms_dir: Path = field(default_factory=lambda: definitions("forms"))
+    recipients_file: Path | None = None     # the named recipients; None: recipients.toml in processes_dir
+    # this installation's own files (the SQLite database, the generated secret key), never inside the code
+    instance_dir: Path = field(default_factory=lambda: Path("var").resolve())
     max_upload_bytes: int = 2 * 1024 * 1024
     outbox_max_attempts: int = 8
     smtp_timeout_seconds: float = 30.0     # the longest wait for the relay at each step of an SMTP exchange
@@ -48,24 +63,31 @@ class Settings:
     def is_production(self) -> bool:
         return self.env == "production"
 
+    @property
+    def recipients(self) -> Path:
+        return self.recipients_file or self.processes_dir / "recipients.toml"
 
-def default_database_url() -> str:
-    var = REPO_ROOT / "var"
+
+def default_database_url(var: Path | None = None) -> str:
+    var = var or Path("var").resolve()
     return f"sqlite:///{var / 'reviewflow.db'}"
 
 
 def load(environ: dict | None = None) -> Settings:
     """Build settings from the environment; refuse a fixed clock in production."""
     env = os.environ if environ is None else environ
+    instance_dir = Path(env.get("REVIEWFLOW_INSTANCE_DIR") or "var").resolve()
     settings = Settings(
-        database_url=env.get("REVIEWFLOW_DATABASE_URL") or default_database_url(),
+        database_url=env.get("REVIEWFLOW_DATABASE_URL") or default_database_url(instance_dir),
+        instance_dir=instance_dir,
         env=env.get("REVIEWFLOW_ENV", "development"),
         fake_now=env.get("REVIEWFLOW_FAKE_NOW") or None,
         smtp_url=env.get("REVIEWFLOW_SMTP_URL") or None,
         mail_from=env.get("REVIEWFLOW_MAIL_FROM", "reviewflow@localhost"),
         holiday_region=env.get("REVIEWFLOW_HOLIDAY_REGION", "ENG"),
-        processes_dir=Path(env.get("REVIEWFLOW_PROCESSES_DIR", REPO_ROOT / "processes")),
-        forms_dir=Path(env.get("REVIEWFLOW_FORMS_DIR", REPO_ROOT / "forms")),
+        processes_dir=Path(env.get("REVIEWFLOW_PROCESSES_DIR") or definitions("processes")),
+        forms_dir=Path(env.get("REVIEWFLOW_FORMS_DIR") or definitions("forms")),
+        recipients_file=Path(env["REVIEWFLOW_RECIPIENTS_FILE"]) if env.get("REVIEWFLOW_RECIPIENTS_FILE") else None,
         max_upload_bytes=int(env.get("REVIEWFLOW_MAX_UPLOAD_BYTES", 2 * 1024 * 1024)),
         outbox_max_attempts=int(env.get("REVIEWFLOW_OUTBOX_MAX_ATTEMPTS", 8)),
         smtp_timeout_seconds=float(env.get("REVIEWFLOW_SMTP_TIMEOUT_SECONDS", 30)),

@@ -7,7 +7,6 @@ addresses or names from the partnership's directory (``processes/recipients.toml
 """
 from __future__ import annotations
 
-import os
 import tomllib
 from pathlib import Path
 
@@ -18,7 +17,6 @@ from jinja2 import FileSystemLoader
 from handlers.registry import HandlerContext, handler
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-DIRECTORY_FILE = Path(__file__).resolve().parent.parent / "processes" / "recipients.toml"
 
 _env = SandboxedEnvironment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined,
                             autoescape=False, keep_trailing_newline=True)
@@ -34,10 +32,12 @@ _directory_cache: dict = {}
 def directory() -> dict[str, list[str]]:
     """Named recipients (``panel``, ``ofsted`` ...) mapped to e-mail addresses.
 
-    Read from ``REVIEWFLOW_RECIPIENTS_FILE`` (default ``processes/recipients.toml``) and
+    Read from ``REVIEWFLOW_RECIPIENTS_FILE`` (default ``recipients.toml`` beside the processes) and
     re-read when the file changes, so a corrected address lets an operator retry a step.
     """
-    path = Path(os.environ.get("REVIEWFLOW_RECIPIENTS_FILE") or DIRECTORY_FILE)
+    from engine import config
+
+    path = config.load().recipients
     try:
         stamp = (str(path), path.stat().st_mtime_ns, path.stat().st_size)
     except FileNotFoundError:

@@ -25,10 +25,10 @@ csrf = CSRFProtect()
 
 
 def secret_key(settings) -> str:
-    """The configured key, or (outside production) one generated once and kept under var/."""
+    """The configured key, or (outside production) one generated once and kept in the instance folder."""
     if settings.secret_key:
         return settings.secret_key
-    path = Path(__file__).resolve().parents[2] / "var" / "secret_key"
+    path = settings.instance_dir / "secret_key"
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         path.write_text(secrets.token_urlsafe(48))
