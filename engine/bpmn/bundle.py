@@ -27,22 +27,20 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser import SpiffBpmnParser, VALIDATOR
 
 from engine import inputs, patterns, xmlsafe
-from engine.bpmn import sandbox
+from engine.bpmn import procedure_lint, sandbox
+from engine.bpmn.bpmn_xml import (BPMN_NS, NS, SPIFF_NS, deadline_calls, properties, run_regimes,  # noqa: F401
+                                  start_form, start_roles)                  # (importers read them here too)
 from engine.bpmn.script_engine import ISO_LITERAL
 from engine.services import forms as form_keywords
 from engine.rules import RuleSet, RuleSetError, resolve_rulesets, parse_ruleset_text
 from handlers import registry
 
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 DMN_NAMESPACES = (
     "https://www.omg.org/spec/DMN/20191111/MODEL/",
     "http://www.omg.org/spec/DMN/20180521/MODEL/",
     "http://www.omg.org/spec/DMN/20151101/dmn.xsd",
 )
 RESERVED_IDS = {"Start", "End", "Root"}
-DEADLINE_FUNCTIONS = {"deadline", "reminder", "due_date"}
 
 
 @dataclass(frozen=True)
@@ -239,6 +237,9 @@ def build(files: dict[str, bytes], max_bytes: int = xmlsafe.DEFAULT_MAX_BYTES) -
             _lint_bpmn(name, root, bundle, process_files, problems)
             _lint_layout(name, root, problems)
             _lint_lengths(name, root, problems)
+    if not problems:        # what the procedure encodes: sources, deadlines by regime, decision inputs
+        procedure_lint.lint(bpmn_roots, process_files, bundle.rulesets, bundle.forms, bundle.decisions,
+                            problems, Problem)
 
     executable = set(parser.get_process_ids()) if not problems else set()
     for process_id in sorted(executable):
@@ -396,16 +397,6 @@ def _literal(text: str):
         return None
 
 
-def deadline_calls(text: str) -> Iterable[str]:
-    """The deadline keys an expression names (``deadline(\"R6\")``, ``reminder(\"R6\", 2)``, ``due_date``)."""
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError:
-        return
-    for call in ast.walk(tree):
-        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in DEADLINE_FUNCTIONS:
-            if call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str):
-                yield call.args[0].value
 
 
 def _decisions_used(proc) -> Iterable[str]:
@@ -415,25 +406,12 @@ def _decisions_used(proc) -> Iterable[str]:
             yield ref.text.strip()
 
 
-def start_roles(proc) -> list[str]:
-    """Who may start the process directly: its ``startRoles`` property (roles separated by commas; empty:
-    only by a hand-over from another process), else the lane of its start event."""
-    declared = _properties(proc).get("startRoles")
-    if declared is not None:
-        return sorted({r.strip() for r in declared.split(",") if r.strip()})
-    starts = {e.get("id") for e in proc.findall("bpmn:startEvent", NS)}
-    return sorted({lane.get("name") or lane.get("id") for lane in proc.iter(f"{{{BPMN_NS}}}lane")
-                   if any((ref.text or "").strip() in starts for ref in lane.findall("bpmn:flowNodeRef", NS))})
 
 
-def start_form(proc) -> str | None:
-    """The form a direct start's data must satisfy: the process's ``startForm`` property, if any."""
-    return _properties(proc).get("startForm") or None
 
 
-def _properties(task) -> dict[str, str]:
-    return {p.get("name"): p.get("value") for p in task.iterfind(
-        "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS)}
+
+
 
 
 def _lint_bpmn(name, root, bundle: Bundle, process_files, problems: list[Problem]) -> None:
@@ -511,7 +489,7 @@ def _lint_bpmn(name, root, bundle: Bundle, process_files, problems: list[Problem
                     problems.append(Problem(name, task.get("id"), f"no message template '{template}' in "
                                             f"handlers/templates (a file named '{template}.txt')"))
         for task in proc.iter(f"{{{BPMN_NS}}}userTask"):
-            props = _properties(task)
+            props = properties(task)
             form = props.get("formJsonSchemaFilename")
             if not form:
                 problems.append(Problem(name, task.get("id"), "user task names no form (property formJsonSchemaFilename)"))
@@ -698,7 +676,7 @@ def _attach_dependencies(build_: ProcessBuild, bundle: Bundle, bpmn_roots, proce
         if pid == build_.process_id and build_.start_form:
             build_.forms[build_.start_form] = bundle.forms[build_.start_form]
         for task in proc.iter(f"{{{BPMN_NS}}}userTask"):
-            props = _properties(task)
+            props = properties(task)
             for key in ("formJsonSchemaFilename", "formUiSchemaFilename"):
                 if props.get(key):
                     build_.forms[props[key]] = bundle.forms[props[key]]

@@ -97,6 +97,11 @@ class Instances:
                 if problems:
                     raise Invalid("the form has errors", problems)
             data, override = regimes.settle(session, data, actor)
+            rules = data.get("ruleset") or data.get("regime")
+            if info.regimes and rules not in info.regimes:
+                raise Invalid(f"'{process_id}' runs under {', '.join(info.regimes)}; this case's rules are {rules}",
+                              [{"path": "regime", "message": f"{process_id} runs under {', '.join(info.regimes)}, "
+                                                             f"not {rules} (from date_aware or the rules named)"}])
             inst, number = self._start_in(session, version, data, actor.username)
             if override is not None:
                 session.add(AuditEvent(instance_id=inst.id, at=clock.now(), actor=actor.username,

@@ -59,18 +59,19 @@ class VersionInfo:
     subprocess_specs: dict
     start_roles: tuple[str, ...] = ()      # who may start it directly (a hand-over always may)
     start_form: str | None = None          # the form a direct start's data must satisfy
+    regimes: tuple[str, ...] = ()          # the rule sets its cases may run under (empty: any)
 
 
-def _start_declaration(bpmn: bytes, file: str, process_id: str) -> tuple[tuple[str, ...], str | None]:
-    """Read who may start the process, and with which form, from its diagram (versions deployed
-    before the declaration existed are read the same way)."""
+def _start_declaration(bpmn: bytes, file: str, process_id: str) -> tuple[tuple[str, ...], str | None, tuple]:
+    """Read who may start the process, with which form and under which rule sets, from its diagram
+    (versions deployed before a declaration existed are read the same way)."""
     from engine import xmlsafe
-    from engine.bpmn import bundle
+    from engine.bpmn import bpmn_xml
 
-    proc = xmlsafe.parse(bpmn, file).find(f"bpmn:process[@id='{process_id}']", bundle.NS)
+    proc = xmlsafe.parse(bpmn, file).find(f"bpmn:process[@id='{process_id}']", bpmn_xml.NS)
     if proc is None:
-        return (), None
-    return tuple(bundle.start_roles(proc)), bundle.start_form(proc)
+        return (), None, ()
+    return tuple(bpmn_xml.start_roles(proc)), bpmn_xml.start_form(proc), bpmn_xml.run_regimes(proc)
 
 
 _versions: dict[tuple, VersionInfo] = {}
