@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from engine.services.actor import Actor
+
 from tests.scenarios.driver import form, notification
 from web.app import create_app
 
@@ -110,3 +112,24 @@ def test_the_database_refuses_a_second_case_with_the_same_reference(deployed):
             row = session.scalars(select(Instance)).first()
             copy = Instance(**{c.key: getattr(row, c.key) for c in Instance.__table__.columns if c.key != "id"})
             session.add(copy)
+
+
+@pytest.mark.parametrize("process_id, refused, accepted", [
+    ("rapid_review", "WT2015", "WT2018"), ("local_cspr", "BOLTON_PRE2015", "WT2023"),
+    ("scr_decision", "WT2018", "WT2015"), ("serious_case_review", "WT2023", "BOLTON_PRE2015")])
+def test_a_direct_start_under_rules_the_process_does_not_run_is_refused(deployed, process_id, refused, accepted):
+    """A rapid review's clocks exist only under Working Together 2018 and 2023 (003 §3.4-4.6), a serious case
+    review's under 2015 and Bolton's rules (000 §4-8; 004): a case started under other rules would reach a
+    deadline its rules lack, so it is refused with 422 naming the rules (the process's `regimes`)."""
+    from engine.services.errors import Invalid
+    from tests.scenarios.driver import TRANSITIONAL
+
+    def start(rules):
+        data = {**_data(process_id), "regime": None, "ruleset": rules, "regime_reason": TRANSITIONAL}
+        data = {k: v for k, v in data.items() if v is not None}
+        return deployed.instances.start(process_id, data, Actor("bu-manager", frozenset({"Business Unit", "manager"})))
+
+    with pytest.raises(Invalid) as refused_start:
+        start(refused)
+    assert refused_start.value.details[0]["path"] == "regime" and refused in refused_start.value.message
+    assert start(accepted)["status"] in ("running", "waiting")
