@@ -51,6 +51,10 @@ def test_a_notification_shows_every_clock_of_its_procedure_on_day_zero(deployed)
     r8 = next(d for d in p.case("incident_notification")["deadlines"] + rapid_deadlines(p) if d["key"] == "R8")
     assert (r8["due_date"], r8["status"], r8["starts_when"]) == (None, "pending", "starts when the decision to hold a "
                                                                                  "review is made")
+    # transitively: the local review the rapid review can hand over to calls the review itself (003 §7.7, R10)
+    r10 = next(d for d in p.case("incident_notification")["deadlines"] + rapid_deadlines(p) if d["key"] == "R10")
+    assert (r10["due_date"], r10["starts_when"], r10["process_id"]) == (None, "starts when the publication date is "
+                                                                              "set", "local_cspr")
 
 
 def rapid_deadlines(p: Partnership) -> list[dict]:
