@@ -138,3 +138,34 @@ def test_a_scr_action_plan_is_signed_off_by_the_board_before_the_publication_dec
     p.at("2027-12-22T10:00:00+00:00")
     p.do("scr_send_before_publication", form("report_sent", date_sent="2027-12-22"))
     assert "Action plan" in bodies(p, "report_before_publication_with_plan")[OFSTED]
+
+
+def late_item_review(service, review_date: str) -> Partnership:
+    """One item, reviewed at six months, the next review agreed for Monday 10 January 2028 and reported on
+    Wednesday 12 January, saying when the review took place."""
+    p = Partnership(service)
+    service.instances.start("recommendation_monitoring", {"regime": "WT2015", "action_plan_items": ITEMS[:1],
+                                                          "report_agreed_date": "2027-01-04"}, STAFF)
+    p.at("2027-07-01T10:00:00+00:00")
+    p.do("first_progress_review", update(ITEMS[0], "in_progress", review_date="2027-07-01"))
+    p.do("schedule_next_review", form("action_plan_review", review_date="2027-07-01", next_review_date="2028-01-10"))
+    p.at("2028-01-12T10:00:00+00:00")
+    assert p.deadlines("recommendation_monitoring")["S7N"] == ("2028-01-10", "missed")
+    p.do("next_progress_review", update(ITEMS[0], "implemented", review_date=review_date))
+    return p
+
+
+def test_a_progress_review_is_judged_by_the_day_it_took_place_not_by_the_last_one(deployed):
+    """004 "Review of recommendations": progress is reviewed at the agreed intervals; the deadline is met or
+    missed by the day this review took place (the rule set's recorded_by = review_date), never by the day
+    of the review before it."""
+    p = late_item_review(deployed, "2028-01-11")
+    assert p.deadlines("recommendation_monitoring")["S7N"] == ("2028-01-10", "missed")
+    assert p.case("recommendation_monitoring")["data"]["review_date"] == "2028-01-11"
+
+
+def test_a_progress_review_held_on_time_and_reported_late_is_met(deployed):
+    """004 "Review of recommendations": a review held on the agreed day meets the deadline even when its
+    report is entered two days later."""
+    p = late_item_review(deployed, "2028-01-10")
+    assert p.deadlines("recommendation_monitoring")["S7N"] == ("2028-01-10", "met")
