@@ -99,9 +99,10 @@ def test_each_recommendation_is_tracked_as_its_own_item_until_every_one_is_done(
                                                            "report_agreed_date": "2027-01-04"}, STAFF)
     first = p.tasks("first_progress_review")
     assert len(first) == 2 and first[0]["due_date"] == "2027-07-04"
+    p.at("2027-06-10T10:00:00+00:00")
     for task, item, status in zip(first, ITEMS, ("implemented", "in_progress")):
         deployed.instances.complete_task(task["id"], update(item, status), STAFF)
-    p.do("schedule_next_review", form("action_plan_review", next_review_date="2027-12-01"))
+    p.do("schedule_next_review", form("action_plan_review", review_date="2027-06-10", next_review_date="2027-12-01"))
     [again] = p.tasks("next_progress_review")                       # only the item still open
     assert again["due_date"] == "2027-12-01"
     deployed.instances.complete_task(again["id"], update(ITEMS[1], "impact_evidenced"), STAFF)

@@ -74,7 +74,7 @@ def test_action_plan_reviewed_at_six_months_and_again_until_implemented(deployed
     p.at("2027-07-15T08:00:00+00:00")
     assert "2027-07-15" in p.sent_on("deadline_reminder")
     p.do("first_progress_review", form("action_plan_item", status="in_progress"))
-    p.do("schedule_next_review", form("action_plan_review", review_date="2027-07-27", next_review_date="2028-01-27",
+    p.do("schedule_next_review", form("action_plan_review", review_date="2027-07-15", next_review_date="2028-01-27",
                                       outstanding_actions="Training not finished."))
     task = p.task("next_progress_review")
     assert (task["due_date"], task["deadline_key"]) == ("2028-01-27", "S7N")
@@ -82,7 +82,7 @@ def test_action_plan_reviewed_at_six_months_and_again_until_implemented(deployed
     assert p.deadlines("recommendation_monitoring")["S7N"] == ("2028-01-27", "missed")
     assert "2028-01-28" in p.sent_on("deadline_missed")
     p.do("next_progress_review", form("action_plan_item", status="in_progress"))
-    p.do("schedule_next_review", form("action_plan_review", review_date="2028-02-03", next_review_date="2028-08-03",
+    p.do("schedule_next_review", form("action_plan_review", review_date="2028-01-28", next_review_date="2028-08-03",
                                       outstanding_actions="Audit due."))
     assert p.task("next_progress_review")["due_date"] == "2028-08-03"
     p.do("next_progress_review", form("action_plan_item", status="impact_evidenced", completed_date="2028-08-01"))
