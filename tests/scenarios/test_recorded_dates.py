@@ -132,3 +132,24 @@ def test_a_ratification_before_the_rapid_review_meeting_is_refused(deployed):
     p = _to_ratification(deployed)
     [problem] = refused(p, "ratify_rapid_review", form("executive_ratification", ratification_date="2027-01-05"))
     assert (problem["path"], problem["kind"]) == ("ratification_date", "x-not-before")
+
+
+def test_a_review_published_after_its_six_months_needs_the_reason(deployed):
+    """003 §7.8: a local review is published no later than six months from the decision to hold it; where
+    other proceedings delay publication the Panel and the Secretary of State are told. Published ten days
+    after R9 fell due, the publication is refused until it says why, then kept, and R9 is missed by the date
+    published."""
+    from tests.scenarios.test_wt2018_local_review import report_assured
+    p = report_assured(deployed)
+    p.do("lcspr_publication_decision", form("publication_decision", publication_date="2027-07-22"))
+    p.at("2027-07-12T10:00:00+00:00")
+    p.do("lcspr_send_before_publication", form("report_sent", date_sent="2027-07-12"))
+    p.do("lcspr_family_publication", form("family_contact"))
+    p.at("2027-07-22T09:00:00+00:00")
+    [problem] = refused(p, "lcspr_publish", form("publication_record", date_published="2027-07-22"))
+    assert (problem["path"], problem["kind"], problem["source"]) == ("publication_delay_reason", "x-late-reason", "003 §7.8")
+    assert "12 July 2027" in problem["message"]
+    p.do("lcspr_publish", form("publication_record", date_published="2027-07-22",
+                               publication_delay_reason="A parent's criminal trial; the Panel was told on 1 July."))
+    assert p.deadlines("local_cspr")["R9"] == ("2027-07-12", "missed")
+    assert recorded(deployed, "R9") == ["2027-07-22"]
