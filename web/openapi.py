@@ -57,7 +57,12 @@ def document() -> dict:
             "/instances": {"get": _op("List instances", errors=(400, 401),
                                       params=[_query("process_id"), _query("status"), _query("limit", "integer"),
                                               _query("offset", "integer")])},
-            "/instances/{id}": {"get": _op("One instance: status, data, open tasks, deadlines, history",
+            "/instances/{id}": {"get": _op("One instance: status, data, open tasks, deadlines, history. `deadlines` lists "
+                                           "every statutory deadline of the procedure from day 0: armed ones as they "
+                                           "stand, the others `pending` with `armed` false and a `due_date` or, when "
+                                           "the date they count from is not known, `starts_when`; `process_id` and "
+                                           "`instance_id` say which case runs each (null: a case not handed over yet); "
+                                           "`handed_over_deadlines` are those now on the cases it handed over to",
                                            params=[_path("id", "integer")])},
             "/instances/{id}/diagram": {"get": _op(
                 "The case's BPMN with its completed, active and overdue steps and their due dates",

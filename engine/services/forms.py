@@ -214,7 +214,8 @@ def _late_reason(validator, value, instance, schema):
     reason = parent.get(value.get("reason_field", ""))
     if isinstance(reason, str) and reason.strip() or reason not in (None, "") and not isinstance(reason, str):
         return
-    source = _context().sources.get(value["deadline"]) or _source(validator, schema, value)
+    source = value.get("source") if isinstance(value.get("source"), str) else \
+        _context().sources.get(value["deadline"]) or _source(validator, schema, value)
     yield _error(f"say why it was late: {_long(day)} is after {_long(due)}, the day deadline "
                  f"{value['deadline']} fell due for this case", source)
 

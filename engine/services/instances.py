@@ -439,6 +439,8 @@ class Instances:
                 # its pending deadlines are cancelled first: saving the cancelled workflow must not count them met
                 session.execute(update(Deadline).where(Deadline.instance_id == inst.id, Deadline.status == "pending")
                                 .values(status="cancelled", closed_at=now))
+                # and those it had not armed yet will never run (saved below too, unless the case cannot be opened)
+                session.execute(delete(Deadline).where(Deadline.instance_id == inst.id, Deadline.status == "planned"))
                 try:
                     loaded = wfsvc.load(session, inst, self.core.calendar(session))
                 except wfsvc.CaseUnreadable:          # a case that cannot be opened can still be closed

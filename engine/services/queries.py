@@ -19,6 +19,7 @@ def deadline_dict(d: Deadline, process_id: str | None = None) -> dict:
             "source": d.source, "anchor_date": d.anchor_date.isoformat(), "element_id": None if planned else d.element_id,
             "on_working_day": d.on_working_day, "fires_at": d.fires_at.isoformat(),
             "closed_at": d.closed_at.isoformat() if d.closed_at else None, "armed": not planned, "starts_when": None,
+            "recorded_date": d.recorded_date.isoformat() if d.recorded_date else None,
             "process_id": d.element_id if planned else process_id, "instance_id": d.instance_id}
 
 

@@ -29,7 +29,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine import clock
 from engine.calendar import WorkingDayCalendar
-from engine.rules import DeadlineError, Due, RuleSet, compute_due
+from engine.rules import DeadlineError, Due, RuleSet, _key_order, compute_due
 from engine.store.models import Deadline, ProcessVersion
 
 PLANNED = "planned"                 # the status of a planned row in the table; shown as "pending"
@@ -255,7 +255,6 @@ def planned_deadlines(session: Session, version_id: int, workflow, ruleset: Rule
         except DeadlineError:
             due, when = None, starts_when(rule.anchor)
         out[key] = Planned(key, rule.name, rule.source, rule.anchor, process_id, handed, due, when)
-    from engine.rules import _key_order
     return sorted(out.values(), key=lambda p: (p.due_date is None, p.due_date or dt.date.max, _key_order(p.key)))
 
 

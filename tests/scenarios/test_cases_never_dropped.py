@@ -59,7 +59,7 @@ def test_wt2015_a_death_in_custody_goes_on_to_the_scr_decision(deployed, circums
     assert (notification_case["data"]["notify_ofsted"], notification_case["data"]["notify_partners"]) == (True, True)
     assert "000 §2.3" in notification_case["data"]["reason"]
     p.do("check_other_children", form("safety_check"))
-    p.do("notify_ofsted_lscb", form("statutory_notification", date_sent="2017-03-07"))
+    p.do("notify_ofsted_lscb", form("statutory_notification", date_sent="2017-03-06"))
     p.do("request_information", form("information_request", information_required_by="2017-03-17",
                                      subgroup_meeting_date="2017-03-21"))
     agency_task = p.tasks("return_case_information")[0]          # an agency sees its request, not the assessment

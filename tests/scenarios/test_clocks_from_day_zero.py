@@ -51,6 +51,10 @@ def test_a_notification_shows_every_clock_of_its_procedure_on_day_zero(deployed)
     r8 = next(d for d in p.case("incident_notification")["deadlines"] + rapid_deadlines(p) if d["key"] == "R8")
     assert (r8["due_date"], r8["status"], r8["starts_when"]) == (None, "pending", "starts when the decision to hold a "
                                                                                  "review is made")
+    # transitively: the local review the rapid review can hand over to calls the review itself (003 §7.7, R10)
+    r10 = next(d for d in p.case("incident_notification")["deadlines"] + rapid_deadlines(p) if d["key"] == "R10")
+    assert (r10["due_date"], r10["starts_when"], r10["process_id"]) == (None, "starts when the publication date is "
+                                                                              "set", "local_cspr")
 
 
 def rapid_deadlines(p: Partnership) -> list[dict]:
@@ -156,3 +160,24 @@ def test_a_new_bank_holiday_moves_the_clocks_not_yet_armed(deployed):
                                    Actor("admin", frozenset({"admin"})))
     assert feed() == {"R4": "2027-01-08", "R5": "2027-01-08", "R6": "2027-01-15"}
     assert {k: where_is(p, k)["due_date"] for k in ("R4", "R6")} == {"R4": "2027-01-08", "R6": "2027-01-15"}
+
+
+def test_a_cancelled_case_leaves_no_clock_in_the_calendar_even_if_it_cannot_be_opened(deployed):
+    """003 §3.4-§4.6: a case that is cancelled runs none of its clocks, so none stays in the calendar feed or the
+    deadline export, also when its saved state can no longer be read."""
+    from sqlalchemy import select, update
+
+    from engine.store.models import Deadline
+
+    p = Partnership(deployed)
+    started = p.start(date_aware=AWARE, notification_date=None)
+    with deployed.db.transaction() as session:          # the case (of this reference) holding R6 before it is armed
+        [holder] = session.scalars(select(Deadline.instance_id).join(Instance, Instance.id == Deadline.instance_id)
+                                   .where(Instance.business_key == started["business_key"], Deadline.key == "R6"))
+        session.execute(update(Instance).where(Instance.id == holder).values(state=b"not a workflow"))
+    assert {e["key"] for e in deployed.feeds.deadlines(MANAGER) if e["business_key"] == started["business_key"]} >= {
+        "R4", "R5", "R6"}
+    deployed.instances.set_status(holder, "cancel", MANAGER, "opened in error")
+    assert not {e["key"] for e in deployed.feeds.deadlines(MANAGER)
+                if e["business_key"] == started["business_key"]} & {"R4", "R5", "R6"}
+    assert not any(d["instance_id"] == holder and d["status"] == "pending" for d in deployed.reports.deadlines(MANAGER))

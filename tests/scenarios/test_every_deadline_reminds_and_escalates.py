@@ -60,12 +60,12 @@ def rapid_review_recorded(p, **ratification):
 def executive_disagreed(p):
     rapid_review_recorded(p)
     p.do("ratify_rapid_review", form("executive_ratification", executive_agrees=False, executive_rationale="Disagree.",
-                                     ratification_date="2027-01-12", decision_date="2027-01-12"))
+                                     ratification_date="2026-12-21", decision_date="2027-01-12"))
 
 
 def local_review_agreed(p):
     rapid_review_recorded(p)
-    p.do("ratify_rapid_review", form("executive_ratification", ratification_date="2027-01-12",
+    p.do("ratify_rapid_review", form("executive_ratification", ratification_date="2026-12-21",
                                      decision_date="2027-01-12"))
     p.do("tell_family_decision", form("family_contact"))
 
@@ -81,8 +81,9 @@ def local_review_publishing(p):
     for agency in ("Police", "Health"):
         p.do("lcspr_agency_reports", form("agency_report", agency=agency), agency=agency)
     for step, name in (("lcspr_practitioners", "practitioner_interview"), ("lcspr_family", "family_contact"),
-                       ("lcspr_supervise", "review_supervision"), ("lcspr_write_report", "overview_report"),
-                       ("lcspr_sign_off", "report_sign_off"), ("lcspr_scrutiny", "chair_scrutiny")):
+                       ("lcspr_capture_improvements", "improvements_captured"), ("lcspr_supervise", "review_supervision"),
+                       ("lcspr_write_report", "overview_report"), ("lcspr_partners_sign_off", "report_sign_off_partners"),
+                       ("lcspr_scrutiny", "chair_scrutiny"), ("lcspr_action_plan", "action_plan")):
         p.do(step, form(name))
     p.do("lcspr_publication_decision", form("publication_decision", publication_date="2027-04-01"))
 
@@ -123,7 +124,8 @@ def scr_publishing(p):
     for agency in ("Police", "Health"):
         p.do("scr_agency_reports", form("agency_report", agency=agency), agency=agency)
     for step, name in (("scr_practitioners", "practitioner_interview"), ("scr_family", "family_contact"),
-                       ("scr_overview_report", "overview_report"), ("scr_board_sign_off", "report_sign_off")):
+                       ("scr_capture_improvements", "improvements_captured"), ("scr_overview_report", "overview_report"),
+                       ("scr_board_sign_off", "report_sign_off"), ("scr_action_plan", "action_plan")):
         p.do(step, form(name))
     p.do("scr_publication_decision", form("publication_decision", publication_date="2027-06-03"))
 
@@ -161,7 +163,7 @@ DEADLINES = [
     (chair_deciding, "scr_decision", "chair_decides", "S2", "2027-01-21", "2027-01-14", [CHAIR], [CHAIR, BU]),
     (chair_decided, "scr_decision", "notify_decision", "S3", "2027-01-22", "2027-01-20", [BU], [CHAIR]),
     (scr_commissioned, "serious_case_review", "scr_scope", "S4", "2027-07-15", "2027-06-17", [BU, CHAIR],
-     [CHAIR, OFSTED]),
+     [BU, CHAIR]),
     (scr_publishing, "serious_case_review", "scr_send_before_publication", "S5", "2027-05-24", "2027-05-20", [BU],
      [CHAIR, EXEC]),
     (action_plan_agreed, "recommendation_monitoring", "first_progress_review", "S7", "2027-07-29", "2027-07-15",

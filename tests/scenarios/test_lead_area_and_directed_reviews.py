@@ -76,6 +76,8 @@ def test_wt2018_a_case_for_another_area_has_its_rapid_review_and_the_liaison_bes
     p.start(date_aware="2026-12-18", notification_date=None, normally_resident_here=False, home_area="Sampleshire")
     assert {"liaise_with_home_area", "arrange_rapid_review", "check_other_children"} <= set(p.open_steps())
     assert p.case("rapid_review")["data"]["home_area"] == "Sampleshire"
+    told = bodies(deployed, "chairs_informed")
+    assert told and all("normally lives in Sampleshire" in body for body in told)
     p.do("liaise_with_home_area", form("lead_area_liaison", liaison_date="2026-12-21"))
     assert "liaise_with_home_area" not in p.open_steps()
 

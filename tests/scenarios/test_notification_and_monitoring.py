@@ -64,6 +64,8 @@ def monitoring(service, regime="WT2015") -> Partnership:
 
 
 def test_action_plan_reviewed_at_six_months_and_again_until_implemented(deployed):
+    """Each item is reported on at six months, then at the agreed intervals until it is done (004 "Review of
+    recommendations"; 001 §6)."""
     p = monitoring(deployed)
     p.do("agree_action_plan", form("action_plan", report_agreed_date="2027-01-29"))
     task = p.task("first_progress_review")
@@ -71,17 +73,19 @@ def test_action_plan_reviewed_at_six_months_and_again_until_implemented(deployed
     # reminder 10 working days before, at 09:00 BST
     p.at("2027-07-15T08:00:00+00:00")
     assert "2027-07-15" in p.sent_on("deadline_reminder")
-    p.do("first_progress_review", form("action_plan_review", review_date="2027-07-27", all_implemented=False,
-                                       next_review_date="2028-01-27", outstanding_actions="Training not finished."))
+    p.do("first_progress_review", form("action_plan_item", status="in_progress"))
+    p.do("schedule_next_review", form("action_plan_review", review_date="2027-07-15", next_review_date="2028-01-27",
+                                      outstanding_actions="Training not finished."))
     task = p.task("next_progress_review")
     assert (task["due_date"], task["deadline_key"]) == ("2028-01-27", "S7N")
     p.at("2028-01-28T00:00:00+00:00")                      # missed at the end of 27 January
     assert p.deadlines("recommendation_monitoring")["S7N"] == ("2028-01-27", "missed")
     assert "2028-01-28" in p.sent_on("deadline_missed")
-    p.do("next_progress_review", form("action_plan_review", review_date="2028-02-03", all_implemented=False,
-                                      next_review_date="2028-08-03", outstanding_actions="Audit due."))
+    p.do("next_progress_review", form("action_plan_item", status="in_progress"))
+    p.do("schedule_next_review", form("action_plan_review", review_date="2028-01-28", next_review_date="2028-08-03",
+                                      outstanding_actions="Audit due."))
     assert p.task("next_progress_review")["due_date"] == "2028-08-03"
-    p.do("next_progress_review", form("action_plan_review", review_date="2028-08-01", all_implemented=True))
+    p.do("next_progress_review", form("action_plan_item", status="impact_evidenced", completed_date="2028-08-01"))
     assert p.case("recommendation_monitoring")["status"] == "completed"
     assert sorted(r for r, _ in p.sent("action_plan_complete")) == ["executive@example.org",
                                                                     "independent-chair@example.org"]

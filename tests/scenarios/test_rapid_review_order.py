@@ -30,6 +30,10 @@ def test_the_rapid_review_starts_on_the_day_of_notification_beside_the_check_on_
     assert [r for r, _ in p.sent("chairs_informed")] == ["independent-chair@example.org", "prg-chair@example.org"]
     rapid = p.case("rapid_review")
     assert rapid["data"]["notification_date"] == "2026-12-21"
+    # its clocks run from today: 10 working days (22, 23, 24, 29, 30, 31 Dec, 4, 5, 6, 7 Jan), then 15
+    planned = {d["key"]: (d["due_date"], d["anchor_date"]) for d in rapid["deadlines"] if d["key"] in ("R4", "R5", "R6")}
+    assert planned == {"R4": ("2027-01-07", "2026-12-21"), "R5": ("2027-01-07", "2026-12-21"),
+                       "R6": ("2027-01-14", "2026-12-21")}
 
     # the same day, the Business Unit circulates the request and the agencies answer
     p.do("arrange_rapid_review", form("rapid_review_arrangements", information_required_by="2026-12-31"))

@@ -48,7 +48,7 @@ def report_written(p: Partnership, **scope) -> None:
     for agency in ("Police", "Health"):
         p.do("scr_agency_reports", form("agency_report", agency=agency), agency=agency)
     for step, name in (("scr_practitioners", "practitioner_interview"), ("scr_family", "family_contact"),
-                       ("scr_overview_report", "overview_report")):
+                       ("scr_capture_improvements", "improvements_captured"), ("scr_overview_report", "overview_report")):
         p.do(step, form(name))
 
 
@@ -63,7 +63,7 @@ def test_scr_commissioned_conducted_and_published(deployed):
     p.do("chair_decides", form("chair_decision", decision_date="2027-01-15"))
     task = p.task("notify_decision")
     assert (task["due_date"], task["deadline_key"]) == ("2027-01-22", "S3")     # 5 working days
-    p.do("notify_decision", form("statutory_notification", date_sent="2027-01-18"))
+    p.do("notify_decision", form("statutory_notification", date_sent="2027-01-15"))
     assert sorted(r for r, _ in p.sent("scr_decision_notice")) == [
         "dfe-notifications@example.org", "ofsted-notifications@example.org", "panel-notifications@example.org"]
     assert sorted(r for r, _ in p.sent("referrer_decision")) == ["referrer@example.org", "scr-panel-chair@example.org"]
@@ -79,14 +79,18 @@ def test_scr_commissioned_conducted_and_published(deployed):
         p.do("scr_agency_reports", form("agency_report", agency=agency), agency=agency)
     p.do("scr_practitioners", form("practitioner_interview"))
     p.do("scr_family", form("family_contact"))
+    p.do("scr_capture_improvements", form("improvements_captured"))
     p.do("scr_overview_report", form("overview_report"))
     p.do("scr_board_sign_off", form("report_sign_off"))
+    p.do("scr_action_plan", form("action_plan", report_agreed_date="2027-05-10"))
+    assert p.case("recommendation_monitoring")["status"] == "running"          # tracked from sign-off
     p.at("2027-05-10T10:00:00+00:00")
     p.do("scr_publication_decision", form("publication_decision", publication_date="2027-06-03"))
     # at least 7 working days before Thursday 3 June 2027, skipping the Spring bank holiday (31 May)
     assert p.deadlines("serious_case_review")["S5"] == ("2027-05-24", "pending")
-    p.do("scr_send_before_publication", form("statutory_notification", date_sent="2027-05-20"))
-    assert sorted(r for r, _ in p.sent("report_before_publication")) == [
+    p.at("2027-05-20T10:00:00+00:00")
+    p.do("scr_send_before_publication", form("report_sent", date_sent="2027-05-20"))
+    assert sorted(r for r, _ in p.sent("report_before_publication_with_plan")) == [
         "dfe-notifications@example.org", "ofsted-notifications@example.org", "panel-notifications@example.org"]
     p.do("scr_family_publication", form("family_contact"))
     p.at("2027-06-03T09:00:00+00:00")
@@ -94,11 +98,11 @@ def test_scr_commissioned_conducted_and_published(deployed):
     assert {k: s for k, (_, s) in p.deadlines("serious_case_review").items()} == {
         "S4": "met", "AGENCY_REPORTS": "met", "S5": "met"}
     assert p.case("recommendation_monitoring")["status"] == "running"
-    # S6: at least 12 months on the website (3 June 2028 is a Saturday)
+    # S6: at least 12 months on the website (3 June 2028 is a Saturday), then on request: a reminder, not a step
     p.at("2028-06-02T22:59:00+00:00")
-    assert p.tasks("remove_scr_report") == []
+    assert p.sent("report_online_year_passed") == []
     p.at("2028-06-02T23:00:00+00:00")
-    p.do("remove_scr_report", form("report_removal", date_removed="2028-06-05"))
+    assert [r for r, _ in p.sent("report_online_year_passed")] == ["business-unit@example.org"]
     assert p.case("serious_case_review")["status"] == "completed"
     assert p.errors() == []
 
@@ -128,7 +132,7 @@ def test_agency_reports_late_escalate_in_four_steps(deployed):
     assert p.deadlines("serious_case_review")["AGENCY_REPORTS"] == ("2027-03-01", "missed")
     p.do("scr_agency_reports", form("agency_report", agency="Police"), agency="Police")
     assert "scr_overview_report" not in p.open_steps()      # practitioners and family still to come
-    assert sorted(p.open_steps()) == ["scr_family", "scr_practitioners"]
+    assert sorted(p.open_steps()) == ["scr_capture_improvements", "scr_family", "scr_practitioners"]
 
 
 def test_scr_not_commissioned_and_challenged_by_the_national_panel(deployed):
@@ -214,11 +218,14 @@ def test_scr_report_not_published_then_delayed_variant(deployed):
                                     changes_required="The analysis of the GP's role is thin."))
     p.do("scr_overview_report", form("overview_report"))
     p.do("scr_board_sign_off", form("report_sign_off"))
+    p.do("scr_action_plan", form("action_plan"))
     p.do("scr_publication_decision", form("publication_decision", publication_decision="not_published",
                                           justification="Publication would identify the child.", publication_date=None))
     assert p.sent("publication_delayed") == []
-    assert sorted(r for r, _ in p.sent("not_published_justification")) == [
+    assert sorted(r for r, _ in p.sent("publication_justification")) == [
         "dfe-notifications@example.org", "panel-notifications@example.org"]
+    p.do("scr_final_publication_decision", form("publication_final_decision", final_publication_decision="not_published",
+                                                publication_date=None))
     scr = p.case("serious_case_review")
     assert scr["status"] == "completed" and p.case("recommendation_monitoring")["status"] == "running"
     assert p.deadlines("serious_case_review")["S4"][1] == "met"
@@ -247,10 +254,12 @@ def test_scr_publication_delayed_by_a_trial(deployed):
     decided(p)
     report_written(p)
     p.do("scr_board_sign_off", form("report_sign_off"))
+    p.do("scr_action_plan", form("action_plan"))
     p.do("scr_publication_decision", form("publication_decision", delayed_by_other_proceedings=True,
                                           delay_details="Trial listed for November."))
+    # Working Together 2015 has no Secretary of State recipient: those who get the report before publication
     assert sorted(r for r, _ in p.sent("publication_delayed")) == [
-        "panel-notifications@example.org", "secretary-of-state@example.org"]
+        "dfe-notifications@example.org", "ofsted-notifications@example.org", "panel-notifications@example.org"]
     p.do("scr_proceedings_delay", form("proceedings_delay", publication_date="2027-12-02"))
     # at least 7 working days before Thursday 2 December 2027: Tuesday 23 November
     assert p.deadlines("serious_case_review")["S5"] == ("2027-11-23", "pending")

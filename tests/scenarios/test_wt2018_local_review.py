@@ -1,6 +1,6 @@
 """Working Together 2018: a rapid review that becomes a local child safeguarding practice review, from
-the Executive's decision to publication, removal after a year and the hand-over to monitoring; the
-Executive disagreeing with the PRG; the Panel asking for more information; a report not published; a
+the Executive's decision to publication, the reminder after a year online and the action plan tracked
+from its sign-off; the Executive disagreeing with the PRG; the Panel asking for more information; a report not published; a
 publication delayed by a criminal trial. Dates worked out by hand: Good Friday 2027 is 26 March and
 Easter Monday 29 March."""
 from __future__ import annotations
@@ -42,6 +42,7 @@ def review_conducted(p: Partnership) -> None:
                                                        "wishes_sought": False}]), agency=agency)
     p.do("lcspr_practitioners", form("practitioner_interview"))
     p.do("lcspr_family", form("family_contact"))
+    p.do("lcspr_capture_improvements", form("improvements_captured"))
     p.do("lcspr_supervise", form("review_supervision"))
     p.do("lcspr_write_report", form("overview_report"))
 
@@ -50,8 +51,9 @@ def report_assured(service) -> Partnership:
     p = rapid_review_done(service)
     p.do("tell_family_decision", form("family_contact"))
     review_conducted(p)
-    p.do("lcspr_sign_off", form("report_sign_off"))
+    p.do("lcspr_partners_sign_off", form("report_sign_off_partners"))    # a 2026 case runs under Working Together 2023
     p.do("lcspr_scrutiny", form("chair_scrutiny"))
+    p.do("lcspr_action_plan", form("action_plan"))
     return p
 
 
@@ -80,7 +82,7 @@ def test_the_panel_asks_for_more_information_then_answers(deployed):
     assert sorted(r for r, _ in p.sent("national_review_notice")) == ["executive@example.org", "partners@example.org"]
 
 
-def test_local_review_published_then_removed_after_a_year_and_monitored(deployed):
+def test_local_review_published_then_a_reminder_after_a_year_and_monitored_from_sign_off(deployed):
     p = rapid_review_done(deployed)
     p.do("tell_family_decision", form("family_contact"))
     assert p.instances("local_cspr")[0]["data"]["decision_date"] == "2027-01-12"
@@ -91,12 +93,14 @@ def test_local_review_published_then_removed_after_a_year_and_monitored(deployed
         "panel-notifications@example.org", "ofsted-notifications@example.org", "dfe-notifications@example.org"]
     chronology = p.case("local_cspr")["data"]["case_chronology"]["chronology"]
     assert [r["agency"] for r in chronology] == ["Police", "Health"]
-    p.do("lcspr_sign_off", form("report_sign_off", signed_off=False, signed_off_by=None,
-                                changes_required="Say more about the school's referrals."))
+    p.do("lcspr_partners_sign_off", form("report_sign_off_partners", signed_off=False, partner_sign_offs=None,
+                                         changes_required="Say more about the school's referrals."))
     assert p.open_steps() == ["lcspr_write_report"]            # back to the reviewer
     p.do("lcspr_write_report", form("overview_report"))
-    p.do("lcspr_sign_off", form("report_sign_off"))
+    p.do("lcspr_partners_sign_off", form("report_sign_off_partners"))
     p.do("lcspr_scrutiny", form("chair_scrutiny"))
+    p.do("lcspr_action_plan", form("action_plan", report_agreed_date="2027-03-05"))
+    assert p.case("recommendation_monitoring")["business_key"] == p.case("local_cspr")["business_key"]
     p.at("2027-03-10T10:00:00+00:00")
     p.do("lcspr_publication_decision", form("publication_decision", publication_date="2027-04-01",
                                             decided_on="2027-03-10"))
@@ -105,8 +109,9 @@ def test_local_review_published_then_removed_after_a_year_and_monitored(deployed
     assert (task["due_date"], task["deadline_key"]) == ("2027-03-19", "R10")
     p.at("2027-03-17T09:00:00+00:00")                          # reminder: 2 working days before
     assert p.sent_on("deadline_reminder")[-1] == "2027-03-17"
-    p.do("lcspr_send_before_publication", form("statutory_notification", date_sent="2027-03-18"))
-    assert [r for r, _ in p.sent("report_before_publication")] == [
+    p.at("2027-03-18T10:00:00+00:00")
+    p.do("lcspr_send_before_publication", form("report_sent", date_sent="2027-03-18"))
+    assert [r for r, _ in p.sent("report_before_publication_with_plan")] == [
         "panel-notifications@example.org", "secretary-of-state@example.org", "ofsted-notifications@example.org"]
     p.do("lcspr_family_publication", form("family_contact"))
     p.at("2027-04-01T09:00:00+00:00")
@@ -118,11 +123,12 @@ def test_local_review_published_then_removed_after_a_year_and_monitored(deployed
     assert local["data"]["publication_date"] == "2027-04-01"
     monitoring = p.case("recommendation_monitoring")
     assert monitoring["business_key"] == local["business_key"]
-    # R11: one year on the website. 1 April 2028 is a Saturday; the report may come down from then
+    # R11: one year on the website. 1 April 2028 is a Saturday; the report may come down from then, at the
+    # partnership's discretion (available on request): a reminder, not a step
     p.at("2028-03-31T22:59:00+00:00")
-    assert p.tasks("remove_lcspr_report") == []
+    assert p.sent("report_online_year_passed") == []
     p.at("2028-03-31T23:00:00+00:00")                          # midnight in England (BST)
-    p.do("remove_lcspr_report", form("report_removal", date_removed="2028-04-03"))
+    assert [r for r, _ in p.sent("report_online_year_passed")] == ["business-unit@example.org"]
     assert p.case("local_cspr")["status"] == "completed"
     assert p.errors() == []
 
@@ -150,8 +156,10 @@ def test_report_not_published_justification_to_panel_and_secretary_of_state(depl
     p.do("lcspr_publication_decision", form("publication_decision", publication_decision="not_published",
                                             justification="Publication would identify the surviving sibling.",
                                             publication_date=None))
-    assert sorted(r for r, _ in p.sent("not_published_justification")) == [
+    assert sorted(r for r, _ in p.sent("publication_justification")) == [
         "panel-notifications@example.org", "secretary-of-state@example.org"]
+    p.do("lcspr_final_publication_decision", form("publication_final_decision", final_publication_decision="not_published",
+                                                  publication_date=None))
     local = p.case("local_cspr")
     assert local["status"] == "completed"
     assert "R10" not in p.deadlines("local_cspr")
@@ -182,11 +190,12 @@ def test_new_information_goes_to_the_panel_and_an_unassured_chair_sends_the_repo
         p.do("lcspr_agency_reports", form("agency_report", agency=agency), agency=agency)
     p.do("lcspr_practitioners", form("practitioner_interview"))
     p.do("lcspr_family", form("family_contact"))
+    p.do("lcspr_capture_improvements", form("improvements_captured"))
     p.do("lcspr_supervise", form("review_supervision", new_information_national=True,
                                  new_information_summary="A second child in another area was harmed."))
     assert [r for r, _ in p.sent("panel_new_information")] == ["panel-notifications@example.org"]
     p.do("lcspr_write_report", form("overview_report"))
-    p.do("lcspr_sign_off", form("report_sign_off"))
+    p.do("lcspr_partners_sign_off", form("report_sign_off_partners"))
     p.do("lcspr_scrutiny", form("chair_scrutiny", scrutiny_outcome="not_assured",
                                 scrutiny_comments="The recommendations have no dates."))
     assert p.open_steps() == ["lcspr_write_report"]

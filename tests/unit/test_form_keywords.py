@@ -132,6 +132,8 @@ def test_the_web_form_shows_the_errors_beside_the_field():
     """The page puts each message on its field, named by its label (003 §4.6)."""
     shown = web_forms.error_map(SCHEMA, problems({"meeting_date": "2027-01-07"}), {})
     assert shown["meeting_date"].startswith("Date of the meeting must be today (6 January 2027) or earlier")
+    fields = web_forms.build(SCHEMA, {}, web_forms.Values.from_data(SCHEMA, {"meeting_date": "2027-01-07"}), shown)
+    assert {f.name: f.error for f in fields}["meeting_date"] == shown["meeting_date"]     # beside its field
     late = case(deadlines={"R4": dt.date(2026, 12, 18)}, sources={"R4": "003 §3.4"})
     shown = web_forms.error_map(SCHEMA, problems({"meeting_date": "2026-12-21"}, late), {})
     assert shown["late_reason"].startswith("Enter why was the meeting late?: say why it was late")

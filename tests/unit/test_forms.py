@@ -330,7 +330,7 @@ EXAMPLES: dict[str, dict] = {
         "records_reviewed": "Safeguarding log and attendance records, September 2025 to December 2026.",
     },
     "rapid_review_record.json": {
-        "rapid_review_date": "2026-12-18",
+        "rapid_review_date": "2026-12-21",
         "children": [CHILD],
         "family_composition": [{"name": "Parent One Example", "relationship": "Mother"}],
         "immediate_safeguarding": "Both children are with a grandparent under a safety plan; strategy meeting held.",
@@ -349,7 +349,7 @@ EXAMPLES: dict[str, dict] = {
         "absent_agencies": [{"agency": "Probation", "reason": "No involvement with the family."}],
     },
     "executive_ratification.json": {
-        "ratification_date": "2026-12-23",
+        "ratification_date": "2026-12-21",
         "executive_agrees": True,
         "executive_lcspr_decision": "lcspr",
         "executive_national_review_recommended": False,
@@ -359,7 +359,7 @@ EXAMPLES: dict[str, dict] = {
                         {"partner": "police", "name": "Partner Three Example", "role": "Chief Superintendent"}],
     },
     "subgroup_recommendation.json": {
-        "subgroup_meeting_date": "2027-01-05",
+        "subgroup_meeting_date": "2026-12-21",
         "scr_criteria_met": True,
         "member_views": [
             {"agency": "Police", "role": "Detective Inspector", "recommends": "scr",

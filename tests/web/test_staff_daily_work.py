@@ -66,6 +66,11 @@ def test_a_form_refuses_bad_answers_keeps_a_draft_and_then_completes(page, servi
     [case] = [i for i in service.queries.list_instances(service.users.actor("manager"))
               if i["active_steps"] and "Notify the Panel and the safeguarding partners" in i["active_steps"]
               and i["summary"].get("date_aware") == "2026-12-21"]
+    # the check ran beside the notifications (003 §3.4-3.6): its answers join the case's data once they are made
+    la = service.users.actor("la")
+    [notice] = [t for t in service.tasks.for_user(la)
+                if t["instance_id"] == case["id"] and t["element_id"] == "notify_panel_and_partners"]
+    service.instances.complete_task(notice["id"], {"date_sent": "2026-12-21", "sent_by": "Officer Example, Head of Service"}, la)
     data = service.queries.get_instance(case["id"], service.users.actor("manager"))["data"]
     assert data["safety_actions"].endswith("<script>alert(1)</script>")     # kept as typed, shown as text
 
@@ -122,7 +127,8 @@ def test_start_a_case_with_two_children_added_one_by_one(page, service):
     page.click("button:has-text('Send the notification')")
     reference = page.locator(".govuk-panel__body strong").inner_text()
     assert reference.startswith("RF-")
-    [case] = [i for i in service.queries.list_instances(service.users.actor("manager")) if i["business_key"] == reference]
+    [case] = [i for i in service.queries.list_instances(service.users.actor("manager"))
+              if i["business_key"] == reference and i["process_id"] == "incident_notification"]
     data = service.queries.get_instance(case["id"], service.users.actor("manager"))["data"]
     assert [c["name"] for c in data["children"]] == ["Child Z Example", "Child Y Example"]
     assert data["agencies"] == ["Police", "Health"] and data["seriously_harmed"] is True
