@@ -115,22 +115,24 @@ def test_an_executive_that_agrees_cannot_record_the_opposite_decision(deployed):
     the Panel; an Executive that says it agrees while recording another decision would skip that, so it is
     refused (422) naming the field."""
     p = _to_ratification(deployed)
-    problems = refused(p, "ratify_rapid_review", form("executive_ratification", executive_agrees=True,
-                                                       executive_lcspr_decision="no_lcspr", ratification_date="2027-01-07",
-                                                       decision_date=None))
+    problems = refused(p, "ratify_rapid_review_partners", form(
+        "executive_ratification_partners", executive_agrees=True, executive_lcspr_decision="no_lcspr",
+        ratification_date="2027-01-07", decision_date=None))
     assert [(q["path"], q["kind"]) for q in problems] == [("executive_lcspr_decision", "x-equals-case")]
     assert "003 §4.5" in problems[0]["message"]
     # saying it disagrees, with its rationale, is how the Executive records another decision
-    p.do("ratify_rapid_review", form("executive_ratification", executive_agrees=False, executive_lcspr_decision="no_lcspr",
-                                     executive_rationale="The learning is already being acted on.",
-                                     ratification_date="2027-01-07", decision_date=None))
+    p.do("ratify_rapid_review_partners", form(
+        "executive_ratification_partners", executive_agrees=False, executive_lcspr_decision="no_lcspr",
+        executive_rationale="The learning is already being acted on.", ratification_date="2027-01-07",
+        decision_date=None))
 
 
 def test_a_ratification_before_the_rapid_review_meeting_is_refused(deployed):
     """003 §4.4: the report goes to the Executive Group for ratification upon completion of the rapid review,
     so it is not ratified before the meeting was held."""
     p = _to_ratification(deployed)
-    [problem] = refused(p, "ratify_rapid_review", form("executive_ratification", ratification_date="2027-01-05"))
+    [problem] = refused(p, "ratify_rapid_review_partners", form("executive_ratification_partners",
+                                                                 ratification_date="2027-01-05"))
     assert (problem["path"], problem["kind"]) == ("ratification_date", "x-not-before")
 
 
