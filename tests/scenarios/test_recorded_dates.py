@@ -155,3 +155,15 @@ def test_a_review_published_after_its_six_months_needs_the_reason(deployed):
                                publication_delay_reason="A parent's criminal trial; the Panel was told on 1 July."))
     assert p.deadlines("local_cspr")["R9"] == ("2027-07-12", "missed")
     assert recorded(deployed, "R9") == ["2027-07-22"]
+
+
+def test_an_agency_timeframe_that_ends_before_it_starts_is_refused(deployed):
+    """A reversed timeframe: the period of the agency's records the return covers (000 Appendix 2) cannot
+    end before it starts; the error names the nested field."""
+    p = notified(deployed)
+    p.do("arrange_rapid_review", form("rapid_review_arrangements", information_required_by="2026-12-31"))
+    data = form("agency_case_information", agency="Police", timeframe={"from_date": "2026-06-01", "to_date": "2025-06-01"})
+    with pytest.raises(Invalid) as caught:
+        p.do("return_agency_information", data, agency="Police")
+    assert [(q["path"], q["kind"]) for q in caught.value.details] == [("timeframe/to_date", "x-not-before")]
+    assert "000 Appendix 2" in caught.value.details[0]["message"]
