@@ -15,7 +15,7 @@ PARTNERS = {"local_authority": {"name": "Director Example", "role": "Director of
             "police": {"name": "Superintendent Example", "role": "Head of Public Protection", "date": "2027-01-11"}}
 
 
-def rapid_review_recorded(service, **start) -> Partnership:
+def rapid_review_recorded(service, record: dict | None = None, **start) -> Partnership:
     """Notified on Monday 21 December 2026; the rapid review recorded on 7 January 2027, with no local review."""
     p = Partnership(service)
     p.start(date_aware="2026-12-18", notification_date=None, **start)
@@ -25,8 +25,9 @@ def rapid_review_recorded(service, **start) -> Partnership:
     for agency in ("Police", "Health"):
         p.do("return_agency_information", form("agency_case_information", agency=agency), agency=agency)
     p.at("2027-01-07T10:00:00+00:00")
-    p.do("record_rapid_review", form("rapid_review_record", rapid_review_date="2027-01-07", lcspr_decision="no_lcspr",
-                                     no_further_learning_reasons="The learning is already being acted on."))
+    p.do("record_rapid_review", form("rapid_review_record", **{
+        "rapid_review_date": "2027-01-07", "lcspr_decision": "no_lcspr",
+        "no_further_learning_reasons": "The learning is already being acted on.", **(record or {})}))
     p.at("2027-01-12T10:00:00+00:00")
     return p
 

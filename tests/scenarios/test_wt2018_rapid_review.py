@@ -87,7 +87,8 @@ def test_rapid_review_without_a_local_review_and_the_panel_agrees(deployed):
     assert [r for r, _ in p.sent("rapid_review_to_panel")] == ["panel-notifications@example.org"]
     p.do("tell_family_decision", form("family_contact"))
     assert p.instances("local_cspr") == []
-    assert p.open_steps() == []
+    # with no local review, the immediate learning goes into tracking (003 §4.3, §7.10)
+    assert p.open_steps() == ["agree_action_plan"]
     p.answer("rapid_review", "panel_response", outcome="no_national_review")
     rapid = p.case("rapid_review")
     assert rapid["status"] == "completed", rapid.get("error")
