@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
@@ -531,18 +532,24 @@ def task_by_id(workflow, task_id: str):
 
 
 def current_data(workflow) -> dict:
-    """The case data as it stands: the data of every open branch (newest wins where they
-    differ), or the end data once finished. Parallel branches and waiting timers each hold
-    their own copy, and a timer armed before a form was submitted holds an older one."""
+    """The case data as it stands: the data of every open branch (newest wins where they differ)
+    over that of every branch that has ended, or the end data once finished. Parallel branches and
+    waiting timers each hold their own copy, and a timer armed before a form was submitted holds
+    an older one; a branch that ended beside others (the check on other children) keeps what it
+    recorded only on its end event until the whole process ends."""
     if workflow.is_completed():
         return dict(workflow.data)
     open_states = (TaskState.READY, TaskState.WAITING, TaskState.ERROR)
-    candidates = [t for t in workflow.tasks.values() if t.state in open_states]
-    for sub in workflow.get_active_subprocesses():      # a called process holds the newest data
-        candidates += [t for t in sub.tasks.values() if t.state in open_states]
+    workflows = [workflow, *workflow.get_active_subprocesses()]      # a called process holds the newest data
+    candidates = [t for w in workflows for t in w.tasks.values() if t.state in open_states]
     if candidates:
+        # a branch that ended adds what only it recorded; what the open branches hold wins over it (an
+        # ended reminder's copy of the data is as old as the step it reminded of)
+        ended = [t for w in workflows for t in w.tasks.values()
+                 if t.state == TaskState.COMPLETED and isinstance(t.task_spec, EndEvent)]
         merged: dict = {}
-        for task in sorted(candidates, key=lambda t: t.last_state_change):
+        for task in [*sorted(ended, key=lambda t: t.last_state_change),
+                     *sorted(candidates, key=lambda t: t.last_state_change)]:
             merged.update(task.data)
         return merged
     last = workflow.last_task or workflow.task_tree

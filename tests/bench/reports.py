@@ -68,9 +68,14 @@ def finished_case() -> dict:
         p = rapid_review_done(service, prg="no_lcspr", executive="no_lcspr")
         p.do("tell_family_decision", form("family_contact"))
         p.answer("rapid_review", "panel_response", outcome="no_national_review")
+        # with no local review the immediate learning is tracked until done (003 §4.3, §7.10)
+        item = form("action_plan")["action_plan_items"][0]
+        p.do("agree_action_plan", form("action_plan", report_agreed_date="2027-01-12"))
+        p.do("first_progress_review", {**item, "status": "implemented", "completed_date": "2027-01-12",
+                                       "progress": [{"date": "2027-01-12", "update": "Done.", "evidence": "Audit."}]})
         with service.db.reading() as s:
             instances = _rows(s, Instance.__table__, Instance.id > 0)
-            assert [i["status"] for i in instances] == ["completed", "completed"], instances
+            assert [i["status"] for i in instances] == ["completed", "completed", "completed"], instances
             ids = [i["id"] for i in instances]
             case = {"instances": instances,
                     "tasks": _rows(s, HumanTask.__table__, HumanTask.instance_id.in_(ids)),

@@ -57,16 +57,27 @@ def rapid_review_recorded(p, **ratification):
     p.do("record_rapid_review", form("rapid_review_record"))
 
 
+def rapid_review_recorded_2018(p):
+    """Under Working Together 2018 the Executive Group ratifies (003 §4.4-4.6)."""
+    notified(p, regime="WT2018", regime_reason=TRANSITIONAL)
+    p.do("notify_panel_and_partners", form("statutory_notification"))
+    p.do("arrange_rapid_review", form("rapid_review_arrangements", information_required_by="2026-12-31"))
+    for agency in ("Police", "Health"):
+        p.do("return_agency_information", form("agency_case_information", agency=agency), agency=agency)
+    p.do("record_rapid_review", form("rapid_review_record"))
+
+
 def executive_disagreed(p):
     rapid_review_recorded(p)
-    p.do("ratify_rapid_review", form("executive_ratification", executive_agrees=False, executive_rationale="Disagree.",
-                                     ratification_date="2026-12-21", decision_date="2027-01-12"))
+    p.do("ratify_rapid_review_partners", form("executive_ratification_partners", executive_agrees=False,
+                                              executive_rationale="Disagree.", ratification_date="2026-12-21",
+                                              decision_date="2027-01-12"))
 
 
 def local_review_agreed(p):
     rapid_review_recorded(p)
-    p.do("ratify_rapid_review", form("executive_ratification", ratification_date="2026-12-21",
-                                     decision_date="2027-01-12"))
+    p.do("ratify_rapid_review_partners", form("executive_ratification_partners", ratification_date="2026-12-21",
+                                              decision_date="2027-01-12"))
     p.do("tell_family_decision", form("family_contact"))
 
 
@@ -148,7 +159,9 @@ DEADLINES = [
     (rapid_review_returned, "rapid_review", "record_rapid_review", "R4", "2027-01-07", "2027-01-04", [PRG, BU],
      [CHAIR, PRG]),
     (rapid_review_returned, "rapid_review", "record_rapid_review", "R5", "2027-01-07", None, [], [CHAIR, EXEC]),
-    (rapid_review_recorded, "rapid_review", "ratify_rapid_review", "R6", "2027-01-14", "2027-01-12", [EXEC],
+    (rapid_review_recorded, "rapid_review", "ratify_rapid_review_partners", "R6", "2027-01-14", "2027-01-12", [EXEC],
+     [CHAIR, EXEC]),
+    (rapid_review_recorded_2018, "rapid_review", "ratify_rapid_review", "R6", "2027-01-14", "2027-01-12", [EXEC],
      [CHAIR, EXEC]),
     (executive_disagreed, "rapid_review", "send_executive_rationale", "R7", "2027-01-14", "2027-01-13", [BU],
      [CHAIR, EXEC]),

@@ -81,9 +81,9 @@ def rapid_review_ratified(p: Partnership, decision: str) -> None:
     p.do("record_rapid_review", form("rapid_review_record", lcspr_decision=decision,
                                      no_further_learning_reasons=None if decision == "lcspr" else "Acted on."))
     p.at("2027-01-12T10:00:00+00:00")
-    p.do("ratify_rapid_review", form("executive_ratification", executive_lcspr_decision=decision,
-                                     ratification_date="2027-01-12",
-                                     decision_date="2027-01-12" if decision == "lcspr" else None))
+    p.do("ratify_rapid_review_partners", form(
+        "executive_ratification_partners", executive_lcspr_decision=decision, ratification_date="2027-01-12",
+        decision_date="2027-01-12" if decision == "lcspr" else None))
 
 
 def test_the_local_review_starts_while_the_family_is_still_to_be_told(deployed):

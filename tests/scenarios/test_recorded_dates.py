@@ -115,22 +115,24 @@ def test_an_executive_that_agrees_cannot_record_the_opposite_decision(deployed):
     the Panel; an Executive that says it agrees while recording another decision would skip that, so it is
     refused (422) naming the field."""
     p = _to_ratification(deployed)
-    problems = refused(p, "ratify_rapid_review", form("executive_ratification", executive_agrees=True,
-                                                       executive_lcspr_decision="no_lcspr", ratification_date="2027-01-07",
-                                                       decision_date=None))
+    problems = refused(p, "ratify_rapid_review_partners", form(
+        "executive_ratification_partners", executive_agrees=True, executive_lcspr_decision="no_lcspr",
+        ratification_date="2027-01-07", decision_date=None))
     assert [(q["path"], q["kind"]) for q in problems] == [("executive_lcspr_decision", "x-equals-case")]
     assert "003 §4.5" in problems[0]["message"]
     # saying it disagrees, with its rationale, is how the Executive records another decision
-    p.do("ratify_rapid_review", form("executive_ratification", executive_agrees=False, executive_lcspr_decision="no_lcspr",
-                                     executive_rationale="The learning is already being acted on.",
-                                     ratification_date="2027-01-07", decision_date=None))
+    p.do("ratify_rapid_review_partners", form(
+        "executive_ratification_partners", executive_agrees=False, executive_lcspr_decision="no_lcspr",
+        executive_rationale="The learning is already being acted on.", ratification_date="2027-01-07",
+        decision_date=None))
 
 
 def test_a_ratification_before_the_rapid_review_meeting_is_refused(deployed):
     """003 §4.4: the report goes to the Executive Group for ratification upon completion of the rapid review,
     so it is not ratified before the meeting was held."""
     p = _to_ratification(deployed)
-    [problem] = refused(p, "ratify_rapid_review", form("executive_ratification", ratification_date="2027-01-05"))
+    [problem] = refused(p, "ratify_rapid_review_partners", form("executive_ratification_partners",
+                                                                 ratification_date="2027-01-05"))
     assert (problem["path"], problem["kind"]) == ("ratification_date", "x-not-before")
 
 
@@ -153,3 +155,15 @@ def test_a_review_published_after_its_six_months_needs_the_reason(deployed):
                                publication_delay_reason="A parent's criminal trial; the Panel was told on 1 July."))
     assert p.deadlines("local_cspr")["R9"] == ("2027-07-12", "missed")
     assert recorded(deployed, "R9") == ["2027-07-22"]
+
+
+def test_an_agency_timeframe_that_ends_before_it_starts_is_refused(deployed):
+    """A reversed timeframe: the period of the agency's records the return covers (000 Appendix 2) cannot
+    end before it starts; the error names the nested field."""
+    p = notified(deployed)
+    p.do("arrange_rapid_review", form("rapid_review_arrangements", information_required_by="2026-12-31"))
+    data = form("agency_case_information", agency="Police", timeframe={"from_date": "2026-06-01", "to_date": "2025-06-01"})
+    with pytest.raises(Invalid) as caught:
+        p.do("return_agency_information", data, agency="Police")
+    assert [(q["path"], q["kind"]) for q in caught.value.details] == [("timeframe/to_date", "x-not-before")]
+    assert "000 Appendix 2" in caught.value.details[0]["message"]

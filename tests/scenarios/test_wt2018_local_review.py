@@ -24,10 +24,10 @@ def rapid_review_done(service, prg="lcspr", executive="lcspr", agrees=True) -> P
     p.do("record_rapid_review", form("rapid_review_record", lcspr_decision=prg,
                                      no_further_learning_reasons="Learning already acted on." if prg != "lcspr" else None))
     p.at("2027-01-12T10:00:00+00:00")
-    p.do("ratify_rapid_review", form("executive_ratification", executive_agrees=agrees, executive_lcspr_decision=executive,
-                                     executive_rationale=None if agrees else "The PRG underestimated the learning.",
-                                     ratification_date="2027-01-12",
-                                     decision_date="2027-01-12" if executive == "lcspr" else None))
+    p.do("ratify_rapid_review_partners", form(
+        "executive_ratification_partners", executive_agrees=agrees, executive_lcspr_decision=executive,
+        executive_rationale=None if agrees else "The PRG underestimated the learning.",
+        ratification_date="2027-01-12", decision_date="2027-01-12" if executive == "lcspr" else None))
     return p
 
 

@@ -80,13 +80,15 @@ def test_rapid_review_without_a_local_review_and_the_panel_agrees(deployed):
     assert (task["due_date"], task["deadline_key"]) == ("2027-01-07", "R4")
     p.do("record_rapid_review", form("rapid_review_record", lcspr_decision="no_lcspr",
                                      no_further_learning_reasons="Learning is already being acted on."))
-    assert p.task("ratify_rapid_review")["due_date"] == "2027-01-14"      # R6: 15 working days
-    p.do("ratify_rapid_review", form("executive_ratification", executive_lcspr_decision="no_lcspr",
-                                     ratification_date="2026-12-21", decision_date=None))
+    assert p.task("ratify_rapid_review_partners")["due_date"] == "2027-01-14"      # R6: 15 working days
+    p.do("ratify_rapid_review_partners", form("executive_ratification_partners",
+                                              executive_lcspr_decision="no_lcspr",
+                                              ratification_date="2026-12-21", decision_date=None))
     assert [r for r, _ in p.sent("rapid_review_to_panel")] == ["panel-notifications@example.org"]
     p.do("tell_family_decision", form("family_contact"))
     assert p.instances("local_cspr") == []
-    assert p.open_steps() == []
+    # with no local review, the immediate learning goes into tracking (003 §4.3, §7.10)
+    assert p.open_steps() == ["agree_action_plan"]
     p.answer("rapid_review", "panel_response", outcome="no_national_review")
     rapid = p.case("rapid_review")
     assert rapid["status"] == "completed", rapid.get("error")

@@ -50,6 +50,12 @@ STEP_EXAMPLES: dict[str, dict] = {
         "local_authority": {"name": "Director Example", "role": "Director of Children's Services", "date": "2026-12-18"},
         "integrated_care_board": {"name": "Nurse Example", "role": "Chief Nurse", "date": "2026-12-18", "delegate": True},
         "police": {"name": "Superintendent Example", "role": "Head of Public Protection", "date": "2026-12-18"}}},
+    "executive_ratification_partners.json": {
+        "ratification_date": "2026-12-21", "executive_agrees": True, "executive_lcspr_decision": "lcspr",
+        "executive_national_review_recommended": False, "decision_date": "2026-12-23", "partner_ratifications": {
+            "local_authority": {"name": "Director Example", "role": "Director of Children's Services", "date": "2026-12-21"},
+            "integrated_care_board": {"name": "Nurse Example", "role": "Chief Nurse", "date": "2026-12-21", "delegate": True},
+            "police": {"name": "Superintendent Example", "role": "Head of Public Protection", "date": "2026-12-21"}}},
     "report_sent.json": {"date_sent": "2026-12-18", "sent_by": "Manager Example, Business Unit",
                          "action_plan_sent": True},
     "publication_final_decision.json": {"comments_received_on": "2026-12-18",

@@ -79,7 +79,7 @@ def test_every_catalogue_deadline_is_in_its_rule_set():
 
 
 LOCAL_SETTINGS = {"WT2018": {"RR_AGENCY_INFO", "AGENCY_REPORTS", "S7", "S7N"},
-                  "WT2015": {"AGENCY_REPORTS", "S7N"}}
+                  "WT2015": {"AGENCY_REPORTS", "S7N", "PANEL_CHASE"}}
 LOCAL_SETTINGS["WT2023"] = LOCAL_SETTINGS["WT2018"]
 LOCAL_SETTINGS["BOLTON_PRE2015"] = LOCAL_SETTINGS["WT2015"]
 
