@@ -2,9 +2,9 @@
 from, counts only deadlines its rules define, and decides only on what someone records.
 
 1. **Sources.** Every element that encodes a rule cites the paragraph it follows (``003 §4.7``,
-   ``000 Appendix 7``, ``Regulation 5``): a decision table (its description), a business-rule task (its
-   documentation, or its table's), and a gateway that chooses between paths on the case's facts (its
-   documentation, or that of each conditional flow). A gateway that only routes by the rules in force
+   ``000 Appendix 7``, ``Regulation 5``): a decision table a statutory process among the files calls (its
+   description), a business-rule task (its documentation, or its table's), and a gateway that chooses
+   between paths on the case's facts (its documentation, or that of each conditional flow). A gateway that only routes by the rules in force
    (``regime``, ``ruleset``) is sourced by the rule sets' ``[in_force]``. A process that declares
    ``statutory`` = ``no`` (the engine demonstration, a test rig) encodes no rule and cites nothing.
 2. **Deadlines under every regime.** Each timer's deadline key exists in every rule set the step can run
@@ -241,11 +241,11 @@ def _called_decisions(p: _Process) -> set[str]:
 
 
 def _lint_sources(processes: list[_Process], decisions: dict, problems: list, Problem) -> None:
-    exempt = {d for p in processes if not statutory(p.proc) for d in _called_decisions(p)} - \
-             {d for p in processes if statutory(p.proc) for d in _called_decisions(p)}
+    # a table is a rule of the procedures that call it: those among the files checked, when any is statutory
+    used = {d for p in processes if statutory(p.proc) for d in _called_decisions(p)}
     for file, data in sorted({(f, d) for f, d in decisions.values()}):
         for did, desc, _, _ in _dmn_decisions(data):
-            if did not in exempt and not cites(desc):
+            if did in used and not cites(desc):
                 problems.append(Problem(file, did, "the decision table cites no source: say in its description "
                                                    "which paragraph it follows (for example `000 §2.3`)"))
     for p in (p for p in processes if statutory(p.proc)):
