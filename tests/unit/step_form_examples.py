@@ -10,6 +10,9 @@ STEP_EXAMPLES: dict[str, dict] = {
                                        "agencies": ["Police", "Health"], "meeting_virtual": True},
     "information_request.json": {"information_required_by": "2027-01-08", "agencies": ["Police", "Health"],
                                  "subgroup_meeting_date": "2027-01-12"},
+    "local_review_reconsideration.json": {"reconsidered_lcspr_decision": "lcspr", "reconsideration_date": "2027-01-14",
+                                           "reconsideration_reasons": "The Panel sees learning on multi-agency working "
+                                                                      "that a local review would bring out."},
     "panel_information.json": {"information_sent_date": "2027-01-20",
                                "information_summary": "The school's referral history and the health visitor's notes."},
     "family_contact.json": {"informed_date": "2027-01-11", "method": "meeting",

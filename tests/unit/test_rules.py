@@ -78,7 +78,7 @@ def test_every_catalogue_deadline_is_in_its_rule_set():
         assert set(RULESETS[name].rules) - set(keys) == LOCAL_SETTINGS[name], name
 
 
-LOCAL_SETTINGS = {"WT2018": {"RR_AGENCY_INFO", "AGENCY_REPORTS", "S7", "S7N"},
+LOCAL_SETTINGS = {"WT2018": {"RR_AGENCY_INFO", "AGENCY_REPORTS", "S7", "S7N", "RR_PANEL_CHASE"},
                   "WT2015": {"AGENCY_REPORTS", "S7N", "PANEL_CHASE"}}
 LOCAL_SETTINGS["WT2023"] = LOCAL_SETTINGS["WT2018"]
 LOCAL_SETTINGS["BOLTON_PRE2015"] = LOCAL_SETTINGS["WT2015"]
