@@ -41,7 +41,7 @@ _TOML_WHERE = re.compile(r"\s*\(at (line (\d+), column \d+|end of document)\)\s*
 
 _TOP_LEVEL = {"name", "title", "extends", "in_force", "deadlines"}
 _REQUIRED = ("name", "anchor", "count", "unit", "direction", "source")
-_OPTIONAL = ("figure_in_source", "note", "recorded_by")
+_OPTIONAL = ("figure_in_source", "note", "recorded_by", "extended_by")
 
 
 class RuleSetError(ValueError):
@@ -61,7 +61,9 @@ class DeadlineError(ValueError):
 class Rule:
     """One deadline: ``count`` ``unit`` ``direction`` the date in task-data field ``anchor``. ``recorded_by``
     names the case-data field holding the date of the act itself (sent, published, met): when it is set,
-    the deadline is met or missed by that date, not by when the form was submitted."""
+    the deadline is met or missed by that date, not by when the form was submitted. ``extended_by`` names
+    the case-data field holding a new due date agreed for this case (Bolton's S4: an alternative timescale
+    agreed with Ofsted, 004 "Timescales"): when it holds a date, that date is the due date."""
     key: str
     name: str
     anchor: str
@@ -72,14 +74,16 @@ class Rule:
     figure_in_source: bool = True
     note: str = ""
     recorded_by: str = ""
+    extended_by: str = ""
 
 
 def _rule_dict(rule: Rule) -> dict[str, Any]:
-    """A rule as plain data; ``recorded_by`` only where it is set, so a rule without it hashes and is
-    stored as it was before the field existed (cases keep the snapshot they started with)."""
+    """A rule as plain data; ``recorded_by`` and ``extended_by`` only where they are set, so a rule without
+    them hashes and is stored as it was before the fields existed (cases keep the snapshot they started with)."""
     out = asdict(rule)
-    if not out["recorded_by"]:
-        del out["recorded_by"]
+    for optional in ("recorded_by", "extended_by"):
+        if not out[optional]:
+            del out[optional]
     return out
 
 
@@ -269,8 +273,14 @@ def _rule(file: str, key: str, body: object) -> Rule:
     recorded_by = body.get("recorded_by", "")
     if not isinstance(recorded_by, str) or recorded_by and not _ANCHOR.match(recorded_by):
         raise fail("recorded_by must be the name of the case-data date field recording the act, such as date_sent")
+    extended_by = body.get("extended_by", "")
+    if not isinstance(extended_by, str) or extended_by and not _ANCHOR.match(extended_by):
+        raise fail("extended_by must be the name of the case-data date field holding an agreed new due date, "
+                   "such as s4_extended_to")
+    if extended_by and extended_by == body["anchor"]:
+        raise fail("extended_by cannot be the anchor: it holds the agreed due date, not the date counted from")
     return Rule(key, body["name"].strip(), body["anchor"], count, body["unit"], body["direction"],
-                body["source"].strip(), figure, note.strip(), recorded_by)
+                body["source"].strip(), figure, note.strip(), recorded_by, extended_by)
 
 
 def resolve_rulesets(parsed: Iterable[ParsedRuleSet]) -> dict[str, RuleSet]:
@@ -359,14 +369,18 @@ class Due:
     due_date: dt.date
     on_working_day: bool
     source: str
+    extended_by: str = ""                    # the field whose agreed date replaced the counted one, if any
+    computed_date: dt.date | None = None     # the counted date it replaced
 
 
-def _anchor_date(rule: Rule, data: Mapping[str, Any]) -> dt.date:
-    """The anchor as a date. Dates travel as ``YYYY-MM-DD``; a datetime (object or ISO string)
-    counts from the date it shows. Anything else is an error naming the deadline and the field."""
-    value = data.get(rule.anchor)
+def _anchor_date(rule: Rule, data: Mapping[str, Any], field_name: str | None = None) -> dt.date:
+    """The anchor (or another date field of the rule) as a date. Dates travel as ``YYYY-MM-DD``; a datetime
+    (object or ISO string) counts from the date it shows. Anything else is an error naming the deadline
+    and the field."""
+    field_name = field_name or rule.anchor
+    value = data.get(field_name)
     if value is None or value == "":
-        raise DeadlineError(f"deadline {rule.key}: the case has no '{rule.anchor}' to count from")
+        raise DeadlineError(f"deadline {rule.key}: the case has no '{field_name}' to count from")
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -376,11 +390,12 @@ def _anchor_date(rule: Rule, data: Mapping[str, Any]) -> dt.date:
             return dt.date.fromisoformat(value) if len(value) == 10 else dt.datetime.fromisoformat(value).date()
         except ValueError:
             pass
-    raise DeadlineError(f"deadline {rule.key}: '{rule.anchor}' is {value!r}, not a date (YYYY-MM-DD)")
+    raise DeadlineError(f"deadline {rule.key}: '{field_name}' is {value!r}, not a date (YYYY-MM-DD)")
 
 
 def compute_due(rule: Rule, data: Mapping[str, Any], calendar: WorkingDayCalendar) -> Due:
-    """The due date of ``rule`` for a case whose task data is ``data``, counted on ``calendar``."""
+    """The due date of ``rule`` for a case whose task data is ``data``, counted on ``calendar``; a new due
+    date agreed for the case (in the rule's ``extended_by`` field) replaces the counted one."""
     anchor = _anchor_date(rule, data)
     if rule.direction not in DIRECTIONS:
         raise DeadlineError(f"deadline {rule.key}: direction {rule.direction!r} is not after or before")
@@ -395,6 +410,10 @@ def compute_due(rule: Rule, data: Mapping[str, Any], calendar: WorkingDayCalenda
         due = add_months(anchor, 12 * n)
     else:
         raise DeadlineError(f"deadline {rule.key}: unit {rule.unit!r} is not one of {', '.join(UNITS)}")
+    if rule.extended_by and data.get(rule.extended_by) not in (None, ""):
+        agreed = _anchor_date(rule, data, rule.extended_by)
+        return Due(rule.key, rule.name, rule.anchor, anchor, agreed, calendar.is_working_day(agreed), rule.source,
+                   rule.extended_by, due)
     return Due(rule.key, rule.name, rule.anchor, anchor, due, calendar.is_working_day(due), rule.source)
 
 

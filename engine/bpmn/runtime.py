@@ -44,6 +44,9 @@ class RuntimeContext:
     deadlines: list[ArmedDeadline] = field(default_factory=list)
     messages: list[OutgoingMessage] = field(default_factory=list)
     starts: list[StartRequest] = field(default_factory=list)
+    # timer task id -> why its deadline moves now: a new due date agreed for the case (the rule's
+    # ``extended_by``), with the step that recorded it and its form data, for the ``deadline_moved`` audit
+    extensions: dict[str, dict] = field(default_factory=dict)
 
 
 _runtime: contextvars.ContextVar[RuntimeContext | None] = contextvars.ContextVar("reviewflow_runtime", default=None)

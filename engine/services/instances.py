@@ -222,6 +222,7 @@ class Instances:
                 except Exception as exc:  # the diagram cannot take this completion; nothing is kept
                     raise Invalid(f"the step could not be completed: {wfsvc.describe_error(exc)}",
                                   [{"path": "(task)", "message": wfsvc.describe_error(exc)}]) from None
+                wfsvc.rearm_extended_deadlines(loaded.workflow, loaded.runtime, task, data)   # 004 "Timescales"
                 error = wfsvc.run_engine(loaded.workflow)
                 ht.completed_by = actor.username
                 session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor.username, kind="task_completed",

@@ -289,7 +289,8 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
                 session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor, kind="deadline_moved",
                                        element_id=row.element_id,
                                        detail={"key": row.key, "before": row.due_date.isoformat(),
-                                               "after": armed.due_date.isoformat()}))
+                                               "after": armed.due_date.isoformat(),
+                                               **rt.extensions.get(armed.task_id, {})}))
                 row.due_date, row.fires_at, row.on_working_day = armed.due_date, armed.fires_at, armed.on_working_day
             continue
         row = Deadline(instance_id=inst.id, timer_task_id=armed.task_id, element_id=armed.element_id, key=armed.key,
@@ -389,6 +390,7 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
                                    detail={"recipient": m.recipient, "subject": m.subject, "template": m.template}))
         rt.messages.clear()
     rt.deadlines.clear()
+    rt.extensions.clear()
 
     # the instance row
     waiting_timers = [v for t in tasks if t.state == TaskState.WAITING and _is_timer(t)
@@ -514,6 +516,36 @@ def rearm_deadline_timers(workflow) -> int:
             if any(True for _ in deadline_calls(expression)) and "event_value" in task.internal_data:
                 task.internal_data.pop("event_value")
                 count += 1
+    return count
+
+
+def rearm_extended_deadlines(workflow, rt, step, form: dict) -> int:
+    """A step that records a new due date agreed for a deadline (the field its rule names in ``extended_by``;
+    Bolton's S4: a timescale agreed with Ofsted, 004 "Timescales") moves that deadline: each waiting timer
+    counting it takes the new date into its own data (it keeps the data of when it was armed) and forgets
+    its fire time, so the next refresh arms it on the agreed date and the move is audited as
+    ``deadline_moved`` with the step and its form (why, and who agreed)."""
+    from engine.bpmn.bundle import deadline_calls
+    if rt.ruleset is None:
+        return 0
+    agreed = {rule.key: rule.extended_by for rule in rt.ruleset.rules.values()
+              if rule.extended_by and form.get(rule.extended_by) not in (None, "")}
+    if not agreed:
+        return 0
+    count = 0
+    for task in _all_tasks(workflow):
+        if task.state != TaskState.WAITING or not _is_timer(task):
+            continue
+        keys = deadline_calls(getattr(task.task_spec.event_definition, "expression", "") or "")
+        moved = sorted({agreed[k] for k in keys if k in agreed and task.data.get(agreed[k]) != form[agreed[k]]})
+        if not moved:
+            continue
+        task.set_data(**{f: form[f] for f in moved})
+        task.internal_data.pop("event_value", None)
+        rt.extensions[str(task.id)] = {"extended_by": ", ".join(moved),
+                                       "step": step.task_spec.bpmn_name or step.task_spec.bpmn_id,
+                                       "extension": dict(form)}
+        count += 1
     return count
 
 

@@ -481,3 +481,45 @@ def test_two_sets_in_force_on_the_same_day_are_refused():
         resolve_rulesets([parse_ruleset_text("a.toml", _dated("AA", 'from = 2020-01-01\nsource = "x"')),
                           parse_ruleset_text("b.toml", _dated("BB", 'from = 2022-01-01\nsource = "y"'))])
     assert exc.value.file == "b.toml" and "overlaps AA" in exc.value.message
+
+
+# -- an agreed new due date (extended_by) -----------------------------------------------------------
+
+def test_bolton_s4_moves_to_the_date_agreed_with_ofsted():
+    """004 "Timescales": four months "unless an alternative timescale is agreed with the OFSTED": Bolton's
+    S4 names the case-data field holding the agreed date, and that date is S4's due date once recorded."""
+    s4 = RULESETS["BOLTON_PRE2015"].rules["S4"]
+    assert s4.extended_by == "s4_extended_to" and RULESETS["WT2015"].rules["S4"].extended_by == ""
+    assert compute_due(s4, {"decision_date": "2027-12-01"}, ENG).due_date == D("2028-04-01")
+    for empty in (None, ""):
+        assert compute_due(s4, {"decision_date": "2027-12-01", "s4_extended_to": empty}, ENG).due_date == D("2028-04-01")
+    due = compute_due(s4, {"decision_date": "2027-12-01", "s4_extended_to": "2028-06-30"}, ENG)
+    assert (due.anchor_date, due.due_date, due.on_working_day) == (D("2027-12-01"), D("2028-06-30"), True)
+    assert due.extended_by == "s4_extended_to" and due.computed_date == D("2028-04-01")
+
+
+def test_a_malformed_agreed_date_names_the_deadline_and_the_field():
+    """004 "Timescales": the agreed timescale is a date; anything else in its field is an error, never ignored."""
+    with pytest.raises(DeadlineError) as exc:
+        compute_due(RULESETS["BOLTON_PRE2015"].rules["S4"], {"decision_date": "2027-12-01", "s4_extended_to": "June"}, ENG)
+    assert "S4" in str(exc.value) and "s4_extended_to" in str(exc.value) and "not a date" in str(exc.value)
+
+
+@pytest.mark.parametrize("value,message", [
+    ('"s4-extended"', "extended_by must be the name of the case-data date field"),
+    ("5", "extended_by must be the name of the case-data date field"),
+    ('"date_aware"', "extended_by cannot be the anchor"),
+])
+def test_bad_extended_by_names_the_file_and_the_key(value, message):
+    """004 "Timescales": an agreed date is read from one case-data date field, named like an anchor."""
+    with pytest.raises(RuleSetError) as exc:
+        parse_ruleset_text("local.toml", ruleset_text(body=_field_rule(extended_by=value)))
+    assert (exc.value.file, exc.value.key) == ("local.toml", "R1") and message in exc.value.message
+
+
+def test_a_rule_without_extended_by_keeps_its_snapshot_and_hash():
+    """Cases keep the rule set they started with (004 "Timescales" added extended_by to S4 only): a rule
+    without it is stored, and hashed, as before the field existed."""
+    wt2015 = RULESETS["WT2015"].to_dict()
+    assert "extended_by" not in wt2015["rules"]["S4"]
+    assert RULESETS["BOLTON_PRE2015"].to_dict()["rules"]["S4"]["extended_by"] == "s4_extended_to"
