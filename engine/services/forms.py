@@ -348,7 +348,17 @@ def _path(error) -> str:
         parts += extra[:1]
     if error.validator == "x-late-reason" and parts:
         parts[-1] = error.validator_value["reason_field"]       # the reason is what is missing
+    if _refused_field(error):
+        parts.append(_refused_field(error))
     return "/".join(parts) or "(root)"
+
+
+def _refused_field(error) -> str | None:
+    """The field a ``"not": {"required": [field]}`` refuses (given where the other answers rule it out)."""
+    value = error.validator_value if error.validator == "not" else None
+    if isinstance(value, dict) and list(value) == ["required"] and len(value["required"]) == 1:
+        return value["required"][0]
+    return None
 
 
 def validate(schema: dict | None, data) -> list[dict]:
@@ -367,7 +377,8 @@ def validate(schema: dict | None, data) -> list[dict]:
     for error in errors:
         limit = error.validator_value if isinstance(error.validator_value, (int, float)) and \
             not isinstance(error.validator_value, bool) else None
-        problem = {"path": _path(error), "message": error.message, "kind": error.validator,
+        message = "leave this out: it does not apply to the other answers" if _refused_field(error) else error.message
+        problem = {"path": _path(error), "message": message, "kind": error.validator,
                    **({"limit": limit} if limit is not None else {})}
         if getattr(error, "source", None):
             problem["source"] = error.source

@@ -58,3 +58,19 @@ def test_the_audit_log_records_the_move_with_its_reason_and_who_agreed(deployed)
     assert detail["extended_by"] == "s4_extended_to" and detail["step"] == "Discuss the timescale with Ofsted"
     assert detail["extension"]["extension_reason"] == REASON and detail["extension"]["agreed_with"] == AGREED
     assert moved[0]["actor"] == "staff"
+
+
+def test_a_new_date_without_an_agreed_extension_is_refused_and_s4_stays(deployed):
+    """004 "Timescales": only a timescale agreed with Ofsted replaces the four months, so a date given while
+    saying nothing was agreed is refused (422 naming it) and S4 keeps its due date."""
+    import pytest
+
+    from engine.services.errors import Invalid
+
+    p = scr_written(deployed, ruleset="BOLTON_PRE2015")
+    p.at("2028-03-06T09:00:00+00:00")
+    with pytest.raises(Invalid) as refused:
+        p.do("scr_timescale_extension", form("timescale_extension", discussed_on="2028-03-06", extension_agreed=False,
+                                             s4_extended_to="2028-06-30", discussion_notes="No new date agreed."))
+    assert "s4_extended_to" in {d["path"] for d in refused.value.details}
+    assert p.deadlines("serious_case_review")["S4"] == ("2028-04-01", "pending")
