@@ -66,7 +66,7 @@ bench: install
 
 # Workers killed at random, a sink down and a relay hung, connections terminated, poison cases and
 # hostile input, against PostgreSQL on this machine (a fresh schema, dropped after); about 5 minutes.
-# Writes var/chaos/results.json; fails if a target of issue 8 is missed. Smaller: CHAOS_ARGS="--cases 10 ...".
+# Writes var/chaos/results.json; fails if a target is missed (README, "The chaos suite"). Smaller: CHAOS_ARGS="--cases 10 ...". CI runs it after the tests.
 CHAOS_POSTGRES ?= $(or $(REVIEWFLOW_TEST_POSTGRES_URL),postgresql://postgres@127.0.0.1:5432/test)
 
 chaos: install

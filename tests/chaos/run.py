@@ -1,6 +1,6 @@
 """The chaos suite: real workers killed at random, a sink that goes down, a relay that hangs, database
 connections terminated, poison cases among good ones, and hostile input, all on loopback against
-PostgreSQL; then the figures issue 8 asks for, each against its target.
+PostgreSQL; then the figures the service promises (README, "The chaos suite"), each against its target.
 
     make chaos                                   # full size, about 5 minutes
     .venv/bin/python -m tests.chaos.run --cases 10 --emails 100 --kills 20 --duration 40 --hang 15 \\
