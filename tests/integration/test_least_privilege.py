@@ -16,7 +16,7 @@ BU = Actor("bu", frozenset({"Business Unit"}))
 
 def test_an_agency_sees_its_request_but_not_the_case(deployed):
     p = Partnership(deployed)
-    p.start(date_aware="2026-12-18")
+    p.start(date_aware="2026-12-18", notification_date=None)
     p.do("check_other_children", form("safety_check"))
     p.do("notify_panel_and_partners", form("statutory_notification"))
     p.do("arrange_rapid_review", form("rapid_review_arrangements", information_required_by="2026-12-31"))
@@ -51,7 +51,7 @@ def test_the_case_diagram_marks_completed_active_and_overdue_steps(deployed):
     from engine import clock
 
     p = Partnership(deployed)
-    p.start(date_aware="2026-12-18")
+    p.start(date_aware="2026-12-18", notification_date=None)
     p.do("check_other_children", form("safety_check"))
     case = p.case("incident_notification")
     view = deployed.queries.diagram(case["id"], BU.__class__("mo", frozenset({"manager"})))

@@ -34,8 +34,12 @@ CASE_MANAGER = Actor("mo", frozenset({"manager"}))
 SOS_OFSTED = ["ofsted-notifications@example.org", "secretary-of-state@example.org"]
 
 # A Working Together 2015 case: the local authority became aware on Friday 3 March 2017.
+# The example children's dates of birth (2019, 2021) are after March 2017: a date of birth cannot be in the
+# future (x-not-future, 003 §3.6), so these children were born before the incident.
 AWARE_2017 = {"incident_date": "2017-03-02", "date_aware": "2017-03-03", "referral_date": "2017-03-03",
-              "notification_date": None}
+              "notification_date": None,
+              "children": [{"name": "Child A Example", "date_of_birth": "2012-03-14", "gender": "female"},
+                           {"name": "Child B Example", "date_of_birth": "2014-07-01", "gender": "male"}]}
 DIED = {"child_died": True, "seriously_harmed": False, "abuse_or_neglect": "not_suspected", "looked_after": False,
         "regulated_setting": False}
 
@@ -76,7 +80,7 @@ def test_later_regimes_a_death_in_custody_goes_to_the_business_unit_who_decides_
     """003 §3 has no custody rule of its own: the Business Unit decides, with a recorded reason, whether the
     death is treated as a serious incident (issue 9 point 1; 000 §2.3 for why it may be)."""
     p = Partnership(deployed)
-    p.start(**DIED, custody_or_detention=True, date_aware="2026-12-18")
+    p.start(**DIED, custody_or_detention=True, date_aware="2026-12-18", notification_date=None)
     case = p.case("incident_notification")
     assert case["status"] != "completed" and p.sent() == []
     assert "custody" in case["data"]["reason"]
@@ -140,22 +144,22 @@ def test_a_case_runs_under_the_rules_in_force_on_the_day_the_local_authority_bec
 
 def test_the_referrer_cannot_choose_other_rules(deployed):
     with pytest.raises(Forbidden, match="manager"):
-        deployed.instances.start("incident_notification", notification(regime="WT2018", date_aware="2026-12-18"),
+        deployed.instances.start("incident_notification", notification(regime="WT2018", date_aware="2026-12-18", notification_date=None),
                                  REFERRER)
     # naming the rules in force is no choice at all
     started = deployed.instances.start("incident_notification",
-                                       notification(regime="WT2023", date_aware="2026-12-18"), REFERRER)
+                                       notification(regime="WT2023", date_aware="2026-12-18", notification_date=None), REFERRER)
     assert deployed.queries.get_instance(started["id"], MANAGER)["regime"] == "WT2023"
 
 
 def test_a_manager_may_run_a_transitional_case_under_other_rules_with_a_recorded_reason(deployed):
     with pytest.raises(Invalid) as refused:
-        deployed.instances.start("incident_notification", notification(regime="WT2015", date_aware="2026-12-18"),
+        deployed.instances.start("incident_notification", notification(regime="WT2015", date_aware="2026-12-18", notification_date=None),
                                  CASE_MANAGER)
     assert [d["path"] for d in refused.value.details] == ["regime_reason"]
     reason = "The partnership's serious case review arrangements still apply to this area's cases."
     started = deployed.instances.start("incident_notification", notification(
-        regime="WT2015", regime_reason=reason, date_aware="2026-12-18"), CASE_MANAGER)
+        regime="WT2015", regime_reason=reason, date_aware="2026-12-18", notification_date=None), CASE_MANAGER)
     case = deployed.queries.get_instance(started["id"], MANAGER)
     assert case["regime"] == "WT2015"
     [override] = [h for h in case["history"] if h["kind"] == "regime_overridden"]
@@ -167,7 +171,7 @@ def test_a_manager_may_run_a_transitional_case_under_other_rules_with_a_recorded
 def test_a_local_rule_set_is_chosen_by_a_manager_and_keeps_its_national_regime(deployed):
     reason = "Bolton's Framework for Action applies to this legacy referral (004)."
     started = deployed.instances.start("incident_notification", notification(
-        regime=None, ruleset="BOLTON_PRE2015", regime_reason=reason, date_aware="2026-12-18"), CASE_MANAGER)
+        regime=None, ruleset="BOLTON_PRE2015", regime_reason=reason, date_aware="2026-12-18", notification_date=None), CASE_MANAGER)
     case = deployed.queries.get_instance(started["id"], MANAGER)
     assert (case["regime"], case["data"]["ruleset"]) == ("WT2015", "BOLTON_PRE2015")
 
@@ -190,7 +194,7 @@ def test_wt2023_a_care_leavers_death_is_notified_to_the_secretary_of_state_and_o
     the death of a care leaver up to and including the age of 24; no rapid review unless the serious-incident
     criteria are met (003 §3.1)."""
     p = Partnership(deployed)
-    p.start(**DIED, care_leaver=True, date_aware="2026-12-21")
+    p.start(**DIED, care_leaver=True, date_aware="2026-12-21", notification_date=None)
     case = p.case("incident_notification")
     assert (case["regime"], case["data"]["notify_secretary_of_state"], case["data"]["notify_panel"]) == (
         "WT2023", True, False)
@@ -204,7 +208,7 @@ def test_wt2023_a_care_leavers_death_is_notified_to_the_secretary_of_state_and_o
 
 def test_wt2023_a_care_leavers_death_with_suspected_abuse_also_has_the_rapid_review(deployed):
     p = Partnership(deployed)
-    p.start(**{**DIED, "abuse_or_neglect": "suspected"}, care_leaver=True, date_aware="2026-12-21")
+    p.start(**{**DIED, "abuse_or_neglect": "suspected"}, care_leaver=True, date_aware="2026-12-21", notification_date=None)
     p.do("check_other_children", form("safety_check"))
     assert p.open_steps() == ["arrange_rapid_review", "notify_panel_and_partners", "notify_sos_ofsted"]
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from engine import clock
 from tests.scenarios.driver import MANAGER, TRANSITIONAL, Partnership, form
 
 LONDON = ZoneInfo("Europe/London")
@@ -83,7 +84,7 @@ def local_review_agreed(p):
 
 def local_review_scoped(p):
     local_review_agreed(p)
-    p.do("commission_reviewer", form("reviewer_appointment"))
+    p.do("commission_reviewer", form("reviewer_appointment", appointment_date=clock.today().isoformat()))
     p.do("lcspr_terms_of_reference", form("terms_of_reference", contributors=REPORTERS, agency_reports_due="2027-03-01"))
 
 
@@ -96,7 +97,9 @@ def local_review_publishing(p):
                        ("lcspr_write_report", "overview_report"), ("lcspr_partners_sign_off", "report_sign_off_partners"),
                        ("lcspr_scrutiny", "chair_scrutiny"), ("lcspr_action_plan", "action_plan")):
         p.do(step, form(name))
-    p.do("lcspr_publication_decision", form("publication_decision", publication_date="2027-04-01"))
+    p.at("2027-03-10T10:00:00+00:00")     # decided, and the family told, on 10 March (x-not-future, 003 §3.6)
+    p.do("lcspr_publication_decision", form("publication_decision", publication_date="2027-04-01",
+                                            decided_on="2027-03-10", family_informed_date="2027-03-10"))
 
 
 def scr_information_requested(p):
@@ -120,13 +123,14 @@ def chair_deciding(p):
 
 def chair_decided(p):
     chair_deciding(p)
+    p.at("2027-01-15T10:00:00+00:00")     # the decision is recorded on the day it is made (x-not-future, 003 §3.6)
     p.do("chair_decides", form("chair_decision", decision_date="2027-01-15"))
 
 
 def scr_commissioned(p):
     chair_decided(p)
     p.do("notify_decision", form("statutory_notification"))
-    p.do("appoint_lead_reviewer", form("reviewer_appointment"))
+    p.do("appoint_lead_reviewer", form("reviewer_appointment", appointment_date=clock.today().isoformat()))
 
 
 def scr_publishing(p):
@@ -138,7 +142,9 @@ def scr_publishing(p):
                        ("scr_capture_improvements", "improvements_captured"), ("scr_overview_report", "overview_report"),
                        ("scr_board_sign_off", "report_sign_off"), ("scr_action_plan", "action_plan")):
         p.do(step, form(name))
-    p.do("scr_publication_decision", form("publication_decision", publication_date="2027-06-03"))
+    p.at("2027-05-10T10:00:00+00:00")     # decided, and the family told, on 10 May (x-not-future, 003 §3.6)
+    p.do("scr_publication_decision", form("publication_decision", publication_date="2027-06-03",
+                                          decided_on="2027-05-10", family_informed_date="2027-05-10"))
 
 
 def action_plan_agreed(p):

@@ -12,8 +12,12 @@ from engine.services.errors import Invalid
 from engine.store.models import OutboxMessage
 from tests.scenarios.driver import Partnership, form
 
+# The example children's dates of birth (2019, 2021) are after March 2017: a date of birth cannot be in the
+# future (x-not-future, 003 §3.6), so these children were born before the incident.
 AWARE_2017 = {"incident_date": "2017-03-02", "date_aware": "2017-03-03", "referral_date": "2017-03-03",
-              "notification_date": None}
+              "notification_date": None,
+              "children": [{"name": "Child A Example", "date_of_birth": "2012-03-14", "gender": "female"},
+                           {"name": "Child B Example", "date_of_birth": "2014-07-01", "gender": "male"}]}
 NOT_NOTIFIABLE = {"child_died": False, "seriously_harmed": False, "abuse_or_neglect": "not_suspected"}
 CHAIRS = ["independent-chair@example.org", "scr-subgroup-chair@example.org"]
 

@@ -20,7 +20,7 @@ def test_an_incident_that_is_not_notifiable_is_answered_and_goes_no_further(depl
 def test_a_looked_after_childs_death_is_also_notified_to_the_secretary_of_state_and_ofsted(deployed):
     p = Partnership(deployed)
     p.start(regime="WT2023", child_died=True, seriously_harmed=False, abuse_or_neglect="not_suspected",
-            looked_after=True, date_aware="2026-12-21")
+            looked_after=True, date_aware="2026-12-21", notification_date=None)
     p.do("check_other_children", form("safety_check"))
     # not a serious child safeguarding case (no abuse or neglect suspected): no Panel notification
     assert p.open_steps() == ["notify_sos_ofsted"]
@@ -37,7 +37,7 @@ def test_a_looked_after_childs_death_is_also_notified_to_the_secretary_of_state_
 def test_a_looked_after_childs_death_with_suspected_abuse_gets_both_notifications_and_a_rapid_review(deployed):
     p = Partnership(deployed)
     p.start(child_died=True, seriously_harmed=False, abuse_or_neglect="suspected", looked_after=True,
-            date_aware="2026-12-21")
+            date_aware="2026-12-21", notification_date=None)
     p.do("check_other_children", form("safety_check"))
     assert p.open_steps() == ["arrange_rapid_review", "notify_panel_and_partners", "notify_sos_ofsted"]
     # the rapid review started with the notification, beside both notices (003 §3.4, §3.7)
@@ -49,7 +49,7 @@ def test_a_looked_after_childs_death_with_suspected_abuse_gets_both_notification
 
 def test_a_working_together_2023_case_takes_the_2018_path_with_the_same_deadlines(deployed):
     p = Partnership(deployed)
-    p.start(regime="WT2023", date_aware="2026-12-18")
+    p.start(regime="WT2023", date_aware="2026-12-18", notification_date=None)
     p.do("check_other_children", form("safety_check"))
     assert p.deadlines("incident_notification") == {"R1": ("2026-12-29", "pending"), "R2": ("2026-12-29", "pending")}
     p.do("notify_panel_and_partners", form("statutory_notification"))
@@ -85,6 +85,7 @@ def test_action_plan_reviewed_at_six_months_and_again_until_implemented(deployed
     p.do("schedule_next_review", form("action_plan_review", review_date="2028-01-28", next_review_date="2028-08-03",
                                       outstanding_actions="Audit due."))
     assert p.task("next_progress_review")["due_date"] == "2028-08-03"
+    p.at("2028-08-01T10:00:00+00:00")     # completed on 1 August, recorded that day (x-not-future, 003 §3.6)
     p.do("next_progress_review", form("action_plan_item", status="impact_evidenced", completed_date="2028-08-01"))
     assert p.case("recommendation_monitoring")["status"] == "completed"
     assert sorted(r for r, _ in p.sent("action_plan_complete")) == ["executive@example.org",

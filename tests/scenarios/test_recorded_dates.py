@@ -143,7 +143,9 @@ def test_a_review_published_after_its_six_months_needs_the_reason(deployed):
     published."""
     from tests.scenarios.test_wt2018_local_review import report_assured
     p = report_assured(deployed)
-    p.do("lcspr_publication_decision", form("publication_decision", publication_date="2027-07-22"))
+    p.do("lcspr_publication_decision", form("publication_decision", publication_date="2027-07-22",
+                                            decided_on=clock.today().isoformat(),
+                                            family_informed_date=clock.today().isoformat()))
     p.at("2027-07-12T10:00:00+00:00")
     p.do("lcspr_send_before_publication", form("report_sent", date_sent="2027-07-12"))
     p.do("lcspr_family_publication", form("family_contact"))
@@ -167,3 +169,35 @@ def test_an_agency_timeframe_that_ends_before_it_starts_is_refused(deployed):
         p.do("return_agency_information", data, agency="Police")
     assert [(q["path"], q["kind"]) for q in caught.value.details] == [("timeframe/to_date", "x-not-before")]
     assert "000 Appendix 2" in caught.value.details[0]["message"]
+
+
+def test_a_chairs_decision_dated_tomorrow_is_refused(deployed):
+    """000 §4.6: the independent chair decides, and the deadlines for telling others and for the review count
+    from the date of that decision; a decision recorded is one that has been made (003 §3.6): a decision dated
+    tomorrow is refused on decision_date, naming the paragraph, and the chair's step stays open."""
+    from tests.scenarios.test_wt2015_serious_case_review import decision_pending, recommended
+    p = decision_pending(deployed)
+    recommended(p)
+    p.at("2027-01-15T10:00:00+00:00")
+    [problem] = refused(p, "chair_decides", form("chair_decision", decision_date="2027-01-16"))
+    assert (problem["path"], problem["kind"]) == ("decision_date", "x-not-future")
+    assert problem["source"] and problem["source"] in problem["message"]
+    assert "15 January 2027" in problem["message"]
+    assert p.open_steps() == ["chair_decides"]
+    p.do("chair_decides", form("chair_decision", decision_date="2027-01-15"))
+    assert p.open_steps() == ["notify_decision"]
+
+
+def test_a_notification_aware_before_the_incident_is_refused(deployed):
+    """A reversed timeframe (003 §3.6): the local authority's five working days run from becoming aware of the
+    incident, which cannot be before the incident itself; the notification is refused on date_aware and no
+    case starts."""
+    p = Partnership(deployed)
+    with pytest.raises(Invalid) as caught:
+        p.start(incident_date="2026-12-18", date_aware="2026-12-17", referral_date="2026-12-18",
+                notification_date=None)
+    assert caught.value.status == 422
+    [problem] = caught.value.details
+    assert (problem["path"], problem["kind"]) == ("date_aware", "x-not-before")
+    assert "18 December 2026" in problem["message"] and "003 §3.1, §3.6" in problem["message"]
+    assert p.instances("incident_notification") == []

@@ -66,6 +66,7 @@ def test_chair_sees_the_criteria_result_and_must_say_why_when_departing_from_it(
     recommended(p)
     task = deployed.tasks.get(p.task("chair_decides")["id"], STAFF)
     assert "must" in task["context"]["reason"] and "000 §2.2-2.3" in task["context"]["reason"]
+    p.at("2027-01-15T10:00:00+00:00")     # the decision is recorded on the day it is made
     with pytest.raises(Invalid) as exc:
         p.do("chair_decides", form("chair_decision", review_decision="no_review", decision_date="2027-01-15"))
     assert "Why are you departing from the SCR criteria?" in str(exc.value.details)
@@ -82,6 +83,7 @@ def test_an_scr_against_a_not_met_result_needs_no_departure_reason(deployed):
     recommended(p, form("independent_chair_checklist", serious_harm="yes", joint_working_concern="definitely_none",
                         peer_consultation=None))
     assert p.case("scr_decision")["data"]["criteria_outcome"] == "consider_other_review"
+    p.at("2027-01-15T10:00:00+00:00")
     p.do("chair_decides", form("chair_decision", review_decision="no_review", decision_date="2027-01-15"))
     assert p.open_steps() == ["notify_decision"]
 
@@ -132,6 +134,7 @@ def test_new_information_reopens_a_decision_before_an_scr_is_commissioned(deploy
              summary="The GP has disclosed earlier injuries that were not shared with children's services.")
     assert p.open_steps() == ["reconsider_decision"]
     assert not waiting_for_panel(p)
+    p.at("2027-02-03T10:00:00+00:00")
     p.do("reconsider_decision", form("chair_decision", decision_date="2027-02-03"))
     p.do("notify_decision", form("statutory_notification"))
     assert p.case("serious_case_review")["data"]["decision_date"] == "2027-02-03"

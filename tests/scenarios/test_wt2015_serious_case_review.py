@@ -4,6 +4,7 @@ with the four-step escalation for late agency reports, publication across the Sp
 Bolton's pre-2015 timescales on the same path. The clock starts on Monday 21 December 2026."""
 from __future__ import annotations
 
+from engine import clock
 from tests.scenarios.driver import MANAGER, TRANSITIONAL, Partnership, form
 
 # The chair decides against the criteria's "must commission" only with a reason (000 §2.3)
@@ -37,13 +38,14 @@ def recommended(p: Partnership, chair_checklist: dict | None = None) -> None:
 
 def decided(p: Partnership, **decision) -> None:
     """The chair decides on 15 January 2027 and the decision is notified."""
+    p.at("2027-01-15T10:00:00+00:00")     # recorded on the day (x-not-future, 003 §3.6)
     p.do("chair_decides", form("chair_decision", **{"decision_date": "2027-01-15", **decision}))
     p.do("notify_decision", form("statutory_notification"))
 
 
 def report_written(p: Partnership, **scope) -> None:
     """From the reviewers' appointment to the overview report."""
-    p.do("appoint_lead_reviewer", form("reviewer_appointment"))
+    p.do("appoint_lead_reviewer", form("reviewer_appointment", appointment_date=clock.today().isoformat()))
     p.do("scr_scope", form("terms_of_reference", **{"contributors": REPORTERS, **scope}))
     for agency in ("Police", "Health"):
         p.do("scr_agency_reports", form("agency_report", agency=agency), agency=agency)
@@ -71,7 +73,7 @@ def test_scr_commissioned_conducted_and_published(deployed):
 
     scr = p.case("serious_case_review")
     assert scr["data"]["decision_date"] == "2027-01-15"
-    p.do("appoint_lead_reviewer", form("reviewer_appointment"))
+    p.do("appoint_lead_reviewer", form("reviewer_appointment", appointment_date=clock.today().isoformat()))
     assert [r for r, _ in p.sent("scr_reviewers_named")] == ["panel-notifications@example.org"]
     assert p.deadlines("serious_case_review")["S4"] == ("2027-07-15", "pending")      # six calendar months
     p.do("scr_scope", form("terms_of_reference", contributors=REPORTERS, agency_reports_due="2027-03-01"))
@@ -85,7 +87,8 @@ def test_scr_commissioned_conducted_and_published(deployed):
     p.do("scr_action_plan", form("action_plan", report_agreed_date="2027-05-10"))
     assert p.case("recommendation_monitoring")["status"] == "running"          # tracked from sign-off
     p.at("2027-05-10T10:00:00+00:00")
-    p.do("scr_publication_decision", form("publication_decision", publication_date="2027-06-03"))
+    p.do("scr_publication_decision", form("publication_decision", publication_date="2027-06-03",
+                                                                  decided_on="2027-05-10", family_informed_date="2027-05-10"))
     # at least 7 working days before Thursday 3 June 2027, skipping the Spring bank holiday (31 May)
     assert p.deadlines("serious_case_review")["S5"] == ("2027-05-24", "pending")
     p.at("2027-05-20T10:00:00+00:00")
@@ -111,7 +114,7 @@ def test_agency_reports_late_escalate_in_four_steps(deployed):
     p = decision_pending(deployed)
     recommended(p)
     decided(p)
-    p.do("appoint_lead_reviewer", form("reviewer_appointment"))
+    p.do("appoint_lead_reviewer", form("reviewer_appointment", appointment_date=clock.today().isoformat()))
     p.do("scr_scope", form("terms_of_reference", contributors=REPORTERS, agency_reports_due="2027-03-01"))
     p.do("scr_agency_reports", form("agency_report", agency="Health"), agency="Health")
 
@@ -138,6 +141,7 @@ def test_agency_reports_late_escalate_in_four_steps(deployed):
 def test_scr_not_commissioned_and_challenged_by_the_national_panel(deployed):
     p = decision_pending(deployed)
     recommended(p)
+    p.at("2027-01-15T10:00:00+00:00")     # recorded on the day (x-not-future, 003 §3.6)
     p.do("chair_decides", form("chair_decision", review_decision="no_review", decision_date="2027-01-15",
                                chair_rationale="No cause for concern about joint working was found.",
                                criteria_departure_reason=DEPARTURE))
@@ -150,7 +154,7 @@ def test_scr_not_commissioned_and_challenged_by_the_national_panel(deployed):
         "dfe-notifications@example.org", "ofsted-notifications@example.org", "panel-notifications@example.org"]
     scr = p.case("serious_case_review")
     assert scr["data"]["decision_date"] == "2027-03-01"
-    p.do("appoint_lead_reviewer", form("reviewer_appointment"))
+    p.do("appoint_lead_reviewer", form("reviewer_appointment", appointment_date=clock.today().isoformat()))
     assert p.deadlines("serious_case_review")["S4"] == ("2027-09-01", "pending")
 
 
@@ -168,10 +172,12 @@ def test_unsure_chair_must_consult_a_peer_chair_and_may_defer(deployed):
     recommended(p, form("independent_chair_checklist"))             # serious harm: unsure
     assert p.case("scr_decision")["data"]["checklist_outcome"] == "consult_peer_chair"
     p.do("peer_challenge_task", form("peer_challenge"))
+    p.at("2027-01-08T10:00:00+00:00")     # after the peer challenge of 7 January (x-not-future, 003 §3.6)
     p.do("chair_decides", form("chair_decision", chair_decision="defer", review_decision=None, review_type=None,
                                information_requested="The GP's records.", information_due_by="2027-01-20",
                                decision_date=None))
     p.do("gather_more_information", form("information_request"))
+    p.at("2027-01-19T10:00:00+00:00")
     p.do("chair_decides", form("chair_decision", review_decision="other_review", review_type="systems",
                                decision_date="2027-01-19", criteria_departure_reason=DEPARTURE))
     p.do("notify_decision", form("statutory_notification"))
@@ -194,7 +200,7 @@ def test_bolton_initial_panel_within_a_month_and_a_four_month_scr(deployed):
     p.do("initial_scr_panel", form("subgroup_recommendation"))
     p.do("chair_checklist", form("independent_chair_checklist", serious_harm="yes", peer_consultation=None))
     decided(p)
-    p.do("appoint_lead_reviewer", form("reviewer_appointment"))
+    p.do("appoint_lead_reviewer", form("reviewer_appointment", appointment_date=clock.today().isoformat()))
     # four months, not six (004 "Timescales"); 15 May 2027 is a Saturday: shown, not moved
     assert p.deadlines("serious_case_review")["S4"] == ("2027-05-15", "pending")
 
@@ -219,6 +225,7 @@ def test_scr_report_not_published_then_delayed_variant(deployed):
     p.do("scr_overview_report", form("overview_report"))
     p.do("scr_board_sign_off", form("report_sign_off"))
     p.do("scr_action_plan", form("action_plan"))
+    p.at("2027-05-25T10:00:00+00:00")     # decided on 20 May, the family told on 25 May (x-not-future, 003 §3.6)
     p.do("scr_publication_decision", form("publication_decision", publication_decision="not_published",
                                           justification="Publication would identify the child.", publication_date=None))
     assert p.sent("publication_delayed") == []
@@ -237,6 +244,7 @@ def test_a_review_request_the_sub_group_declines_or_the_chair_sends_back(deploye
     p = Partnership(deployed)
     deployed.instances.start("multi_agency_review", {"regime": "WT2015", **form("multi_agency_review_request")}, STAFF)
     p.do("mar_type", form("review_type_decision"))
+    p.at("2027-01-08T10:00:00+00:00")     # after the peer challenge of 7 January (x-not-future, 003 §3.6)
     p.do("mar_chair", form("chair_decision", chair_decision="defer", review_decision=None, review_type=None,
                            information_requested="Which services were involved?", information_due_by="2027-02-10",
                            decision_date=None))
@@ -255,6 +263,7 @@ def test_scr_publication_delayed_by_a_trial(deployed):
     report_written(p)
     p.do("scr_board_sign_off", form("report_sign_off"))
     p.do("scr_action_plan", form("action_plan"))
+    p.at("2027-05-25T10:00:00+00:00")     # decided on 20 May, the family told on 25 May (x-not-future, 003 §3.6)
     p.do("scr_publication_decision", form("publication_decision", delayed_by_other_proceedings=True,
                                           delay_details="Trial listed for November."))
     # Working Together 2015 has no Secretary of State recipient: those who get the report before publication

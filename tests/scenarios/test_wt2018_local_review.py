@@ -5,6 +5,7 @@ publication delayed by a criminal trial. Dates worked out by hand: Good Friday 2
 Easter Monday 29 March."""
 from __future__ import annotations
 
+from engine import clock
 from tests.scenarios.driver import MANAGER, Partnership, form
 
 AGENCY_REPORTS = [{"agency": "Police", "contribution": "agency_report"},
@@ -32,7 +33,7 @@ def rapid_review_done(service, prg="lcspr", executive="lcspr", agrees=True) -> P
 
 
 def review_conducted(p: Partnership) -> None:
-    p.do("commission_reviewer", form("reviewer_appointment"))
+    p.do("commission_reviewer", form("reviewer_appointment", appointment_date=clock.today().isoformat()))
     p.do("lcspr_terms_of_reference", form("terms_of_reference", contributors=AGENCY_REPORTS,
                                           agency_reports_due="2027-03-01"))
     for agency in ("Police", "Health"):
@@ -103,7 +104,7 @@ def test_local_review_published_then_a_reminder_after_a_year_and_monitored_from_
     assert p.case("recommendation_monitoring")["business_key"] == p.case("local_cspr")["business_key"]
     p.at("2027-03-10T10:00:00+00:00")
     p.do("lcspr_publication_decision", form("publication_decision", publication_date="2027-04-01",
-                                            decided_on="2027-03-10"))
+                                            decided_on="2027-03-10", family_informed_date="2027-03-10"))
     task = p.task("lcspr_send_before_publication")
     # 7 working days before Thursday 1 April 2027, skipping Easter Monday and Good Friday: Friday 19 March
     assert (task["due_date"], task["deadline_key"]) == ("2027-03-19", "R10")
@@ -136,7 +137,7 @@ def test_local_review_published_then_a_reminder_after_a_year_and_monitored_from_
 def test_the_review_overruns_six_months_reminder_then_escalation(deployed):
     p = rapid_review_done(deployed)
     p.do("tell_family_decision", form("family_contact"))
-    p.do("commission_reviewer", form("reviewer_appointment"))
+    p.do("commission_reviewer", form("reviewer_appointment", appointment_date=clock.today().isoformat()))
     # R9 due Monday 12 July 2027; reminder 20 working days before, at 09:00 BST (08:00 UTC)
     p.at("2027-06-14T07:59:00+00:00")
     assert "2027-06-14" not in p.sent_on("deadline_reminder")
@@ -155,7 +156,8 @@ def test_report_not_published_justification_to_panel_and_secretary_of_state(depl
     p = report_assured(deployed)
     p.do("lcspr_publication_decision", form("publication_decision", publication_decision="not_published",
                                             justification="Publication would identify the surviving sibling.",
-                                            publication_date=None))
+                                            publication_date=None, decided_on=clock.today().isoformat(),
+                                            family_informed_date=clock.today().isoformat()))
     assert sorted(r for r, _ in p.sent("publication_justification")) == [
         "panel-notifications@example.org", "secretary-of-state@example.org"]
     p.do("lcspr_final_publication_decision", form("publication_final_decision", final_publication_decision="not_published",
@@ -169,6 +171,8 @@ def test_report_not_published_justification_to_panel_and_secretary_of_state(depl
 def test_publication_delayed_by_criminal_proceedings(deployed):
     p = report_assured(deployed)
     p.do("lcspr_publication_decision", form("publication_decision", publication_date="2027-06-15",
+                                            decided_on=clock.today().isoformat(),
+                                            family_informed_date=clock.today().isoformat(),
                                             delayed_by_other_proceedings=True,
                                             delay_details="A parent's criminal trial is listed for September."))
     assert sorted(r for r, _ in p.sent("publication_delayed")) == [
@@ -184,7 +188,7 @@ def test_publication_delayed_by_criminal_proceedings(deployed):
 def test_new_information_goes_to_the_panel_and_an_unassured_chair_sends_the_report_back(deployed):
     p = rapid_review_done(deployed)
     p.do("tell_family_decision", form("family_contact"))
-    p.do("commission_reviewer", form("reviewer_appointment"))
+    p.do("commission_reviewer", form("reviewer_appointment", appointment_date=clock.today().isoformat()))
     p.do("lcspr_terms_of_reference", form("terms_of_reference", contributors=AGENCY_REPORTS))
     for agency in ("Police", "Health"):
         p.do("lcspr_agency_reports", form("agency_report", agency=agency), agency=agency)
