@@ -381,6 +381,15 @@ def _anchor_date(rule: Rule, data: Mapping[str, Any], field_name: str | None = N
     value = data.get(field_name)
     if value is None or value == "":
         raise DeadlineError(f"deadline {rule.key}: the case has no '{field_name}' to count from")
+    day = _as_date(value)
+    if day is None:
+        raise DeadlineError(f"deadline {rule.key}: '{field_name}' is {value!r}, not a date (YYYY-MM-DD)")
+    return day
+
+
+def _as_date(value: Any) -> dt.date | None:
+    """A date as case data holds one (``YYYY-MM-DD``, a datetime or an ISO datetime string counting as the
+    date it shows), or None."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -389,8 +398,8 @@ def _anchor_date(rule: Rule, data: Mapping[str, Any], field_name: str | None = N
         try:
             return dt.date.fromisoformat(value) if len(value) == 10 else dt.datetime.fromisoformat(value).date()
         except ValueError:
-            pass
-    raise DeadlineError(f"deadline {rule.key}: '{field_name}' is {value!r}, not a date (YYYY-MM-DD)")
+            return None
+    return None
 
 
 def compute_due(rule: Rule, data: Mapping[str, Any], calendar: WorkingDayCalendar) -> Due:
@@ -422,17 +431,7 @@ def recorded_date(rule: Rule | None, data: Mapping[str, Any]) -> dt.date | None:
     the case does not hold a date in it."""
     if rule is None or not rule.recorded_by:
         return None
-    value = data.get(rule.recorded_by)
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str) and _ISO_DAY.match(value):
-        try:
-            return dt.date.fromisoformat(value[:10])
-        except ValueError:
-            return None
-    return None
+    return _as_date(data.get(rule.recorded_by))
 
 
 def select_ruleset(rulesets: Mapping[str, RuleSet], data: Mapping[str, Any]) -> RuleSet:
