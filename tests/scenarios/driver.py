@@ -79,6 +79,16 @@ class Partnership:
     def start(self, **changes) -> dict:
         return self.service.instances.start("incident_notification", notification(**changes), STAFF)
 
+    def agencies_answered(self, **changes) -> None:
+        """A serious incident notified on the day (Monday 21 December 2026 in the scenarios), the other children
+        checked, the notices sent, and every agency's information for the rapid review in (003 §3.4-3.6, §4.1)."""
+        self.start(date_aware="2026-12-18", notification_date=None, **changes)
+        self.do("check_other_children", form("safety_check"))
+        self.do("notify_panel_and_partners", form("statutory_notification"))
+        self.do("arrange_rapid_review", form("rapid_review_arrangements", information_required_by="2026-12-31"))
+        for agency in AGENCIES:
+            self.do("return_agency_information", form("agency_case_information", agency=agency), agency=agency)
+
     def do(self, element_id: str, data: dict, agency: str | None = None) -> None:
         tasks = self.tasks(element_id)
         if agency is not None:

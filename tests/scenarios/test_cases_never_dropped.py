@@ -240,19 +240,6 @@ def test_the_notification_table_still_answers_with_the_contracts_inputs_alone(de
 
 # --- 4. a direct start never ends in an engine error ---------------------------------------------------
 
-@pytest.fixture
-def api(deployed):
-    from web.app import create_app
-
-    client = create_app(deployed).test_client()
-    deployed.users.add("bina", ["Business Unit"])
-    token = deployed.users.create_token("bina")
-
-    def call(method, path, **kwargs):
-        return client.open(f"/api/v1{path}", method=method, headers={"Authorization": f"Bearer {token}"}, **kwargs)
-    return call
-
-
 def test_an_scr_decision_started_without_the_criteria_is_refused_naming_them(api, deployed):
     """The SCR decision needs every criterion of 000 §2.2-2.3 (scr_criteria's inputs): a direct start that lacks
     one is refused, never left to fail at the decision table weeks later."""

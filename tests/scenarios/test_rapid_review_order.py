@@ -5,9 +5,7 @@ The clock starts on Monday 21 December 2026, the day of notification; dates work
 test_wt2018_rapid_review (25 and 28 December 2026 and 1 January 2027 are bank holidays)."""
 from __future__ import annotations
 
-import pytest
 
-from web.app import create_app
 from tests.scenarios.driver import Partnership, form
 
 AWARE = "2026-12-18"
@@ -98,17 +96,6 @@ def test_the_local_review_starts_while_the_family_is_still_to_be_told(deployed):
     assert (task["deadline_key"], task["due_date"]) == ("R8", "2027-01-19")
     p.do("tell_family_decision", form("family_decision_contact", informed_date="2027-01-12"))
     assert "tell_family_decision" not in p.open_steps()
-
-
-@pytest.fixture
-def api(deployed):
-    client = create_app(deployed).test_client()
-    deployed.users.add("bina", ["Business Unit"])
-    token = deployed.users.create_token("bina")
-
-    def call(method, path, **kwargs):
-        return client.open(f"/api/v1{path}", method=method, headers={"Authorization": f"Bearer {token}"}, **kwargs)
-    return call
 
 
 def test_telling_the_family_may_be_deferred_on_police_advice_with_the_reason_recorded(deployed, api):

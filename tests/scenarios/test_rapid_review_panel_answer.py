@@ -14,12 +14,7 @@ PANEL, BU = "panel-notifications@example.org", "business-unit@example.org"
 def sent_to_panel(service, decision: str = "no_lcspr") -> Partnership:
     """Notified, reviewed, ratified and sent to the Panel on Monday 21 December 2026; the family told."""
     p = Partnership(service)
-    p.start(date_aware="2026-12-18", notification_date=None)
-    p.do("check_other_children", form("safety_check"))
-    p.do("notify_panel_and_partners", form("statutory_notification"))
-    p.do("arrange_rapid_review", form("rapid_review_arrangements", information_required_by="2026-12-31"))
-    for agency in ("Police", "Health"):
-        p.do("return_agency_information", form("agency_case_information", agency=agency), agency=agency)
+    p.agencies_answered()
     p.do("record_rapid_review", form("rapid_review_record", lcspr_decision=decision,
                                      no_further_learning_reasons=None if decision == "lcspr" else "Acted on."))
     p.do("ratify_rapid_review_partners", form(

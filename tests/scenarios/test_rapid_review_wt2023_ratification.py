@@ -18,12 +18,7 @@ PARTNERS = {"local_authority": {"name": "Director Example", "role": "Director of
 def rapid_review_recorded(service, record: dict | None = None, **start) -> Partnership:
     """Notified on Monday 21 December 2026; the rapid review recorded on 7 January 2027, with no local review."""
     p = Partnership(service)
-    p.start(date_aware="2026-12-18", notification_date=None, **start)
-    p.do("check_other_children", form("safety_check"))
-    p.do("notify_panel_and_partners", form("statutory_notification"))
-    p.do("arrange_rapid_review", form("rapid_review_arrangements", information_required_by="2026-12-31"))
-    for agency in ("Police", "Health"):
-        p.do("return_agency_information", form("agency_case_information", agency=agency), agency=agency)
+    p.agencies_answered(**start)
     p.at("2027-01-07T10:00:00+00:00")
     p.do("record_rapid_review", form("rapid_review_record", **{
         "rapid_review_date": "2027-01-07", "lcspr_decision": "no_lcspr",

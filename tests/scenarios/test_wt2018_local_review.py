@@ -15,12 +15,7 @@ AGENCY_REPORTS = [{"agency": "Police", "contribution": "agency_report"},
 def rapid_review_done(service, prg="lcspr", executive="lcspr", agrees=True) -> Partnership:
     """Notified on Monday 21 December 2026; ratified on Tuesday 12 January 2027."""
     p = Partnership(service)
-    p.start(date_aware="2026-12-18", notification_date=None)
-    p.do("check_other_children", form("safety_check"))
-    p.do("notify_panel_and_partners", form("statutory_notification"))
-    p.do("arrange_rapid_review", form("rapid_review_arrangements", information_required_by="2026-12-31"))
-    for agency in ("Police", "Health"):
-        p.do("return_agency_information", form("agency_case_information", agency=agency), agency=agency)
+    p.agencies_answered()
     p.at("2027-01-07T10:00:00+00:00")
     p.do("record_rapid_review", form("rapid_review_record", lcspr_decision=prg,
                                      no_further_learning_reasons="Learning already acted on." if prg != "lcspr" else None))
