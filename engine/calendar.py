@@ -13,16 +13,17 @@ never moved off a non-working day: the catalogue says show that, do not hide it.
 Speed: each year is turned once into a sorted list of its working days (as ordinals),
 so counting is a binary search per year crossed, not a walk day by day.
 """
+
 from __future__ import annotations
 
 import calendar as _monthcal
 import datetime as dt
 from bisect import bisect_left, bisect_right
-from typing import Iterable
+from collections.abc import Iterable
 
 import holidays
 
-__all__ = ["WorkingDayCalendar", "add_months", "EXTRA_HOLIDAY_NAME"]
+__all__ = ["EXTRA_HOLIDAY_NAME", "WorkingDayCalendar", "add_months"]
 
 #: Name shown for a day the administrator added as a non-working day.
 EXTRA_HOLIDAY_NAME = "Additional holiday"
@@ -48,16 +49,24 @@ class WorkingDayCalendar:
     ``cancelled_holidays`` are listed bank holidays to treat as working days.
     """
 
-    def __init__(self, region: str = "ENG", extra_holidays: Iterable[dt.date] = (),
-                 cancelled_holidays: Iterable[dt.date] = ()) -> None:
+    def __init__(
+        self,
+        region: str = "ENG",
+        extra_holidays: Iterable[dt.date] = (),
+        cancelled_holidays: Iterable[dt.date] = (),
+    ) -> None:
         self.region = str(region).upper()
         if self.region not in holidays.country_holidays("GB").subdivisions:
-            raise ValueError(f"unknown holiday region {region!r}: use one of "
-                             f"{', '.join(holidays.country_holidays('GB').subdivisions)}")
+            raise ValueError(
+                f"unknown holiday region {region!r}: use one of "
+                f"{', '.join(holidays.country_holidays('GB').subdivisions)}"
+            )
         self.extra: frozenset[dt.date] = frozenset(_check(d, "an extra holiday") for d in extra_holidays)
-        self.cancelled: frozenset[dt.date] = frozenset(_check(d, "a cancelled holiday") for d in cancelled_holidays)
-        self._names: dict[int, dict[dt.date, str]] = {}     # year -> bank holidays, as the package lists them
-        self._working: dict[int, list[int]] = {}            # year -> sorted ordinals of its working days
+        self.cancelled: frozenset[dt.date] = frozenset(
+            _check(d, "a cancelled holiday") for d in cancelled_holidays
+        )
+        self._names: dict[int, dict[dt.date, str]] = {}  # year -> bank holidays, as the package lists them
+        self._working: dict[int, list[int]] = {}  # year -> sorted ordinals of its working days
 
     # -- per-year caches --------------------------------------------------------------------------
 
@@ -75,8 +84,9 @@ class WorkingDayCalendar:
                 raise OverflowError("the count runs outside the years a date can hold")
             closed = {d for d in self._bank_holidays(year) if d not in self.cancelled} | self.extra
             first, last = dt.date(year, 1, 1).toordinal(), dt.date(year, 12, 31).toordinal()
-            days = [o for o in range(first, last + 1)
-                    if (o - 1) % 7 < 5 and dt.date.fromordinal(o) not in closed]   # ordinal 1 is a Monday
+            days = [
+                o for o in range(first, last + 1) if (o - 1) % 7 < 5 and dt.date.fromordinal(o) not in closed
+            ]  # ordinal 1 is a Monday
             self._working[year] = days
         return days
 
@@ -117,13 +127,13 @@ class WorkingDayCalendar:
         o, year, left = start.toordinal(), start.year, abs(n)
         days = self._working_days(year)
         if n > 0:
-            i = bisect_right(days, o)                    # first working day after start
+            i = bisect_right(days, o)  # first working day after start
             while left > len(days) - i:
                 left -= len(days) - i
                 year += 1
                 days, i = self._working_days(year), 0
             return dt.date.fromordinal(days[i + left - 1])
-        i = bisect_left(days, o)                         # working days of the year before start
+        i = bisect_left(days, o)  # working days of the year before start
         while left > i:
             left -= i
             year -= 1
@@ -138,8 +148,10 @@ class WorkingDayCalendar:
         if end < start:
             return -self.working_days_between(end, start)
         s, e = start.toordinal(), end.toordinal()
-        return sum(bisect_right(days, e) - bisect_right(days, s)
-                   for days in map(self._working_days, range(start.year, end.year + 1)))
+        return sum(
+            bisect_right(days, e) - bisect_right(days, s)
+            for days in map(self._working_days, range(start.year, end.year + 1))
+        )
 
     def holidays_between(self, start: dt.date, end: dt.date) -> list[tuple[dt.date, str]]:
         """Holidays on weekdays from start to end, both included, in date order: the days that stop

@@ -5,6 +5,7 @@ entries) asks this module. ``REVIEWFLOW_FAKE_NOW`` fixes it for demos and tests;
 tests may also :func:`set_now` directly. SpiffWorkflow's timer module reads
 wall-clock time itself, so :mod:`engine.bpmn.timers` points it here.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,7 +13,7 @@ import os
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 _fixed: dt.datetime | None = None
 

@@ -3,6 +3,7 @@
 Every setting has a safe default so that a fresh clone runs on SQLite with no
 configuration at all.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,7 +22,11 @@ def definitions(name: str) -> Path:
     import importlib.util
 
     spec = importlib.util.find_spec(f"reviewflow_files.{name}")
-    return Path(next(iter(spec.submodule_search_locations))) if spec and spec.submodule_search_locations else here
+    return (
+        Path(next(iter(spec.submodule_search_locations)))
+        if spec and spec.submodule_search_locations
+        else here
+    )
 
 
 class ConfigError(RuntimeError):
@@ -38,25 +43,27 @@ class Settings:
     holiday_region: str = "ENG"
     processes_dir: Path = field(default_factory=lambda: definitions("processes"))
     forms_dir: Path = field(default_factory=lambda: definitions("forms"))
-    recipients_file: Path | None = None     # the named recipients; None: recipients.toml in processes_dir
+    recipients_file: Path | None = None  # the named recipients; None: recipients.toml in processes_dir
     # this installation's own files (the SQLite database, the generated secret key), never inside the code
     instance_dir: Path = field(default_factory=lambda: Path("var").resolve())
     max_upload_bytes: int = 2 * 1024 * 1024
     outbox_max_attempts: int = 8
-    smtp_timeout_seconds: float = 30.0     # the longest wait for the relay at each step of an SMTP exchange
-    outbox_lease_seconds: float = 30.0     # how long a message being sent stays held without its worker renewing it
+    smtp_timeout_seconds: float = 30.0  # the longest wait for the relay at each step of an SMTP exchange
+    outbox_lease_seconds: float = (
+        30.0  # how long a message being sent stays held without its worker renewing it
+    )
     secret_key: str | None = None
     session_idle_minutes: int = 30
-    session_max_hours: int = 12                # a session ends this long after sign-in, however busy
-    mfa_required_for_all: bool = False         # otherwise required of managers, process owners and admins
+    session_max_hours: int = 12  # a session ends this long after sign-in, however busy
+    mfa_required_for_all: bool = False  # otherwise required of managers, process owners and admins
     secure_cookies: bool = True
     due_soon_working_days: int = 2
-    trusted_proxies: int = 0          # proxies in front whose X-Forwarded-* headers are believed
-    script_time_limit_seconds: float = 2.0   # how long one script, condition or decision may run
-    script_max_bytes: int = 1024 * 1024       # the largest value diagram code may build
+    trusted_proxies: int = 0  # proxies in front whose X-Forwarded-* headers are believed
+    script_time_limit_seconds: float = 2.0  # how long one script, condition or decision may run
+    script_max_bytes: int = 1024 * 1024  # the largest value diagram code may build
     heartbeat_max_age_seconds: float = 120.0  # a worker that has not beaten for longer is not ready (/readyz)
-    log_level: str = "INFO"                   # serve and worker log from this level up, on stderr
-    log_format: str = "json"                  # one JSON object a line; "text" for a person at a terminal
+    log_level: str = "INFO"  # serve and worker log from this level up, on stderr
+    log_format: str = "json"  # one JSON object a line; "text" for a person at a terminal
     extra: dict = field(default_factory=dict)
 
     @property
@@ -87,7 +94,9 @@ def load(environ: dict | None = None) -> Settings:
         holiday_region=env.get("REVIEWFLOW_HOLIDAY_REGION", "ENG"),
         processes_dir=Path(env.get("REVIEWFLOW_PROCESSES_DIR") or definitions("processes")),
         forms_dir=Path(env.get("REVIEWFLOW_FORMS_DIR") or definitions("forms")),
-        recipients_file=Path(env["REVIEWFLOW_RECIPIENTS_FILE"]) if env.get("REVIEWFLOW_RECIPIENTS_FILE") else None,
+        recipients_file=Path(env["REVIEWFLOW_RECIPIENTS_FILE"])
+        if env.get("REVIEWFLOW_RECIPIENTS_FILE")
+        else None,
         max_upload_bytes=int(env.get("REVIEWFLOW_MAX_UPLOAD_BYTES", 2 * 1024 * 1024)),
         outbox_max_attempts=int(env.get("REVIEWFLOW_OUTBOX_MAX_ATTEMPTS", 8)),
         smtp_timeout_seconds=float(env.get("REVIEWFLOW_SMTP_TIMEOUT_SECONDS", 30)),
@@ -108,18 +117,24 @@ def load(environ: dict | None = None) -> Settings:
     if not 0 <= settings.trusted_proxies <= 5:
         raise ConfigError("REVIEWFLOW_TRUSTED_PROXIES is the number of proxies in front of the app, 0 to 5")
     if not (0 < settings.script_time_limit_seconds <= 600 and settings.script_max_bytes >= 1024):
-        raise ConfigError("REVIEWFLOW_SCRIPT_TIME_LIMIT_SECONDS must be over 0 and at most 600, "
-                          "REVIEWFLOW_SCRIPT_MAX_BYTES at least 1024")
+        raise ConfigError(
+            "REVIEWFLOW_SCRIPT_TIME_LIMIT_SECONDS must be over 0 and at most 600, "
+            "REVIEWFLOW_SCRIPT_MAX_BYTES at least 1024"
+        )
     if not (0 < settings.smtp_timeout_seconds <= 3600 and 1 <= settings.outbox_lease_seconds <= 3600):
-        raise ConfigError("REVIEWFLOW_SMTP_TIMEOUT_SECONDS must be over 0 and REVIEWFLOW_OUTBOX_LEASE_SECONDS "
-                          "at least 1, both at most 3600")
+        raise ConfigError(
+            "REVIEWFLOW_SMTP_TIMEOUT_SECONDS must be over 0 and REVIEWFLOW_OUTBOX_LEASE_SECONDS "
+            "at least 1, both at most 3600"
+        )
     if not 1 <= settings.heartbeat_max_age_seconds <= 86400:
         raise ConfigError("REVIEWFLOW_HEARTBEAT_MAX_AGE_SECONDS must be at least 1 and at most 86400")
     from engine.logs import FORMATS, LEVELS
 
     if settings.log_level not in LEVELS or settings.log_format not in FORMATS:
-        raise ConfigError(f"REVIEWFLOW_LOG_LEVEL is one of {', '.join(LEVELS)} and REVIEWFLOW_LOG_FORMAT one of "
-                          f"{', '.join(FORMATS)}")
+        raise ConfigError(
+            f"REVIEWFLOW_LOG_LEVEL is one of {', '.join(LEVELS)} and REVIEWFLOW_LOG_FORMAT one of "
+            f"{', '.join(FORMATS)}"
+        )
     if settings.is_production and settings.fake_now:
         raise ConfigError("REVIEWFLOW_FAKE_NOW is refused when REVIEWFLOW_ENV=production")
     if settings.is_production and not settings.secure_cookies:

@@ -5,11 +5,12 @@ first, even after leading spaces, non-breaking spaces or other invisible charact
 LibreOffice skip) is written with a leading apostrophe, as OWASP advises for CSV injection. Every CSV
 the service writes goes through :func:`csv_text` (or :func:`csv_chunks`, streamed).
 """
+
 from __future__ import annotations
 
 import csv
 import io
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 # characters a spreadsheet may skip before it looks for "=": white space of every kind, zero-width

@@ -10,6 +10,7 @@ here, each problem naming where it is (``{"path": "data/children/0/name", "messa
 Pure: no database, no Flask. The web app's request guard (``web/guard.py``) and the service layer
 both call it.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,17 +25,17 @@ MAX_DEPTH = 32
 
 #: Column lengths (engine/store/models.py) of values a client names directly.
 LIMITS = {
-    "case_reference": 120,     # instance.business_key
-    "business_key": 120,       # instance.business_key
-    "regime": 32,              # instance.regime
-    "ruleset": 64,             # ruleset_version.name
-    "message_name": 255,       # message_wait.name
-    "process_id": 120,         # process_version.process_id
-    "decision_id": 120,        # decision_version.decision_id
-    "task_id": 64,             # human_task.id (a UUID), task_draft.task_id
-    "username": 120,           # app_user.username
-    "note": 255,               # calendar_override.note
-    "reason": 1000,            # kept in the audit log
+    "case_reference": 120,  # instance.business_key
+    "business_key": 120,  # instance.business_key
+    "regime": 32,  # instance.regime
+    "ruleset": 64,  # ruleset_version.name
+    "message_name": 255,  # message_wait.name
+    "process_id": 120,  # process_version.process_id
+    "decision_id": 120,  # decision_version.decision_id
+    "task_id": 64,  # human_task.id (a UUID), task_draft.task_id
+    "username": 120,  # app_user.username
+    "note": 255,  # calendar_override.note
+    "reason": 1000,  # kept in the audit log
 }
 
 #: Query parameters and address segments: nothing here is ever longer.
@@ -47,7 +48,9 @@ _CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _ANY_PROBLEM_IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
-_ANY_PROBLEM_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")   # one search, the common case
+_ANY_PROBLEM_IN_TEXT = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]"
+)  # one search, the common case
 
 
 def text_problem(value: str, single_line: bool = False, max_length: int | None = None) -> str | None:
@@ -85,25 +88,38 @@ def value_problems(value: Any, path: str = "", max_depth: int = MAX_DEPTH) -> li
             continue
         elif isinstance(item, float):
             if not math.isfinite(item):
-                problems.append({"path": _printable(where(at)), "message": "is not a finite number (NaN or infinity)"})
+                problems.append(
+                    {"path": _printable(where(at)), "message": "is not a finite number (NaN or infinity)"}
+                )
         elif depth >= max_depth and isinstance(item, (dict, list, tuple)):
-            problems.append({"path": _printable(where(at)), "message": f"nested more than {max_depth} levels deep"})
+            problems.append(
+                {"path": _printable(where(at)), "message": f"nested more than {max_depth} levels deep"}
+            )
         elif isinstance(item, dict):
             for key, sub in reversed(list(item.items())):
                 if not isinstance(key, str):
-                    problems.append({"path": _printable(where((at, key))), "message": "field names must be text"})
+                    problems.append(
+                        {"path": _printable(where((at, key))), "message": "field names must be text"}
+                    )
                     continue
-                reason = text_problem(key, single_line=True, max_length=255) if (
-                    len(key) > 255 or _ANY_PROBLEM_IN_LINE.search(key)) else None
+                reason = (
+                    text_problem(key, single_line=True, max_length=255)
+                    if (len(key) > 255 or _ANY_PROBLEM_IN_LINE.search(key))
+                    else None
+                )
                 if reason:
-                    problems.append({"path": _printable(where((at, key))), "message": f"the field name {reason}"})
+                    problems.append(
+                        {"path": _printable(where((at, key))), "message": f"the field name {reason}"}
+                    )
                     continue
                 stack.append((sub, (at, key), depth + 1))
         elif isinstance(item, (list, tuple)):
             for index in range(len(item) - 1, -1, -1):
                 stack.append((item[index], (at, index), depth + 1))
         else:
-            problems.append({"path": _printable(where(at)), "message": f"a {type(item).__name__} is not a JSON value"})
+            problems.append(
+                {"path": _printable(where(at)), "message": f"a {type(item).__name__} is not a JSON value"}
+            )
     return problems
 
 
@@ -119,8 +135,9 @@ def check_value(value: Any, path: str = "data") -> None:
         raise Invalid(f"{_printable(problems[0]['path'])} {problems[0]['message']}", problems)
 
 
-def check_text(value: Any, path: str, limit: str | int | None = None, single_line: bool = True,
-               required: bool = False) -> None:
+def check_text(
+    value: Any, path: str, limit: str | int | None = None, single_line: bool = True, required: bool = False
+) -> None:
     """One named value that lands in a column: text, one line, no longer than the column."""
     if value is None or value == "":
         if required:
@@ -157,6 +174,7 @@ def check_task(task_id: Any, data: Any) -> None:
 
 # --- JSON text ----------------------------------------------------------------------------------
 
+
 def _refuse_constant(name: str):
     raise ValueError(f"{name} is not a JSON number")
 
@@ -169,15 +187,21 @@ def loads(text: str | bytes, max_depth: int = MAX_DEPTH) -> Any:
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise BadRequest("the body is not UTF-8 text", [{"path": "(body)", "message": str(exc)}]) from None
+            raise BadRequest(
+                "the body is not UTF-8 text", [{"path": "(body)", "message": str(exc)}]
+            ) from None
     try:
-        value = json.loads(text, parse_constant=_refuse_constant)      # 1e400 (infinite) is caught below
+        value = json.loads(text, parse_constant=_refuse_constant)  # 1e400 (infinite) is caught below
     except RecursionError:
-        raise BadRequest(f"the JSON is nested more than {max_depth} levels deep",
-                         [{"path": "(body)", "message": f"nested more than {max_depth} levels deep"}]) from None
+        raise BadRequest(
+            f"the JSON is nested more than {max_depth} levels deep",
+            [{"path": "(body)", "message": f"nested more than {max_depth} levels deep"}],
+        ) from None
     except ValueError as exc:
         message = str(exc)
-        raise BadRequest(f"the body is not valid JSON: {message}", [{"path": "(body)", "message": message}]) from None
+        raise BadRequest(
+            f"the body is not valid JSON: {message}", [{"path": "(body)", "message": message}]
+        ) from None
     problems = value_problems(value, "", max_depth)
     if problems:
         status = BadRequest if any("levels deep" in p["message"] for p in problems) else Invalid

@@ -6,6 +6,7 @@ An exception is written as its traceback without messages (:mod:`engine.logsafe`
 case data, and no log line ever carries a child's name or any other case data. The level and the format
 (``json``, or ``text`` for a person at a terminal) are settings.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,8 +14,8 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from engine.logsafe import traceback_without_messages
 
@@ -29,30 +30,36 @@ class JsonLines(logging.Formatter):
     logger attaches the workflow's data)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {"time": dt.datetime.fromtimestamp(record.created, dt.timezone.utc).isoformat(timespec="milliseconds"),
-                 "level": record.levelname, "logger": record.name, "message": record.getMessage()}
+        entry = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
         if record.name.startswith("reviewflow."):
-            entry.update((k, v) for k, v in vars(record).items()
-                         if k not in _RECORD_FIELDS and not k.startswith("_"))
+            entry.update(
+                (k, v) for k, v in vars(record).items() if k not in _RECORD_FIELDS and not k.startswith("_")
+            )
         if record.exc_info and record.exc_info[1] is not None:
             entry["traceback"] = traceback_without_messages(record.exc_info[1])
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
 class _TextLines(logging.Formatter):
-    def formatException(self, ei) -> str:          # noqa: N802 - logging's name
+    def formatException(self, ei) -> str:
         return traceback_without_messages(ei[1])
 
 
 def configure(level: str = "INFO", fmt: str = "json", stream=None) -> None:
     """Send every logger's records to stderr (or ``stream``) as ``fmt`` lines, from ``level`` up."""
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(JsonLines() if fmt == "json" else
-                         _TextLines("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(
+        JsonLines() if fmt == "json" else _TextLines("%(asctime)s %(levelname)s %(name)s %(message)s")
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    logging.getLogger("spiff").setLevel(logging.WARNING)     # the library logs every state change at INFO
+    logging.getLogger("spiff").setLevel(logging.WARNING)  # the library logs every state change at INFO
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" under any load
 
 
@@ -66,8 +73,9 @@ def timed(log: logging.Logger, message: str, **fields) -> Iterator[dict]:
     try:
         yield entry
     except BaseException as exc:
-        entry["outcome"] = getattr(exc, "code", None) if isinstance(getattr(exc, "code", None), str) \
-            else type(exc).__name__
+        entry["outcome"] = (
+            getattr(exc, "code", None) if isinstance(getattr(exc, "code", None), str) else type(exc).__name__
+        )
         raise
     finally:
         entry["duration_ms"] = round(1000 * (time.perf_counter() - started), 1)

@@ -5,6 +5,7 @@ failed SQL statement), and logs never carry case data; so only the exception typ
 (file, line, function, source line) are written. The full reason is kept where it belongs: on the
 case (its incident state) or on the notification (its last error).
 """
+
 from __future__ import annotations
 
 import traceback

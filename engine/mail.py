@@ -7,6 +7,7 @@ Headers are built only from checked values: an address must be a plain ``local@d
 with nothing else in it (no line break can smuggle in another header or recipient), and the
 subject is one line. What cannot be built raises :class:`UnbuildableMessage` with the reason.
 """
+
 from __future__ import annotations
 
 import functools
@@ -46,7 +47,7 @@ def check_address(text: str) -> str:
     local, at, domain = text.rpartition("@")
     if not (at and len(local) <= 64 and _LOCAL_PART.fullmatch(local) and _DOMAIN.fullmatch(domain)):
         raise UnbuildableMessage(f"{shown} is not a valid e-mail address")
-    try:   # the standard library's own parser must read it back as exactly this address
+    try:  # the standard library's own parser must read it back as exactly this address
         parsed = Address(addr_spec=text)
     except (ValueError, IndexError, HeaderParseError):
         raise UnbuildableMessage(f"{shown} is not a valid e-mail address") from None
@@ -82,16 +83,24 @@ class SmtpTarget:
 def parse_url(url: str) -> SmtpTarget:
     parts = urlsplit(url)
     if parts.scheme not in ("smtp", "smtp+starttls", "smtps"):
-        raise SmtpUrlError(f"REVIEWFLOW_SMTP_URL must start smtp://, smtp+starttls:// or smtps://, not {parts.scheme!r}")
+        raise SmtpUrlError(
+            f"REVIEWFLOW_SMTP_URL must start smtp://, smtp+starttls:// or smtps://, not {parts.scheme!r}"
+        )
     if not parts.hostname:
         raise SmtpUrlError("REVIEWFLOW_SMTP_URL has no host")
     default_port = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}[parts.scheme]
-    return SmtpTarget(parts.scheme, parts.hostname, parts.port or default_port,
-                      unquote(parts.username) if parts.username else None,
-                      unquote(parts.password) if parts.password else None)
+    return SmtpTarget(
+        parts.scheme,
+        parts.hostname,
+        parts.port or default_port,
+        unquote(parts.username) if parts.username else None,
+        unquote(parts.password) if parts.password else None,
+    )
 
 
-def build_message(sender: str, recipient: str, subject: str, body: str, message_id: str, date) -> EmailMessage:
+def build_message(
+    sender: str, recipient: str, subject: str, body: str, message_id: str, date
+) -> EmailMessage:
     """The e-mail, every header from a checked value; :class:`UnbuildableMessage` if it cannot be."""
     if not re.fullmatch(r"<[A-Za-z0-9.@_-]{3,250}>", message_id or ""):
         raise UnbuildableMessage(f"message id {repr(message_id)[:80]} is not a plain <id@domain>")
@@ -99,11 +108,11 @@ def build_message(sender: str, recipient: str, subject: str, body: str, message_
     msg["From"] = check_sender(sender)
     msg["To"] = check_address(recipient)
     msg["Subject"] = one_line(subject)
-    msg["Message-ID"] = message_id   # stable across retries: a receiver can drop a duplicate
+    msg["Message-ID"] = message_id  # stable across retries: a receiver can drop a duplicate
     msg["Date"] = format_datetime(date)
     msg.set_content(_SURROGATE.sub("\ufffd", body))
     try:
-        msg.as_bytes()               # everything it holds can be written out
+        msg.as_bytes()  # everything it holds can be written out
     except (ValueError, LookupError, TypeError) as exc:
         raise UnbuildableMessage(f"cannot be written out: {type(exc).__name__}") from None
     return msg

@@ -9,10 +9,11 @@ example with a possessive quantifier or an atomic group, which never backtrack).
 matches with the ``regex`` package, which has the same syntax and Unicode classes as Python's ``re``
 but stops after a time limit, so a pattern deployed before this check costs at most that much.
 """
+
 from __future__ import annotations
 
 import re
-import re._constants as C  # noqa: N812 - the parser's opcodes
+import re._constants as C
 import re._parser as sre_parse
 
 import regex
@@ -26,8 +27,14 @@ MAX_TOTAL_SECONDS = 0.5
 _PROBES = [chr(c) for c in range(128)] + list("\u00a0\u00e9\u00df\u0663\u4e2d\u2028\u3000\U0001f600")
 _ALL = frozenset(_PROBES)
 _REPEATS = (C.MAX_REPEAT, C.MIN_REPEAT)
-_CATEGORY = {C.CATEGORY_DIGIT: r"\d", C.CATEGORY_NOT_DIGIT: r"\D", C.CATEGORY_SPACE: r"\s",
-             C.CATEGORY_NOT_SPACE: r"\S", C.CATEGORY_WORD: r"\w", C.CATEGORY_NOT_WORD: r"\W"}
+_CATEGORY = {
+    C.CATEGORY_DIGIT: r"\d",
+    C.CATEGORY_NOT_DIGIT: r"\D",
+    C.CATEGORY_SPACE: r"\s",
+    C.CATEGORY_NOT_SPACE: r"\S",
+    C.CATEGORY_WORD: r"\w",
+    C.CATEGORY_NOT_WORD: r"\W",
+}
 
 
 class PatternTimeout(Exception):
@@ -43,7 +50,7 @@ def problem(pattern: str) -> str | None:
         parsed = sre_parse.parse(pattern)
     except (re.error, RecursionError, OverflowError) as exc:
         return f"not a valid regular expression: {exc}"
-    except Exception as exc:  # noqa: BLE001 - the parser is internal; any refusal of it is a bad pattern
+    except Exception as exc:
         return f"not a valid regular expression: {exc}"
     try:
         return _catastrophic(list(parsed), inside_repeat=False)
@@ -54,17 +61,21 @@ def problem(pattern: str) -> str | None:
 def _catastrophic(items, inside_repeat: bool) -> str | None:
     for op, av in items:
         if op in _REPEATS:
-            low, high, body = av
+            _low, high, body = av
             repeats = high is C.MAXREPEAT or high > 1
             if repeats:
                 inner = _variable_repeat(list(body))
                 if inner and (high is C.MAXREPEAT or inner == "unbounded") and not _delimited(list(body)):
-                    return ("a quantifier inside a quantifier (such as (a+)+) can take exponential time on some "
-                            "text: write it without the nesting, or make the inner one possessive (a++)")
+                    return (
+                        "a quantifier inside a quantifier (such as (a+)+) can take exponential time on some "
+                        "text: write it without the nesting, or make the inner one possessive (a++)"
+                    )
                 overlap = _overlapping_branch(list(body))
                 if overlap:
-                    return ("alternatives that can match the same text under a quantifier (such as (a|ab)*) "
-                            "can take exponential time on some text: make them exclusive")
+                    return (
+                        "alternatives that can match the same text under a quantifier (such as (a|ab)*) "
+                        "can take exponential time on some text: make them exclusive"
+                    )
             found = _catastrophic(list(body), inside_repeat or repeats)
             if found:
                 return found
@@ -164,13 +175,13 @@ def _overlapping_branch(items) -> bool:
         if op == C.BRANCH:
             firsts = [_first(list(alternative)) for alternative in av[1]]
             for i, a in enumerate(firsts):
-                if any(a & b for b in firsts[i + 1:]):
+                if any(a & b for b in firsts[i + 1 :]):
                     return True
             if any(_overlapping_branch(list(alternative)) for alternative in av[1]):
                 return True
-        elif op == C.SUBPATTERN and _overlapping_branch(list(av[3])):
-            return True
-        elif op in _REPEATS and _overlapping_branch(list(av[2])):
+        elif (op == C.SUBPATTERN and _overlapping_branch(list(av[3]))) or (
+            op in _REPEATS and _overlapping_branch(list(av[2]))
+        ):
             return True
     return False
 
@@ -209,7 +220,7 @@ def _first_of(op, av) -> tuple[frozenset, bool]:
         return union, any(f == _ALL for f in firsts)
     if op in (C.AT, C.ASSERT, C.ASSERT_NOT):
         return frozenset(), True
-    return _ALL, True                               # back-references and the like: anything
+    return _ALL, True  # back-references and the like: anything
 
 
 def _in_class(members, char: str) -> bool:
@@ -229,6 +240,7 @@ def _in_class(members, char: str) -> bool:
 
 
 # --- matching at run time ------------------------------------------------------------------------
+
 
 class Budget:
     """The time left for one validation's pattern matches."""

@@ -14,28 +14,47 @@ Files on disk (``load_rulesets``) and uploaded files (``parse_ruleset_text`` the
 ``resolve_rulesets``) go through the same parser and the same resolver, so a file
 that deploys is a file that loads.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import re
 import tomllib
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from engine.calendar import WorkingDayCalendar, add_months
 
-__all__ = ["UNITS", "DIRECTIONS", "Rule", "InForce", "RuleSet", "ParsedRuleSet", "Due", "RuleSetError", "DeadlineError",
-           "parse_ruleset_text", "resolve_rulesets", "load_rulesets", "compute_due", "select_ruleset",
-           "ruleset_in_force", "regime_of", "recorded_date"]
+__all__ = [
+    "DIRECTIONS",
+    "UNITS",
+    "DeadlineError",
+    "Due",
+    "InForce",
+    "ParsedRuleSet",
+    "Rule",
+    "RuleSet",
+    "RuleSetError",
+    "compute_due",
+    "load_rulesets",
+    "parse_ruleset_text",
+    "recorded_date",
+    "regime_of",
+    "resolve_rulesets",
+    "ruleset_in_force",
+    "select_ruleset",
+]
 
 UNITS = ("working_days", "calendar_days", "calendar_months", "years")
 DIRECTIONS = ("after", "before")
-_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,15}$")               # R6, S2, or a local key such as LOCAL_1
-_SET_NAME = re.compile(r"^[A-Z][A-Z0-9_]{1,31}$")          # WT2018, BOLTON_PRE2015
-_ANCHOR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")     # a task-data key: date_aware
+_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,15}$")  # R6, S2, or a local key such as LOCAL_1
+_SET_NAME = re.compile(r"^[A-Z][A-Z0-9_]{1,31}$")  # WT2018, BOLTON_PRE2015
+_ANCHOR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")  # a task-data key: date_aware
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _TOML_WHERE = re.compile(r"\s*\(at (line (\d+), column \d+|end of document)\)\s*$")
 
@@ -64,6 +83,7 @@ class Rule:
     the deadline is met or missed by that date, not by when the form was submitted. ``extended_by`` names
     the case-data field holding a new due date agreed for this case (Bolton's S4: an alternative timescale
     agreed with Ofsted, 004 "Timescales"): when it holds a date, that date is the due date."""
+
     key: str
     name: str
     anchor: str
@@ -79,7 +99,8 @@ class Rule:
 
 def _rule_dict(rule: Rule) -> dict[str, Any]:
     """A rule as plain data; ``recorded_by`` and ``extended_by`` only where they are set, so a rule without
-    them hashes and is stored as it was before the fields existed (cases keep the snapshot they started with)."""
+    them hashes and is stored as it was before the fields existed (cases keep the snapshot they started
+    with)."""
     out = asdict(rule)
     for optional in ("recorded_by", "extended_by"):
         if not out[optional]:
@@ -90,7 +111,9 @@ def _rule_dict(rule: Rule) -> dict[str, Any]:
 @dataclass(frozen=True)
 class InForce:
     """The days a national rule set governs: cases whose local authority became aware from ``start`` to
-    ``end`` (both included; no end: still in force) run under it. ``source`` says where the dates come from."""
+    ``end`` (both included; no end: still in force) run under it. ``source`` says where the dates come
+    from."""
+
     start: dt.date
     end: dt.date | None
     source: str
@@ -100,8 +123,12 @@ class InForce:
         return self.start <= day and (self.end is None or day <= self.end)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"from": self.start.isoformat(), "until": self.end.isoformat() if self.end else None,
-                "source": self.source, "note": self.note}
+        return {
+            "from": self.start.isoformat(),
+            "until": self.end.isoformat() if self.end else None,
+            "source": self.source,
+            "note": self.note,
+        }
 
 
 def _rules_hash(rules: Mapping[str, Rule], in_force: InForce | None = None) -> str:
@@ -109,7 +136,7 @@ def _rules_hash(rules: Mapping[str, Rule], in_force: InForce | None = None) -> s
     Name and title are left out on purpose: the hash says whether two versions count the same way and
     govern the same days, so a new version is deployed when either changes."""
     content: dict[str, Any] = {k: _rule_dict(r) for k, r in sorted(rules.items())}
-    if in_force is not None:             # a set without dates hashes as it always did
+    if in_force is not None:  # a set without dates hashes as it always did
         content = {"rules": content, "in_force": in_force.to_dict()}
     canonical = json.dumps(content, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -118,19 +145,25 @@ def _rules_hash(rules: Mapping[str, Rule], in_force: InForce | None = None) -> s
 @dataclass(frozen=True)
 class RuleSet:
     """A resolved rule set: its own rules plus everything it inherits through ``extends``."""
+
     name: str
     title: str
     rules: dict[str, Rule]
     extends: str | None = None
     source_file: str = ""
     content_hash: str = ""
-    in_force: InForce | None = None      # a national regime's own days; never inherited through ``extends``
+    in_force: InForce | None = None  # a national regime's own days; never inherited through ``extends``
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON types, for the snapshot a case keeps."""
-        out = {"name": self.name, "title": self.title, "extends": self.extends, "source_file": self.source_file,
-               "content_hash": self.content_hash or _rules_hash(self.rules, self.in_force),
-               "rules": {k: _rule_dict(r) for k, r in sorted(self.rules.items())}}
+        out = {
+            "name": self.name,
+            "title": self.title,
+            "extends": self.extends,
+            "source_file": self.source_file,
+            "content_hash": self.content_hash or _rules_hash(self.rules, self.in_force),
+            "rules": {k: _rule_dict(r) for k, r in sorted(self.rules.items())},
+        }
         if self.in_force is not None:
             out["in_force"] = self.in_force.to_dict()
         return out
@@ -151,13 +184,21 @@ class RuleSet:
         stored = d.get("content_hash") or digest
         if stored != digest:
             raise RuleSetError(file, None, "the stored content hash does not match the rules")
-        return cls(d["name"], d.get("title") or d["name"], rules, d.get("extends"), d.get("source_file", ""), digest,
-                   in_force)
+        return cls(
+            d["name"],
+            d.get("title") or d["name"],
+            rules,
+            d.get("extends"),
+            d.get("source_file", ""),
+            digest,
+            in_force,
+        )
 
 
 @dataclass(frozen=True)
 class ParsedRuleSet:
     """One file's own content, before ``extends`` is resolved."""
+
     file: str
     name: str
     title: str
@@ -174,13 +215,16 @@ def parse_ruleset_text(file: str, text: str) -> ParsedRuleSet:
         what = str(exc)
         where = _TOML_WHERE.search(what)
         line = int(where.group(2)) if where and where.group(2) else None
-        reason = what[:where.start()] if where else what
+        reason = what[: where.start()] if where else what
         at = f" at line {line}" if line else (" at the end of the file" if where else "")
         raise RuleSetError(file, None, f"not valid TOML{at}: {reason}", line) from None
     unknown = set(raw) - _TOP_LEVEL
     if unknown:
-        raise RuleSetError(file, None, f"unknown setting(s): {', '.join(sorted(unknown))} "
-                                       f"(expected {', '.join(sorted(_TOP_LEVEL))})")
+        raise RuleSetError(
+            file,
+            None,
+            f"unknown setting(s): {', '.join(sorted(unknown))} (expected {', '.join(sorted(_TOP_LEVEL))})",
+        )
     name = raw.get("name")
     if not isinstance(name, str) or not _SET_NAME.match(name):
         raise RuleSetError(file, None, "'name' must be a rule-set name in capitals, such as WT2018")
@@ -201,8 +245,9 @@ def parse_ruleset_text(file: str, text: str) -> ParsedRuleSet:
 
 
 def _in_force(file: str, body: object) -> InForce:
-    """Check an ``[in_force]`` table: ``from`` (a date), optional ``until`` (a later date), ``source``, ``note``.
-    Dates are TOML dates in a file and ISO text in a stored snapshot."""
+    """Check an ``[in_force]`` table: ``from`` (a date), optional ``until`` (a later date), ``source``,
+    ``note``. Dates are TOML dates in a file and ISO text in a stored snapshot."""
+
     def fail(message: str) -> RuleSetError:
         return RuleSetError(file, None, f"[in_force]: {message}")
 
@@ -237,6 +282,7 @@ def _in_force(file: str, body: object) -> InForce:
 
 def _rule(file: str, key: str, body: object) -> Rule:
     """Check one ``[deadlines.KEY]`` table; every message names the file and the key."""
+
     def fail(message: str) -> RuleSetError:
         return RuleSetError(file, key, message)
 
@@ -269,18 +315,37 @@ def _rule(file: str, key: str, body: object) -> Rule:
     if not isinstance(note, str):
         raise fail("note must be text")
     if not figure and not note.strip():
-        raise fail("a count the documents do not give (figure_in_source = false) needs a note saying whose it is")
+        raise fail(
+            "a count the documents do not give (figure_in_source = false) needs a note saying whose it is"
+        )
     recorded_by = body.get("recorded_by", "")
-    if not isinstance(recorded_by, str) or recorded_by and not _ANCHOR.match(recorded_by):
-        raise fail("recorded_by must be the name of the case-data date field recording the act, such as date_sent")
+    if not isinstance(recorded_by, str) or (recorded_by and not _ANCHOR.match(recorded_by)):
+        raise fail(
+            "recorded_by must be the name of the case-data date field recording the act, such as date_sent"
+        )
     extended_by = body.get("extended_by", "")
-    if not isinstance(extended_by, str) or extended_by and not _ANCHOR.match(extended_by):
-        raise fail("extended_by must be the name of the case-data date field holding an agreed new due date, "
-                   "such as s4_extended_to")
+    if not isinstance(extended_by, str) or (extended_by and not _ANCHOR.match(extended_by)):
+        raise fail(
+            "extended_by must be the name of the case-data date field holding an agreed new due date, "
+            "such as s4_extended_to"
+        )
     if extended_by and extended_by == body["anchor"]:
-        raise fail("extended_by cannot be the anchor: it holds the agreed due date, not the date counted from")
-    return Rule(key, body["name"].strip(), body["anchor"], count, body["unit"], body["direction"],
-                body["source"].strip(), figure, note.strip(), recorded_by, extended_by)
+        raise fail(
+            "extended_by cannot be the anchor: it holds the agreed due date, not the date counted from"
+        )
+    return Rule(
+        key,
+        body["name"].strip(),
+        body["anchor"],
+        count,
+        body["unit"],
+        body["direction"],
+        body["source"].strip(),
+        figure,
+        note.strip(),
+        recorded_by,
+        extended_by,
+    )
 
 
 def resolve_rulesets(parsed: Iterable[ParsedRuleSet]) -> dict[str, RuleSet]:
@@ -300,13 +365,15 @@ def resolve_rulesets(parsed: Iterable[ParsedRuleSet]) -> dict[str, RuleSet]:
             known = ", ".join(sorted(by_name)) or "none"
             raise RuleSetError(p.file, None, f"extends {p.extends}, which does not exist (known: {known})")
         if p.extends in chain:
-            raise RuleSetError(p.file, None, f"extends forms a cycle: {' -> '.join(chain + (p.extends,))}")
-        return {**resolve(p.extends, chain + (p.extends,)), **p.rules}
+            raise RuleSetError(p.file, None, f"extends forms a cycle: {' -> '.join((*chain, p.extends))}")
+        return {**resolve(p.extends, (*chain, p.extends)), **p.rules}
 
     out: dict[str, RuleSet] = {}
     for name, p in sorted(by_name.items()):
         rules = dict(sorted(resolve(name, (name,)).items(), key=lambda kv: _key_order(kv[0])))
-        out[name] = RuleSet(name, p.title, rules, p.extends, p.file, _rules_hash(rules, p.in_force), p.in_force)
+        out[name] = RuleSet(
+            name, p.title, rules, p.extends, p.file, _rules_hash(rules, p.in_force), p.in_force
+        )
     _check_one_in_force_a_day(out)
     return out
 
@@ -314,11 +381,15 @@ def resolve_rulesets(parsed: Iterable[ParsedRuleSet]) -> dict[str, RuleSet]:
 def _check_one_in_force_a_day(rulesets: Mapping[str, RuleSet]) -> None:
     """Two national sets may not govern the same day, or a case's rules would depend on file order."""
     dated = sorted((rs for rs in rulesets.values() if rs.in_force), key=lambda rs: rs.in_force.start)
-    for earlier, later in zip(dated, dated[1:]):
+    for earlier, later in itertools.pairwise(dated):
         if earlier.in_force.end is None or earlier.in_force.end >= later.in_force.start:
-            raise RuleSetError(later.source_file, None, f"[in_force]: from {later.in_force.start} overlaps "
-                                                        f"{earlier.name} ({earlier.source_file}), in force until "
-                                                        f"{earlier.in_force.end or 'further notice'}")
+            raise RuleSetError(
+                later.source_file,
+                None,
+                f"[in_force]: from {later.in_force.start} overlaps "
+                f"{earlier.name} ({earlier.source_file}), in force until "
+                f"{earlier.in_force.end or 'further notice'}",
+            )
 
 
 def ruleset_in_force(rulesets: Mapping[str, RuleSet] | Iterable[RuleSet], day: dt.date) -> RuleSet | None:
@@ -362,6 +433,7 @@ def load_rulesets(directory: Path) -> dict[str, RuleSet]:
 class Due:
     """A deadline worked out for one case. ``on_working_day`` is False when a month-based date
     lands on a weekend or holiday: the date is shown as it is, never moved."""
+
     key: str
     name: str
     anchor: str
@@ -369,8 +441,8 @@ class Due:
     due_date: dt.date
     on_working_day: bool
     source: str
-    extended_by: str = ""                    # the field whose agreed date replaced the counted one, if any
-    computed_date: dt.date | None = None     # the counted date it replaced
+    extended_by: str = ""  # the field whose agreed date replaced the counted one, if any
+    computed_date: dt.date | None = None  # the counted date it replaced
 
 
 def _anchor_date(rule: Rule, data: Mapping[str, Any], field_name: str | None = None) -> dt.date:
@@ -396,7 +468,9 @@ def _as_date(value: Any) -> dt.date | None:
         return value
     if isinstance(value, str) and _ISO_DAY.match(value):
         try:
-            return dt.date.fromisoformat(value) if len(value) == 10 else dt.datetime.fromisoformat(value).date()
+            return (
+                dt.date.fromisoformat(value) if len(value) == 10 else dt.datetime.fromisoformat(value).date()
+            )
         except ValueError:
             return None
     return None
@@ -421,8 +495,17 @@ def compute_due(rule: Rule, data: Mapping[str, Any], calendar: WorkingDayCalenda
         raise DeadlineError(f"deadline {rule.key}: unit {rule.unit!r} is not one of {', '.join(UNITS)}")
     if rule.extended_by and data.get(rule.extended_by) not in (None, ""):
         agreed = _anchor_date(rule, data, rule.extended_by)
-        return Due(rule.key, rule.name, rule.anchor, anchor, agreed, calendar.is_working_day(agreed), rule.source,
-                   rule.extended_by, due)
+        return Due(
+            rule.key,
+            rule.name,
+            rule.anchor,
+            anchor,
+            agreed,
+            calendar.is_working_day(agreed),
+            rule.source,
+            rule.extended_by,
+            due,
+        )
     return Due(rule.key, rule.name, rule.anchor, anchor, due, calendar.is_working_day(due), rule.source)
 
 

@@ -11,11 +11,12 @@ a full batch runs again at once. After every pass, failed or not, the loop recor
 outbox finish the message in hand and the sweep the case in hand, gives back anything still
 held, and returns.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from engine.logsafe import kind, traceback_without_messages
 from engine.services.outbox import worker_name
@@ -30,13 +31,19 @@ class SupervisedLoop:
     """Runs ``job`` every ``interval`` seconds in its own thread until stopped; ``job`` returns True
     when there is more to do at once. No exception ends the loop."""
 
-    def __init__(self, name: str, job: Callable[[], bool], interval: float,
-                 stop: threading.Event | None = None, heartbeat: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        name: str,
+        job: Callable[[], bool],
+        interval: float,
+        stop: threading.Event | None = None,
+        heartbeat: Callable[[str], None] | None = None,
+    ):
         self.name, self.job, self.interval, self.heartbeat = name, job, interval, heartbeat
         self.stopping = stop or threading.Event()
         self.thread = threading.Thread(target=self._run, name=f"reviewflow-{name}", daemon=True)
 
-    def start(self) -> "SupervisedLoop":
+    def start(self) -> SupervisedLoop:
         self.thread.start()
         return self
 
@@ -48,9 +55,15 @@ class SupervisedLoop:
     def run_pass(self) -> bool:
         try:
             more = bool(self.job())
-        except BaseException as exc:  # noqa: BLE001 - supervised: nothing a pass raises may end the loop
-            log.error("loop=%s pass failed: %s; next pass in %ss\n%s", self.name, kind(exc), self.interval,
-                      traceback_without_messages(exc), extra={"loop": self.name, "error_type": kind(exc)})
+        except BaseException as exc:
+            log.error(
+                "loop=%s pass failed: %s; next pass in %ss\n%s",
+                self.name,
+                kind(exc),
+                self.interval,
+                traceback_without_messages(exc),
+                extra={"loop": self.name, "error_type": kind(exc)},
+            )
             more = False
         self._beat()
         return more
@@ -60,9 +73,13 @@ class SupervisedLoop:
             return
         try:
             self.heartbeat(self.name)
-        except Exception as exc:  # noqa: BLE001 - a missed heartbeat shows as a stale one, never stops the loop
-            log.warning("loop=%s heartbeat not recorded: %s", self.name, kind(exc),
-                        extra={"loop": self.name, "error_type": kind(exc)})
+        except Exception as exc:
+            log.warning(
+                "loop=%s heartbeat not recorded: %s",
+                self.name,
+                kind(exc),
+                extra={"loop": self.name, "error_type": kind(exc)},
+            )
 
     def stop(self, timeout: float | None = None) -> None:
         self.stopping.set()
@@ -76,20 +93,24 @@ class Worker:
         self.service = service
         self.owner = worker_name()
         self.stopping = threading.Event()
-        self.loops = [SupervisedLoop("timers", self._fire_timers, interval, self.stopping, self._beat),
-                      SupervisedLoop("outbox", self._deliver, interval, self.stopping, self._beat)]
+        self.loops = [
+            SupervisedLoop("timers", self._fire_timers, interval, self.stopping, self._beat),
+            SupervisedLoop("outbox", self._deliver, interval, self.stopping, self._beat),
+        ]
 
     def _beat(self, loop: str) -> None:
         self.service.health.beat(self.owner, loop)
 
     def _fire_timers(self) -> bool:
-        return len(self.service.instances.fire_due_timers(limit=TIMER_BATCH, stop=self.stopping)) >= TIMER_BATCH
+        return (
+            len(self.service.instances.fire_due_timers(limit=TIMER_BATCH, stop=self.stopping)) >= TIMER_BATCH
+        )
 
     def _deliver(self) -> bool:
         done = self.service.outbox.deliver_due(limit=OUTBOX_BATCH, owner=self.owner, stop=self.stopping)
         return done["sent"] + done["failed"] >= OUTBOX_BATCH
 
-    def start(self) -> "Worker":
+    def start(self) -> Worker:
         for loop in self.loops:
             loop.start()
         log.info("worker started: owner=%s loops=%s", self.owner, ",".join(loop.name for loop in self.loops))

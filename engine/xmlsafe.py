@@ -6,6 +6,7 @@ read local files. This parser refuses any DOCTYPE outright, never resolves
 entities, never touches the network and caps the size, so a bad file gets a
 clear error and nothing else happens.
 """
+
 from __future__ import annotations
 
 import re

@@ -1,2 +1,3 @@
 """Service-task handlers: plain functions the BPMN diagrams call by name."""
+
 from handlers.registry import HandlerContext, OutgoingMessage, handler  # noqa: F401

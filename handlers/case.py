@@ -1,4 +1,5 @@
 """Case-data handlers: computations a diagram asks for by name."""
+
 from __future__ import annotations
 
 from handlers.registry import HandlerContext, handler
@@ -20,7 +21,9 @@ def merge_chronologies(ctx: HandlerContext, *, returns: list) -> dict:
 
 
 @handler("start_process")
-def start_process(ctx: HandlerContext, *, process_id: str, carry: list | None = None, data: dict | None = None) -> dict:
+def start_process(
+    ctx: HandlerContext, *, process_id: str, carry: list | None = None, data: dict | None = None
+) -> dict:
     """Hand the case over to another process: a new instance with the same case reference,
     carrying the named fields (or every field when ``carry`` is not given) plus ``data``."""
     keys = carry if carry is not None else list(ctx.data)

@@ -5,21 +5,25 @@ line, then the body. They are rendered in Jinja's sandbox with the case data, so
 template can only read values, never call into the server. Recipients are e-mail
 addresses or names from the partnership's directory (``processes/recipients.toml``).
 """
+
 from __future__ import annotations
 
 import tomllib
 from pathlib import Path
 
-from jinja2 import StrictUndefined, TemplateNotFound
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateNotFound
 from jinja2.sandbox import SandboxedEnvironment
-from jinja2 import FileSystemLoader
 
 from handlers.registry import HandlerContext, handler
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
-_env = SandboxedEnvironment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined,
-                            autoescape=False, keep_trailing_newline=True)
+_env = SandboxedEnvironment(
+    loader=FileSystemLoader(str(TEMPLATES)),
+    undefined=StrictUndefined,
+    autoescape=False,
+    keep_trailing_newline=True,
+)
 
 
 class TemplateError(ValueError):
@@ -81,11 +85,13 @@ def render(template: str, data: dict) -> tuple[str, str]:
     head, _, body = text.partition("\n\n")
     if not head.startswith("Subject:"):
         raise TemplateError(f"template '{template}' must start with a 'Subject:' line")
-    return head[len("Subject:"):].strip(), body.strip() + "\n"
+    return head[len("Subject:") :].strip(), body.strip() + "\n"
 
 
 @handler("send_notification")
-def send_notification(ctx: HandlerContext, *, to: str | list, template: str, extra: dict | None = None) -> dict:
+def send_notification(
+    ctx: HandlerContext, *, to: str | list, template: str, extra: dict | None = None
+) -> dict:
     """Queue one e-mail per recipient, rendered from a template with the case data (and ``extra`` values)."""
     recipients = resolve(to)
     subject, body = render(template, {**ctx.data, **(extra or {}), "business_key": ctx.business_key})

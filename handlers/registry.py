@@ -7,13 +7,15 @@ Handlers never touch the database: what they want to happen outside the
 workflow (an e-mail) they return as intents on the context, which the engine
 writes to the outbox in the same transaction as the workflow step.
 """
+
 from __future__ import annotations
 
 import inspect
 import types
 import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 
 @dataclass
@@ -82,7 +84,8 @@ class Handler:
         """What is wrong with a diagram passing these parameter names (lint)."""
         out = []
         for name in sorted(given - set(self.params)):
-            out.append(f"handler '{self.name}' takes no parameter '{name}' (it takes: {', '.join(self.params) or 'none'})")
+            takes = ", ".join(self.params) or "none"
+            out.append(f"handler '{self.name}' takes no parameter '{name}' (it takes: {takes})")
         for p in self.params.values():
             if p.required and p.name not in given:
                 out.append(f"handler '{self.name}' needs parameter '{p.name}'")
@@ -96,7 +99,9 @@ class Handler:
             allowed = self.params[name].types
             if allowed and value is not None and not isinstance(value, allowed):
                 names = " or ".join(t.__name__ for t in allowed)
-                raise HandlerError(f"parameter '{name}' of '{self.name}' must be {names}, not {type(value).__name__}")
+                raise HandlerError(
+                    f"parameter '{name}' of '{self.name}' must be {names}, not {type(value).__name__}"
+                )
         return self.func(ctx, **kwargs)
 
 
@@ -132,7 +137,9 @@ def handler(name: str | None = None):
         for i, (pname, p) in enumerate(sig.parameters.items()):
             if i == 0:
                 continue  # the HandlerContext
-            params[pname] = Param(pname, _types_of(hints.get(pname, p.annotation)), p.default is inspect.Parameter.empty)
+            params[pname] = Param(
+                pname, _types_of(hints.get(pname, p.annotation)), p.default is inspect.Parameter.empty
+            )
         if hname in REGISTRY and REGISTRY[hname].func is not func:
             raise ValueError(f"handler '{hname}' is registered twice")
         REGISTRY[hname] = Handler(hname, func, params, inspect.getdoc(func) or "")
@@ -153,4 +160,4 @@ def all_handlers() -> dict[str, Handler]:
 
 def load_all() -> None:
     """Import the modules that define handlers, so they register themselves."""
-    from handlers import notify, case  # noqa: F401
+    from handlers import case, notify  # noqa: F401

@@ -2,6 +2,7 @@
 (engine/services/demo_cases.json: agencies returning information, an SCR decision with the chair, a
 looked-after child's death with its notifications overdue, a new notification) started again and taken
 through its listed steps, as many times as a test or a benchmark needs."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,11 @@ def replay(service, case: dict) -> str:
     reference = started["business_key"]
     for step in case.get("steps", []):
         who = ACTORS[step["by"]]
-        task = next(t for t in service.tasks.for_user(who)
-                    if t["business_key"] == reference and t["element_id"] == step["step"])
+        task = next(
+            t
+            for t in service.tasks.for_user(who)
+            if t["business_key"] == reference and t["element_id"] == step["step"]
+        )
         service.instances.complete_task(task["id"], step["data"], who)
     return reference
 

@@ -1,6 +1,7 @@
 """Shared fixtures: a fresh database per test (SQLite, and PostgreSQL where the server is
 configured), a fixed clock, deployed processes, users, and a real SMTP server on loopback.
 """
+
 from __future__ import annotations
 
 import os
@@ -32,7 +33,9 @@ def fixed_clock():
 def _postgres_schema_url(base: str, schema: str) -> str:
     import sqlalchemy as sa
 
-    engine = sa.create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    engine = sa.create_engine(
+        base.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+    )
     with engine.connect() as conn:
         conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
     engine.dispose()
@@ -43,7 +46,9 @@ def _postgres_schema_url(base: str, schema: str) -> str:
 def _drop_schema(base: str, schema: str) -> None:
     import sqlalchemy as sa
 
-    engine = sa.create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    engine = sa.create_engine(
+        base.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+    )
     with engine.connect() as conn:
         conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     engine.dispose()

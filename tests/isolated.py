@@ -7,18 +7,21 @@ also gets an address-space cap, so code that would eat the machine's memory fail
 in the child with MemoryError rather than taking the test run (or the machine) down, and
 a huge result is reported by its size rather than sent back to the test.
 """
+
 from __future__ import annotations
 
 import multiprocessing
 import pickle
 import resource
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import pytest
+import contextlib
 
-MEMORY_CAP_BYTES = 3 * 1024 ** 3
+MEMORY_CAP_BYTES = 3 * 1024**3
 MAX_RESULT_BYTES = 1024 * 1024
 
 
@@ -28,7 +31,7 @@ class Raised:
 
     type_name: str
     message: str
-    is_exception: bool   # an ``Exception`` (not only a ``BaseException``)
+    is_exception: bool  # an ``Exception`` (not only a ``BaseException``)
     mro: list[str]
 
 
@@ -40,22 +43,30 @@ class Outcome:
 
 
 def _child(conn, fn, args):
-    try:
+    with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP_BYTES, MEMORY_CAP_BYTES))
-    except (ValueError, OSError):
-        pass
     try:
         result = fn(*args)
         try:
             data = pickle.dumps(Outcome(value=result))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             data = pickle.dumps(Outcome(value=f"<an unpicklable {type(result).__name__}: {exc}>"))
-        if len(data) > MAX_RESULT_BYTES:       # code that should have been refused built something huge
+        if len(data) > MAX_RESULT_BYTES:  # code that should have been refused built something huge
             data = pickle.dumps(Outcome(value=f"<a {type(result).__name__} of {len(data):,} bytes pickled>"))
         conn.send_bytes(data)
-    except BaseException as exc:  # noqa: BLE001 - reported to the parent, whatever it is
-        conn.send_bytes(pickle.dumps(Outcome(raised=Raised(type(exc).__name__, str(exc)[:2000], isinstance(exc, Exception),
-                                                           [c.__name__ for c in type(exc).__mro__]))))
+    except BaseException as exc:
+        conn.send_bytes(
+            pickle.dumps(
+                Outcome(
+                    raised=Raised(
+                        type(exc).__name__,
+                        str(exc)[:2000],
+                        isinstance(exc, Exception),
+                        [c.__name__ for c in type(exc).__mro__],
+                    )
+                )
+            )
+        )
     finally:
         conn.close()
 
@@ -74,8 +85,10 @@ def run_isolated(fn: Callable, *args, timeout: float = 15.0) -> Outcome:
         try:
             outcome = pickle.loads(receiver.recv_bytes())
         except EOFError:
-            pytest.fail(f"{getattr(fn, '__name__', fn)}{args!r:.200} died without an answer "
-                        f"(exit code {proc.exitcode})")
+            pytest.fail(
+                f"{getattr(fn, '__name__', fn)}{args!r:.200} died without an answer "
+                f"(exit code {proc.exitcode})"
+            )
         outcome.seconds = time.monotonic() - start
         return outcome
     finally:

@@ -2,6 +2,7 @@
 own script sets (so any recipient or reference can reach the outbox, as diagram code can), and one that
 waits an hour on a timer and then runs a script.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,7 +34,9 @@ _TAIL = """    <bpmn:endEvent id="{pid}_end"><bpmn:incoming>{pid}_f3</bpmn:incom
   </bpmn:process>
 </bpmn:definitions>
 """
-_MAIL = _HEAD + """    <bpmn:scriptTask id="{pid}_a" name="Address it">
+_MAIL = (
+    _HEAD
+    + """    <bpmn:scriptTask id="{pid}_a" name="Address it">
       <bpmn:incoming>{pid}_f1</bpmn:incoming><bpmn:outgoing>{pid}_f2</bpmn:outgoing>
       <bpmn:script>{script}</bpmn:script>
     </bpmn:scriptTask>
@@ -46,8 +49,12 @@ _MAIL = _HEAD + """    <bpmn:scriptTask id="{pid}_a" name="Address it">
       </spiffworkflow:serviceTaskOperator></bpmn:extensionElements>
       <bpmn:incoming>{pid}_f2</bpmn:incoming><bpmn:outgoing>{pid}_f3</bpmn:outgoing>
     </bpmn:serviceTask>
-""" + _TAIL
-_WAIT = _HEAD + """    <bpmn:intermediateCatchEvent id="{pid}_a" name="One hour">
+"""
+    + _TAIL
+)
+_WAIT = (
+    _HEAD
+    + """    <bpmn:intermediateCatchEvent id="{pid}_a" name="One hour">
       <bpmn:incoming>{pid}_f1</bpmn:incoming><bpmn:outgoing>{pid}_f2</bpmn:outgoing>
       <bpmn:timerEventDefinition id="{pid}_timer">
         <bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>
@@ -56,8 +63,12 @@ _WAIT = _HEAD + """    <bpmn:intermediateCatchEvent id="{pid}_a" name="One hour"
       <bpmn:incoming>{pid}_f2</bpmn:incoming><bpmn:outgoing>{pid}_f3</bpmn:outgoing>
       <bpmn:script>{script}</bpmn:script>
     </bpmn:scriptTask>
-""" + _TAIL
-_THEN_WAIT = _HEAD + """    <bpmn:scriptTask id="{pid}_a" name="Before the hour">
+"""
+    + _TAIL
+)
+_THEN_WAIT = (
+    _HEAD
+    + """    <bpmn:scriptTask id="{pid}_a" name="Before the hour">
       <bpmn:incoming>{pid}_f1</bpmn:incoming><bpmn:outgoing>{pid}_f2</bpmn:outgoing>
       <bpmn:script>{script}</bpmn:script>
     </bpmn:scriptTask>
@@ -66,25 +77,37 @@ _THEN_WAIT = _HEAD + """    <bpmn:scriptTask id="{pid}_a" name="Before the hour"
       <bpmn:timerEventDefinition id="{pid}_timer">
         <bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>
     </bpmn:intermediateCatchEvent>
-""" + _TAIL
+"""
+    + _TAIL
+)
 
 GOOD_RECIPIENT = "panel-notifications@example.org"
 
 
 def mail_script(recipient: str, reference: str) -> str:
     """Diagram code setting what the e-mail is built from (escapes such as \\r\\n kept as written)."""
-    return (f"recipient = '{recipient}'\ncase_reference = '{reference}'\n"
-            "date_aware = '2026-12-21'\npriority = 'high'")
+    return (
+        f"recipient = '{recipient}'\ncase_reference = '{reference}'\n"
+        "date_aware = '2026-12-21'\npriority = 'high'"
+    )
 
 
-def deploy(service, mail: dict[str, str] | None = None, wait: dict[str, str] | None = None,
-           then_wait: dict[str, str] | None = None) -> None:
+def deploy(
+    service,
+    mail: dict[str, str] | None = None,
+    wait: dict[str, str] | None = None,
+    then_wait: dict[str, str] | None = None,
+) -> None:
     """Deploy ``mail`` processes (id: script setting recipient and reference), ``wait`` ones (id: script run
     after the hour) and ``then_wait`` ones (id: script run at the start, then an hour's wait)."""
     files = {}
     for template, scripts in ((_MAIL, mail), (_WAIT, wait), (_THEN_WAIT, then_wait)):
-        files.update({f"{pid}.bpmn": with_layout(template.format(pid=pid, script=script).encode())
-                      for pid, script in (scripts or {}).items()})
+        files.update(
+            {
+                f"{pid}.bpmn": with_layout(template.format(pid=pid, script=script).encode())
+                for pid, script in (scripts or {}).items()
+            }
+        )
     service.deployments.deploy(files, PROCESS_OWNER)
 
 
@@ -122,10 +145,22 @@ class WorkerProcess:
 
     def __init__(self, database_url: str, *args: str, command: str = "worker", **settings: str):
         env = {k: v for k, v in os.environ.items() if not k.startswith("REVIEWFLOW_")}
-        env.update({"REVIEWFLOW_DATABASE_URL": database_url, "REVIEWFLOW_FAKE_NOW": clock.now().isoformat(),
-                    "PYTHONUNBUFFERED": "1", **settings})
-        self.proc = subprocess.Popen([sys.executable, "-m", "web.cli", command, *args], cwd=ROOT, env=env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        env.update(
+            {
+                "REVIEWFLOW_DATABASE_URL": database_url,
+                "REVIEWFLOW_FAKE_NOW": clock.now().isoformat(),
+                "PYTHONUNBUFFERED": "1",
+                **settings,
+            }
+        )
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "web.cli", command, *args],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()

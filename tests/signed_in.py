@@ -1,5 +1,6 @@
 """A manager signed in to the web app through its own sign-in pages (password, then the code their
 authenticator shows), for tests and benchmarks that read the managers' pages over HTTP."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,15 +25,23 @@ def manager_client(app, username: str = "pages-manager"):
     secret = None
     if hasattr(service, "mfa"):
         now = clock.now()
-        clock.set_now(now - dt.timedelta(hours=1))         # set up an hour ago: that code is long used
+        clock.set_now(now - dt.timedelta(hours=1))  # set up an hour ago: that code is long used
         secret = service.mfa.begin_enrolment(username)["secret"]
         service.mfa.confirm_enrolment(username, pyotp.TOTP(secret).at(clock.now().timestamp()))
         clock.set_now(now)
     client = app.test_client()
-    response = client.post("/sign-in", data={"username": username, "password": PASSWORD,
-                                             "csrf_token": _csrf(client, "/sign-in")})
+    response = client.post(
+        "/sign-in", data={"username": username, "password": PASSWORD, "csrf_token": _csrf(client, "/sign-in")}
+    )
     if secret is not None and "/sign-in/code" in response.headers.get("Location", ""):
-        response = client.post("/sign-in/code", data={"code": pyotp.TOTP(secret).at(clock.now().timestamp()),
-                                                      "csrf_token": _csrf(client, "/sign-in/code")})
-    assert response.status_code == 302 and "/sign-in" not in response.headers["Location"], response.status_code
+        response = client.post(
+            "/sign-in/code",
+            data={
+                "code": pyotp.TOTP(secret).at(clock.now().timestamp()),
+                "csrf_token": _csrf(client, "/sign-in/code"),
+            },
+        )
+    assert response.status_code == 302 and "/sign-in" not in response.headers["Location"], (
+        response.status_code
+    )
     return client

@@ -1,6 +1,7 @@
 """SMTP servers on loopback for tests: a real one (aiosmtpd) recording every message it accepts, one
 that can hold a message before answering, and a relay that accepts connections and never answers.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -20,7 +21,7 @@ def free_port() -> int:
 class _Recorder:
     def __init__(self):
         self.messages = []
-        self.gate = threading.Event()       # cleared: hold each message before answering
+        self.gate = threading.Event()  # cleared: hold each message before answering
         self.gate.set()
         self.data_arrived = threading.Event()
         self.hang_on_quit = False
@@ -33,7 +34,7 @@ class _Recorder:
         return "250 OK"
 
     async def handle_QUIT(self, server, session, envelope):
-        while self.hang_on_quit:             # a relay that takes the message, then never says goodbye
+        while self.hang_on_quit:  # a relay that takes the message, then never says goodbye
             await asyncio.sleep(0.02)
         return "221 Bye"
 
@@ -63,7 +64,7 @@ class SmtpServer:
         """Answer the held message (and every later one) with 250 OK."""
         self.recorder.gate.set()
 
-    def start(self) -> "SmtpServer":
+    def start(self) -> SmtpServer:
         self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port)
         self.controller.start()
         return self
@@ -92,7 +93,7 @@ class SilentRelay:
     def url(self) -> str:
         return f"smtp://127.0.0.1:{self.port}"
 
-    def start(self) -> "SilentRelay":
+    def start(self) -> SilentRelay:
         self._thread.start()
         return self
 

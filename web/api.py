@@ -3,6 +3,7 @@
 Every route authenticates the bearer token, turns the request into one service
 call, and turns :class:`ServiceError` into ``{"error": {code, message, details}}``.
 """
+
 from __future__ import annotations
 
 from functools import wraps
@@ -38,6 +39,7 @@ def authenticated(view):
             raise Unauthorized("send 'Authorization: Bearer <token>' (reviewflow token create NAME)")
         g.actor = svc().users.actor_for_token(header[7:].strip())
         return view(*args, **kwargs)
+
     return wrapper
 
 
@@ -48,7 +50,7 @@ def body() -> dict:
     return data
 
 
-MAX_ID = 2**31 - 1   # ids are 32-bit integers on PostgreSQL
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 
 def known_id(value: int) -> int:
@@ -142,7 +144,9 @@ def list_instances():
         raise BadRequest("limit and offset must be whole numbers") from None
     if not (1 <= limit <= 500 and 0 <= offset <= MAX_ID):
         raise BadRequest("limit is 1 to 500 and offset 0 or more")
-    rows = svc().queries.list_instances(g.actor, request.args.get("process_id"), request.args.get("status"), limit, offset)
+    rows = svc().queries.list_instances(
+        g.actor, request.args.get("process_id"), request.args.get("status"), limit, offset
+    )
     return jsonify({"instances": rows})
 
 
@@ -183,7 +187,11 @@ def deliver_message(instance_id):
 @authenticated
 def deliver_message_by_key():
     payload = body()
-    name, data, business_key = text(payload, "name"), field(payload, "data", {}), text(payload, "business_key")
+    name, data, business_key = (
+        text(payload, "name"),
+        field(payload, "data", {}),
+        text(payload, "business_key"),
+    )
     result = svc().instances.deliver_message(name, data, g.actor, business_key=business_key)
     return jsonify(result)
 
@@ -259,7 +267,7 @@ def deploy():
         if not name:
             raise BadRequest("every uploaded file needs a file name")
         if name.endswith(".toml") and "/" not in name and "\\" not in name:
-            name = "rulesets/" + name           # a file name with a path is refused whole (deployments.py)
+            name = "rulesets/" + name  # a file name with a path is refused whole (deployments.py)
         files[name] = upload.read()
     return jsonify(svc().deployments.deploy(files, g.actor)), 201
 
@@ -299,7 +307,9 @@ def calendar_overrides():
 @authenticated
 def set_calendar_override(day):
     payload = body()
-    return jsonify(svc().calendar.set_override(day, text(payload, "kind"), text(payload, "note")[:255], g.actor))
+    return jsonify(
+        svc().calendar.set_override(day, text(payload, "kind"), text(payload, "note")[:255], g.actor)
+    )
 
 
 @api.post("/users/<name>/mfa/reset")

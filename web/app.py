@@ -1,4 +1,5 @@
 """The Flask application factory: the JSON API and the staff web app."""
+
 from __future__ import annotations
 
 from flask import Flask, jsonify, request
@@ -47,7 +48,8 @@ def create_app(service: Reviewflow | None = None) -> Flask:
 
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):
-        """A refusal from the engine that a page did not handle itself: its status and message, never a 500."""
+        """A refusal from the engine that a page did not handle itself: its status and message, never a
+        500."""
         from werkzeug.exceptions import default_exceptions
 
         if request.path.startswith("/api/"):
@@ -57,18 +59,34 @@ def create_app(service: Reviewflow | None = None) -> Flask:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         if not request.path.startswith("/api/"):
-            titles = {400: ("Something was wrong with the request", "Go back and try again."),
-                      403: ("You cannot see this page", "Your role does not give you access to it."),
-                      404: ("Page not found", "Check the address, or go to your tasks."),
-                      405: ("Page not found", "Check the address, or go to your tasks."),
-                      413: ("The file is too large", "Upload a smaller file.")}
+            titles = {
+                400: ("Something was wrong with the request", "Go back and try again."),
+                403: ("You cannot see this page", "Your role does not give you access to it."),
+                404: ("Page not found", "Check the address, or go to your tasks."),
+                405: ("Page not found", "Check the address, or go to your tasks."),
+                413: ("The file is too large", "Upload a smaller file."),
+            }
             title, message = titles.get(exc.code, ("Sorry, there is a problem", exc.description or ""))
             if exc.code == 400 and "CSRF" in (exc.description or ""):
-                title, message = "Your form could not be sent", ("It was missing its security token, or the page was "
-                                                                 "open too long. Go back, reload the page and try again.")
+                title, message = (
+                    "Your form could not be sent",
+                    (
+                        "It was missing its security token, or the page was "
+                        "open too long. Go back, reload the page and try again."
+                    ),
+                )
             return ui.error_page(exc.code, title, message)
-        codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-                 409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "validation_failed"}
+        codes = {
+            400: "bad_request",
+            401: "unauthorized",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+            409: "conflict",
+            413: "too_large",
+            415: "unsupported_media_type",
+            422: "validation_failed",
+        }
         body = {"error": {"code": codes.get(exc.code, "error"), "message": exc.description, "details": None}}
         return jsonify(body), exc.code
 
@@ -79,12 +97,16 @@ def create_app(service: Reviewflow | None = None) -> Flask:
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("Cache-Control", "no-store")
         if request.path.startswith("/api/"):
-            response.headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+            response.headers.setdefault(
+                "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"
+            )
         else:
             response.headers.setdefault("Content-Security-Policy", security.content_security_policy())
             response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
             if request.is_secure:
-                response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+                response.headers.setdefault(
+                    "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+                )
             if request.path.startswith("/static/"):
                 response.headers["Cache-Control"] = "public, max-age=3600"
         return response

@@ -7,6 +7,7 @@ problem in a diagram), 2 when the command cannot run here (a usage error, a sett
 unreachable). ``check`` and ``deploy`` print one line per problem (``file: element id: message``)
 on stdout, as process owners' tools expect.
 """
+
 from __future__ import annotations
 
 import logging
@@ -41,7 +42,7 @@ def _database_named(url: str) -> str:
 
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - an unreadable URL is named by its scheme only
+    except Exception:
         return url.split(":", 1)[0]
 
 
@@ -60,8 +61,9 @@ class Commands(click.Group):
         except Exception as exc:
             if unavailable(exc):
                 url = config.load().database_url
-                raise Refused(f"the database cannot be reached ({_database_named(url)}): {type(exc).__name__}",
-                              2) from None
+                raise Refused(
+                    f"the database cannot be reached ({_database_named(url)}): {type(exc).__name__}", 2
+                ) from None
             raise
 
 
@@ -76,13 +78,15 @@ def _admin(name: str) -> Actor:
 
 
 @click.group(cls=Commands, context_settings=CONTEXT)
-@click.version_option(engine.__version__, "-V", "--version", prog_name="reviewflow",
-                      message="%(prog)s %(version)s")
+@click.version_option(
+    engine.__version__, "-V", "--version", prog_name="reviewflow", message="%(prog)s %(version)s"
+)
 def cli() -> None:
     """Child-safeguarding case reviews run as BPMN processes on a working-day clock."""
 
 
 # --- running ------------------------------------------------------------------------------------
+
 
 def _log_to_stderr() -> None:
     """Log lines on stderr (engine/logs.py): one per request and command, and what the worker survives."""
@@ -96,8 +100,13 @@ def _log_to_stderr() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option("--no-worker", is_flag=True, help="Do not run timers and the outbox in this process.")
-@click.option("--interval", type=click.FloatRange(0.1, 3600), default=15.0, show_default=True,
-              help="Seconds between passes of each worker loop.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(0.1, 3600),
+    default=15.0,
+    show_default=True,
+    help="Seconds between passes of each worker loop.",
+)
 def serve(host: str, port: int, no_worker: bool, interval: float) -> int:
     """The web app and API (with the timer and outbox worker in-process)."""
     from waitress import serve as waitress_serve
@@ -110,14 +119,14 @@ def serve(host: str, port: int, no_worker: bool, interval: float) -> int:
     app = create_app(service)
 
     def on_sigterm(_signum, _frame):
-        raise KeyboardInterrupt   # waitress stops serving on it; the in-process worker then stops in order
+        raise KeyboardInterrupt  # waitress stops serving on it; the in-process worker then stops in order
 
     signal.signal(signal.SIGTERM, on_sigterm)
     worker = None if no_worker else Worker(service, interval).start()
     if worker is not None:
         from web import health
 
-        health.own_worker(app, worker.owner)        # /readyz: this process is ready when its own worker beats
+        health.own_worker(app, worker.owner)  # /readyz: this process is ready when its own worker beats
     print(f"reviewflow on http://{host}:{port}/ (API: /api/v1, OpenAPI: /api/v1/openapi.json)", flush=True)
     try:
         waitress_serve(app, host=host, port=port, threads=8)
@@ -130,8 +139,13 @@ def serve(host: str, port: int, no_worker: bool, interval: float) -> int:
 
 
 @cli.command()
-@click.option("--interval", type=click.FloatRange(0.1, 3600), default=15.0, show_default=True,
-              help="Seconds between passes of each loop.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(0.1, 3600),
+    default=15.0,
+    show_default=True,
+    help="Seconds between passes of each loop.",
+)
 def worker(interval: float) -> int:
     """Timers and outbox delivery on their own, until SIGTERM (the e-mail in hand is finished)."""
     from engine.worker import Worker
@@ -172,8 +186,11 @@ def _status_line(name: str, check: dict) -> str:
 
 
 @cli.command()
-@click.option("--this-host", is_flag=True,
-              help="Count only the heartbeats of workers on this host (a worker container's health check).")
+@click.option(
+    "--this-host",
+    is_flag=True,
+    help="Count only the heartbeats of workers on this host (a worker container's health check).",
+)
 def status(this_host: bool) -> int:
     """Database, schema and worker heartbeat, one line each; exit 1 when not ready.
 
@@ -188,6 +205,7 @@ def status(this_host: bool) -> int:
 
 
 # --- processes ----------------------------------------------------------------------------------
+
 
 def _files(paths: tuple[str, ...]) -> dict[str, bytes]:
     from engine.bpmn import bundle
@@ -217,8 +235,10 @@ def check(paths: tuple[str, ...]) -> int:
         built = _service().deployments.check(files)
     except ServiceError as exc:
         return _print_problems(exc)
-    print(f"ok: {len(built.processes)} processes, {len(built.decisions)} decisions, {len(built.forms)} forms, "
-          f"{len(built.rulesets)} rule sets")
+    print(
+        f"ok: {len(built.processes)} processes, {len(built.decisions)} decisions, {len(built.forms)} forms, "
+        f"{len(built.rulesets)} rule sets"
+    )
     return 0
 
 
@@ -253,6 +273,7 @@ def roles() -> int:
 
 # --- people -------------------------------------------------------------------------------------
 
+
 @cli.group(context_settings=CONTEXT)
 def user() -> None:
     """Manage user accounts."""
@@ -261,23 +282,34 @@ def user() -> None:
 def _unknown_roles(service, wanted: tuple[str, ...]) -> list[str]:
     """Roles no deployed process names (a lane), beyond the system roles and an agency's own role."""
     known = set(service.queries.roles())
-    return [r for r in wanted if r not in known
-            and not (r.startswith(REQUEST_ONLY_PREFIX) and r[len(REQUEST_ONLY_PREFIX):].strip())]
+    return [
+        r
+        for r in wanted
+        if r not in known
+        and not (r.startswith(REQUEST_ONLY_PREFIX) and r[len(REQUEST_ONLY_PREFIX) :].strip())
+    ]
 
 
 @user.command("add")
 @click.argument("name")
-@click.option("--role", "roles_", multiple=True, required=True,
-              help="A role (repeat for several): a lane of a deployed process, admin, manager, process_owner "
-                   "or 'Agency: NAME'.")
+@click.option(
+    "--role",
+    "roles_",
+    multiple=True,
+    required=True,
+    help="A role (repeat for several): a lane of a deployed process, admin, manager, process_owner "
+    "or 'Agency: NAME'.",
+)
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 def user_add(name: str, roles_: tuple[str, ...], password_stdin: bool) -> int:
     """Create a user."""
     service = _service()
     unknown = _unknown_roles(service, roles_)
     if unknown:
-        raise Refused(f"unknown role(s): {', '.join(unknown)}; `reviewflow roles` lists the roles "
-                      "(deploy the process that names a role first)")
+        raise Refused(
+            f"unknown role(s): {', '.join(unknown)}; `reviewflow roles` lists the roles "
+            "(deploy the process that names a role first)"
+        )
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     service.users.add(name, list(roles_), password=password)
     print(f"added {name}: {', '.join(sorted(set(roles_)))}")
@@ -338,6 +370,7 @@ def token_revoke(name: str) -> int:
 
 # --- the calendar -------------------------------------------------------------------------------
 
+
 @cli.command()
 @click.argument("day", required=False)
 @click.option("--holiday", is_flag=True, help="Make DAY a non-working day.")
@@ -366,6 +399,7 @@ def calendar(day: str | None, holiday: bool, working: bool, clear: bool, note: s
 
 # --- the demo -----------------------------------------------------------------------------------
 
+
 @cli.command()
 @click.pass_context
 def demo(ctx: click.Context) -> int:
@@ -381,8 +415,10 @@ def demo(ctx: click.Context) -> int:
         raise Refused("demo accounts are refused when REVIEWFLOW_ENV=production")
     service = _service()
     if service.queries.processes():
-        print("processes already deployed; not redeploying over versions made in the modeller "
-              "(run `reviewflow deploy` to deploy the files)")
+        print(
+            "processes already deployed; not redeploying over versions made in the modeller "
+            "(run `reviewflow deploy` to deploy the files)"
+        )
     elif ctx.invoke(deploy, paths=(), actor="demo"):
         return 1
     if "demo" not in {u["username"] for u in service.users.list()}:

@@ -6,6 +6,7 @@ A refused request gets 400 (not JSON, or nested too deeply) or 422 (JSON that ca
 saying where: ``{"error": {"code", "message", "details": [{"path", "message"}]}}`` for the API, the
 GOV.UK error page for the staff pages.
 """
+
 from __future__ import annotations
 
 from flask import Flask, jsonify, request
@@ -32,23 +33,29 @@ def _problems() -> ServiceError | None:
             if reason:
                 return BadRequest(f"the address part '{name}' {reason}", [{"path": name, "message": reason}])
     for name, value in request.args.items(multi=True):
-        reason = (inputs.text_problem(name, single_line=True, max_length=100)
-                  or inputs.text_problem(value, single_line=True, max_length=inputs.MAX_PARAMETER))
+        reason = inputs.text_problem(name, single_line=True, max_length=100) or inputs.text_problem(
+            value, single_line=True, max_length=inputs.MAX_PARAMETER
+        )
         if reason:
-            return BadRequest(f"the parameter '{_shown(name)}' {reason}", [{"path": _shown(name), "message": reason}])
+            return BadRequest(
+                f"the parameter '{_shown(name)}' {reason}", [{"path": _shown(name), "message": reason}]
+            )
     if request.method in ("POST", "PUT", "PATCH"):
         if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
             for name, value in request.form.items(multi=True):
-                reason = (inputs.text_problem(name, single_line=True, max_length=255)
-                          or inputs.text_problem(value))
+                reason = inputs.text_problem(name, single_line=True, max_length=255) or inputs.text_problem(
+                    value
+                )
                 if reason:
-                    return Invalid(f"the field '{_shown(name)}' {reason}", [{"path": _shown(name), "message": reason}])
+                    return Invalid(
+                        f"the field '{_shown(name)}' {reason}", [{"path": _shown(name), "message": reason}]
+                    )
         elif request.is_json and request.content_length != 0:
             try:
                 value = inputs.loads(request.get_data(cache=True))
             except ServiceError as exc:
                 return exc
-            request._cached_json = (value, value)     # parsed once, strictly: what every view reads
+            request._cached_json = (value, value)  # parsed once, strictly: what every view reads
     return None
 
 
@@ -64,8 +71,11 @@ def refusal(exc: ServiceError):
     from web import ui
 
     where = "; ".join(f"{p['path']} {p['message']}" for p in (exc.details or [])[:3]) or exc.message
-    return ui.error_page(exc.status, "Something was wrong with the request",
-                         f"It could not be accepted: {where}. Go back, correct it and try again.")
+    return ui.error_page(
+        exc.status,
+        "Something was wrong with the request",
+        f"It could not be accepted: {where}. Go back, correct it and try again.",
+    )
 
 
 def install(app: Flask) -> None:

@@ -5,13 +5,14 @@ Neither needs a sign-in, loads the person signed in, or says anything about a ca
 ``Cache-Control: no-store``. A process serving with its own worker (``reviewflow serve`` without
 ``--no-worker``) is ready only when that worker beats.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, jsonify
 
 bp = Blueprint("health", __name__)
 
-WORKER = "reviewflow.worker"      # app.extensions: the name of the worker running in this process, if any
+WORKER = "reviewflow.worker"  # app.extensions: the name of the worker running in this process, if any
 
 
 def _no_store(response):
@@ -36,7 +37,7 @@ def ready():
 def install(app: Flask) -> None:
     from web.ui.security import csrf
 
-    csrf.exempt(bp)              # nothing to forge: neither endpoint changes anything
+    csrf.exempt(bp)  # nothing to forge: neither endpoint changes anything
     app.register_blueprint(bp)
 
 

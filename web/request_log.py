@@ -2,6 +2,7 @@
 a search for a child's name), by whom, the status and how long it took; and a request id, taken from a
 trusted proxy's ``X-Request-Id`` or made here, returned in the response so a person reporting a problem
 can quote it."""
+
 from __future__ import annotations
 
 import logging
@@ -27,11 +28,21 @@ def install(app: Flask, trust_proxy_id: bool) -> None:
     def log_request(response):
         started = g.get("request_started")
         actor = g.get("actor")
-        log.info("%s %s %s", request.method, request.path, response.status_code, extra={
-            "request_id": g.get("request_id"), "method": request.method,
-            "route": request.url_rule.rule if request.url_rule else None, "path": request.path,
-            "status": response.status_code, "actor": actor.username if actor is not None else None,
-            "duration_ms": round(1000 * (time.perf_counter() - started), 1) if started else None})
+        log.info(
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status_code,
+            extra={
+                "request_id": g.get("request_id"),
+                "method": request.method,
+                "route": request.url_rule.rule if request.url_rule else None,
+                "path": request.path,
+                "status": response.status_code,
+                "actor": actor.username if actor is not None else None,
+                "duration_ms": round(1000 * (time.perf_counter() - started), 1) if started else None,
+            },
+        )
         if g.get("request_id"):
             response.headers["X-Request-Id"] = g.request_id
         return response

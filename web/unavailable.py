@@ -6,6 +6,7 @@ Anything else answers 503 with ``Retry-After`` and says so (API JSON, or a GOV.U
 whose connection died before it committed changed nothing, and the client may send it again. Never a
 500, which would say the request itself was wrong.
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,14 +27,18 @@ class App(Flask):
     def handle_user_exception(self, e):
         if unavailable(e) and request.method in READS and not g.get("database_retried"):
             g.database_retried = True
-            log.warning("database unavailable during %s %s (%s); trying once more", request.method, request.path,
-                        type(e).__name__)
+            log.warning(
+                "database unavailable during %s %s (%s); trying once more",
+                request.method,
+                request.path,
+                type(e).__name__,
+            )
             try:
                 response = self.preprocess_request()
                 if response is None:
                     response = self.dispatch_request()
                 return response
-            except Exception as again:  # noqa: BLE001 - handled as any error of the request would be
+            except Exception as again:
                 return super().handle_user_exception(again)
         return super().handle_user_exception(e)
 
@@ -45,8 +50,10 @@ def install(app: Flask) -> None:
         if not unavailable(exc):
             raise exc
         log.warning("database unavailable during %s %s: %s", request.method, request.path, type(exc).__name__)
-        message = ("The database could not be reached while handling this request, so it was not completed. "
-                   "Try again in a few seconds.")
+        message = (
+            "The database could not be reached while handling this request, so it was not completed. "
+            "Try again in a few seconds."
+        )
         if request.path.startswith("/api/"):
             response = jsonify({"error": {"code": "unavailable", "message": message, "details": None}})
             response.status_code = 503

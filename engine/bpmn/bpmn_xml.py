@@ -1,20 +1,24 @@
 """What every reader of BPMN files here shares: the namespaces, a step's extension properties, what a process
 declares about its starts, and the deadline keys an expression names."""
+
 from __future__ import annotations
 
 import ast
-from typing import Iterable
+from collections.abc import Iterable
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
-DEADLINE_FUNCTIONS = {"deadline", "reminder", "due_date"}      # the expressions that name a deadline key
+DEADLINE_FUNCTIONS = {"deadline", "reminder", "due_date"}  # the expressions that name a deadline key
 
 
 def properties(el) -> dict[str, str]:
-    """An element's ``spiffworkflow:property`` name/value pairs (a user task's form, a process's start roles)."""
-    return {p.get("name"): p.get("value") for p in el.iterfind(
-        "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS)}
+    """An element's ``spiffworkflow:property`` name/value pairs (a user task's form, a process's start
+    roles)."""
+    return {
+        p.get("name"): p.get("value")
+        for p in el.iterfind("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS)
+    }
 
 
 def start_roles(proc) -> list[str]:
@@ -24,8 +28,13 @@ def start_roles(proc) -> list[str]:
     if declared is not None:
         return sorted({r.strip() for r in declared.split(",") if r.strip()})
     starts = {e.get("id") for e in proc.findall("bpmn:startEvent", NS)}
-    return sorted({lane.get("name") or lane.get("id") for lane in proc.iter(f"{{{BPMN_NS}}}lane")
-                   if any((ref.text or "").strip() in starts for ref in lane.findall("bpmn:flowNodeRef", NS))})
+    return sorted(
+        {
+            lane.get("name") or lane.get("id")
+            for lane in proc.iter(f"{{{BPMN_NS}}}lane")
+            if any((ref.text or "").strip() in starts for ref in lane.findall("bpmn:flowNodeRef", NS))
+        }
+    )
 
 
 def start_form(proc) -> str | None:
@@ -46,6 +55,12 @@ def deadline_calls(text: str) -> Iterable[str]:
     except SyntaxError:
         return
     for call in ast.walk(tree):
-        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in DEADLINE_FUNCTIONS:
-            if call.args and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str):
-                yield call.args[0].value
+        if (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Name)
+            and call.func.id in DEADLINE_FUNCTIONS
+            and call.args
+            and isinstance(call.args[0], ast.Constant)
+            and isinstance(call.args[0].value, str)
+        ):
+            yield call.args[0].value

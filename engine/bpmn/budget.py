@@ -19,6 +19,7 @@ puts only the step that ran the code in error. The limits are settings
 (``REVIEWFLOW_SCRIPT_TIME_LIMIT_SECONDS``, ``REVIEWFLOW_SCRIPT_MAX_BYTES``), applied with
 :func:`configure` when the service is built.
 """
+
 from __future__ import annotations
 
 import math
@@ -30,11 +31,11 @@ from itertools import chain
 from time import monotonic
 from typing import Any
 
-ITEM_BYTES = 8                 # a list or tuple item counts as one reference
-ALLOCATION_FACTOR = 64         # all values built in one evaluation: at most 64 x the size limit
-MAX_INT_BITS = 1 << 16         # numbers up to about 19,700 digits; arithmetic on them stays fast
+ITEM_BYTES = 8  # a list or tuple item counts as one reference
+ALLOCATION_FACTOR = 64  # all values built in one evaluation: at most 64 x the size limit
+MAX_INT_BITS = 1 << 16  # numbers up to about 19,700 digits; arithmetic on them stays fast
 MAX_INT_DIGITS = int(MAX_INT_BITS * math.log10(2))
-MAX_POWMOD_WORK = 1 << 34      # exponent bits x modulus bits squared: about 0.1 s
+MAX_POWMOD_WORK = 1 << 34  # exponent bits x modulus bits squared: about 0.1 s
 
 
 class CodeLimitExceeded(RuntimeError):
@@ -99,14 +100,16 @@ def _too_large() -> SizeLimitExceeded:
 
 
 def _number_too_large() -> SizeLimitExceeded:
-    return SizeLimitExceeded(f"the result would be larger than the largest number allowed "
-                             f"(about {MAX_INT_DIGITS:,} digits)")
+    return SizeLimitExceeded(
+        f"the result would be larger than the largest number allowed (about {MAX_INT_DIGITS:,} digits)"
+    )
 
 
 # --- the budget of one evaluation ------------------------------------------------------------------
 
+
 class Budget:
-    __slots__ = ("limits", "deadline", "allocated", "out_of_time_message")
+    __slots__ = ("allocated", "deadline", "limits", "out_of_time_message")
 
     def __init__(self, limits: Limits):
         self.limits = limits
@@ -146,7 +149,7 @@ class bounded:
         if not self.outermost:
             return False
         _current.budget = None
-        if exc_type is None and self.budget.out_of_time_message:   # the code caught the time limit and went on
+        if exc_type is None and self.budget.out_of_time_message:  # the code caught the time limit and went on
             raise TimeLimitExceeded(self.budget.out_of_time_message)
         return False
 
@@ -179,10 +182,10 @@ _CHUNK = 64
 def _slices(seq, budget: Budget):
     deadline = budget.deadline
     start = 0
-    while start < len(seq):           # read each time: a list that grows while it is walked is walked on
+    while start < len(seq):  # read each time: a list that grows while it is walked is walked on
         if monotonic() > deadline:
             budget.out_of_time()
-        part = seq[start:start + _CHUNK]
+        part = seq[start : start + _CHUNK]
         start += len(part)
         yield part
 
@@ -204,7 +207,9 @@ def charge(size: int) -> None:
     if budget is not None:
         budget.allocated += size
         if budget.allocated > lim.max_allocated:
-            raise SizeLimitExceeded(f"the values built would be larger than {human_size(lim.max_allocated)} in all")
+            raise SizeLimitExceeded(
+                f"the values built would be larger than {human_size(lim.max_allocated)} in all"
+            )
 
 
 def _charge_items(items: int) -> None:
@@ -235,8 +240,13 @@ def estimate(value: Any, cap: int) -> int:
             total += v.bit_length() // 3 + 2
         elif t is float or t is bool or v is None:
             total += 8
-        elif t is list or t is tuple or t is set or t is frozenset or (
-                t is not dict and isinstance(v, _CONTAINERS)):
+        elif (
+            t is list
+            or t is tuple
+            or t is set
+            or t is frozenset
+            or (t is not dict and isinstance(v, _CONTAINERS))
+        ):
             total += 2 + ITEM_BYTES * len(v)
             if total > cap:
                 return total
@@ -283,6 +293,7 @@ def _text_size(value: Any) -> int:
 
 # --- guarded operators -----------------------------------------------------------------------------
 
+
 def _check_int_bits(bits: int) -> None:
     if bits > MAX_INT_BITS:
         raise _number_too_large()
@@ -302,7 +313,7 @@ def _check_repeat(a, b) -> None:
         return
     _charge_items(len(seq) * n)
     cap = _limits.max_bytes
-    if estimate(seq, cap // n + 1) * n > cap:        # what the repeated parts come to, written out
+    if estimate(seq, cap // n + 1) * n > cap:  # what the repeated parts come to, written out
         raise _too_large()
 
 
@@ -328,8 +339,12 @@ def guarded_pow(a, b, mod=None):
     or a modular power on numbers so large that it would take seconds."""
     if mod is None:
         _check_pow(a, b)
-        return a ** b
-    if isinstance(b, int) and isinstance(mod, int) and b.bit_length() * mod.bit_length() ** 2 > MAX_POWMOD_WORK:
+        return a**b
+    if (
+        isinstance(b, int)
+        and isinstance(mod, int)
+        and b.bit_length() * mod.bit_length() ** 2 > MAX_POWMOD_WORK
+    ):
         raise SizeLimitExceeded("pow() with a modulus on numbers this large would take too long")
     return pow(a, b, mod)
 
@@ -408,7 +423,7 @@ def guarded_format_value(value, conversion: int, spec: str):
     """An f-string field ``{value!conversion:spec}``: the widths in the spec and the text written are
     estimated before formatting."""
     size = _text_size(value)
-    if spec:     # widths and precisions, and a date's strftime codes (at most 12 characters for 2)
+    if spec:  # widths and precisions, and a date's strftime codes (at most 12 characters for 2)
         size += sum(_number(n) for n in _SPEC_NUMBER.findall(spec)) + 6 * len(spec)
     charge(size)
     if conversion == 115:
@@ -429,10 +444,18 @@ def guarded_star(value):
 
 
 INPLACE_OPERATORS = {
-    "+=": (_check_add, operator.iadd), "-=": (None, operator.isub), "*=": (_check_repeat, operator.imul),
-    "/=": (None, operator.itruediv), "//=": (None, operator.ifloordiv), "%=": (None, operator.imod),
-    "**=": (_check_pow, operator.ipow), "<<=": (_check_lshift, operator.ilshift), ">>=": (None, operator.irshift),
-    "|=": (None, operator.ior), "&=": (None, operator.iand), "^=": (None, operator.ixor),
+    "+=": (_check_add, operator.iadd),
+    "-=": (None, operator.isub),
+    "*=": (_check_repeat, operator.imul),
+    "/=": (None, operator.itruediv),
+    "//=": (None, operator.ifloordiv),
+    "%=": (None, operator.imod),
+    "**=": (_check_pow, operator.ipow),
+    "<<=": (_check_lshift, operator.ilshift),
+    ">>=": (None, operator.irshift),
+    "|=": (None, operator.ior),
+    "&=": (None, operator.iand),
+    "^=": (None, operator.ixor),
 }
 
 
@@ -452,6 +475,7 @@ def guarded_inplace(op: str, x, y):
 
 
 # --- guarded builtins and methods ---------------------------------------------------------------------
+
 
 def guarded_repr(value) -> str:
     charge(_text_size(value))
@@ -474,7 +498,7 @@ class _GuardedTypeMeta(type):
         return cls._wrapped(*args, **kwargs)
 
     def __getattr__(cls, name):
-        if name in ("format", "format_map"):    # as RestrictedPython refuses them on str itself
+        if name in ("format", "format_map"):  # as RestrictedPython refuses them on str itself
             raise NotImplementedError("Using the format*() methods of `str` is not safe")
         return getattr(cls._wrapped, name)
 
@@ -497,7 +521,9 @@ def guarded_sum(iterable, start=0):
     items = list(guarded_iter(iterable))
     for item in items:
         if type(item) is not kind:
-            raise TypeError(f'can only concatenate {kind.__name__} (not "{type(item).__name__}") to {kind.__name__}')
+            raise TypeError(
+                f'can only concatenate {kind.__name__} (not "{type(item).__name__}") to {kind.__name__}'
+            )
     _charge_items(len(start) + sum(len(i) for i in items))
     out = list(start)
     for item in items:
@@ -567,12 +593,21 @@ def _check_extend(items, args, kwargs):
     return (more,), {}
 
 
-_TEXT_METHODS = {"join": _check_join, "replace": _check_replace, "ljust": _check_width, "rjust": _check_width,
-                 "center": _check_width, "zfill": _check_width, "expandtabs": _check_expandtabs,
-                 "translate": _check_translate}
+_TEXT_METHODS = {
+    "join": _check_join,
+    "replace": _check_replace,
+    "ljust": _check_width,
+    "rjust": _check_width,
+    "center": _check_width,
+    "zfill": _check_width,
+    "expandtabs": _check_expandtabs,
+    "translate": _check_translate,
+}
 METHOD_CHECKS = {
     **{(owner, name): check for owner in (str, bytes, bytearray) for name, check in _TEXT_METHODS.items()},
-    (int, "to_bytes"): _check_to_bytes, (bool, "to_bytes"): _check_to_bytes, (list, "extend"): _check_extend,
+    (int, "to_bytes"): _check_to_bytes,
+    (bool, "to_bytes"): _check_to_bytes,
+    (list, "extend"): _check_extend,
 }
 CHECKED_NAMES = frozenset(name for _, name in METHOD_CHECKS)
 
@@ -589,6 +624,7 @@ def checked_method(ob, name: str, method):
             if isinstance(receiver, owner):
                 args, kwargs = check(receiver, args, kwargs)
             return method(receiver, *args, **kwargs)
+
         return unbound
     check = METHOD_CHECKS.get((type(ob), name))
     if check is None:
@@ -597,6 +633,7 @@ def checked_method(ob, name: str, method):
     def bound(*args, **kwargs):
         args, kwargs = check(ob, args, kwargs)
         return method(*args, **kwargs)
+
     return bound
 
 

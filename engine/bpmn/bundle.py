@@ -9,30 +9,39 @@ JSON Schema, that each service task names a registered handler with parameters
 it takes, that call activities and decisions resolve, that deadline keys exist.
 Every problem names the file, the element id and what is wrong. Pure: no database.
 """
+
 from __future__ import annotations
 
 import ast
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from SpiffWorkflow.spiff.parser import SpiffBpmnParser, VALIDATOR
+from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 
 from engine import inputs, patterns, xmlsafe
 from engine.bpmn import procedure_lint, sandbox
-from engine.bpmn.bpmn_xml import (BPMN_NS, NS, SPIFF_NS, deadline_calls, properties, run_regimes,  # noqa: F401
-                                  start_form, start_roles)                  # (importers read them here too)
+from engine.bpmn.bpmn_xml import (  # noqa: F401
+    BPMN_NS,
+    NS,
+    SPIFF_NS,
+    deadline_calls,
+    properties,
+    run_regimes,
+    start_form,  # (importers read them here too)
+    start_roles,
+)
 from engine.bpmn.script_engine import ISO_LITERAL
+from engine.rules import RuleSet, RuleSetError, parse_ruleset_text, resolve_rulesets
 from engine.services import forms as form_keywords
-from engine.rules import RuleSet, RuleSetError, resolve_rulesets, parse_ruleset_text
 from handlers import registry
 
 DMN_NAMESPACES = (
@@ -71,19 +80,19 @@ class ProcessBuild:
     spec: object
     subprocess_specs: dict
     lanes: list[str]
-    forms: dict[str, dict]            # every form file the process and its subprocesses name
+    forms: dict[str, dict]  # every form file the process and its subprocesses name
     decisions: list[str]
     called: list[str]
     deadline_keys: list[str]
-    start_form: str | None = None                          # the form a direct start's data must satisfy
+    start_form: str | None = None  # the form a direct start's data must satisfy
     content_hash: str = ""
 
 
 @dataclass
 class Bundle:
     processes: dict[str, ProcessBuild] = field(default_factory=dict)
-    decisions: dict[str, tuple[str, bytes]] = field(default_factory=dict)   # id -> (file, xml)
-    forms: dict[str, dict] = field(default_factory=dict)                    # file name -> schema
+    decisions: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # id -> (file, xml)
+    forms: dict[str, dict] = field(default_factory=dict)  # file name -> schema
     rulesets: dict[str, RuleSet] = field(default_factory=dict)
     ruleset_files: dict[str, bytes] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
@@ -91,7 +100,7 @@ class Bundle:
 
 def kind_of(name: str) -> str | None:
     lower = name.lower()
-    if lower.endswith(".bpmn") or lower.endswith(".bpmn20.xml"):
+    if lower.endswith((".bpmn", ".bpmn20.xml")):
         return "bpmn"
     if lower.endswith(".dmn"):
         return "dmn"
@@ -111,7 +120,7 @@ _FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.()+-]*$")
 def file_name_problem(name: str) -> str | None:
     """Why an uploaded file's name cannot be deployed, or None: a bare name (rule sets as
     ``rulesets/NAME.toml``), never a path, of ordinary characters and a sensible length."""
-    bare = name[len("rulesets/"):] if name.startswith("rulesets/") else name
+    bare = name[len("rulesets/") :] if name.startswith("rulesets/") else name
     reason = inputs.text_problem(bare, single_line=True)
     if reason:
         return f"the file name {reason}"
@@ -122,8 +131,10 @@ def file_name_problem(name: str) -> str | None:
     if not bare or len(bare) > MAX_FILE_NAME:
         return f"a file name is 1 to {MAX_FILE_NAME} characters long"
     if not _FILE_NAME.match(bare):
-        return "a file name starts with a letter or digit and has only letters, digits, spaces and _ . ( ) + -"
-    return None                                        # its extension is checked with its content (build)
+        return (
+            "a file name starts with a letter or digit and has only letters, digits, spaces and _ . ( ) + -"
+        )
+    return None  # its extension is checked with its content (build)
 
 
 def shown_name(name: str) -> str:
@@ -170,10 +181,14 @@ def build(files: dict[str, bytes], max_bytes: int = xmlsafe.DEFAULT_MAX_BYTES) -
     for name, data in sorted(files.items()):
         kind = kind_of(name)
         if kind is None:
-            problems.append(Problem(name, "", "not a BPMN, DMN, form (.json) or rule-set (rulesets/*.toml) file"))
+            problems.append(
+                Problem(name, "", "not a BPMN, DMN, form (.json) or rule-set (rulesets/*.toml) file")
+            )
             continue
         if len(data) > max_bytes:
-            problems.append(Problem(name, "", f"file is {len(data):,} bytes; the limit is {max_bytes:,} bytes"))
+            problems.append(
+                Problem(name, "", f"file is {len(data):,} bytes; the limit is {max_bytes:,} bytes")
+            )
             continue
         if kind in ("bpmn", "dmn"):
             try:
@@ -189,7 +204,9 @@ def build(files: dict[str, bytes], max_bytes: int = xmlsafe.DEFAULT_MAX_BYTES) -
 
     if bundle.ruleset_files:
         try:
-            parsed = [parse_ruleset_text(n, d.decode("utf-8")) for n, d in sorted(bundle.ruleset_files.items())]
+            parsed = [
+                parse_ruleset_text(n, d.decode("utf-8")) for n, d in sorted(bundle.ruleset_files.items())
+            ]
             bundle.rulesets = resolve_rulesets(parsed)
             _lint_ruleset_lengths(bundle.rulesets, problems)
             _lint_form_deadlines(bundle, problems)
@@ -211,7 +228,9 @@ def build(files: dict[str, bytes], max_bytes: int = xmlsafe.DEFAULT_MAX_BYTES) -
             continue
         for did in decision_ids:
             if did in bundle.decisions:
-                problems.append(Problem(name, did, f"decision id is also defined in {bundle.decisions[did][0]}"))
+                problems.append(
+                    Problem(name, did, f"decision id is also defined in {bundle.decisions[did][0]}")
+                )
             bundle.decisions[did] = (name, files[name])
 
     process_files: dict[str, str] = {}
@@ -222,7 +241,9 @@ def build(files: dict[str, bytes], max_bytes: int = xmlsafe.DEFAULT_MAX_BYTES) -
         ids = [p.get("id") for p in root.findall("bpmn:process", NS)]
         clash = [i for i in ids if i in process_files]
         if clash:
-            problems.append(Problem(name, clash[0], f"process id is also defined in {process_files[clash[0]]}"))
+            problems.append(
+                Problem(name, clash[0], f"process id is also defined in {process_files[clash[0]]}")
+            )
             continue
         try:
             parser.add_bpmn_xml(root, filename=name)
@@ -237,9 +258,10 @@ def build(files: dict[str, bytes], max_bytes: int = xmlsafe.DEFAULT_MAX_BYTES) -
             _lint_bpmn(name, root, bundle, process_files, problems)
             _lint_layout(name, root, problems)
             _lint_lengths(name, root, problems)
-    if not problems:        # what the procedure encodes: sources, deadlines by regime, decision inputs
-        procedure_lint.lint(bpmn_roots, process_files, bundle.rulesets, bundle.forms, bundle.decisions,
-                            problems, Problem)
+    if not problems:  # what the procedure encodes: sources, deadlines by regime, decision inputs
+        procedure_lint.lint(
+            bpmn_roots, process_files, bundle.rulesets, bundle.forms, bundle.decisions, problems, Problem
+        )
 
     executable = set(parser.get_process_ids()) if not problems else set()
     for process_id in sorted(executable):
@@ -280,6 +302,7 @@ def build(files: dict[str, bytes], max_bytes: int = xmlsafe.DEFAULT_MAX_BYTES) -
 
 # --- forms -----------------------------------------------------------------------------
 
+
 def _load_form(name: str, data: bytes, bundle: Bundle, problems: list[Problem]) -> None:
     try:
         schema = json.loads(data.decode("utf-8"))
@@ -298,10 +321,11 @@ def _load_form(name: str, data: bytes, bundle: Bundle, problems: list[Problem]) 
             problems.append(Problem(name, path, f"not a valid JSON Schema: {exc.message}"))
             return
         if schema.get("type") != "object":
-            problems.append(Problem(name, "(root)", "a form schema must have \"type\": \"object\""))
+            problems.append(Problem(name, "(root)", 'a form schema must have "type": "object"'))
             return
-        found = _lint_form_schema(name, schema) + [Problem(name, pointer, message) for pointer, message
-                                                     in form_keywords.keyword_problems(schema)]
+        found = _lint_form_schema(name, schema) + [
+            Problem(name, pointer, message) for pointer, message in form_keywords.keyword_problems(schema)
+        ]
         if found:
             problems.extend(found)
             return
@@ -313,13 +337,27 @@ def _lint_form_deadlines(bundle: Bundle, problems: list[Problem]) -> None:
     keys = {k for rs in bundle.rulesets.values() for k in rs.rules}
     for name, schema in sorted(bundle.forms.items()):
         if not name.endswith(".ui.json"):
-            problems.extend(Problem(name, pointer, message) for pointer, message
-                            in form_keywords.keyword_problems(schema, keys) if "unknown deadline key" in message)
+            problems.extend(
+                Problem(name, pointer, message)
+                for pointer, message in form_keywords.keyword_problems(schema, keys)
+                if "unknown deadline key" in message
+            )
 
 
 # keywords whose value is a schema, a list of schemas, or an object of schemas (JSON Schema 2020-12)
-_ONE_SCHEMA = ("additionalProperties", "items", "contains", "not", "if", "then", "else", "propertyNames",
-               "unevaluatedProperties", "unevaluatedItems", "additionalItems")
+_ONE_SCHEMA = (
+    "additionalProperties",
+    "items",
+    "contains",
+    "not",
+    "if",
+    "then",
+    "else",
+    "propertyNames",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "additionalItems",
+)
 _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
 _SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
 _REFS = ("$ref", "$dynamicRef", "$recursiveRef")
@@ -338,10 +376,14 @@ def _subschemas(schema: dict, path: str = ""):
                 stack.append((node[key], f"{where}/{key}" if where else key))
         for key in _SCHEMA_LISTS:
             if isinstance(node.get(key), list):
-                stack.extend((sub, f"{where}/{key}/{i}" if where else f"{key}/{i}") for i, sub in enumerate(node[key]))
+                stack.extend(
+                    (sub, f"{where}/{key}/{i}" if where else f"{key}/{i}") for i, sub in enumerate(node[key])
+                )
         for key in _SCHEMA_MAPS:
             if isinstance(node.get(key), dict):
-                stack.extend((sub, f"{where}/{key}/{k}" if where else f"{key}/{k}") for k, sub in node[key].items())
+                stack.extend(
+                    (sub, f"{where}/{key}/{k}" if where else f"{key}/{k}") for k, sub in node[key].items()
+                )
 
 
 def _lint_form_schema(name: str, schema: dict) -> list[Problem]:
@@ -353,14 +395,22 @@ def _lint_form_schema(name: str, schema: dict) -> list[Problem]:
         for key in _REFS:
             ref = node.get(key)
             if isinstance(ref, str) and not ref.startswith("#"):
-                problems.append(Problem(name, f"{where}/{key}", f"'{shown_name(ref)}' refers outside the form; "
-                                        "a form is self-contained: use a local reference such as '#/$defs/date'"))
+                problems.append(
+                    Problem(
+                        name,
+                        f"{where}/{key}",
+                        f"'{shown_name(ref)}' refers outside the form; "
+                        "a form is self-contained: use a local reference such as '#/$defs/date'",
+                    )
+                )
         pattern = node.get("pattern")
         if isinstance(pattern, str):
             reason = patterns.problem(pattern)
             if reason:
                 problems.append(Problem(name, f"{where}/pattern", reason))
-        for key in node.get("patternProperties", {}) if isinstance(node.get("patternProperties"), dict) else {}:
+        for key in (
+            node.get("patternProperties", {}) if isinstance(node.get("patternProperties"), dict) else {}
+        ):
             reason = patterns.problem(key)
             if reason:
                 problems.append(Problem(name, f"{where}/patternProperties", reason))
@@ -368,6 +418,7 @@ def _lint_form_schema(name: str, schema: dict) -> list[Problem]:
 
 
 # --- BPMN lint ---------------------------------------------------------------------------
+
 
 def _owner_id(node) -> str:
     while node is not None:
@@ -397,21 +448,11 @@ def _literal(text: str):
         return None
 
 
-
-
 def _decisions_used(proc) -> Iterable[str]:
     for task in proc.iter(f"{{{BPMN_NS}}}businessRuleTask"):
         ref = task.find("bpmn:extensionElements/spiffworkflow:calledDecisionId", NS)
         if ref is not None and ref.text:
             yield ref.text.strip()
-
-
-
-
-
-
-
-
 
 
 def _lint_bpmn(name, root, bundle: Bundle, process_files, problems: list[Problem]) -> None:
@@ -420,8 +461,14 @@ def _lint_bpmn(name, root, bundle: Bundle, process_files, problems: list[Problem
         if not isinstance(el.tag, str):
             continue
         if el.get("id") in RESERVED_IDS and el.tag.startswith(f"{{{BPMN_NS}}}"):
-            problems.append(Problem(name, el.get("id"), f"the id '{el.get('id')}' is reserved by the engine "
-                                    "(the diagram would silently lose steps): rename it"))
+            problems.append(
+                Problem(
+                    name,
+                    el.get("id"),
+                    f"the id '{el.get('id')}' is reserved by the engine "
+                    "(the diagram would silently lose steps): rename it",
+                )
+            )
     for proc in root.findall("bpmn:process", NS):
         in_lanes = {ref.text.strip() for ref in proc.iter(f"{{{BPMN_NS}}}flowNodeRef") if ref.text}
         has_lanes = proc.find(".//bpmn:lane", NS) is not None
@@ -455,19 +502,36 @@ def _lint_bpmn(name, root, bundle: Bundle, process_files, problems: list[Problem
                 _check_code(name, event_id, text, "eval", "timer expression", problems)
                 for key in deadline_calls(text):
                     if key not in known_keys:
-                        problems.append(Problem(name, event_id, f"deadline key '{key}' is in no rule set "
-                                                f"(known: {', '.join(sorted(known_keys)) or 'none'})"))
+                        problems.append(
+                            Problem(
+                                name,
+                                event_id,
+                                f"deadline key '{key}' is in no rule set "
+                                f"(known: {', '.join(sorted(known_keys)) or 'none'})",
+                            )
+                        )
         for task in proc.iter(f"{{{BPMN_NS}}}serviceTask"):
             op = task.find("bpmn:extensionElements/spiffworkflow:serviceTaskOperator", NS)
             if op is None:
-                problems.append(Problem(name, task.get("id"), "service task names no handler "
-                                        "(spiffworkflow:serviceTaskOperator)"))
+                problems.append(
+                    Problem(
+                        name,
+                        task.get("id"),
+                        "service task names no handler (spiffworkflow:serviceTaskOperator)",
+                    )
+                )
                 continue
             handler = registry.get(op.get("id", ""))
             params = {p.get("id"): p.get("value", "") for p in op.iterfind(".//spiffworkflow:parameter", NS)}
             if handler is None:
-                problems.append(Problem(name, task.get("id"), f"no handler named '{op.get('id')}' is registered "
-                                        f"(registered: {', '.join(sorted(registry.all_handlers()))})"))
+                problems.append(
+                    Problem(
+                        name,
+                        task.get("id"),
+                        f"no handler named '{op.get('id')}' is registered "
+                        f"(registered: {', '.join(sorted(registry.all_handlers()))})",
+                    )
+                )
             else:
                 for message in handler.problems(set(params)):
                     problems.append(Problem(name, task.get("id"), message))
@@ -476,23 +540,43 @@ def _lint_bpmn(name, root, bundle: Bundle, process_files, problems: list[Problem
             if op.get("id") == "start_process":
                 target = _literal(params.get("process_id", ""))
                 if target is None:
-                    problems.append(Problem(name, task.get("id"), "start_process needs a literal process_id "
-                                            "(such as 'rapid_review') so that the hand-over can be checked"))
+                    problems.append(
+                        Problem(
+                            name,
+                            task.get("id"),
+                            "start_process needs a literal process_id "
+                            "(such as 'rapid_review') so that the hand-over can be checked",
+                        )
+                    )
                 elif target not in process_files:
-                    problems.append(Problem(name, task.get("id"), f"hands over to process '{target}', which is not "
-                                            "deployed and not in this deployment"))
+                    problems.append(
+                        Problem(
+                            name,
+                            task.get("id"),
+                            f"hands over to process '{target}', which is not "
+                            "deployed and not in this deployment",
+                        )
+                    )
             if op.get("id") == "send_notification":
                 from handlers.notify import template_names
 
                 template = _literal(params.get("template", ""))
                 if isinstance(template, str) and template not in template_names():
-                    problems.append(Problem(name, task.get("id"), f"no message template '{template}' in "
-                                            f"handlers/templates (a file named '{template}.txt')"))
+                    problems.append(
+                        Problem(
+                            name,
+                            task.get("id"),
+                            f"no message template '{template}' in "
+                            f"handlers/templates (a file named '{template}.txt')",
+                        )
+                    )
         for task in proc.iter(f"{{{BPMN_NS}}}userTask"):
             props = properties(task)
             form = props.get("formJsonSchemaFilename")
             if not form:
-                problems.append(Problem(name, task.get("id"), "user task names no form (property formJsonSchemaFilename)"))
+                problems.append(
+                    Problem(name, task.get("id"), "user task names no form (property formJsonSchemaFilename)")
+                )
             elif form not in bundle.forms:
                 problems.append(Problem(name, task.get("id"), f"form '{form}' does not exist in forms/"))
             if props.get("roleExpression"):
@@ -501,28 +585,51 @@ def _lint_bpmn(name, root, bundle: Bundle, process_files, problems: list[Problem
             if ui and ui not in bundle.forms:
                 problems.append(Problem(name, task.get("id"), f"UI schema '{ui}' does not exist in forms/"))
             if has_lanes and task.get("id") not in in_lanes:
-                problems.append(Problem(name, task.get("id"), "user task is in no lane, so no role could work on it"))
+                problems.append(
+                    Problem(name, task.get("id"), "user task is in no lane, so no role could work on it")
+                )
             if not has_lanes:
-                problems.append(Problem(name, task.get("id"), "user task is in no lane (the process has no lanes), "
-                                        "so no role could work on it"))
+                problems.append(
+                    Problem(
+                        name,
+                        task.get("id"),
+                        "user task is in no lane (the process has no lanes), so no role could work on it",
+                    )
+                )
         for call in proc.iter(f"{{{BPMN_NS}}}callActivity"):
             target = call.get("calledElement")
             if not target:
-                problems.append(Problem(name, call.get("id"), "call activity names no process (calledElement)"))
+                problems.append(
+                    Problem(name, call.get("id"), "call activity names no process (calledElement)")
+                )
             elif target not in process_files:
-                problems.append(Problem(name, call.get("id"), f"calls process '{target}', which is not deployed "
-                                        "and not in this deployment"))
+                problems.append(
+                    Problem(
+                        name,
+                        call.get("id"),
+                        f"calls process '{target}', which is not deployed and not in this deployment",
+                    )
+                )
         for decision in _decisions_used(proc):
             if decision not in bundle.decisions:
-                owner = next((t.get("id") for t in proc.iter(f"{{{BPMN_NS}}}businessRuleTask")
-                              if (t.findtext("bpmn:extensionElements/spiffworkflow:calledDecisionId", "", NS) or "").strip() == decision), "")
+                owner = next(
+                    (
+                        t.get("id")
+                        for t in proc.iter(f"{{{BPMN_NS}}}businessRuleTask")
+                        if (
+                            t.findtext("bpmn:extensionElements/spiffworkflow:calledDecisionId", "", NS) or ""
+                        ).strip()
+                        == decision
+                    ),
+                    "",
+                )
                 problems.append(Problem(name, owner, f"decision '{decision}' does not exist"))
 
 
 # the columns these land in (engine/store/models.py)
-MAX_ID = 120            # process, element and decision ids
-MAX_NAME = 255          # process, step and message names, form file names
-MAX_ROLE = 120          # lane names are roles
+MAX_ID = 120  # process, element and decision ids
+MAX_NAME = 255  # process, step and message names, form file names
+MAX_ROLE = 120  # lane names are roles
 NAMED_STEPS = ("userTask", "manualTask")
 
 
@@ -538,18 +645,37 @@ def _lint_lengths(name, root, problems: list[Problem]) -> None:
             continue
         element_id = el.get("id") or ""
         if len(element_id) > MAX_ID:
-            problems.append(Problem(name, _cut(element_id), f"the id is {len(element_id)} characters; the limit is {MAX_ID}"))
+            problems.append(
+                Problem(
+                    name, _cut(element_id), f"the id is {len(element_id)} characters; the limit is {MAX_ID}"
+                )
+            )
         local = etree.QName(el).localname
         label = el.get("name") or ""
         if local in ("process", "message", *NAMED_STEPS) and len(label) > MAX_NAME:
-            problems.append(Problem(name, _cut(element_id), f"the {local} name is {len(label)} characters; "
-                                    f"the limit is {MAX_NAME}"))
+            problems.append(
+                Problem(
+                    name,
+                    _cut(element_id),
+                    f"the {local} name is {len(label)} characters; the limit is {MAX_NAME}",
+                )
+            )
         if local == "lane" and len(label) > MAX_ROLE:
-            problems.append(Problem(name, _cut(element_id), f"the lane (role) name is {len(label)} characters; "
-                                    f"the limit is {MAX_ROLE}"))
-        if local == "property" and el.get("name") in ("formJsonSchemaFilename", "formUiSchemaFilename") \
-                and len(el.get("value") or "") > MAX_NAME:
-            problems.append(Problem(name, _owner_id(el), f"the form file name is longer than {MAX_NAME} characters"))
+            problems.append(
+                Problem(
+                    name,
+                    _cut(element_id),
+                    f"the lane (role) name is {len(label)} characters; the limit is {MAX_ROLE}",
+                )
+            )
+        if (
+            local == "property"
+            and el.get("name") in ("formJsonSchemaFilename", "formUiSchemaFilename")
+            and len(el.get("value") or "") > MAX_NAME
+        ):
+            problems.append(
+                Problem(name, _owner_id(el), f"the form file name is longer than {MAX_NAME} characters")
+            )
 
 
 def _lint_ruleset_lengths(rulesets: dict, problems: list[Problem]) -> None:
@@ -557,15 +683,38 @@ def _lint_ruleset_lengths(rulesets: dict, problems: list[Problem]) -> None:
         for key, rule in rs.rules.items():
             for what in ("name", "source"):
                 if len(getattr(rule, what)) > MAX_NAME:
-                    problems.append(Problem(rs.source_file, key, f"the deadline's {what} is longer than {MAX_NAME} characters"))
+                    problems.append(
+                        Problem(
+                            rs.source_file, key, f"the deadline's {what} is longer than {MAX_NAME} characters"
+                        )
+                    )
 
 
 DI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
 DC_NS = "http://www.omg.org/spec/DD/20100524/DC"
-FLOW_NODES = ("task", "userTask", "manualTask", "serviceTask", "scriptTask", "businessRuleTask", "sendTask",
-              "receiveTask", "callActivity", "subProcess", "transaction", "startEvent", "endEvent",
-              "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent", "exclusiveGateway",
-              "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway")
+FLOW_NODES = (
+    "task",
+    "userTask",
+    "manualTask",
+    "serviceTask",
+    "scriptTask",
+    "businessRuleTask",
+    "sendTask",
+    "receiveTask",
+    "callActivity",
+    "subProcess",
+    "transaction",
+    "startEvent",
+    "endEvent",
+    "intermediateCatchEvent",
+    "intermediateThrowEvent",
+    "boundaryEvent",
+    "exclusiveGateway",
+    "parallelGateway",
+    "inclusiveGateway",
+    "eventBasedGateway",
+    "complexGateway",
+)
 
 
 def _lint_layout(name, root, problems: list[Problem]) -> None:
@@ -575,9 +724,13 @@ def _lint_layout(name, root, problems: list[Problem]) -> None:
         bounds = shape.find(f"{{{DC_NS}}}Bounds")
         if bounds is not None:
             try:
-                shapes[shape.get("bpmnElement")] = tuple(float(bounds.get(k)) for k in ("x", "y", "width", "height"))
+                shapes[shape.get("bpmnElement")] = tuple(
+                    float(bounds.get(k)) for k in ("x", "y", "width", "height")
+                )
             except (TypeError, ValueError):
-                problems.append(Problem(name, shape.get("bpmnElement") or "", "diagram shape has unreadable bounds"))
+                problems.append(
+                    Problem(name, shape.get("bpmnElement") or "", "diagram shape has unreadable bounds")
+                )
     nodes = {}
     for tag in FLOW_NODES:
         for el in root.iter(f"{{{BPMN_NS}}}{tag}"):
@@ -589,12 +742,21 @@ def _lint_layout(name, root, problems: list[Problem]) -> None:
         problems.append(Problem(name, node_id, "has no shape in the diagram layout"))
     placed = sorted((i, b) for i, b in shapes.items() if nodes.get(i) and nodes[i] != "boundaryEvent")
     for k, (a, (ax, ay, aw, ah)) in enumerate(placed):
-        for b, (bx, by, bw, bh) in placed[k + 1:]:
+        for b, (bx, by, bw, bh) in placed[k + 1 :]:
             if ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah:
-                inside = (nodes[a] in ("subProcess", "transaction") and ax <= bx and ay <= by
-                          and bx + bw <= ax + aw and by + bh <= ay + ah) or \
-                         (nodes[b] in ("subProcess", "transaction") and bx <= ax and by <= ay
-                          and ax + aw <= bx + bw and ay + ah <= by + bh)
+                inside = (
+                    nodes[a] in ("subProcess", "transaction")
+                    and ax <= bx
+                    and ay <= by
+                    and bx + bw <= ax + aw
+                    and by + bh <= ay + ah
+                ) or (
+                    nodes[b] in ("subProcess", "transaction")
+                    and bx <= ax
+                    and by <= ay
+                    and ax + aw <= bx + bw
+                    and ay + ah <= by + bh
+                )
                 if not inside:
                     problems.append(Problem(name, a, f"its shape overlaps the shape of '{b}'"))
 
@@ -609,14 +771,21 @@ def _lint_dmn(name, root, problems: list[Problem]) -> list[str]:
     for decision in root.iter(q("decision")):
         ids.append(decision.get("id"))
         if len(decision.get("id") or "") > MAX_ID:
-            problems.append(Problem(name, _cut(decision.get("id")), f"a decision id is at most {MAX_ID} characters"))
+            problems.append(
+                Problem(name, _cut(decision.get("id")), f"a decision id is at most {MAX_ID} characters")
+            )
         tables = list(decision.iter(q("decisionTable")))
         if len(tables) != 1:
-            problems.append(Problem(name, decision.get("id"), "a decision must hold exactly one decision table"))
+            problems.append(
+                Problem(name, decision.get("id"), "a decision must hold exactly one decision table")
+            )
         for expr in decision.iter(q("inputExpression")):
             text = (expr.findtext(q("text")) or "").strip()
             _check_code(name, _owner_id(expr), text, "eval", "input expression", problems)
-        inputs = [(i.findtext(f"{q('inputExpression')}/{q('text')}") or "").strip() for i in decision.iter(q("input"))]
+        inputs = [
+            (i.findtext(f"{q('inputExpression')}/{q('text')}") or "").strip()
+            for i in decision.iter(q("input"))
+        ]
         for rule in decision.iter(q("rule")):
             for position, entry in enumerate(rule.findall(q("inputEntry"))):
                 text = (entry.findtext(q("text")) or "").strip()
@@ -629,8 +798,13 @@ def _lint_dmn(name, root, problems: list[Problem]) -> list[str]:
                 text = (entry.findtext(q("text")) or "").strip()
                 reason = sandbox.check(text, "eval") if text else None
                 if reason:
-                    problems.append(Problem(name, entry.get("id") or rule.get("id") or "",
-                                            f"output entry '{text}' does not compile: {reason}"))
+                    problems.append(
+                        Problem(
+                            name,
+                            entry.get("id") or rule.get("id") or "",
+                            f"output entry '{text}' does not compile: {reason}",
+                        )
+                    )
     return ids
 
 
@@ -643,8 +817,10 @@ def _dmn_entry_problem(input_expr: str, text: str) -> str | None:
         reason = sandbox.check(f"({input_expr}) == ({text})", "eval")
         return f"input entry '{text}' does not compile: {reason}" if reason else None
     if (input_expr[-1:].isalnum() or input_expr[-1:] == "_") and (text[:1].isalnum() or text[:1] == "_"):
-        return (f"input entry '{text}' would be joined to '{input_expr}' without a space; "
-                f"write '? {text}' instead")
+        return (
+            f"input entry '{text}' would be joined to '{input_expr}' without a space; "
+            f"write '? {text}' instead"
+        )
     reason = sandbox.check(input_expr + text, "eval")
     return f"input entry '{text}' does not compile: {reason}" if reason else None
 
@@ -660,6 +836,7 @@ def _from_spiff(exc: Exception, name: str, default_id: str = "") -> Problem:
 
 
 # --- dependencies and content hash ---------------------------------------------------------
+
 
 def _attach_dependencies(build_: ProcessBuild, bundle: Bundle, bpmn_roots, process_files) -> None:
     """Collect what a process version depends on and hash it all: same content, same version."""
@@ -690,7 +867,9 @@ def _attach_dependencies(build_: ProcessBuild, bundle: Bundle, bpmn_roots, proce
     for pid in sorted(seen):
         digest.update(b"bpmn:" + pid.encode() + b"\0" + bundle.files[process_files[pid]])
     for form in sorted(build_.forms):
-        digest.update(b"form:" + form.encode() + b"\0" + json.dumps(build_.forms[form], sort_keys=True).encode())
+        digest.update(
+            b"form:" + form.encode() + b"\0" + json.dumps(build_.forms[form], sort_keys=True).encode()
+        )
     for d in sorted(build_.decisions):
         digest.update(b"dmn:" + d.encode() + b"\0" + bundle.decisions[d][1])
     build_.content_hash = digest.hexdigest()

@@ -6,12 +6,14 @@ SpiffWorkflow DMN engine with the same sandboxed script engine. Evaluated on its
 own, a decision runs all its cells under one time and size budget, and going over
 it is a :class:`DecisionError` like any other cell that cannot be evaluated.
 """
+
 from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Mapping
 from types import SimpleNamespace
-from typing import Any, Mapping
+from typing import Any
 
 from SpiffWorkflow.spiff.parser import SpiffBpmnParser
 
@@ -51,9 +53,12 @@ def evaluate(decision_id: str, xml: bytes, inputs: Mapping[str, Any], cache_key:
     """The outputs of the first matching rule (or lists, for COLLECT tables); ``{}`` if none matches."""
     dmn_engine = _engine_for(decision_id, xml, cache_key or xml)
     workflow = SimpleNamespace(script_engine=ENGINE, spec=SimpleNamespace(file=f"{decision_id}.dmn"))
-    workflow.top_workflow = workflow           # what SpiffWorkflow's errors read to say where they happened
-    task = SimpleNamespace(data=copy.deepcopy(dict(inputs)), workflow=workflow,
-                           task_spec=SimpleNamespace(bpmn_id=decision_id, bpmn_name=decision_id, name=decision_id))
+    workflow.top_workflow = workflow  # what SpiffWorkflow's errors read to say where they happened
+    task = SimpleNamespace(
+        data=copy.deepcopy(dict(inputs)),
+        workflow=workflow,
+        task_spec=SimpleNamespace(bpmn_id=decision_id, bpmn_name=decision_id, name=decision_id),
+    )
     try:
         with budget.bounded():
             return dmn_engine.result(task)

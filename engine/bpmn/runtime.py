@@ -6,16 +6,19 @@ One service command (start, complete, fire timers ...) sets a
 record what they computed there, so that the command can write the deadline
 rows and outbox messages in the same transaction as the workflow state.
 """
+
 from __future__ import annotations
 
 import contextvars
 import datetime as dt
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from engine import clock
-from engine.calendar import WorkingDayCalendar, add_months as _add_months
+from engine.calendar import WorkingDayCalendar
+from engine.calendar import add_months as _add_months
 from engine.rules import DeadlineError, RuleSet, compute_due
 from handlers.registry import OutgoingMessage, StartRequest
 
@@ -49,7 +52,9 @@ class RuntimeContext:
     extensions: dict[str, dict] = field(default_factory=dict)
 
 
-_runtime: contextvars.ContextVar[RuntimeContext | None] = contextvars.ContextVar("reviewflow_runtime", default=None)
+_runtime: contextvars.ContextVar[RuntimeContext | None] = contextvars.ContextVar(
+    "reviewflow_runtime", default=None
+)
 current_task: contextvars.ContextVar[Any] = contextvars.ContextVar("reviewflow_task", default=None)
 _default_calendar = WorkingDayCalendar()
 
@@ -104,19 +109,29 @@ def _record(rule, due, fires_at: dt.datetime) -> None:
     ctx, task = current(), current_task.get()
     if ctx is None or task is None or not _is_timer(task):
         return
-    ctx.deadlines.append(ArmedDeadline(
-        task_id=str(task.id), element_id=task.task_spec.bpmn_id, key=rule.key, name=rule.name,
-        due_date=due.due_date, anchor_date=due.anchor_date, source=rule.source,
-        on_working_day=due.on_working_day, fires_at=fires_at,
-    ))
+    ctx.deadlines.append(
+        ArmedDeadline(
+            task_id=str(task.id),
+            element_id=task.task_spec.bpmn_id,
+            key=rule.key,
+            name=rule.name,
+            due_date=due.due_date,
+            anchor_date=due.anchor_date,
+            source=rule.source,
+            on_working_day=due.on_working_day,
+            fires_at=fires_at,
+        )
+    )
 
 
 def _is_timer(task) -> bool:
     from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
     return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
 
 
 # --- functions visible to every script, condition, timer and DMN cell ------------------
+
 
 def deadline(key: str) -> str:
     """The instant deadline ``key`` is missed: the end of its due day in England (UTC ISO)."""
@@ -128,7 +143,7 @@ def deadline(key: str) -> str:
 
 def reminder(key: str, days: int = 2) -> str:
     """09:00 in England on the working day ``days`` working days before deadline ``key`` is due."""
-    rule, due = _due(key)
+    _rule, due = _due(key)
     return clock.at_local(_calendar().add_working_days(due.due_date, -int(days)), 9).isoformat()
 
 
@@ -142,7 +157,9 @@ def add_working_days(day: Any, n: int) -> str:
 
 
 def working_days_between(start: Any, end: Any) -> int:
-    return _calendar().working_days_between(_as_date(start, "working_days_between"), _as_date(end, "working_days_between"))
+    return _calendar().working_days_between(
+        _as_date(start, "working_days_between"), _as_date(end, "working_days_between")
+    )
 
 
 def add_months(day: Any, n: int) -> str:

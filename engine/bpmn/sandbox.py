@@ -12,15 +12,22 @@ the policy below routes the operators that can build huge values through guarded
 functions and puts a time check into every loop and function, and the environment runs
 each evaluation under one budget. A script that fails leaves the task data as it found it.
 """
+
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any
 
 from RestrictedPython import RestrictingNodeTransformer, compile_restricted, limited_builtins, safe_builtins
 from RestrictedPython.Eval import default_guarded_getitem
-from RestrictedPython.Guards import full_write_guard, guarded_iter_unpack_sequence, guarded_unpack_sequence, safer_getattr
+from RestrictedPython.Guards import (
+    full_write_guard,
+    guarded_iter_unpack_sequence,
+    guarded_unpack_sequence,
+    safer_getattr,
+)
 from RestrictedPython.transformer import copy_locations
 from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
 
@@ -35,16 +42,38 @@ class ScriptRejected(ValueError):
 _EXTRA_BUILTINS = {
     name: __builtins__[name] if isinstance(__builtins__, dict) else getattr(__builtins__, name)
     for name in (
-        "dict", "set", "frozenset", "min", "max", "sum", "sorted", "any", "all", "enumerate",
-        "zip", "map", "filter", "reversed", "list", "tuple",
+        "dict",
+        "set",
+        "frozenset",
+        "min",
+        "max",
+        "sum",
+        "sorted",
+        "any",
+        "all",
+        "enumerate",
+        "zip",
+        "map",
+        "filter",
+        "reversed",
+        "list",
+        "tuple",
     )
 }
 _BLOCKED = {"__build_class__", "setattr", "delattr", "id", "_getattr_"}
-_SIZED_BUILTINS = {"str": budget.GuardedStr, "repr": budget.guarded_repr, "pow": budget.guarded_pow,
-                   "sum": budget.guarded_sum, "round": budget.guarded_round}
+_SIZED_BUILTINS = {
+    "str": budget.GuardedStr,
+    "repr": budget.guarded_repr,
+    "pow": budget.guarded_pow,
+    "sum": budget.guarded_sum,
+    "round": budget.guarded_round,
+}
 
-BUILTINS = {k: v for k, v in {**safe_builtins, **limited_builtins, **_EXTRA_BUILTINS, **_SIZED_BUILTINS}.items()
-            if k not in _BLOCKED}
+BUILTINS = {
+    k: v
+    for k, v in {**safe_builtins, **limited_builtins, **_EXTRA_BUILTINS, **_SIZED_BUILTINS}.items()
+    if k not in _BLOCKED
+}
 
 
 def _inplacevar(op: str, x: Any, y: Any) -> Any:
@@ -76,20 +105,27 @@ GUARDS = {
 
 # The names BoundedPolicy inserts. They live with the builtins rather than the globals, because
 # SpiffWorkflow copies every global into the task data before a script and takes it out after.
-BUILTINS.update({
-    "_tick_": budget.tick,
-    "_add_": budget.guarded_add,
-    "_mul_": budget.guarded_mul,
-    "_pow_": budget.guarded_pow,
-    "_lshift_": budget.guarded_lshift,
-    "_mod_": budget.guarded_mod,
-    "_format_": budget.guarded_format_value,
-    "_star_": budget.guarded_star,
-    "_write_slice_": _write_slice,
-})
+BUILTINS.update(
+    {
+        "_tick_": budget.tick,
+        "_add_": budget.guarded_add,
+        "_mul_": budget.guarded_mul,
+        "_pow_": budget.guarded_pow,
+        "_lshift_": budget.guarded_lshift,
+        "_mod_": budget.guarded_mod,
+        "_format_": budget.guarded_format_value,
+        "_star_": budget.guarded_star,
+        "_write_slice_": _write_slice,
+    }
+)
 
-_GUARDED_OPERATORS = {ast.Add: "_add_", ast.Mult: "_mul_", ast.Pow: "_pow_", ast.LShift: "_lshift_",
-                      ast.Mod: "_mod_"}
+_GUARDED_OPERATORS = {
+    ast.Add: "_add_",
+    ast.Mult: "_mul_",
+    ast.Pow: "_pow_",
+    ast.LShift: "_lshift_",
+    ast.Mod: "_mod_",
+}
 
 
 def _call(name: str, args: list, like: ast.AST) -> ast.Call:
@@ -145,7 +181,11 @@ class BoundedPolicy(RestrictingNodeTransformer):
 
     def visit_Subscript(self, node):
         node = super().visit_Subscript(node)
-        if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) and isinstance(node.slice, ast.Slice):
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.ctx, ast.Store)
+            and isinstance(node.slice, ast.Slice)
+        ):
             node.value.func.id = "_write_slice_"
         return node
 
@@ -189,7 +229,7 @@ class _DataSnapshot:
     """The task data before a script ran: to size what the script set, and to put the data back
     as it was if the script fails (so an error never stores a half-built or oversized value)."""
 
-    __slots__ = ("values", "copies")
+    __slots__ = ("copies", "values")
 
     def __init__(self, context: dict):
         self.values = dict(context)
@@ -201,7 +241,9 @@ class _DataSnapshot:
         total = 0
         values, copies = self.values, self.copies
         for key, value in context.items():
-            if value is values.get(key, _DataSnapshot) and (key not in copies or len(value) == len(copies[key])):
+            if value is values.get(key, _DataSnapshot) and (
+                key not in copies or len(value) == len(copies[key])
+            ):
                 continue
             total += budget.estimate(value, cap - total)
             if total > cap:

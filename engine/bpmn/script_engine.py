@@ -10,6 +10,7 @@ It fixes three things SpiffWorkflow 3.2 gets wrong for this product:
   budget; going over it fails the step with a message that says so
   ("script: the time limit of 2 s was reached").
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,7 +28,9 @@ from engine.bpmn.sandbox import RestrictedEnvironment
 from handlers import registry
 from handlers.registry import HandlerContext
 
-ISO_LITERAL = re.compile(r"^(R\d*/)?(P[0-9YMWDTHS.,]+|\d{4}-\d{2}-\d{2}([T ][0-9:.]+)?(Z|[+-]\d{2}:?\d{2})?)(/.*)?$")
+ISO_LITERAL = re.compile(
+    r"^(R\d*/)?(P[0-9YMWDTHS.,]+|\d{4}-\d{2}-\d{2}([T ][0-9:.]+)?(Z|[+-]\d{2}:?\d{2})?)(/.*)?$"
+)
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _NAIVE_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ][0-9:.]+$")
 
@@ -52,7 +55,7 @@ def normalise_timer_value(value):
 
 def _shortened(text: str, limit: int = 80) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def is_timer_task(task) -> bool:
@@ -69,8 +72,10 @@ def _contained(run, *args):
         return run(*args)
     except (Exception, KeyboardInterrupt):
         raise
-    except BaseException as exc:        # SystemExit, GeneratorExit and the like, raised by diagram code
-        raise DiagramCodeExit(f"the code raised {type(exc).__name__}{f': {exc}' if str(exc) else ''}") from None
+    except BaseException as exc:  # SystemExit, GeneratorExit and the like, raised by diagram code
+        raise DiagramCodeExit(
+            f"the code raised {type(exc).__name__}{f': {exc}' if str(exc) else ''}"
+        ) from None
 
 
 class ReviewflowScriptEngine(PythonScriptEngine):
@@ -88,8 +93,9 @@ class ReviewflowScriptEngine(PythonScriptEngine):
             except WorkflowTaskException as exc:
                 inner = exc.__cause__ or exc.__context__
                 if isinstance(inner, CodeLimitExceeded):
-                    raise WorkflowTaskException(f"expression '{_shortened(expression)}': {inner}",
-                                                task=task, exception=inner) from None
+                    raise WorkflowTaskException(
+                        f"expression '{_shortened(expression)}': {inner}", task=task, exception=inner
+                    ) from None
                 raise
             return normalise_timer_value(result) if timer else result
         finally:
@@ -125,7 +131,9 @@ class ReviewflowScriptEngine(PythonScriptEngine):
             result = handler.call(hctx, params)
             encoded = json.dumps(result, default=str)
         except Exception as exc:
-            raise WorkflowTaskException(f"{operation_name}: {type(exc).__name__}: {exc}", task=task, exception=exc) from exc
+            raise WorkflowTaskException(
+                f"{operation_name}: {type(exc).__name__}: {exc}", task=task, exception=exc
+            ) from exc
         if ctx is not None:
             ctx.messages.extend(hctx.messages)
             ctx.starts.extend(hctx.starts)

@@ -11,6 +11,7 @@ registry's encoder is used), task rows must stay parent-first (dict order is
 kept), ``date`` needs registering, and the registry's encoder flag is shared
 state (one serializer per thread).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -49,7 +50,9 @@ class StateConverter(BpmnWorkflowConverter):
 
 def _build() -> tuple[BpmnWorkflowSerializer, StateConverter]:
     registry = BpmnWorkflowSerializer.configure(dict(DEFAULT_CONFIG))
-    registry.register(dt.date, lambda v: {"value": v.isoformat()}, lambda d: dt.date.fromisoformat(d["value"]), "date")
+    registry.register(
+        dt.date, lambda v: {"value": v.isoformat()}, lambda d: dt.date.fromisoformat(d["value"]), "date"
+    )
     converter = StateConverter(BpmnWorkflow, registry)
     return BpmnWorkflowSerializer(registry), converter
 
@@ -75,10 +78,12 @@ def _dumps(obj) -> str:
 def spec_to_json(spec, subprocess_specs: dict) -> str:
     """A parsed process spec and its called/embedded subprocess specs, as JSON."""
     ser, _ = _serializer()
-    return _dumps({
-        "spec": ser.to_dict(spec),
-        "subprocess_specs": {k: ser.to_dict(v) for k, v in subprocess_specs.items()},
-    })
+    return _dumps(
+        {
+            "spec": ser.to_dict(spec),
+            "subprocess_specs": {k: ser.to_dict(v) for k, v in subprocess_specs.items()},
+        }
+    )
 
 
 class SpecCache:

@@ -11,25 +11,50 @@ when a case reaches the step:
   that the size budget refuses is refused whatever the case data; it is computed here with
   the same guarded operations, so it is refused before it is computed here too.
 """
+
 from __future__ import annotations
 
 import ast
 import operator
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from engine.bpmn import budget
 
 _FOLDABLE_CALLS = frozenset({"pow", "str", "repr", "round"})
 _BINARY = {
-    ast.Add: budget.guarded_add, ast.Mult: budget.guarded_mul, ast.Pow: budget.guarded_pow,
-    ast.LShift: budget.guarded_lshift, ast.Mod: budget.guarded_mod, ast.Sub: operator.sub,
-    ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.RShift: operator.rshift,
-    ast.BitOr: operator.or_, ast.BitAnd: operator.and_, ast.BitXor: operator.xor,
+    ast.Add: budget.guarded_add,
+    ast.Mult: budget.guarded_mul,
+    ast.Pow: budget.guarded_pow,
+    ast.LShift: budget.guarded_lshift,
+    ast.Mod: budget.guarded_mod,
+    ast.Sub: operator.sub,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.RShift: operator.rshift,
+    ast.BitOr: operator.or_,
+    ast.BitAnd: operator.and_,
+    ast.BitXor: operator.xor,
 }
 _UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_, ast.Invert: operator.invert}
-_CONSTANT_PARTS = (ast.Constant, ast.UnaryOp, ast.BinOp, ast.Tuple, ast.List, ast.Set, ast.JoinedStr,
-                   ast.FormattedValue, ast.Call, ast.Attribute, ast.Name, ast.Starred, ast.keyword,
-                   ast.expr_context, ast.operator, ast.unaryop)
+_CONSTANT_PARTS = (
+    ast.Constant,
+    ast.UnaryOp,
+    ast.BinOp,
+    ast.Tuple,
+    ast.List,
+    ast.Set,
+    ast.JoinedStr,
+    ast.FormattedValue,
+    ast.Call,
+    ast.Attribute,
+    ast.Name,
+    ast.Starred,
+    ast.keyword,
+    ast.expr_context,
+    ast.operator,
+    ast.unaryop,
+)
 
 
 class _NotConstant(Exception):
@@ -37,11 +62,14 @@ class _NotConstant(Exception):
 
 
 def problem(tree: ast.AST, builtins: Mapping[str, Any]) -> str | None:
-    """``"line N: reason"`` for the first loop that never ends or constant that is too large, else ``None``."""
+    """``"line N: reason"`` for the first loop that never ends or constant that is too large, else
+    ``None``."""
     for node in ast.walk(tree):
         if isinstance(node, ast.While) and _always_true(node.test) and not _has_way_out(node.body, False):
-            return (f"line {node.lineno}: this loop never ends "
-                    f"(while {ast.unparse(node.test)} with no break, return or raise)")
+            return (
+                f"line {node.lineno}: this loop never ends "
+                f"(while {ast.unparse(node.test)} with no break, return or raise)"
+            )
     try:
         with budget.bounded():
             return _size_problem(tree, builtins)
@@ -64,7 +92,7 @@ def _leaves(node: ast.AST, in_inner_loop: bool) -> bool:
         return not in_inner_loop
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
         return False
-    if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):       # a break in its body ends only that loop
+    if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):  # a break in its body ends only that loop
         return _has_way_out(node.body, True) or _has_way_out(node.orelse, in_inner_loop)
     return any(_leaves(child, in_inner_loop) for child in ast.iter_child_nodes(node))
 
@@ -87,7 +115,7 @@ def _size_problem(node: ast.AST, builtins: Mapping[str, Any]) -> str | None:
             pass
         except budget.CodeLimitExceeded as exc:
             return f"line {node.lineno}: {exc}"
-        except Exception:  # noqa: BLE001 - other errors (1/0, a type error) show when the step runs
+        except Exception:
             return None
     for child in ast.iter_child_nodes(node):
         found = _size_problem(child, builtins)
@@ -120,7 +148,9 @@ def _fold(node: ast.AST, builtins: Mapping[str, Any]) -> Any:
         for value in node.values:
             if isinstance(value, ast.FormattedValue):
                 spec = _fold(value.format_spec, builtins) if value.format_spec is not None else ""
-                parts.append(budget.guarded_format_value(_fold(value.value, builtins), value.conversion, spec))
+                parts.append(
+                    budget.guarded_format_value(_fold(value.value, builtins), value.conversion, spec)
+                )
             else:
                 parts.append(_fold(value, builtins))
         budget.charge(sum(len(p) for p in parts))

@@ -6,6 +6,7 @@ time or run in a demo at a chosen date. Its module-level ``datetime`` is replace
 once by a subclass whose ``now()`` asks :mod:`engine.clock`; everything else about
 it is the real ``datetime`` (``isinstance`` checks still accept real datetimes).
 """
+
 from __future__ import annotations
 
 import datetime as _dt

@@ -1,6 +1,7 @@
 """The service layer: every use case as one method, one transaction. The web app,
 the command line and the tests all drive the engine through :class:`Reviewflow`.
 """
+
 from __future__ import annotations
 
 from engine import config

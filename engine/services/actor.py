@@ -1,4 +1,5 @@
 """Who is asking: a user name and the roles they hold (lanes plus system roles)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -28,8 +29,9 @@ class Actor:
     @property
     def case_roles(self) -> frozenset[str]:
         """The roles that open a whole case (its data, history and deadlines) to this person."""
-        return frozenset(r for r in self.roles
-                         if r not in REQUEST_ONLY_ROLES and not r.startswith(REQUEST_ONLY_PREFIX))
+        return frozenset(
+            r for r in self.roles if r not in REQUEST_ONLY_ROLES and not r.startswith(REQUEST_ONLY_PREFIX)
+        )
 
     @property
     def can_deploy(self) -> bool:

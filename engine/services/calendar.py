@@ -1,4 +1,5 @@
 """Working-day questions for the API and the web app, and the administrator's holiday overrides."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,20 +15,24 @@ def parse_day(text, field: str = "from") -> dt.date:
     try:
         return dt.date.fromisoformat(str(text))
     except (TypeError, ValueError):
-        raise Invalid(f"'{field}' must be a date (YYYY-MM-DD)", [{"path": field, "message": "not a date"}]) from None
+        raise Invalid(
+            f"'{field}' must be a date (YYYY-MM-DD)", [{"path": field, "message": "not a date"}]
+        ) from None
 
 
 class Calendar:
     def __init__(self, core: Core, on_change=None):
         self.core = core
-        self.on_change = on_change   # called with the day after it changed: moves armed deadlines
+        self.on_change = on_change  # called with the day after it changed: moves armed deadlines
 
     def working_days(self, start: str, days: str | int) -> dict:
         day = parse_day(start, "from")
         try:
             n = int(days)
         except (TypeError, ValueError):
-            raise Invalid("'days' must be a whole number", [{"path": "days", "message": "not an integer"}]) from None
+            raise Invalid(
+                "'days' must be a whole number", [{"path": "days", "message": "not an integer"}]
+            ) from None
         if abs(n) > 3660:
             raise BadRequest("'days' is limited to ±3660")
         with self.core.db.reading() as session:
@@ -35,11 +40,19 @@ class Calendar:
             try:
                 result = cal.add_working_days(day, n)
             except OverflowError:
-                raise Invalid(f"{n} working days from {day.isoformat()} is outside the years the calendar holds",
-                              [{"path": "days", "message": "the count runs past year 1 or year 9999"}]) from None
-            return {"from": day.isoformat(), "days": n, "date": result.isoformat(),
-                    "holidays_skipped": [{"date": d.isoformat(), "name": name}
-                                         for d, name in cal.holidays_between(min(day, result), max(day, result))]}
+                raise Invalid(
+                    f"{n} working days from {day.isoformat()} is outside the years the calendar holds",
+                    [{"path": "days", "message": "the count runs past year 1 or year 9999"}],
+                ) from None
+            return {
+                "from": day.isoformat(),
+                "days": n,
+                "date": result.isoformat(),
+                "holidays_skipped": [
+                    {"date": d.isoformat(), "name": name}
+                    for d, name in cal.holidays_between(min(day, result), max(day, result))
+                ],
+            }
 
     def snapshot(self):
         """The working-day calendar with today's overrides, to answer many questions in one request."""
@@ -48,9 +61,12 @@ class Calendar:
 
     def overrides(self) -> list[dict]:
         from sqlalchemy import select
+
         with self.core.db.reading() as session:
-            return [{"day": o.day.isoformat(), "kind": o.kind, "note": o.note, "created_by": o.created_by}
-                    for o in session.scalars(select(CalendarOverride).order_by(CalendarOverride.day))]
+            return [
+                {"day": o.day.isoformat(), "kind": o.kind, "note": o.note, "created_by": o.created_by}
+                for o in session.scalars(select(CalendarOverride).order_by(CalendarOverride.day))
+            ]
 
     def set_override(self, day: str, kind: str, note: str, actor: Actor) -> dict:
         if "admin" not in actor.roles:
@@ -68,8 +84,19 @@ class Calendar:
             elif row:
                 row.kind, row.note = kind, note
             else:
-                session.add(CalendarOverride(day=d, kind=kind, note=note, created_by=actor.username, created_at=clock.now()))
-            session.add(AuditEvent(instance_id=None, at=clock.now(), actor=actor.username, kind="calendar_changed",
-                                   detail={"day": d.isoformat(), "before": before, "after": kind, "note": note}))
+                session.add(
+                    CalendarOverride(
+                        day=d, kind=kind, note=note, created_by=actor.username, created_at=clock.now()
+                    )
+                )
+            session.add(
+                AuditEvent(
+                    instance_id=None,
+                    at=clock.now(),
+                    actor=actor.username,
+                    kind="calendar_changed",
+                    detail={"day": d.isoformat(), "before": before, "after": kind, "note": note},
+                )
+            )
         moved = self.on_change(d) if self.on_change else []
         return {"day": d.isoformat(), "kind": kind, "cases_recomputed": len(moved)}

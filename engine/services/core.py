@@ -1,4 +1,5 @@
 """What every service shares: the database, the settings and the calendar."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -19,7 +20,8 @@ class Core:
     _calendars: dict = field(default_factory=dict)
 
     def calendar(self, session: Session) -> WorkingDayCalendar:
-        """England's working days with the administrator's overrides (read each command; cached by content)."""
+        """England's working days with the administrator's overrides (read each command; cached by
+        content)."""
         rows = session.execute(select(CalendarOverride.day, CalendarOverride.kind)).all()
         key = (self.settings.holiday_region, tuple(sorted((r.day, r.kind) for r in rows)))
         cal = self._calendars.get(key)

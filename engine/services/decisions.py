@@ -1,4 +1,5 @@
 """Evaluating a deployed DMN decision directly (``POST /decisions/{id}/evaluate``)."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -23,8 +24,11 @@ def _names(expression: str) -> set[str]:
         tree = ast.parse(expression, mode="eval")
     except SyntaxError:
         return set()
-    return {n.id for n in ast.walk(tree)
-            if isinstance(n, ast.Name) and not hasattr(builtins, n.id) and n.id not in FUNCTIONS}
+    return {
+        n.id
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Name) and not hasattr(builtins, n.id) and n.id not in FUNCTIONS
+    }
 
 
 class Decisions:
@@ -36,14 +40,20 @@ class Decisions:
         if problems:
             raise Invalid("inputs must be an object of named values", problems)
         with self.core.db.reading() as session:
-            row = session.scalars(select(DecisionVersion).where(DecisionVersion.decision_id == decision_id)
-                                  .order_by(DecisionVersion.version.desc()).limit(1)).first()
+            row = session.scalars(
+                select(DecisionVersion)
+                .where(DecisionVersion.decision_id == decision_id)
+                .order_by(DecisionVersion.version.desc())
+                .limit(1)
+            ).first()
             if row is None:
                 raise NotFound(f"no decision '{decision_id}' is deployed")
             needed = decisions.input_names(decision_id, row.dmn, cache_key=row.content_hash)
             missing = sorted({n for expr in needed for n in _names(expr)} - set(inputs))
             if missing:
-                raise Invalid("some inputs are missing", [{"path": n, "message": "required"} for n in missing])
+                raise Invalid(
+                    "some inputs are missing", [{"path": n, "message": "required"} for n in missing]
+                )
             try:
                 outputs = decisions.evaluate(decision_id, row.dmn, inputs, cache_key=row.content_hash)
             except decisions.DecisionError as exc:

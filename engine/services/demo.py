@@ -4,6 +4,7 @@ One account per role, all with one password generated at set-up (printed, never 
 repository), and a few cases taken to different stages by replaying the steps listed in
 ``demo_cases.json`` beside this module. Refused in production by the command that calls it.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,11 +23,21 @@ from engine.store.models import AuditEvent, User
 CASES_FILE = Path(__file__).resolve().parent / "demo_cases.json"
 
 ACCOUNTS = {
-    "referrer": ["Referring agency"], "la": ["Local authority"], "bu": ["Business Unit"],
-    "prg": ["Practice Review Group"], "subgroup": ["SCR sub group"], "exec": ["Executive Group"],
-    "board": ["Board"], "chair": ["Independent Chair"], "peer": ["Peer chair"], "reviewer": ["Lead reviewer"],
-    "police": ["Agency: Police"], "health": ["Agency: Health"], "manager": ["manager"],
-    "owner": ["process_owner"], "admin": ["admin"],
+    "referrer": ["Referring agency"],
+    "la": ["Local authority"],
+    "bu": ["Business Unit"],
+    "prg": ["Practice Review Group"],
+    "subgroup": ["SCR sub group"],
+    "exec": ["Executive Group"],
+    "board": ["Board"],
+    "chair": ["Independent Chair"],
+    "peer": ["Peer chair"],
+    "reviewer": ["Lead reviewer"],
+    "police": ["Agency: Police"],
+    "health": ["Agency: Health"],
+    "manager": ["manager"],
+    "owner": ["process_owner"],
+    "admin": ["admin"],
 }
 
 
@@ -41,7 +52,9 @@ def seed(service, password: str | None = None) -> dict:
             _reset_password(service, username, password)
     started = []
     if not service.queries.list_instances(Actor("demo-seed", frozenset({"admin"})), limit=1):
-        started = [_replay(service, case) for case in json.loads(CASES_FILE.read_text(encoding="utf-8"))["cases"]]
+        started = [
+            _replay(service, case) for case in json.loads(CASES_FILE.read_text(encoding="utf-8"))["cases"]
+        ]
     return {"accounts": sorted(ACCOUNTS), "password": password, "cases": started}
 
 
@@ -49,8 +62,15 @@ def _reset_password(service, username: str, password: str) -> None:
     with service.core.db.transaction() as session:
         user = session.scalars(select(User).where(User.username == username)).one()
         user.password_hash = _hasher.hash(password)
-        session.add(AuditEvent(instance_id=None, at=clock.now(), actor="demo", kind="password_reset",
-                               detail={"username": username}))
+        session.add(
+            AuditEvent(
+                instance_id=None,
+                at=clock.now(),
+                actor="demo",
+                kind="password_reset",
+                detail={"username": username},
+            )
+        )
 
 
 _RELATIVE = re.compile(r"^\{today(?:([+-])(\d+))?\}$")
@@ -70,6 +90,7 @@ def _dated(value):
 
 def _replay(service, case: dict) -> str:
     """Start a case as its referrer, then complete each listed step as the account named for it."""
+
     def actor(username: str) -> Actor:
         return service.users.actor(username)
 
@@ -79,6 +100,8 @@ def _replay(service, case: dict) -> str:
         who = actor(step["by"])
         [task] = [t for t in service.tasks.for_user(who) if t["element_id"] == step["step"]][:1] or [None]
         if task is None:
-            raise ValueError(f"demo case {case['title']!r}: step {step['step']!r} is not open for {step['by']}")
+            raise ValueError(
+                f"demo case {case['title']!r}: step {step['step']!r} is not open for {step['by']}"
+            )
         service.instances.complete_task(task["id"], step["data"], who)
     return started["business_key"]

@@ -1,4 +1,5 @@
 """Errors a command can end with; each maps to one HTTP status and one exit code."""
+
 from __future__ import annotations
 
 
@@ -38,4 +39,5 @@ class TooLarge(ServiceError):
 
 class Invalid(ServiceError):
     """Input that fails validation; ``details`` lists each failing field path or element."""
+
     status, code = 422, "validation_failed"

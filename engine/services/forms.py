@@ -1,18 +1,18 @@
 """Server-side validation of submitted data against a form's JSON Schema."""
+
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+from collections.abc import Callable, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
-import json
-from typing import Any, Callable, Mapping
+from typing import Any
 
-from contextvars import ContextVar
-
-from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
-from jsonschema import _keywords
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError, _keywords, validators
 
 from engine import clock, patterns
 from engine.bpmn.runtime import FUNCTIONS
@@ -67,15 +67,18 @@ class CaseContext:
     """What a submission is judged against: today on the product clock, the case data as it stands,
     each deadline's due date for this case (key -> date, with its source paragraph), and the working-day
     calendar with the administrator's overrides."""
+
     today: dt.date
     data: Mapping[str, Any] = field(default_factory=dict)
     deadlines: Mapping[str, dt.date] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)
-    calendar: Any = None                       # engine.calendar.WorkingDayCalendar
-    due: Callable[[str, Mapping[str, Any]], dt.date | None] | None = None   # a deadline not armed yet
+    calendar: Any = None  # engine.calendar.WorkingDayCalendar
+    due: Callable[[str, Mapping[str, Any]], dt.date | None] | None = None  # a deadline not armed yet
 
 
-def case_context(data: Mapping[str, Any], armed: Mapping[str, dt.date], ruleset=None, calendar=None) -> CaseContext:
+def case_context(
+    data: Mapping[str, Any], armed: Mapping[str, dt.date], ruleset=None, calendar=None
+) -> CaseContext:
     """The context for a case: ``armed`` holds the due dates of its deadlines already armed (they may have
     moved since); a deadline not armed yet is worked out from the rule set and the data as submitted."""
     from engine.rules import DeadlineError, compute_due
@@ -90,8 +93,14 @@ def case_context(data: Mapping[str, Any], armed: Mapping[str, dt.date], ruleset=
             return None
 
     sources = {k: r.source for k, r in ruleset.rules.items()} if ruleset is not None else {}
-    return CaseContext(today=clock.today(), data=dict(data), deadlines=dict(armed), sources=sources,
-                       calendar=calendar, due=due)
+    return CaseContext(
+        today=clock.today(),
+        data=dict(data),
+        deadlines=dict(armed),
+        sources=sources,
+        calendar=calendar,
+        due=due,
+    )
 
 
 _case: ContextVar[CaseContext | None] = ContextVar("form_case", default=None)
@@ -161,8 +170,10 @@ def _not_future(validator, value, instance, schema):
         return
     today = _context().today
     if day > today:
-        yield _error(f"must be today ({_long(today)}) or earlier: the act it records has happened",
-                     _source(validator, schema, value))
+        yield _error(
+            f"must be today ({_long(today)}) or earlier: the act it records has happened",
+            _source(validator, schema, value),
+        )
 
 
 def _not_before(validator, value, instance, schema):
@@ -176,21 +187,31 @@ def _not_before(validator, value, instance, schema):
     context = _context()
     if n:
         from engine.calendar import WorkingDayCalendar
+
         limit = (context.calendar or WorkingDayCalendar()).add_working_days(other, n)
     else:
         limit = other
     if day < limit:
         other_title = _title(validator, value["field"])
-        after = f"{n} working day{'s' if n != 1 else ''} after {other_title} ({_long(other)})" if n else \
-            f"{other_title} ({_long(other)})"
-        yield _error(f"must be on or after {_long(limit)}: it cannot come before {after}",
-                     _source(validator, schema, value))
+        after = (
+            f"{n} working day{'s' if n != 1 else ''} after {other_title} ({_long(other)})"
+            if n
+            else f"{other_title} ({_long(other)})"
+        )
+        yield _error(
+            f"must be on or after {_long(limit)}: it cannot come before {after}",
+            _source(validator, schema, value),
+        )
 
 
 def _title(validator, name: str) -> str:
     """A field's title in this form, for messages; its name when the form does not have it."""
     props = (_root.get() or {}).get("properties")
-    title = props.get(name, {}).get("title") if isinstance(props, dict) and isinstance(props.get(name), dict) else None
+    title = (
+        props.get(name, {}).get("title")
+        if isinstance(props, dict) and isinstance(props.get(name), dict)
+        else None
+    )
     return f"‘{title}’" if title else name.replace("_", " ")
 
 
@@ -212,12 +233,20 @@ def _late_reason(validator, value, instance, schema):
         return
     parent = _parent.get() or {}
     reason = parent.get(value.get("reason_field", ""))
-    if isinstance(reason, str) and reason.strip() or reason not in (None, "") and not isinstance(reason, str):
+    if (isinstance(reason, str) and reason.strip()) or (
+        reason not in (None, "") and not isinstance(reason, str)
+    ):
         return
-    source = value.get("source") if isinstance(value.get("source"), str) else \
-        _context().sources.get(value["deadline"]) or _source(validator, schema, value)
-    yield _error(f"say why it was late: {_long(day)} is after {_long(due)}, the day deadline "
-                 f"{value['deadline']} fell due for this case", source)
+    source = (
+        value.get("source")
+        if isinstance(value.get("source"), str)
+        else _context().sources.get(value["deadline"]) or _source(validator, schema, value)
+    )
+    yield _error(
+        f"say why it was late: {_long(day)} is after {_long(due)}, the day deadline "
+        f"{value['deadline']} fell due for this case",
+        source,
+    )
 
 
 def _equals_case(validator, value, instance, schema):
@@ -227,8 +256,11 @@ def _equals_case(validator, value, instance, schema):
     recorded = _context().data.get(name)
     if recorded is None or recorded == instance:
         return
-    yield _error(f"contradicts the answer that agrees: the case records {name.replace('_', ' ')} as "
-                 f"{recorded!r}, not {instance!r}", _source(validator, schema, value))
+    yield _error(
+        f"contradicts the answer that agrees: the case records {name.replace('_', ' ')} as "
+        f"{recorded!r}, not {instance!r}",
+        _source(validator, schema, value),
+    )
 
 
 def _properties(validator, properties, instance, schema):
@@ -243,10 +275,18 @@ def _properties(validator, properties, instance, schema):
 
 # Draft 2020-12, with patterns matched under a time limit instead of by Python's backtracking ``re``,
 # and the case keywords above
-FormValidator = validators.extend(Draft202012Validator, {
-    "pattern": _pattern, "patternProperties": _pattern_properties, "properties": _properties,
-    "x-not-future": _not_future, "x-not-before": _not_before, "x-late-reason": _late_reason,
-    "x-equals-case": _equals_case})
+FormValidator = validators.extend(
+    Draft202012Validator,
+    {
+        "pattern": _pattern,
+        "patternProperties": _pattern_properties,
+        "properties": _properties,
+        "x-not-future": _not_future,
+        "x-not-before": _not_before,
+        "x-late-reason": _late_reason,
+        "x-equals-case": _equals_case,
+    },
+)
 
 
 def keyword_problems(schema: dict, deadline_keys: set[str] | None = None) -> list[tuple[str, str]]:
@@ -267,10 +307,17 @@ def keyword_problems(schema: dict, deadline_keys: set[str] | None = None) -> lis
             if key.startswith("x-") and key not in ANNOTATIONS:
                 out.extend(_keyword_problem(key, value, here, siblings, deadline_keys))
                 continue
-            if key in ("properties", "$defs", "definitions", "patternProperties", "dependentSchemas") \
-                    and isinstance(value, dict):
-                stack.extend((sub, f"{here}/{name}", value if key == "properties" else None)
-                             for name, sub in value.items())
+            if key in (
+                "properties",
+                "$defs",
+                "definitions",
+                "patternProperties",
+                "dependentSchemas",
+            ) and isinstance(value, dict):
+                stack.extend(
+                    (sub, f"{here}/{name}", value if key == "properties" else None)
+                    for name, sub in value.items()
+                )
             elif isinstance(value, (dict, list)) and key not in ("enum", "const", "examples", "default"):
                 stack.append((value, here, None))
     return sorted((pointer.lstrip("/"), message) for pointer, message in out)
@@ -283,19 +330,22 @@ def _keyword_problem(key, value, where, siblings, deadline_keys) -> list[tuple[s
     if isinstance(value, dict) and "source" in value and (not isinstance(source, str) or not source.strip()):
         return [(f"{where}/source", "source must be the paragraph it comes from, such as '003 §7.7'")]
     if key == "x-not-future":
-        if not (isinstance(value, bool) or isinstance(value, dict) and set(value) <= {"source"}):
-            return [(where, "x-not-future must be true, or {\"source\": \"<paragraph>\"}")]
+        if not (isinstance(value, bool) or (isinstance(value, dict) and set(value) <= {"source"})):
+            return [(where, 'x-not-future must be true, or {"source": "<paragraph>"}')]
         return []
     if key == "x-equals-case":
         name = value.get("field") if isinstance(value, dict) else value
         if isinstance(value, dict) and set(value) - {"field", "source"}:
             return [(where, f"unknown setting(s): {', '.join(sorted(set(value) - {'field', 'source'}))}")]
         if not isinstance(name, str) or not _IDENT.match(name):
-            return [(where, "x-equals-case names a case-data field: a string such as \"lcspr_decision\"")]
+            return [(where, 'x-equals-case names a case-data field: a string such as "lcspr_decision"')]
         return []
     if not isinstance(value, dict):
         return [(where, f"{key} must be an object")]
-    allowed = {"x-not-before": {"field", "working_days", "source"}, "x-late-reason": {"deadline", "reason_field", "source"}}[key]
+    allowed = {
+        "x-not-before": {"field", "working_days", "source"},
+        "x-late-reason": {"deadline", "reason_field", "source"},
+    }[key]
     if set(value) - allowed:
         return [(where, f"unknown setting(s): {', '.join(sorted(set(value) - allowed))}")]
     if key == "x-not-before":
@@ -307,7 +357,7 @@ def _keyword_problem(key, value, where, siblings, deadline_keys) -> list[tuple[s
         return []
     deadline, reason = value.get("deadline"), value.get("reason_field")
     if not isinstance(deadline, str) or not deadline:
-        return [(f"{where}/deadline", "deadline must be a string naming a deadline key, such as \"R4\"")]
+        return [(f"{where}/deadline", 'deadline must be a string naming a deadline key, such as "R4"')]
     if deadline_keys is not None and deadline not in deadline_keys:
         return [(f"{where}/deadline", f"unknown deadline key {deadline!r}: no rule set defines it")]
     if not isinstance(reason, str) or not _IDENT.match(reason):
@@ -316,10 +366,11 @@ def _keyword_problem(key, value, where, siblings, deadline_keys) -> list[tuple[s
         return [(f"{where}/reason_field", f"the form has no field {reason!r} beside this date")]
     return []
 
+
 #: the years a date in a case may fall in: deadlines are counted from them, on a calendar with limits
 DATE_YEARS = range(1900, 2200)
 _FORMATS = FormatChecker(())
-_FORMATS.checkers = dict(Draft202012Validator.FORMAT_CHECKER.checkers)     # the draft's own, date replaced
+_FORMATS.checkers = dict(Draft202012Validator.FORMAT_CHECKER.checkers)  # the draft's own, date replaced
 
 
 @_FORMATS.checks("date", raises=ValueError)
@@ -347,7 +398,7 @@ def _path(error) -> str:
         extra = re.findall(r"'([^']+)' was unexpected", error.message)
         parts += extra[:1]
     if error.validator == "x-late-reason" and parts:
-        parts[-1] = error.validator_value["reason_field"]       # the reason is what is missing
+        parts[-1] = error.validator_value["reason_field"]  # the reason is what is missing
     if _refused_field(error):
         parts.append(_refused_field(error))
     return "/".join(parts) or "(root)"
@@ -375,11 +426,22 @@ def validate(schema: dict | None, data) -> list[dict]:
         _submitted.reset(submitted)
         _root.reset(root)
     for error in errors:
-        limit = error.validator_value if isinstance(error.validator_value, (int, float)) and \
-            not isinstance(error.validator_value, bool) else None
-        message = "leave this out: it does not apply to the other answers" if _refused_field(error) else error.message
-        problem = {"path": _path(error), "message": message, "kind": error.validator,
-                   **({"limit": limit} if limit is not None else {})}
+        limit = (
+            error.validator_value
+            if isinstance(error.validator_value, (int, float)) and not isinstance(error.validator_value, bool)
+            else None
+        )
+        message = (
+            "leave this out: it does not apply to the other answers"
+            if _refused_field(error)
+            else error.message
+        )
+        problem = {
+            "path": _path(error),
+            "message": message,
+            "kind": error.validator,
+            **({"limit": limit} if limit is not None else {}),
+        }
         if getattr(error, "source", None):
             problem["source"] = error.source
         problems.append(problem)
@@ -397,7 +459,10 @@ def check_size(data) -> None:
         raise Invalid("data must be a JSON object", [{"path": "(root)", "message": "not an object"}])
     size = len(json.dumps(data, default=str))
     if size > MAX_DATA_BYTES:
-        raise Invalid("the form is too large", [{"path": "(root)", "message": f"{size:,} bytes; the limit is {MAX_DATA_BYTES:,}"}])
+        raise Invalid(
+            "the form is too large",
+            [{"path": "(root)", "message": f"{size:,} bytes; the limit is {MAX_DATA_BYTES:,}"}],
+        )
 
 
 def check_keys(data) -> list[dict]:
@@ -411,7 +476,14 @@ def check_keys(data) -> list[dict]:
     out = []
     for key in data:
         if not isinstance(key, str) or not _IDENT.match(key):
-            out.append({"path": str(key), "message": "field names must be letters, digits and _ (max 64), starting with a letter"})
+            out.append(
+                {
+                    "path": str(key),
+                    "message": "field names must be letters, digits and _ (max 64), starting with a letter",
+                }
+            )
         elif key in FUNCTIONS:
-            out.append({"path": key, "message": f"'{key}' is the name of an engine function and cannot be a field"})
+            out.append(
+                {"path": key, "message": f"'{key}' is the name of an engine function and cannot be a field"}
+            )
     return out

@@ -6,6 +6,7 @@ Heartbeats run on real time (the database's clock on PostgreSQL, as the outbox's
 on the product's clock, which tests and demos fix. Readiness reads no case data and says nothing
 about any case.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,7 +24,7 @@ from engine.store.models import WorkerHeartbeat
 
 log = logging.getLogger("reviewflow.health")
 
-FORGET_AFTER = dt.timedelta(days=7)       # a worker silent this long is gone: its rows are dropped
+FORGET_AFTER = dt.timedelta(days=7)  # a worker silent this long is gone: its rows are dropped
 CHECKS = ("database", "schema", "worker")
 
 
@@ -49,7 +50,7 @@ class Health:
         with self.core.db.transaction() as session:
             now = real_now(session)
             row = session.get(WorkerHeartbeat, (worker, loop))
-            if row is None:                          # a worker's first beat: forget those long gone
+            if row is None:  # a worker's first beat: forget those long gone
                 session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.last_beat < now - FORGET_AFTER))
                 session.add(WorkerHeartbeat(worker=worker, loop=loop, last_beat=now))
             else:
@@ -65,17 +66,28 @@ class Health:
                 session.execute(text("SELECT 1"))
                 checks["database"] = {"ok": True}
                 checks["schema"] = self._schema(session)
-                checks["worker"] = (self._worker(session, worker, host) if checks["schema"]["ok"]
-                                    else {"ok": False, "detail": "not checked: the schema is not current"})
-        except (SQLAlchemyError, OSError) as exc:    # a health check reports the failure, never raises it
+                checks["worker"] = (
+                    self._worker(session, worker, host)
+                    if checks["schema"]["ok"]
+                    else {"ok": False, "detail": "not checked: the schema is not current"}
+                )
+        except (SQLAlchemyError, OSError) as exc:  # a health check reports the failure, never raises it
             failed = next((name for name in CHECKS if name not in checks), "closing")
             log.info("readiness: the database failed during the %s check: %s", failed, kind(exc))
             if failed == "database":
                 checks["database"] = {"ok": False, "detail": "unreachable"}
             for name in CHECKS:
-                checks.setdefault(name, {"ok": False, "detail": "could not be read" if name == failed else
-                                         "not checked: the database is unreachable" if failed == "database" else
-                                         f"not checked: the {failed} could not be read"})
+                checks.setdefault(
+                    name,
+                    {
+                        "ok": False,
+                        "detail": "could not be read"
+                        if name == failed
+                        else "not checked: the database is unreachable"
+                        if failed == "database"
+                        else f"not checked: the {failed} could not be read",
+                    },
+                )
         ready = all(check["ok"] for check in checks.values())
         return {"status": "ready" if ready else "not ready", "checks": checks}
 
@@ -95,7 +107,10 @@ class Health:
     def _worker(self, session, worker: str | None, host: str | None) -> dict:
         stmt = select(WorkerHeartbeat.last_beat).order_by(WorkerHeartbeat.last_beat.desc()).limit(1)
         if worker:
-            stmt, nobody = stmt.where(WorkerHeartbeat.worker == worker), "the worker in this process has not reported"
+            stmt, nobody = (
+                stmt.where(WorkerHeartbeat.worker == worker),
+                "the worker in this process has not reported",
+            )
         elif host:
             stmt = stmt.where(WorkerHeartbeat.worker.startswith(f"{host}:", autoescape=True))
             nobody = "no worker on this host has reported"

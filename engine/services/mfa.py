@@ -7,6 +7,7 @@ secret someone else saw (with the password) is never the one confirmed later. On
 Codes are read at the product clock, like everything else, so tests move time instead of waiting; only a
 demo run on a clock fixed by ``REVIEWFLOW_FAKE_NOW`` reads them at the real time, which is all a phone knows.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,14 +30,15 @@ from engine.store.models import AuditEvent, MfaRecoveryCode, User, UserRole
 ISSUER = "reviewflow"
 STEP_SECONDS = 30
 RECOVERY_CODES = 10
-_RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"     # no 0/o, 1/l/i: read from paper
+_RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read from paper
 _SIX_DIGITS = re.compile(r"^\d{6}$")
 WRONG_CODE = "The code is not right. Enter the 6-digit code your authenticator app shows now"
 
 
 def code_time(settings) -> dt.datetime:
-    """The instant an authenticator app's code is read at (``REVIEWFLOW_FAKE_NOW`` is refused in production)."""
-    return dt.datetime.now(dt.timezone.utc) if settings.fake_now else clock.now()
+    """The instant an authenticator app's code is read at (``REVIEWFLOW_FAKE_NOW`` is refused in
+    production)."""
+    return dt.datetime.now(dt.UTC) if settings.fake_now else clock.now()
 
 
 def authenticator_uri(secret: str, username: str) -> str:
@@ -73,12 +75,16 @@ def _new_recovery_codes(session: Session, user_id: int) -> list[str]:
 
 
 def _codes_left(session: Session, user_id: int) -> int:
-    return session.scalar(select(func.count()).select_from(MfaRecoveryCode).where(
-        MfaRecoveryCode.user_id == user_id, MfaRecoveryCode.used_at.is_(None)))
+    return session.scalar(
+        select(func.count())
+        .select_from(MfaRecoveryCode)
+        .where(MfaRecoveryCode.user_id == user_id, MfaRecoveryCode.used_at.is_(None))
+    )
 
 
-def check_second_factor(session: Session, user: User, code: str, now: dt.datetime,
-                        settings) -> tuple[str, int | None] | None:
+def check_second_factor(
+    session: Session, user: User, code: str, now: dt.datetime, settings
+) -> tuple[str, int | None] | None:
     """At sign-in: a code from the app ("code") or an unused recovery code ("recovery_code", with how many
     are left), marked used in this transaction; None if it is neither."""
     if not user.totp_secret or user.mfa_enrolled_at is None:
@@ -89,16 +95,29 @@ def check_second_factor(session: Session, user: User, code: str, now: dt.datetim
         return "code", None
     if not code or len(code) > 64 or _SIX_DIGITS.match(re.sub(r"\s", "", code)):
         return None
-    row = session.scalars(select(MfaRecoveryCode).where(
-        MfaRecoveryCode.user_id == user.id, MfaRecoveryCode.code_hash == recovery_code_hash(code),
-        MfaRecoveryCode.used_at.is_(None)).with_for_update()).first()
+    row = session.scalars(
+        select(MfaRecoveryCode)
+        .where(
+            MfaRecoveryCode.user_id == user.id,
+            MfaRecoveryCode.code_hash == recovery_code_hash(code),
+            MfaRecoveryCode.used_at.is_(None),
+        )
+        .with_for_update()
+    ).first()
     if row is None:
         return None
     row.used_at = now
     session.flush()
     left = _codes_left(session, user.id)
-    session.add(AuditEvent(instance_id=None, at=now, actor=user.username, kind="mfa_recovery_code_used",
-                           detail={"left": left}))
+    session.add(
+        AuditEvent(
+            instance_id=None,
+            at=now,
+            actor=user.username,
+            kind="mfa_recovery_code_used",
+            detail={"left": left},
+        )
+    )
     return "recovery_code", left
 
 
@@ -141,8 +160,9 @@ class Mfa:
             if user.mfa_enrolled_at is not None:
                 raise Conflict("multi-factor sign-in is set up already")
             if not user.totp_secret:
-                raise Invalid("start setting up multi-factor sign-in again",
-                              [{"path": "code", "message": "no set-up"}])
+                raise Invalid(
+                    "start setting up multi-factor sign-in again", [{"path": "code", "message": "no set-up"}]
+                )
             step = _matching_step(user.totp_secret, code, code_time(self.core.settings), None)
             if step is None:
                 raise Invalid(WRONG_CODE, [{"path": "code", "message": "not right"}])
@@ -163,8 +183,11 @@ class Mfa:
                 raise Invalid(WRONG_CODE, [{"path": "code", "message": "not right"}])
             user.totp_last_step = step
             codes = _new_recovery_codes(session, user.id)
-            session.add(AuditEvent(instance_id=None, at=now, actor=username,
-                                   kind="mfa_recovery_codes_renewed", detail={}))
+            session.add(
+                AuditEvent(
+                    instance_id=None, at=now, actor=username, kind="mfa_recovery_codes_renewed", detail={}
+                )
+            )
             return codes
 
     def status(self, username: str) -> dict:
@@ -172,10 +195,12 @@ class Mfa:
             user = self._user(session, username, lock=False)
             roles = frozenset(session.scalars(select(UserRole.role).where(UserRole.user_id == user.id)))
             enrolled = user.mfa_enrolled_at is not None
-            return {"enrolled": enrolled,
-                    "enrolled_at": user.mfa_enrolled_at.isoformat() if enrolled else None,
-                    "recovery_codes_left": _codes_left(session, user.id) if enrolled else 0,
-                    "required": mfa_required(roles, self.core.settings)}
+            return {
+                "enrolled": enrolled,
+                "enrolled_at": user.mfa_enrolled_at.isoformat() if enrolled else None,
+                "recovery_codes_left": _codes_left(session, user.id) if enrolled else 0,
+                "required": mfa_required(roles, self.core.settings),
+            }
 
     def reset(self, username: str, actor: Actor) -> dict:
         """An admin takes away a lost authenticator: the person sets up a new one at their next sign-in, and
@@ -188,6 +213,13 @@ class Mfa:
             user.totp_secret = user.totp_last_step = user.mfa_enrolled_at = None
             session.execute(delete(MfaRecoveryCode).where(MfaRecoveryCode.user_id == user.id))
             ended = end_all(session, user.id, "mfa_reset", now)
-            session.add(AuditEvent(instance_id=None, at=now, actor=actor.username, kind="mfa_reset",
-                                   detail={"username": username, "sessions_ended": ended}))
+            session.add(
+                AuditEvent(
+                    instance_id=None,
+                    at=now,
+                    actor=actor.username,
+                    kind="mfa_reset",
+                    detail={"username": username, "sessions_ended": ended},
+                )
+            )
             return {"username": username, "mfa_enrolled": False, "sessions_ended": ended}

@@ -15,6 +15,7 @@ visible for an operator. A message that can never be built (an invalid address) 
 once, with its reason, and holds up nothing. With no SMTP URL set, messages stay pending in
 the outbox: never lost, visible in the web app.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,7 +25,7 @@ import socket
 import threading
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from email.message import EmailMessage
 
@@ -43,9 +44,11 @@ log = logging.getLogger("reviewflow.outbox")
 BASE_BACKOFF = dt.timedelta(minutes=1)
 MAX_BACKOFF = dt.timedelta(hours=6)
 STATUSES = ("pending", "sending", "sent", "dead")
-RECORD_RETRY_PAUSES = (0.2, 1.0, 3.0)   # a result is recorded again after these pauses if the database is lost
-INTERRUPTED = ("interrupted: the worker sending it stopped during the SMTP exchange; it may have been "
-               "delivered, and is sent again with the same Message-ID")
+RECORD_RETRY_PAUSES = (0.2, 1.0, 3.0)  # a result is recorded again after these pauses if the database is lost
+INTERRUPTED = (
+    "interrupted: the worker sending it stopped during the SMTP exchange; it may have been "
+    "delivered, and is sent again with the same Message-ID"
+)
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -61,14 +64,14 @@ def real_now(session) -> dt.datetime:
     """Real time for leases: the database's clock on PostgreSQL (workers on several hosts agree on it),
     this host's on SQLite (one host). Never :func:`engine.clock.now`, which may be fixed."""
     if session.bind.dialect.name == "postgresql":
-        return session.scalar(select(func.clock_timestamp())).astimezone(dt.timezone.utc)
-    return dt.datetime.now(dt.timezone.utc)
+        return session.scalar(select(func.clock_timestamp())).astimezone(dt.UTC)
+    return dt.datetime.now(dt.UTC)
 
 
 @dataclass
 class _Claim:
     message_id: int
-    email: EmailMessage | None          # None: it could not be built and is dead
+    email: EmailMessage | None  # None: it could not be built and is dead
 
 
 # The message sent, its delivery attempt and its audit entry, in one statement (PostgreSQL).
@@ -97,15 +100,13 @@ class _SentRecorder:
         try:
             self.connection.execute(_RECORD_SENT, {"id": message_id, "now": clock.now()})
             return True
-        except Exception as exc:        # the connection died during the exchange: record the usual way
+        except Exception as exc:  # the connection died during the exchange: record the usual way
             log.warning("outbox: quick record failed: outbox_id=%s error=%s", message_id, type(exc).__name__)
             return False
 
     def close(self) -> None:
-        try:
+        with suppress(Exception):
             self.connection.close()
-        except Exception:
-            pass
 
 
 class Outbox:
@@ -125,10 +126,13 @@ class Outbox:
             stmt = select(OutboxMessage)
             if status:
                 stmt = stmt.where(OutboxMessage.status == status)
-            return [outbox_dict(m) for m in session.scalars(stmt.order_by(OutboxMessage.id.desc()).limit(limit))]
+            return [
+                outbox_dict(m) for m in session.scalars(stmt.order_by(OutboxMessage.id.desc()).limit(limit))
+            ]
 
-    def deliver_due(self, limit: int = 50, owner: str | None = None,
-                    stop: threading.Event | None = None) -> dict:
+    def deliver_due(
+        self, limit: int = 50, owner: str | None = None, stop: threading.Event | None = None
+    ) -> dict:
         """Send what is due now, one message at a time, until nothing is due, ``limit`` messages were
         handled or ``stop`` is set; returns counts of sent and failed (a message dead at once is failed).
 
@@ -148,9 +152,9 @@ class Outbox:
                 failed += 1
                 continue
             error, recorded = None, []
-            ready = self._sent_recorder()          # taken before the exchange: nothing to wait for after it
+            ready = self._sent_recorder()  # taken before the exchange: nothing to wait for after it
 
-            def record_sent(message_id=claim.message_id):
+            def record_sent(message_id=claim.message_id, ready=ready, recorded=recorded):
                 """The relay took it: record that before anything else, so a crash now repeats nothing."""
                 if ready is None or not ready(message_id):
                     self._record_surely(message_id, owner, None)
@@ -159,10 +163,14 @@ class Outbox:
             try:
                 with self._lease_kept(claim.message_id, owner):
                     try:
-                        mail.send(url, claim.email, timeout=self.core.settings.smtp_timeout_seconds,
-                                  on_accepted=record_sent)
+                        mail.send(
+                            url,
+                            claim.email,
+                            timeout=self.core.settings.smtp_timeout_seconds,
+                            on_accepted=record_sent,
+                        )
                     except Exception as exc:  # every failure is recorded, none is lost
-                        if not recorded:      # a relay that fails after accepting has still taken the message
+                        if not recorded:  # a relay that fails after accepting has still taken the message
                             error = f"{type(exc).__name__}: {exc}"[:2000]
             finally:
                 if ready is not None:
@@ -172,15 +180,17 @@ class Outbox:
             sent, failed = (sent + 1, failed) if error is None else (sent, failed + 1)
         return {"sent": sent, "failed": failed}
 
-    def _sent_recorder(self) -> "_SentRecorder | None":
+    def _sent_recorder(self) -> _SentRecorder | None:
         """On PostgreSQL, a connection checked out (and pinged) before the SMTP exchange, so that recording a
         sent message after the relay's 250 is one statement, one round trip: that is the whole window in which
         a worker's death could send the e-mail twice. SQLite, a local file, records as usual."""
         if self.core.db.dialect != "postgresql":
             return None
         try:
-            return _SentRecorder(self.core.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT"))
-        except Exception as exc:        # the usual way then records it
+            return _SentRecorder(
+                self.core.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            )
+        except Exception as exc:  # the usual way then records it
             log.warning("outbox: no connection held for recording: %s", type(exc).__name__)
             return None
 
@@ -188,15 +198,23 @@ class Outbox:
         """Take the next due message, or one whose worker died: build it, mark it ``sending``, commit."""
         with self.core.db.transaction() as session:
             real, now = real_now(session), clock.now()
-            m = self._first(session, select(OutboxMessage).where(
-                OutboxMessage.status == "sending", OutboxMessage.lease_expires_at < real))
+            m = self._first(
+                session,
+                select(OutboxMessage).where(
+                    OutboxMessage.status == "sending", OutboxMessage.lease_expires_at < real
+                ),
+            )
             if m is not None:
                 self._interrupted(session, m, now)
                 if m.status == "dead":
                     return _Claim(m.id, None)
             else:
-                m = self._first(session, select(OutboxMessage).where(
-                    OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now))
+                m = self._first(
+                    session,
+                    select(OutboxMessage).where(
+                        OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now
+                    ),
+                )
             if m is None:
                 return None
             try:
@@ -224,13 +242,19 @@ class Outbox:
             while not done.wait(self.lease.total_seconds() / 3):
                 try:
                     with self.core.db.transaction() as session:
-                        session.execute(update(OutboxMessage).where(
-                            OutboxMessage.id == message_id, OutboxMessage.status == "sending",
-                            OutboxMessage.lease_owner == owner)
-                            .values(lease_expires_at=real_now(session) + self.lease))
+                        session.execute(
+                            update(OutboxMessage)
+                            .where(
+                                OutboxMessage.id == message_id,
+                                OutboxMessage.status == "sending",
+                                OutboxMessage.lease_owner == owner,
+                            )
+                            .values(lease_expires_at=real_now(session) + self.lease)
+                        )
                 except Exception as exc:  # the lease may lapse; the message is then sent again, never lost
-                    log.warning("outbox: lease renewal failed: outbox_id=%s error=%s", message_id,
-                                type(exc).__name__)
+                    log.warning(
+                        "outbox: lease renewal failed: outbox_id=%s error=%s", message_id, type(exc).__name__
+                    )
 
         keeper = threading.Thread(target=renew, name=f"outbox-lease-{message_id}", daemon=True)
         keeper.start()
@@ -249,8 +273,11 @@ class Outbox:
             except Exception as exc:
                 if pause is None or not unavailable(exc):
                     raise
-                log.warning("outbox: recording a result failed, trying again: outbox_id=%s error=%s",
-                            message_id, type(exc).__name__)
+                log.warning(
+                    "outbox: recording a result failed, trying again: outbox_id=%s error=%s",
+                    message_id,
+                    type(exc).__name__,
+                )
                 time.sleep(pause)
 
     def _record(self, message_id: int, owner: str, error: str | None) -> None:
@@ -266,12 +293,18 @@ class Outbox:
                 if m.status != "sent":
                     m.status, m.sent_at, m.last_error, m.next_attempt_at = "sent", now, None, None
                     m.lease_owner = m.lease_expires_at = None
-                    session.add(AuditEvent(instance_id=m.instance_id, at=now, actor="system", kind="notification_sent",
-                                           detail={"recipient": m.recipient, "subject": m.subject,
-                                                   "attempts": m.attempts}))
+                    session.add(
+                        AuditEvent(
+                            instance_id=m.instance_id,
+                            at=now,
+                            actor="system",
+                            kind="notification_sent",
+                            detail={"recipient": m.recipient, "subject": m.subject, "attempts": m.attempts},
+                        )
+                    )
             elif held:
                 self._failed(session, m, now, error)
-            else:   # its lease ran out and another worker took it over: that worker's result counts
+            else:  # its lease ran out and another worker took it over: that worker's result counts
                 session.add(DeliveryAttempt(outbox_id=m.id, at=now, ok=False, error=error))
 
     def _interrupted(self, session, m: OutboxMessage, now: dt.datetime) -> None:
@@ -288,8 +321,15 @@ class Outbox:
         m.lease_owner = m.lease_expires_at = None
         if give_up or m.attempts >= self.core.settings.outbox_max_attempts:
             m.status, m.next_attempt_at = "dead", None
-            session.add(AuditEvent(instance_id=m.instance_id, at=now, actor="system", kind="notification_failed",
-                                   detail={"recipient": m.recipient, "error": error, "attempts": m.attempts}))
+            session.add(
+                AuditEvent(
+                    instance_id=m.instance_id,
+                    at=now,
+                    actor="system",
+                    kind="notification_failed",
+                    detail={"recipient": m.recipient, "error": error, "attempts": m.attempts},
+                )
+            )
         else:
             m.status, m.next_attempt_at = "pending", now + backoff(m.attempts)
 
@@ -297,8 +337,13 @@ class Outbox:
         """Give back every message ``owner`` still holds (a stopping worker): each is due again at once,
         its interrupted exchange counted as a failed attempt. Returns how many."""
         with self.core.db.transaction() as session:
-            held = list(session.scalars(select(OutboxMessage).where(OutboxMessage.status == "sending",
-                                                                    OutboxMessage.lease_owner == owner)))
+            held = list(
+                session.scalars(
+                    select(OutboxMessage).where(
+                        OutboxMessage.status == "sending", OutboxMessage.lease_owner == owner
+                    )
+                )
+            )
             for m in held:
                 self._interrupted(session, m, clock.now())
             return len(held)
@@ -308,13 +353,23 @@ class Outbox:
         if not actor.is_manager:
             raise Forbidden("only a manager may requeue a notification")
         with self.core.db.transaction() as session:
-            done = session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id,
-                                                               OutboxMessage.status == "dead")
-                                   .values(status="pending", next_attempt_at=clock.now(), attempts=0))
+            done = session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message_id, OutboxMessage.status == "dead")
+                .values(status="pending", next_attempt_at=clock.now(), attempts=0)
+            )
             if done.rowcount != 1:
                 from engine.services.errors import Conflict, NotFound
+
                 if session.get(OutboxMessage, message_id) is None:
                     raise NotFound(f"no notification {message_id}")
                 raise Conflict("only a notification that gave up (dead) can be sent again")
-            session.add(AuditEvent(instance_id=None, at=clock.now(), actor=actor.username, kind="notification_requeued",
-                                   detail={"outbox_id": message_id}))
+            session.add(
+                AuditEvent(
+                    instance_id=None,
+                    at=clock.now(),
+                    actor=actor.username,
+                    kind="notification_requeued",
+                    detail={"outbox_id": message_id},
+                )
+            )

@@ -6,6 +6,7 @@ aware (``date_aware``) decides it (catalogue, reading notes; 003 §1.4-1.7; each
 such as BOLTON_PRE2015, and must say why; the choice is audited. A hand-over carries its parent's rules and
 never comes through here.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,13 +20,14 @@ from engine.services.actor import Actor
 from engine.services.errors import Forbidden, Invalid
 from engine.store.models import RuleSetVersion
 
-REASON_KEY = "regime_reason"          # why a manager runs the case under rules other than those in force
+REASON_KEY = "regime_reason"  # why a manager runs the case under rules other than those in force
 MAX_REASON = 2000
 
 
 @dataclass(frozen=True)
 class Override:
     """A manager's choice of rules other than those in force on ``date_aware``, for the audit log."""
+
     in_force: str | None
     date_aware: str
     regime: str | None
@@ -33,13 +35,20 @@ class Override:
     reason: str
 
     def detail(self) -> dict:
-        return {"in_force": self.in_force, "date_aware": self.date_aware, "regime": self.regime,
-                "ruleset": self.ruleset, "reason": self.reason}
+        return {
+            "in_force": self.in_force,
+            "date_aware": self.date_aware,
+            "regime": self.regime,
+            "ruleset": self.ruleset,
+            "reason": self.reason,
+        }
 
 
 def deployed(session) -> dict[str, RuleSet]:
     """The newest deployed version of every rule set, by name."""
-    latest = (select(RuleSetVersion.name, func.max(RuleSetVersion.id).label("id")).group_by(RuleSetVersion.name))
+    latest = select(RuleSetVersion.name, func.max(RuleSetVersion.id).label("id")).group_by(
+        RuleSetVersion.name
+    )
     return {name: wfsvc.ruleset_for(session, rid) for name, rid in session.execute(latest)}
 
 
@@ -57,37 +66,62 @@ def settle(session, data: dict, actor: Actor) -> tuple[dict, Override | None]:
     Invalid (422, naming the field) or Forbidden (403) otherwise."""
     reason = data.get(REASON_KEY)
     if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_REASON):
-        raise Invalid("the reason for other rules must be text",
-                      [{"path": REASON_KEY, "message": f"text of at most {MAX_REASON} characters"}])
+        raise Invalid(
+            "the reason for other rules must be text",
+            [{"path": REASON_KEY, "message": f"text of at most {MAX_REASON} characters"}],
+        )
     explicit = data.get("ruleset") or data.get("regime")
     aware = _day(data.get("date_aware"))
     if aware is None:
         if data.get("date_aware") is not None and not explicit:
-            raise Invalid("the date the local authority became aware decides the rules",
-                          [{"path": "date_aware", "message": "must be a date (YYYY-MM-DD)"}])
-        return _with_regime(session, data), None      # no date to judge by: the rules named, as before
+            raise Invalid(
+                "the date the local authority became aware decides the rules",
+                [{"path": "date_aware", "message": "must be a date (YYYY-MM-DD)"}],
+            )
+        return _with_regime(session, data), None  # no date to judge by: the rules named, as before
     sets = deployed(session)
     in_force = ruleset_in_force(sets, aware)
     if not explicit:
         if in_force is None:
-            raise Invalid(f"no rule set is in force on {aware}",
-                          [{"path": "date_aware", "message": f"no rule set is in force on {aware}; a manager may "
-                                                             f"name one (regime or ruleset) with {REASON_KEY}"}])
+            raise Invalid(
+                f"no rule set is in force on {aware}",
+                [
+                    {
+                        "path": "date_aware",
+                        "message": f"no rule set is in force on {aware}; a manager may "
+                        f"name one (regime or ruleset) with {REASON_KEY}",
+                    }
+                ],
+            )
         return {**data, "regime": in_force.name}, None
     if in_force is not None and not data.get("ruleset") and data.get("regime") == in_force.name:
-        return data, None                              # naming the rules in force is no choice at all
+        return data, None  # naming the rules in force is no choice at all
     wanted = data.get("ruleset") or data.get("regime")
     current = in_force.name if in_force else "none"
     if not actor.is_manager:
-        raise Forbidden(f"a case runs under the rules in force on the day the local authority became aware "
-                        f"({current} on {aware}); only a manager may choose {wanted}, with a reason")
+        raise Forbidden(
+            f"a case runs under the rules in force on the day the local authority became aware "
+            f"({current} on {aware}); only a manager may choose {wanted}, with a reason"
+        )
     if not isinstance(reason, str) or not reason.strip():
-        raise Invalid(f"say why this case runs under {wanted} rather than {current}",
-                      [{"path": REASON_KEY, "message": f"required: why the case runs under {wanted}, not the "
-                                                       f"rules in force on {aware} ({current})"}])
+        raise Invalid(
+            f"say why this case runs under {wanted} rather than {current}",
+            [
+                {
+                    "path": REASON_KEY,
+                    "message": f"required: why the case runs under {wanted}, not the "
+                    f"rules in force on {aware} ({current})",
+                }
+            ],
+        )
     data = _with_regime(session, data, sets)
-    return data, Override(in_force.name if in_force else None, aware.isoformat(), data.get("regime"),
-                          data.get("ruleset"), reason.strip())
+    return data, Override(
+        in_force.name if in_force else None,
+        aware.isoformat(),
+        data.get("regime"),
+        data.get("ruleset"),
+        reason.strip(),
+    )
 
 
 def _with_regime(session, data: dict, sets: dict[str, RuleSet] | None = None) -> dict:

@@ -6,10 +6,11 @@ projections kept beside the cases (``instance.next_due``/``overdue_from``, ``ins
 ``deadline_tally``) through an index that fits it: lists are pages read by key (never by offset), counts stop
 at :data:`COUNT_LIMIT`, figures are aggregates, and exports are streamed. No report reads more rows than it
 shows, plus a constant, however many cases there have been; the open cases of the day bound the rest."""
+
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterator
+from collections.abc import Iterator
 
 from sqlalchemy import exists, func, select
 
@@ -20,10 +21,10 @@ from engine.services.errors import Forbidden, Invalid
 from engine.services.workflow import OPEN_STATUSES
 from engine.store.models import Deadline, DeadlineTally, Instance, InstanceStep, ProcessVersion
 
-PAGE_SIZE = 50            # cases on one page of the case list
-COUNT_LIMIT = 1000        # a count of cases stops here: "1,000 or more" is as useful as the exact figure
-LIST_LIMIT = 25           # deadlines listed on the dashboard; the rest are counted and exported
-STREAM_BATCH = 500        # rows fetched at a time by an export (a server-side cursor on PostgreSQL)
+PAGE_SIZE = 50  # cases on one page of the case list
+COUNT_LIMIT = 1000  # a count of cases stops here: "1,000 or more" is as useful as the exact figure
+LIST_LIMIT = 25  # deadlines listed on the dashboard; the rest are counted and exported
+STREAM_BATCH = 500  # rows fetched at a time by an export (a server-side cursor on PostgreSQL)
 
 
 def _manager(actor: Actor) -> None:
@@ -36,33 +37,71 @@ def _period(start: dt.date | None, end: dt.date | None) -> None:
         raise Invalid("the period ends before it starts", [{"path": "to", "message": "before 'from'"}])
 
 
-CASE_COLUMNS = (Instance.id, Instance.business_key, Instance.process_id, ProcessVersion.version, Instance.status,
-                Instance.regime, Instance.active_steps, Instance.next_due, Instance.overdue_from, Instance.created_at,
-                Instance.summary)
+CASE_COLUMNS = (
+    Instance.id,
+    Instance.business_key,
+    Instance.process_id,
+    ProcessVersion.version,
+    Instance.status,
+    Instance.regime,
+    Instance.active_steps,
+    Instance.next_due,
+    Instance.overdue_from,
+    Instance.created_at,
+    Instance.summary,
+)
 
 
 def _case_row(row, today: dt.date) -> dict:
-    return {"id": row.id, "business_key": row.business_key, "process_id": row.process_id, "version": row.version,
-            "status": row.status, "regime": row.regime, "stage": ", ".join(row.active_steps or []) or "-",
-            "next_due": row.next_due.isoformat() if row.next_due else None,
-            "overdue": row.overdue_from is not None and row.overdue_from <= today and row.status in OPEN_STATUSES,
-            "created_at": row.created_at.isoformat(),
-            "converted_from": (row.summary or {}).get("converted_from")}
+    return {
+        "id": row.id,
+        "business_key": row.business_key,
+        "process_id": row.process_id,
+        "version": row.version,
+        "status": row.status,
+        "regime": row.regime,
+        "stage": ", ".join(row.active_steps or []) or "-",
+        "next_due": row.next_due.isoformat() if row.next_due else None,
+        "overdue": row.overdue_from is not None and row.overdue_from <= today and row.status in OPEN_STATUSES,
+        "created_at": row.created_at.isoformat(),
+        "converted_from": (row.summary or {}).get("converted_from"),
+    }
 
 
-DEADLINE_COLUMNS = (Deadline.id, Deadline.instance_id, Deadline.key, Deadline.name, Deadline.due_date, Deadline.status,
-                    Deadline.source, Deadline.on_working_day, Deadline.closed_at, Instance.business_key,
-                    Instance.process_id)
+DEADLINE_COLUMNS = (
+    Deadline.id,
+    Deadline.instance_id,
+    Deadline.key,
+    Deadline.name,
+    Deadline.due_date,
+    Deadline.status,
+    Deadline.source,
+    Deadline.on_working_day,
+    Deadline.closed_at,
+    Instance.business_key,
+    Instance.process_id,
+)
 
 
 def _deadline_row(row) -> dict:
-    return {"business_key": row.business_key, "process_id": row.process_id, "key": row.key, "name": row.name,
-            "due_date": row.due_date.isoformat(), "status": _shown_status(row.status), "source": row.source,
-            "on_working_day": row.on_working_day, "closed_at": row.closed_at.isoformat() if row.closed_at else None,
-            "instance_id": row.instance_id}
+    return {
+        "business_key": row.business_key,
+        "process_id": row.process_id,
+        "key": row.key,
+        "name": row.name,
+        "due_date": row.due_date.isoformat(),
+        "status": _shown_status(row.status),
+        "source": row.source,
+        "on_working_day": row.on_working_day,
+        "closed_at": row.closed_at.isoformat() if row.closed_at else None,
+        "instance_id": row.instance_id,
+    }
 
 
-PENDING = ("pending", "planned")    # a planned deadline (its timer not armed yet, engine/services/statutory.py) is pending
+PENDING = (
+    "pending",
+    "planned",
+)  # a planned deadline (its timer not armed yet, engine/services/statutory.py) is pending
 
 
 def _shown_status(status: str) -> str:
@@ -77,8 +116,15 @@ class CaseFilter:
     """The case list's filters as one query: which cases, and the column they are ordered and paged by
     (with a stage, the stage index's own copy of the case id, so the database reads that index in order)."""
 
-    def __init__(self, process_id: str = "", status: str = "", stage: str = "", overdue: bool = False,
-                 started_from: dt.date | None = None, started_to: dt.date | None = None):
+    def __init__(
+        self,
+        process_id: str = "",
+        status: str = "",
+        stage: str = "",
+        overdue: bool = False,
+        started_from: dt.date | None = None,
+        started_to: dt.date | None = None,
+    ):
         _period(started_from, started_to)
         self.process_id, self.status, self.stage, self.overdue = process_id, status, stage, overdue
         self.started_from, self.started_to = started_from, started_to
@@ -86,7 +132,9 @@ class CaseFilter:
     def apply(self, stmt, today: dt.date):
         key = Instance.id
         if self.stage:
-            stmt = stmt.join(InstanceStep, (InstanceStep.instance_id == Instance.id) & (InstanceStep.step == self.stage))
+            stmt = stmt.join(
+                InstanceStep, (InstanceStep.instance_id == Instance.id) & (InstanceStep.step == self.stage)
+            )
             key = InstanceStep.instance_id
         if self.process_id:
             stmt = stmt.where(Instance.process_id == self.process_id)
@@ -108,8 +156,14 @@ class Reports:
         self.core = core
 
     # --- the case list --------------------------------------------------------------------------
-    def case_page(self, actor: Actor, filters: CaseFilter, before: int | None = None, after: int | None = None,
-                  limit: int | None = None) -> dict:
+    def case_page(
+        self,
+        actor: Actor,
+        filters: CaseFilter,
+        before: int | None = None,
+        after: int | None = None,
+        limit: int | None = None,
+    ) -> dict:
         """One page of cases, newest first: those older than case ``before`` (the next page), or newer than
         case ``after`` (the previous page), or the newest. ``newer``/``older`` are the cursors of the pages
         either side (``None`` where there is none); ``count`` is the number of cases the filters match,
@@ -117,8 +171,10 @@ class Reports:
         _manager(actor)
         today, limit = clock.today(), limit or PAGE_SIZE
         with self.core.db.reading() as session:
-            stmt, key = filters.apply(select(*CASE_COLUMNS).join(
-                ProcessVersion, ProcessVersion.id == Instance.process_version_id), today)
+            stmt, key = filters.apply(
+                select(*CASE_COLUMNS).join(ProcessVersion, ProcessVersion.id == Instance.process_version_id),
+                today,
+            )
             if after is not None:
                 found = session.execute(stmt.where(key > after).order_by(key.asc()).limit(limit + 1)).all()
                 more_newer, found = len(found) > limit, found[:limit][::-1]
@@ -130,18 +186,26 @@ class Reports:
                 more_older, found = len(found) > limit, found[:limit]
                 more_newer = before is not None
             counted, _ = filters.apply(select(Instance.id), today)
-            count = session.scalar(select(func.count()).select_from(counted.limit(COUNT_LIMIT + 1).subquery()))
+            count = session.scalar(
+                select(func.count()).select_from(counted.limit(COUNT_LIMIT + 1).subquery())
+            )
             rows = [_case_row(r, today) for r in found]
-            return {"rows": rows, "count": min(count, COUNT_LIMIT), "count_capped": count > COUNT_LIMIT,
-                    "newer": rows[0]["id"] if rows and more_newer else None,
-                    "older": rows[-1]["id"] if rows and more_older else None}
+            return {
+                "rows": rows,
+                "count": min(count, COUNT_LIMIT),
+                "count_capped": count > COUNT_LIMIT,
+                "newer": rows[0]["id"] if rows and more_newer else None,
+                "older": rows[-1]["id"] if rows and more_older else None,
+            }
 
     def case_export(self, actor: Actor, filters: CaseFilter) -> Iterator[dict]:
         """Every case the filters match, newest first, streamed (for the CSV)."""
         _manager(actor)
         today = clock.today()
-        stmt, key = filters.apply(select(*CASE_COLUMNS).join(
-            ProcessVersion, ProcessVersion.id == Instance.process_version_id), today)
+        stmt, key = filters.apply(
+            select(*CASE_COLUMNS).join(ProcessVersion, ProcessVersion.id == Instance.process_version_id),
+            today,
+        )
         return self._stream(stmt.order_by(key.desc()), lambda r: _case_row(r, today))
 
     def related(self, actor: Actor, instance_id: int, business_key: str | None) -> list[dict]:
@@ -151,9 +215,13 @@ class Reports:
             return []
         today = clock.today()
         with self.core.db.reading() as session:
-            stmt = (select(*CASE_COLUMNS).join(ProcessVersion, ProcessVersion.id == Instance.process_version_id)
-                    .where(Instance.business_key == business_key, Instance.id != instance_id)
-                    .order_by(Instance.id.desc()).limit(PAGE_SIZE))
+            stmt = (
+                select(*CASE_COLUMNS)
+                .join(ProcessVersion, ProcessVersion.id == Instance.process_version_id)
+                .where(Instance.business_key == business_key, Instance.id != instance_id)
+                .order_by(Instance.id.desc())
+                .limit(PAGE_SIZE)
+            )
             return [_case_row(r, today) for r in session.execute(stmt)]
 
     def stages(self, actor: Actor) -> list[str]:
@@ -163,8 +231,9 @@ class Reports:
             return list(session.scalars(select(InstanceStep.step).distinct().order_by(InstanceStep.step)))
 
     # --- deadlines ------------------------------------------------------------------------------
-    def deadline_export(self, actor: Actor, start: dt.date | None = None, end: dt.date | None = None,
-                        status: str = "") -> Iterator[dict]:
+    def deadline_export(
+        self, actor: Actor, start: dt.date | None = None, end: dt.date | None = None, status: str = ""
+    ) -> Iterator[dict]:
         """Every deadline falling due in the period (all of them without one), by due date, streamed."""
         _manager(actor)
         _period(start, end)
@@ -177,17 +246,20 @@ class Reports:
             stmt = stmt.where(_status_is(status))
         return self._stream(stmt.order_by(Deadline.due_date, Deadline.id), _deadline_row)
 
-    def deadlines(self, actor: Actor, start: dt.date | None = None, end: dt.date | None = None,
-                  status: str = "") -> list[dict]:
+    def deadlines(
+        self, actor: Actor, start: dt.date | None = None, end: dt.date | None = None, status: str = ""
+    ) -> list[dict]:
         return list(self.deadline_export(actor, start, end, status))
 
     def _stream(self, stmt, shape) -> Iterator[dict]:
         """Rows as they are fetched, ``STREAM_BATCH`` at a time, in one read transaction that ends with them
         (or when the reader stops early)."""
+
         def rows():
             with self.core.db.reading() as session:
                 for row in session.execute(stmt, execution_options={"yield_per": STREAM_BATCH}):
                     yield shape(row)
+
         return rows()
 
     # --- the dashboard ----------------------------------------------------------------------------
@@ -201,32 +273,63 @@ class Reports:
         today = clock.today()
         week_end = today + dt.timedelta(days=6 - today.weekday())
         with self.core.db.reading() as session:
-            by_stage = [(p, s, n) for p, s, n in session.execute(
-                select(InstanceStep.process_id, InstanceStep.step, func.count())
-                .group_by(InstanceStep.process_id, InstanceStep.step))]
+            by_stage = [
+                (p, s, n)
+                for p, s, n in session.execute(
+                    select(InstanceStep.process_id, InstanceStep.step, func.count()).group_by(
+                        InstanceStep.process_id, InstanceStep.step
+                    )
+                )
+            ]
             standing = exists().where(InstanceStep.instance_id == Instance.id)
-            by_stage += [(p, "(waiting)", n) for p, n in session.execute(
-                select(Instance.process_id, func.count()).where(Instance.status.in_(OPEN_STATUSES), ~standing)
-                .group_by(Instance.process_id))]
+            by_stage += [
+                (p, "(waiting)", n)
+                for p, n in session.execute(
+                    select(Instance.process_id, func.count())
+                    .where(Instance.status.in_(OPEN_STATUSES), ~standing)
+                    .group_by(Instance.process_id)
+                )
+            ]
             due = (_status_is("pending"), Deadline.due_date >= today, Deadline.due_date <= week_end)
             due_this_week = self._deadline_list(session, due, (Deadline.due_date, Deadline.id))
             due_count = session.scalar(select(func.count()).select_from(Deadline).where(*due))
             missed = (Deadline.status == "missed", Deadline.due_date >= start, Deadline.due_date <= end)
             missed_list = self._deadline_list(session, missed, (Deadline.due_date.desc(), Deadline.id.desc()))
             tally = session.execute(
-                select(DeadlineTally.key, func.max(DeadlineTally.name), func.sum(DeadlineTally.met),
-                       func.sum(DeadlineTally.missed))
+                select(
+                    DeadlineTally.key,
+                    func.max(DeadlineTally.name),
+                    func.sum(DeadlineTally.met),
+                    func.sum(DeadlineTally.missed),
+                )
                 .where(DeadlineTally.due_date >= start, DeadlineTally.due_date <= end)
-                .group_by(DeadlineTally.key)).all()
-        shares = [{"key": k, "name": name, "met": met, "missed": miss, "percent": round(100 * met / (met + miss))}
-                  for k, name, met, miss in sorted(tally, key=lambda r: (r[0][0], len(r[0]), r[0])) if met + miss]
-        return {"by_stage": [{"process_id": p, "stage": s, "count": n} for p, s, n in sorted(by_stage)],
-                "due_this_week": due_this_week, "due_this_week_count": due_count, "week_end": week_end.isoformat(),
-                "missed": missed_list, "missed_count": sum(s["missed"] for s in shares),
-                "shares": shares, "from": start.isoformat(), "to": end.isoformat(), "today": today.isoformat()}
+                .group_by(DeadlineTally.key)
+            ).all()
+        shares = [
+            {"key": k, "name": name, "met": met, "missed": miss, "percent": round(100 * met / (met + miss))}
+            for k, name, met, miss in sorted(tally, key=lambda r: (r[0][0], len(r[0]), r[0]))
+            if met + miss
+        ]
+        return {
+            "by_stage": [{"process_id": p, "stage": s, "count": n} for p, s, n in sorted(by_stage)],
+            "due_this_week": due_this_week,
+            "due_this_week_count": due_count,
+            "week_end": week_end.isoformat(),
+            "missed": missed_list,
+            "missed_count": sum(s["missed"] for s in shares),
+            "shares": shares,
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "today": today.isoformat(),
+        }
 
     @staticmethod
     def _deadline_list(session, where, order) -> list[dict]:
-        stmt = (select(*DEADLINE_COLUMNS).join(Instance, Instance.id == Deadline.instance_id).where(*where)
-                .order_by(*order).limit(LIST_LIMIT))
+        stmt = (
+            select(*DEADLINE_COLUMNS)
+            .join(Instance, Instance.id == Deadline.instance_id)
+            .where(*where)
+            .order_by(*order)
+            .limit(LIST_LIMIT)
+        )
         return [_deadline_row(r) for r in session.execute(stmt)]

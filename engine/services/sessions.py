@@ -5,6 +5,7 @@ and ``session_max_hours`` after sign-in however busy; each ending is audited.
 
 Who must sign in with a second factor is decided here too, because a session of such a person that has
 none set up may open nothing but the set-up page."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,7 +22,7 @@ from engine.services.core import Core
 from engine.store.models import AuditEvent, User, UserRole, WebSession
 
 MFA_REQUIRED_ROLES = frozenset({MANAGER, PROCESS_OWNER, ADMIN})
-TOUCH_EVERY = dt.timedelta(seconds=60)     # how stale last_seen_at may be: the idle timeout is this precise
+TOUCH_EVERY = dt.timedelta(seconds=60)  # how stale last_seen_at may be: the idle timeout is this precise
 
 
 def mfa_required(roles: frozenset[str], settings) -> bool:
@@ -36,26 +37,37 @@ def session_id(token: str) -> str:
 def open_session(session: Session, user: User, address: str, method: str, now: dt.datetime, settings) -> str:
     """Start a session for someone who has just proved who they are; the token for their cookie."""
     forgotten = now - dt.timedelta(hours=settings.session_max_hours + 24)
-    session.execute(delete(WebSession).where(WebSession.user_id == user.id,
-                                             WebSession.created_at < forgotten))
+    session.execute(
+        delete(WebSession).where(WebSession.user_id == user.id, WebSession.created_at < forgotten)
+    )
     token = secrets.token_urlsafe(32)
     session.add(WebSession(id=session_id(token), user_id=user.id, created_at=now, last_seen_at=now))
-    session.add(AuditEvent(instance_id=None, at=now, actor=user.username, kind="signed_in",
-                           detail={"address": address[:64], "method": method}))
+    session.add(
+        AuditEvent(
+            instance_id=None,
+            at=now,
+            actor=user.username,
+            kind="signed_in",
+            detail={"address": address[:64], "method": method},
+        )
+    )
     return token
 
 
 def end_all(session: Session, user_id: int, reason: str, now: dt.datetime) -> int:
     """End every open session of a person (disabled, second factor reset); how many there were."""
-    return session.execute(update(WebSession)
-                           .where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))
-                           .values(ended_at=now, ended_reason=reason)).rowcount
+    return session.execute(
+        update(WebSession)
+        .where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))
+        .values(ended_at=now, ended_reason=reason)
+    ).rowcount
 
 
 @dataclass(frozen=True)
 class Resumed:
     """What a request's cookie is worth: who is signed in (or nobody), and whether they must first set up
     a second factor; ``ended`` says why a session just ran out ("idle" or "lifetime") so the page can say."""
+
     actor: Actor | None
     must_enrol: bool = False
     ended: str | None = None
@@ -80,27 +92,44 @@ class Sessions:
             roles = frozenset(session.scalars(select(UserRole.role).where(UserRole.user_id == user.id)))
         now = clock.now()
         settings = self.core.settings
-        reason = ("disabled" if not active
-                  else "idle" if now - last_seen_at > dt.timedelta(minutes=settings.session_idle_minutes)
-                  else "lifetime" if now - created_at >= dt.timedelta(hours=settings.session_max_hours)
-                  else None)
+        reason = (
+            "disabled"
+            if not active
+            else "idle"
+            if now - last_seen_at > dt.timedelta(minutes=settings.session_idle_minutes)
+            else "lifetime"
+            if now - created_at >= dt.timedelta(hours=settings.session_max_hours)
+            else None
+        )
         if reason is not None:
             self._expire(sid, username, reason, now)
             return Resumed(None, ended=None if reason == "disabled" else reason)
         if now - last_seen_at >= TOUCH_EVERY:
             with self.core.db.transaction() as session:
-                session.execute(update(WebSession).where(WebSession.id == sid, WebSession.ended_at.is_(None))
-                                .values(last_seen_at=now))
+                session.execute(
+                    update(WebSession)
+                    .where(WebSession.id == sid, WebSession.ended_at.is_(None))
+                    .values(last_seen_at=now)
+                )
         return Resumed(Actor(username, roles), must_enrol=mfa_required(roles, settings) and not enrolled)
 
     def _expire(self, sid: str, username: str, reason: str, now: dt.datetime) -> None:
         with self.core.db.transaction() as session:
-            ended = session.execute(update(WebSession)
-                                    .where(WebSession.id == sid, WebSession.ended_at.is_(None))
-                                    .values(ended_at=now, ended_reason=reason)).rowcount
-            if ended and reason != "disabled":             # disabling was audited when it was done
-                session.add(AuditEvent(instance_id=None, at=now, actor=username, kind="session_expired",
-                                       detail={"reason": reason}))
+            ended = session.execute(
+                update(WebSession)
+                .where(WebSession.id == sid, WebSession.ended_at.is_(None))
+                .values(ended_at=now, ended_reason=reason)
+            ).rowcount
+            if ended and reason != "disabled":  # disabling was audited when it was done
+                session.add(
+                    AuditEvent(
+                        instance_id=None,
+                        at=now,
+                        actor=username,
+                        kind="session_expired",
+                        detail={"reason": reason},
+                    )
+                )
 
     def end(self, token: str | None, address: str) -> None:
         """Sign out: the session's token is refused from now on, wherever the cookie went."""
@@ -113,5 +142,12 @@ class Sessions:
                 return
             row.ended_at, row.ended_reason = now, "signed_out"
             username = session.scalar(select(User.username).where(User.id == row.user_id))
-            session.add(AuditEvent(instance_id=None, at=now, actor=username, kind="signed_out",
-                                   detail={"address": address[:64]}))
+            session.add(
+                AuditEvent(
+                    instance_id=None,
+                    at=now,
+                    actor=username,
+                    kind="signed_out",
+                    detail={"address": address[:64]},
+                )
+            )

@@ -3,6 +3,7 @@ command: refusals counted in the shared limit and audited, or a session opened a
 forgotten, in the same transaction. The password alone never opens a session for someone who has a
 second factor; someone who must have one and has not yet set it up gets a session that opens only the
 set-up page (``must_enrol``)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,10 +21,10 @@ from engine.store.models import AuditEvent, User
 
 @dataclass(frozen=True)
 class SignInResult:
-    outcome: str                         # signed_in | code_needed | refused | blocked
-    token: str | None = None             # for the session cookie, when signed in
-    must_enrol: bool = False             # signed in, but must set up a second factor before anything else
-    recovery_codes_left: int | None = None   # signed in with a recovery code: how many remain
+    outcome: str  # signed_in | code_needed | refused | blocked
+    token: str | None = None  # for the session cookie, when signed in
+    must_enrol: bool = False  # signed in, but must set up a second factor before anything else
+    recovery_codes_left: int | None = None  # signed in with a recovery code: how many remain
 
 
 class SignIn:
@@ -38,8 +39,13 @@ class SignIn:
                 return SignInResult("blocked")
         actor = self.users.authenticate(username, password)
         with self.core.db.transaction() as session:
-            user = session.scalars(select(User).where(User.username == username, User.active.is_(True))
-                                   .with_for_update()).first() if actor is not None else None
+            user = (
+                session.scalars(
+                    select(User).where(User.username == username, User.active.is_(True)).with_for_update()
+                ).first()
+                if actor is not None
+                else None
+            )
             if user is None:
                 self._refuse(session, username, address, "password", now)
                 return SignInResult("refused")
@@ -55,8 +61,9 @@ class SignIn:
         with self.core.db.transaction() as session:
             if sign_in_limits.blocked(session, username, address, now):
                 return SignInResult("blocked")
-            user = session.scalars(select(User).where(User.username == username, User.active.is_(True))
-                                   .with_for_update()).first()
+            user = session.scalars(
+                select(User).where(User.username == username, User.active.is_(True)).with_for_update()
+            ).first()
             checked = check_second_factor(session, user, code, now, self.core.settings) if user else None
             if checked is None:
                 self._refuse(session, username, address, "code", now)
@@ -69,5 +76,12 @@ class SignIn:
     @staticmethod
     def _refuse(session, username: str, address: str, step: str, now) -> None:
         sign_in_limits.failed(session, username, address, now)
-        session.add(AuditEvent(instance_id=None, at=now, actor=username[:64] or "-", kind="sign_in_refused",
-                               detail={"address": address[:64], "step": step}))
+        session.add(
+            AuditEvent(
+                instance_id=None,
+                at=now,
+                actor=username[:64] or "-",
+                kind="sign_in_refused",
+                detail={"address": address[:64], "step": step},
+            )
+        )

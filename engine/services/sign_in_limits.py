@@ -1,6 +1,7 @@
 """The sign-in limit: at most 5 refused sign-ins per user name and 30 per address (an office shares one) in
 15 minutes. Kept in the database so that every web process counts the same refusals; a wrong password and
 a wrong code count alike."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,10 +24,13 @@ def blocked(session: Session, username: str, address: str, now: dt.datetime) -> 
     """Whether this name or this address has used up its refusals for now."""
     user_key, address_key = _keys(username, address)
     since = now - WINDOW
-    counts = dict(session.execute(
-        select(SignInFailure.key, func.count())
-        .where(SignInFailure.key.in_((user_key, address_key)), SignInFailure.at > since)
-        .group_by(SignInFailure.key)).all())
+    counts = dict(
+        session.execute(
+            select(SignInFailure.key, func.count())
+            .where(SignInFailure.key.in_((user_key, address_key)), SignInFailure.at > since)
+            .group_by(SignInFailure.key)
+        ).all()
+    )
     return counts.get(user_key, 0) >= PER_USER or counts.get(address_key, 0) >= PER_ADDRESS
 
 

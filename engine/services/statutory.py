@@ -5,35 +5,37 @@ A deadline row is written when a timer arms (``deadline("R6")``); before that, t
 are read from its process version: the keys its timers name (deadlines and reminders), in the process, the
 processes it calls and those it can hand the case over to (a ``start_process`` service task with a literal
 ``process_id``), transitively. What a version names is worked out once per version and cached (versions never
-change); what a case can still reach is a walk of that small graph from the steps it stands at, so a branch the
-case did not take (a looked-after child's death, R3) and a hand-over already made drop out by themselves.
+change); what a case can still reach is a walk of that small graph from the steps it stands at, so a branch
+the case did not take (a looked-after child's death, R3) and a hand-over already made drop out by themselves.
 
-Each planned deadline has its rule from the case's rule set and is due on the date :func:`engine.rules.compute_due`
-gives (the one computation the timers use) when the case holds its anchor date; otherwise it "starts when" the
-anchor is recorded (:data:`ANCHOR_WORDS`). Those with a date are kept as ``deadline`` rows with status
-``planned`` (``element_id`` naming the process that will arm it), so the calendar feed, the dashboard and the
-deadline export read them like any other; they are shown as ``pending``.
+Each planned deadline has its rule from the case's rule set and is due on the date
+:func:`engine.rules.compute_due` gives (the one computation the timers use) when the case holds its anchor
+date; otherwise it "starts when" the anchor is recorded (:data:`ANCHOR_WORDS`). Those with a date are kept as
+``deadline`` rows with status ``planned`` (``element_id`` naming the process that will arm it), so the
+calendar feed, the dashboard and the deadline export read them like any other; they are shown as ``pending``.
 """
+
 from __future__ import annotations
 
 import ast
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.calendar import WorkingDayCalendar
 from engine.rules import DeadlineError, Due, RuleSet, _key_order, compute_due
 from engine.store.models import Deadline, ProcessVersion
 
-PLANNED = "planned"                 # the status of a planned row in the table; shown as "pending"
-PLANNED_PREFIX = "plan:"            # a planned row's timer_task_id: plan:<key> (a timer's is its task UUID)
+PLANNED = "planned"  # the status of a planned row in the table; shown as "pending"
+PLANNED_PREFIX = "plan:"  # a planned row's timer_task_id: plan:<key> (a timer's is its task UUID)
 
 #: When a deadline whose anchor date the case does not hold yet starts counting, in words, by anchor field.
 ANCHOR_WORDS: dict[str, str] = {
@@ -49,8 +51,15 @@ ANCHOR_WORDS: dict[str, str] = {
     "panel_informed_date": "the Panel is told of the decision",
 }
 
-_OPEN_STATES = (TaskState.FUTURE, TaskState.LIKELY, TaskState.MAYBE, TaskState.WAITING, TaskState.READY,
-                TaskState.STARTED, TaskState.ERROR)
+_OPEN_STATES = (
+    TaskState.FUTURE,
+    TaskState.LIKELY,
+    TaskState.MAYBE,
+    TaskState.WAITING,
+    TaskState.READY,
+    TaskState.STARTED,
+    TaskState.ERROR,
+)
 
 
 def starts_when(anchor: str) -> str:
@@ -60,9 +69,11 @@ def starts_when(anchor: str) -> str:
 
 # --- what a process version names (once per version) ------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Node:
     """What one step of a diagram starts: deadline keys (a timer), a called process, a hand-over."""
+
     keys: tuple[str, ...] = ()
     calls: str | None = None
     hands_over: str | None = None
@@ -71,10 +82,11 @@ class Node:
 @dataclass(frozen=True)
 class VersionPlan:
     """A process version's steps that start clocks, by spec name then step name, and everything it names."""
+
     process_id: str
     nodes: dict[str, dict[str, Node]]
-    keys: tuple[str, ...]               # every key in the process and what it calls, in diagram order
-    hands_over: tuple[str, ...]         # every process it can hand the case over to
+    keys: tuple[str, ...]  # every key in the process and what it calls, in diagram order
+    hands_over: tuple[str, ...]  # every process it can hand the case over to
 
     def spec_keys(self, spec_name: str, seen: frozenset = frozenset()) -> list[str]:
         """Every key of a called process, and of what it calls in turn."""
@@ -112,7 +124,9 @@ def _node(task_spec) -> Node | None:
     if isinstance(task_spec, SubWorkflowTask):
         return Node(calls=task_spec.spec)
     if getattr(task_spec, "operation_name", None) == "start_process":
-        target = _literal(((getattr(task_spec, "operation_params", None) or {}).get("process_id") or {}).get("value"))
+        target = _literal(
+            ((getattr(task_spec, "operation_params", None) or {}).get("process_id") or {}).get("value")
+        )
         return Node(hands_over=target) if isinstance(target, str) and target else None
     return None
 
@@ -152,11 +166,17 @@ def _latest_versions(session: Session, process_ids: Iterable[str]) -> dict[str, 
     ids = sorted(set(process_ids))
     if not ids:
         return {}
-    return dict(session.execute(select(ProcessVersion.process_id, func.max(ProcessVersion.id))
-                                .where(ProcessVersion.process_id.in_(ids)).group_by(ProcessVersion.process_id)).all())
+    return dict(
+        session.execute(
+            select(ProcessVersion.process_id, func.max(ProcessVersion.id))
+            .where(ProcessVersion.process_id.in_(ids))
+            .group_by(ProcessVersion.process_id)
+        ).all()
+    )
 
 
 # --- what a case can still reach ----------------------------------------------------------------------
+
 
 def _subworkflows(workflow):
     yield workflow.spec.name, workflow
@@ -170,7 +190,7 @@ def reachable(workflow, plan: VersionPlan) -> tuple[list[str], list[str], set[st
     keys: list[str] = []
     handovers: list[str] = []
     armed: set[str] = set()
-    running_calls = {str(t) for t in workflow.subprocesses}          # call activities whose process runs now
+    running_calls = {str(t) for t in workflow.subprocesses}  # call activities whose process runs now
     for spec_name, wf in _subworkflows(workflow):
         nodes = plan.nodes.get(spec_name, {})
         seen: set[str] = set()
@@ -180,10 +200,10 @@ def reachable(workflow, plan: VersionPlan) -> tuple[list[str], list[str], set[st
                 continue
             node = nodes.get(task.task_spec.name)
             if task.state == TaskState.WAITING and node is not None and node.keys:
-                armed.update(node.keys)                  # its clock runs: the row says so
+                armed.update(node.keys)  # its clock runs: the row says so
                 seen.add(task.task_spec.name)
                 stack.extend(task.task_spec.outputs)
-            elif str(task.id) in running_calls:          # what it calls is walked where it stands
+            elif str(task.id) in running_calls:  # what it calls is walked where it stands
                 seen.add(task.task_spec.name)
                 stack.extend(task.task_spec.outputs)
             else:
@@ -208,22 +228,30 @@ def reachable(workflow, plan: VersionPlan) -> tuple[list[str], list[str], set[st
 @dataclass(frozen=True)
 class Planned:
     """A statutory deadline the case will run and whose timer has not armed yet."""
+
     key: str
     name: str
     source: str
     anchor: str
-    process_id: str                       # the process whose timer will arm it
-    handed_over: bool                     # run by a case this one will hand over to
-    due: Due | None                       # when the case holds the anchor date
-    starts_when: str | None               # otherwise
+    process_id: str  # the process whose timer will arm it
+    handed_over: bool  # run by a case this one will hand over to
+    due: Due | None  # when the case holds the anchor date
+    starts_when: str | None  # otherwise
 
     @property
     def due_date(self) -> dt.date | None:
         return self.due.due_date if self.due else None
 
 
-def planned_deadlines(session: Session, version_id: int, workflow, ruleset: RuleSet | None, data: Mapping[str, Any],
-                      calendar: WorkingDayCalendar, armed: Iterable[str] = ()) -> list[Planned]:
+def planned_deadlines(
+    session: Session,
+    version_id: int,
+    workflow,
+    ruleset: RuleSet | None,
+    data: Mapping[str, Any],
+    calendar: WorkingDayCalendar,
+    armed: Iterable[str] = (),
+) -> list[Planned]:
     """The deadlines of the case's rule set that the case (or a case it will hand over to) can still arm and
     that are not armed now, each with its due date or when it starts; by due date, undated last."""
     if ruleset is None or workflow is None or workflow.is_completed():
@@ -255,16 +283,23 @@ def planned_deadlines(session: Session, version_id: int, workflow, ruleset: Rule
         except DeadlineError:
             due, when = None, starts_when(rule.anchor)
         out[key] = Planned(key, rule.name, rule.source, rule.anchor, process_id, handed, due, when)
-    return sorted(out.values(), key=lambda p: (p.due_date is None, p.due_date or dt.date.max, _key_order(p.key)))
+    return sorted(
+        out.values(), key=lambda p: (p.due_date is None, p.due_date or dt.date.max, _key_order(p.key))
+    )
 
 
 # --- the rows the feed and the reports read -------------------------------------------------------------
 
-def sync_rows(session: Session, instance_id: int, planned: list[Planned], rows: Iterable[Deadline] | None) -> None:
-    """Keep one ``planned`` row per planned deadline with a due date; ``rows`` are the case's rows already read
-    (None: read its planned rows here)."""
+
+def sync_rows(
+    session: Session, instance_id: int, planned: list[Planned], rows: Iterable[Deadline] | None
+) -> None:
+    """Keep one ``planned`` row per planned deadline with a due date; ``rows`` are the case's rows already
+    read (None: read its planned rows here)."""
     if rows is None:
-        rows = session.scalars(select(Deadline).where(Deadline.instance_id == instance_id, Deadline.status == PLANNED))
+        rows = session.scalars(
+            select(Deadline).where(Deadline.instance_id == instance_id, Deadline.status == PLANNED)
+        )
     have = {r.key: r for r in rows if r.status == PLANNED}
     want = {p.key: p for p in planned if p.due is not None}
     gone = [r.id for k, r in have.items() if k not in want and r.id is not None]
@@ -274,23 +309,55 @@ def sync_rows(session: Session, instance_id: int, planned: list[Planned], rows: 
         fires_at = clock.end_of_day(p.due.due_date)
         row = have.get(key)
         if row is None:
-            session.add(Deadline(instance_id=instance_id, timer_task_id=f"{PLANNED_PREFIX}{key}", element_id=p.process_id,
-                                 key=key, name=p.name, source=p.source, anchor_date=p.due.anchor_date,
-                                 due_date=p.due.due_date, on_working_day=p.due.on_working_day, fires_at=fires_at,
-                                 status=PLANNED))
+            session.add(
+                Deadline(
+                    instance_id=instance_id,
+                    timer_task_id=f"{PLANNED_PREFIX}{key}",
+                    element_id=p.process_id,
+                    key=key,
+                    name=p.name,
+                    source=p.source,
+                    anchor_date=p.due.anchor_date,
+                    due_date=p.due.due_date,
+                    on_working_day=p.due.on_working_day,
+                    fires_at=fires_at,
+                    status=PLANNED,
+                )
+            )
         elif (row.due_date, row.anchor_date, row.element_id, row.name, row.source) != (
-                p.due.due_date, p.due.anchor_date, p.process_id, p.name, p.source):
+            p.due.due_date,
+            p.due.anchor_date,
+            p.process_id,
+            p.name,
+            p.source,
+        ):
             row.due_date, row.anchor_date, row.on_working_day, row.fires_at = (
-                p.due.due_date, p.due.anchor_date, p.due.on_working_day, fires_at)
+                p.due.due_date,
+                p.due.anchor_date,
+                p.due.on_working_day,
+                fires_at,
+            )
             row.element_id, row.name, row.source = p.process_id, p.name, p.source
 
 
 def planned_dict(p: Planned, instance_id: int) -> dict:
-    """A planned deadline as the API and the case page show it: ``pending``, with its due date or when it starts."""
+    """A planned deadline as the API and the case page show it: ``pending``, with its due date or when it
+    starts."""
     due = p.due
-    return {"key": p.key, "name": p.name, "source": p.source, "status": "pending", "armed": False,
-            "due_date": due.due_date.isoformat() if due else None, "starts_when": p.starts_when,
-            "anchor": p.anchor, "anchor_date": due.anchor_date.isoformat() if due else None,
-            "on_working_day": due.on_working_day if due else None, "element_id": None,
-            "fires_at": clock.end_of_day(due.due_date).isoformat() if due else None, "closed_at": None,
-            "process_id": p.process_id, "instance_id": None if p.handed_over else instance_id}
+    return {
+        "key": p.key,
+        "name": p.name,
+        "source": p.source,
+        "status": "pending",
+        "armed": False,
+        "due_date": due.due_date.isoformat() if due else None,
+        "starts_when": p.starts_when,
+        "anchor": p.anchor,
+        "anchor_date": due.anchor_date.isoformat() if due else None,
+        "on_working_day": due.on_working_day if due else None,
+        "element_id": None,
+        "fires_at": clock.end_of_day(due.due_date).isoformat() if due else None,
+        "closed_at": None,
+        "process_id": p.process_id,
+        "instance_id": None if p.handed_over else instance_id,
+    }

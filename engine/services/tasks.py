@@ -1,4 +1,5 @@
 """The task list and task assignment: claim, unclaim, reassign. Reads only the ``human_task`` projection."""
+
 from __future__ import annotations
 
 from sqlalchemy import or_, select, update
@@ -11,11 +12,23 @@ from engine.store.models import AuditEvent, HumanTask, Instance, ProcessVersion,
 
 
 def task_dict(t: HumanTask, business_key: str | None = None) -> dict:
-    return {"id": t.id, "instance_id": t.instance_id, "business_key": business_key, "process_id": t.process_id,
-            "element_id": t.element_id, "name": t.name, "role": t.role, "form": t.form, "state": t.state,
-            "assignee": t.assignee, "due_date": t.due_date.isoformat() if t.due_date else None,
-            "deadline_key": t.deadline_key, "created_at": t.created_at.isoformat(),
-            "completed_at": t.completed_at.isoformat() if t.completed_at else None, "completed_by": t.completed_by}
+    return {
+        "id": t.id,
+        "instance_id": t.instance_id,
+        "business_key": business_key,
+        "process_id": t.process_id,
+        "element_id": t.element_id,
+        "name": t.name,
+        "role": t.role,
+        "form": t.form,
+        "state": t.state,
+        "assignee": t.assignee,
+        "due_date": t.due_date.isoformat() if t.due_date else None,
+        "deadline_key": t.deadline_key,
+        "created_at": t.created_at.isoformat(),
+        "completed_at": t.completed_at.isoformat() if t.completed_at else None,
+        "completed_by": t.completed_by,
+    }
 
 
 class Tasks:
@@ -25,14 +38,21 @@ class Tasks:
     def for_user(self, actor: Actor, mine: bool = False, limit: int = 500) -> list[dict]:
         """Open tasks the caller may work on: their roles' tasks, claimed by nobody or by them."""
         with self.core.db.reading() as session:
-            stmt = (select(HumanTask, Instance.business_key).join(Instance, Instance.id == HumanTask.instance_id)
-                    .where(HumanTask.state == "open"))
+            stmt = (
+                select(HumanTask, Instance.business_key)
+                .join(Instance, Instance.id == HumanTask.instance_id)
+                .where(HumanTask.state == "open")
+            )
             if mine:
                 stmt = stmt.where(HumanTask.assignee == actor.username)
             elif "admin" not in actor.roles:
-                stmt = stmt.where(HumanTask.role.in_(sorted(actor.roles)),
-                                  or_(HumanTask.assignee.is_(None), HumanTask.assignee == actor.username))
-            stmt = stmt.order_by(HumanTask.due_date.is_(None), HumanTask.due_date, HumanTask.created_at).limit(limit)
+                stmt = stmt.where(
+                    HumanTask.role.in_(sorted(actor.roles)),
+                    or_(HumanTask.assignee.is_(None), HumanTask.assignee == actor.username),
+                )
+            stmt = stmt.order_by(
+                HumanTask.due_date.is_(None), HumanTask.due_date, HumanTask.created_at
+            ).limit(limit)
             return [task_dict(t, bk) for t, bk in session.execute(stmt)]
 
     def claimed(self, actor: Actor, limit: int = 500) -> list[dict]:
@@ -40,9 +60,13 @@ class Tasks:
         if not actor.is_manager:
             raise Forbidden("only a manager may see everyone's claimed tasks")
         with self.core.db.reading() as session:
-            stmt = (select(HumanTask, Instance.business_key).join(Instance, Instance.id == HumanTask.instance_id)
-                    .where(HumanTask.state == "open", HumanTask.assignee.is_not(None))
-                    .order_by(HumanTask.due_date.is_(None), HumanTask.due_date, HumanTask.created_at).limit(limit))
+            stmt = (
+                select(HumanTask, Instance.business_key)
+                .join(Instance, Instance.id == HumanTask.instance_id)
+                .where(HumanTask.state == "open", HumanTask.assignee.is_not(None))
+                .order_by(HumanTask.due_date.is_(None), HumanTask.due_date, HumanTask.created_at)
+                .limit(limit)
+            )
             return [task_dict(t, bk) for t, bk in session.execute(stmt)]
 
     def get(self, task_id: str, actor: Actor) -> dict:
@@ -78,11 +102,21 @@ class Tasks:
                 raise Conflict("this task is no longer open")
             draft = session.get(TaskDraft, (task_id, actor.username))
             if draft is None:
-                session.add(TaskDraft(task_id=task_id, username=actor.username, data=data, saved_at=clock.now()))
+                session.add(
+                    TaskDraft(task_id=task_id, username=actor.username, data=data, saved_at=clock.now())
+                )
             else:
                 draft.data, draft.saved_at = data, clock.now()
-            session.add(AuditEvent(instance_id=t.instance_id, at=clock.now(), actor=actor.username,
-                                   kind="draft_saved", element_id=t.element_id, task_id=task_id))
+            session.add(
+                AuditEvent(
+                    instance_id=t.instance_id,
+                    at=clock.now(),
+                    actor=actor.username,
+                    kind="draft_saved",
+                    element_id=t.element_id,
+                    task_id=task_id,
+                )
+            )
             return {"task_id": task_id, "saved_at": clock.now().isoformat()}
 
     def draft(self, task_id: str, actor: Actor) -> dict | None:
@@ -117,22 +151,41 @@ class Tasks:
             if kind == "unclaimed" and previous not in (None, actor.username) and not actor.is_manager:
                 raise Conflict(f"this task is claimed by {previous}")
             if kind == "reassigned" and assignee is not None:
-                user = session.scalars(select(User).where(User.username == assignee, User.active.is_(True))).first()
+                user = session.scalars(
+                    select(User).where(User.username == assignee, User.active.is_(True))
+                ).first()
                 if user is None:
-                    raise Invalid(f"no active user '{assignee}'", [{"path": "username", "message": "unknown user"}])
+                    raise Invalid(
+                        f"no active user '{assignee}'", [{"path": "username", "message": "unknown user"}]
+                    )
                 roles = set(session.scalars(select(UserRole.role).where(UserRole.user_id == user.id)))
                 if t.role not in roles and "admin" not in roles:
-                    raise Invalid(f"{assignee} does not hold the role '{t.role}'",
-                                  [{"path": "username", "message": "lacks the task's role"}])
-            result = session.execute(update(HumanTask).where(
-                HumanTask.id == task_id, HumanTask.state == "open",
-                HumanTask.assignee.is_(None) if previous is None else HumanTask.assignee == previous)
-                .values(assignee=assignee))
+                    raise Invalid(
+                        f"{assignee} does not hold the role '{t.role}'",
+                        [{"path": "username", "message": "lacks the task's role"}],
+                    )
+            result = session.execute(
+                update(HumanTask)
+                .where(
+                    HumanTask.id == task_id,
+                    HumanTask.state == "open",
+                    HumanTask.assignee.is_(None) if previous is None else HumanTask.assignee == previous,
+                )
+                .values(assignee=assignee)
+            )
             if result.rowcount != 1:
                 raise Conflict("the task changed while you were assigning it")
-            session.add(AuditEvent(instance_id=t.instance_id, at=now, actor=actor.username, kind=f"task_{kind}",
-                                   task_id=task_id, element_id=t.element_id,
-                                   detail={"before": previous, "after": assignee}))
+            session.add(
+                AuditEvent(
+                    instance_id=t.instance_id,
+                    at=now,
+                    actor=actor.username,
+                    kind=f"task_{kind}",
+                    task_id=task_id,
+                    element_id=t.element_id,
+                    detail={"before": previous, "after": assignee},
+                )
+            )
             return {"id": task_id, "assignee": assignee}
 
 
@@ -140,7 +193,7 @@ class Tasks:
 # matter (000 Appendix 2 pre-fills the child's details), and nothing of the partnership's deliberations.
 CONTEXT_FIELDS = ("incident_date", "information_required_by", "agency_reports_due", "regime")
 CHILD_FIELDS = ("name", "also_known_as", "date_of_birth", "address")
-CASE_CONTEXT_FIELDS = ("reason",)     # the last decision table's reason: whoever judges the case next reads it
+CASE_CONTEXT_FIELDS = ("reason",)  # the last decision table's reason: whoever judges the case next reads it
 
 
 def _request_context(session, inst: Instance, version: ProcessVersion, case_role: bool = False) -> dict:
@@ -155,5 +208,7 @@ def _request_context(session, inst: Instance, version: ProcessVersion, case_role
     context = {k: data[k] for k in fields if isinstance(data.get(k), str)}
     children = data.get("children")
     if isinstance(children, list):
-        context["children"] = [{k: c[k] for k in CHILD_FIELDS if k in c} for c in children if isinstance(c, dict)]
+        context["children"] = [
+            {k: c[k] for k in CHILD_FIELDS if k in c} for c in children if isinstance(c, dict)
+        ]
     return context

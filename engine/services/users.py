@@ -1,4 +1,5 @@
 """Local accounts, roles and API tokens. Passwords are argon2 hashes; tokens are stored as SHA-256."""
+
 from __future__ import annotations
 
 import hashlib
@@ -6,7 +7,7 @@ import re
 import secrets
 
 from argon2 import PasswordHasher
-from argon2.exceptions import VerificationError, InvalidHashError
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
 from engine import clock
@@ -28,26 +29,50 @@ class Users:
     def __init__(self, core: Core):
         self.core = core
 
-    def add(self, username: str, roles: list[str], password: str | None = None, display_name: str | None = None,
-            email: str | None = None, actor: str = "system") -> dict:
+    def add(
+        self,
+        username: str,
+        roles: list[str],
+        password: str | None = None,
+        display_name: str | None = None,
+        email: str | None = None,
+        actor: str = "system",
+    ) -> dict:
         if not _USERNAME.match(username or ""):
-            raise Invalid("user names are 2-64 lower-case letters, digits, '.', '_' or '-'",
-                          [{"path": "username", "message": "invalid"}])
+            raise Invalid(
+                "user names are 2-64 lower-case letters, digits, '.', '_' or '-'",
+                [{"path": "username", "message": "invalid"}],
+            )
         if not roles:
             raise Invalid("give at least one role", [{"path": "role", "message": "required"}])
         if password is not None and len(password) < 12:
-            raise Invalid("passwords must be at least 12 characters", [{"path": "password", "message": "too short"}])
+            raise Invalid(
+                "passwords must be at least 12 characters", [{"path": "password", "message": "too short"}]
+            )
         with self.core.db.transaction() as session:
             if session.scalars(select(User.id).where(User.username == username)).first():
                 raise Conflict(f"user '{username}' already exists")
-            user = User(username=username, display_name=display_name or username, email=email,
-                        password_hash=_hasher.hash(password) if password else None, active=True, created_at=clock.now())
+            user = User(
+                username=username,
+                display_name=display_name or username,
+                email=email,
+                password_hash=_hasher.hash(password) if password else None,
+                active=True,
+                created_at=clock.now(),
+            )
             session.add(user)
             session.flush()
             for role in sorted(set(roles)):
                 session.add(UserRole(user_id=user.id, role=role))
-            session.add(AuditEvent(instance_id=None, at=clock.now(), actor=actor, kind="user_added",
-                                   detail={"username": username, "roles": sorted(set(roles))}))
+            session.add(
+                AuditEvent(
+                    instance_id=None,
+                    at=clock.now(),
+                    actor=actor,
+                    kind="user_added",
+                    detail={"username": username, "roles": sorted(set(roles))},
+                )
+            )
             return {"id": user.id, "username": username, "roles": sorted(set(roles))}
 
     def create_token(self, username: str, actor: str = "system") -> str:
@@ -57,21 +82,39 @@ class Users:
             if user is None:
                 raise NotFound(f"no user '{username}'")
             session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token), created_at=clock.now()))
-            session.add(AuditEvent(instance_id=None, at=clock.now(), actor=actor, kind="token_created",
-                                   detail={"username": username}))
+            session.add(
+                AuditEvent(
+                    instance_id=None,
+                    at=clock.now(),
+                    actor=actor,
+                    kind="token_created",
+                    detail={"username": username},
+                )
+            )
         return token
 
     def revoke_tokens(self, username: str, actor: str = "system") -> int:
         """Withdraw every API token a user holds (a lost laptop, a leaver)."""
         from sqlalchemy import update
+
         with self.core.db.transaction() as session:
             user = session.scalars(select(User).where(User.username == username)).first()
             if user is None:
                 raise NotFound(f"no user '{username}'")
-            count = session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))
-                                    .values(revoked=True)).rowcount
-            session.add(AuditEvent(instance_id=None, at=clock.now(), actor=actor, kind="tokens_revoked",
-                                   detail={"username": username, "count": count}))
+            count = session.execute(
+                update(ApiToken)
+                .where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))
+                .values(revoked=True)
+            ).rowcount
+            session.add(
+                AuditEvent(
+                    instance_id=None,
+                    at=clock.now(),
+                    actor=actor,
+                    kind="tokens_revoked",
+                    detail={"username": username, "count": count},
+                )
+            )
             return count
 
     def set_active(self, username: str, active: bool, actor: str = "system") -> None:
@@ -83,22 +126,38 @@ class Users:
                 raise NotFound(f"no user '{username}'")
             user.active = active
             detail = {"username": username}
-            if not active:                         # signed out everywhere, for good (enabling does not revive)
+            if not active:  # signed out everywhere, for good (enabling does not revive)
                 detail["sessions_ended"] = end_all(session, user.id, "disabled", clock.now())
-            session.add(AuditEvent(instance_id=None, at=clock.now(), actor=actor,
-                                   kind="user_enabled" if active else "user_disabled", detail=detail))
+            session.add(
+                AuditEvent(
+                    instance_id=None,
+                    at=clock.now(),
+                    actor=actor,
+                    kind="user_enabled" if active else "user_disabled",
+                    detail=detail,
+                )
+            )
 
     def actor_for_token(self, token: str) -> Actor:
         with self.core.db.reading() as session:
-            row = session.execute(select(User).join(ApiToken, ApiToken.user_id == User.id).where(
-                ApiToken.token_hash == _token_hash(token or ""), ApiToken.revoked.is_(False), User.active.is_(True))).scalar()
+            row = session.execute(
+                select(User)
+                .join(ApiToken, ApiToken.user_id == User.id)
+                .where(
+                    ApiToken.token_hash == _token_hash(token or ""),
+                    ApiToken.revoked.is_(False),
+                    User.active.is_(True),
+                )
+            ).scalar()
             if row is None:
                 raise Unauthorized("the token is not valid")
             return self._actor(session, row)
 
     def authenticate(self, username: str, password: str) -> Actor | None:
         with self.core.db.reading() as session:
-            user = session.scalars(select(User).where(User.username == username, User.active.is_(True))).first()
+            user = session.scalars(
+                select(User).where(User.username == username, User.active.is_(True))
+            ).first()
             if user is None or not user.password_hash:
                 _hasher.hash("timing-equaliser")
                 return None
@@ -110,7 +169,9 @@ class Users:
 
     def actor(self, username: str) -> Actor:
         with self.core.db.reading() as session:
-            user = session.scalars(select(User).where(User.username == username, User.active.is_(True))).first()
+            user = session.scalars(
+                select(User).where(User.username == username, User.active.is_(True))
+            ).first()
             if user is None:
                 raise NotFound(f"no user '{username}'")
             return self._actor(session, user)
@@ -124,5 +185,12 @@ class Users:
             out = []
             for u in session.scalars(select(User).order_by(User.username)):
                 roles = sorted(session.scalars(select(UserRole.role).where(UserRole.user_id == u.id)))
-                out.append({"username": u.username, "display_name": u.display_name, "roles": roles, "active": u.active})
+                out.append(
+                    {
+                        "username": u.username,
+                        "display_name": u.display_name,
+                        "roles": roles,
+                        "active": u.active,
+                    }
+                )
             return out

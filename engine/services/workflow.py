@@ -6,6 +6,7 @@ through :func:`load` and :func:`save` inside one database transaction, so the
 serialized state, the task list, the deadlines, the message routing table, the
 due-timer column, the outbox and the audit log always change together or not at all.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,9 +15,6 @@ import json
 from dataclasses import dataclass
 from uuid import UUID
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
@@ -24,17 +22,38 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import delete, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.bpmn import runtime, serializer
 from engine.calendar import WorkingDayCalendar
 from engine.rules import RuleSet, recorded_date
-from engine.store.models import (AuditEvent, Deadline, DeadlineTally, HumanTask, Instance, InstanceStep, MessageWait,
-                                 OutboxMessage, ProcessVersion, RuleSetVersion)
+from engine.store.models import (
+    AuditEvent,
+    Deadline,
+    DeadlineTally,
+    HumanTask,
+    Instance,
+    InstanceStep,
+    MessageWait,
+    OutboxMessage,
+    ProcessVersion,
+    RuleSetVersion,
+)
 
 OPEN_STATUSES = ("running", "waiting", "error", "suspended")
-SUMMARY_KEYS = ("regime", "ruleset", "case_reference", "child_initials", "date_aware", "notification_date",
-                "decision_date", "publication_date")
+SUMMARY_KEYS = (
+    "regime",
+    "ruleset",
+    "case_reference",
+    "child_initials",
+    "date_aware",
+    "notification_date",
+    "decision_date",
+    "publication_date",
+)
 MAX_STEP_ROUNDS = 100
 # The case data a step may leave behind, measured uncompressed (documents belong elsewhere): bigger data
 # would be stored compressed and then served, loaded and copied whole on every command and page.
@@ -52,15 +71,16 @@ def _db_key(session: Session) -> str:
 @dataclass(frozen=True)
 class VersionInfo:
     """What a command needs of a process version; versions never change, so this is cached."""
+
     id: int
     process_id: str
     version: int
     forms: dict
     spec: object
     subprocess_specs: dict
-    start_roles: tuple[str, ...] = ()      # who may start it directly (a hand-over always may)
-    start_form: str | None = None          # the form a direct start's data must satisfy
-    regimes: tuple[str, ...] = ()          # the rule sets its cases may run under (empty: any)
+    start_roles: tuple[str, ...] = ()  # who may start it directly (a hand-over always may)
+    start_form: str | None = None  # the form a direct start's data must satisfy
+    regimes: tuple[str, ...] = ()  # the rule sets its cases may run under (empty: any)
 
 
 def _start_declaration(bpmn: bytes, file: str, process_id: str) -> tuple[tuple[str, ...], str | None, tuple]:
@@ -82,12 +102,26 @@ def version_info(session: Session, version_id: int) -> VersionInfo:
     key = (_db_key(session), version_id)
     info = _versions.get(key)
     if info is None:
-        row = session.execute(select(ProcessVersion.process_id, ProcessVersion.version, ProcessVersion.forms,
-                                     ProcessVersion.spec_json, ProcessVersion.bpmn, ProcessVersion.file)
-                              .where(ProcessVersion.id == version_id)).one()
+        row = session.execute(
+            select(
+                ProcessVersion.process_id,
+                ProcessVersion.version,
+                ProcessVersion.forms,
+                ProcessVersion.spec_json,
+                ProcessVersion.bpmn,
+                ProcessVersion.file,
+            ).where(ProcessVersion.id == version_id)
+        ).one()
         spec, subs = serializer.SPECS.get(key, row.spec_json)
-        info = VersionInfo(version_id, row.process_id, row.version, row.forms, spec, subs,
-                           *_start_declaration(row.bpmn, row.file, row.process_id))
+        info = VersionInfo(
+            version_id,
+            row.process_id,
+            row.version,
+            row.forms,
+            spec,
+            subs,
+            *_start_declaration(row.bpmn, row.file, row.process_id),
+        )
         if len(_versions) > 512:
             _versions.clear()
         _versions[key] = info
@@ -133,16 +167,19 @@ def read_state(session: Session, instance: Instance):
     try:
         version = version_info(session, instance.process_version_id)
         return version, serializer.load_state(instance.state, version.spec, version.subprocess_specs)
-    except (KeyboardInterrupt, SQLAlchemyError):      # the database failing is not the case's fault
+    except (KeyboardInterrupt, SQLAlchemyError):  # the database failing is not the case's fault
         raise
     except BaseException as exc:
-        raise CaseUnreadable(instance.id, f"case {instance.id} cannot be opened: {describe_error(exc)}") from None
+        raise CaseUnreadable(
+            instance.id, f"case {instance.id} cannot be opened: {describe_error(exc)}"
+        ) from None
 
 
 def load(session: Session, instance: Instance, calendar: WorkingDayCalendar) -> Loaded:
     version, workflow = read_state(session, instance)
-    rt = runtime.RuntimeContext(instance.id, instance.business_key, ruleset_for(session, instance.ruleset_version_id),
-                                calendar)
+    rt = runtime.RuntimeContext(
+        instance.id, instance.business_key, ruleset_for(session, instance.ruleset_version_id), calendar
+    )
     return Loaded(instance, version, workflow, rt)
 
 
@@ -161,9 +198,13 @@ def check_case_data(data: dict) -> None:
     while stack:
         value, depth = stack.pop()
         if depth > MAX_CASE_DATA_DEPTH:
-            raise CaseTooLarge(f"the step left case data nested more than {MAX_CASE_DATA_DEPTH} levels deep; "
-                               "that is the limit")
-        children = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
+            raise CaseTooLarge(
+                f"the step left case data nested more than {MAX_CASE_DATA_DEPTH} levels deep; "
+                "that is the limit"
+            )
+        children = (
+            value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
+        )
         for child in children:
             if isinstance(child, (dict, list, tuple)):
                 stack.append((child, depth + 1))
@@ -199,6 +240,7 @@ def describe_error(exc: BaseException) -> str:
 
 # --- projections --------------------------------------------------------------------------------
 
+
 def _chain(task):
     """The task, then its ancestors, continuing from a subprocess into the task that called it."""
     top = task.workflow.top_workflow
@@ -218,9 +260,14 @@ def _attached_timer_ids(task) -> list[str]:
     for t in _chain(task):
         if t.parent is not None and isinstance(t.parent.task_spec, BoundaryEventSplit):
             for sibling in t.parent.children:
-                fired_on_open_host = sibling.state in (TaskState.READY, TaskState.COMPLETED) and \
-                    t.state != TaskState.COMPLETED          # not a host finished in an earlier loop
-                if sibling is not t and _is_timer(sibling) and (sibling.state == TaskState.WAITING or fired_on_open_host):
+                fired_on_open_host = (
+                    sibling.state in (TaskState.READY, TaskState.COMPLETED) and t.state != TaskState.COMPLETED
+                )  # not a host finished in an earlier loop
+                if (
+                    sibling is not t
+                    and _is_timer(sibling)
+                    and (sibling.state == TaskState.WAITING or fired_on_open_host)
+                ):
                     out.append(str(sibling.id))
     return out
 
@@ -268,7 +315,7 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
     inst, wf, rt = loaded.instance, loaded.workflow, loaded.runtime
     now = clock.now()
     steps_before = _open_steps(inst)
-    outcomes: dict[tuple[str, dt.date], list] = {}      # deadlines met and missed now, for the daily tally
+    outcomes: dict[tuple[str, dt.date], list] = {}  # deadlines met and missed now, for the daily tally
     data = current_data(wf)
     check_case_data(data)
     tasks = list(_all_tasks(wf))
@@ -281,27 +328,55 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
     existing = {}
     deadlines_loaded = bool(rt.deadlines or inst.open_deadlines or inst.missed_due)
     if deadlines_loaded:
-        existing = {d.timer_task_id: d for d in session.scalars(select(Deadline).where(Deadline.instance_id == inst.id))}
+        existing = {
+            d.timer_task_id: d
+            for d in session.scalars(select(Deadline).where(Deadline.instance_id == inst.id))
+        }
     for armed in rt.deadlines:
         if armed.task_id in existing:
             row = existing[armed.task_id]
             if row.status == "pending" and (row.due_date, row.fires_at) != (armed.due_date, armed.fires_at):
-                session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor, kind="deadline_moved",
-                                       element_id=row.element_id,
-                                       detail={"key": row.key, "before": row.due_date.isoformat(),
-                                               "after": armed.due_date.isoformat(),
-                                               **rt.extensions.get(armed.task_id, {})}))
-                row.due_date, row.fires_at, row.on_working_day = armed.due_date, armed.fires_at, armed.on_working_day
+                session.add(
+                    AuditEvent(
+                        instance_id=inst.id,
+                        at=now,
+                        actor=actor,
+                        kind="deadline_moved",
+                        element_id=row.element_id,
+                        detail={
+                            "key": row.key,
+                            "before": row.due_date.isoformat(),
+                            "after": armed.due_date.isoformat(),
+                            **rt.extensions.get(armed.task_id, {}),
+                        },
+                    )
+                )
+                row.due_date, row.fires_at, row.on_working_day = (
+                    armed.due_date,
+                    armed.fires_at,
+                    armed.on_working_day,
+                )
             continue
-        row = Deadline(instance_id=inst.id, timer_task_id=armed.task_id, element_id=armed.element_id, key=armed.key,
-                       name=armed.name, source=armed.source, anchor_date=armed.anchor_date, due_date=armed.due_date,
-                       on_working_day=armed.on_working_day, fires_at=armed.fires_at, status="pending")
+        row = Deadline(
+            instance_id=inst.id,
+            timer_task_id=armed.task_id,
+            element_id=armed.element_id,
+            key=armed.key,
+            name=armed.name,
+            source=armed.source,
+            anchor_date=armed.anchor_date,
+            due_date=armed.due_date,
+            on_working_day=armed.on_working_day,
+            fires_at=armed.fires_at,
+            status="pending",
+        )
         session.add(row)
         existing[armed.task_id] = row
     for row in existing.values():
         if row.status == "missed" and row.recorded_date is None:
-            _judge_missed_on_recorded_date(session, inst, row, by_id.get(row.timer_task_id), rt.ruleset, data,
-                                           outcomes, actor, now)
+            _judge_missed_on_recorded_date(
+                session, inst, row, by_id.get(row.timer_task_id), rt.ruleset, data, outcomes, actor, now
+            )
             continue
         if row.status != "pending":
             continue
@@ -309,34 +384,66 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
         if timer is not None and timer.state == TaskState.WAITING:
             continue
         recorded = _recorded_when_done(timer, rt.ruleset, row.key, data)
-        if recorded is not None:                        # the act's own date decides (003 §3.4, §4.6, §7.7)
+        if recorded is not None:  # the act's own date decides (003 §3.4, §4.6, §7.7)
             row.recorded_date, row.closed_at = recorded, now
             row.status = "met" if recorded <= row.due_date else "missed"
-            outcomes.setdefault((row.key, row.due_date), [row.name, 0, 0])[1 if row.status == "met" else 2] += 1
-            session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor, kind=f"deadline_{row.status}",
-                                   element_id=row.element_id,
-                                   detail={"key": row.key, "due_date": row.due_date.isoformat(),
-                                           "recorded_date": recorded.isoformat()}))
+            outcomes.setdefault((row.key, row.due_date), [row.name, 0, 0])[
+                1 if row.status == "met" else 2
+            ] += 1
+            session.add(
+                AuditEvent(
+                    instance_id=inst.id,
+                    at=now,
+                    actor=actor,
+                    kind=f"deadline_{row.status}",
+                    element_id=row.element_id,
+                    detail={
+                        "key": row.key,
+                        "due_date": row.due_date.isoformat(),
+                        "recorded_date": recorded.isoformat(),
+                    },
+                )
+            )
         elif timer is not None and timer.state in (TaskState.READY, TaskState.COMPLETED):
             row.status, row.closed_at = "missed", now
             outcomes.setdefault((row.key, row.due_date), [row.name, 0, 0])[2] += 1
-            session.add(AuditEvent(instance_id=inst.id, at=now, actor="system", kind="deadline_missed",
-                                   element_id=row.element_id, detail={"key": row.key, "due_date": row.due_date.isoformat()}))
+            session.add(
+                AuditEvent(
+                    instance_id=inst.id,
+                    at=now,
+                    actor="system",
+                    kind="deadline_missed",
+                    element_id=row.element_id,
+                    detail={"key": row.key, "due_date": row.due_date.isoformat()},
+                )
+            )
         else:
             row.status, row.closed_at = "met", now
             outcomes.setdefault((row.key, row.due_date), [row.name, 0, 0])[1] += 1
-            session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor, kind="deadline_met",
-                                   element_id=row.element_id, detail={"key": row.key, "due_date": row.due_date.isoformat()}))
+            session.add(
+                AuditEvent(
+                    instance_id=inst.id,
+                    at=now,
+                    actor=actor,
+                    kind="deadline_met",
+                    element_id=row.element_id,
+                    detail={"key": row.key, "due_date": row.due_date.isoformat()},
+                )
+            )
     pending_due = {d.timer_task_id: d for d in existing.values() if d.status == "pending"}
     inst.open_deadlines = len(pending_due)
     # a step shows its most urgent deadline: one it has already missed, else the earliest pending
     not_met = {d.timer_task_id: d for d in existing.values() if d.status in ("pending", "missed")}
 
     # the task list
-    open_rows = {h.id: h for h in session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == inst.id, HumanTask.state == "open"))}
+    open_rows = {
+        h.id: h
+        for h in session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == inst.id, HumanTask.state == "open")
+        )
+    }
     ready_ids = set()
-    open_dues = []                                      # the due dates of the tasks left open
+    open_dues = []  # the due dates of the tasks left open
     for t in ready:
         tid = str(t.id)
         ready_ids.add(tid)
@@ -344,18 +451,30 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
         first = min(dues, key=lambda d: d.due_date) if dues else None
         if tid in open_rows:
             row = open_rows[tid]
-            if deadlines_loaded:                        # otherwise nothing about its deadlines changed
+            if deadlines_loaded:  # otherwise nothing about its deadlines changed
                 row.due_date, row.deadline_key = (first.due_date, first.key) if first else (None, None)
             open_dues.append(row.due_date)
             continue
         open_dues.append(first.due_date if first else None)
         props = (t.task_spec.extensions or {}).get("properties", {})
-        session.add(HumanTask(
-            id=tid, instance_id=inst.id, process_id=inst.process_id, element_id=t.task_spec.bpmn_id,
-            name=(t.task_spec.bpmn_name or t.task_spec.bpmn_id)[:255], role=_role_of(t, props),
-            form=props.get("formJsonSchemaFilename"), ui_form=props.get("formUiSchemaFilename"),
-            documentation=t.task_spec.documentation, state="open", assignee=None,
-            due_date=first.due_date if first else None, deadline_key=first.key if first else None, created_at=now))
+        session.add(
+            HumanTask(
+                id=tid,
+                instance_id=inst.id,
+                process_id=inst.process_id,
+                element_id=t.task_spec.bpmn_id,
+                name=(t.task_spec.bpmn_name or t.task_spec.bpmn_id)[:255],
+                role=_role_of(t, props),
+                form=props.get("formJsonSchemaFilename"),
+                ui_form=props.get("formUiSchemaFilename"),
+                documentation=t.task_spec.documentation,
+                state="open",
+                assignee=None,
+                due_date=first.due_date if first else None,
+                deadline_key=first.key if first else None,
+                created_at=now,
+            )
+        )
     for tid, row in open_rows.items():
         if tid in ready_ids:
             continue
@@ -383,18 +502,43 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
                 continue
             taken.add(m.key)
             digest = hashlib.sha256(m.key.encode()).hexdigest()[:32]
-            session.add(OutboxMessage(key=m.key, instance_id=inst.id, recipient=m.recipient, subject=m.subject,
-                                      body=m.body, template=m.template, status="pending", attempts=0,
-                                      next_attempt_at=now, message_id=f"<{digest}@reviewflow>", created_at=now))
-            session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor, kind="notification_queued",
-                                   detail={"recipient": m.recipient, "subject": m.subject, "template": m.template}))
+            session.add(
+                OutboxMessage(
+                    key=m.key,
+                    instance_id=inst.id,
+                    recipient=m.recipient,
+                    subject=m.subject,
+                    body=m.body,
+                    template=m.template,
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    message_id=f"<{digest}@reviewflow>",
+                    created_at=now,
+                )
+            )
+            session.add(
+                AuditEvent(
+                    instance_id=inst.id,
+                    at=now,
+                    actor=actor,
+                    kind="notification_queued",
+                    detail={"recipient": m.recipient, "subject": m.subject, "template": m.template},
+                )
+            )
         rt.messages.clear()
     rt.deadlines.clear()
     rt.extensions.clear()
 
     # the instance row
-    waiting_timers = [v for t in tasks if t.state == TaskState.WAITING and _is_timer(t)
-                      and isinstance(t.task_spec, CatchingEvent) and (v := timer_value(t)) is not None]
+    waiting_timers = [
+        v
+        for t in tasks
+        if t.state == TaskState.WAITING
+        and _is_timer(t)
+        and isinstance(t.task_spec, CatchingEvent)
+        and (v := timer_value(t)) is not None
+    ]
     errored = [t for t in tasks if t.state == TaskState.ERROR]
     if wf.is_completed():
         inst.status, inst.completed_at = "completed", inst.completed_at or now
@@ -405,23 +549,37 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
     inst.error = error if (errored or error) else None
     inst.failed_at = (inst.failed_at or now) if inst.status == "error" else None
     inst.next_timer_at = min(waiting_timers) if waiting_timers and inst.status == "running" else None
-    inst.active_steps = sorted({t.task_spec.bpmn_name or t.task_spec.bpmn_id for t in tasks
-                                if t.state in (TaskState.READY, TaskState.ERROR) and isinstance(t.task_spec, UserTask)}
-                               | {t.task_spec.bpmn_name or t.task_spec.bpmn_id for t in tasks if t.state == TaskState.ERROR})
+    inst.active_steps = sorted(
+        {
+            t.task_spec.bpmn_name or t.task_spec.bpmn_id
+            for t in tasks
+            if t.state in (TaskState.READY, TaskState.ERROR) and isinstance(t.task_spec, UserTask)
+        }
+        | {t.task_spec.bpmn_name or t.task_spec.bpmn_id for t in tasks if t.state == TaskState.ERROR}
+    )
     inst.summary = {k: data[k] for k in SUMMARY_KEYS if data.get(k) is not None}
     inst.state = serializer.dump_state(wf)
     inst.updated_at = now
 
-    # the statutory clocks the case will still start (003 §3.4-§4.6): shown from day 0, and counted in next_due
+    # the statutory clocks the case will still start (003 §3.4-§4.6): shown from day 0, and counted in
+    # next_due
     planned = []
     if rt.ruleset is not None:
         from engine.services import statutory
-        planned = statutory.planned_deadlines(session, inst.process_version_id, wf, rt.ruleset, data, rt.calendar,
-                                              armed={d.key for d in existing.values() if d.status == "pending"})
+
+        planned = statutory.planned_deadlines(
+            session,
+            inst.process_version_id,
+            wf,
+            rt.ruleset,
+            data,
+            rt.calendar,
+            armed={d.key for d in existing.values() if d.status == "pending"},
+        )
         statutory.sync_rows(session, inst.id, planned, existing.values() if deadlines_loaded else None)
 
     # what the managers' reports read
-    if deadlines_loaded:                                # otherwise no deadline changed its status
+    if deadlines_loaded:  # otherwise no deadline changed its status
         missed = [d.due_date for d in existing.values() if d.status == "missed"]
         inst.missed_due = min(missed) if missed else None
     inst.next_due = min((d for d in open_dues + [p.due_date for p in planned] if d is not None), default=None)
@@ -433,8 +591,13 @@ def _recorded_when_done(timer, ruleset: RuleSet | None, key: str, data: dict) ->
     """The date the guarded act was recorded as done, once the step the deadline's timer guards has
     completed and the rule says where that date is (``recorded_by``); None otherwise."""
     rule = ruleset.rules.get(key) if ruleset is not None else None
-    if rule is None or not rule.recorded_by or timer is None or timer.parent is None \
-            or not isinstance(timer.parent.task_spec, BoundaryEventSplit):
+    if (
+        rule is None
+        or not rule.recorded_by
+        or timer is None
+        or timer.parent is None
+        or not isinstance(timer.parent.task_spec, BoundaryEventSplit)
+    ):
         return None
     host = next((t for t in timer.parent.children if not isinstance(t.task_spec, BoundaryEvent)), None)
     if host is None or host.state != TaskState.COMPLETED:
@@ -442,8 +605,17 @@ def _recorded_when_done(timer, ruleset: RuleSet | None, key: str, data: dict) ->
     return recorded_date(rule, data)
 
 
-def _judge_missed_on_recorded_date(session: Session, inst: Instance, row: Deadline, timer, ruleset, data: dict,
-                                   outcomes: dict, actor: str, now: dt.datetime) -> None:
+def _judge_missed_on_recorded_date(
+    session: Session,
+    inst: Instance,
+    row: Deadline,
+    timer,
+    ruleset,
+    data: dict,
+    outcomes: dict,
+    actor: str,
+    now: dt.datetime,
+) -> None:
     """A deadline whose timer fired (and escalated) is met after all when the step completes with the act
     recorded on or before the due date: the act's date decides, not when the form was submitted."""
     recorded = _recorded_when_done(timer, ruleset, row.key, data)
@@ -456,10 +628,22 @@ def _judge_missed_on_recorded_date(session: Session, inst: Instance, row: Deadli
     tally = outcomes.setdefault((row.key, row.due_date), [row.name, 0, 0])
     tally[1] += 1
     tally[2] -= 1
-    session.add(AuditEvent(instance_id=inst.id, at=now, actor=actor, kind="deadline_judged_on_recorded_date",
-                           element_id=row.element_id,
-                           detail={"key": row.key, "due_date": row.due_date.isoformat(),
-                                   "recorded_date": recorded.isoformat(), "before": "missed", "after": "met"}))
+    session.add(
+        AuditEvent(
+            instance_id=inst.id,
+            at=now,
+            actor=actor,
+            kind="deadline_judged_on_recorded_date",
+            element_id=row.element_id,
+            detail={
+                "key": row.key,
+                "due_date": row.due_date.isoformat(),
+                "recorded_date": recorded.isoformat(),
+                "before": "missed",
+                "after": "met",
+            },
+        )
+    )
 
 
 def project_steps(session: Session, inst: Instance, steps_before: set[str]) -> None:
@@ -470,7 +654,11 @@ def project_steps(session: Session, inst: Instance, steps_before: set[str]) -> N
     steps_now = _open_steps(inst)
     gone, new = steps_before - steps_now, steps_now - steps_before
     if gone:
-        session.execute(delete(InstanceStep).where(InstanceStep.instance_id == inst.id, InstanceStep.step.in_(sorted(gone))))
+        session.execute(
+            delete(InstanceStep).where(
+                InstanceStep.instance_id == inst.id, InstanceStep.step.in_(sorted(gone))
+            )
+        )
     for step in sorted(new):
         session.add(InstanceStep(instance_id=inst.id, step=step, process_id=inst.process_id))
     days = [d for d in (inst.next_due, inst.missed_due) if d is not None]
@@ -500,15 +688,23 @@ def tally_outcomes(session: Session, outcomes: dict[tuple[str, dt.date], list]) 
     table = DeadlineTally.__table__
     for (key, due), (name, met, missed) in sorted(outcomes.items()):
         stmt = insert(table).values(key=key, due_date=due, name=name, met=met, missed=missed)
-        session.execute(stmt.on_conflict_do_update(index_elements=[table.c.key, table.c.due_date], set_={
-            "name": stmt.excluded.name, "met": table.c.met + stmt.excluded.met,
-            "missed": table.c.missed + stmt.excluded.missed}))
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[table.c.key, table.c.due_date],
+                set_={
+                    "name": stmt.excluded.name,
+                    "met": table.c.met + stmt.excluded.met,
+                    "missed": table.c.missed + stmt.excluded.missed,
+                },
+            )
+        )
 
 
 def rearm_deadline_timers(workflow) -> int:
     """Forget the fire time of every waiting timer computed from a rule set, so it is computed
     again with today's calendar (durations such as ``P5D`` keep theirs: they count from arming)."""
     from engine.bpmn.bundle import deadline_calls
+
     count = 0
     for task in _all_tasks(workflow):
         if task.state == TaskState.WAITING and _is_timer(task):
@@ -526,10 +722,14 @@ def rearm_extended_deadlines(workflow, rt, step, form: dict) -> int:
     its fire time, so the next refresh arms it on the agreed date and the move is audited as
     ``deadline_moved`` with the step and its form (why, and who agreed)."""
     from engine.bpmn.bundle import deadline_calls
+
     if rt.ruleset is None:
         return 0
-    agreed = {rule.key: rule.extended_by for rule in rt.ruleset.rules.values()
-              if rule.extended_by and form.get(rule.extended_by) not in (None, "")}
+    agreed = {
+        rule.key: rule.extended_by
+        for rule in rt.ruleset.rules.values()
+        if rule.extended_by and form.get(rule.extended_by) not in (None, "")
+    }
     if not agreed:
         return 0
     count = 0
@@ -537,14 +737,18 @@ def rearm_extended_deadlines(workflow, rt, step, form: dict) -> int:
         if task.state != TaskState.WAITING or not _is_timer(task):
             continue
         keys = deadline_calls(getattr(task.task_spec.event_definition, "expression", "") or "")
-        moved = sorted({agreed[k] for k in keys if k in agreed and task.data.get(agreed[k]) != form[agreed[k]]})
+        moved = sorted(
+            {agreed[k] for k in keys if k in agreed and task.data.get(agreed[k]) != form[agreed[k]]}
+        )
         if not moved:
             continue
         task.set_data(**{f: form[f] for f in moved})
         task.internal_data.pop("event_value", None)
-        rt.extensions[str(task.id)] = {"extended_by": ", ".join(moved),
-                                       "step": step.task_spec.bpmn_name or step.task_spec.bpmn_id,
-                                       "extension": dict(form)}
+        rt.extensions[str(task.id)] = {
+            "extended_by": ", ".join(moved),
+            "step": step.task_spec.bpmn_name or step.task_spec.bpmn_id,
+            "extension": dict(form),
+        }
         count += 1
     return count
 
@@ -572,16 +776,22 @@ def current_data(workflow) -> dict:
     if workflow.is_completed():
         return dict(workflow.data)
     open_states = (TaskState.READY, TaskState.WAITING, TaskState.ERROR)
-    workflows = [workflow, *workflow.get_active_subprocesses()]      # a called process holds the newest data
+    workflows = [workflow, *workflow.get_active_subprocesses()]  # a called process holds the newest data
     candidates = [t for w in workflows for t in w.tasks.values() if t.state in open_states]
     if candidates:
         # a branch that ended adds what only it recorded; what the open branches hold wins over it (an
         # ended reminder's copy of the data is as old as the step it reminded of)
-        ended = [t for w in workflows for t in w.tasks.values()
-                 if t.state == TaskState.COMPLETED and isinstance(t.task_spec, EndEvent)]
+        ended = [
+            t
+            for w in workflows
+            for t in w.tasks.values()
+            if t.state == TaskState.COMPLETED and isinstance(t.task_spec, EndEvent)
+        ]
         merged: dict = {}
-        for task in [*sorted(ended, key=lambda t: t.last_state_change),
-                     *sorted(candidates, key=lambda t: t.last_state_change)]:
+        for task in [
+            *sorted(ended, key=lambda t: t.last_state_change),
+            *sorted(candidates, key=lambda t: t.last_state_change),
+        ]:
             merged.update(task.data)
         return merged
     last = workflow.last_task or workflow.task_tree

@@ -7,12 +7,13 @@ commands never both read an instance and then race to write it; on PostgreSQL
 commands lock the instance row (``SELECT ... FOR UPDATE``). Either way the
 ``lock_version`` column catches anything that slips through.
 """
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
@@ -31,7 +32,7 @@ _upgrade_lock = threading.Lock()
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-            Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+            Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
@@ -51,7 +52,7 @@ def make_engine(url: str) -> Engine:
 
         return engine
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
@@ -72,7 +73,7 @@ def schema_revision(connection: Connection) -> str | None:
     try:
         with connection.begin_nested() if connection.in_transaction() else connection.begin():
             return connection.scalar(text("SELECT version_num FROM alembic_version"))
-    except (ProgrammingError, OperationalError):    # no alembic_version table: an empty database
+    except (ProgrammingError, OperationalError):  # no alembic_version table: an empty database
         return None
 
 
@@ -82,7 +83,9 @@ class Database:
         self.engine = make_engine(url)
         self.dialect = self.engine.dialect.name
         self._read = sessionmaker(self.engine, expire_on_commit=False)
-        self._write = sessionmaker(self.engine.execution_options(reviewflow_write=True), expire_on_commit=False)
+        self._write = sessionmaker(
+            self.engine.execution_options(reviewflow_write=True), expire_on_commit=False
+        )
 
     def upgrade(self) -> None:
         """Bring the schema to the newest migration; every command calls this first. A schema that is

@@ -3,12 +3,27 @@ reads the small projections beside it (``human_task``, ``deadline``,
 ``message_wait``, ``instance.next_timer_at``; for the managers' reports ``instance_step``,
 ``deadline_tally`` and ``instance.next_due``/``overdue_from``), each indexed for its queries.
 """
+
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text,
-                        UniqueConstraint, text)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -24,17 +39,17 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given for a UTC column")
-        value = value.astimezone(dt.timezone.utc)
+        value = value.astimezone(dt.UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dt.datetime: UTCDateTime(), dict: JSON, list: JSON}
+    type_annotation_map: ClassVar = {dt.datetime: UTCDateTime(), dict: JSON, list: JSON}
 
 
 class Deployment(Base):
@@ -42,11 +57,12 @@ class Deployment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[dt.datetime]
     deployed_by: Mapped[str] = mapped_column(String(120))
-    files: Mapped[list] = mapped_column(JSON, default=list)   # [{"name", "kind", "hash"}]
+    files: Mapped[list] = mapped_column(JSON, default=list)  # [{"name", "kind", "hash"}]
 
 
 class Artifact(Base):
     """One deployed file (BPMN, DMN, form, rule set); the newest row per (kind, name) is current."""
+
     __tablename__ = "artifact"
     id: Mapped[int] = mapped_column(primary_key=True)
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"))
@@ -106,17 +122,19 @@ class Instance(Base):
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
     process_id: Mapped[str] = mapped_column(String(120))
     business_key: Mapped[str | None] = mapped_column(String(120), index=True)
-    status: Mapped[str] = mapped_column(String(16))   # running, waiting, completed, error, cancelled, suspended
+    status: Mapped[str] = mapped_column(
+        String(16)
+    )  # running, waiting, completed, error, cancelled, suspended
     regime: Mapped[str | None] = mapped_column(String(32))
     ruleset_version_id: Mapped[int | None] = mapped_column(ForeignKey("ruleset_version.id"))
     parent_instance_id: Mapped[int | None] = mapped_column(ForeignKey("instance.id"))
     state: Mapped[bytes] = mapped_column(LargeBinary)
-    summary: Mapped[dict] = mapped_column(JSON, default=dict)   # a few case fields for lists
+    summary: Mapped[dict] = mapped_column(JSON, default=dict)  # a few case fields for lists
     active_steps: Mapped[list] = mapped_column(JSON, default=list)
-    waiting_messages: Mapped[list] = mapped_column(JSON, default=list)   # mirrors message_wait rows
-    open_deadlines: Mapped[int] = mapped_column(Integer, default=0)      # pending deadline rows
+    waiting_messages: Mapped[list] = mapped_column(JSON, default=list)  # mirrors message_wait rows
+    open_deadlines: Mapped[int] = mapped_column(Integer, default=0)  # pending deadline rows
     error: Mapped[str | None] = mapped_column(Text)
-    failed_at: Mapped[dt.datetime | None]      # set when the case could not be loaded or run: out of every sweep
+    failed_at: Mapped[dt.datetime | None]  # set when the case could not be loaded or run: out of every sweep
     next_timer_at: Mapped[dt.datetime | None]
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
     created_by: Mapped[str] = mapped_column(String(120))
@@ -124,10 +142,12 @@ class Instance(Base):
     updated_at: Mapped[dt.datetime]
     completed_at: Mapped[dt.datetime | None]
     # for the managers' reports, kept by every command that saves the case (see services/workflow.py)
-    next_due: Mapped[dt.date | None] = mapped_column(Date)       # the earliest due date of an open task
-    missed_due: Mapped[dt.date | None] = mapped_column(Date)     # the earliest due date of a deadline it missed
-    overdue_from: Mapped[dt.date | None] = mapped_column(Date)   # the day an open case became overdue; closed: None
-    __mapper_args__ = {"version_id_col": lock_version}
+    next_due: Mapped[dt.date | None] = mapped_column(Date)  # the earliest due date of an open task
+    missed_due: Mapped[dt.date | None] = mapped_column(Date)  # the earliest due date of a deadline it missed
+    overdue_from: Mapped[dt.date | None] = mapped_column(
+        Date
+    )  # the day an open case became overdue; closed: None
+    __mapper_args__: ClassVar = {"version_id_col": lock_version}
     __table_args__ = (
         Index("ix_instance_next_timer_at", "next_timer_at"),
         Index("ix_instance_status", "status", "id"),
@@ -135,15 +155,21 @@ class Instance(Base):
         Index("ix_instance_process_id", "process_id", "id"),
         Index("ix_instance_overdue_from", "overdue_from"),
         Index("ix_instance_created_at", "created_at"),
-        Index("uq_instance_case_reference", "business_key", unique=True,
-              postgresql_where=text("parent_instance_id IS NULL"), sqlite_where=text("parent_instance_id IS NULL")),
+        Index(
+            "uq_instance_case_reference",
+            "business_key",
+            unique=True,
+            postgresql_where=text("parent_instance_id IS NULL"),
+            sqlite_where=text("parent_instance_id IS NULL"),
+        ),
     )
 
 
 class HumanTask(Base):
     """A user task as the task list sees it; rewritten from the workflow after every command."""
+
     __tablename__ = "human_task"
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)       # SpiffWorkflow task UUID
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task UUID
     instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"), index=True)
     process_id: Mapped[str] = mapped_column(String(120))
     element_id: Mapped[str] = mapped_column(String(120))
@@ -152,7 +178,7 @@ class HumanTask(Base):
     form: Mapped[str | None] = mapped_column(String(255))
     ui_form: Mapped[str | None] = mapped_column(String(255))
     documentation: Mapped[str | None] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(16))                      # open, completed, cancelled
+    state: Mapped[str] = mapped_column(String(16))  # open, completed, cancelled
     assignee: Mapped[str | None] = mapped_column(String(120))
     due_date: Mapped[dt.date | None] = mapped_column(Date)
     deadline_key: Mapped[str | None] = mapped_column(String(16))
@@ -178,9 +204,9 @@ class Deadline(Base):
     due_date: Mapped[dt.date] = mapped_column(Date)
     on_working_day: Mapped[bool] = mapped_column(Boolean, default=True)
     fires_at: Mapped[dt.datetime]
-    status: Mapped[str] = mapped_column(String(16))                     # pending, met, missed, cancelled
+    status: Mapped[str] = mapped_column(String(16))  # pending, met, missed, cancelled
     closed_at: Mapped[dt.datetime | None]
-    recorded_date: Mapped[dt.date | None] = mapped_column(Date)         # the act's date it was judged by
+    recorded_date: Mapped[dt.date | None] = mapped_column(Date)  # the act's date it was judged by
     __table_args__ = (
         UniqueConstraint("instance_id", "timer_task_id", name="uq_deadline_timer"),
         Index("ix_deadline_status_due_id", "status", "due_date", "id"),
@@ -191,17 +217,21 @@ class Deadline(Base):
 class InstanceStep(Base):
     """A step an open case stands at (a case in parallel branches stands at several): the case list's stage
     filter and the dashboard's count by stage read these rows, never the workflow state."""
+
     __tablename__ = "instance_step"
     instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"), primary_key=True)
     step: Mapped[str] = mapped_column(String(255), primary_key=True)
     process_id: Mapped[str] = mapped_column(String(120))
-    __table_args__ = (Index("ix_instance_step_step", "step", "instance_id"),
-                      Index("ix_instance_step_process", "process_id", "step"))
+    __table_args__ = (
+        Index("ix_instance_step_step", "step", "instance_id"),
+        Index("ix_instance_step_process", "process_id", "step"),
+    )
 
 
 class DeadlineTally(Base):
     """How many deadlines of each key falling due on each day were met and missed: the dashboard's share of
     deadlines met over a period sums at most one row per key and day, however many cases there are."""
+
     __tablename__ = "deadline_tally"
     key: Mapped[str] = mapped_column(String(16), primary_key=True)
     due_date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
@@ -213,6 +243,7 @@ class DeadlineTally(Base):
 
 class MessageWait(Base):
     """A message an instance is waiting for: routes messages by business key without loading instances."""
+
     __tablename__ = "message_wait"
     instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"), primary_key=True)
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
@@ -228,24 +259,27 @@ class OutboxMessage(Base):
     subject: Mapped[str] = mapped_column(String(255))
     body: Mapped[str] = mapped_column(Text)
     template: Mapped[str] = mapped_column(String(120))
-    status: Mapped[str] = mapped_column(String(16))                     # pending, sent, dead
+    status: Mapped[str] = mapped_column(String(16))  # pending, sent, dead
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime | None]
     message_id: Mapped[str] = mapped_column(String(255))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime]
     sent_at: Mapped[dt.datetime | None]
-    lease_owner: Mapped[str | None] = mapped_column(String(64))        # the worker sending it now
-    lease_expires_at: Mapped[dt.datetime | None]                         # real time, never the fixed clock
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),
-                      Index("ix_outbox_lease", "status", "lease_expires_at"))
+    lease_owner: Mapped[str | None] = mapped_column(String(64))  # the worker sending it now
+    lease_expires_at: Mapped[dt.datetime | None]  # real time, never the fixed clock
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_lease", "status", "lease_expires_at"),
+    )
 
 
 class WorkerHeartbeat(Base):
     """When each loop of each worker last finished a pass (real time: the database's clock on PostgreSQL)."""
+
     __tablename__ = "worker_heartbeat"
-    worker: Mapped[str] = mapped_column(String(64), primary_key=True)   # engine.services.outbox.worker_name()
-    loop: Mapped[str] = mapped_column(String(32), primary_key=True)     # timers | outbox
+    worker: Mapped[str] = mapped_column(String(64), primary_key=True)  # engine.services.outbox.worker_name()
+    loop: Mapped[str] = mapped_column(String(32), primary_key=True)  # timers | outbox
     last_beat: Mapped[dt.datetime]
 
 
@@ -260,6 +294,7 @@ class DeliveryAttempt(Base):
 
 class AuditEvent(Base):
     """Append-only: the database refuses UPDATE and DELETE on this table (see the migration)."""
+
     __tablename__ = "audit_event"
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int | None] = mapped_column(index=True)
@@ -281,12 +316,13 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime]
     totp_secret: Mapped[str | None] = mapped_column(String(64))
-    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)      # a code is accepted once
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # a code is accepted once
     mfa_enrolled_at: Mapped[dt.datetime | None]
 
 
 class MfaRecoveryCode(Base):
     """A one-time recovery code for multi-factor sign-in; only its SHA-256 is kept."""
+
     __tablename__ = "mfa_recovery_code"
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
@@ -296,8 +332,9 @@ class MfaRecoveryCode(Base):
 
 class WebSession(Base):
     """A signed-in browser session, kept on the server so that signing out or disabling ends it."""
+
     __tablename__ = "web_session"
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)      # SHA-256 of the cookie's token
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the cookie's token
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     created_at: Mapped[dt.datetime]
     last_seen_at: Mapped[dt.datetime]
@@ -308,6 +345,7 @@ class WebSession(Base):
 
 class SignInFailure(Base):
     """A refused sign-in, counted by every web process alike (``u:<name>`` or ``a:<address>``)."""
+
     __tablename__ = "sign_in_failure"
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200))
@@ -333,7 +371,7 @@ class ApiToken(Base):
 class CalendarOverride(Base):
     __tablename__ = "calendar_override"
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))                       # holiday (not working) | working
+    kind: Mapped[str] = mapped_column(String(16))  # holiday (not working) | working
     note: Mapped[str] = mapped_column(String(255))
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[dt.datetime]
@@ -341,6 +379,7 @@ class CalendarOverride(Base):
 
 class TaskDraft(Base):
     """A form saved before it is complete: one per task and person, replaced at each save."""
+
     __tablename__ = "task_draft"
     task_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     username: Mapped[str] = mapped_column(String(120), primary_key=True)
@@ -350,6 +389,7 @@ class TaskDraft(Base):
 
 class CalendarFeed(Base):
     """A personal iCalendar feed address; only the token's SHA-256 is kept."""
+
     __tablename__ = "calendar_feed"
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)

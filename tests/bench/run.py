@@ -13,6 +13,7 @@ Prints a table and writes var/bench/results.json:
   5. the managers' pages: dashboard, case list, case list overdue, deadline csv (to its first chunk) and
      case page, each 100,000 vs 100 finished cases (tests/bench/reports.py); <= 1.5x
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,10 +35,12 @@ OUT = Path(os.environ.get("REVIEWFLOW_BENCH_DIR") or ROOT / "var" / "bench")
 BENCH_DIR = Path(__file__).resolve().parent
 START = "2026-01-05T09:00:00+00:00"
 
-from engine import clock  # noqa: E402
+from engine import (
+    clock,
+    config,
+)
 from engine.services import Reviewflow  # noqa: E402
 from engine.services.actor import Actor  # noqa: E402
-from engine import config  # noqa: E402
 
 OWNER = Actor("bench-owner", frozenset({"process_owner"}))
 STAFF = Actor("bench-staff", frozenset({"Staff"}))
@@ -45,9 +48,11 @@ STEP = {"note": "Checked the chronology and the agency returns.", "approved": Tr
 
 
 def _files() -> dict[str, bytes]:
-    return {"bench_reference.bpmn": (BENCH_DIR / "bench_reference.bpmn").read_bytes(),
-            "bench_timer.bpmn": (BENCH_DIR / "bench_timer.bpmn").read_bytes(),
-            "bench_step.json": (BENCH_DIR / "bench_step.json").read_bytes()}
+    return {
+        "bench_reference.bpmn": (BENCH_DIR / "bench_reference.bpmn").read_bytes(),
+        "bench_timer.bpmn": (BENCH_DIR / "bench_timer.bpmn").read_bytes(),
+        "bench_step.json": (BENCH_DIR / "bench_step.json").read_bytes(),
+    }
 
 
 def _service(path: Path) -> Reviewflow:
@@ -61,6 +66,7 @@ def _timed(fn) -> float:
 
 
 # --- 1. engine overhead -------------------------------------------------------------------------
+
 
 def bench_engine_overhead(runs: int) -> dict:
     from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -79,7 +85,7 @@ def bench_engine_overhead(runs: int) -> dict:
         wf.task_tree.set_data(steps_done=0)
         wf.do_engine_steps()
         while not wf.is_completed():
-            wf = ser.deserialize_json(ser.serialize_json(wf))     # the wait state, persisted at least once
+            wf = ser.deserialize_json(ser.serialize_json(wf))  # the wait state, persisted at least once
             task = wf.get_tasks(state=TaskState.READY, manual=True)[0]
             task.set_data(**STEP)
             task.run()
@@ -100,18 +106,24 @@ def bench_engine_overhead(runs: int) -> dict:
                 break
             service.instances.complete_task(tasks[0]["id"], STEP, STAFF)
 
-    for fn in (in_memory, persisted):   # warm up caches and imports
+    for fn in (in_memory, persisted):  # warm up caches and imports
         fn()
     mem, db = [], []
-    for _ in range(runs):                # interleaved, so machine noise hits both alike
+    for _ in range(runs):  # interleaved, so machine noise hits both alike
         mem.append(_timed(in_memory))
         db.append(_timed(persisted))
     a, b = statistics.median(db), statistics.median(mem)
-    return {"name": "engine overhead", "target": 3.0, "ratio": a / b, "unit": "ms per case",
-            "figures": {"persisted_sqlite": a * 1000, "in_memory_spiffworkflow": b * 1000}}
+    return {
+        "name": "engine overhead",
+        "target": 3.0,
+        "ratio": a / b,
+        "unit": "ms per case",
+        "figures": {"persisted_sqlite": a * 1000, "in_memory_spiffworkflow": b * 1000},
+    }
 
 
 # --- building large databases quickly -----------------------------------------------------------
+
 
 def build_database(size: int) -> Path:
     """A database holding ``size`` finished cases and ``size`` cases waiting on a far timer."""
@@ -119,7 +131,7 @@ def build_database(size: int) -> Path:
 
     path = OUT / f"cases_{size}.db"
     marker = OUT / f"cases_{size}.ok"
-    wanted = schema_hash(Path(__file__))           # built again when the schema or this builder changes
+    wanted = schema_hash(Path(__file__))  # built again when the schema or this builder changes
     if marker.exists() and path.exists() and marker.read_text() == wanted:
         return path
     for p in OUT.glob(f"cases_{size}.db*"):
@@ -129,17 +141,22 @@ def build_database(size: int) -> Path:
     service.deployments.deploy(_files(), OWNER)
     # one real finished case and one real waiting case give realistic state blobs to copy
     done = service.instances.start("bench_reference", {"steps_done": 0}, STAFF)
-    while (tasks := [t for t in service.tasks.for_user(STAFF) if t["instance_id"] == done["id"]]):
+    while tasks := [t for t in service.tasks.for_user(STAFF) if t["instance_id"] == done["id"]]:
         service.instances.complete_task(tasks[0]["id"], STEP, STAFF)
     waiting = service.instances.start("bench_timer", {}, STAFF)
     from sqlalchemy import insert
+
     from engine.store.models import AuditEvent, HumanTask, Instance
 
     with service.db.reading() as s:
         finished_row = s.get(Instance, done["id"])
         waiting_row = s.get(Instance, waiting["id"])
-        finished = {c: getattr(finished_row, c) for c in ("process_version_id", "process_id", "state", "summary")}
-        waiter = {c: getattr(waiting_row, c) for c in ("process_version_id", "process_id", "state", "summary")}
+        finished = {
+            c: getattr(finished_row, c) for c in ("process_version_id", "process_id", "state", "summary")
+        }
+        waiter = {
+            c: getattr(waiting_row, c) for c in ("process_version_id", "process_id", "state", "summary")
+        }
     now = clock.now()
     far = now + dt.timedelta(days=3650)
     batch = 5000
@@ -151,26 +168,67 @@ def build_database(size: int) -> Path:
             for _ in range(n):
                 for template, status, timer in ((finished, "completed", None), (waiter, "running", far)):
                     next_id += 1
-                    inst_rows.append({"id": next_id, **template, "business_key": f"RF-B-{next_id}", "status": status,
-                                      "regime": None, "ruleset_version_id": None, "parent_instance_id": None,
-                                      "active_steps": [], "waiting_messages": [], "open_deadlines": 0, "error": None, "next_timer_at": timer, "lock_version": 1,
-                                      "created_by": "bench", "created_at": now, "updated_at": now,
-                                      "completed_at": now if status == "completed" else None})
+                    inst_rows.append(
+                        {
+                            "id": next_id,
+                            **template,
+                            "business_key": f"RF-B-{next_id}",
+                            "status": status,
+                            "regime": None,
+                            "ruleset_version_id": None,
+                            "parent_instance_id": None,
+                            "active_steps": [],
+                            "waiting_messages": [],
+                            "open_deadlines": 0,
+                            "error": None,
+                            "next_timer_at": timer,
+                            "lock_version": 1,
+                            "created_by": "bench",
+                            "created_at": now,
+                            "updated_at": now,
+                            "completed_at": now if status == "completed" else None,
+                        }
+                    )
                     if status == "completed":
                         for k in range(10):
-                            task_rows.append({"id": str(uuid.uuid4()), "instance_id": next_id,
-                                              "process_id": "bench_reference", "element_id": f"review_{k + 1}",
-                                              "name": f"Review step {k + 1}", "role": "Staff", "form": "bench_step.json",
-                                              "ui_form": None, "documentation": None, "state": "completed",
-                                              "assignee": None, "due_date": None, "deadline_key": None,
-                                              "created_at": now, "completed_at": now, "completed_by": "bench"})
-                        audit_rows.append({"instance_id": next_id, "at": now, "actor": "bench", "kind": "started",
-                                           "task_id": None, "element_id": None, "detail": {}})
+                            task_rows.append(
+                                {
+                                    "id": str(uuid.uuid4()),
+                                    "instance_id": next_id,
+                                    "process_id": "bench_reference",
+                                    "element_id": f"review_{k + 1}",
+                                    "name": f"Review step {k + 1}",
+                                    "role": "Staff",
+                                    "form": "bench_step.json",
+                                    "ui_form": None,
+                                    "documentation": None,
+                                    "state": "completed",
+                                    "assignee": None,
+                                    "due_date": None,
+                                    "deadline_key": None,
+                                    "created_at": now,
+                                    "completed_at": now,
+                                    "completed_by": "bench",
+                                }
+                            )
+                        audit_rows.append(
+                            {
+                                "instance_id": next_id,
+                                "at": now,
+                                "actor": "bench",
+                                "kind": "started",
+                                "task_id": None,
+                                "element_id": None,
+                                "detail": {},
+                            }
+                        )
             conn.execute(insert(Instance), inst_rows)
             conn.execute(insert(HumanTask), task_rows)
             conn.execute(insert(AuditEvent), audit_rows)
         # the template waiting case joins the far-off waiters, so only the benchmark's own 10 are due
-        conn.execute(Instance.__table__.update().where(Instance.id == waiting["id"]).values(next_timer_at=far))
+        conn.execute(
+            Instance.__table__.update().where(Instance.id == waiting["id"]).values(next_timer_at=far)
+        )
     service.db.dispose()
     marker.write_text(wanted)
     return path
@@ -192,6 +250,7 @@ def _open_tasks(service: Reviewflow, n: int = 20) -> None:
 
 # --- 2. task list ---------------------------------------------------------------------------------
 
+
 def bench_task_list(small: Path, large: Path, calls: int) -> dict:
     services = {}
     for label, path in (("small", small), ("large", large)):
@@ -207,11 +266,17 @@ def bench_task_list(small: Path, large: Path, calls: int) -> dict:
             services[label].tasks.for_user(STAFF)
             timings[label].append(time.perf_counter() - t)
     a, b = statistics.median(timings["large"]), statistics.median(timings["small"])
-    return {"name": "task list", "target": 1.5, "ratio": a / b, "unit": "ms per request",
-            "figures": {"large": a * 1000, "small": b * 1000}}
+    return {
+        "name": "task list",
+        "target": 1.5,
+        "ratio": a / b,
+        "unit": "ms per request",
+        "figures": {"large": a * 1000, "small": b * 1000},
+    }
 
 
 # --- 3. timer sweep -------------------------------------------------------------------------------
+
 
 def bench_timer_sweep(small: Path, large: Path, rounds: int) -> dict:
     services = {}
@@ -233,11 +298,17 @@ def bench_timer_sweep(small: Path, large: Path, rounds: int) -> dict:
             assert len(fired) == 10, (label, len(fired))
         when += dt.timedelta(days=2)
     a, b = statistics.median(timings["large"]), statistics.median(timings["small"])
-    return {"name": "timer sweep", "target": 1.5, "ratio": a / b, "unit": "ms per sweep of 10",
-            "figures": {"large": a * 1000, "small": b * 1000}}
+    return {
+        "name": "timer sweep",
+        "target": 1.5,
+        "ratio": a / b,
+        "unit": "ms per sweep of 10",
+        "figures": {"large": a * 1000, "small": b * 1000},
+    }
 
 
 # --- 4. server memory -----------------------------------------------------------------------------
+
 
 def _peak_rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -258,8 +329,13 @@ def bench_server_memory(small: Path, large: Path, requests: int) -> dict:
         service.db.dispose()
         port = 18000 + (0 if label == "small" else 1)
         env = {**os.environ, "REVIEWFLOW_DATABASE_URL": f"sqlite:///{work}", "REVIEWFLOW_FAKE_NOW": START}
-        proc = subprocess.Popen([sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--no-worker"],
-                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--no-worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         try:
             for _ in range(300):
                 try:
@@ -279,8 +355,13 @@ def bench_server_memory(small: Path, large: Path, requests: int) -> dict:
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-    return {"name": "server memory", "target": 1.2, "ratio": peaks["large"] / peaks["small"], "unit": "MiB peak RSS",
-            "figures": {"large": peaks["large"] / 1024, "small": peaks["small"] / 1024}}
+    return {
+        "name": "server memory",
+        "target": 1.2,
+        "ratio": peaks["large"] / peaks["small"],
+        "unit": "MiB peak RSS",
+        "figures": {"large": peaks["large"] / 1024, "small": peaks["small"] / 1024},
+    }
 
 
 def main(argv=None) -> int:
@@ -288,7 +369,9 @@ def main(argv=None) -> int:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="small sizes: checks the benchmarks run")
-    parser.add_argument("--large", type=int, help="cases on the large side (default 100,000; 2,000 with --quick)")
+    parser.add_argument(
+        "--large", type=int, help="cases on the large side (default 100,000; 2,000 with --quick)"
+    )
     parser.add_argument("--only", help="run only these benchmarks (names, comma-separated)")
     args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -316,15 +399,23 @@ def main(argv=None) -> int:
         small, large = (reports.build_reports_database(n, OUT, case) for n in (small_n, large_n))
         results += reports.bench_pages(small, large, 5 if args.quick else 25, OUT, only)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}"
-    print(f"\nreviewflow benchmarks ({'quick' if args.quick else 'full'}; {small_n:,} vs {large_n:,} instances) on {machine}")
+    print(
+        f"\nreviewflow benchmarks ({'quick' if args.quick else 'full'}; {small_n:,} vs {large_n:,} instances) on {machine}"
+    )
     print(f"{'benchmark':<17} {'measured':<52} {'ratio':>7} {'target':>7}  verdict")
     for r in results:
         (ka, a), (kb, b) = list(r["figures"].items())
         r["met"] = r["ratio"] <= r["target"]
         figures = f"{ka} {a:.2f} / {kb} {b:.2f} {r['unit']}"
-        print(f"{r['name']:<17} {figures:<52} {r['ratio']:>6.2f}x {r['target']:>6.1f}x  {'ok' if r['met'] else 'MISSED'}")
-    (OUT / "results.json").write_text(json.dumps({"machine": machine, "quick": args.quick, "small": small_n,
-                                                  "large": large_n, "results": results}, indent=2))
+        print(
+            f"{r['name']:<17} {figures:<52} {r['ratio']:>6.2f}x {r['target']:>6.1f}x  {'ok' if r['met'] else 'MISSED'}"
+        )
+    (OUT / "results.json").write_text(
+        json.dumps(
+            {"machine": machine, "quick": args.quick, "small": small_n, "large": large_n, "results": results},
+            indent=2,
+        )
+    )
     return 0
 
 

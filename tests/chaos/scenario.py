@@ -14,10 +14,10 @@
 Finally every case the database holds is fetched through the API, the workers are stopped with
 SIGTERM, and the database and the sink's records are read back for :mod:`tests.chaos.report`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
-import math
 import random
 import secrets
 import sys
@@ -40,7 +40,7 @@ READER = "chaos-reader"
 
 
 def iso(epoch: float) -> str:
-    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).isoformat()
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).isoformat()
 
 
 def nested(depth: int) -> dict:
@@ -67,7 +67,7 @@ class Chaos:
         self.smtp = SinkProcess()
         self.planned: list[Planned] = []
         self.terminated = 0
-        self.terminations: list[tuple[float, str]] = []     # (when, application name of the connection)
+        self.terminations: list[tuple[float, str]] = []  # (when, application name of the connection)
         self.web_load = {"requests": 0, "errors": 0, "unanswered": 0, "statuses": {}}
         self.poison: dict = {}
         self.timeline: list[tuple[float, str]] = []
@@ -82,7 +82,9 @@ class Chaos:
         self.say(f"[{time.time() - self.started:6.1f} s] {what}")
 
     def env(self, role: str) -> dict:
-        return environment(self.base_env, REVIEWFLOW_DATABASE_URL=self.scratch.url(role), PYTHONPATH=str(ROOT))
+        return environment(
+            self.base_env, REVIEWFLOW_DATABASE_URL=self.scratch.url(role), PYTHONPATH=str(ROOT)
+        )
 
     def worker_env(self, index: int, start: int) -> tuple[dict, str]:
         role = f"w{index}-{start}"
@@ -91,8 +93,11 @@ class Chaos:
     def start_case(self, process_id: str, data: dict) -> tuple[int, dict]:
         answer = self.api.api("POST", f"/processes/{process_id}/instances", {"data": data})
         body = answer.json() if answer.status else None
-        return answer.status, (body if isinstance(body, dict) else {"raw": answer.body[:300].decode("utf-8", "replace"),
-                                                                     "error": answer.error})
+        return answer.status, (
+            body
+            if isinstance(body, dict)
+            else {"raw": answer.body[:300].decode("utf-8", "replace"), "error": answer.error}
+        )
 
     def start_planned(self, process_id: str, phase: str, kind: str, due: list[float], data: dict) -> None:
         status, body = self.start_case(process_id, data)
@@ -103,8 +108,12 @@ class Chaos:
     # --- setup ----------------------------------------------------------------------------------
     def setup(self) -> None:
         self.smtp.up()
-        self.base_env = {"REVIEWFLOW_SMTP_URL": self.smtp.url, "REVIEWFLOW_SECRET_KEY": secrets.token_hex(32),
-                         "REVIEWFLOW_INSECURE_COOKIES": "1", "REVIEWFLOW_MAIL_FROM": "reviewflow@example.org"}
+        self.base_env = {
+            "REVIEWFLOW_SMTP_URL": self.smtp.url,
+            "REVIEWFLOW_SECRET_KEY": secrets.token_hex(32),
+            "REVIEWFLOW_INSECURE_COOKIES": "1",
+            "REVIEWFLOW_MAIL_FROM": "reviewflow@example.org",
+        }
         env = self.env("cli")
         cli(self.reviewflow, env, "deploy")
         cli(self.reviewflow, env, "deploy", str(CHAOS / "processes"))
@@ -114,12 +123,34 @@ class Chaos:
                 self.poison[bpmn.stem] = {"deploy": "deployed"}
             except RuntimeError as exc:
                 self.poison[bpmn.stem] = {"deploy": "refused", "why": str(exc)[-400:]}
-        cli(self.reviewflow, env, "user", "add", API_USER, "--role", "Chaos staff", "--role", "manager",
-            "--role", "admin", "--role", "process_owner")
+        cli(
+            self.reviewflow,
+            env,
+            "user",
+            "add",
+            API_USER,
+            "--role",
+            "Chaos staff",
+            "--role",
+            "manager",
+            "--role",
+            "admin",
+            "--role",
+            "process_owner",
+        )
         token = cli(self.reviewflow, env, "token", "create", API_USER).strip().splitlines()[-1]
         self.reader_password = secrets.token_urlsafe(18)
-        cli(self.reviewflow, env, "user", "add", READER, "--role", "Chaos staff", "--password-stdin",
-            stdin=self.reader_password + "\n")
+        cli(
+            self.reviewflow,
+            env,
+            "user",
+            "add",
+            READER,
+            "--role",
+            "Chaos staff",
+            "--password-stdin",
+            stdin=self.reader_password + "\n",
+        )
         self.mark("deployed; users and token made")
         self.server = Server(self.reviewflow, self.env("web"), free_port(), self.logs / "serve.log")
         self.server.start()
@@ -131,8 +162,13 @@ class Chaos:
         tasks = (self.api.api("GET", "/tasks").json() or {}).get("tasks", [])
         self.plain_task = next((t["id"] for t in tasks if t.get("instance_id") == self.plain_case), "none")
         command = [*self.reviewflow, "worker", "--interval", str(self.p["interval"])]
-        self.pool = WorkerPool(command, self.worker_env, self.p["workers"], self.logs,
-                               connected=lambda: {name for _, name in self.scratch.backends("w")})
+        self.pool = WorkerPool(
+            command,
+            self.worker_env,
+            self.p["workers"],
+            self.logs,
+            connected=lambda: {name for _, name in self.scratch.backends("w")},
+        )
         self.pool.start()
         deadline = time.time() + 60
         while time.time() < deadline and not all(s.ready_at for s in self.pool.slots):
@@ -169,13 +205,17 @@ class Chaos:
             self.start_planned("chaos_ticks", "storm", "ticks", due, {"ticks": [iso(d) for d in due]})
         storm_ids = [p.instance_id for p in self.planned if p.phase == "storm"]
         sleep_until(begin)
-        self.mark(f"storm: {cases * ticks} timers over {span:.0f} s; workers killed after "
-                  f"{self.p['min_life']}-{self.p['max_life']} s each; connections terminated")
+        self.mark(
+            f"storm: {cases * ticks} timers over {span:.0f} s; workers killed after "
+            f"{self.p['min_life']}-{self.p['max_life']} s each; connections terminated"
+        )
         end = begin + length
         stop = threading.Event()
-        threads = [threading.Thread(target=self._killer, args=(begin + 3, end - 5, stop), daemon=True),
-                   threading.Thread(target=self._terminator, args=(end - 5, stop), daemon=True),
-                   threading.Thread(target=self._reader, args=(storm_ids, end - 5, stop), daemon=True)]
+        threads = [
+            threading.Thread(target=self._killer, args=(begin + 3, end - 5, stop), daemon=True),
+            threading.Thread(target=self._terminator, args=(end - 5, stop), daemon=True),
+            threading.Thread(target=self._reader, args=(storm_ids, end - 5, stop), daemon=True),
+        ]
         for t in threads:
             t.start()
         down_at, up_at = begin + 0.15 * length, begin + 0.35 * length
@@ -186,11 +226,13 @@ class Chaos:
         self.smtp.up()
         self.mark("sink back")
         sleep_until(end)
-        threads[0].join(timeout=35)         # the killer ends once its kills are done (or far behind)
+        threads[0].join(timeout=35)  # the killer ends once its kills are done (or far behind)
         stop.set()
         for t in threads:
             t.join(timeout=30)
-        self.mark(f"storm over: {len(self.pool.record.kills)} kills, {self.terminated} connections terminated")
+        self.mark(
+            f"storm over: {len(self.pool.record.kills)} kills, {self.terminated} connections terminated"
+        )
 
     def _killer(self, begin: float, end: float, stop: threading.Event) -> None:
         """Workers die at random through the storm; if the machine was too slow to reach the number of
@@ -214,7 +256,7 @@ class Chaos:
                 names = self.scratch.terminate(self.rng, all_at_once=(n % 10 == 0))
                 self.terminated += len(names)
                 self.terminations += [(time.time(), name) for name in names]
-            except Exception as exc:       # the harness's own connection must not end the run
+            except Exception as exc:  # the harness's own connection must not end the run
                 self.say(f"terminate: {exc}")
 
     def _reader(self, ids: list[int], end: float, stop: threading.Event) -> None:
@@ -224,8 +266,10 @@ class Chaos:
             path = self.rng.choice(paths + [f"/instances/{self.rng.choice(ids)}"] * 2)
             answer = client.api("GET", path)
             self.web_load["requests"] += 1
-            self.web_load["statuses"][str(answer.status)] = self.web_load["statuses"].get(str(answer.status), 0) + 1
-            if answer.status == 500:                # 503 is the promised answer to a lost connection
+            self.web_load["statuses"][str(answer.status)] = (
+                self.web_load["statuses"].get(str(answer.status), 0) + 1
+            )
+            if answer.status == 500:  # 503 is the promised answer to a lost connection
                 self.web_load["errors"] += 1
             elif answer.status == 0:
                 self.web_load["unanswered"] += 1
@@ -239,10 +283,13 @@ class Chaos:
         planned = {p.instance_id: p for p in self.planned if p.phase in phases}
         records = read_records(self.scratch)
         stuck = {i["id"] for i in records["instances"] if i["status"] in ("error", "cancelled", "suspended")}
-        planned = {k: v for k, v in planned.items() if k not in stuck}   # their timers will not come
+        planned = {k: v for k, v in planned.items() if k not in stuck}  # their timers will not come
         received = {r.message_id for r in self.smtp.received}
-        waiting = [r for r in records["outbox"] if r["instance_id"] in planned and r["message_id"] not in received
-                   and r["status"] != "dead"]          # a dead message will not come: no use waiting for it
+        waiting = [
+            r
+            for r in records["outbox"]
+            if r["instance_id"] in planned and r["message_id"] not in received and r["status"] != "dead"
+        ]  # a dead message will not come: no use waiting for it
         return firings(planned, records["outbox"], records["timer_fired"])["lost"], len(waiting)
 
     def drain(self, phases: tuple[str, ...], limit: float) -> None:
@@ -261,8 +308,11 @@ class Chaos:
         begin = time.time() + 3
         first = begin + 1
         status, body = self.start_case("chaos_ticks", {"ticks": [iso(first)], "payload": nested(500)})
-        self.poison["nested_500"] = {"start": status, "instance_id": body.get("id"),
-                                     "answer": {k: body[k] for k in ("error",) if k in body}}
+        self.poison["nested_500"] = {
+            "start": status,
+            "instance_id": body.get("id"),
+            "answer": {k: body[k] for k in ("error",) if k in body},
+        }
         for name in ("chaos_poison_exit", "chaos_poison_long_name"):
             if self.poison.get(name, {}).get("deploy") == "deployed":
                 status, body = self.start_case(name, {"fire_at": iso(first)})
@@ -287,22 +337,35 @@ class Chaos:
             loads[iid] = self.api.api("GET", f"/instances/{iid}").status
         for name, info in self.poison.items():
             if info.get("instance_id"):
-                info["status_after"] = next((r for r in self._instances() if r["id"] == info["instance_id"]), {})
+                info["status_after"] = next(
+                    (r for r in self._instances() if r["id"] == info["instance_id"]), {}
+                )
         self.pool.stop()
         self.mark("workers stopped with SIGTERM")
         records = read_records(self.scratch)
-        return {"planned": self.planned, "records": records, "received": [asdict(r) for r in self.smtp.received],
-                "pool": asdict(self.pool.record), "terminated": self.terminated, "terminations": self.terminations,
-                "web_load": self.web_load,
-                "hostile": self.hostile_answers, "redirects": self.redirects, "loads": loads,
-                "hung_connections": self.smtp.hung_connections, "poison": self.poison,
-                "poison_summary": "; ".join(f"{k}: {_poison_line(v)}" for k, v in self.poison.items()),
-                "timeline": [(round(t - self.started, 1), w) for t, w in self.timeline]}
+        return {
+            "planned": self.planned,
+            "records": records,
+            "received": [asdict(r) for r in self.smtp.received],
+            "pool": asdict(self.pool.record),
+            "terminated": self.terminated,
+            "terminations": self.terminations,
+            "web_load": self.web_load,
+            "hostile": self.hostile_answers,
+            "redirects": self.redirects,
+            "loads": loads,
+            "hung_connections": self.smtp.hung_connections,
+            "poison": self.poison,
+            "poison_summary": "; ".join(f"{k}: {_poison_line(v)}" for k, v in self.poison.items()),
+            "timeline": [(round(t - self.started, 1), w) for t, w in self.timeline],
+        }
 
     def _instances(self) -> list[dict]:
         with self.scratch.reading() as conn:
-            return [{"id": r[0], "status": r[1], "error": (r[2] or "")[:300]}
-                    for r in conn.execute("select id, status, error from instance")]
+            return [
+                {"id": r[0], "status": r[1], "error": (r[2] or "")[:300]}
+                for r in conn.execute("select id, status, error from instance")
+            ]
 
     def close(self) -> None:
         if self.pool is not None:

@@ -10,6 +10,7 @@ the harness's process the sink's answers would wait on the harness's own threads
 supervisor, the web reader), and every such wait widens the moment in which a killed worker has
 handed over an e-mail without having heard that it was taken.
 """
+
 from __future__ import annotations
 
 import multiprocessing
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 
 from aiosmtpd.controller import Controller
+import contextlib
 
 
 def free_port() -> int:
@@ -31,10 +33,11 @@ def free_port() -> int:
 @dataclass(frozen=True)
 class Received:
     """One message as the sink accepted it."""
+
     message_id: str
     recipients: tuple[str, ...]
     subject: str
-    at: float           # time.time() when the sink answered 250
+    at: float  # time.time() when the sink answered 250
     body: str
 
 
@@ -48,8 +51,15 @@ class _Recorder:
         headers = BytesHeaderParser().parsebytes(raw)
         body = raw.split(b"\r\n\r\n", 1)[-1].decode("utf-8", "replace")
         with self.lock:
-            self.received.append(Received(str(headers.get("Message-ID", "")).strip(), tuple(envelope.rcpt_tos),
-                                          str(headers.get("Subject", "")), time.time(), body))
+            self.received.append(
+                Received(
+                    str(headers.get("Message-ID", "")).strip(),
+                    tuple(envelope.rcpt_tos),
+                    str(headers.get("Subject", "")),
+                    time.time(),
+                    body,
+                )
+            )
         return "250 OK"
 
 
@@ -72,7 +82,7 @@ class _HungRelay:
         while not self._stopped.is_set():
             try:
                 conn, _ = self.listener.accept()
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             except OSError:
                 return
@@ -84,10 +94,8 @@ class _HungRelay:
         self._thread.join(timeout=5)
         self.listener.close()
         for conn in self.held:
-            try:
+            with contextlib.suppress(OSError):
                 conn.close()
-            except OSError:
-                pass
 
 
 class SmtpPort:
@@ -122,11 +130,12 @@ class SmtpPort:
 
     def _switch(self, mode: str) -> None:
         self._stop_all()
-        for attempt in range(50):           # the port may linger for a moment after a close
+        for attempt in range(50):  # the port may linger for a moment after a close
             try:
                 if mode == "up":
-                    self._controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port,
-                                                  ready_timeout=10)
+                    self._controller = Controller(
+                        self.recorder, hostname="127.0.0.1", port=self.port, ready_timeout=10
+                    )
                     self._controller.start()
                 elif mode == "hung":
                     self._relay = _HungRelay(self.port)
@@ -179,7 +188,8 @@ class SinkProcess:
         self._connection, child = multiprocessing.Pipe()
         self._lock = threading.Lock()
         self._process = multiprocessing.get_context("spawn").Process(
-            target=_serve, args=(child, self.port), name="chaos-smtp-sink", daemon=True)
+            target=_serve, args=(child, self.port), name="chaos-smtp-sink", daemon=True
+        )
         self._process.start()
         self.mode = "down"
         self._hung = 0
@@ -214,10 +224,8 @@ class SinkProcess:
 
     def close(self) -> None:
         if self._process.is_alive():
-            try:
+            with contextlib.suppress(RuntimeError, OSError, EOFError):
                 self._hung = self._ask("close", timeout=20)
-            except (RuntimeError, OSError, EOFError):
-                pass
             self._process.join(timeout=10)
             if self._process.is_alive():
                 self._process.kill()

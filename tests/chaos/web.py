@@ -3,6 +3,7 @@
 Requests are written by hand with :mod:`http.client` so that a hostile request reaches the server
 exactly as sent (NUL bytes, lone surrogates, invalid JSON), and every answer is kept, 500s included.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -16,16 +17,20 @@ from urllib.parse import urlencode
 
 
 def cli(reviewflow: list[str], env: dict, *args: str, stdin: str | None = None, timeout: float = 120) -> str:
-    done = subprocess.run([*reviewflow, *args], env=env, input=stdin, capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(
+        [*reviewflow, *args], env=env, input=stdin, capture_output=True, text=True, timeout=timeout
+    )
     if done.returncode != 0:
-        raise RuntimeError(f"reviewflow {' '.join(args)} failed ({done.returncode}): "
-                           f"{(done.stdout + done.stderr).strip()[-2000:]}")
+        raise RuntimeError(
+            f"reviewflow {' '.join(args)} failed ({done.returncode}): "
+            f"{(done.stdout + done.stderr).strip()[-2000:]}"
+        )
     return done.stdout
 
 
 @dataclass
 class Answer:
-    status: int                 # 0: no answer (refused, reset, timed out)
+    status: int  # 0: no answer (refused, reset, timed out)
     headers: dict
     body: bytes
     error: str = ""
@@ -44,8 +49,14 @@ class Client:
     timeout: float = 30.0
     cookies: dict = field(default_factory=dict)
 
-    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None,
-                token: bool = True) -> Answer:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict | None = None,
+        token: bool = True,
+    ) -> Answer:
         headers = dict(headers or {})
         if token and self.token:
             headers["Authorization"] = f"Bearer {self.token}"
@@ -84,7 +95,9 @@ class Client:
         if match:
             items.insert(0, ("csrf_token", match.group(1).decode()))
         body = urlencode(items, encoding="utf-8", errors="surrogatepass").encode()
-        return self.request("POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"}, token=False)
+        return self.request(
+            "POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"}, token=False
+        )
 
 
 class Server:
@@ -96,9 +109,13 @@ class Server:
 
     def start(self, timeout: float = 90) -> None:
         with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen([*self.reviewflow, "serve", "--no-worker", "--host", "127.0.0.1",
-                                          "--port", str(self.port)], env=self.env, stdout=out, stderr=out,
-                                         stdin=subprocess.DEVNULL)
+            self.proc = subprocess.Popen(
+                [*self.reviewflow, "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(self.port)],
+                env=self.env,
+                stdout=out,
+                stderr=out,
+                stdin=subprocess.DEVNULL,
+            )
         probe = Client(self.port, timeout=2)
         deadline = time.time() + timeout
         while time.time() < deadline:

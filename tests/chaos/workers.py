@@ -6,6 +6,7 @@ A worker counts as up once its database connection shows (each start connects un
 application name): only such workers are killed, so that kills land in a worker's sweeps and
 sends, not in its imports, however slow the machine is.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,29 +28,29 @@ class Slot:
     starts: int = 0
     killing: bool = False
     app_name: str = ""
-    kill_at: float | None = None        # when this life of the worker ends (armed killing only)
+    kill_at: float | None = None  # when this life of the worker ends (armed killing only)
 
 
 @dataclass
 class PoolRecord:
-    kills: list[float] = field(default_factory=list)                 # when each SIGKILL was sent
-    kill_ages: list[float] = field(default_factory=list)             # seconds each killed worker had been up
-    start_seconds: list[float] = field(default_factory=list)         # from spawn to its connection showing
-    crashes: list[dict] = field(default_factory=list)                # exits the run did not cause
-    stop_seconds: list[float] = field(default_factory=list)          # SIGTERM to exit, per worker at the end
-    stop_forced: int = 0                                             # workers that ignored SIGTERM
+    kills: list[float] = field(default_factory=list)  # when each SIGKILL was sent
+    kill_ages: list[float] = field(default_factory=list)  # seconds each killed worker had been up
+    start_seconds: list[float] = field(default_factory=list)  # from spawn to its connection showing
+    crashes: list[dict] = field(default_factory=list)  # exits the run did not cause
+    stop_seconds: list[float] = field(default_factory=list)  # SIGTERM to exit, per worker at the end
+    stop_forced: int = 0  # workers that ignored SIGTERM
 
 
 class WorkerPool:
     def __init__(self, command: list[str], env_for, size: int, log_dir: Path, connected=None):
         self.command = command
-        self.env_for = env_for          # (slot index, start number) -> (environment, application name)
-        self.connected = connected      # () -> application names connected now
+        self.env_for = env_for  # (slot index, start number) -> (environment, application name)
+        self.connected = connected  # () -> application names connected now
         self.slots = [Slot(i) for i in range(size)]
         self.log_dir = log_dir
         self.record = PoolRecord()
-        self.phase = "setup"            # named in the record of any crash
-        self._lifetime = None           # (rng, shortest, longest) while killing is armed
+        self.phase = "setup"  # named in the record of any crash
+        self._lifetime = None  # (rng, shortest, longest) while killing is armed
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._supervisor = threading.Thread(target=self._supervise, name="worker-supervisor", daemon=True)
@@ -64,7 +65,7 @@ class WorkerPool:
         log.close()
         slot.started_at = time.time()
         slot.ready_at = None
-        slot.kill_at = None             # a life is planned once this start's connection shows
+        slot.kill_at = None  # a life is planned once this start's connection shows
 
     def start(self) -> None:
         with self._lock:
@@ -78,7 +79,7 @@ class WorkerPool:
             if self.connected is not None and any(s.ready_at is None for s in self.slots):
                 try:
                     names = self.connected()
-                except Exception:           # a missed look is made up at the next
+                except Exception:  # a missed look is made up at the next
                     names = set()
             with self._lock:
                 for slot in self.slots:
@@ -92,8 +93,15 @@ class WorkerPool:
                     rc = slot.proc.poll()
                     if rc is not None and not self._stopping.is_set():
                         tail = _tail(self.log_dir / f"worker-{slot.index}.log")
-                        self.record.crashes.append({"worker": slot.index, "exit_status": rc, "at": time.time(),
-                                                    "phase": self.phase, "log_tail": tail})
+                        self.record.crashes.append(
+                            {
+                                "worker": slot.index,
+                                "exit_status": rc,
+                                "at": time.time(),
+                                "phase": self.phase,
+                                "log_tail": tail,
+                            }
+                        )
                         self._spawn(slot)
             time.sleep(0.2)
 
@@ -124,7 +132,12 @@ class WorkerPool:
         with self._lock:
             now = time.time()
             for slot in self.slots:
-                if slot.kill_at is None or slot.kill_at > now or slot.proc is None or slot.proc.poll() is not None:
+                if (
+                    slot.kill_at is None
+                    or slot.kill_at > now
+                    or slot.proc is None
+                    or slot.proc.poll() is not None
+                ):
                     continue
                 slot.killing = True
                 slot.proc.send_signal(signal.SIGKILL)
@@ -138,7 +151,8 @@ class WorkerPool:
         return killed
 
     def stop(self, grace: float = 20.0) -> None:
-        """SIGTERM every worker and time how long each takes to exit; SIGKILL any still running after ``grace``."""
+        """SIGTERM every worker and time how long each takes to exit; SIGKILL any still running after
+        ``grace``."""
         self._stopping.set()
         self._supervisor.join(timeout=5)
         with self._lock:

@@ -1,13 +1,14 @@
 """One request per agency in parallel, each visible only to that agency (roleExpression), and the
 returns merged into one chronology ordered by date."""
+
 from __future__ import annotations
 
 import pytest
 
 from engine.services.actor import Actor
 from engine.services.errors import Forbidden
-from tests.layout import with_layout
 from tests.conftest import BUSINESS_UNIT, MANAGER, PROCESS_OWNER
+from tests.layout import with_layout
 
 FORM = b"""{"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "forms/test_return.json",
  "title": "Return", "type": "object", "additionalProperties": false, "required": ["agency", "chronology"],
@@ -59,7 +60,9 @@ HEALTH = Actor("hv", frozenset({"Agency: Health"}))
 
 
 def test_each_agency_sees_and_returns_only_its_own_request(service):
-    service.deployments.deploy({"agency_requests.bpmn": with_layout(PROCESS), "test_return.json": FORM}, PROCESS_OWNER)
+    service.deployments.deploy(
+        {"agency_requests.bpmn": with_layout(PROCESS), "test_return.json": FORM}, PROCESS_OWNER
+    )
     started = service.instances.start("agency_requests", {"agencies": ["Police", "Health"]}, BUSINESS_UNIT)
     [police] = service.tasks.for_user(POLICE)
     [health] = service.tasks.for_user(HEALTH)
@@ -67,30 +70,57 @@ def test_each_agency_sees_and_returns_only_its_own_request(service):
     assert service.tasks.for_user(BUSINESS_UNIT) == []
     with pytest.raises(Forbidden):
         service.instances.complete_task(police["id"], {"agency": "Police", "chronology": []}, HEALTH)
-    service.instances.complete_task(health["id"], {"agency": "Health", "chronology": [
-        {"date": "2026-10-01", "event": "Missed appointment"}]}, HEALTH)
-    service.instances.complete_task(police["id"], {"agency": "Police", "chronology": [
-        {"date": "2026-09-12", "event": "Domestic incident attended"},
-        {"date": "2026-11-03", "event": "Welfare check"}]}, POLICE)
+    service.instances.complete_task(
+        health["id"],
+        {"agency": "Health", "chronology": [{"date": "2026-10-01", "event": "Missed appointment"}]},
+        HEALTH,
+    )
+    service.instances.complete_task(
+        police["id"],
+        {
+            "agency": "Police",
+            "chronology": [
+                {"date": "2026-09-12", "event": "Domestic incident attended"},
+                {"date": "2026-11-03", "event": "Welfare check"},
+            ],
+        },
+        POLICE,
+    )
     case = service.queries.get_instance(started["id"], MANAGER)
     assert case["status"] == "completed", case["error"]
     rows = case["data"]["case_chronology"]["chronology"]
-    assert [(r["date"], r["agency"]) for r in rows] == [("2026-09-12", "Police"), ("2026-10-01", "Health"),
-                                                        ("2026-11-03", "Police")]
+    assert [(r["date"], r["agency"]) for r in rows] == [
+        ("2026-09-12", "Police"),
+        ("2026-10-01", "Health"),
+        ("2026-11-03", "Police"),
+    ]
 
 
 def test_the_merged_chronology_exports_as_csv(service):
     from web.app import create_app
 
-    service.deployments.deploy({"agency_requests.bpmn": with_layout(PROCESS), "test_return.json": FORM}, PROCESS_OWNER)
+    service.deployments.deploy(
+        {"agency_requests.bpmn": with_layout(PROCESS), "test_return.json": FORM}, PROCESS_OWNER
+    )
     started = service.instances.start("agency_requests", {"agencies": ["Police"]}, BUSINESS_UNIT)
     [police] = service.tasks.for_user(POLICE)
-    service.instances.complete_task(police["id"], {"agency": "Police", "chronology": [
-        {"date": "2026-09-12", "event": "=HYPERLINK(\"http://example.org\")"}]}, POLICE)
+    service.instances.complete_task(
+        police["id"],
+        {
+            "agency": "Police",
+            "chronology": [{"date": "2026-09-12", "event": '=HYPERLINK("http://example.org")'}],
+        },
+        POLICE,
+    )
     service.users.add("mo", ["manager"])
     token = service.users.create_token("mo")
     client = create_app(service).test_client()
-    r = client.get(f"/api/v1/instances/{started['id']}/chronology?format=csv", headers={"Authorization": f"Bearer {token}"})
+    r = client.get(
+        f"/api/v1/instances/{started['id']}/chronology?format=csv",
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert r.status_code == 200 and r.mimetype == "text/csv"
-    assert r.data.decode().splitlines() == ["date,agency,worker,event",
-                                            "2026-09-12,Police,,\"'=HYPERLINK(\"\"http://example.org\"\")\""]
+    assert r.data.decode().splitlines() == [
+        "date,agency,worker,event",
+        '2026-09-12,Police,,"\'=HYPERLINK(""http://example.org"")"',
+    ]

@@ -1,4 +1,5 @@
 """Every API route tried anonymously and as each kind of user: each gets what it may, nothing else."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,8 +7,12 @@ import pytest
 from tests.integration.test_demo_process import INCIDENT
 from web.app import create_app
 
-ROLES = {"staff": ["Business Unit"], "agency": ["Contributing agency"], "manager": ["manager"],
-         "owner": ["process_owner"]}
+ROLES = {
+    "staff": ["Business Unit"],
+    "agency": ["Contributing agency"],
+    "manager": ["manager"],
+    "owner": ["process_owner"],
+}
 
 
 @pytest.fixture
@@ -18,6 +23,7 @@ def world(deployed):
         deployed.users.add(name, roles)
         tokens[name] = deployed.users.create_token(name)
     from tests.conftest import BUSINESS_UNIT
+
     case = deployed.instances.start("engine_demo", {"regime": "WT2018"}, BUSINESS_UNIT)
     task = deployed.tasks.for_user(BUSINESS_UNIT)[0]
     return client, tokens, case, task
@@ -35,28 +41,56 @@ def test_route_by_role(world, who):
     expect = [  # (method, path, body), {who: status}
         (("GET", "/processes", None), {None: 401, "staff": 200, "agency": 200, "manager": 200, "owner": 200}),
         (("GET", "/tasks", None), {None: 401, "staff": 200, "agency": 200, "manager": 200, "owner": 200}),
-        (("GET", f"/tasks/{task['id']}", None), {None: 401, "staff": 200, "agency": 403, "manager": 200, "owner": 403}),
-        (("GET", f"/instances/{case['id']}", None), {None: 401, "staff": 200, "agency": 403, "manager": 200, "owner": 403}),
-        (("GET", f"/instances/{case['id']}/diagram", None),
-            {None: 401, "staff": 200, "agency": 403, "manager": 200, "owner": 403}),
-        (("GET", f"/instances/{case['id']}/chronology", None),
-            {None: 401, "staff": 200, "agency": 403, "manager": 200, "owner": 403}),
+        (
+            ("GET", f"/tasks/{task['id']}", None),
+            {None: 401, "staff": 200, "agency": 403, "manager": 200, "owner": 403},
+        ),
+        (
+            ("GET", f"/instances/{case['id']}", None),
+            {None: 401, "staff": 200, "agency": 403, "manager": 200, "owner": 403},
+        ),
+        (
+            ("GET", f"/instances/{case['id']}/diagram", None),
+            {None: 401, "staff": 200, "agency": 403, "manager": 200, "owner": 403},
+        ),
+        (
+            ("GET", f"/instances/{case['id']}/chronology", None),
+            {None: 401, "staff": 200, "agency": 403, "manager": 200, "owner": 403},
+        ),
         (("GET", "/outbox", None), {None: 401, "staff": 403, "agency": 403, "manager": 200, "owner": 403}),
-        (("GET", "/deployments", None), {None: 401, "staff": 403, "agency": 403, "manager": 200, "owner": 200}),
-        (("POST", f"/instances/{case['id']}/suspend", {"reason": "checking"}),
-            {None: 401, "staff": 403, "agency": 403, "manager": 200, "owner": 403}),
-        (("POST", f"/tasks/{task['id']}/claim", None), {None: 401, "staff": 200, "agency": 403, "manager": 403, "owner": 403}),
-        (("POST", f"/tasks/{task['id']}/reassign", {"username": "staff"}),
-            {None: 401, "staff": 403, "agency": 403, "manager": 200, "owner": 403}),
-        (("PUT", "/calendar/overrides/2027-01-04", {"kind": "holiday", "note": "x"}),
-            {None: 401, "staff": 403, "agency": 403, "manager": 403, "owner": 403}),
+        (
+            ("GET", "/deployments", None),
+            {None: 401, "staff": 403, "agency": 403, "manager": 200, "owner": 200},
+        ),
+        (
+            ("POST", f"/instances/{case['id']}/suspend", {"reason": "checking"}),
+            {None: 401, "staff": 403, "agency": 403, "manager": 200, "owner": 403},
+        ),
+        (
+            ("POST", f"/tasks/{task['id']}/claim", None),
+            {None: 401, "staff": 200, "agency": 403, "manager": 403, "owner": 403},
+        ),
+        (
+            ("POST", f"/tasks/{task['id']}/reassign", {"username": "staff"}),
+            {None: 401, "staff": 403, "agency": 403, "manager": 200, "owner": 403},
+        ),
+        (
+            ("PUT", "/calendar/overrides/2027-01-04", {"kind": "holiday", "note": "x"}),
+            {None: 401, "staff": 403, "agency": 403, "manager": 403, "owner": 403},
+        ),
     ]
     for (method, path, body), by_role in expect:
-        got = status(world, who, method, path, json=body) if body is not None else status(world, who, method, path)
+        got = (
+            status(world, who, method, path, json=body)
+            if body is not None
+            else status(world, who, method, path)
+        )
         assert got == by_role[who], (method, path, who, got)
 
 
 def test_completing_needs_the_lane_role(world):
     _, _, _, task = world
     for who, expected in (("agency", 403), ("manager", 403), ("owner", 403), ("staff", 200)):
-        assert status(world, who, "POST", f"/tasks/{task['id']}/complete", json={"data": INCIDENT}) == expected
+        assert (
+            status(world, who, "POST", f"/tasks/{task['id']}/complete", json={"data": INCIDENT}) == expected
+        )

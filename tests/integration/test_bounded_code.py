@@ -5,6 +5,7 @@ would compute a huge number answers with an error (422 at the API), never a hang
 Each scenario runs in a forked child killed at a deadline (tests/isolated.py), with its own
 service on the test's database, so that a regression fails instead of hanging the test run.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -59,14 +60,20 @@ def process(process_id: str, script: str) -> bytes:
 def run_case(url: str, script: str, env: dict) -> dict:
     """Deploy a one-script process, start a case, then a good case; report both as stored."""
     service = Reviewflow(make_settings(url, **env))
-    service.deployments.deploy({"bounded.bpmn": process("bounded", script),
-                                "good.bpmn": process("good", GOOD)}, PROCESS_OWNER)
+    service.deployments.deploy(
+        {"bounded.bpmn": process("bounded", script), "good.bpmn": process("good", GOOD)}, PROCESS_OWNER
+    )
     bad = service.instances.start("bounded", {}, BUSINESS_UNIT)
     good = service.instances.start("good", {}, BUSINESS_UNIT)
     stored_bad = service.queries.get_instance(bad["id"], MANAGER)
     stored_good = service.queries.get_instance(good["id"], MANAGER)
-    return {"status": stored_bad["status"], "error": stored_bad["error"], "data": stored_bad["data"],
-            "good_status": stored_good["status"], "good_data": stored_good["data"]}
+    return {
+        "status": stored_bad["status"],
+        "error": stored_bad["error"],
+        "data": stored_bad["data"],
+        "good_status": stored_good["status"],
+        "good_data": stored_good["data"],
+    }
 
 
 def test_a_loop_that_never_ends_fails_only_its_case_within_the_time_limit(database_url):
@@ -80,8 +87,9 @@ def test_a_loop_that_never_ends_fails_only_its_case_within_the_time_limit(databa
 
 
 def test_the_time_limit_is_a_setting(database_url):
-    outcome = run_isolated(run_case, database_url, NEVER_ENDS,
-                           {"REVIEWFLOW_SCRIPT_TIME_LIMIT_SECONDS": "0.5"}, timeout=20)
+    outcome = run_isolated(
+        run_case, database_url, NEVER_ENDS, {"REVIEWFLOW_SCRIPT_TIME_LIMIT_SECONDS": "0.5"}, timeout=20
+    )
     assert outcome.raised is None, outcome.raised
     assert "the time limit of 0.5 s was reached" in outcome.value["error"]
 
@@ -97,18 +105,27 @@ def test_a_huge_string_fails_its_case_and_is_not_stored(database_url):
 
 def test_the_size_limit_is_a_setting(database_url):
     script = "count = len('12345')\nbig = 'a' * count * 100"
-    outcome = run_isolated(run_case, database_url, script, {"REVIEWFLOW_SCRIPT_MAX_BYTES": "4096"}, timeout=20)
+    outcome = run_isolated(
+        run_case, database_url, script, {"REVIEWFLOW_SCRIPT_MAX_BYTES": "4096"}, timeout=20
+    )
     assert outcome.raised is None, outcome.raised
     assert outcome.value["status"] == "completed" and len(outcome.value["data"]["big"]) == 500
     script = "count = len('12345')\nbig = 'a' * count * 1000"
-    outcome = run_isolated(run_case, database_url, script, {"REVIEWFLOW_SCRIPT_MAX_BYTES": "4096"}, timeout=20)
+    outcome = run_isolated(
+        run_case, database_url, script, {"REVIEWFLOW_SCRIPT_MAX_BYTES": "4096"}, timeout=20
+    )
     assert outcome.value["status"] == "error" and "larger than 4 KiB" in outcome.value["error"]
 
 
 def test_code_that_can_never_run_is_refused_at_deploy(service):
     with pytest.raises(Invalid) as exc:
-        service.deployments.deploy({"spin.bpmn": process("spin", "while True:\n    pass"),
-                                    "sizing.dmn": DMN.format(output="10**10**8").encode()}, PROCESS_OWNER)
+        service.deployments.deploy(
+            {
+                "spin.bpmn": process("spin", "while True:\n    pass"),
+                "sizing.dmn": DMN.format(output="10**10**8").encode(),
+            },
+            PROCESS_OWNER,
+        )
     found = [(p["file"], p["element_id"], p["message"]) for p in exc.value.details]
     assert any(f == "spin.bpmn" and e == "work" and "never ends" in m for f, e, m in found), found
     assert any(f == "sizing.dmn" and "larger than" in m for f, e, m in found), found
@@ -118,7 +135,9 @@ def evaluate_decision(url: str, digits: int) -> dict:
     from web.app import create_app
 
     service = Reviewflow(make_settings(url))
-    service.deployments.deploy({"sizing.dmn": DMN.format(output="10 ** (10 ** digits)").encode()}, PROCESS_OWNER)
+    service.deployments.deploy(
+        {"sizing.dmn": DMN.format(output="10 ** (10 ** digits)").encode()}, PROCESS_OWNER
+    )
     try:
         service.decisions.evaluate("sizing", {"digits": digits}, MANAGER)
         service_error = None
@@ -127,8 +146,11 @@ def evaluate_decision(url: str, digits: int) -> dict:
     service.users.add("mo", ["manager"])
     token = service.users.create_token("mo")
     client = create_app(service).test_client()
-    response = client.post("/api/v1/decisions/sizing/evaluate", json={"inputs": {"digits": digits}},
-                           headers={"Authorization": f"Bearer {token}"})
+    response = client.post(
+        "/api/v1/decisions/sizing/evaluate",
+        json={"inputs": {"digits": digits}},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     return {"service_error": service_error, "status": response.status_code, "body": response.get_json()}
 
 
@@ -144,4 +166,4 @@ def test_a_decision_that_would_compute_a_huge_number_answers_with_an_error(datab
 def test_a_decision_within_the_limits_still_answers(database_url):
     outcome = run_isolated(evaluate_decision, database_url, 2, timeout=20)
     assert outcome.value["service_error"] is None
-    assert outcome.value["status"] == 200 and outcome.value["body"]["outputs"] == {"value": 10 ** 100}
+    assert outcome.value["status"] == 200 and outcome.value["body"]["outputs"] == {"value": 10**100}

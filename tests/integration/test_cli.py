@@ -1,4 +1,5 @@
 """The reviewflow command line, run as a real subprocess against a real database."""
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,10 @@ CLI = [sys.executable, "-m", "web.cli"]
 def run(sqlite_url, tmp_path):
     def call(*args, stdin: str | None = None, **env):
         environ = {**os.environ, "REVIEWFLOW_DATABASE_URL": sqlite_url, **env}
-        return subprocess.run([*CLI, *args], cwd=ROOT, env=environ, input=stdin, capture_output=True, text=True,
-                              timeout=120)
+        return subprocess.run(
+            [*CLI, *args], cwd=ROOT, env=environ, input=stdin, capture_output=True, text=True, timeout=120
+        )
+
     return call
 
 
@@ -31,8 +34,17 @@ def test_check_deploy_roles_users_and_tokens(run):
     assert run("deploy").stdout.strip() == "nothing changed"
     roles = run("roles").stdout.split("\n")
     assert {"Business Unit", "Contributing agency", "manager", "process_owner", "admin"} <= set(roles)
-    added = run("user", "add", "sam", "--role", "Business Unit", "--role", "manager", "--password-stdin",
-                stdin="a long enough passphrase\n")
+    added = run(
+        "user",
+        "add",
+        "sam",
+        "--role",
+        "Business Unit",
+        "--role",
+        "manager",
+        "--password-stdin",
+        stdin="a long enough passphrase\n",
+    )
     assert added.returncode == 0, added.stderr
     token = run("token", "create", "sam")
     assert token.returncode == 0 and token.stdout.startswith("rf_")
@@ -44,13 +56,21 @@ def test_check_reports_one_line_per_problem_and_exit_1(run, tmp_path):
     bad = tmp_path / "procs"
     shutil.copytree(ROOT / "processes", bad)
     demo = bad / "demo" / "engine_demo.bpmn"
-    demo.write_text(demo.read_text().replace('value="demo_incident.json"', 'value="nope.json"')
-                    .replace('id="send_notification" resultVariable="panel_notice"', 'id="send_fax" resultVariable="panel_notice"'))
+    demo.write_text(
+        demo.read_text()
+        .replace('value="demo_incident.json"', 'value="nope.json"')
+        .replace(
+            'id="send_notification" resultVariable="panel_notice"',
+            'id="send_fax" resultVariable="panel_notice"',
+        )
+    )
     result = run("check", str(bad), str(ROOT / "forms"))
     assert result.returncode == 1
     lines = result.stdout.strip().splitlines()
     assert "engine_demo.bpmn: record_incident: form 'nope.json' does not exist in forms/" in lines
-    assert any(line.startswith("engine_demo.bpmn: notify_panel: no handler named 'send_fax'") for line in lines)
+    assert any(
+        line.startswith("engine_demo.bpmn: notify_panel: no handler named 'send_fax'") for line in lines
+    )
     assert run("check", str(tmp_path / "missing")).returncode == 1
 
 
@@ -90,8 +110,8 @@ def test_calendar_changes_a_day_only_with_an_explicit_flag(run):
     assert run("calendar", "2026-12-29", "--holiday", "--note", "Office closed").returncode == 0
     bare = run("calendar", "2026-12-29")
     assert bare.returncode == 2 and "--holiday, --working or --clear" in bare.stderr
-    assert run("calendar").stdout.split("\n")[0] == "2026-12-29 holiday Office closed"   # still there
-    assert run("calendar", "2026-12-29", "--working", "--clear").returncode == 2           # one flag only
+    assert run("calendar").stdout.split("\n")[0] == "2026-12-29 holiday Office closed"  # still there
+    assert run("calendar", "2026-12-29", "--working", "--clear").returncode == 2  # one flag only
     cleared = run("calendar", "2026-12-29", "--clear")
     assert cleared.returncode == 0 and run("calendar").stdout == ""
 
@@ -101,14 +121,15 @@ def test_roles_are_checked_against_the_deployed_processes(run):
     assert unknown.returncode == 1 and "unknown role(s): Busines Unit" in unknown.stderr
     assert run("deploy").returncode == 0
     assert run("user", "add", "lee", "--role", "Business Unit", "--role", "Agency: Police").returncode == 0
-    assert run("user", "add", "lee", "--role", "manager").returncode == 1          # refused: already exists
+    assert run("user", "add", "lee", "--role", "manager").returncode == 1  # refused: already exists
 
 
 def test_expected_failures_are_one_line_never_a_traceback(run):
     unreachable = run("roles", REVIEWFLOW_DATABASE_URL="postgresql://rf:s3cret@127.0.0.1:1/reviewflow")
     assert unreachable.returncode == 2
     assert unreachable.stderr.strip().splitlines() == [
-        "the database cannot be reached (postgresql://rf:***@127.0.0.1:1/reviewflow): OperationalError"]
+        "the database cannot be reached (postgresql://rf:***@127.0.0.1:1/reviewflow): OperationalError"
+    ]
     missing = run("token", "create", "nobody")
     assert missing.returncode == 1 and len(missing.stderr.strip().splitlines()) == 1
     assert "Traceback" not in missing.stderr + unreachable.stderr

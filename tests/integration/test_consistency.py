@@ -1,5 +1,6 @@
 """Concurrency and crash safety: two completions of one task give one success and one conflict;
 a failing handler or a failing write leaves the instance as it was."""
+
 from __future__ import annotations
 
 import threading
@@ -45,8 +46,9 @@ def test_a_failing_write_leaves_everything_as_it_was(sqlite_url):
     task_id = only_task(service, BUSINESS_UNIT)["id"]
     before = service.queries.get_instance(started["id"], MANAGER)
     with service.db.engine.begin() as conn:  # the database itself refuses the write
-        conn.exec_driver_sql("CREATE TRIGGER refuse BEFORE UPDATE ON instance "
-                             "BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        conn.exec_driver_sql(
+            "CREATE TRIGGER refuse BEFORE UPDATE ON instance BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+        )
     with pytest.raises(sa.exc.DatabaseError):
         service.instances.complete_task(task_id, INCIDENT, BUSINESS_UNIT)
     after = service.queries.get_instance(started["id"], MANAGER)
@@ -60,7 +62,7 @@ def test_a_failing_write_leaves_everything_as_it_was(sqlite_url):
 
 def test_a_failing_handler_leaves_the_step_in_error_for_retry(database_url, tmp_path, monkeypatch):
     directory = tmp_path / "recipients.toml"
-    directory.write_text('[recipients]\nbusiness_unit = "bu@example.org"\n')   # no 'panel' yet
+    directory.write_text('[recipients]\nbusiness_unit = "bu@example.org"\n')  # no 'panel' yet
     monkeypatch.setenv("REVIEWFLOW_RECIPIENTS_FILE", str(directory))
     service = Reviewflow(make_settings(database_url))
     service.deployments.deploy_paths([ROOT / "processes", ROOT / "forms"], PROCESS_OWNER)
@@ -69,7 +71,7 @@ def test_a_failing_handler_leaves_the_step_in_error_for_retry(database_url, tmp_
     case = service.queries.get_instance(started["id"], MANAGER)
     assert case["status"] == "error"
     assert "notify_panel" in case["error"] and "'panel'" in case["error"]
-    assert service.outbox.list(MANAGER) == []             # nothing half-done
+    assert service.outbox.list(MANAGER) == []  # nothing half-done
 
     directory.write_text('[recipients]\npanel = "panel@example.org"\n')
     service.instances.retry(started["id"], MANAGER, "panel address added")

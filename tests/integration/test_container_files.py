@@ -414,7 +414,9 @@ def test_every_long_running_service_is_health_checked():
         assert not check.get("disable") and check.get("test"), f"{name}: no health check"
         assert check["test"][0] == "CMD", f"{name}: exec form, no shell"
         assert {"interval", "timeout", "retries"} <= set(check), name
-    assert services["worker"]["healthcheck"]["test"][1:3] == ["reviewflow", "status"], "the worker's heartbeat"
+    assert services["worker"]["healthcheck"]["test"][1:3] == ["reviewflow", "status"], (
+        "the worker's heartbeat"
+    )
     port, _path = health_url(services["web"]["healthcheck"]["test"])
     command = services["web"]["command"]
     assert str(port) == command[command.index("--port") + 1]

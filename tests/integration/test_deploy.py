@@ -1,4 +1,5 @@
 """Deploying: versions by content, all-or-nothing, and a clear error for every kind of bad file."""
+
 from __future__ import annotations
 
 import pytest
@@ -40,27 +41,47 @@ def test_changed_diagram_gets_a_new_version_and_running_instances_keep_theirs(de
 
 
 def test_a_changed_form_versions_the_processes_using_it(deployed):
-    form = (ROOT / "forms" / "demo_incident.json").read_text().replace('"maxLength": 2000', '"maxLength": 1000')
+    form = (
+        (ROOT / "forms" / "demo_incident.json").read_text().replace('"maxLength": 2000', '"maxLength": 1000')
+    )
     result = deployed.deployments.deploy({"demo_incident.json": form.encode()}, PROCESS_OWNER)
     assert [p["process_id"] for p in result["processes"]] == ["engine_demo"]
 
 
-@pytest.mark.parametrize("name,content,expected", [
-    ("bad.bpmn", b"<bpmn:definitions xmlns:bpmn='http://www.omg.org/spec/BPMN/20100524/MODEL'>",
-     "malformed XML"),
-    ("xxe.bpmn", b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><d>&x;</d>',
-     "DOCTYPE and ENTITY declarations are not allowed"),
-    ("laughs.bpmn", b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]><l>&b;</l>',
-     "DOCTYPE and ENTITY declarations are not allowed"),
-    ("notes.txt", b"hello", "not a BPMN, DMN, form"),
-    ("broken.json", b'{"type": "object", ', "not valid JSON"),
-    ("wrong.json", b'{"type": "object", "properties": {"a": {"type": "strin"}}}', "not a valid JSON Schema"),
-])
+@pytest.mark.parametrize(
+    "name,content,expected",
+    [
+        (
+            "bad.bpmn",
+            b"<bpmn:definitions xmlns:bpmn='http://www.omg.org/spec/BPMN/20100524/MODEL'>",
+            "malformed XML",
+        ),
+        (
+            "xxe.bpmn",
+            b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><d>&x;</d>',
+            "DOCTYPE and ENTITY declarations are not allowed",
+        ),
+        (
+            "laughs.bpmn",
+            b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]><l>&b;</l>',
+            "DOCTYPE and ENTITY declarations are not allowed",
+        ),
+        ("notes.txt", b"hello", "not a BPMN, DMN, form"),
+        ("broken.json", b'{"type": "object", ', "not valid JSON"),
+        (
+            "wrong.json",
+            b'{"type": "object", "properties": {"a": {"type": "strin"}}}',
+            "not a valid JSON Schema",
+        ),
+    ],
+)
 def test_bad_files_are_refused_and_nothing_is_deployed(deployed, name, content, expected):
     n = versions(deployed)
     with pytest.raises(Invalid) as exc:
-        deployed.deployments.deploy({name: content, "engine_demo.bpmn": DEMO.read_bytes().replace(b"Done", b"Finished")},
-                                    PROCESS_OWNER)
+        deployed.deployments.deploy(
+            {name: content, "engine_demo.bpmn": DEMO.read_bytes().replace(b"Done", b"Finished")},
+            PROCESS_OWNER,
+        )
     assert any(f == name and expected in m for f, _, m in problems(exc)), problems(exc)
     assert versions(deployed) == n
 
@@ -76,23 +97,60 @@ def _edit(old: bytes, new: bytes) -> dict:
     return {"engine_demo.bpmn": content.replace(old, new)}
 
 
-@pytest.mark.parametrize("old,new,element,expected", [
-    (b'serviceTaskOperator id="send_notification" resultVariable="panel_notice"',
-     b'serviceTaskOperator id="send_fax" resultVariable="panel_notice"', "notify_panel", "no handler named 'send_fax'"),
-    (b'<spiffworkflow:parameter id="template" type="str" value="\'demo_panel_notice\'"/>',
-     b'<spiffworkflow:parameter id="templet" type="str" value="\'demo_panel_notice\'"/>', "notify_panel",
-     "takes no parameter 'templet'"),
-    (b'value="demo_incident.json"', b'value="missing_form.json"', "record_incident", "form 'missing_form.json' does not exist"),
-    (b'<bpmn:conditionExpression>notify == True</bpmn:conditionExpression>',
-     b'<bpmn:conditionExpression>notify ==</bpmn:conditionExpression>', "flow_notice", "condition does not compile"),
-    (b'<bpmn:conditionExpression>notify == True</bpmn:conditionExpression>',
-     b'<bpmn:conditionExpression>().__class__.__base__</bpmn:conditionExpression>', "flow_notice", "starts with \"_\""),
-    (b'reminder("R1", 2)', b'reminder("R99", 2)', "agency_reminder", "deadline key 'R99' is in no rule set"),
-    (b'calledElement="engine_demo_summary"', b'calledElement="nowhere"', "summarise", "calls process 'nowhere'"),
-    (b'<spiffworkflow:calledDecisionId>demo_triage<', b'<spiffworkflow:calledDecisionId>no_such_table<',
-     "assess_incident", "decision 'no_such_table' does not exist"),
-    (b'id="demo_end" name="Done"', b'id="End" name="Done"', "End", "reserved"),
-])
+@pytest.mark.parametrize(
+    "old,new,element,expected",
+    [
+        (
+            b'serviceTaskOperator id="send_notification" resultVariable="panel_notice"',
+            b'serviceTaskOperator id="send_fax" resultVariable="panel_notice"',
+            "notify_panel",
+            "no handler named 'send_fax'",
+        ),
+        (
+            b'<spiffworkflow:parameter id="template" type="str" value="\'demo_panel_notice\'"/>',
+            b'<spiffworkflow:parameter id="templet" type="str" value="\'demo_panel_notice\'"/>',
+            "notify_panel",
+            "takes no parameter 'templet'",
+        ),
+        (
+            b'value="demo_incident.json"',
+            b'value="missing_form.json"',
+            "record_incident",
+            "form 'missing_form.json' does not exist",
+        ),
+        (
+            b"<bpmn:conditionExpression>notify == True</bpmn:conditionExpression>",
+            b"<bpmn:conditionExpression>notify ==</bpmn:conditionExpression>",
+            "flow_notice",
+            "condition does not compile",
+        ),
+        (
+            b"<bpmn:conditionExpression>notify == True</bpmn:conditionExpression>",
+            b"<bpmn:conditionExpression>().__class__.__base__</bpmn:conditionExpression>",
+            "flow_notice",
+            'starts with "_"',
+        ),
+        (
+            b'reminder("R1", 2)',
+            b'reminder("R99", 2)',
+            "agency_reminder",
+            "deadline key 'R99' is in no rule set",
+        ),
+        (
+            b'calledElement="engine_demo_summary"',
+            b'calledElement="nowhere"',
+            "summarise",
+            "calls process 'nowhere'",
+        ),
+        (
+            b"<spiffworkflow:calledDecisionId>demo_triage<",
+            b"<spiffworkflow:calledDecisionId>no_such_table<",
+            "assess_incident",
+            "decision 'no_such_table' does not exist",
+        ),
+        (b'id="demo_end" name="Done"', b'id="End" name="Done"', "End", "reserved"),
+    ],
+)
 def test_lint_names_file_element_and_problem(deployed, old, new, element, expected):
     n = versions(deployed)
     with pytest.raises(Invalid) as exc:
@@ -107,7 +165,11 @@ def test_scripts_may_not_import(deployed):
     bad = sub.replace(b"<bpmn:script>answer", b"<bpmn:script>import os\nanswer")
     with pytest.raises(Invalid) as exc:
         deployed.deployments.deploy({"engine_demo_summary.bpmn": bad}, PROCESS_OWNER)
-    assert ("engine_demo_summary.bpmn", "compose_summary", "script does not compile: line 1: imports are not allowed") in problems(exc)
+    assert (
+        "engine_demo_summary.bpmn",
+        "compose_summary",
+        "script does not compile: line 1: imports are not allowed",
+    ) in problems(exc)
 
 
 def test_only_process_owners_deploy(deployed):
@@ -119,7 +181,11 @@ def test_diagrams_must_be_drawable(deployed):
     no_layout = DEMO.read_bytes().split(b"<bpmndi:BPMNDiagram")[0] + b"</bpmn:definitions>\n"
     with pytest.raises(Invalid) as exc:
         deployed.deployments.deploy({"engine_demo.bpmn": no_layout}, PROCESS_OWNER)
-    assert ("engine_demo.bpmn", "", "the file has no diagram layout (BPMNDI), so it cannot be drawn") in problems(exc)
+    assert (
+        "engine_demo.bpmn",
+        "",
+        "the file has no diagram layout (BPMNDI), so it cannot be drawn",
+    ) in problems(exc)
     overlapping = DEMO.read_bytes().replace(b'<dc:Bounds x="410" y="120"', b'<dc:Bounds x="300" y="130"')
     with pytest.raises(Invalid) as exc:
         deployed.deployments.deploy({"engine_demo.bpmn": overlapping}, PROCESS_OWNER)

@@ -2,6 +2,7 @@
 deploys nothing); forms refer to nothing outside themselves and carry no pattern that can backtrack
 catastrophically; ids and names fit the columns they are stored in. And a catastrophic pattern deployed
 before these checks costs a form at most a moment, never a thread."""
+
 from __future__ import annotations
 
 import io
@@ -59,9 +60,13 @@ def owner(deployed):
     client = create_app(deployed).test_client()
 
     def upload(*files):
-        return client.post("/api/v1/deployments", headers={"Authorization": f"Bearer {token}"},
-                           data={"files": [(io.BytesIO(data), name) for name, data in files]},
-                           content_type="multipart/form-data")
+        return client.post(
+            "/api/v1/deployments",
+            headers={"Authorization": f"Bearer {token}"},
+            data={"files": [(io.BytesIO(data), name) for name, data in files]},
+            content_type="multipart/form-data",
+        )
+
     return upload
 
 
@@ -70,9 +75,20 @@ def deployments(service) -> int:
         return session.scalar(select(func.count()).select_from(Deployment))
 
 
-BAD_NAMES = ["../evil.toml", "..\\evil.toml", "rulesets/../evil.toml", "/etc/evil.toml", "C:\\temp\\evil.bpmn",
-             "sub/dir.bpmn", "evil\x07.toml", "evil\u2028.json", "e" * 130 + ".bpmn", "evil.exe", ".hidden.json",
-             "evil..json"]
+BAD_NAMES = [
+    "../evil.toml",
+    "..\\evil.toml",
+    "rulesets/../evil.toml",
+    "/etc/evil.toml",
+    "C:\\temp\\evil.bpmn",
+    "sub/dir.bpmn",
+    "evil\x07.toml",
+    "evil\u2028.json",
+    "e" * 130 + ".bpmn",
+    "evil.exe",
+    ".hidden.json",
+    "evil..json",
+]
 
 
 @pytest.mark.parametrize("name", BAD_NAMES)
@@ -106,8 +122,13 @@ def form_problem(response) -> dict:
     return problem
 
 
-REMOTE_REFS = ["http://evil.example/schema.json", "https://evil.example/schema.json#/x", "file:///etc/passwd",
-               "other_form.json", "//evil.example/x"]
+REMOTE_REFS = [
+    "http://evil.example/schema.json",
+    "https://evil.example/schema.json#/x",
+    "file:///etc/passwd",
+    "other_form.json",
+    "//evil.example/x",
+]
 
 
 @pytest.mark.parametrize("ref", REMOTE_REFS)
@@ -124,7 +145,15 @@ def test_a_local_reference_is_fine(owner):
     assert owner(("demo_incident.json", json.dumps(schema).encode())).status_code == 201
 
 
-CATASTROPHIC = [r"^(a+)+$", r"^(a|aa)+$", r"^(a|ab)*c$", r"^(\w+\s?)*$", r"(.*a){20}", r"^([a-z]+)*[0-9]$", r"(x+x+)+y"]
+CATASTROPHIC = [
+    r"^(a+)+$",
+    r"^(a|aa)+$",
+    r"^(a|ab)*c$",
+    r"^(\w+\s?)*$",
+    r"(.*a){20}",
+    r"^([a-z]+)*[0-9]$",
+    r"(x+x+)+y",
+]
 
 
 @pytest.mark.parametrize("pattern", CATASTROPHIC)
@@ -135,18 +164,29 @@ def test_a_pattern_that_can_backtrack_catastrophically_is_refused(owner, pattern
     assert problem["element_id"] == "properties/code/pattern" and "exponential time" in problem["message"]
 
 
-@pytest.mark.parametrize("pattern", [r"^\s*\S[\s\S]*$", r"^[A-Z]{2}\d{6}$", r"^([A-Z][a-z]*)( [A-Z][a-z]*)*$",
-                                     r"^\w+(-\w+)*$", r"(a++)+$", r"^(yes|no)$"])
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"^\s*\S[\s\S]*$",
+        r"^[A-Z]{2}\d{6}$",
+        r"^([A-Z][a-z]*)( [A-Z][a-z]*)*$",
+        r"^\w+(-\w+)*$",
+        r"(a++)+$",
+        r"^(yes|no)$",
+    ],
+)
 def test_ordinary_patterns_deploy(owner, pattern):
     response = owner(("demo_incident.json", form_with(code={"type": "string", "pattern": pattern})))
     assert response.status_code == 201, response.get_json()
 
 
-TOO_LONG = [("a process id of 121 characters", b'id="engine_demo"', b'id="' + b"p" * 121 + b'"'),
-            ("a step name of 256 characters", b'name="Record the incident"', b'name="' + b"n" * 256 + b'"'),
-            ("a process name of 256 characters", b'name="Engine demonstration"', b'name="' + b"n" * 256 + b'"'),
-            ("a lane name of 121 characters", b'name="Contributing agency"', b'name="' + b"r" * 121 + b'"'),
-            ("an element id of 121 characters", b'"record_incident"', b'"' + b"r" * 121 + b'"')]
+TOO_LONG = [
+    ("a process id of 121 characters", b'id="engine_demo"', b'id="' + b"p" * 121 + b'"'),
+    ("a step name of 256 characters", b'name="Record the incident"', b'name="' + b"n" * 256 + b'"'),
+    ("a process name of 256 characters", b'name="Engine demonstration"', b'name="' + b"n" * 256 + b'"'),
+    ("a lane name of 121 characters", b'name="Contributing agency"', b'name="' + b"r" * 121 + b'"'),
+    ("an element id of 121 characters", b'"record_incident"', b'"' + b"r" * 121 + b'"'),
+]
 
 
 @pytest.mark.parametrize("what, old, new", TOO_LONG, ids=[t[0] for t in TOO_LONG])
@@ -157,29 +197,50 @@ def test_ids_and_names_longer_than_their_columns_are_refused(deployed, owner, wh
     messages = [p["message"] for p in response.get_json()["error"]["details"]]
     assert any("the limit is" in m for m in messages), messages
     with deployed.db.reading() as session:
-        assert session.scalar(select(func.max(ProcessVersion.version)).where(ProcessVersion.process_id == "engine_demo")) == 1
+        assert (
+            session.scalar(
+                select(func.max(ProcessVersion.version)).where(ProcessVersion.process_id == "engine_demo")
+            )
+            == 1
+        )
 
 
 def test_reviewflow_check_prints_each_problem_as_file_path_message(sqlite_url, tmp_path):
     forms = tmp_path / "forms"
     shutil.copytree(ROOT / "forms", forms)
-    (forms / "demo_incident.json").write_bytes(form_with(code={"type": "string", "pattern": "^(a+)+$"},
-                                                         extra={"$ref": "https://evil.example/x.json"}))
-    result = subprocess.run([sys.executable, "-m", "web.cli", "check", str(ROOT / "processes"), str(forms)], cwd=ROOT,
-                            env={**os.environ, "REVIEWFLOW_DATABASE_URL": sqlite_url}, capture_output=True, text=True,
-                            timeout=120)
+    (forms / "demo_incident.json").write_bytes(
+        form_with(
+            code={"type": "string", "pattern": "^(a+)+$"}, extra={"$ref": "https://evil.example/x.json"}
+        )
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "web.cli", "check", str(ROOT / "processes"), str(forms)],
+        cwd=ROOT,
+        env={**os.environ, "REVIEWFLOW_DATABASE_URL": sqlite_url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1
     lines = result.stdout.splitlines()
-    assert any(line.startswith("demo_incident.json: properties/code/pattern: a quantifier inside a quantifier")
-               for line in lines), lines
-    assert any(line.startswith("demo_incident.json: properties/extra/$ref: 'https://evil.example/x.json' refers outside")
-               for line in lines), lines
+    assert any(
+        line.startswith("demo_incident.json: properties/code/pattern: a quantifier inside a quantifier")
+        for line in lines
+    ), lines
+    assert any(
+        line.startswith(
+            "demo_incident.json: properties/extra/$ref: 'https://evil.example/x.json' refers outside"
+        )
+        for line in lines
+    ), lines
 
 
 def test_a_catastrophic_pattern_deployed_before_the_check_costs_a_moment_not_a_thread(deployed):
     """Forms kept by versions deployed before the lint existed are matched under a time limit."""
     with deployed.db.transaction() as session:
-        version = session.scalars(select(ProcessVersion).where(ProcessVersion.process_id == "engine_demo")).one()
+        version = session.scalars(
+            select(ProcessVersion).where(ProcessVersion.process_id == "engine_demo")
+        ).one()
         forms = json.loads(json.dumps(version.forms))
         forms["demo_incident.json"]["properties"]["summary"]["pattern"] = "^(a|a)*$"
         session.execute(update(ProcessVersion).where(ProcessVersion.id == version.id).values(forms=forms))
@@ -187,15 +248,24 @@ def test_a_catastrophic_pattern_deployed_before_the_check_costs_a_moment_not_a_t
     token = deployed.users.create_token("bina")
     client = create_app(deployed).test_client()
     headers = {"Authorization": f"Bearer {token}"}
-    assert client.post("/api/v1/processes/engine_demo/instances", headers=headers,
-                       json={"data": {"regime": "WT2018"}}).status_code == 201
+    assert (
+        client.post(
+            "/api/v1/processes/engine_demo/instances", headers=headers, json={"data": {"regime": "WT2018"}}
+        ).status_code
+        == 201
+    )
     [task] = deployed.tasks.for_user(BUSINESS_UNIT)
     began = time.monotonic()
-    response = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=headers,
-                           json={"data": {**INCIDENT, "summary": "a" * 40 + "!"}})
+    response = client.post(
+        f"/api/v1/tasks/{task['id']}/complete",
+        headers=headers,
+        json={"data": {**INCIDENT, "summary": "a" * 40 + "!"}},
+    )
     took = time.monotonic() - began
     assert response.status_code == 422, response.get_json()
     assert [d["path"] for d in response.get_json()["error"]["details"]] == ["summary"]
     assert took < 2.0, took
-    ok = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=headers, json={"data": {**INCIDENT, "summary": "aaa"}})
+    ok = client.post(
+        f"/api/v1/tasks/{task['id']}/complete", headers=headers, json={"data": {**INCIDENT, "summary": "aaa"}}
+    )
     assert ok.status_code == 200, ok.get_json()

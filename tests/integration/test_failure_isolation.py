@@ -4,8 +4,8 @@ A case that cannot be loaded, saved or run is put in a visible incident state (s
 with its reason, excluded from every sweep until a manager retries it); the sweep goes on with
 the other cases, and no exception from diagram code, ``SystemExit`` included, escapes its case.
 """
-from __future__ import annotations
 
+from __future__ import annotations
 
 import pytest
 
@@ -56,8 +56,10 @@ POISONS = {
 
 
 def _deploy(service, **scripts) -> None:
-    files = {f"{pid}.bpmn": with_layout(_PROCESS.format(pid=pid, script=script).encode())
-             for pid, script in scripts.items()}
+    files = {
+        f"{pid}.bpmn": with_layout(_PROCESS.format(pid=pid, script=script).encode())
+        for pid, script in scripts.items()
+    }
     files["look_at_it.json"] = b'{"type": "object", "properties": {"seen": {"type": "boolean"}}}'
     service.deployments.deploy(files, PROCESS_OWNER)
 
@@ -75,7 +77,7 @@ def _sweep_everything(service) -> list[int]:
 @pytest.mark.parametrize("poison", sorted(POISONS))
 def test_a_poison_case_does_not_stop_the_timers_of_the_others(service, poison):
     _deploy(service, good="done = True", bad=POISONS[poison])
-    bad = service.instances.start("bad", {}, BUSINESS_UNIT)        # started first, so swept first
+    bad = service.instances.start("bad", {}, BUSINESS_UNIT)  # started first, so swept first
     clock.advance(seconds=1)
     good = [service.instances.start("good", {}, BUSINESS_UNIT)["id"] for _ in range(5)]
     clock.advance(hours=2)
@@ -121,12 +123,15 @@ def test_a_case_that_cannot_be_loaded_is_shown_cancelled_and_retried_without_a_s
     listed = client.get("/api/v1/instances?status=error", headers=headers).get_json()
     assert [i["id"] for i in listed["instances"]] == [bad["id"]]
 
-    retried = client.post(f"/api/v1/instances/{bad['id']}/retry", headers=headers, json={"reason": "try again"})
+    retried = client.post(
+        f"/api/v1/instances/{bad['id']}/retry", headers=headers, json={"reason": "try again"}
+    )
     assert retried.status_code in (200, 409), retried.get_json()
     assert service.queries.get_instance(bad["id"], MANAGER)["status"] == "error"
 
-    cancelled = client.post(f"/api/v1/instances/{bad['id']}/cancel", headers=headers,
-                            json={"reason": "cannot be repaired"})
+    cancelled = client.post(
+        f"/api/v1/instances/{bad['id']}/cancel", headers=headers, json={"reason": "cannot be repaired"}
+    )
     assert cancelled.status_code == 200, cancelled.get_json()
     assert service.queries.get_instance(bad["id"], MANAGER)["status"] == "cancelled"
 

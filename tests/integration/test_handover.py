@@ -1,14 +1,15 @@
 """A process hands a case over to another: the new instance starts in the same transaction,
 with the same case reference and the fields it was given, and both are linked in the audit log."""
+
 from __future__ import annotations
 
-from tests.layout import with_layout
 from tests.conftest import BUSINESS_UNIT, MANAGER, PROCESS_OWNER, ROOT
+from tests.layout import with_layout
 
 PARENT = b"""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="handover_defs" targetNamespace="t">
-  <bpmn:process id="handover_parent" isExecutable="true">
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="handover_defs"
+  targetNamespace="t"> <bpmn:process id="handover_parent" isExecutable="true">
     <bpmn:extensionElements><spiffworkflow:properties>
       <spiffworkflow:property name="startRoles" value="Business Unit"/>
     </spiffworkflow:properties></bpmn:extensionElements>
@@ -35,13 +36,20 @@ PARENT = b"""<?xml version="1.0" encoding="UTF-8"?>
 
 def test_hand_over_starts_the_next_process_for_the_same_case(service):
     timer = (ROOT / "tests" / "bench" / "bench_timer.bpmn").read_bytes()
-    service.deployments.deploy({"handover_parent.bpmn": with_layout(PARENT), "bench_timer.bpmn": timer}, PROCESS_OWNER)
-    parent = service.instances.start("handover_parent", {"child_initials": "AB", "secret": "x"}, BUSINESS_UNIT)
+    service.deployments.deploy(
+        {"handover_parent.bpmn": with_layout(PARENT), "bench_timer.bpmn": timer}, PROCESS_OWNER
+    )
+    parent = service.instances.start(
+        "handover_parent", {"child_initials": "AB", "secret": "x"}, BUSINESS_UNIT
+    )
     rows = {i["process_id"]: i for i in service.queries.list_instances(MANAGER)}
     child = service.queries.get_instance(rows["bench_timer"]["id"], MANAGER)
     assert child["business_key"] == parent["business_key"]
-    assert {k: child["data"].get(k) for k in ("child_initials", "converted", "secret")} == \
-        {"child_initials": "AB", "converted": True, "secret": None}
+    assert {k: child["data"].get(k) for k in ("child_initials", "converted", "secret")} == {
+        "child_initials": "AB",
+        "converted": True,
+        "secret": None,
+    }
     history = service.queries.get_instance(parent["id"], MANAGER)["history"]
     assert [h["detail"]["instance_id"] for h in history if h["kind"] == "handed_over"] == [child["id"]]
     assert service.queries.get_instance(parent["id"], MANAGER)["status"] == "completed"
@@ -55,7 +63,8 @@ def test_a_hand_over_to_a_process_that_does_not_exist_is_refused_at_deploy(servi
     with pytest.raises(Invalid) as exc:
         service.deployments.deploy({"handover_parent.bpmn": with_layout(PARENT)}, PROCESS_OWNER)
     assert [(p["element_id"], p["message"]) for p in exc.value.details] == [
-        ("hand_over", "hands over to process 'bench_timer', which is not deployed and not in this deployment")]
+        ("hand_over", "hands over to process 'bench_timer', which is not deployed and not in this deployment")
+    ]
 
 
 def test_field_gives_a_default_for_a_missing_value(service):

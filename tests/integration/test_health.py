@@ -3,6 +3,7 @@
 worker has beaten recently, on real time whatever the product's clock says. Workers are the real
 ``Worker`` loops (or ``reviewflow serve`` itself); an unreachable database is a closed port on loopback.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -55,8 +56,9 @@ def status(capsys, *args: str) -> tuple[int, list[str], str]:
 def age_heartbeats(service, seconds: float) -> None:
     """As if every worker last beat ``seconds`` ago on the real clock (a test cannot wait that long)."""
     with service.db.transaction() as session:
-        session.execute(update(WorkerHeartbeat).values(
-            last_beat=real_now(session) - dt.timedelta(seconds=seconds)))
+        session.execute(
+            update(WorkerHeartbeat).values(last_beat=real_now(session) - dt.timedelta(seconds=seconds))
+        )
 
 
 # --- /healthz and /readyz ----------------------------------------------------------------------------
@@ -73,17 +75,21 @@ def test_alive_needs_no_database_and_no_sign_in_ready_says_the_database_is_unrea
     try:
         app = create_app(service)
         client = app.test_client()
-        with client.session_transaction() as cookie:      # a session cookie would make a page look it up
+        with client.session_transaction() as cookie:  # a session cookie would make a page look it up
             cookie["sid"] = "a session the database would be asked about"
         alive = client.get("/healthz")
         assert alive.status_code == 200 and alive.get_json() == {"status": "alive"}
         assert alive.headers["Cache-Control"] == "no-store"
         ready = client.get("/readyz")
         assert ready.status_code == 503 and ready.headers["Cache-Control"] == "no-store"
-        assert ready.get_json() == {"status": "not ready", "checks": {
-            "database": {"ok": False, "detail": "unreachable"},
-            "schema": {"ok": False, "detail": "not checked: the database is unreachable"},
-            "worker": {"ok": False, "detail": "not checked: the database is unreachable"}}}
+        assert ready.get_json() == {
+            "status": "not ready",
+            "checks": {
+                "database": {"ok": False, "detail": "unreachable"},
+                "schema": {"ok": False, "detail": "not checked: the database is unreachable"},
+                "worker": {"ok": False, "detail": "not checked: the database is unreachable"},
+            },
+        }
     finally:
         service.db.dispose()
 
@@ -92,15 +98,20 @@ def test_ready_once_a_worker_has_beaten_on_real_time_whatever_the_product_clock(
     app = create_app(service)
     code, body, cache = readyz(app)
     assert code == 503 and cache == "no-store"
-    assert body == {"status": "not ready", "checks": {"database": {"ok": True},
-                                                       "schema": {"ok": True, "revision": HEAD},
-                                                       "worker": {"ok": False, "detail": "no worker has reported"}}}
+    assert body == {
+        "status": "not ready",
+        "checks": {
+            "database": {"ok": True},
+            "schema": {"ok": True, "revision": HEAD},
+            "worker": {"ok": False, "detail": "no worker has reported"},
+        },
+    }
     run_worker_passes(service)
     code, body, _ = readyz(app)
     assert code == 200 and body["status"] == "ready", body
     assert body["checks"]["worker"]["ok"] is True
     assert re.fullmatch(r"last beat \d s ago", body["checks"]["worker"]["detail"])
-    clock.advance(days=400)                  # the product's clock (fixed in tests and demos) plays no part
+    clock.advance(days=400)  # the product's clock (fixed in tests and demos) plays no part
     assert readyz(app)[0] == 200
     clock.set_now("2020-01-01T00:00:00+00:00")
     assert readyz(app)[0] == 200
@@ -116,8 +127,10 @@ def test_a_worker_silent_for_longer_than_the_limit_is_not_ready(database_url):
         age_heartbeats(service, 300)
         code, body, _ = readyz(app)
         assert code == 503 and body["status"] == "not ready"
-        assert re.fullmatch(r"no beat for 30\d s \(the limit is 60 s\)", body["checks"]["worker"]["detail"]), body
-        run_worker_passes(service)              # the worker comes back
+        assert re.fullmatch(
+            r"no beat for 30\d s \(the limit is 60 s\)", body["checks"]["worker"]["detail"]
+        ), body
+        run_worker_passes(service)  # the worker comes back
         assert readyz(app)[0] == 200
     finally:
         service.db.dispose()
@@ -126,12 +139,14 @@ def test_a_worker_silent_for_longer_than_the_limit_is_not_ready(database_url):
 def test_a_process_running_its_own_worker_is_ready_only_when_that_worker_beats(service):
     service.health.beat("another-host:4242:0badcafe", "timers")
     app = create_app(service)
-    assert readyz(app)[0] == 200                  # `serve --no-worker`: any worker will do
+    assert readyz(app)[0] == 200  # `serve --no-worker`: any worker will do
     worker = Worker(service)
     health.own_worker(app, worker.owner)
     code, body, _ = readyz(app)
-    assert code == 503 and body["checks"]["worker"] == {"ok": False,
-                                                        "detail": "the worker in this process has not reported"}
+    assert code == 503 and body["checks"]["worker"] == {
+        "ok": False,
+        "detail": "the worker in this process has not reported",
+    }
     for loop in worker.loops:
         loop.run_pass()
     assert readyz(app)[0] == 200
@@ -151,21 +166,28 @@ def test_a_schema_behind_or_ahead_of_the_code_is_not_ready(service, capsys, monk
     command.downgrade(config, "0004")
     code, body, _ = readyz(app)
     assert code == 503 and body["checks"]["schema"] == {
-        "ok": False, "revision": "0004", "expected": HEAD, "detail": f"the database is at 0004, behind this code's {HEAD}"}
+        "ok": False,
+        "revision": "0004",
+        "expected": HEAD,
+        "detail": f"the database is at 0004, behind this code's {HEAD}",
+    }
     assert body["checks"]["worker"] == {"ok": False, "detail": "not checked: the schema is not current"}
     monkeypatch.setenv("REVIEWFLOW_DATABASE_URL", service.settings.database_url)
     code, lines, _ = status(capsys)
     assert code == 1 and lines[1] == f"schema: the database is at 0004, behind this code's {HEAD}"
     command.upgrade(config, "head")
-    with service.db.transaction() as session:                      # a newer release migrated it
+    with service.db.transaction() as session:  # a newer release migrated it
         session.execute(text("UPDATE alembic_version SET version_num = '0099'"))
     code, body, _ = readyz(app)
     assert code == 503
-    assert body["checks"]["schema"]["detail"] == f"the database is at 0099, which this code does not know (it expects {HEAD})"
+    assert (
+        body["checks"]["schema"]["detail"]
+        == f"the database is at 0099, which this code does not know (it expects {HEAD})"
+    )
 
 
 def test_serve_is_ready_when_its_own_worker_beats_and_without_one_waits_for_a_worker(database_url):
-    Reviewflow(make_settings(database_url)).db.dispose()           # the schema, as `migrate` would leave it
+    Reviewflow(make_settings(database_url)).db.dispose()  # the schema, as `migrate` would leave it
 
     def get(port: int, path: str):
         try:
@@ -174,7 +196,7 @@ def test_serve_is_ready_when_its_own_worker_beats_and_without_one_waits_for_a_wo
         except urllib.error.HTTPError as refused:
             return refused.code, json.load(refused)
         except OSError:
-            return None, None                                        # not serving yet
+            return None, None  # not serving yet
 
     port = free_port()
     web = mailflow.WorkerProcess(database_url, "--port", str(port), "--no-worker", command="serve")
@@ -199,8 +221,11 @@ def test_serve_is_ready_when_its_own_worker_beats_and_without_one_waits_for_a_wo
 def test_status_prints_one_line_per_check_and_exits_0_only_when_ready(service, capsys, monkeypatch):
     monkeypatch.setenv("REVIEWFLOW_DATABASE_URL", service.settings.database_url)
     code, lines, err = status(capsys)
-    assert (code, lines, err) == (1, ["database: ok", f"schema: ok (revision {HEAD})",
-                                      "worker: no worker has reported"], "")
+    assert (code, lines, err) == (
+        1,
+        ["database: ok", f"schema: ok (revision {HEAD})", "worker: no worker has reported"],
+        "",
+    )
     run_worker_passes(service)
     code, lines, err = status(capsys)
     assert (code, lines[:2], err) == (0, ["database: ok", f"schema: ok (revision {HEAD})"], "")
@@ -221,12 +246,14 @@ def test_status_with_an_unreachable_database_says_so_in_one_line_and_exits_1(cap
     monkeypatch.setenv("REVIEWFLOW_DATABASE_URL", closed_port_url())
     code, lines, err = status(capsys)
     assert code == 1 and lines[0] == "database: unreachable" and err == ""
-    assert lines[1:] == ["schema: not checked: the database is unreachable",
-                         "worker: not checked: the database is unreachable"]
+    assert lines[1:] == [
+        "schema: not checked: the database is unreachable",
+        "worker: not checked: the database is unreachable",
+    ]
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])
 def test_the_probes_go_through_the_request_guard_like_every_request(service, path):
     client = create_app(service).test_client()
     assert client.get(f"{path}?probe=%00").status_code == 400
-    assert client.post(path).status_code == 405                  # no CSRF token asked for: nothing to post
+    assert client.post(path).status_code == 405  # no CSRF token asked for: nothing to post

@@ -1,6 +1,7 @@
 """An agency sees the request addressed to it and nothing else of the case; a referrer hands an
 incident over and does not follow the partnership's deliberations; partnership staff with a step in a
 case see the case."""
+
 from __future__ import annotations
 
 import pytest
@@ -34,14 +35,16 @@ def test_an_agency_sees_its_request_but_not_the_case(deployed):
         deployed.queries.get_instance(rapid["id"], POLICE)
     assert deployed.queries.list_instances(POLICE) == []
     with pytest.raises(Forbidden):
-        deployed.instances.deliver_message("panel_response", {"outcome": "national_review"}, POLICE,
-                                           instance_id=rapid["id"])
+        deployed.instances.deliver_message(
+            "panel_response", {"outcome": "national_review"}, POLICE, instance_id=rapid["id"]
+        )
     assert deployed.queries.get_instance(rapid["id"], BU)["business_key"] == rapid["business_key"]
 
 
 def test_a_referrer_does_not_follow_the_case_it_reported(deployed):
-    started = deployed.instances.start("incident_notification", form("incident_notification", agencies=["Police"]),
-                                       REFERRER)
+    started = deployed.instances.start(
+        "incident_notification", form("incident_notification", agencies=["Police"]), REFERRER
+    )
     with pytest.raises(Forbidden):
         deployed.queries.get_instance(started["id"], REFERRER)
     assert deployed.queries.list_instances(REFERRER) == []
@@ -56,8 +59,12 @@ def test_the_case_diagram_marks_completed_active_and_overdue_steps(deployed):
     case = p.case("incident_notification")
     view = deployed.queries.diagram(case["id"], BU.__class__("mo", frozenset({"manager"})))
     assert view["bpmn"].startswith("<?xml") and 'id="incident_notification"' in view["bpmn"]
-    assert {"notification_received", "record_notification", "assess_notifiable", "check_other_children"} <= \
-        set(view["completed"])
+    assert {
+        "notification_received",
+        "record_notification",
+        "assess_notifiable",
+        "check_other_children",
+    } <= set(view["completed"])
     assert view["active"] == ["notify_panel_and_partners"]
     assert view["due"] == {"notify_panel_and_partners": "2026-12-29"} and view["overdue"] == []
     clock.set_now("2026-12-30T09:00:00+00:00")

@@ -4,6 +4,7 @@ usual; a command answers 503 with Retry-After, kept nothing, and succeeds when s
 
 PostgreSQL only: the tests terminate the very server process serving the request, from a second
 connection, at the moment the request sends a chosen statement."""
+
 from __future__ import annotations
 
 import re
@@ -15,7 +16,14 @@ from sqlalchemy import event, select
 
 from engine.services import Reviewflow
 from engine.store.models import HumanTask
-from tests.conftest import POSTGRES_URL, PROCESS_OWNER, ROOT, _drop_schema, _postgres_schema_url, make_settings
+from tests.conftest import (
+    POSTGRES_URL,
+    PROCESS_OWNER,
+    ROOT,
+    _drop_schema,
+    _postgres_schema_url,
+    make_settings,
+)
 from web.app import create_app
 
 pytestmark = pytest.mark.postgres
@@ -28,21 +36,35 @@ def world():
         pytest.skip("REVIEWFLOW_TEST_POSTGRES_URL is not set")
     schema, name = "t_" + uuid.uuid4().hex[:12], "rf_" + uuid.uuid4().hex[:12]
     url = _postgres_schema_url(POSTGRES_URL, schema) + f"&application_name={name}"
-    service = Reviewflow(make_settings(url, REVIEWFLOW_INSECURE_COOKIES="1",
-                                       REVIEWFLOW_SECRET_KEY="test-only-secret-key-for-lost-connections"))
+    service = Reviewflow(
+        make_settings(
+            url,
+            REVIEWFLOW_INSECURE_COOKIES="1",
+            REVIEWFLOW_SECRET_KEY="test-only-secret-key-for-lost-connections",
+        )
+    )
     service.deployments.deploy_paths([ROOT / "processes", ROOT / "forms"], PROCESS_OWNER)
     service.users.add("bina", ["Business Unit"], password=PASSWORD)
     service.users.add("mo", ["manager"])
     tokens = {who: service.users.create_token(who) for who in ("bina", "mo")}
     app = create_app(service)
     client = app.test_client()
-    started = client.post("/api/v1/processes/engine_demo/instances", json={"data": {"regime": "WT2018"}},
-                          headers={"Authorization": f"Bearer {tokens['bina']}"})
+    started = client.post(
+        "/api/v1/processes/engine_demo/instances",
+        json={"data": {"regime": "WT2018"}},
+        headers={"Authorization": f"Bearer {tokens['bina']}"},
+    )
     assert started.status_code == 201, started.get_json()
     with service.db.reading() as session:
         task = session.scalars(select(HumanTask.id).where(HumanTask.state == "open")).one()
-    yield {"service": service, "app": app, "tokens": tokens, "case": started.get_json()["id"], "task": task,
-           "application_name": name}
+    yield {
+        "service": service,
+        "app": app,
+        "tokens": tokens,
+        "case": started.get_json()["id"],
+        "task": task,
+        "application_name": name,
+    }
     service.db.dispose()
     _drop_schema(POSTGRES_URL, schema)
 
@@ -52,7 +74,12 @@ class Killer:
     ``times`` times; counts what it killed."""
 
     def __init__(self, service, pattern: str, times: int = 1):
-        self.engine, self.pattern, self.left, self.killed = service.db.engine, re.compile(pattern, re.I | re.S), times, 0
+        self.engine, self.pattern, self.left, self.killed = (
+            service.db.engine,
+            re.compile(pattern, re.I | re.S),
+            times,
+            0,
+        )
         event.listen(self.engine, "before_cursor_execute", self)
 
     def __call__(self, conn, cursor, statement, parameters, context, executemany):
@@ -68,8 +95,16 @@ class Killer:
 
 
 def api(world, method, path, who="mo", **kwargs):
-    return world["app"].test_client().open(f"/api/v1{path}", method=method,
-                                           headers={"Authorization": f"Bearer {world['tokens'][who]}"}, **kwargs)
+    return (
+        world["app"]
+        .test_client()
+        .open(
+            f"/api/v1{path}",
+            method=method,
+            headers={"Authorization": f"Bearer {world['tokens'][who]}"},
+            **kwargs,
+        )
+    )
 
 
 def assignee(world):
@@ -110,7 +145,7 @@ def test_a_command_whose_connection_is_killed_answers_503_keeps_nothing_and_can_
     assert int(response.headers["Retry-After"]) > 0
     error = response.get_json()["error"]
     assert error["code"] == "unavailable" and "Try again" in error["message"]
-    assert assignee(world) is None                                   # nothing of the command was kept
+    assert assignee(world) is None  # nothing of the command was kept
     again = api(world, "POST", f"/tasks/{world['task']}/claim", who="bina")
     assert again.status_code == 200 and assignee(world) == "bina"
 
@@ -118,9 +153,11 @@ def test_a_command_whose_connection_is_killed_answers_503_keeps_nothing_and_can_
 def test_connections_killed_between_requests_are_replaced(world):
     assert api(world, "GET", "/tasks", who="bina").status_code == 200
     with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-        killed = admin.execute("SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
-                               "WHERE application_name = %s AND pid <> pg_backend_pid()",
-                               (world["application_name"],)).fetchone()[0]
+        killed = admin.execute(
+            "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
+            "WHERE application_name = %s AND pid <> pg_backend_pid()",
+            (world["application_name"],),
+        ).fetchone()[0]
     assert killed >= 1
     for _ in range(3):
         assert api(world, "GET", "/tasks", who="bina").status_code == 200
@@ -128,8 +165,15 @@ def test_connections_killed_between_requests_are_replaced(world):
 
 def _signed_in(world):
     client = world["app"].test_client()
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/sign-in").get_data(as_text=True)).group(1)
-    assert client.post("/sign-in", data={"username": "bina", "password": PASSWORD, "csrf_token": token}).status_code == 302
+    token = re.search(
+        r'name="csrf_token" value="([^"]+)"', client.get("/sign-in").get_data(as_text=True)
+    ).group(1)
+    assert (
+        client.post(
+            "/sign-in", data={"username": "bina", "password": PASSWORD, "csrf_token": token}
+        ).status_code
+        == 302
+    )
     return client
 
 
@@ -155,7 +199,9 @@ def test_pages_read_again_or_answer_503_with_a_clear_page(world):
 
 
 @pytest.mark.parametrize("statement", [r"^SELECT .*\bFROM process_version\b", r"^UPDATE instance\b"])
-def test_a_timer_whose_connection_is_killed_is_fired_by_the_next_sweep_and_the_case_stays_well(world, statement):
+def test_a_timer_whose_connection_is_killed_is_fired_by_the_next_sweep_and_the_case_stays_well(
+    world, statement
+):
     """The database failing is not the case's fault: the case is not put in the incident state."""
     from engine import clock
     from engine.services import workflow as wfsvc
@@ -163,9 +209,14 @@ def test_a_timer_whose_connection_is_killed_is_fired_by_the_next_sweep_and_the_c
     service = world["service"]
     from tests.integration.test_demo_process import INCIDENT
 
-    assert api(world, "POST", f"/tasks/{world['task']}/complete", who="bina", json={"data": INCIDENT}).status_code == 200
-    clock.advance(days=30)                            # the demo's reminder and deadline are due
-    wfsvc._versions.clear()                           # the version is read again, so it can be killed
+    assert (
+        api(
+            world, "POST", f"/tasks/{world['task']}/complete", who="bina", json={"data": INCIDENT}
+        ).status_code
+        == 200
+    )
+    clock.advance(days=30)  # the demo's reminder and deadline are due
+    wfsvc._versions.clear()  # the version is read again, so it can be killed
     killer = Killer(service, statement)
     try:
         assert world["case"] not in service.instances.fire_due_timers()

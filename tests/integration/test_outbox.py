@@ -1,4 +1,5 @@
 """The outbox keeps retrying while the SMTP server is down and delivers once it is back, exactly once."""
+
 from __future__ import annotations
 
 import signal
@@ -21,10 +22,10 @@ def test_retries_with_backoff_then_delivers_once(database_url):
     start_demo(service)
     service.instances.complete_task(only_task(service, BUSINESS_UNIT)["id"], INCIDENT, BUSINESS_UNIT)
 
-    assert service.outbox.deliver_due() == {"sent": 0, "failed": 1}       # server down
+    assert service.outbox.deliver_due() == {"sent": 0, "failed": 1}  # server down
     [m] = service.outbox.list(MANAGER)
     assert (m["status"], m["attempts"]) == ("pending", 1) and "Connection" in m["last_error"]
-    assert service.outbox.deliver_due() == {"sent": 0, "failed": 0}       # backing off: not due yet
+    assert service.outbox.deliver_due() == {"sent": 0, "failed": 0}  # backing off: not due yet
     clock.advance(minutes=1, seconds=1)
     assert service.outbox.deliver_due() == {"sent": 0, "failed": 1}
     [m] = service.outbox.list(MANAGER)
@@ -35,10 +36,10 @@ def test_retries_with_backoff_then_delivers_once(database_url):
         clock.advance(minutes=2, seconds=1)
         assert service.outbox.deliver_due() == {"sent": 1, "failed": 0}
         clock.advance(hours=1)
-        assert service.outbox.deliver_due() == {"sent": 0, "failed": 0}   # never sent twice
+        assert service.outbox.deliver_due() == {"sent": 0, "failed": 0}  # never sent twice
         assert len(smtp.messages) == 1
         [m] = service.outbox.list(MANAGER)
-        assert (m["status"], m["attempts"]) == ("sent", 2)             # attempts count failures: two
+        assert (m["status"], m["attempts"]) == ("sent", 2)  # attempts count failures: two
         assert smtp.messages[0]["Message-ID"] == m["message_id"]
     finally:
         smtp.stop()
@@ -53,8 +54,11 @@ def test_without_smtp_url_messages_wait_in_the_outbox(deployed):
 
 def test_a_message_that_gave_up_is_kept_and_can_be_sent_again(database_url):
     port = free_port()
-    service = Reviewflow(make_settings(database_url, REVIEWFLOW_SMTP_URL=f"smtp://127.0.0.1:{port}",
-                                       REVIEWFLOW_OUTBOX_MAX_ATTEMPTS="2"))
+    service = Reviewflow(
+        make_settings(
+            database_url, REVIEWFLOW_SMTP_URL=f"smtp://127.0.0.1:{port}", REVIEWFLOW_OUTBOX_MAX_ATTEMPTS="2"
+        )
+    )
     service.deployments.deploy_paths([ROOT / "processes", ROOT / "forms"], PROCESS_OWNER)
     start_demo(service)
     service.instances.complete_task(only_task(service, BUSINESS_UNIT)["id"], INCIDENT, BUSINESS_UNIT)
@@ -74,16 +78,21 @@ def test_a_message_that_gave_up_is_kept_and_can_be_sent_again(database_url):
 
 # --- issue 8: a safe outbox -------------------------------------------------------------------------------
 
+
 def _bad_and_good(service) -> tuple[dict, list[int]]:
     """Cases queueing e-mails that cannot be addressed or carry a line break, then good ones after them."""
-    mailflow.deploy(service, mail={
-        "crlf_recipient": mailflow.mail_script(r"panel@example.org\r\nBcc: spy@evil.example", "SR-1"),
-        "odd_recipient": mailflow.mail_script("panel@@example.org", "SR-2"),
-        "crlf_reference": mailflow.mail_script(mailflow.GOOD_RECIPIENT, r"SR-3\r\nBcc: spy@evil.example"),
-        "good_mail": mailflow.mail_script(mailflow.GOOD_RECIPIENT, "SR-4"),
-    })
-    bad = {pid: mailflow.queue(service, pid)[0]
-           for pid in ("crlf_recipient", "odd_recipient", "crlf_reference")}
+    mailflow.deploy(
+        service,
+        mail={
+            "crlf_recipient": mailflow.mail_script(r"panel@example.org\r\nBcc: spy@evil.example", "SR-1"),
+            "odd_recipient": mailflow.mail_script("panel@@example.org", "SR-2"),
+            "crlf_reference": mailflow.mail_script(mailflow.GOOD_RECIPIENT, r"SR-3\r\nBcc: spy@evil.example"),
+            "good_mail": mailflow.mail_script(mailflow.GOOD_RECIPIENT, "SR-4"),
+        },
+    )
+    bad = {
+        pid: mailflow.queue(service, pid)[0] for pid in ("crlf_recipient", "odd_recipient", "crlf_reference")
+    }
     return bad, mailflow.queue(service, "good_mail", 3)
 
 
@@ -103,8 +112,11 @@ def test_a_message_that_cannot_be_built_is_dead_at_once_and_blocks_no_other(data
             m = messages[bad[pid]]
             assert (m["status"], m["attempts"], m["next_attempt_at"]) == ("dead", 1, None)
             assert "not a valid e-mail address" in m["last_error"]
-            failed = [h for h in service.queries.get_instance(bad[pid], MANAGER)["history"]
-                      if h["kind"] == "notification_failed"]
+            failed = [
+                h
+                for h in service.queries.get_instance(bad[pid], MANAGER)["history"]
+                if h["kind"] == "notification_failed"
+            ]
             assert len(failed) == 1 and "not a valid e-mail address" in failed[0]["detail"]["error"]
         for iid in [bad["crlf_reference"], *good]:
             assert (messages[iid]["status"], messages[iid]["attempts"]) == ("sent", 0)
@@ -116,7 +128,7 @@ def test_a_message_that_cannot_be_built_is_dead_at_once_and_blocks_no_other(data
         assert "Serious incident notification SR-3 Bcc: spy@evil.example" in subjects
 
         clock.advance(hours=12)
-        assert service.outbox.deliver_due() == {"sent": 0, "failed": 0}    # dead stays dead, nothing blocked
+        assert service.outbox.deliver_due() == {"sent": 0, "failed": 0}  # dead stays dead, nothing blocked
     finally:
         smtp.stop()
         service.db.dispose()
@@ -147,8 +159,14 @@ def test_a_killed_worker_repeats_at_most_the_message_in_flight_and_its_lease_is_
     mailflow.deploy_good_mail(service)
     cases = mailflow.queue(service, count=5)
     relay = SilentRelay().start()
-    worker = mailflow.WorkerProcess(database_url, "--interval", "0.2", REVIEWFLOW_SMTP_URL=relay.url,
-                                    REVIEWFLOW_SMTP_TIMEOUT_SECONDS="60", REVIEWFLOW_OUTBOX_LEASE_SECONDS="2")
+    worker = mailflow.WorkerProcess(
+        database_url,
+        "--interval",
+        "0.2",
+        REVIEWFLOW_SMTP_URL=relay.url,
+        REVIEWFLOW_SMTP_TIMEOUT_SECONDS="60",
+        REVIEWFLOW_OUTBOX_LEASE_SECONDS="2",
+    )
     smtp = SmtpServer().start()
     try:
         assert relay.connected.wait(30), worker.stderr
@@ -157,9 +175,10 @@ def test_a_killed_worker_repeats_at_most_the_message_in_flight_and_its_lease_is_
 
         in_flight = service.outbox.list(MANAGER, status="sending")
         assert len(in_flight) == 1 and in_flight[0]["lease_owner"]
-        survivor = Reviewflow(make_settings(database_url, REVIEWFLOW_SMTP_URL=smtp.url,
-                                            REVIEWFLOW_OUTBOX_LEASE_SECONDS="2"))
-        assert survivor.outbox.deliver_due() == {"sent": 4, "failed": 0}   # nothing else was held
+        survivor = Reviewflow(
+            make_settings(database_url, REVIEWFLOW_SMTP_URL=smtp.url, REVIEWFLOW_OUTBOX_LEASE_SECONDS="2")
+        )
+        assert survivor.outbox.deliver_due() == {"sent": 4, "failed": 0}  # nothing else was held
 
         clock.advance(days=-1)
         reclaimed = mailflow.wait_until(lambda: survivor.outbox.deliver_due()["sent"], timeout=20, step=0.2)
@@ -170,7 +189,7 @@ def test_a_killed_worker_repeats_at_most_the_message_in_flight_and_its_lease_is_
         again = rows[in_flight[0]["instance_id"]]
         assert again["attempts"] == 1 and again["message_id"] == in_flight[0]["message_id"]
         received = sorted(e["Message-ID"] for e in smtp.messages)
-        assert received == sorted(m["message_id"] for m in rows.values())     # each once, none twice
+        assert received == sorted(m["message_id"] for m in rows.values())  # each once, none twice
         assert all(m["attempts"] == 0 for iid, m in rows.items() if iid != again["instance_id"])
         survivor.db.dispose()
     finally:
@@ -181,16 +200,17 @@ def test_a_killed_worker_repeats_at_most_the_message_in_flight_and_its_lease_is_
 
 
 def test_a_message_the_relay_accepted_is_recorded_before_the_goodbye(database_url):
-    """The duplicate window closes when the relay says 250, not after QUIT: while a relay that took the message
-    has not yet answered QUIT, the message already stands as sent, once, with no failed attempt (issue 8,
-    finding 3: a worker killed then cannot send it again)."""
+    """The duplicate window closes when the relay says 250, not after QUIT: while a relay that took the
+    message has not yet answered QUIT, the message already stands as sent, once, with no failed attempt (issue
+    8, finding 3: a worker killed then cannot send it again)."""
     import threading
     import time
 
     smtp = SmtpServer(hang_on_quit=True).start()
     try:
-        service = Reviewflow(make_settings(database_url, REVIEWFLOW_SMTP_URL=smtp.url,
-                                           REVIEWFLOW_SMTP_TIMEOUT_SECONDS="20"))
+        service = Reviewflow(
+            make_settings(database_url, REVIEWFLOW_SMTP_URL=smtp.url, REVIEWFLOW_SMTP_TIMEOUT_SECONDS="20")
+        )
         service.deployments.deploy_paths([ROOT / "processes", ROOT / "forms"], PROCESS_OWNER)
         start_demo(service)
         service.instances.complete_task(only_task(service, BUSINESS_UNIT)["id"], INCIDENT, BUSINESS_UNIT)
@@ -200,12 +220,15 @@ def test_a_message_the_relay_accepted_is_recorded_before_the_goodbye(database_ur
         deadline = time.monotonic() + 10
         while service.outbox.list(MANAGER)[0]["status"] != "sent" and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert sending.is_alive()                                   # still waiting for the goodbye
+        assert sending.is_alive()  # still waiting for the goodbye
         [m] = service.outbox.list(MANAGER)
         assert (m["status"], m["attempts"], m["last_error"]) == ("sent", 0, None)
         history = service.queries.get_instance(m["instance_id"], MANAGER)["history"]
-        assert [(h["detail"]["recipient"], h["detail"]["attempts"]) for h in history
-                if h["kind"] == "notification_sent"] == [(m["recipient"], 0)]      # audited in the same step
+        assert [
+            (h["detail"]["recipient"], h["detail"]["attempts"])
+            for h in history
+            if h["kind"] == "notification_sent"
+        ] == [(m["recipient"], 0)]  # audited in the same step
         smtp.recorder.hang_on_quit = False
         sending.join(10)
         assert len(smtp.messages) == 1

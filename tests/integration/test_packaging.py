@@ -2,6 +2,7 @@
 repository, checks, deploys and serves the processes it ships with; its own files (the SQLite database,
 the secret key) go to the instance folder of the working directory, never into site-packages; the
 version is the one written in engine/__init__.py; test tools are not shipped."""
+
 from __future__ import annotations
 
 import os
@@ -26,15 +27,24 @@ def _listed_packages() -> set[str]:
 
 
 def test_every_code_package_is_shipped():
-    on_disk = {str(p.parent.relative_to(ROOT)).replace(os.sep, ".")
-               for top in ("engine", "handlers", "web") for p in (ROOT / top).rglob("__init__.py")
-               if "node_modules" not in p.parts}
+    on_disk = {
+        str(p.parent.relative_to(ROOT)).replace(os.sep, ".")
+        for top in ("engine", "handlers", "web")
+        for p in (ROOT / top).rglob("__init__.py")
+        if "node_modules" not in p.parts
+    }
     assert on_disk == {p for p in _listed_packages() if not p.startswith("reviewflow_files")}
 
 
 def _source_copy(tmp: Path) -> Path:
-    """The working tree (what git does not ignore) and the built assets, as `make install` leaves a checkout."""
-    tracked = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT, capture_output=True, check=True).stdout
+    """The working tree (what git does not ignore) and the built assets, as `make install` leaves a
+    checkout."""
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout
     source = tmp / "source"
     for name in tracked.decode().split("\0"):
         if name and not name.startswith("tests/") and (ROOT / name).is_file():
@@ -47,8 +57,22 @@ def _source_copy(tmp: Path) -> Path:
 @pytest.mark.slow
 def test_the_wheel_installed_outside_the_repository_checks_deploys_and_serves(tmp_path):
     source = _source_copy(tmp_path)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-w", str(tmp_path / "dist"),
-                    "--quiet"], check=True, capture_output=True, timeout=600)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(source),
+            "--no-deps",
+            "-w",
+            str(tmp_path / "dist"),
+            "--quiet",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     [wheel] = (tmp_path / "dist").glob("reviewflow-*.whl")
     assert wheel.name.startswith(f"reviewflow-{engine.__version__}-")
     venv = tmp_path / "venv"
@@ -60,15 +84,28 @@ def test_the_wheel_installed_outside_the_repository_checks_deploys_and_serves(tm
     work = tmp_path / "partnership"
     work.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("REVIEWFLOW_") and k != "PYTHONPATH"}
-    site = Path(subprocess.run([str(venv / "bin" / "python"), "-c", "import engine, pathlib; "
-                                "print(pathlib.Path(engine.__file__).parent.parent)"],
-                               cwd=work, env=env, capture_output=True, text=True, check=True).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [
+                str(venv / "bin" / "python"),
+                "-c",
+                "import engine, pathlib; print(pathlib.Path(engine.__file__).parent.parent)",
+            ],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
     assert site.is_relative_to(venv)
-    assert not (site / "web" / "static" / "build" / "axe").exists()            # a test tool, not shipped
+    assert not (site / "web" / "static" / "build" / "axe").exists()  # a test tool, not shipped
     reviewflow = str(venv / "bin" / "reviewflow")
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([reviewflow, *args], cwd=work, env=env, capture_output=True, text=True, timeout=300)
+        return subprocess.run(
+            [reviewflow, *args], cwd=work, env=env, capture_output=True, text=True, timeout=300
+        )
 
     assert run("--version").stdout.strip() == f"reviewflow {engine.__version__}"
     checked = run("check")
@@ -76,9 +113,14 @@ def test_the_wheel_installed_outside_the_repository_checks_deploys_and_serves(tm
     deployed = run("deploy")
     assert deployed.returncode == 0 and "deployed rapid_review version 1" in deployed.stdout, deployed.stderr
     port = free_port()
-    server = subprocess.Popen([reviewflow, "serve", "--port", str(port), "--interval", "1"], cwd=work,
-                              env={**env, "REVIEWFLOW_INSECURE_COOKIES": "1"},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [reviewflow, "serve", "--port", str(port), "--interval", "1"],
+        cwd=work,
+        env={**env, "REVIEWFLOW_INSECURE_COOKIES": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         status, deadline = None, time.monotonic() + 90
         while time.monotonic() < deadline and status != 200:

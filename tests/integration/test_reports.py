@@ -2,6 +2,7 @@
 case says of itself, the projections they read follow every command (and the passing of days), the
 dashboard's figures are the deadlines' own, related cases are found by case reference, exports stream a
 period, and the migration gives existing cases the same projections a command would."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,13 +22,14 @@ OPEN = ("running", "waiting", "error", "suspended")
 
 @pytest.fixture
 def cases(deployed):
-    make_cases(deployed, 8)          # twice round the demo's four cases: 16 instances, some overdue
+    make_cases(deployed, 8)  # twice round the demo's four cases: 16 instances, some overdue
     # (each notified serious incident has its rapid review from the day of notification: 003 §3.4, §4.1)
     return deployed
 
 
 def every_case(service) -> list[dict]:
-    """Each case as it describes itself (its page), newest first: the reference the reports must agree with."""
+    """Each case as it describes itself (its page), newest first: the reference the reports must agree
+    with."""
     rows = service.queries.list_instances(MANAGER, limit=500)
     return [service.queries.get_instance(r["id"], MANAGER) for r in rows]
 
@@ -87,11 +89,14 @@ def test_every_filter_finds_the_cases_that_say_so(cases):
         CaseFilter(status="open"): [c for c in everyone if c["status"] in OPEN],
         CaseFilter(status="completed"): [c for c in everyone if c["status"] == "completed"],
         CaseFilter(process_id="scr_decision"): [c for c in everyone if c["process_id"] == "scr_decision"],
-        CaseFilter(process_id="incident_notification", status="running"):
-            [c for c in everyone if c["process_id"] == "incident_notification" and c["status"] == "running"],
+        CaseFilter(process_id="incident_notification", status="running"): [
+            c for c in everyone if c["process_id"] == "incident_notification" and c["status"] == "running"
+        ],
         CaseFilter(overdue=True): [c for c in everyone if overdue(c, today)],
         **{CaseFilter(stage=s): [c for c in everyone if s in c["active_steps"]] for s in steps},
-        CaseFilter(stage=steps[0], overdue=True): [c for c in everyone if steps[0] in c["active_steps"] and overdue(c, today)],
+        CaseFilter(stage=steps[0], overdue=True): [
+            c for c in everyone if steps[0] in c["active_steps"] and overdue(c, today)
+        ],
     }
     for filters, want in expected.items():
         pages = all_pages(cases, filters, limit=3)
@@ -110,14 +115,19 @@ def test_the_projections_follow_each_command_and_the_calendar(cases):
     before = {r["id"]: r for r in cases.reports.case_page(MANAGER, CaseFilter())["rows"]}
     waiting = [i for i, r in before.items() if r["stage"] == "Return agency information for the rapid review"]
     assert waiting and not any(before[i]["overdue"] for i in waiting)
-    clock.set_now("2027-01-05T09:00:00+00:00")        # past the agencies' due date (23 December): no command ran
-    assert {r["id"] for r in cases.reports.case_page(MANAGER, CaseFilter(overdue=True))["rows"]} >= set(waiting)
+    clock.set_now("2027-01-05T09:00:00+00:00")  # past the agencies' due date (23 December): no command ran
+    assert {r["id"] for r in cases.reports.case_page(MANAGER, CaseFilter(overdue=True))["rows"]} >= set(
+        waiting
+    )
     target = waiting[0]
     cases.instances.set_status(target, "suspend", MANAGER, "awaiting advice")
     assert target in [r["id"] for r in cases.reports.case_page(MANAGER, CaseFilter(overdue=True))["rows"]]
     cases.instances.set_status(target, "cancel", MANAGER, "withdrawn")
-    for filters in (CaseFilter(overdue=True), CaseFilter(stage="Return agency information for the rapid review"),
-                    CaseFilter(status="open")):
+    for filters in (
+        CaseFilter(overdue=True),
+        CaseFilter(stage="Return agency information for the rapid review"),
+        CaseFilter(status="open"),
+    ):
         assert target not in [r["id"] for r in cases.reports.case_page(MANAGER, filters)["rows"]]
     with cases.db.reading() as session:
         assert session.scalars(select(InstanceStep).where(InstanceStep.instance_id == target)).all() == []
@@ -145,20 +155,34 @@ def test_the_dashboard_counts_what_the_deadlines_say(cases, monkeypatch):
                 stages[(c["process_id"], s)] = stages.get((c["process_id"], s), 0) + 1
     assert {(r["process_id"], r["stage"]): r["count"] for r in report["by_stage"]} == stages
     deadlines = [dict(d, business_key=c["business_key"]) for c in everyone for d in c["deadlines"]]
-    in_period = [d for d in deadlines if d["due_date"] and start.isoformat() <= d["due_date"] <= end.isoformat()]
-    missed = sorted((d for d in in_period if d["status"] == "missed"), key=lambda d: d["due_date"], reverse=True)
-    # R1-R3 of two notifications and S8 of two SCR decisions; the WT2015 notifications' S1 is met, judged on the
+    in_period = [
+        d for d in deadlines if d["due_date"] and start.isoformat() <= d["due_date"] <= end.isoformat()
+    ]
+    missed = sorted(
+        (d for d in in_period if d["status"] == "missed"), key=lambda d: d["due_date"], reverse=True
+    )
+    # R1-R3 of two notifications and S8 of two SCR decisions; the WT2015 notifications' S1 is met, judged on
+    # the
     # date the report was sent (4 December, before its due day) though it was recorded after its timer fired
     assert report["missed_count"] == len(missed) == 8
-    assert [d["due_date"] for d in report["missed"]] == [d["due_date"] for d in missed[:3]]     # latest first
-    assert {(d["business_key"], d["key"]) for d in report["missed"]} <= {(d["business_key"], d["key"]) for d in missed}
-    due = [d for d in deadlines if d["status"] == "pending" and d["due_date"]
-           and clock.today().isoformat() <= d["due_date"] <= report["week_end"]]
+    assert [d["due_date"] for d in report["missed"]] == [d["due_date"] for d in missed[:3]]  # latest first
+    assert {(d["business_key"], d["key"]) for d in report["missed"]} <= {
+        (d["business_key"], d["key"]) for d in missed
+    }
+    due = [
+        d
+        for d in deadlines
+        if d["status"] == "pending"
+        and d["due_date"]
+        and clock.today().isoformat() <= d["due_date"] <= report["week_end"]
+    ]
     assert report["due_this_week_count"] == len(due) and len(report["due_this_week"]) == min(3, len(due))
     for share in report["shares"]:
         mine = [d for d in in_period if d["key"] == share["key"]]
-        assert (share["met"], share["missed"]) == (sum(d["status"] == "met" for d in mine),
-                                                   sum(d["status"] == "missed" for d in mine))
+        assert (share["met"], share["missed"]) == (
+            sum(d["status"] == "met" for d in mine),
+            sum(d["status"] == "missed" for d in mine),
+        )
     later = cases.reports.dashboard(MANAGER, dt.date(2026, 12, 22), dt.date(2027, 12, 31))
     assert later["missed"] == [] and later["missed_count"] == 0
 
@@ -174,8 +198,12 @@ def test_met_deadlines_are_tallied_as_they_are_met(cases):
 
 def test_related_cases_are_found_by_case_reference(cases):
     everyone = every_case(cases)
-    rapid = next(c for c in everyone if c["process_id"] == "rapid_review"         # the one whose notification is done
-                 and "Return agency information for the rapid review" in c["active_steps"])
+    rapid = next(
+        c
+        for c in everyone
+        if c["process_id"] == "rapid_review"  # the one whose notification is done
+        and "Return agency information for the rapid review" in c["active_steps"]
+    )
     related = cases.reports.related(MANAGER, rapid["id"], rapid["business_key"])
     assert [(r["process_id"], r["status"]) for r in related] == [("incident_notification", "completed")]
     assert related[0]["business_key"] == rapid["business_key"]
@@ -188,7 +216,7 @@ def test_exports_stream_a_period(cases):
     assert {r["due_date"] for r in listed} == {"2026-12-13", "2026-12-17"}
     assert [r["due_date"] for r in listed] == sorted(r["due_date"] for r in listed)
     missed = cases.reports.deadlines(MANAGER, status="missed")
-    assert len(missed) == 8 and {r["status"] for r in missed} == {"missed"}      # as the dashboard counts them
+    assert len(missed) == 8 and {r["status"] for r in missed} == {"missed"}  # as the dashboard counts them
     exported = list(cases.reports.case_export(MANAGER, CaseFilter(status="open")))
     assert [r["id"] for r in exported] == [c["id"] for c in every_case(cases) if c["status"] in OPEN]
     assert list(cases.reports.case_export(MANAGER, CaseFilter(started_from=dt.date(2026, 12, 22)))) == []
@@ -202,12 +230,25 @@ def test_the_migration_gives_existing_cases_their_projections(cases, database_ur
 
     def projections():
         with cases.db.reading() as session:
-            return (sorted(session.execute(select(Instance.id, Instance.next_due, Instance.missed_due,
-                                                  Instance.overdue_from)).all()),
-                    sorted(session.execute(select(InstanceStep.instance_id, InstanceStep.step,
-                                                  InstanceStep.process_id)).all()),
-                    sorted(session.execute(select(DeadlineTally.key, DeadlineTally.due_date, DeadlineTally.met,
-                                                  DeadlineTally.missed)).all()))
+            return (
+                sorted(
+                    session.execute(
+                        select(Instance.id, Instance.next_due, Instance.missed_due, Instance.overdue_from)
+                    ).all()
+                ),
+                sorted(
+                    session.execute(
+                        select(InstanceStep.instance_id, InstanceStep.step, InstanceStep.process_id)
+                    ).all()
+                ),
+                sorted(
+                    session.execute(
+                        select(
+                            DeadlineTally.key, DeadlineTally.due_date, DeadlineTally.met, DeadlineTally.missed
+                        )
+                    ).all()
+                ),
+            )
 
     kept = projections()
     assert kept[0] and kept[1] and kept[2]

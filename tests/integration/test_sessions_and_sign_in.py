@@ -1,6 +1,7 @@
 """Sessions and sign-in over HTTP: sign-out and disabling end a session on the server, sessions have an
 absolute lifetime besides the idle timeout, only this site's paths follow sign-in, the sign-in limit is
 shared by every web process, and multi-factor sign-in (TOTP codes, recovery codes, reset by an admin)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,7 +26,7 @@ from web.app import create_app
 PASSWORD = "a long enough passphrase"
 COOKIE = "reviewflow_session"
 WEB = {"REVIEWFLOW_INSECURE_COOKIES": "1", "REVIEWFLOW_SECRET_KEY": "test-only-secret-key-for-sign-in-tests"}
-ENROLLED_AT = "2026-12-21T08:00:00+00:00"        # an hour before the tests' clock: its code step is long used
+ENROLLED_AT = "2026-12-21T08:00:00+00:00"  # an hour before the tests' clock: its code step is long used
 
 
 @pytest.fixture
@@ -40,7 +41,12 @@ def web(database_url):
 
     app = build()
     service = app.extensions["reviewflow"]
-    for name, roles in (("bu", ["Business Unit"]), ("mo", ["manager"]), ("ada", ["admin"]), ("pat", ["process_owner"])):
+    for name, roles in (
+        ("bu", ["Business Unit"]),
+        ("mo", ["manager"]),
+        ("ada", ["admin"]),
+        ("pat", ["process_owner"]),
+    ):
         service.users.add(name, roles, password=PASSWORD)
     app.another = build
     app.service = service
@@ -50,7 +56,8 @@ def web(database_url):
 
 
 def enrol(service, username: str) -> tuple[str, list[str]]:
-    """Set up multi-factor sign-in for a person (as they would on the page); their secret and recovery codes."""
+    """Set up multi-factor sign-in for a person (as they would on the page); their secret and recovery
+    codes."""
     now = clock.now()
     clock.set_now(ENROLLED_AT)
     secret = service.mfa.begin_enrolment(username)["secret"]
@@ -68,8 +75,9 @@ def csrf(client, path: str = "/sign-in") -> str:
 
 
 def password_step(client, username: str, password: str = PASSWORD, **extra):
-    return client.post("/sign-in", data={"username": username, "password": password, "csrf_token": csrf(client),
-                                         **extra})
+    return client.post(
+        "/sign-in", data={"username": username, "password": password, "csrf_token": csrf(client), **extra}
+    )
 
 
 def code_step(client, code: str):
@@ -87,12 +95,16 @@ def sign_in(client, username: str, secret: str | None = None, **extra):
 
 def audit(service, kind: str) -> list[AuditEvent]:
     with service.db.reading() as session:
-        events = list(session.scalars(select(AuditEvent).where(AuditEvent.kind == kind).order_by(AuditEvent.id)))
+        events = list(
+            session.scalars(select(AuditEvent).where(AuditEvent.kind == kind).order_by(AuditEvent.id))
+        )
         session.expunge_all()
         return events
 
 
-# --- sessions ------------------------------------------------------------------------------------------------------
+# --- sessions
+# ------------------------------------------------------------------------------------------------------
+
 
 def test_a_cookie_copied_before_sign_out_no_longer_works(web):
     client = web.test_client()
@@ -112,7 +124,7 @@ def test_disabling_an_account_ends_its_sessions_for_good(web):
     sign_in(client, "bu")
     copied = client.get_cookie(COOKIE).value
     web.service.users.set_active("bu", False)
-    web.service.users.set_active("bu", True)          # enabled again: the old session stays ended
+    web.service.users.set_active("bu", True)  # enabled again: the old session stays ended
     thief = web.test_client()
     thief.set_cookie(COOKIE, copied)
     assert thief.get("/").status_code == 302
@@ -124,10 +136,10 @@ def test_disabling_an_account_ends_its_sessions_for_good(web):
 def test_a_session_ends_after_its_absolute_lifetime_however_busy(web):
     client = web.test_client()
     sign_in(client, "bu")
-    for _ in range(35):                                # a page every 20 minutes: never idle, 11 h 40 min
+    for _ in range(35):  # a page every 20 minutes: never idle, 11 h 40 min
         clock.advance(minutes=20)
         assert client.get("/").status_code == 200
-    clock.advance(minutes=20)                          # 12 hours after signing in
+    clock.advance(minutes=20)  # 12 hours after signing in
     response = client.get("/")
     assert response.status_code == 302
     assert "signed in for 12 hours" in client.get(response.headers["Location"]).get_data(as_text=True)
@@ -170,12 +182,29 @@ def test_only_the_server_decides_who_is_signed_in(web):
     assert client.get("/").status_code == 302
 
 
-# --- where sign-in leads -------------------------------------------------------------------------------------------
+# --- where sign-in leads
+# -------------------------------------------------------------------------------------------
 
-HOSTILE_NEXT = ["/\t/evil.example", "/\\evil.example", "//evil.example", "///evil.example", "https://evil.example/",
-                "http:evil.example", "/%09/evil.example", "/%5C/evil.example", "/\r\n/evil.example", "\t//evil.example",
-                " //evil.example", "/\x00/evil.example", "javascript:alert(1)", "/\u3000/evil.example", "evil.example",
-                "/\\/evil.example", "//evil.example/%2F..", "/ /evil.example"]
+HOSTILE_NEXT = [
+    "/\t/evil.example",
+    "/\\evil.example",
+    "//evil.example",
+    "///evil.example",
+    "https://evil.example/",
+    "http:evil.example",
+    "/%09/evil.example",
+    "/%5C/evil.example",
+    "/\r\n/evil.example",
+    "\t//evil.example",
+    " //evil.example",
+    "/\x00/evil.example",
+    "javascript:alert(1)",
+    "/\u3000/evil.example",
+    "evil.example",
+    "/\\/evil.example",
+    "//evil.example/%2F..",
+    "/ /evil.example",
+]
 
 
 @pytest.mark.parametrize("target", HOSTILE_NEXT)
@@ -199,7 +228,9 @@ def test_the_page_asked_for_survives_the_code_step(web):
     assert response.headers["Location"] == "/dashboard"
 
 
-# --- the sign-in limit -----------------------------------------------------------------------------------------------
+# --- the sign-in limit
+# -----------------------------------------------------------------------------------------------
+
 
 def test_the_sign_in_limit_is_shared_by_every_web_process(web):
     first, second = web.test_client(), web.another().test_client()
@@ -219,16 +250,22 @@ def test_the_limit_per_address_counts_every_name(web):
     assert "Too many attempts" in password_step(client, "bu").get_data(as_text=True)
 
 
-# --- multi-factor sign-in ------------------------------------------------------------------------------------------
+# --- multi-factor sign-in
+# ------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("username", ["mo", "ada", "pat"])
 def test_managers_owners_and_admins_set_up_mfa_before_reaching_any_page(web, username):
     client = web.test_client()
     response = password_step(client, username, next="/dashboard")
-    assert response.status_code == 302 and response.headers["Location"].startswith("/account/multi-factor/set-up")
+    assert response.status_code == 302 and response.headers["Location"].startswith(
+        "/account/multi-factor/set-up"
+    )
     for path in ("/", "/dashboard", "/calendar", "/modeller", "/cases"):
         refused = client.get(path)
-        assert refused.status_code == 302 and refused.headers["Location"].startswith("/account/multi-factor/set-up"), path
+        assert refused.status_code == 302 and refused.headers["Location"].startswith(
+            "/account/multi-factor/set-up"
+        ), path
     page = client.get("/account/multi-factor/set-up").get_data(as_text=True)
     secret = re.search(r'data-secret="([A-Z2-7]+)"', page).group(1)
     assert 'src="data:image/svg+xml' in page
@@ -245,7 +282,7 @@ def test_managers_owners_and_admins_set_up_mfa_before_reaching_any_page(web, use
 
 
 def code_and_confirm(client, code: str):
-    token = csrf(client)                     # (opening the set-up page again would make a new secret)
+    token = csrf(client)  # (opening the set-up page again would make a new secret)
     return client.post("/account/multi-factor/set-up", data={"code": code, "csrf_token": token})
 
 
@@ -263,15 +300,17 @@ def test_a_wrong_code_does_not_complete_set_up(web):
 def test_anyone_may_set_up_mfa_and_is_then_asked_for_a_code(web):
     client = web.test_client()
     sign_in(client, "bu")
-    assert client.get("/").status_code == 200                          # not required of a Business Unit officer
+    assert client.get("/").status_code == 200  # not required of a Business Unit officer
     assert "Set up multi-factor sign-in" in client.get("/account/multi-factor").get_data(as_text=True)
-    secret = re.search(r'data-secret="([A-Z2-7]+)"', client.get("/account/multi-factor/set-up").get_data(as_text=True)).group(1)
+    secret = re.search(
+        r'data-secret="([A-Z2-7]+)"', client.get("/account/multi-factor/set-up").get_data(as_text=True)
+    ).group(1)
     assert code_and_confirm(client, code_at(secret)).status_code == 200
     clock.advance(seconds=30)
     other = web.test_client()
     response = password_step(other, "bu")
     assert response.headers["Location"].startswith("/sign-in/code")
-    assert other.get("/").status_code == 302                            # the password alone opens nothing
+    assert other.get("/").status_code == 302  # the password alone opens nothing
     assert code_step(other, code_at(secret)).status_code == 302
     assert other.get("/").status_code == 200
 
@@ -283,12 +322,12 @@ def test_a_code_is_accepted_once_within_one_step_either_side(web):
     password_step(again, "mo")
     replayed = code_step(again, code_at(secret))
     assert replayed.status_code == 401 and "not right" in replayed.get_data(as_text=True)
-    assert code_step(again, code_at(secret, steps=1)).status_code == 302        # the next step: a clock 30 s behind
+    assert code_step(again, code_at(secret, steps=1)).status_code == 302  # the next step: a clock 30 s behind
     late = web.test_client()
     clock.advance(minutes=5)
     password_step(late, "mo")
-    assert code_step(late, code_at(secret, steps=-2)).status_code == 401        # a minute old: refused
-    assert code_step(late, code_at(secret, steps=-1)).status_code == 302        # 30 s old: a slow typist
+    assert code_step(late, code_at(secret, steps=-2)).status_code == 401  # a minute old: refused
+    assert code_step(late, code_at(secret, steps=-1)).status_code == 302  # 30 s old: a slow typist
 
 
 def test_failed_codes_count_in_the_sign_in_limit(web):
@@ -317,7 +356,7 @@ def test_a_recovery_code_signs_in_once(web):
     _, codes = enrol(web.service, "mo")
     client = web.test_client()
     password_step(client, "mo")
-    assert code_step(client, codes[3].upper().replace("-", " ")).status_code == 302    # typed loosely
+    assert code_step(client, codes[3].upper().replace("-", " ")).status_code == 302  # typed loosely
     assert client.get("/").status_code == 200
     again = web.test_client()
     password_step(again, "mo")
@@ -347,15 +386,28 @@ def test_an_admin_resets_mfa_through_the_api_and_that_ends_the_persons_sessions(
     admin_token, manager_token = web.service.users.create_token("ada"), web.service.users.create_token("mo")
     refused = api.post("/api/v1/users/mo/mfa/reset", headers={"Authorization": f"Bearer {manager_token}"})
     assert refused.status_code == 403 and browser.get("/").status_code == 200
-    assert api.post("/api/v1/users/nobody/mfa/reset", headers={"Authorization": f"Bearer {admin_token}"}).status_code == 404
+    assert (
+        api.post(
+            "/api/v1/users/nobody/mfa/reset", headers={"Authorization": f"Bearer {admin_token}"}
+        ).status_code
+        == 404
+    )
     done = api.post("/api/v1/users/mo/mfa/reset", headers={"Authorization": f"Bearer {admin_token}"})
-    assert done.status_code == 200 and done.get_json() == {"username": "mo", "mfa_enrolled": False, "sessions_ended": 1}
+    assert done.status_code == 200 and done.get_json() == {
+        "username": "mo",
+        "mfa_enrolled": False,
+        "sessions_ended": 1,
+    }
     assert browser.get("/").status_code == 302
-    assert web.service.mfa.status("mo") == {"enrolled": False, "enrolled_at": None, "recovery_codes_left": 0,
-                                            "required": True}
+    assert web.service.mfa.status("mo") == {
+        "enrolled": False,
+        "enrolled_at": None,
+        "recovery_codes_left": 0,
+        "required": True,
+    }
     [reset] = audit(web.service, "mfa_reset")
     assert reset.actor == "ada" and reset.detail == {"username": "mo", "sessions_ended": 1}
-    response = password_step(web.test_client(), "mo")                   # enrols again at the next sign-in
+    response = password_step(web.test_client(), "mo")  # enrols again at the next sign-in
     assert response.headers["Location"].startswith("/account/multi-factor/set-up")
 
 
@@ -384,7 +436,7 @@ def test_the_set_up_secret_is_new_each_time_until_confirmed(web):
         web.service.mfa.confirm_enrolment("bu", pyotp.TOTP(first).at(clock.now()))
     web.service.mfa.confirm_enrolment("bu", pyotp.TOTP(second["secret"]).at(clock.now()))
     with pytest.raises(Conflict):
-        web.service.mfa.begin_enrolment("bu")                           # set up already: an admin resets it first
+        web.service.mfa.begin_enrolment("bu")  # set up already: an admin resets it first
 
 
 def test_every_session_event_is_audited(web):
@@ -397,11 +449,26 @@ def test_every_session_event_is_audited(web):
     clock.advance(minutes=31)
     client.get("/")
     web.service.mfa.reset("mo", Actor("ada", frozenset({"admin"})))
-    kinds = [e.kind for e in audit(web.service, "signed_in") + audit(web.service, "signed_out")
-             + audit(web.service, "session_expired") + audit(web.service, "mfa_enrolled")
-             + audit(web.service, "mfa_recovery_code_used") + audit(web.service, "mfa_reset")]
-    assert sorted(kinds) == sorted(["signed_in", "signed_in", "signed_out", "session_expired", "mfa_enrolled",
-                                    "mfa_recovery_code_used", "mfa_reset"])
+    kinds = [
+        e.kind
+        for e in audit(web.service, "signed_in")
+        + audit(web.service, "signed_out")
+        + audit(web.service, "session_expired")
+        + audit(web.service, "mfa_enrolled")
+        + audit(web.service, "mfa_recovery_code_used")
+        + audit(web.service, "mfa_reset")
+    ]
+    assert sorted(kinds) == sorted(
+        [
+            "signed_in",
+            "signed_in",
+            "signed_out",
+            "session_expired",
+            "mfa_enrolled",
+            "mfa_recovery_code_used",
+            "mfa_reset",
+        ]
+    )
     methods = [e.detail["method"] for e in audit(web.service, "signed_in")]
     assert methods == ["code", "recovery_code"]
     with web.service.db.reading() as session:
@@ -410,7 +477,8 @@ def test_every_session_event_is_audited(web):
 
 
 def test_a_demo_on_a_fixed_clock_still_takes_the_code_a_phone_shows(web):
-    """A phone knows only the real time: with REVIEWFLOW_FAKE_NOW (never in production) codes are read at it."""
+    """A phone knows only the real time: with REVIEWFLOW_FAKE_NOW (never in production) codes are read at
+    it."""
     app = web.another(REVIEWFLOW_FAKE_NOW="2026-12-21T09:00:00Z")
     service = app.extensions["reviewflow"]
     secret = service.mfa.begin_enrolment("mo")["secret"]
@@ -418,7 +486,7 @@ def test_a_demo_on_a_fixed_clock_still_takes_the_code_a_phone_shows(web):
     client = app.test_client()
     password_step(client, "mo")
     assert code_step(client, pyotp.TOTP(secret).at(clock.now().timestamp() + 3600)).status_code == 401
-    next_on_the_phone = pyotp.TOTP(secret).at(dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=30))
+    next_on_the_phone = pyotp.TOTP(secret).at(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30))
     assert code_step(client, next_on_the_phone).status_code == 302
 
 
@@ -429,8 +497,14 @@ def test_reviewflow_user_reset_mfa(sqlite_url):
     env = {**os.environ, "REVIEWFLOW_DATABASE_URL": sqlite_url}
 
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "web.cli", *args], cwd=ROOT, env=env, capture_output=True,
-                              text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "web.cli", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     done = run("user", "reset-mfa", "mo")
     assert done.returncode == 0, done.stderr

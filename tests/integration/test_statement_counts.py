@@ -14,6 +14,7 @@ Measured when this test was written (each page request includes finding its sign
 
 (SQLite also counts the ``BEGIN`` of each read transaction.) The test asserts only that the figures do not
 change with the number of cases."""
+
 from __future__ import annotations
 
 import pytest
@@ -24,7 +25,10 @@ from tests.casework import ACTORS, demo_cases, make_cases
 from tests.conftest import PROCESS_OWNER, ROOT, make_settings
 from tests.signed_in import manager_client
 
-WEB = {"REVIEWFLOW_INSECURE_COOKIES": "1", "REVIEWFLOW_SECRET_KEY": "test-only-secret-key-for-statement-counts"}
+WEB = {
+    "REVIEWFLOW_INSECURE_COOKIES": "1",
+    "REVIEWFLOW_SECRET_KEY": "test-only-secret-key-for-statement-counts",
+}
 
 
 class Statements:
@@ -67,20 +71,26 @@ def first_chunk(client, path: str) -> bytes:
 
 def measure(app, client, case_id: int) -> dict[str, int]:
     service = app.extensions["reviewflow"]
-    pages = {"case list": lambda: client.get("/cases"), "case list overdue": lambda: client.get("/cases?overdue=yes"),
-             "dashboard": lambda: client.get("/dashboard"), "case page": lambda: client.get(f"/cases/{case_id}"),
-             "deadline csv": lambda: first_chunk(client, "/deadlines.csv")}
+    pages = {
+        "case list": lambda: client.get("/cases"),
+        "case list overdue": lambda: client.get("/cases?overdue=yes"),
+        "dashboard": lambda: client.get("/dashboard"),
+        "case page": lambda: client.get(f"/cases/{case_id}"),
+        "deadline csv": lambda: first_chunk(client, "/deadlines.csv"),
+    }
     counts = {}
     for name, render in pages.items():
-        first = render()                              # caches warm (process versions, the calendar)
+        first = render()  # caches warm (process versions, the calendar)
         assert getattr(first, "status_code", 200) == 200, name
         with Statements(service.db.engine) as seen:
             render()
         counts[name] = seen.count
     la = ACTORS["la"]
-    step = demo_cases()[0]["steps"][0]                # check that other children are safe, as the local authority
-    task = max((t for t in service.tasks.for_user(la) if t["element_id"] == step["step"]),
-               key=lambda t: t["instance_id"])          # the newest new notification's
+    step = demo_cases()[0]["steps"][0]  # check that other children are safe, as the local authority
+    task = max(
+        (t for t in service.tasks.for_user(la) if t["element_id"] == step["step"]),
+        key=lambda t: t["instance_id"],
+    )  # the newest new notification's
     with Statements(service.db.engine) as seen:
         service.instances.complete_task(task["id"], step["data"], la)
     counts["complete a task"] = seen.count
@@ -91,7 +101,11 @@ def test_pages_and_completing_a_task_cost_the_same_with_5_and_50_cases(web):
     service = web.extensions["reviewflow"]
     make_cases(service, 5)
     client = manager_client(web)
-    scr_case = next(i["id"] for i in service.queries.list_instances(ACTORS["manager"]) if i["process_id"] == "scr_decision")
+    scr_case = next(
+        i["id"]
+        for i in service.queries.list_instances(ACTORS["manager"])
+        if i["process_id"] == "scr_decision"
+    )
     few = measure(web, client, scr_case)
     make_cases(service, 45)
     many = measure(web, client, scr_case)

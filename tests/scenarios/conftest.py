@@ -1,4 +1,5 @@
 """What several scenarios share: the Business Unit's API client."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,5 +15,8 @@ def api(deployed):
     token = deployed.users.create_token("bina")
 
     def call(method, path, **kwargs):
-        return client.open(f"/api/v1{path}", method=method, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+        return client.open(
+            f"/api/v1{path}", method=method, headers={"Authorization": f"Bearer {token}"}, **kwargs
+        )
+
     return call

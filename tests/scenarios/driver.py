@@ -1,6 +1,7 @@
 """Drive the procedures through the engine's service layer as the people in them would: find the
 open step by its diagram id, submit its form, move the fixed clock, record the Panel's answers, and
 read back the cases, deadlines and notifications."""
+
 from __future__ import annotations
 
 import copy
@@ -10,9 +11,20 @@ from engine.services.actor import Actor
 from tests.unit.test_forms import EXAMPLES
 
 AGENCIES = ["Police", "Health"]
-ROLES = {"Referring agency", "Local authority", "Business Unit", "Practice Review Group", "SCR sub group",
-         "Executive Group", "Board", "Independent Chair", "Peer chair", "Lead reviewer", "manager",
-         *(f"Agency: {a}" for a in AGENCIES)}
+ROLES = {
+    "Referring agency",
+    "Local authority",
+    "Business Unit",
+    "Practice Review Group",
+    "SCR sub group",
+    "Executive Group",
+    "Board",
+    "Independent Chair",
+    "Peer chair",
+    "Lead reviewer",
+    "manager",
+    *(f"Agency: {a}" for a in AGENCIES),
+}
 STAFF = Actor("staff", frozenset(ROLES))
 MANAGER = Actor("mo", frozenset({"manager"}))
 # The rules in force on date_aware apply (WT2023 for these 2026 cases); a manager (STAFF holds the role)
@@ -56,38 +68,55 @@ class Partnership:
 
     def instances(self, process_id: str) -> list[dict]:
         rows = [i for i in self.service.queries.list_instances(MANAGER) if i["process_id"] == process_id]
-        return [self.service.queries.get_instance(r["id"], MANAGER) for r in sorted(rows, key=lambda r: r["id"])]
+        return [
+            self.service.queries.get_instance(r["id"], MANAGER) for r in sorted(rows, key=lambda r: r["id"])
+        ]
 
     def case(self, process_id: str) -> dict:
         [one] = self.instances(process_id)
         return one
 
     def deadlines(self, process_id: str) -> dict[str, tuple[str, str]]:
-        """key -> (due date, status) of the deadlines armed on the one instance of ``process_id`` (last armed wins)."""
-        return {d["key"]: (d["due_date"], d["status"]) for d in self.case(process_id)["deadlines"] if d.get("armed", True)}
+        """key -> (due date, status) of the deadlines armed on the one instance of ``process_id`` (last armed
+        wins)."""
+        return {
+            d["key"]: (d["due_date"], d["status"])
+            for d in self.case(process_id)["deadlines"]
+            if d.get("armed", True)
+        }
 
     def sent(self, template: str | None = None) -> list[tuple[str, str]]:
         """(recipient, template) of every notification queued, in order."""
         rows = self.service.outbox.list(MANAGER)
         rows = sorted(rows, key=lambda m: m["id"])
-        return [(m["recipient"], m["template"]) for m in rows if template is None or m["template"] == template]
+        return [
+            (m["recipient"], m["template"]) for m in rows if template is None or m["template"] == template
+        ]
 
     def sent_on(self, template: str) -> list[str]:
-        return sorted({m["created_at"][:10] for m in self.service.outbox.list(MANAGER) if m["template"] == template})
+        return sorted(
+            {m["created_at"][:10] for m in self.service.outbox.list(MANAGER) if m["template"] == template}
+        )
 
     # acting
     def start(self, **changes) -> dict:
         return self.service.instances.start("incident_notification", notification(**changes), STAFF)
 
     def agencies_answered(self, **changes) -> None:
-        """A serious incident notified on the day (Monday 21 December 2026 in the scenarios), the other children
-        checked, the notices sent, and every agency's information for the rapid review in (003 §3.4-3.6, §4.1)."""
+        """A serious incident notified on the day (Monday 21 December 2026 in the scenarios), the other
+        children checked, the notices sent, and every agency's information for the rapid review in (003
+
+         §3.4-3.6, §4.1)."""
         self.start(date_aware="2026-12-18", notification_date=None, **changes)
         self.do("check_other_children", form("safety_check"))
         self.do("notify_panel_and_partners", form("statutory_notification"))
-        self.do("arrange_rapid_review", form("rapid_review_arrangements", information_required_by="2026-12-31"))
+        self.do(
+            "arrange_rapid_review", form("rapid_review_arrangements", information_required_by="2026-12-31")
+        )
         for agency in AGENCIES:
-            self.do("return_agency_information", form("agency_case_information", agency=agency), agency=agency)
+            self.do(
+                "return_agency_information", form("agency_case_information", agency=agency), agency=agency
+            )
 
     def do(self, element_id: str, data: dict, agency: str | None = None) -> None:
         tasks = self.tasks(element_id)
@@ -105,5 +134,8 @@ class Partnership:
         return self.service.work_once()
 
     def errors(self) -> list[str]:
-        return [f"{i['process_id']}: {i['error']}" for i in self.service.queries.list_instances(MANAGER)
-                if i.get("status") == "error"]
+        return [
+            f"{i['process_id']}: {i['error']}"
+            for i in self.service.queries.list_instances(MANAGER)
+            if i.get("status") == "error"
+        ]

@@ -2,26 +2,51 @@
 publication, sent with the report, and tracked item by item (owner, target date, evidence, status) from
 sign-off until every item is done, even while publication waits for a trial; a rapid review's immediate
 learning is tracked the same way. Reviews run from 1 December 2027, after every example date."""
+
 from __future__ import annotations
 
 from tests.scenarios.driver import STAFF, Partnership, form
-from tests.scenarios.test_publication_gates import (OFSTED, PANEL, REPORTERS, START, bodies, local_review_signed_off,
-                                                    local_review_written, scr_written)
+from tests.scenarios.test_publication_gates import (
+    OFSTED,
+    PANEL,
+    REPORTERS,
+    START,
+    bodies,
+    local_review_signed_off,
+    local_review_written,
+    scr_written,
+)
 
-ITEMS = [{"item_number": "1", "finding": "Plans ended without every agency's view.",
-          "objective": "Every agency's view is sought before a plan ends.", "actions": ["Change the procedure."],
-          "target_date": "2027-06-30", "lead": {"agency": "Children's social care", "role": "Head of safeguarding"},
-          "outcome": "Audits show each agency's view recorded."},
-         {"item_number": "2", "finding": "Transfers in were not followed up.",
-          "objective": "Every transfer in is followed up.", "actions": ["Agree a transfer-in protocol."],
-          "target_date": "2027-09-30", "lead": {"agency": "Health", "role": "Named nurse"},
-          "outcome": "No child's case closes on transfer without a check."}]
+ITEMS = [
+    {
+        "item_number": "1",
+        "finding": "Plans ended without every agency's view.",
+        "objective": "Every agency's view is sought before a plan ends.",
+        "actions": ["Change the procedure."],
+        "target_date": "2027-06-30",
+        "lead": {"agency": "Children's social care", "role": "Head of safeguarding"},
+        "outcome": "Audits show each agency's view recorded.",
+    },
+    {
+        "item_number": "2",
+        "finding": "Transfers in were not followed up.",
+        "objective": "Every transfer in is followed up.",
+        "actions": ["Agree a transfer-in protocol."],
+        "target_date": "2027-09-30",
+        "lead": {"agency": "Health", "role": "Named nurse"},
+        "outcome": "No child's case closes on transfer without a check.",
+    },
+]
 
 
 def update(item: dict, status: str, **more) -> dict:
     """An item as its lead reports it at a progress review."""
-    out = {**item, "status": status, "progress": [{"date": "2027-06-10", "update": "Progress made.",
-                                                   "evidence": "Audit of 20 cases."}], **more}
+    out = {
+        **item,
+        "status": status,
+        "progress": [{"date": "2027-06-10", "update": "Progress made.", "evidence": "Audit of 20 cases."}],
+        **more,
+    }
     if status in ("implemented", "impact_evidenced"):
         out["completed_date"] = "2027-06-01"
     return out
@@ -40,12 +65,19 @@ def test_improvements_are_captured_while_the_review_runs(deployed):
     p.do("lcspr_capture_improvements", form("improvements_captured"))
     for agency in ("Police", "Health"):
         p.do("lcspr_agency_reports", form("agency_report", agency=agency), agency=agency)
-    for step, name in (("lcspr_practitioners", "practitioner_interview"), ("lcspr_family", "family_contact"),
-                       ("lcspr_supervise", "review_supervision"), ("lcspr_write_report", "overview_report"),
-                       ("lcspr_partners_sign_off", "report_sign_off_partners"), ("lcspr_scrutiny", "chair_scrutiny"),
-                       ("lcspr_action_plan", "action_plan")):
+    for step, name in (
+        ("lcspr_practitioners", "practitioner_interview"),
+        ("lcspr_family", "family_contact"),
+        ("lcspr_supervise", "review_supervision"),
+        ("lcspr_write_report", "overview_report"),
+        ("lcspr_partners_sign_off", "report_sign_off_partners"),
+        ("lcspr_scrutiny", "chair_scrutiny"),
+        ("lcspr_action_plan", "action_plan"),
+    ):
         p.do(step, form(name))
-    captured = p.case("recommendation_monitoring")["data"]["improvements_identified"]     # beside the plan it fed
+    captured = p.case("recommendation_monitoring")["data"][
+        "improvements_identified"
+    ]  # beside the plan it fed
     assert captured[0]["corrective_action"] == "A duty contact is now on every referral."
 
 
@@ -54,7 +86,9 @@ def test_scr_improvements_are_captured_while_it_runs(deployed):
     take corrective action while the SCR is in progress."""
     p = Partnership(deployed)
     p.at(START)
-    deployed.instances.start("serious_case_review", {"regime": "WT2015", "decision_date": "2027-12-01"}, STAFF)
+    deployed.instances.start(
+        "serious_case_review", {"regime": "WT2015", "decision_date": "2027-12-01"}, STAFF
+    )
     p.do("appoint_lead_reviewer", form("reviewer_appointment"))
     p.do("scr_scope", form("terms_of_reference"))
     assert "scr_capture_improvements" in p.open_steps()
@@ -71,9 +105,19 @@ def test_action_plan_is_signed_off_before_publication_and_tracked_while_a_trial_
     assert p.open_steps() == ["lcspr_action_plan"]
     p.do("lcspr_action_plan", form("action_plan", action_plan_items=ITEMS, report_agreed_date="2027-12-01"))
     monitoring = p.case("recommendation_monitoring")
-    assert monitoring["status"] == "running" and monitoring["business_key"] == p.case("local_cspr")["business_key"]
-    p.do("lcspr_publication_decision", form("publication_decision", publication_date="2028-06-15",
-                                            delayed_by_other_proceedings=True, delay_details="Trial in September."))
+    assert (
+        monitoring["status"] == "running"
+        and monitoring["business_key"] == p.case("local_cspr")["business_key"]
+    )
+    p.do(
+        "lcspr_publication_decision",
+        form(
+            "publication_decision",
+            publication_date="2028-06-15",
+            delayed_by_other_proceedings=True,
+            delay_details="Trial in September.",
+        ),
+    )
     p.do("lcspr_proceedings_delay", form("proceedings_delay", publication_date="2028-10-20"))
     reviews = p.tasks("first_progress_review")
     assert len(reviews) == 2 and {t["due_date"] for t in reviews} == {"2028-06-01"}
@@ -95,21 +139,29 @@ def test_each_recommendation_is_tracked_as_its_own_item_until_every_one_is_done(
     outcome; 004 "Review of recommendations": progress six months after agreement, then at agreed
     intervals until fully implemented; 000 Appendix 7: timescales, success criteria and impact."""
     p = Partnership(deployed)
-    deployed.instances.start("recommendation_monitoring", {"regime": "WT2015", "action_plan_items": ITEMS,
-                                                           "report_agreed_date": "2027-01-04"}, STAFF)
+    deployed.instances.start(
+        "recommendation_monitoring",
+        {"regime": "WT2015", "action_plan_items": ITEMS, "report_agreed_date": "2027-01-04"},
+        STAFF,
+    )
     first = p.tasks("first_progress_review")
     assert len(first) == 2 and first[0]["due_date"] == "2027-07-04"
     p.at("2027-06-10T10:00:00+00:00")
     for task, item, status in zip(first, ITEMS, ("implemented", "in_progress")):
         deployed.instances.complete_task(task["id"], update(item, status), STAFF)
-    p.do("schedule_next_review", form("action_plan_review", review_date="2027-06-10", next_review_date="2027-12-01"))
-    [again] = p.tasks("next_progress_review")                       # only the item still open
+    p.do(
+        "schedule_next_review",
+        form("action_plan_review", review_date="2027-06-10", next_review_date="2027-12-01"),
+    )
+    [again] = p.tasks("next_progress_review")  # only the item still open
     assert again["due_date"] == "2027-12-01"
     deployed.instances.complete_task(again["id"], update(ITEMS[1], "impact_evidenced"), STAFF)
     case = p.case("recommendation_monitoring")
     assert case["status"] == "completed"
     assert [(i["item_number"], i["status"]) for i in case["data"]["action_plan_items"]] == [
-        ("1", "implemented"), ("2", "impact_evidenced")]
+        ("1", "implemented"),
+        ("2", "impact_evidenced"),
+    ]
     assert case["data"]["action_plan_items"][1]["lead"]["agency"] == "Health"
 
 
@@ -118,12 +170,21 @@ def test_a_rapid_reviews_immediate_learning_is_tracked_when_there_is_no_local_re
     §7.10: corrective action is taken on it. The rapid review hands over its learning; the Business Unit
     turns it into items, tracked as any action plan is."""
     p = Partnership(deployed)
-    deployed.instances.start("recommendation_monitoring", {
-        "regime": "WT2023", "review_type": "rapid_review", "report_agreed_date": "2027-01-12",
-        "immediate_learning": "Schools did not know how to escalate a referral.",
-        "dissemination_plan": "Briefing to designated safeguarding leads."}, STAFF)
+    deployed.instances.start(
+        "recommendation_monitoring",
+        {
+            "regime": "WT2023",
+            "review_type": "rapid_review",
+            "report_agreed_date": "2027-01-12",
+            "immediate_learning": "Schools did not know how to escalate a referral.",
+            "dissemination_plan": "Briefing to designated safeguarding leads.",
+        },
+        STAFF,
+    )
     assert p.open_steps() == ["agree_action_plan"]
-    p.do("agree_action_plan", form("action_plan", action_plan_items=ITEMS[:1], report_agreed_date="2027-01-12"))
+    p.do(
+        "agree_action_plan", form("action_plan", action_plan_items=ITEMS[:1], report_agreed_date="2027-01-12")
+    )
     [review] = p.tasks("first_progress_review")
     assert review["due_date"] == "2027-07-12"
 
@@ -145,11 +206,17 @@ def late_item_review(service, review_date: str) -> Partnership:
     """One item, reviewed at six months, the next review agreed for Monday 10 January 2028 and reported on
     Wednesday 12 January, saying when the review took place."""
     p = Partnership(service)
-    service.instances.start("recommendation_monitoring", {"regime": "WT2015", "action_plan_items": ITEMS[:1],
-                                                          "report_agreed_date": "2027-01-04"}, STAFF)
+    service.instances.start(
+        "recommendation_monitoring",
+        {"regime": "WT2015", "action_plan_items": ITEMS[:1], "report_agreed_date": "2027-01-04"},
+        STAFF,
+    )
     p.at("2027-07-01T10:00:00+00:00")
     p.do("first_progress_review", update(ITEMS[0], "in_progress", review_date="2027-07-01"))
-    p.do("schedule_next_review", form("action_plan_review", review_date="2027-07-01", next_review_date="2028-01-10"))
+    p.do(
+        "schedule_next_review",
+        form("action_plan_review", review_date="2027-07-01", next_review_date="2028-01-10"),
+    )
     p.at("2028-01-12T10:00:00+00:00")
     assert p.deadlines("recommendation_monitoring")["S7N"] == ("2028-01-10", "missed")
     p.do("next_progress_review", update(ITEMS[0], "implemented", review_date=review_date))

@@ -4,6 +4,7 @@ is not published or publication is delayed, how long the report stays online, an
 review's six months. Cases start at the local review (or the serious case review) itself; the clock
 is moved to Wednesday 1 December 2027 (after every example date), so that Christmas 2027 and New Year 2028,
 with their substitute bank holidays, fall in the counting."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,19 +14,36 @@ from engine.services.errors import Invalid
 from engine.store.models import OutboxMessage
 from tests.scenarios.driver import STAFF, Partnership, form
 
-REPORTERS = [{"agency": "Police", "contribution": "agency_report"}, {"agency": "Health", "contribution": "agency_report"}]
+REPORTERS = [
+    {"agency": "Police", "contribution": "agency_report"},
+    {"agency": "Health", "contribution": "agency_report"},
+]
 START = "2027-12-01T10:00:00+00:00"
-PANEL, SOS, OFSTED, DFE = ("panel-notifications@example.org", "secretary-of-state@example.org",
-                           "ofsted-notifications@example.org", "dfe-notifications@example.org")
+PANEL, SOS, OFSTED, DFE = (
+    "panel-notifications@example.org",
+    "secretary-of-state@example.org",
+    "ofsted-notifications@example.org",
+    "dfe-notifications@example.org",
+)
 CHAIR, BU = "independent-chair@example.org", "business-unit@example.org"
-PARTNERS = {"local_authority": {"name": "Director Example", "role": "Director of Children's Services",
-                                 "date": "2027-12-01"},
-            "integrated_care_board": {"name": "Nurse Example", "role": "Chief Nurse (delegate)", "date": "2027-12-01",
-                                      "delegate": True},
-            "police": {"name": "Superintendent Example", "role": "Head of Public Protection", "date": "2027-12-01"}}
+PARTNERS = {
+    "local_authority": {
+        "name": "Director Example",
+        "role": "Director of Children's Services",
+        "date": "2027-12-01",
+    },
+    "integrated_care_board": {
+        "name": "Nurse Example",
+        "role": "Chief Nurse (delegate)",
+        "date": "2027-12-01",
+        "delegate": True,
+    },
+    "police": {"name": "Superintendent Example", "role": "Head of Public Protection", "date": "2027-12-01"},
+}
 
 
 # --- walking a review to its gates ---------------------------------------------------------------
+
 
 def local_review_written(service, regime: str = "WT2023") -> Partnership:
     """A local review started by hand (as the Business Unit may, 003 §4.7), conducted up to its report."""
@@ -61,7 +79,9 @@ def scr_written(service, **start) -> Partnership:
     """A serious case review started by hand (000 §7.1), conducted up to its overview report."""
     p = Partnership(service)
     p.at(START)
-    service.instances.start("serious_case_review", {"regime": "WT2015", "decision_date": "2027-12-01", **start}, STAFF)
+    service.instances.start(
+        "serious_case_review", {"regime": "WT2015", "decision_date": "2027-12-01", **start}, STAFF
+    )
     p.do("appoint_lead_reviewer", form("reviewer_appointment"))
     p.do("scr_scope", form("terms_of_reference", contributors=REPORTERS))
     for agency in ("Police", "Health"):
@@ -98,6 +118,7 @@ def refused(p: Partnership, step: str, data: dict) -> list[str]:
 
 # --- 8. publication no earlier than 7 working days after the report was sent ------------------------
 
+
 def test_local_review_publication_is_refused_until_seven_working_days_after_sending(deployed):
     """003 §7.7: the report goes to the Panel, the Secretary of State and Ofsted no later than seven
     working days before publication, so publication cannot be recorded earlier than that. Sent on
@@ -105,14 +126,20 @@ def test_local_review_publication_is_refused_until_seven_working_days_after_send
     December and 3 January are the substitute bank holidays for Christmas, Boxing Day and New Year's
     Day); 4 January is only the 6th, and 6 January has not happened yet."""
     p = local_review_signed_off(deployed)
-    p.do("lcspr_publication_decision", form("publication_decision", publication_date="2028-01-05",
-                                            decided_on="2027-12-01"))
+    p.do(
+        "lcspr_publication_decision",
+        form("publication_decision", publication_date="2028-01-05", decided_on="2027-12-01"),
+    )
     p.at("2027-12-22T10:00:00+00:00")
     p.do("lcspr_send_before_publication", form("report_sent", date_sent="2027-12-22"))
     p.do("lcspr_family_publication", form("family_contact"))
     p.at("2028-01-05T10:00:00+00:00")
-    assert refused(p, "lcspr_publish", form("publication_record", date_published="2028-01-04")) == ["date_published"]
-    assert refused(p, "lcspr_publish", form("publication_record", date_published="2028-01-06")) == ["date_published"]
+    assert refused(p, "lcspr_publish", form("publication_record", date_published="2028-01-04")) == [
+        "date_published"
+    ]
+    assert refused(p, "lcspr_publish", form("publication_record", date_published="2028-01-06")) == [
+        "date_published"
+    ]
     p.do("lcspr_publish", form("publication_record", date_published="2028-01-05"))
     assert p.case("local_cspr")["data"]["publication_date"] == "2028-01-05"
 
@@ -121,31 +148,44 @@ def test_serious_case_review_publication_is_refused_until_seven_working_days_aft
     """000 Appendix 7 (S5): copies go to Ofsted, the DfE and the National Panel at least seven working
     days before publication (000 §8.5 and 002 §1.10 say one week; the stricter figure is used)."""
     p = scr_signed_off(deployed)
-    p.do("scr_publication_decision", form("publication_decision", publication_date="2028-01-05",
-                                          decided_on="2027-12-01"))
+    p.do(
+        "scr_publication_decision",
+        form("publication_decision", publication_date="2028-01-05", decided_on="2027-12-01"),
+    )
     p.at("2027-12-22T10:00:00+00:00")
     p.do("scr_send_before_publication", form("report_sent", date_sent="2027-12-22"))
     p.do("scr_family_publication", form("family_contact"))
     p.at("2028-01-05T10:00:00+00:00")
-    assert refused(p, "scr_publish", form("publication_record", date_published="2028-01-04")) == ["date_published"]
+    assert refused(p, "scr_publish", form("publication_record", date_published="2028-01-04")) == [
+        "date_published"
+    ]
     p.do("scr_publish", form("publication_record", date_published="2028-01-05"))
     assert p.case("serious_case_review")["data"]["publication_date"] == "2028-01-05"
 
 
 # --- 9. a decision short of full publication --------------------------------------------------------
 
-def test_improvements_only_is_justified_to_the_panel_and_secretary_of_state_and_their_comments_recorded(deployed):
+
+def test_improvements_only_is_justified_to_the_panel_and_secretary_of_state_and_their_comments_recorded(
+    deployed,
+):
     """003 §7.9: the justification for any decision not to publish the full report goes to the Panel
     and the Secretary of State, and the partnership has due regard to their comments before it decides
     finally; 003 §7.3: it then publishes the information about improvements."""
     p = local_review_signed_off(deployed)
-    p.do("lcspr_publication_decision", form("publication_decision", publication_decision="improvements_only",
-                                            justification="The full report would identify the sibling.",
-                                            publication_date="2028-02-01"))
+    p.do(
+        "lcspr_publication_decision",
+        form(
+            "publication_decision",
+            publication_decision="improvements_only",
+            justification="The full report would identify the sibling.",
+            publication_date="2028-02-01",
+        ),
+    )
     assert sorted(bodies(p, "publication_justification")) == [PANEL, SOS]
     assert "identify the sibling" in bodies(p, "publication_justification")[PANEL]
     assert "lcspr_final_publication_decision" in p.open_steps()
-    assert p.tasks("lcspr_send_before_publication") == []               # nothing is sent before they answer
+    assert p.tasks("lcspr_send_before_publication") == []  # nothing is sent before they answer
     p.do("lcspr_final_publication_decision", form("publication_final_decision"))
     assert "lcspr_send_before_publication" in p.open_steps()
     local = p.case("local_cspr")
@@ -158,18 +198,32 @@ def test_not_publishing_an_scr_is_justified_to_the_dfe_and_the_panel_then_decide
     it informs the DfE and the National Panel, which advises; after a challenge the final decision goes
     to Ofsted, the DfE and the National Panel."""
     p = scr_signed_off(deployed)
-    p.do("scr_publication_decision", form("publication_decision", publication_decision="not_published",
-                                          justification="Publication would identify the child.",
-                                          publication_date=None))
+    p.do(
+        "scr_publication_decision",
+        form(
+            "publication_decision",
+            publication_decision="not_published",
+            justification="Publication would identify the child.",
+            publication_date=None,
+        ),
+    )
     assert sorted(bodies(p, "publication_justification")) == [DFE, PANEL]
     assert "scr_final_publication_decision" in p.open_steps() and p.tasks("scr_send_before_publication") == []
-    p.do("scr_final_publication_decision", form("publication_final_decision", final_publication_decision="not_published",
-                                                panel_challenged=True, publication_date=None))
+    p.do(
+        "scr_final_publication_decision",
+        form(
+            "publication_final_decision",
+            final_publication_decision="not_published",
+            panel_challenged=True,
+            publication_date=None,
+        ),
+    )
     assert sorted(bodies(p, "publication_final_decision")) == [DFE, OFSTED, PANEL]
     assert p.case("serious_case_review")["status"] == "completed"
 
 
 # --- 13. three safeguarding partners under Working Together 2023 -----------------------------------
+
 
 def test_under_2023_sign_off_needs_the_three_safeguarding_partners(deployed):
     """Working Together 2023 (catalogue §7): reports are signed off by the three safeguarding partners
@@ -177,7 +231,9 @@ def test_under_2023_sign_off_needs_the_three_safeguarding_partners(deployed):
     Executive Group."""
     p = local_review_written(deployed, "WT2023")
     assert p.open_steps() == ["lcspr_partners_sign_off"]
-    without_police = form("report_sign_off_partners", partner_sign_offs={k: v for k, v in PARTNERS.items() if k != "police"})
+    without_police = form(
+        "report_sign_off_partners", partner_sign_offs={k: v for k, v in PARTNERS.items() if k != "police"}
+    )
     assert refused(p, "lcspr_partners_sign_off", without_police) == ["partner_sign_offs/police"]
     p.do("lcspr_partners_sign_off", form("report_sign_off_partners", partner_sign_offs=PARTNERS))
     assert p.open_steps() == ["lcspr_scrutiny"]
@@ -190,6 +246,7 @@ def test_under_2018_the_executive_group_signs_off(deployed):
 
 
 # --- 14. online for a year, then on request ---------------------------------------------------------
+
 
 def test_after_a_year_online_the_partnership_is_reminded_and_nothing_must_be_removed(deployed):
     """003 §7.3: the published report is publicly available for one year; 000 §8.1: a minimum of 12
@@ -225,6 +282,7 @@ def test_scr_report_after_twelve_months_online_is_a_reminder(deployed):
 
 # --- 12. the serious case review's six (Bolton: four) months ------------------------------------------
 
+
 def test_a_missed_s4_warns_the_chair_and_business_unit_and_does_not_email_ofsted(deployed):
     """000 Appendix 7 "Timescale for SCR completion": the LSCB aims for six months; nothing tells it to
     report a late review to Ofsted. The chair and the Business Unit are warned before S4 and told when
@@ -234,7 +292,7 @@ def test_a_missed_s4_warns_the_chair_and_business_unit_and_does_not_email_ofsted
     assert p.deadlines("serious_case_review")["S4"] == ("2028-06-01", "pending")
     p.at("2028-05-02T07:59:00+00:00")
     assert p.sent("deadline_reminder") == []
-    p.at("2028-05-03T08:00:00+00:00")                  # 20 working days before, 09:00 BST
+    p.at("2028-05-03T08:00:00+00:00")  # 20 working days before, 09:00 BST
     warned = [r for r, _ in p.sent("deadline_reminder")]
     assert sorted(warned) == [BU, CHAIR]
     p.at("2028-06-01T23:00:00+00:00")
@@ -248,9 +306,14 @@ def test_bolton_extension_agreed_with_ofsted_is_recorded_with_reason_and_who_agr
     reason and who agreed are recorded in the case's audit log."""
     p = scr_written(deployed, ruleset="BOLTON_PRE2015")
     assert p.deadlines("serious_case_review")["S4"] == ("2028-04-01", "pending")
-    p.at("2028-03-06T09:00:00+00:00")                  # 20 working days before Saturday 1 April 2028
-    p.do("scr_timescale_extension", form("timescale_extension", discussed_on="2028-03-06", s4_extended_to="2028-06-30"))
-    history = [h for h in p.case("serious_case_review")["history"] if h["element_id"] == "scr_timescale_extension"]
+    p.at("2028-03-06T09:00:00+00:00")  # 20 working days before Saturday 1 April 2028
+    p.do(
+        "scr_timescale_extension",
+        form("timescale_extension", discussed_on="2028-03-06", s4_extended_to="2028-06-30"),
+    )
+    history = [
+        h for h in p.case("serious_case_review")["history"] if h["element_id"] == "scr_timescale_extension"
+    ]
     assert history and history[-1]["detail"]["after"]["s4_extended_to"] == "2028-06-30"
     assert history[-1]["detail"]["after"]["agreed_with"]["organisation"] == "Ofsted"
     assert OFSTED not in [r for r, _ in p.sent("deadline_missed")]
@@ -258,11 +321,18 @@ def test_bolton_extension_agreed_with_ofsted_is_recorded_with_reason_and_who_agr
 
 # --- 16. delay notices and what goes with the report, by regime -------------------------------------
 
+
 def test_a_delay_is_told_to_the_panel_and_secretary_of_state_under_2018_and_2023(deployed):
     """003 §7.8: where other proceedings delay publication, the Panel and the Secretary of State are told."""
     p = local_review_signed_off(deployed)
-    p.do("lcspr_publication_decision", form("publication_decision", delayed_by_other_proceedings=True,
-                                            delay_details="Trial listed for September."))
+    p.do(
+        "lcspr_publication_decision",
+        form(
+            "publication_decision",
+            delayed_by_other_proceedings=True,
+            delay_details="Trial listed for September.",
+        ),
+    )
     assert sorted(r for r, _ in p.sent("publication_delayed")) == [PANEL, SOS]
 
 
@@ -271,8 +341,14 @@ def test_a_delay_is_told_to_ofsted_the_dfe_and_the_national_panel_under_2015(dep
     Ofsted, the DfE and the National Panel before publication, so they are the ones told its date moves;
     the Secretary of State is a Working Together 2018 recipient (003 §7.8)."""
     p = scr_signed_off(deployed)
-    p.do("scr_publication_decision", form("publication_decision", delayed_by_other_proceedings=True,
-                                          delay_details="Trial listed for November."))
+    p.do(
+        "scr_publication_decision",
+        form(
+            "publication_decision",
+            delayed_by_other_proceedings=True,
+            delay_details="Trial listed for November.",
+        ),
+    )
     assert sorted(r for r, _ in p.sent("publication_delayed")) == [DFE, OFSTED, PANEL]
 
 

@@ -2,6 +2,7 @@
 review is completed within four months "unless an alternative timescale is agreed with the OFSTED".
 The agreed date becomes S4's due date everywhere it shows (the case's deadlines, the task list, the
 escalation), and the audit log says it moved, from when to when, why, and who agreed."""
+
 from __future__ import annotations
 
 from tests.scenarios.driver import form
@@ -17,8 +18,16 @@ def extended(deployed):
     p = scr_written(deployed, ruleset="BOLTON_PRE2015")
     assert p.deadlines("serious_case_review")["S4"] == ("2028-04-01", "pending")
     p.at("2028-03-06T09:00:00+00:00")
-    p.do("scr_timescale_extension", form("timescale_extension", discussed_on="2028-03-06", s4_extended_to="2028-06-30",
-                                         extension_reason=REASON, agreed_with=AGREED))
+    p.do(
+        "scr_timescale_extension",
+        form(
+            "timescale_extension",
+            discussed_on="2028-03-06",
+            s4_extended_to="2028-06-30",
+            extension_reason=REASON,
+            agreed_with=AGREED,
+        ),
+    )
     return p
 
 
@@ -35,12 +44,12 @@ def test_s4_escalates_on_the_agreed_date_not_the_old_one(deployed):
     """004 "Timescales": once a new timescale is agreed, the review is not late on the four-month date;
     the chair and the Business Unit are told when the agreed date passes (end of 30 June 2028, BST)."""
     p = extended(deployed)
-    p.at("2028-04-02T09:00:00+00:00")                  # the day after the four months
+    p.at("2028-04-02T09:00:00+00:00")  # the day after the four months
     assert p.sent("deadline_missed") == []
     assert p.deadlines("serious_case_review")["S4"] == ("2028-06-30", "pending")
     p.at("2028-06-30T22:59:00+00:00")
     assert p.sent("deadline_missed") == []
-    p.at("2028-06-30T23:00:00+00:00")                  # midnight in England
+    p.at("2028-06-30T23:00:00+00:00")  # midnight in England
     missed = [r for r, _ in p.sent("deadline_missed")]
     assert sorted(missed) == [BU, CHAIR] and OFSTED not in missed
     assert "due by the end of 2028-06-30 (deadline S4)" in bodies(p, "deadline_missed")[CHAIR]
@@ -70,7 +79,15 @@ def test_a_new_date_without_an_agreed_extension_is_refused_and_s4_stays(deployed
     p = scr_written(deployed, ruleset="BOLTON_PRE2015")
     p.at("2028-03-06T09:00:00+00:00")
     with pytest.raises(Invalid) as refused:
-        p.do("scr_timescale_extension", form("timescale_extension", discussed_on="2028-03-06", extension_agreed=False,
-                                             s4_extended_to="2028-06-30", discussion_notes="No new date agreed."))
+        p.do(
+            "scr_timescale_extension",
+            form(
+                "timescale_extension",
+                discussed_on="2028-03-06",
+                extension_agreed=False,
+                s4_extended_to="2028-06-30",
+                discussion_notes="No new date agreed.",
+            ),
+        )
     assert "s4_extended_to" in {d["path"] for d in refused.value.details}
     assert p.deadlines("serious_case_review")["S4"] == ("2028-04-01", "pending")

@@ -2,6 +2,7 @@
 review, the chase when it does not answer, its requests for more information, the chair revisiting a
 decision on new information, and the chair's checklist agreeing with the SCR criteria. The clock starts
 on Monday 21 December 2026."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,9 +21,19 @@ DEPARTURE = "The agencies' records show the harm was not caused by abuse; a part
 def other_review_decided(p: Partnership, **changes) -> None:
     """The criteria say must commission; the chair decides on another kind of review instead."""
     p.at("2027-01-15T10:00:00+00:00")
-    p.do("chair_decides", form("chair_decision", **{
-        "review_decision": "other_review", "review_type": "systems", "decision_date": "2027-01-15",
-        "criteria_departure_reason": DEPARTURE, **changes}))
+    p.do(
+        "chair_decides",
+        form(
+            "chair_decision",
+            **{
+                "review_decision": "other_review",
+                "review_type": "systems",
+                "decision_date": "2027-01-15",
+                "criteria_departure_reason": DEPARTURE,
+                **changes,
+            },
+        ),
+    )
     p.do("notify_decision", form("statutory_notification"))
 
 
@@ -66,13 +77,20 @@ def test_chair_sees_the_criteria_result_and_must_say_why_when_departing_from_it(
     recommended(p)
     task = deployed.tasks.get(p.task("chair_decides")["id"], STAFF)
     assert "must" in task["context"]["reason"] and "000 §2.2-2.3" in task["context"]["reason"]
-    p.at("2027-01-15T10:00:00+00:00")     # the decision is recorded on the day it is made
+    p.at("2027-01-15T10:00:00+00:00")  # the decision is recorded on the day it is made
     with pytest.raises(Invalid) as exc:
         p.do("chair_decides", form("chair_decision", review_decision="no_review", decision_date="2027-01-15"))
     assert "Why are you departing from the SCR criteria?" in str(exc.value.details)
     assert p.open_steps() == ["chair_decides"]
-    p.do("chair_decides", form("chair_decision", review_decision="no_review", decision_date="2027-01-15",
-                               criteria_departure_reason=DEPARTURE))
+    p.do(
+        "chair_decides",
+        form(
+            "chair_decision",
+            review_decision="no_review",
+            decision_date="2027-01-15",
+            criteria_departure_reason=DEPARTURE,
+        ),
+    )
     assert p.open_steps() == ["notify_decision"]
     assert p.errors() == []
 
@@ -80,8 +98,15 @@ def test_chair_sees_the_criteria_result_and_must_say_why_when_departing_from_it(
 def test_an_scr_against_a_not_met_result_needs_no_departure_reason(deployed):
     """002 §1.3: an SCR may be commissioned even when the criteria are not met; no reason is asked for."""
     p = decision_pending(deployed, joint_working_concern="definitely_none")
-    recommended(p, form("independent_chair_checklist", serious_harm="yes", joint_working_concern="definitely_none",
-                        peer_consultation=None))
+    recommended(
+        p,
+        form(
+            "independent_chair_checklist",
+            serious_harm="yes",
+            joint_working_concern="definitely_none",
+            peer_consultation=None,
+        ),
+    )
     assert p.case("scr_decision")["data"]["criteria_outcome"] == "consider_other_review"
     p.at("2027-01-15T10:00:00+00:00")
     p.do("chair_decides", form("chair_decision", review_decision="no_review", decision_date="2027-01-15"))
@@ -113,8 +138,12 @@ def test_the_panel_asks_for_more_information(deployed):
     p = decision_pending(deployed)
     recommended(p)
     other_review_decided(p, review_decision="no_review", review_type=None)
-    p.answer("scr_decision", "national_panel_response", outcome="more_information",
-             advice="Please send the agencies' returns and the sub group's minutes.")
+    p.answer(
+        "scr_decision",
+        "national_panel_response",
+        outcome="more_information",
+        advice="Please send the agencies' returns and the sub group's minutes.",
+    )
     assert p.open_steps() == ["send_panel_information"]
     p.do("send_panel_information", form("panel_information", information_sent_date="2027-02-01"))
     assert waiting_for_panel(p)
@@ -130,8 +159,11 @@ def test_new_information_reopens_a_decision_before_an_scr_is_commissioned(deploy
     p = decision_pending(deployed)
     recommended(p)
     other_review_decided(p, review_decision="no_review", review_type=None)
-    p.answer("scr_decision", "scr_new_information",
-             summary="The GP has disclosed earlier injuries that were not shared with children's services.")
+    p.answer(
+        "scr_decision",
+        "scr_new_information",
+        summary="The GP has disclosed earlier injuries that were not shared with children's services.",
+    )
     assert p.open_steps() == ["reconsider_decision"]
     assert not waiting_for_panel(p)
     p.at("2027-02-03T10:00:00+00:00")
@@ -141,14 +173,27 @@ def test_new_information_reopens_a_decision_before_an_scr_is_commissioned(deploy
     assert p.case("scr_decision")["status"] == "completed"
 
 
-@pytest.mark.parametrize("facts,outcome", [
-    # 000 §2.3: a death in custody or detention, or at 16-17 under a deprivation of liberty order: "should always"
-    ({"child_died": True, "abuse_or_neglect": "not_suspected", "custody_or_detention": True}, "should_commission"),
-    ({"child_died": True, "abuse_or_neglect": "not_suspected", "dols_16_17": True}, "should_commission"),
-    # 000 §2.3: seriously harmed, but definitive evidence of no concern about joint working: not met
-    ({"abuse_or_neglect": "known", "serious_harm": "yes", "joint_working_concern": "definitely_none"}, "not_met"),
-    ({"abuse_or_neglect": "known", "serious_harm": "yes", "joint_working_concern": "unknown"}, "must_commission"),
-])
+@pytest.mark.parametrize(
+    "facts,outcome",
+    [
+        # 000 §2.3: a death in custody or detention, or at 16-17 under a deprivation of liberty order: "should
+        # always"
+        (
+            {"child_died": True, "abuse_or_neglect": "not_suspected", "custody_or_detention": True},
+            "should_commission",
+        ),
+        ({"child_died": True, "abuse_or_neglect": "not_suspected", "dols_16_17": True}, "should_commission"),
+        # 000 §2.3: seriously harmed, but definitive evidence of no concern about joint working: not met
+        (
+            {"abuse_or_neglect": "known", "serious_harm": "yes", "joint_working_concern": "definitely_none"},
+            "not_met",
+        ),
+        (
+            {"abuse_or_neglect": "known", "serious_harm": "yes", "joint_working_concern": "unknown"},
+            "must_commission",
+        ),
+    ],
+)
 def test_checklist_agrees_with_the_scr_criteria(deployed, facts, outcome):
     """000 §2.2-2.3 (the regulation) and 001 Appendix 1 (the chair's checklist) give the same answer."""
     facts = {"child_died": False, "custody_or_detention": False, "dols_16_17": False, **facts}
@@ -161,9 +206,19 @@ def test_checklist_for_a_death_needs_no_serious_harm_answer_nor_scores_when_not_
     """001 Appendix 1: question 3 (is the harm serious?) is asked only when the child did not die, and the
     1-5 scores only when the decision is to proceed; the checklist step works with what the form asks."""
     p = decision_pending(deployed, child_died=True, seriously_harmed=False)
-    recommended(p, form("independent_chair_checklist", child_died=True, serious_harm=None, peer_consultation=None,
-                        proceed_with_scr=False, culpability_score=None, public_interest_score=None,
-                        methodology=None))
+    recommended(
+        p,
+        form(
+            "independent_chair_checklist",
+            child_died=True,
+            serious_harm=None,
+            peer_consultation=None,
+            proceed_with_scr=False,
+            culpability_score=None,
+            public_interest_score=None,
+            methodology=None,
+        ),
+    )
     assert p.errors() == []
     assert p.case("scr_decision")["data"]["checklist_outcome"] == "must_commission"
     assert p.open_steps() == ["chair_decides"]
@@ -181,5 +236,7 @@ def test_unsure_harm_needs_the_peer_consultation_recorded_before_proceeding(depl
         p.do("chair_checklist", form("independent_chair_checklist", peer_consultation=None))
     assert "peer_consultation" in str(exc.value.details)
     with pytest.raises(Invalid) as exc:
-        p.do("chair_checklist", form("independent_chair_checklist", serious_harm=None, peer_consultation=None))
+        p.do(
+            "chair_checklist", form("independent_chair_checklist", serious_harm=None, peer_consultation=None)
+        )
     assert "serious_harm" in str(exc.value.details)

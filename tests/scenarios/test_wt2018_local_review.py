@@ -1,15 +1,18 @@
 """Working Together 2018: a rapid review that becomes a local child safeguarding practice review, from
 the Executive's decision to publication, the reminder after a year online and the action plan tracked
-from its sign-off; the Executive disagreeing with the PRG; the Panel asking for more information; a report not published; a
-publication delayed by a criminal trial. Dates worked out by hand: Good Friday 2027 is 26 March and
-Easter Monday 29 March."""
+from its sign-off; the Executive disagreeing with the PRG; the Panel asking for more information; a report not
+published; a publication delayed by a criminal trial. Dates worked out by hand: Good Friday 2027 is 26 March
+and Easter Monday 29 March."""
+
 from __future__ import annotations
 
 from engine import clock
 from tests.scenarios.driver import MANAGER, Partnership, form
 
-AGENCY_REPORTS = [{"agency": "Police", "contribution": "agency_report"},
-                  {"agency": "Health", "contribution": "agency_report"}]
+AGENCY_REPORTS = [
+    {"agency": "Police", "contribution": "agency_report"},
+    {"agency": "Health", "contribution": "agency_report"},
+]
 
 
 def rapid_review_done(service, prg="lcspr", executive="lcspr", agrees=True) -> Partnership:
@@ -17,25 +20,52 @@ def rapid_review_done(service, prg="lcspr", executive="lcspr", agrees=True) -> P
     p = Partnership(service)
     p.agencies_answered()
     p.at("2027-01-07T10:00:00+00:00")
-    p.do("record_rapid_review", form("rapid_review_record", lcspr_decision=prg,
-                                     no_further_learning_reasons="Learning already acted on." if prg != "lcspr" else None))
+    p.do(
+        "record_rapid_review",
+        form(
+            "rapid_review_record",
+            lcspr_decision=prg,
+            no_further_learning_reasons="Learning already acted on." if prg != "lcspr" else None,
+        ),
+    )
     p.at("2027-01-12T10:00:00+00:00")
-    p.do("ratify_rapid_review_partners", form(
-        "executive_ratification_partners", executive_agrees=agrees, executive_lcspr_decision=executive,
-        executive_rationale=None if agrees else "The PRG underestimated the learning.",
-        ratification_date="2027-01-12", decision_date="2027-01-12" if executive == "lcspr" else None))
+    p.do(
+        "ratify_rapid_review_partners",
+        form(
+            "executive_ratification_partners",
+            executive_agrees=agrees,
+            executive_lcspr_decision=executive,
+            executive_rationale=None if agrees else "The PRG underestimated the learning.",
+            ratification_date="2027-01-12",
+            decision_date="2027-01-12" if executive == "lcspr" else None,
+        ),
+    )
     return p
 
 
 def review_conducted(p: Partnership) -> None:
     p.do("commission_reviewer", form("reviewer_appointment", appointment_date=clock.today().isoformat()))
-    p.do("lcspr_terms_of_reference", form("terms_of_reference", contributors=AGENCY_REPORTS,
-                                          agency_reports_due="2027-03-01"))
+    p.do(
+        "lcspr_terms_of_reference",
+        form("terms_of_reference", contributors=AGENCY_REPORTS, agency_reports_due="2027-03-01"),
+    )
     for agency in ("Police", "Health"):
-        p.do("lcspr_agency_reports", form("agency_report", agency=agency,
-                                          chronology=[{"date": f"2026-0{3 if agency == 'Police' else 4}-01",
-                                                       "event": f"{agency} contact", "child_seen": True,
-                                                       "wishes_sought": False}]), agency=agency)
+        p.do(
+            "lcspr_agency_reports",
+            form(
+                "agency_report",
+                agency=agency,
+                chronology=[
+                    {
+                        "date": f"2026-0{3 if agency == 'Police' else 4}-01",
+                        "event": f"{agency} contact",
+                        "child_seen": True,
+                        "wishes_sought": False,
+                    }
+                ],
+            ),
+            agency=agency,
+        )
     p.do("lcspr_practitioners", form("practitioner_interview"))
     p.do("lcspr_family", form("family_contact"))
     p.do("lcspr_capture_improvements", form("improvements_captured"))
@@ -47,7 +77,9 @@ def report_assured(service) -> Partnership:
     p = rapid_review_done(service)
     p.do("tell_family_decision", form("family_contact"))
     review_conducted(p)
-    p.do("lcspr_partners_sign_off", form("report_sign_off_partners"))    # a 2026 case runs under Working Together 2023
+    p.do(
+        "lcspr_partners_sign_off", form("report_sign_off_partners")
+    )  # a 2026 case runs under Working Together 2023
     p.do("lcspr_scrutiny", form("chair_scrutiny"))
     p.do("lcspr_action_plan", form("action_plan"))
     return p
@@ -56,7 +88,10 @@ def report_assured(service) -> Partnership:
 def test_executive_disagrees_so_its_rationale_goes_to_the_panel_and_the_case_is_converted(deployed):
     p = rapid_review_done(deployed, prg="no_lcspr", executive="lcspr", agrees=False)
     task = p.task("send_executive_rationale")
-    assert (task["due_date"], task["deadline_key"]) == ("2027-01-14", "R7")   # 15 working days from 21 December
+    assert (task["due_date"], task["deadline_key"]) == (
+        "2027-01-14",
+        "R7",
+    )  # 15 working days from 21 December
     p.do("send_executive_rationale", form("statutory_notification"))
     assert [r for r, _ in p.sent("executive_rationale")] == ["panel-notifications@example.org"]
     assert p.deadlines("rapid_review")["R7"] == ("2027-01-14", "met")
@@ -70,12 +105,17 @@ def test_executive_disagrees_so_its_rationale_goes_to_the_panel_and_the_case_is_
 def test_the_panel_asks_for_more_information_then_answers(deployed):
     p = rapid_review_done(deployed, prg="no_lcspr", executive="no_lcspr")
     p.do("tell_family_decision", form("family_contact"))
-    p.answer("rapid_review", "panel_response", outcome="more_information", detail="The school's referrals, please.")
+    p.answer(
+        "rapid_review", "panel_response", outcome="more_information", detail="The school's referrals, please."
+    )
     p.do("send_more_information", form("panel_information"))
     assert p.case("rapid_review")["status"] == "running"
     p.answer("rapid_review", "panel_response", outcome="national_review")
     assert p.case("rapid_review")["status"] == "completed"
-    assert sorted(r for r, _ in p.sent("national_review_notice")) == ["executive@example.org", "partners@example.org"]
+    assert sorted(r for r, _ in p.sent("national_review_notice")) == [
+        "executive@example.org",
+        "partners@example.org",
+    ]
 
 
 def test_local_review_published_then_a_reminder_after_a_year_and_monitored_from_sign_off(deployed):
@@ -83,39 +123,64 @@ def test_local_review_published_then_a_reminder_after_a_year_and_monitored_from_
     p.do("tell_family_decision", form("family_contact"))
     assert p.instances("local_cspr")[0]["data"]["decision_date"] == "2027-01-12"
     # R8 has no figure in 003 §4.7: the rule set's 5 working days; R9 is six calendar months
-    assert p.deadlines("local_cspr") == {"R8": ("2027-01-19", "pending")}   # R9 is armed once the reviewer is commissioned
+    assert p.deadlines("local_cspr") == {
+        "R8": ("2027-01-19", "pending")
+    }  # R9 is armed once the reviewer is commissioned
     review_conducted(p)
     assert [r for r, _ in p.sent("local_review_commissioned")] == [
-        "panel-notifications@example.org", "ofsted-notifications@example.org", "dfe-notifications@example.org"]
+        "panel-notifications@example.org",
+        "ofsted-notifications@example.org",
+        "dfe-notifications@example.org",
+    ]
     chronology = p.case("local_cspr")["data"]["case_chronology"]["chronology"]
     assert [r["agency"] for r in chronology] == ["Police", "Health"]
-    p.do("lcspr_partners_sign_off", form("report_sign_off_partners", signed_off=False, partner_sign_offs=None,
-                                         changes_required="Say more about the school's referrals."))
-    assert p.open_steps() == ["lcspr_write_report"]            # back to the reviewer
+    p.do(
+        "lcspr_partners_sign_off",
+        form(
+            "report_sign_off_partners",
+            signed_off=False,
+            partner_sign_offs=None,
+            changes_required="Say more about the school's referrals.",
+        ),
+    )
+    assert p.open_steps() == ["lcspr_write_report"]  # back to the reviewer
     p.do("lcspr_write_report", form("overview_report"))
     p.do("lcspr_partners_sign_off", form("report_sign_off_partners"))
     p.do("lcspr_scrutiny", form("chair_scrutiny"))
     p.do("lcspr_action_plan", form("action_plan", report_agreed_date="2027-03-05"))
     assert p.case("recommendation_monitoring")["business_key"] == p.case("local_cspr")["business_key"]
     p.at("2027-03-10T10:00:00+00:00")
-    p.do("lcspr_publication_decision", form("publication_decision", publication_date="2027-04-01",
-                                            decided_on="2027-03-10", family_informed_date="2027-03-10"))
+    p.do(
+        "lcspr_publication_decision",
+        form(
+            "publication_decision",
+            publication_date="2027-04-01",
+            decided_on="2027-03-10",
+            family_informed_date="2027-03-10",
+        ),
+    )
     task = p.task("lcspr_send_before_publication")
     # 7 working days before Thursday 1 April 2027, skipping Easter Monday and Good Friday: Friday 19 March
     assert (task["due_date"], task["deadline_key"]) == ("2027-03-19", "R10")
-    p.at("2027-03-17T09:00:00+00:00")                          # reminder: 2 working days before
+    p.at("2027-03-17T09:00:00+00:00")  # reminder: 2 working days before
     assert p.sent_on("deadline_reminder")[-1] == "2027-03-17"
     p.at("2027-03-18T10:00:00+00:00")
     p.do("lcspr_send_before_publication", form("report_sent", date_sent="2027-03-18"))
     assert [r for r, _ in p.sent("report_before_publication_with_plan")] == [
-        "panel-notifications@example.org", "secretary-of-state@example.org", "ofsted-notifications@example.org"]
+        "panel-notifications@example.org",
+        "secretary-of-state@example.org",
+        "ofsted-notifications@example.org",
+    ]
     p.do("lcspr_family_publication", form("family_contact"))
     p.at("2027-04-01T09:00:00+00:00")
     p.do("lcspr_publish", form("publication_record", date_published="2027-04-01"))
     local = p.case("local_cspr")
-    assert {k: v for k, v in p.deadlines("local_cspr").items()} == {
-        "R8": ("2027-01-19", "met"), "AGENCY_REPORTS": ("2027-03-01", "met"), "R10": ("2027-03-19", "met"),
-        "R9": ("2027-07-12", "met")}
+    assert dict(p.deadlines("local_cspr").items()) == {
+        "R8": ("2027-01-19", "met"),
+        "AGENCY_REPORTS": ("2027-03-01", "met"),
+        "R10": ("2027-03-19", "met"),
+        "R9": ("2027-07-12", "met"),
+    }
     assert local["data"]["publication_date"] == "2027-04-01"
     monitoring = p.case("recommendation_monitoring")
     assert monitoring["business_key"] == local["business_key"]
@@ -123,7 +188,7 @@ def test_local_review_published_then_a_reminder_after_a_year_and_monitored_from_
     # partnership's discretion (available on request): a reminder, not a step
     p.at("2028-03-31T22:59:00+00:00")
     assert p.sent("report_online_year_passed") == []
-    p.at("2028-03-31T23:00:00+00:00")                          # midnight in England (BST)
+    p.at("2028-03-31T23:00:00+00:00")  # midnight in England (BST)
     assert [r for r, _ in p.sent("report_online_year_passed")] == ["business-unit@example.org"]
     assert p.case("local_cspr")["status"] == "completed"
     assert p.errors() == []
@@ -142,21 +207,38 @@ def test_the_review_overruns_six_months_reminder_then_escalation(deployed):
     assert p.deadlines("local_cspr")["R9"] == ("2027-07-12", "pending")
     p.at("2027-07-12T23:00:00+00:00")
     assert p.deadlines("local_cspr")["R9"] == ("2027-07-12", "missed")
-    missed = [m for m in p.service.outbox.list(MANAGER)
-              if m["template"] == "deadline_missed" and "completion and publication" in m["subject"]]
-    assert sorted(m["recipient"] for m in missed) == ["executive@example.org", "independent-chair@example.org"]
+    missed = [
+        m
+        for m in p.service.outbox.list(MANAGER)
+        if m["template"] == "deadline_missed" and "completion and publication" in m["subject"]
+    ]
+    assert sorted(m["recipient"] for m in missed) == [
+        "executive@example.org",
+        "independent-chair@example.org",
+    ]
 
 
 def test_report_not_published_justification_to_panel_and_secretary_of_state(deployed):
     p = report_assured(deployed)
-    p.do("lcspr_publication_decision", form("publication_decision", publication_decision="not_published",
-                                            justification="Publication would identify the surviving sibling.",
-                                            publication_date=None, decided_on=clock.today().isoformat(),
-                                            family_informed_date=clock.today().isoformat()))
+    p.do(
+        "lcspr_publication_decision",
+        form(
+            "publication_decision",
+            publication_decision="not_published",
+            justification="Publication would identify the surviving sibling.",
+            publication_date=None,
+            decided_on=clock.today().isoformat(),
+            family_informed_date=clock.today().isoformat(),
+        ),
+    )
     assert sorted(r for r, _ in p.sent("publication_justification")) == [
-        "panel-notifications@example.org", "secretary-of-state@example.org"]
-    p.do("lcspr_final_publication_decision", form("publication_final_decision", final_publication_decision="not_published",
-                                                  publication_date=None))
+        "panel-notifications@example.org",
+        "secretary-of-state@example.org",
+    ]
+    p.do(
+        "lcspr_final_publication_decision",
+        form("publication_final_decision", final_publication_decision="not_published", publication_date=None),
+    )
     local = p.case("local_cspr")
     assert local["status"] == "completed"
     assert "R10" not in p.deadlines("local_cspr")
@@ -165,13 +247,21 @@ def test_report_not_published_justification_to_panel_and_secretary_of_state(depl
 
 def test_publication_delayed_by_criminal_proceedings(deployed):
     p = report_assured(deployed)
-    p.do("lcspr_publication_decision", form("publication_decision", publication_date="2027-06-15",
-                                            decided_on=clock.today().isoformat(),
-                                            family_informed_date=clock.today().isoformat(),
-                                            delayed_by_other_proceedings=True,
-                                            delay_details="A parent's criminal trial is listed for September."))
+    p.do(
+        "lcspr_publication_decision",
+        form(
+            "publication_decision",
+            publication_date="2027-06-15",
+            decided_on=clock.today().isoformat(),
+            family_informed_date=clock.today().isoformat(),
+            delayed_by_other_proceedings=True,
+            delay_details="A parent's criminal trial is listed for September.",
+        ),
+    )
     assert sorted(r for r, _ in p.sent("publication_delayed")) == [
-        "panel-notifications@example.org", "secretary-of-state@example.org"]
+        "panel-notifications@example.org",
+        "secretary-of-state@example.org",
+    ]
     p.do("lcspr_proceedings_delay", form("proceedings_delay", publication_date="2027-10-21"))
     # 7 working days before Thursday 21 October 2027: Tuesday 12 October
     assert p.deadlines("local_cspr")["R10"] == ("2027-10-12", "pending")
@@ -190,11 +280,23 @@ def test_new_information_goes_to_the_panel_and_an_unassured_chair_sends_the_repo
     p.do("lcspr_practitioners", form("practitioner_interview"))
     p.do("lcspr_family", form("family_contact"))
     p.do("lcspr_capture_improvements", form("improvements_captured"))
-    p.do("lcspr_supervise", form("review_supervision", new_information_national=True,
-                                 new_information_summary="A second child in another area was harmed."))
+    p.do(
+        "lcspr_supervise",
+        form(
+            "review_supervision",
+            new_information_national=True,
+            new_information_summary="A second child in another area was harmed.",
+        ),
+    )
     assert [r for r, _ in p.sent("panel_new_information")] == ["panel-notifications@example.org"]
     p.do("lcspr_write_report", form("overview_report"))
     p.do("lcspr_partners_sign_off", form("report_sign_off_partners"))
-    p.do("lcspr_scrutiny", form("chair_scrutiny", scrutiny_outcome="not_assured",
-                                scrutiny_comments="The recommendations have no dates."))
+    p.do(
+        "lcspr_scrutiny",
+        form(
+            "chair_scrutiny",
+            scrutiny_outcome="not_assured",
+            scrutiny_comments="The recommendations have no dates.",
+        ),
+    )
     assert p.open_steps() == ["lcspr_write_report"]

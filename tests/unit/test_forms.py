@@ -4,6 +4,7 @@ path the API reports (``children/0/date_of_birth``).
 
 Every person, place and contact detail below is made up (example.org addresses, Ofcom's drama
 telephone numbers)."""
+
 from __future__ import annotations
 
 import copy
@@ -71,6 +72,7 @@ def objects(schema: dict, path: str = "(root)"):
 
 # --- every form: shape and conventions ---------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", SCHEMA_FILES, ids=ids(SCHEMA_FILES))
 def test_form_is_a_valid_draft_2020_12_object_schema(path):
     schema = load(path.name)
@@ -82,35 +84,48 @@ def test_form_is_a_valid_draft_2020_12_object_schema(path):
     assert schema["additionalProperties"] is False
     for key in ("title", "description", "x-source"):
         assert isinstance(schema.get(key), str) and schema[key].strip(), f"{path.name}: no {key}"
-    assert isinstance(schema.get("required"), list) and schema["required"], f"{path.name}: nothing is required"
+    assert isinstance(schema.get("required"), list) and schema["required"], (
+        f"{path.name}: nothing is required"
+    )
 
 
 @pytest.mark.parametrize("path", SCHEMA_FILES, ids=ids(SCHEMA_FILES))
 def test_every_field_at_every_depth_has_a_title(path):
     schema = load(path.name)
-    missing = [where for where, sub in fields(schema)
-               if not where.endswith("/items") and not str(sub.get("title", "")).strip()]
+    missing = [
+        where
+        for where, sub in fields(schema)
+        if not where.endswith("/items") and not str(sub.get("title", "")).strip()
+    ]
     assert not missing, f"{path.name}: fields without a title: {missing}"
     # array items that are objects are shown as a group ("Add another ..."): they need a title too
-    missing = [where for where, sub in fields(schema)
-               if where.endswith("/items") and sub.get("type") == "object" and not sub.get("title")]
+    missing = [
+        where
+        for where, sub in fields(schema)
+        if where.endswith("/items") and sub.get("type") == "object" and not sub.get("title")
+    ]
     assert not missing, f"{path.name}: array items without a title: {missing}"
 
 
 @pytest.mark.parametrize("path", SCHEMA_FILES, ids=ids(SCHEMA_FILES))
 def test_strings_are_bounded_and_arrays_have_max_items(path):
     schema = load(path.name)
-    unbounded = [where for where, sub in fields(schema)
-                 if sub.get("type") == "string" and not {"enum", "format", "const"} & set(sub)
-                 and not isinstance(sub.get("maxLength"), int)]
+    unbounded = [
+        where
+        for where, sub in fields(schema)
+        if sub.get("type") == "string"
+        and not {"enum", "format", "const"} & set(sub)
+        and not isinstance(sub.get("maxLength"), int)
+    ]
     assert not unbounded, f"{path.name}: free text without maxLength: {unbounded}"
     no_max = [where for where, sub in fields(schema) if sub.get("type") == "array" and "maxItems" not in sub]
     assert not no_max, f"{path.name}: arrays without maxItems: {no_max}"
     for where, sub in fields(schema):
         if sub.get("format") == "date":
             assert sub.get("type") == "string", f"{path.name}: {where}"
-        assert sub.get("type") in {"string", "boolean", "integer", "number", "object", "array"}, \
+        assert sub.get("type") in {"string", "boolean", "integer", "number", "object", "array"}, (
             f"{path.name}: {where} has no single type"
+        )
 
 
 @pytest.mark.parametrize("path", SCHEMA_FILES, ids=ids(SCHEMA_FILES))
@@ -148,7 +163,7 @@ def _check_condition(form, where, props, cond):
             inner = props[name].get("properties", {})
             unknown = (set(sub.get("required", [])) | set(sub.get("properties", {}))) - set(inner)
             assert not unknown, f"{form}: {where}/{name} {part} names fields that do not exist: {unknown}"
-            assert "title" not in sub and "type" not in sub or sub.get("type") == props[name].get("type")
+            assert ("title" not in sub and "type" not in sub) or sub.get("type") == props[name].get("type")
 
 
 @pytest.mark.parametrize("path", SCHEMA_FILES, ids=ids(SCHEMA_FILES))
@@ -164,8 +179,16 @@ def test_forms_hold_no_contact_details(path):
 
 def test_top_level_field_names_can_be_workflow_variables():
     """Submitted top-level fields become workflow variables (engine/services/forms.check_keys)."""
-    reserved = {"deadline", "reminder", "due_date", "add_working_days", "working_days_between", "add_months",
-                "today", "now"}
+    reserved = {
+        "deadline",
+        "reminder",
+        "due_date",
+        "add_working_days",
+        "working_days_between",
+        "add_months",
+        "today",
+        "now",
+    }
     for path in SCHEMA_FILES:
         for name in load(path.name)["properties"]:
             assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,63}", name), f"{path.name}: {name}"
@@ -173,6 +196,7 @@ def test_top_level_field_names_can_be_workflow_variables():
 
 
 # --- UI schemas --------------------------------------------------------------------------------
+
 
 def _check_ui(form: str, ui: dict, schema: dict, where: str):
     props = schema.get("properties", {})
@@ -185,8 +209,12 @@ def _check_ui(form: str, ui: dict, schema: dict, where: str):
         if key == "ui:widget":
             assert value in WIDGETS, f"{form}: {where} unknown widget {value!r}"
             kind = "enum-array" if schema.get("type") == "array" else schema.get("type")
-            allowed = {"textarea": {"string"}, "radios": {"string", "boolean"}, "select": {"string"},
-                       "checkboxes": {"enum-array"}}[value]
+            allowed = {
+                "textarea": {"string"},
+                "radios": {"string", "boolean"},
+                "select": {"string"},
+                "checkboxes": {"enum-array"},
+            }[value]
             assert kind in allowed, f"{form}: {where} cannot be a {value}"
             if value in {"select", "checkboxes"}:
                 assert "enum" in (schema["items"] if kind == "enum-array" else schema), f"{form}: {where}"
@@ -253,22 +281,41 @@ def test_the_notification_asks_every_incident_question_of_the_contract():
     # the regime is set from date_aware (catalogue, reading notes), never asked of the referrer
     needed = set(CONTRACT) - {"decision_date", "publication_date", "regime"}
     assert needed <= set(schema["properties"]) and "regime" not in schema["properties"]
-    assert needed - {"notification_date"} <= set(schema["required"])   # it defaults to the day it is recorded
-    for form, field in (("chair_decision.json", "decision_date"), ("executive_ratification.json", "decision_date"),
-                        ("publication_decision.json", "publication_date")):
+    assert needed - {"notification_date"} <= set(schema["required"])  # it defaults to the day it is recorded
+    for form, field in (
+        ("chair_decision.json", "decision_date"),
+        ("executive_ratification.json", "decision_date"),
+        ("publication_decision.json", "publication_date"),
+    ):
         assert field in load(form)["properties"], f"{form} does not record {field}"
 
 
 # --- realistic examples -----------------------------------------------------------------------
 
-CHILD = {"name": "Child A Example", "also_known_as": "AJ", "date_of_birth": "2019-03-14",
-         "address": "1 Sample Row, Exampletown, EX1 1AA", "gender": "female", "ethnicity": "White British",
-         "language": "English", "school": "Exampletown Primary School", "gp": "Riverside Surgery"}
+CHILD = {
+    "name": "Child A Example",
+    "also_known_as": "AJ",
+    "date_of_birth": "2019-03-14",
+    "address": "1 Sample Row, Exampletown, EX1 1AA",
+    "gender": "female",
+    "ethnicity": "White British",
+    "language": "English",
+    "school": "Exampletown Primary School",
+    "gp": "Riverside Surgery",
+}
 
 EXAMPLES: dict[str, dict] = {
-    "demo_incident.json": {"date_aware": "2026-12-14", "child_died": False, "seriously_harmed": True,
-                           "abuse_or_neglect": "suspected", "summary": "Admitted to hospital with a head injury."},
-    "demo_agency_return.json": {"agency": "Police", "chronology": [{"date": "2026-11-02", "event": "Call-out."}]},
+    "demo_incident.json": {
+        "date_aware": "2026-12-14",
+        "child_died": False,
+        "seriously_harmed": True,
+        "abuse_or_neglect": "suspected",
+        "summary": "Admitted to hospital with a head injury.",
+    },
+    "demo_agency_return.json": {
+        "agency": "Police",
+        "chronology": [{"date": "2026-11-02", "event": "Call-out."}],
+    },
     "incident_notification.json": {
         "children": [CHILD, {"name": "Child B Example", "date_of_birth": "2021-07-01", "gender": "male"}],
         "incident_date": "2026-12-10",
@@ -290,40 +337,69 @@ EXAMPLES: dict[str, dict] = {
         "other_children_safety": "Child B is staying with a grandparent under a safety plan.",
         "family_composition": [
             {"name": "Parent One Example", "date_of_birth": "1994-05-02", "relationship": "Mother"},
-            {"name": "Child B Example", "date_of_birth": "2021-07-01", "relationship": "Brother",
-             "school_or_nursery": "Little Acorns Nursery"},
+            {
+                "name": "Child B Example",
+                "date_of_birth": "2021-07-01",
+                "relationship": "Brother",
+                "school_or_nursery": "Little Acorns Nursery",
+            },
         ],
         "presenting_issues": "Child A was taken to the emergency department with a fractured arm and bruising. "
-                             "The explanation given did not match the injuries.",
-        "background": {"child": "Child A was on a child protection plan for neglect until June 2026.",
-                       "parents_carers": "Mother has been supported by adult mental health services.",
-                       "environment": "Temporary accommodation since September 2026."},
-        "other_services": [{"service": "Health visiting", "from_date": "2019-03-20"},
-                           {"service": "Early help", "from_date": "2025-01-06", "to_date": "2026-06-30"}],
+        "The explanation given did not match the injuries.",
+        "background": {
+            "child": "Child A was on a child protection plan for neglect until June 2026.",
+            "parents_carers": "Mother has been supported by adult mental health services.",
+            "environment": "Temporary accommodation since September 2026.",
+        },
+        "other_services": [
+            {"service": "Health visiting", "from_date": "2019-03-20"},
+            {"service": "Early help", "from_date": "2025-01-06", "to_date": "2026-06-30"},
+        ],
         "agencies": ["Children's social care", "Police", "Exampletown Primary School", "Health visiting"],
         "reasons_for_review": "Suspected physical abuse causing serious harm to a child recently on a child "
-                              "protection plan; the school's concerns were not acted on.",
-        "senior_officer": {"name": "Director Example", "role": "Director of Children's Services",
-                           "email": "director@example.org"},
-        "referrer": {"name": "Referrer Example", "role": "Designated safeguarding lead", "agency": "Example NHS Trust",
-                     "email": "referrer@example.org", "phone": "01632 960001"},
+        "protection plan; the school's concerns were not acted on.",
+        "senior_officer": {
+            "name": "Director Example",
+            "role": "Director of Children's Services",
+            "email": "director@example.org",
+        },
+        "referrer": {
+            "name": "Referrer Example",
+            "role": "Designated safeguarding lead",
+            "agency": "Example NHS Trust",
+            "email": "referrer@example.org",
+            "phone": "01632 960001",
+        },
         "additional_comments": "Police investigation under way.",
     },
     "agency_case_information.json": {
         "agency": "Exampletown Primary School",
-        "completed_by": {"name": "Teacher Example", "role": "Designated safeguarding lead",
-                         "email": "dsl@example.org", "phone": "01632 960002"},
+        "completed_by": {
+            "name": "Teacher Example",
+            "role": "Designated safeguarding lead",
+            "email": "dsl@example.org",
+            "phone": "01632 960002",
+        },
         "date_completed": "2026-12-16",
         "information_required_by": "2026-12-18",
         "timeframe": {"from_date": "2025-09-01", "to_date": "2026-12-10"},
         "child_details": [CHILD],
-        "parents": {"mother": {"name": "Parent One Example", "date_of_birth": "1994-05-02",
-                               "telephone": "07700 900001", "ethnicity": "White British"},
-                    "father": {"name": "Not known"}},
+        "parents": {
+            "mother": {
+                "name": "Parent One Example",
+                "date_of_birth": "1994-05-02",
+                "telephone": "07700 900001",
+                "ethnicity": "White British",
+            },
+            "father": {"name": "Not known"},
+        },
         "agency_involved": True,
         "chronology": [
-            {"date": "2026-10-03", "event": "Child A arrived with a bruise on her cheek; referral to social care.",
-             "worker": "Class teacher"},
+            {
+                "date": "2026-10-03",
+                "event": "Child A arrived with a bruise on her cheek; referral to social care.",
+                "worker": "Class teacher",
+            },
             {"date": "2026-11-20", "event": "Attendance below 80%; letter to parent."},
         ],
         "case_record_overview": "Regular attendance until autumn 2026; two safeguarding concerns logged.",
@@ -354,21 +430,27 @@ EXAMPLES: dict[str, dict] = {
         "executive_lcspr_decision": "lcspr",
         "executive_national_review_recommended": False,
         "decision_date": "2026-12-23",
-        "signatories": [{"partner": "local_authority", "name": "Partner One Example", "role": "Chief Executive"},
-                        {"partner": "health", "name": "Partner Two Example", "role": "Chief Nurse"},
-                        {"partner": "police", "name": "Partner Three Example", "role": "Chief Superintendent"}],
+        "signatories": [
+            {"partner": "local_authority", "name": "Partner One Example", "role": "Chief Executive"},
+            {"partner": "health", "name": "Partner Two Example", "role": "Chief Nurse"},
+            {"partner": "police", "name": "Partner Three Example", "role": "Chief Superintendent"},
+        ],
     },
     "subgroup_recommendation.json": {
         "subgroup_meeting_date": "2026-12-21",
         "scr_criteria_met": True,
         "member_views": [
-            {"agency": "Police", "role": "Detective Inspector", "recommends": "scr",
-             "rationale": "Serious harm with suspected abuse and concerns about information sharing."},
+            {
+                "agency": "Police",
+                "role": "Detective Inspector",
+                "recommends": "scr",
+                "rationale": "Serious harm with suspected abuse and concerns about information sharing.",
+            },
             {"agency": "Health", "recommends": "scr", "rationale": "Agrees: the criteria are met."},
         ],
         "recommendation": "scr",
         "recommendation_rationale": "Regulation 5(2)(a) and (b)(ii) are met: suspected abuse, serious harm and "
-                                    "concern about how agencies worked together.",
+        "concern about how agencies worked together.",
         "proportionality": "A systems review with a practitioner event.",
         "terms_of_reference_issues": "Step-down from child protection plans.",
         "significant_disagreement": False,
@@ -378,30 +460,52 @@ EXAMPLES: dict[str, dict] = {
         "review_decision": "scr",
         "chair_rationale": "The sub group's analysis is sound and the criteria are met.",
         "decision_date": "2027-01-08",
-        "peer_challenge": {"sought": True, "date": "2027-01-07", "peer_chair": "Peer Chair Example, Sampleshire",
-                           "outcome": "Agreed that the criteria are met."},
+        "peer_challenge": {
+            "sought": True,
+            "date": "2027-01-07",
+            "peer_chair": "Peer Chair Example, Sampleshire",
+            "outcome": "Agreed that the criteria are met.",
+        },
     },
     "multi_agency_review_request.json": {
-        "referrer": {"name": "Referrer Example", "role": "Safeguarding lead", "agency": "Example Housing Trust",
-                     "email": "referrer@example.org"},
+        "referrer": {
+            "name": "Referrer Example",
+            "role": "Safeguarding lead",
+            "agency": "Example Housing Trust",
+            "email": "referrer@example.org",
+        },
         "children": [CHILD],
         "agencies": ["Housing", "Children's social care"],
         "circumstances": "Repeated moves between temporary accommodation in two areas.",
         "request_reason": "No serious harm, but a review would show how housing and children's services share "
-                          "information when families move.",
-        "office_use": {"date_received": "2027-02-01", "date_discussed": "2027-02-10", "proceed": True,
-                       "review_type": "partnership",
-                       "subgroup_chair_signature": {"name": "Subgroup Chair Example", "date": "2027-02-10"}},
+        "information when families move.",
+        "office_use": {
+            "date_received": "2027-02-01",
+            "date_discussed": "2027-02-10",
+            "proceed": True,
+            "review_type": "partnership",
+            "subgroup_chair_signature": {"name": "Subgroup Chair Example", "date": "2027-02-10"},
+        },
     },
     "reviewer_appointment.json": {
         "appointment_date": "2027-01-20",
-        "reviewers": [{"name": "Reviewer Example", "role": "lead_reviewer", "organisation": "Example Reviews Ltd",
-                       "email": "reviewer@example.org", "independent_of_case": True,
-                       "independent_of_agencies": True}],
+        "reviewers": [
+            {
+                "name": "Reviewer Example",
+                "role": "lead_reviewer",
+                "organisation": "Example Reviews Ltd",
+                "email": "reviewer@example.org",
+                "independent_of_case": True,
+                "independent_of_agencies": True,
+            }
+        ],
         "professional_knowledge": {"answer": True, "evidence": "Led six local reviews since 2020."},
         "research_knowledge": {"answer": True, "evidence": "Published work on neglect."},
         "complex_circumstances": {"answer": True, "evidence": "Systems-trained."},
-        "without_hindsight": {"answer": True, "evidence": "Systems-trained; references from two partnerships."},
+        "without_hindsight": {
+            "answer": True,
+            "evidence": "Systems-trained; references from two partnerships.",
+        },
         "communicates_findings": {"answer": True, "evidence": "Reports judged clear by the national panel."},
         "conflict_of_interest": {"answer": False, "evidence": "Declaration signed; no work in the area."},
         "method_agreed": "Systems review with a practitioner event.",
@@ -410,25 +514,36 @@ EXAMPLES: dict[str, dict] = {
     "terms_of_reference.json": {
         "purpose": "To learn how agencies recognised and acted on risk to Child A after the child protection plan ended.",
         "focus": "case",
-        "key_questions": ["Why were the school's concerns not escalated?",
-                          "How was the decision to end the plan reached?"],
+        "key_questions": [
+            "Why were the school's concerns not escalated?",
+            "How was the decision to end the plan reached?",
+        ],
         "methodology": "systems",
         "methodology_rationale": "Learning about the system rather than individual practice; limited by the "
-                                 "criminal investigation.",
+        "criminal investigation.",
         "period_from": "2025-09-01",
         "period_to": "2026-12-10",
         "review_start_date": "2027-01-25",
         "target_completion_date": "2027-06-30",
         "agency_reports_due": "2027-03-01",
-        "contributors": [{"agency": "Children's social care", "contribution": "agency_report"},
-                         {"agency": "Exampletown Primary School", "contribution": "interviews"}],
+        "contributors": [
+            {"agency": "Children's social care", "contribution": "agency_report"},
+            {"agency": "Exampletown Primary School", "contribution": "interviews"},
+        ],
         "family_involvement": "The lead reviewer will write to the mother once the police agree.",
         "parallel_processes_identified": True,
-        "parallel_processes": [{"process": "criminal_investigation",
-                                "details": "Police investigation; no charge yet.",
-                                "coordination": "Lead reviewer and senior investigating officer meet monthly."}],
-        "police_cps_discussion": {"needed": True, "date": "2027-01-15",
-                                  "outcome": "Interviews with practitioners may go ahead."},
+        "parallel_processes": [
+            {
+                "process": "criminal_investigation",
+                "details": "Police investigation; no charge yet.",
+                "coordination": "Lead reviewer and senior investigating officer meet monthly.",
+            }
+        ],
+        "police_cps_discussion": {
+            "needed": True,
+            "date": "2027-01-15",
+            "outcome": "Interviews with practitioners may go ahead.",
+        },
         "budget": "25 reviewer days",
         "governance": "Review panel chaired by the lead reviewer, reporting to the Executive Group.",
         "milestones": [{"milestone": "Practitioner event", "date": "2027-03-15"}],
@@ -437,39 +552,76 @@ EXAMPLES: dict[str, dict] = {
     },
     "agency_report.json": {
         "agency": "Children's social care",
-        "author": {"name": "Author Example", "role": "Service manager, quality assurance", "independent_of_case": True},
+        "author": {
+            "name": "Author Example",
+            "role": "Service manager, quality assurance",
+            "independent_of_case": True,
+        },
         "records_reviewed": "Case records, supervision notes and conference minutes, 2025-2026.",
         "staff_interviewed": [{"role": "Social worker", "date": "2027-02-02"}],
         "chronology": [
-            {"date": "2026-03-01", "event": "Home visit.", "worker": "Social worker", "child_seen": True,
-             "wishes_sought": True, "wishes_detail": "Child A said she liked her new school."},
-            {"date": "2026-06-30", "event": "Plan ended at review conference.", "child_seen": False,
-             "wishes_sought": False},
+            {
+                "date": "2026-03-01",
+                "event": "Home visit.",
+                "worker": "Social worker",
+                "child_seen": True,
+                "wishes_sought": True,
+                "wishes_detail": "Child A said she liked her new school.",
+            },
+            {
+                "date": "2026-06-30",
+                "event": "Plan ended at review conference.",
+                "child_seen": False,
+                "wishes_sought": False,
+            },
         ],
         "decisions_summary": "Child protection plan from 2025 to June 2026; stepped down to early help.",
         "analysis": "The step-down decision relied on improved attendance without hearing from the school.",
         "diversity": "No cultural or language needs were identified; this was not explored.",
-        "learning_points": [{"category": "practice_improvement",
-                             "point": "Seek every agency's view before ending a plan."}],
-        "recommendations": [{"action": "Add a multi-agency check to step-down.", "by_whom": "Head of service",
-                             "by_when": "2027-06-30", "expected_outcome": "No plan ends without every agency's view.",
-                             "achieved": "not_yet_reviewed"}],
-        "sign_off": {"name": "Senior Manager Example", "role": "Assistant director", "date": "2027-03-01",
-                     "quality_confirmed": True},
+        "learning_points": [
+            {"category": "practice_improvement", "point": "Seek every agency's view before ending a plan."}
+        ],
+        "recommendations": [
+            {
+                "action": "Add a multi-agency check to step-down.",
+                "by_whom": "Head of service",
+                "by_when": "2027-06-30",
+                "expected_outcome": "No plan ends without every agency's view.",
+                "achieved": "not_yet_reviewed",
+            }
+        ],
+        "sign_off": {
+            "name": "Senior Manager Example",
+            "role": "Assistant director",
+            "date": "2027-03-01",
+            "quality_confirmed": True,
+        },
     },
     "practitioner_interview.json": {
         "interview_date": "2027-02-02",
         "review_brief_given": True,
-        "interviewee": {"full_name": "Practitioner Example", "qualifications": "Social work degree",
-                        "designation": "Social worker", "time_in_post": "3 years",
-                        "employing_body": "Exampletown Council",
-                        "previous_employment": [{"employer": "Sampleshire Council", "from_date": "2019-01-07",
-                                                 "to_date": "2023-12-22", "post_held": "Family support worker"}],
-                        "role_in_case": "Allocated social worker from March 2026."},
+        "interviewee": {
+            "full_name": "Practitioner Example",
+            "qualifications": "Social work degree",
+            "designation": "Social worker",
+            "time_in_post": "3 years",
+            "employing_body": "Exampletown Council",
+            "previous_employment": [
+                {
+                    "employer": "Sampleshire Council",
+                    "from_date": "2019-01-07",
+                    "to_date": "2023-12-22",
+                    "post_held": "Family support worker",
+                }
+            ],
+            "role_in_case": "Allocated social worker from March 2026.",
+        },
         "supporter": {"present": True, "name": "Colleague Example", "capacity": "colleague"},
         "staff_care_offered": True,
-        "matters_covered": [{"matter": "child_wishes", "notes": "Saw Child A alone on four visits."},
-                            {"matter": "supervision", "notes": "Monthly supervision; step-down discussed once."}],
+        "matters_covered": [
+            {"matter": "child_wishes", "notes": "Saw Child A alone on four visits."},
+            {"matter": "supervision", "notes": "Monthly supervision; step-down discussed once."},
+        ],
         "summary": "The interviewee described a heavy caseload and pressure to step cases down.",
         "summary_given_date": "2027-02-09",
         "summary_agreement": "partly_agreed",
@@ -485,8 +637,13 @@ EXAMPLES: dict[str, dict] = {
         "lead": {"agency": "Children's social care", "role": "Head of safeguarding"},
         "outcome": "Audits show every plan ended since October 2027 recorded each agency's view.",
         "status": "in_progress",
-        "progress": [{"date": "2027-07-15", "update": "Procedure changed.",
-                      "evidence": "Procedure published 1 July 2027."}],
+        "progress": [
+            {
+                "date": "2027-07-15",
+                "update": "Procedure changed.",
+                "evidence": "Procedure published 1 July 2027.",
+            }
+        ],
     },
     "publication_decision.json": {
         "publication_decision": "publish_full",
@@ -504,8 +661,12 @@ EXAMPLES: dict[str, dict] = {
         "risk_factors": "Recent end of a child protection plan; temporary accommodation.",
         "serious_harm": "unsure",
         "joint_working_concern": "yes",
-        "peer_consultation": {"date": "2027-01-07", "peer_chair": "Peer Chair Example", "decision": "scr",
-                              "rationale": "Likely long-term impact on the child's development."},
+        "peer_consultation": {
+            "date": "2027-01-07",
+            "peer_chair": "Peer Chair Example",
+            "decision": "scr",
+            "rationale": "Likely long-term impact on the child's development.",
+        },
         "proceed_with_scr": True,
         "culpability_score": 3,
         "public_interest_score": 2,
@@ -519,12 +680,19 @@ EXAMPLES: dict[str, dict] = {
     "agency_chronology.json": {
         "agency": "Police",
         "child_name": "Child A Example",
-        "chronology": [{"date": "2026-12-10", "event": "Attended the hospital; investigation opened.",
-                        "worker": "Detective constable"}],
+        "chronology": [
+            {
+                "date": "2026-12-10",
+                "event": "Attended the hospital; investigation opened.",
+                "worker": "Detective constable",
+            }
+        ],
     },
     "overview_report.json": {
         "circumstances": "Child A suffered a serious injury six months after her child protection plan ended.",
-        "contributors": [{"contributor": "Children's social care", "contribution": "Agency report and interviews"}],
+        "contributors": [
+            {"contributor": "Children's social care", "contribution": "Agency report and interviews"}
+        ],
         "panel_members": [{"name": "Panel Member Example", "role": "Designated nurse"}],
         "author": "Reviewer Example",
         "analysis": "Decisions to end the plan rested on partial information.",
@@ -595,7 +763,7 @@ INVALID = [
     (N, variant(N, children__0__name=DROP), "children/0/name"),
     (N, variant(N, children__0__shoe_size="2"), "children/0/shoe_size"),
     (N, variant(N, nickname="AJ"), "nickname"),
-    (N, variant(N, regime="WT2010"), "regime"),        # the rules come from date_aware, never from the form
+    (N, variant(N, regime="WT2010"), "regime"),  # the rules come from date_aware, never from the form
     (N, variant(N, regime="WT2018"), "regime"),
     (N, variant(N, care_leaver=DROP), "care_leaver"),
     (N, variant(N, abuse_or_neglect="maybe"), "abuse_or_neglect"),
@@ -608,103 +776,225 @@ INVALID = [
     (N, variant(N, referrer__email="referrer@localhost"), "referrer/email"),
     (N, variant(N, senior_officer__name=DROP), "senior_officer/name"),
     (N, variant(N, consideration_factors=["made_up"]), "consideration_factors/0"),
-    (N, variant(N, consideration_factors=["child_protection_plan", "child_protection_plan"]), "consideration_factors"),
+    (
+        N,
+        variant(N, consideration_factors=["child_protection_plan", "child_protection_plan"]),
+        "consideration_factors",
+    ),
     (N, variant(N, agencies=[]), "agencies"),
     (N, variant(N, family_composition__0__relationship=DROP), "family_composition/0/relationship"),
     (N, variant(N, other_services__1__to_date="June 2026"), "other_services/1/to_date"),
     # agency case information
     ("agency_case_information.json", variant("agency_case_information.json", chronology=[]), "chronology"),
-    ("agency_case_information.json", variant("agency_case_information.json", chronology__0__date="2026-10-32"),
-     "chronology/0/date"),
-    ("agency_case_information.json", variant("agency_case_information.json", chronology__1__event=""),
-     "chronology/1/event"),
-    ("agency_case_information.json", variant("agency_case_information.json", records_reviewed=DROP),
-     "records_reviewed"),
-    ("agency_case_information.json", variant("agency_case_information.json", timeframe__to_date=DROP),
-     "timeframe/to_date"),
-    ("agency_case_information.json", variant("agency_case_information.json", parents__mother__age=30),
-     "parents/mother/age"),
-    ("agency_case_information.json", variant("agency_case_information.json", completed_by__email="nobody"),
-     "completed_by/email"),
+    (
+        "agency_case_information.json",
+        variant("agency_case_information.json", chronology__0__date="2026-10-32"),
+        "chronology/0/date",
+    ),
+    (
+        "agency_case_information.json",
+        variant("agency_case_information.json", chronology__1__event=""),
+        "chronology/1/event",
+    ),
+    (
+        "agency_case_information.json",
+        variant("agency_case_information.json", records_reviewed=DROP),
+        "records_reviewed",
+    ),
+    (
+        "agency_case_information.json",
+        variant("agency_case_information.json", timeframe__to_date=DROP),
+        "timeframe/to_date",
+    ),
+    (
+        "agency_case_information.json",
+        variant("agency_case_information.json", parents__mother__age=30),
+        "parents/mother/age",
+    ),
+    (
+        "agency_case_information.json",
+        variant("agency_case_information.json", completed_by__email="nobody"),
+        "completed_by/email",
+    ),
     # rapid review
-    ("rapid_review_record.json", variant("rapid_review_record.json", lcspr_decision="no_lcspr"),
-     "no_further_learning_reasons"),
-    ("rapid_review_record.json", variant("rapid_review_record.json", immediate_safeguarding=DROP),
-     "immediate_safeguarding"),
-    ("rapid_review_record.json", variant("rapid_review_record.json", lcspr_criteria=["because"]),
-     "lcspr_criteria/0"),
-    ("rapid_review_record.json", variant("rapid_review_record.json", absent_agencies__0__reason=DROP),
-     "absent_agencies/0/reason"),
+    (
+        "rapid_review_record.json",
+        variant("rapid_review_record.json", lcspr_decision="no_lcspr"),
+        "no_further_learning_reasons",
+    ),
+    (
+        "rapid_review_record.json",
+        variant("rapid_review_record.json", immediate_safeguarding=DROP),
+        "immediate_safeguarding",
+    ),
+    (
+        "rapid_review_record.json",
+        variant("rapid_review_record.json", lcspr_criteria=["because"]),
+        "lcspr_criteria/0",
+    ),
+    (
+        "rapid_review_record.json",
+        variant("rapid_review_record.json", absent_agencies__0__reason=DROP),
+        "absent_agencies/0/reason",
+    ),
     # executive ratification
-    ("executive_ratification.json", variant("executive_ratification.json", executive_agrees=False),
-     "executive_rationale"),
-    ("executive_ratification.json", variant("executive_ratification.json", decision_date=DROP), "decision_date"),
-    ("executive_ratification.json", variant("executive_ratification.json", signatories__0__partner="council"),
-     "signatories/0/partner"),
+    (
+        "executive_ratification.json",
+        variant("executive_ratification.json", executive_agrees=False),
+        "executive_rationale",
+    ),
+    (
+        "executive_ratification.json",
+        variant("executive_ratification.json", decision_date=DROP),
+        "decision_date",
+    ),
+    (
+        "executive_ratification.json",
+        variant("executive_ratification.json", signatories__0__partner="council"),
+        "signatories/0/partner",
+    ),
     # sub group and chair
-    ("subgroup_recommendation.json", variant("subgroup_recommendation.json", recommendation="other_review"),
-     "recommended_review_type"),
-    ("subgroup_recommendation.json", variant("subgroup_recommendation.json", significant_disagreement=True),
-     "disagreement_details"),
-    ("subgroup_recommendation.json", variant("subgroup_recommendation.json", recommendation="maybe"),
-     "recommendation"),
-    ("subgroup_recommendation.json", variant("subgroup_recommendation.json", member_views=[]), "member_views"),
-    ("subgroup_recommendation.json", variant("subgroup_recommendation.json", member_views__1__rationale=DROP),
-     "member_views/1/rationale"),
+    (
+        "subgroup_recommendation.json",
+        variant("subgroup_recommendation.json", recommendation="other_review"),
+        "recommended_review_type",
+    ),
+    (
+        "subgroup_recommendation.json",
+        variant("subgroup_recommendation.json", significant_disagreement=True),
+        "disagreement_details",
+    ),
+    (
+        "subgroup_recommendation.json",
+        variant("subgroup_recommendation.json", recommendation="maybe"),
+        "recommendation",
+    ),
+    (
+        "subgroup_recommendation.json",
+        variant("subgroup_recommendation.json", member_views=[]),
+        "member_views",
+    ),
+    (
+        "subgroup_recommendation.json",
+        variant("subgroup_recommendation.json", member_views__1__rationale=DROP),
+        "member_views/1/rationale",
+    ),
     ("chair_decision.json", variant("chair_decision.json", decision_date=DROP), "decision_date"),
     ("chair_decision.json", variant("chair_decision.json", decision_date="08/01/2027"), "decision_date"),
-    ("chair_decision.json", variant("chair_decision.json", chair_decision="defer", review_decision=DROP,
-                                    decision_date=DROP), "information_requested"),
+    (
+        "chair_decision.json",
+        variant("chair_decision.json", chair_decision="defer", review_decision=DROP, decision_date=DROP),
+        "information_requested",
+    ),
     ("chair_decision.json", variant("chair_decision.json", peer_challenge__date=DROP), "peer_challenge/date"),
     ("chair_decision.json", variant("chair_decision.json", chair_decision="postpone"), "chair_decision"),
     ("chair_decision.json", variant("chair_decision.json", review_decision="other_review"), "review_type"),
     ("chair_decision.json", variant("chair_decision.json", chair_rationale=DROP), "chair_rationale"),
     # multi-agency review request
-    ("multi_agency_review_request.json", variant("multi_agency_review_request.json", office_use__review_type=DROP),
-     "office_use/review_type"),
-    ("multi_agency_review_request.json", variant("multi_agency_review_request.json", request_reason=DROP),
-     "request_reason"),
-    ("multi_agency_review_request.json",
-     variant("multi_agency_review_request.json", office_use__subgroup_chair_signature__date="soon"),
-     "office_use/subgroup_chair_signature/date"),
+    (
+        "multi_agency_review_request.json",
+        variant("multi_agency_review_request.json", office_use__review_type=DROP),
+        "office_use/review_type",
+    ),
+    (
+        "multi_agency_review_request.json",
+        variant("multi_agency_review_request.json", request_reason=DROP),
+        "request_reason",
+    ),
+    (
+        "multi_agency_review_request.json",
+        variant("multi_agency_review_request.json", office_use__subgroup_chair_signature__date="soon"),
+        "office_use/subgroup_chair_signature/date",
+    ),
     # reviewer
-    ("reviewer_appointment.json", variant("reviewer_appointment.json", conflict_of_interest__evidence=DROP),
-     "conflict_of_interest/evidence"),
-    ("reviewer_appointment.json", variant("reviewer_appointment.json", conflict_of_interest=DROP),
-     "conflict_of_interest"),
+    (
+        "reviewer_appointment.json",
+        variant("reviewer_appointment.json", conflict_of_interest__evidence=DROP),
+        "conflict_of_interest/evidence",
+    ),
+    (
+        "reviewer_appointment.json",
+        variant("reviewer_appointment.json", conflict_of_interest=DROP),
+        "conflict_of_interest",
+    ),
     ("reviewer_appointment.json", variant("reviewer_appointment.json", reviewers=[]), "reviewers"),
-    ("reviewer_appointment.json", variant("reviewer_appointment.json", reviewers__0__independent_of_case="yes"),
-     "reviewers/0/independent_of_case"),
+    (
+        "reviewer_appointment.json",
+        variant("reviewer_appointment.json", reviewers__0__independent_of_case="yes"),
+        "reviewers/0/independent_of_case",
+    ),
     ("reviewer_appointment.json", variant("reviewer_appointment.json", contract__days=0), "contract/days"),
     # terms of reference
-    ("terms_of_reference.json", variant("terms_of_reference.json", parallel_processes=[]), "parallel_processes"),
-    ("terms_of_reference.json", variant("terms_of_reference.json", police_cps_discussion__date=DROP),
-     "police_cps_discussion/date"),
+    (
+        "terms_of_reference.json",
+        variant("terms_of_reference.json", parallel_processes=[]),
+        "parallel_processes",
+    ),
+    (
+        "terms_of_reference.json",
+        variant("terms_of_reference.json", police_cps_discussion__date=DROP),
+        "police_cps_discussion/date",
+    ),
     ("terms_of_reference.json", variant("terms_of_reference.json", key_questions=[]), "key_questions"),
-    ("terms_of_reference.json", variant("terms_of_reference.json", parallel_processes__0__process="inquiry"),
-     "parallel_processes/0/process"),
+    (
+        "terms_of_reference.json",
+        variant("terms_of_reference.json", parallel_processes__0__process="inquiry"),
+        "parallel_processes/0/process",
+    ),
     ("terms_of_reference.json", variant("terms_of_reference.json", agreed_date=DROP), "agreed_date"),
     # agency report
-    ("agency_report.json", variant("agency_report.json", chronology__1__child_seen=DROP), "chronology/1/child_seen"),
-    ("agency_report.json", variant("agency_report.json", chronology__0__wishes_sought=DROP),
-     "chronology/0/wishes_sought"),
-    ("agency_report.json", variant("agency_report.json", sign_off__quality_confirmed=False),
-     "sign_off/quality_confirmed"),
+    (
+        "agency_report.json",
+        variant("agency_report.json", chronology__1__child_seen=DROP),
+        "chronology/1/child_seen",
+    ),
+    (
+        "agency_report.json",
+        variant("agency_report.json", chronology__0__wishes_sought=DROP),
+        "chronology/0/wishes_sought",
+    ),
+    (
+        "agency_report.json",
+        variant("agency_report.json", sign_off__quality_confirmed=False),
+        "sign_off/quality_confirmed",
+    ),
     ("agency_report.json", variant("agency_report.json", sign_off=DROP), "sign_off"),
-    ("agency_report.json", variant("agency_report.json", recommendations__0__by_when="June"),
-     "recommendations/0/by_when"),
-    ("agency_report.json", variant("agency_report.json", recommendations__0__achieved="done"),
-     "recommendations/0/achieved"),
+    (
+        "agency_report.json",
+        variant("agency_report.json", recommendations__0__by_when="June"),
+        "recommendations/0/by_when",
+    ),
+    (
+        "agency_report.json",
+        variant("agency_report.json", recommendations__0__achieved="done"),
+        "recommendations/0/achieved",
+    ),
     # practitioner interview
-    ("practitioner_interview.json", variant("practitioner_interview.json", disagreements=DROP), "disagreements"),
-    ("practitioner_interview.json", variant("practitioner_interview.json", supporter__name=DROP), "supporter/name"),
-    ("practitioner_interview.json", variant("practitioner_interview.json", summary_given_date=DROP),
-     "summary_given_date"),
-    ("practitioner_interview.json", variant("practitioner_interview.json", matters_covered__0__matter="weather"),
-     "matters_covered/0/matter"),
-    ("practitioner_interview.json",
-     variant("practitioner_interview.json", interviewee__previous_employment__0__from_date="2019"),
-     "interviewee/previous_employment/0/from_date"),
+    (
+        "practitioner_interview.json",
+        variant("practitioner_interview.json", disagreements=DROP),
+        "disagreements",
+    ),
+    (
+        "practitioner_interview.json",
+        variant("practitioner_interview.json", supporter__name=DROP),
+        "supporter/name",
+    ),
+    (
+        "practitioner_interview.json",
+        variant("practitioner_interview.json", summary_given_date=DROP),
+        "summary_given_date",
+    ),
+    (
+        "practitioner_interview.json",
+        variant("practitioner_interview.json", matters_covered__0__matter="weather"),
+        "matters_covered/0/matter",
+    ),
+    (
+        "practitioner_interview.json",
+        variant("practitioner_interview.json", interviewee__previous_employment__0__from_date="2019"),
+        "interviewee/previous_employment/0/from_date",
+    ),
     # action plan
     ("action_plan_item.json", variant("action_plan_item.json", status="closed"), "closure_reason"),
     ("action_plan_item.json", variant("action_plan_item.json", status="implemented"), "completed_date"),
@@ -712,47 +1002,101 @@ INVALID = [
     ("action_plan_item.json", variant("action_plan_item.json", actions=[]), "actions"),
     ("action_plan_item.json", variant("action_plan_item.json", target_date=DROP), "target_date"),
     ("action_plan_item.json", variant("action_plan_item.json", lead__agency=DROP), "lead/agency"),
-    ("action_plan_item.json", variant("action_plan_item.json", progress__0__date="last week"), "progress/0/date"),
+    (
+        "action_plan_item.json",
+        variant("action_plan_item.json", progress__0__date="last week"),
+        "progress/0/date",
+    ),
     # publication
-    ("publication_decision.json", variant("publication_decision.json", publication_decision="not_published",
-                                          publication_date=DROP), "justification"),
-    ("publication_decision.json", variant("publication_decision.json", publication_decision="improvements_only"),
-     "justification"),
-    ("publication_decision.json", variant("publication_decision.json", publication_date=DROP), "publication_date"),
-    ("publication_decision.json", variant("publication_decision.json", delayed_by_other_proceedings=True),
-     "delay_details"),
-    ("publication_decision.json", variant("publication_decision.json", delayed_by_other_proceedings=DROP),
-     "delayed_by_other_proceedings"),
-    ("publication_decision.json", variant("publication_decision.json", date_removed="2028-06-31"), "date_removed"),
+    (
+        "publication_decision.json",
+        variant("publication_decision.json", publication_decision="not_published", publication_date=DROP),
+        "justification",
+    ),
+    (
+        "publication_decision.json",
+        variant("publication_decision.json", publication_decision="improvements_only"),
+        "justification",
+    ),
+    (
+        "publication_decision.json",
+        variant("publication_decision.json", publication_date=DROP),
+        "publication_date",
+    ),
+    (
+        "publication_decision.json",
+        variant("publication_decision.json", delayed_by_other_proceedings=True),
+        "delay_details",
+    ),
+    (
+        "publication_decision.json",
+        variant("publication_decision.json", delayed_by_other_proceedings=DROP),
+        "delayed_by_other_proceedings",
+    ),
+    (
+        "publication_decision.json",
+        variant("publication_decision.json", date_removed="2028-06-31"),
+        "date_removed",
+    ),
     # independent chair's checklist
-    ("independent_chair_checklist.json", variant("independent_chair_checklist.json", serious_harm=DROP,
-                                                 peer_consultation=DROP), "serious_harm"),
-    ("independent_chair_checklist.json", variant("independent_chair_checklist.json", peer_consultation=DROP),
-     "peer_consultation"),
-    ("independent_chair_checklist.json", variant("independent_chair_checklist.json",
-                                                 peer_consultation__rationale=DROP), "peer_consultation/rationale"),
-    ("independent_chair_checklist.json", variant("independent_chair_checklist.json", culpability_score=6),
-     "culpability_score"),
-    ("independent_chair_checklist.json", variant("independent_chair_checklist.json", public_interest_score=0),
-     "public_interest_score"),
-    ("independent_chair_checklist.json", variant("independent_chair_checklist.json", culpability_score=2.5),
-     "culpability_score"),
-    ("independent_chair_checklist.json", variant("independent_chair_checklist.json", methodology=DROP),
-     "methodology"),
-    ("independent_chair_checklist.json", variant("independent_chair_checklist.json", signed_date=DROP),
-     "signed_date"),
+    (
+        "independent_chair_checklist.json",
+        variant("independent_chair_checklist.json", serious_harm=DROP, peer_consultation=DROP),
+        "serious_harm",
+    ),
+    (
+        "independent_chair_checklist.json",
+        variant("independent_chair_checklist.json", peer_consultation=DROP),
+        "peer_consultation",
+    ),
+    (
+        "independent_chair_checklist.json",
+        variant("independent_chair_checklist.json", peer_consultation__rationale=DROP),
+        "peer_consultation/rationale",
+    ),
+    (
+        "independent_chair_checklist.json",
+        variant("independent_chair_checklist.json", culpability_score=6),
+        "culpability_score",
+    ),
+    (
+        "independent_chair_checklist.json",
+        variant("independent_chair_checklist.json", public_interest_score=0),
+        "public_interest_score",
+    ),
+    (
+        "independent_chair_checklist.json",
+        variant("independent_chair_checklist.json", culpability_score=2.5),
+        "culpability_score",
+    ),
+    (
+        "independent_chair_checklist.json",
+        variant("independent_chair_checklist.json", methodology=DROP),
+        "methodology",
+    ),
+    (
+        "independent_chair_checklist.json",
+        variant("independent_chair_checklist.json", signed_date=DROP),
+        "signed_date",
+    ),
     # chronology and overview report
     ("agency_chronology.json", variant("agency_chronology.json", chronology=[]), "chronology"),
-    ("agency_chronology.json", variant("agency_chronology.json", chronology=[{"date": "2026-12-10", "event": "Visit."}] * 301),
-     "chronology"),
+    (
+        "agency_chronology.json",
+        variant("agency_chronology.json", chronology=[{"date": "2026-12-10", "event": "Visit."}] * 301),
+        "chronology",
+    ),
     ("overview_report.json", variant("overview_report.json", report_agreed_date=DROP), "report_agreed_date"),
     ("overview_report.json", variant("overview_report.json", recommendations=[]), "recommendations"),
     ("overview_report.json", variant("overview_report.json", board_sign_off__by=DROP), "board_sign_off/by"),
 ]
 
 
-@pytest.mark.parametrize("name,data,path", INVALID,
-                         ids=[f"{n.removesuffix('.json')}:{p}:{i}" for i, (n, _, p) in enumerate(INVALID)])
+@pytest.mark.parametrize(
+    "name,data,path",
+    INVALID,
+    ids=[f"{n.removesuffix('.json')}:{p}:{i}" for i, (n, _, p) in enumerate(INVALID)],
+)
 def test_invalid_submissions_fail_at_the_expected_field(name, data, path):
     assert error_paths(load(name), data) == {path}
 
@@ -764,32 +1108,79 @@ VALID_VARIANTS = [
     # only the required answers
     (N, {k: v for k, v in EXAMPLES[N].items() if k in load(N)["required"]}),
     # an agency with no record of note: no chronology rows
-    ("agency_case_information.json", variant("agency_case_information.json", agency_involved=False, chronology=[])),
+    (
+        "agency_case_information.json",
+        variant("agency_case_information.json", agency_involved=False, chronology=[]),
+    ),
     # deferring needs no decision date; a decision with no peer challenge needs no peer details
-    ("chair_decision.json", variant("chair_decision.json", chair_decision="defer", review_decision=DROP,
-                                    decision_date=DROP, information_requested="The police chronology.")),
+    (
+        "chair_decision.json",
+        variant(
+            "chair_decision.json",
+            chair_decision="defer",
+            review_decision=DROP,
+            decision_date=DROP,
+            information_requested="The police chronology.",
+        ),
+    ),
     ("chair_decision.json", variant("chair_decision.json", peer_challenge={"sought": False})),
     # the chair's checklist when the child died: no serious-harm question, no peer consultation
-    ("independent_chair_checklist.json", variant("independent_chair_checklist.json", child_died=True,
-                                                 serious_harm=DROP, peer_consultation=DROP)),
-    ("independent_chair_checklist.json", variant("independent_chair_checklist.json", proceed_with_scr=False,
-                                                 serious_harm="no", peer_consultation=DROP, culpability_score=DROP,
-                                                 public_interest_score=DROP, methodology=DROP)),
+    (
+        "independent_chair_checklist.json",
+        variant(
+            "independent_chair_checklist.json", child_died=True, serious_harm=DROP, peer_consultation=DROP
+        ),
+    ),
+    (
+        "independent_chair_checklist.json",
+        variant(
+            "independent_chair_checklist.json",
+            proceed_with_scr=False,
+            serious_harm="no",
+            peer_consultation=DROP,
+            culpability_score=DROP,
+            public_interest_score=DROP,
+            methodology=DROP,
+        ),
+    ),
     # not publishing, with the justification sent to the Panel and the Secretary of State
-    ("publication_decision.json", variant("publication_decision.json", publication_decision="not_published",
-                                          publication_date=DROP,
-                                          justification="Publication would identify the surviving child.")),
+    (
+        "publication_decision.json",
+        variant(
+            "publication_decision.json",
+            publication_decision="not_published",
+            publication_date=DROP,
+            justification="Publication would identify the surviving child.",
+        ),
+    ),
     # a request before the office has touched it
     ("multi_agency_review_request.json", variant("multi_agency_review_request.json", office_use=DROP)),
     # no parallel processes, no police discussion needed
-    ("terms_of_reference.json", variant("terms_of_reference.json", parallel_processes_identified=False,
-                                        parallel_processes=DROP, police_cps_discussion={"needed": False})),
-    ("practitioner_interview.json", variant("practitioner_interview.json", summary_agreement="not_yet_shared",
-                                            summary_given_date=DROP, disagreements=DROP)),
+    (
+        "terms_of_reference.json",
+        variant(
+            "terms_of_reference.json",
+            parallel_processes_identified=False,
+            parallel_processes=DROP,
+            police_cps_discussion={"needed": False},
+        ),
+    ),
+    (
+        "practitioner_interview.json",
+        variant(
+            "practitioner_interview.json",
+            summary_agreement="not_yet_shared",
+            summary_given_date=DROP,
+            disagreements=DROP,
+        ),
+    ),
 ]
 
 
-@pytest.mark.parametrize("name,data", VALID_VARIANTS, ids=[f"{n.removesuffix('.json')}:{i}"
-                                                          for i, (n, _) in enumerate(VALID_VARIANTS)])
+@pytest.mark.parametrize(
+    "name,data",
+    VALID_VARIANTS,
+    ids=[f"{n.removesuffix('.json')}:{i}" for i, (n, _) in enumerate(VALID_VARIANTS)],
+)
 def test_valid_variants(name, data):
     assert error_paths(load(name), data) == set()

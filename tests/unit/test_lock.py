@@ -1,6 +1,7 @@
 """The Python lock files: every dependency pyproject.toml names is pinned to one version, with hashes, in a
 version pyproject.toml allows (so `make install` and the image install exactly what was tested); the image's
 lock holds the product's dependencies only, never the test tools. `make lock` writes both."""
+
 from __future__ import annotations
 
 import re
@@ -10,8 +11,10 @@ from packaging.requirements import Requirement
 
 from tests.conftest import ROOT
 
-PINNED = re.compile(r"^([A-Za-z0-9_.-]+)==([^ ;\\]+)(?:\s*;[^\\]*)?\s*\\\n((?:\s+--hash=sha256:[0-9a-f]{64}\s*\\?\n?)+)",
-                    re.MULTILINE)
+PINNED = re.compile(
+    r"^([A-Za-z0-9_.-]+)==([^ ;\\]+)(?:\s*;[^\\]*)?\s*\\\n((?:\s+--hash=sha256:[0-9a-f]{64}\s*\\?\n?)+)",
+    re.MULTILINE,
+)
 
 
 def _name(name: str) -> str:
@@ -36,11 +39,12 @@ def test_each_dependency_is_pinned_with_hashes_to_a_version_pyproject_allows():
             if req.marker is not None and not req.marker.evaluate():
                 continue
             assert _name(req.name) in locked, f"{file}: {req.name} is not locked (run `make lock`)"
-            assert req.specifier.contains(locked[_name(req.name)], prereleases=True), \
+            assert req.specifier.contains(locked[_name(req.name)], prereleases=True), (
                 f"{file}: {req.name}=={locked[_name(req.name)]} is outside {req.specifier} (run `make lock`)"
+            )
 
 
 def test_the_image_lock_holds_no_test_tool():
     runtime = _locked("requirements.lock")
-    for req in _declared("test")[len(_declared()):]:
+    for req in _declared("test")[len(_declared()) :]:
         assert _name(req.name) not in runtime, req.name

@@ -1,7 +1,8 @@
-"""What `reviewflow check` asks of a procedure beyond a runnable diagram (engine/bpmn/procedure_lint.py): every
-rule-encoding element cites its source paragraph; a deadline key exists under every rule set the step can run
-under; every decision input is supplied by a form, start data, a script, a message or a hand-over. Read on a
-small procedure written here, with the product's own rule sets, and on the product's processes."""
+"""What `reviewflow check` asks of a procedure beyond a runnable diagram (engine/bpmn/procedure_lint.py):
+every rule-encoding element cites its source paragraph; a deadline key exists under every rule set the step
+can run under; every decision input is supplied by a form, start data, a script, a message or a hand-over.
+Read on a small procedure written here, with the product's own rule sets, and on the product's processes."""
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,9 @@ HEAD = """<?xml version="1.0" encoding="UTF-8"?>
     xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="defs_{id}"
     targetNamespace="http://reviewflow.example/test">"""
 
-INTAKE = HEAD.format(id="intake") + """
+INTAKE = (
+    HEAD.format(id="intake")
+    + """
   <bpmn:process id="intake" isExecutable="true">
     <bpmn:extensionElements><spiffworkflow:properties>
       <spiffworkflow:property name="startRoles" value="Staff"/>
@@ -79,8 +82,11 @@ INTAKE = HEAD.format(id="intake") + """
     <bpmn:sequenceFlow id="i10" sourceRef="hand_over" targetRef="handed_over"/>
   </bpmn:process>
 </bpmn:definitions>"""
+)
 
-FOLLOWUP = HEAD.format(id="followup") + """
+FOLLOWUP = (
+    HEAD.format(id="followup")
+    + """
   <bpmn:process id="followup" isExecutable="true">
     <bpmn:extensionElements><spiffworkflow:properties>
       FOLLOWUP_PROPERTIES
@@ -95,6 +101,7 @@ FOLLOWUP = HEAD.format(id="followup") + """
     <bpmn:sequenceFlow id="f2" sourceRef="wait_r4" targetRef="followup_end"/>
   </bpmn:process>
 </bpmn:definitions>"""
+)
 
 TRIAGE = """<?xml version="1.0" encoding="UTF-8"?>
 <definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="intake_triage_defs" name="Triage"
@@ -117,23 +124,37 @@ TRIAGE = """<?xml version="1.0" encoding="UTF-8"?>
   </decision>
 </definitions>"""
 
-FORM = {"type": "object", "additionalProperties": False, "required": ["harmed"],
-        "properties": {"harmed": {"type": "boolean", "title": "Was the child harmed?"},
-                       "agency_view": {"type": "string", "title": "The agency's view"},
-                       "date_aware": {"type": "string", "format": "date", "title": "Aware on"}}}
+FORM = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["harmed"],
+    "properties": {
+        "harmed": {"type": "boolean", "title": "Was the child harmed?"},
+        "agency_view": {"type": "string", "title": "The agency's view"},
+        "date_aware": {"type": "string", "format": "date", "title": "Aware on"},
+    },
+}
 
 STARTED_BY_HAND_OVER = '<spiffworkflow:property name="startRoles" value=""/>'
 
 
-def files(triage_doc="As 003 §3.1 sets out.", gateway_doc="A review follows the triage (003 §4.7).",
-          table_doc="Which cases need a review (003 §3.1-3.2).", input_name="agency_view",
-          followup=STARTED_BY_HAND_OVER, form=FORM) -> dict[str, bytes]:
+def files(
+    triage_doc="As 003 §3.1 sets out.",
+    gateway_doc="A review follows the triage (003 §4.7).",
+    table_doc="Which cases need a review (003 §3.1-3.2).",
+    input_name="agency_view",
+    followup=STARTED_BY_HAND_OVER,
+    form=FORM,
+) -> dict[str, bytes]:
     intake = INTAKE.replace("TRIAGE_DOC", triage_doc).replace("GATEWAY_DOC", gateway_doc)
-    out = {"intake.bpmn": with_layout(intake.encode()),
-           "followup.bpmn": with_layout(FOLLOWUP.replace("FOLLOWUP_PROPERTIES", followup).encode()),
-           "decisions/intake_triage.dmn": TRIAGE.replace("TABLE_DOC", table_doc).replace("INPUT_NAME",
-                                                                                          input_name).encode(),
-           "intake_record.json": json.dumps(form).encode()}
+    out = {
+        "intake.bpmn": with_layout(intake.encode()),
+        "followup.bpmn": with_layout(FOLLOWUP.replace("FOLLOWUP_PROPERTIES", followup).encode()),
+        "decisions/intake_triage.dmn": TRIAGE.replace("TABLE_DOC", table_doc)
+        .replace("INPUT_NAME", input_name)
+        .encode(),
+        "intake_record.json": json.dumps(form).encode(),
+    }
     for ruleset in (ROOT / "processes" / "rulesets").glob("*.toml"):
         out[f"rulesets/{ruleset.name}"] = ruleset.read_bytes()
     return out
@@ -163,7 +184,8 @@ def test_a_choice_made_only_on_the_rules_in_force_needs_no_source_of_its_own():
 def test_a_decision_table_without_a_source_is_refused_and_so_is_its_step_then():
     assert problems(table_doc="Which cases need a review.") == [
         "decisions/intake_triage.dmn: intake_triage: the decision table cites no source: say in its description "
-        "which paragraph it follows (for example `000 §2.3`)"]
+        "which paragraph it follows (for example `000 §2.3`)"
+    ]
     found = problems(table_doc="Which cases need a review.", triage_doc="Triage.")
     assert any(p.startswith("intake.bpmn: triage: the decision cites no source") for p in found)
 
@@ -172,33 +194,52 @@ def test_a_deadline_key_missing_under_a_rule_set_the_step_can_run_under_is_refus
     """followup counts R4, which only Working Together 2018 and 2023 define: handed over only from the WT2018
     path it passes; started directly by anyone, a WT2015 case would reach a deadline its rules lack."""
     found = problems(followup='<spiffworkflow:property name="startRoles" value="Staff"/>')
-    assert found == ["followup.bpmn: wait_r4: deadline key 'R4' does not exist under BOLTON_PRE2015, WT2015, which "
-                     "this step can run under: define it in that rule set, keep the step off that regime's path, "
-                     "or narrow the process's regimes property"]
-    assert problems(followup='<spiffworkflow:property name="startRoles" value="Staff"/>'
-                             '<spiffworkflow:property name="regimes" value="WT2018, WT2023"/>') == []
+    assert found == [
+        "followup.bpmn: wait_r4: deadline key 'R4' does not exist under BOLTON_PRE2015, WT2015, which "
+        "this step can run under: define it in that rule set, keep the step off that regime's path, "
+        "or narrow the process's regimes property"
+    ]
+    assert (
+        problems(
+            followup='<spiffworkflow:property name="startRoles" value="Staff"/>'
+            '<spiffworkflow:property name="regimes" value="WT2018, WT2023"/>'
+        )
+        == []
+    )
 
 
 def test_a_regimes_property_naming_no_rule_set_is_refused():
     found = problems(followup='<spiffworkflow:property name="regimes" value="WT2018, WT2099"/>')
-    assert found == ["followup.bpmn: followup: regimes names WT2099, which no rule set defines (rule sets: "
-                     "BOLTON_PRE2015, WT2015, WT2018, WT2023)"]
+    assert found == [
+        "followup.bpmn: followup: regimes names WT2099, which no rule set defines (rule sets: "
+        "BOLTON_PRE2015, WT2015, WT2018, WT2023)"
+    ]
 
 
 def test_a_decision_input_nothing_supplies_is_refused():
     assert problems(input_name="agency_opinion") == [
         "intake.bpmn: triage: decision 'intake_triage' reads 'agency_opinion', which no form, start data, script, "
-        "message or hand-over of this procedure supplies"]
-    assert problems(input_name="field('agency_view', '')") == []       # read through field(): still supplied
+        "message or hand-over of this procedure supplies"
+    ]
+    assert problems(input_name="field('agency_view', '')") == []  # read through field(): still supplied
 
 
-@pytest.mark.parametrize("condition, regime, expected", [
-    ("regime == 'WT2015'", "WT2018", False), ("regime == 'WT2015'", "WT2015", True),
-    ("regime in ('WT2018', 'WT2023') and harmed", "WT2015", False), ("regime in ('WT2018', 'WT2023') and harmed",
-                                                                     "WT2018", None),
-    ("field('ruleset', '') == 'BOLTON_PRE2015'", "WT2015", False), ("not regime == 'WT2015'", "WT2015", False),
-    ("harmed or regime == 'WT2015'", "WT2015", True), ("len(x) > 2", "WT2015", None)])
-def test_conditions_are_judged_on_the_rule_set_alone_and_anything_else_is_unknown(condition, regime, expected):
+@pytest.mark.parametrize(
+    "condition, regime, expected",
+    [
+        ("regime == 'WT2015'", "WT2018", False),
+        ("regime == 'WT2015'", "WT2015", True),
+        ("regime in ('WT2018', 'WT2023') and harmed", "WT2015", False),
+        ("regime in ('WT2018', 'WT2023') and harmed", "WT2018", None),
+        ("field('ruleset', '') == 'BOLTON_PRE2015'", "WT2015", False),
+        ("not regime == 'WT2015'", "WT2015", False),
+        ("harmed or regime == 'WT2015'", "WT2015", True),
+        ("len(x) > 2", "WT2015", None),
+    ],
+)
+def test_conditions_are_judged_on_the_rule_set_alone_and_anything_else_is_unknown(
+    condition, regime, expected
+):
     from engine.bpmn.procedure_lint import truth
 
     assert truth(condition, {"regime": regime}) is expected

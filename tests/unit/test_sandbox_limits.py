@@ -3,6 +3,7 @@
 Every risky call runs in a forked child killed at a deadline (tests/isolated.py), so a
 regression fails the test instead of hanging the run or eating the machine's memory.
 """
+
 from __future__ import annotations
 
 import threading
@@ -44,12 +45,18 @@ def execute(script, data=None, limits=None):
         sandbox.configure(**limits)
     context = dict(data or {})
     _env().execute(script, context)
-    return {k: v for k, v in context.items() if isinstance(v, (int, str, list, tuple, dict, float, bool, type(None)))}
+    return {
+        k: v
+        for k, v in context.items()
+        if isinstance(v, (int, str, list, tuple, dict, float, bool, type(None)))
+    }
 
 
 def assert_refused(outcome, *words, within=5.0):
     assert outcome.raised is not None, f"the code ran and gave {str(outcome.value)[:200]!r}"
-    assert outcome.raised.is_exception, f"{outcome.raised.type_name} is not an Exception: the engine cannot contain it"
+    assert outcome.raised.is_exception, (
+        f"{outcome.raised.type_name} is not an Exception: the engine cannot contain it"
+    )
     assert "CodeLimitExceeded" in outcome.raised.mro, (outcome.raised.type_name, outcome.raised.message)
     for word in words:
         assert word in outcome.raised.message, outcome.raised.message
@@ -58,60 +65,67 @@ def assert_refused(outcome, *words, within=5.0):
 
 # --- size: refused before it is computed ----------------------------------------------------------
 
-@pytest.mark.parametrize("expression", [
-    "10**10**8",
-    "pow(10, 10**8)",
-    "7 ** 100000",
-    "1 << 10**9",
-    "'a' * (5 * 10**7)",
-    "(5 * 10**7) * 'a'",
-    "[0] * 10**9",
-    "(0,) * 10**9",
-    "[['x' * 1000] * 1000] * 1000",
-    "'x'.ljust(10**9)",
-    "'x'.rjust(10**9)",
-    "'x'.center(10**9)",
-    "'1'.zfill(10**9)",
-    "'a\\tb'.expandtabs(10**9)",
-    "f'{1:>1000000000}'",
-    "f'{1:>{10**9}}'",
-    "f'{1.5:.1000000000f}'",
-    "'%1000000000d' % 1",
-    "'%*d' % (10**9, 1)",
-    "'%.1000000000f' % 1.0",
-    "','.join(['a' * 100000] * 100)",
-    "('a' * 100000).replace('a', 'a' * 100)",
-    "('a' * 1000).translate({97: 'b' * 100000})",
-    "(1).to_bytes(10**9, 'big')",
-    "'x'.encode() * 10**9",
-    "sum([[0] * 1000] * 1000, [])",
-    "str([[0] * 1000] * 1000)",
-    "[*([0] * 100000), *([0] * 100000)] * 100",
-])
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "10**10**8",
+        "pow(10, 10**8)",
+        "7 ** 100000",
+        "1 << 10**9",
+        "'a' * (5 * 10**7)",
+        "(5 * 10**7) * 'a'",
+        "[0] * 10**9",
+        "(0,) * 10**9",
+        "[['x' * 1000] * 1000] * 1000",
+        "'x'.ljust(10**9)",
+        "'x'.rjust(10**9)",
+        "'x'.center(10**9)",
+        "'1'.zfill(10**9)",
+        "'a\\tb'.expandtabs(10**9)",
+        "f'{1:>1000000000}'",
+        "f'{1:>{10**9}}'",
+        "f'{1.5:.1000000000f}'",
+        "'%1000000000d' % 1",
+        "'%*d' % (10**9, 1)",
+        "'%.1000000000f' % 1.0",
+        "','.join(['a' * 100000] * 100)",
+        "('a' * 100000).replace('a', 'a' * 100)",
+        "('a' * 1000).translate({97: 'b' * 100000})",
+        "(1).to_bytes(10**9, 'big')",
+        "'x'.encode() * 10**9",
+        "sum([[0] * 1000] * 1000, [])",
+        "str([[0] * 1000] * 1000)",
+        "[*([0] * 100000), *([0] * 100000)] * 100",
+    ],
+)
 def test_big_values_are_refused_before_they_are_computed(expression):
     assert_refused(run_isolated(evaluate, expression), "larger than")
 
 
-@pytest.mark.parametrize("script", [
-    "x = 'a'\nx *= 10**8",
-    "x = 2\nx **= 10**8",
-    "x = 1\nx <<= 10**9",
-    "s = 'ab' * 1000\nfor i in range(40):\n    s = s + s",
-    "s = 'ab' * 1000\nfor i in range(40):\n    s += s",
-    "s = 'ab'\nfor i in range(40):\n    s = f'{s}{s}'",
-    "s = 'ab'\nfor i in range(40):\n    s = '%s%s' % (s, s)",
-    "s = 'ab'\nfor i in range(40):\n    s = ''.join([s, s])",
-    "x = [1]\nfor i in range(40):\n    x = x + x",
-    "x = [1]\nfor i in range(40):\n    x += x",
-    "x = [1]\nfor i in range(40):\n    x.extend(x)",
-    "x = [1]\nfor i in range(40):\n    x[len(x):] = x",
-    "x = [1]\nfor i in range(40):\n    x = [*x, *x]",
-    "a = [0] * 1000\nb = [a for i in range(999)]\nc = [b for i in range(999)]\ntext = str(c)",
-    "a = [0] * 1000\nb = [a for i in range(999)]\nc = [b for i in range(999)]\ntext = f'{c}'",
-    "a = [0] * 1000\nb = [a for i in range(999)]\nc = [b for i in range(999)]\ntext = '%s' % (c,)",
-    "a = ['x' * 1000] * 1000\nkept = [a for i in range(999)]",
-    "kept = []\nfor i in range(999):\n    kept.append('a' * 500000 + str(i))",
-])
+@pytest.mark.parametrize(
+    "script",
+    [
+        "x = 'a'\nx *= 10**8",
+        "x = 2\nx **= 10**8",
+        "x = 1\nx <<= 10**9",
+        "s = 'ab' * 1000\nfor i in range(40):\n    s = s + s",
+        "s = 'ab' * 1000\nfor i in range(40):\n    s += s",
+        "s = 'ab'\nfor i in range(40):\n    s = f'{s}{s}'",
+        "s = 'ab'\nfor i in range(40):\n    s = '%s%s' % (s, s)",
+        "s = 'ab'\nfor i in range(40):\n    s = ''.join([s, s])",
+        "x = [1]\nfor i in range(40):\n    x = x + x",
+        "x = [1]\nfor i in range(40):\n    x += x",
+        "x = [1]\nfor i in range(40):\n    x.extend(x)",
+        "x = [1]\nfor i in range(40):\n    x[len(x):] = x",
+        "x = [1]\nfor i in range(40):\n    x = [*x, *x]",
+        "a = [0] * 1000\nb = [a for i in range(999)]\nc = [b for i in range(999)]\ntext = str(c)",
+        "a = [0] * 1000\nb = [a for i in range(999)]\nc = [b for i in range(999)]\ntext = f'{c}'",
+        "a = [0] * 1000\nb = [a for i in range(999)]\nc = [b for i in range(999)]\ntext = '%s' % (c,)",
+        "a = ['x' * 1000] * 1000\nkept = [a for i in range(999)]",
+        "kept = []\nfor i in range(999):\n    kept.append('a' * 500000 + str(i))",
+    ],
+)
 def test_growing_values_are_refused(script):
     assert_refused(run_isolated(execute, script), "larger than")
 
@@ -124,6 +138,7 @@ def test_a_refused_value_is_not_left_in_the_data():
         except sandbox.CodeLimitExceeded:
             return data
         return {"not refused": True}
+
     assert run_isolated(run).value == {"keep": [1, 2, 3], "name": "x"}
 
 
@@ -136,9 +151,10 @@ def test_ordinary_code_keeps_working_within_the_budgets():
         "k = [r * 2 for r in rows if r > 1]\nm = sum(range(10))\nn += 1\nt = [*rows, *rows]\n"
         "u = str(rows)\nv = '1'.zfill(3)\nw = pow(2, 10)\nrows.extend([9])\nx = 2.5 ** 2\n"
         "y = {'a': 1}\ny['b'] = 2\nz = list(range(5))\nz[1:3] = [7, 7, 7]\n",
-        data)
+        data,
+    )
     assert results["a"] == "a" * 1000 and results["b"] == [0] * 1000
-    assert (results["c"], results["d"]) == (2 ** 100 * 3, 10 ** 20 << 3)
+    assert (results["c"], results["d"]) == (2**100 * 3, 10**20 << 3)
     assert results["e"] == "    7|'abc'|1.50" and results["f"] == "00007 abc" and results["g"] == "Ann, Bo"
     assert results["h"] == " aBc... " and results["i"] == [3, 1, 2, 4] and results["j"] == (1, 2, 1, 2)
     assert results["k"] == [6, 4] and results["m"] == 45 and results["n"] == 8
@@ -152,7 +168,8 @@ def test_loops_walk_long_and_growing_sequences_as_python_does():
         "long = list(range(150))\nseen = [x for x in long]\ntext = ''.join(c for c in 'ab' * 100)\n"
         "q = list(range(100))\nfor x in q:\n    if len(q) < 300:\n        q.append(x + 1000)\n"
         "pairs = [(i, j) for i in range(70) for j in range(3) if i == 69]\n"
-        "total = 0\nfor k in range(999):\n    total += k\n")
+        "total = 0\nfor k in range(999):\n    total += k\n"
+    )
     assert results["seen"] == list(range(150)) and results["text"] == "ab" * 100
     assert results["q"] == list(range(100)) + [x + 1000 for x in range(100)] + [x + 2000 for x in range(100)]
     assert results["pairs"] == [(69, 0), (69, 1), (69, 2)] and results["total"] == sum(range(999))
@@ -166,6 +183,7 @@ def test_the_size_limit_is_configurable():
         except sandbox.CodeLimitExceeded as exc:
             return len(ok), str(exc)
         return len(ok), "not refused"
+
     size, message = run_isolated(run).value
     assert size == 2000 and "larger than 4 KiB" in message
 
@@ -173,29 +191,38 @@ def test_the_size_limit_is_configurable():
 def test_the_limits_are_settings_checked_at_startup():
     from engine import config
 
-    settings = config.load({"REVIEWFLOW_SCRIPT_TIME_LIMIT_SECONDS": "0.5", "REVIEWFLOW_SCRIPT_MAX_BYTES": "4096"})
+    settings = config.load(
+        {"REVIEWFLOW_SCRIPT_TIME_LIMIT_SECONDS": "0.5", "REVIEWFLOW_SCRIPT_MAX_BYTES": "4096"}
+    )
     assert (settings.script_time_limit_seconds, settings.script_max_bytes) == (0.5, 4096)
     defaults = config.load({})
     assert (defaults.script_time_limit_seconds, defaults.script_max_bytes) == (2.0, 1024 * 1024)
-    for bad in ({"REVIEWFLOW_SCRIPT_TIME_LIMIT_SECONDS": "0"}, {"REVIEWFLOW_SCRIPT_TIME_LIMIT_SECONDS": "nan"},
-                {"REVIEWFLOW_SCRIPT_MAX_BYTES": "10"}):
+    for bad in (
+        {"REVIEWFLOW_SCRIPT_TIME_LIMIT_SECONDS": "0"},
+        {"REVIEWFLOW_SCRIPT_TIME_LIMIT_SECONDS": "nan"},
+        {"REVIEWFLOW_SCRIPT_MAX_BYTES": "10"},
+    ):
         with pytest.raises(config.ConfigError, match="REVIEWFLOW_SCRIPT"):
             config.load(bad)
 
 
 # --- time: loops and recursion stop at the budget --------------------------------------------------
 
-@pytest.mark.parametrize("script", [
-    "while True:\n    pass",
-    "n = 0\nwhile n >= 0:\n    n = n + 1",
-    "while True:\n    try:\n        while True:\n            pass\n    except Exception:\n        pass",
-    "try:\n    while True:\n        pass\nexcept Exception:\n    caught = True",
-    "def f(n):\n    return 0 if n == 0 else f(n - 1) + f(n - 1)\nx = f(80)",
-    "f = lambda n: 0 if n == 0 else f(n - 1) + f(n - 1)\nx = f(80)",
-    "def g():\n    while True:\n        yield 1\nx = sum(g())",
-    "for a in range(999):\n    for b in range(999):\n        for c in range(999):\n            x = a",
-    "x = [a for a in range(999) for b in range(999) for c in range(999) if a < 0]",
-])
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "while True:\n    pass",
+        "n = 0\nwhile n >= 0:\n    n = n + 1",
+        "while True:\n    try:\n        while True:\n            pass\n    except Exception:\n        pass",
+        "try:\n    while True:\n        pass\nexcept Exception:\n    caught = True",
+        "def f(n):\n    return 0 if n == 0 else f(n - 1) + f(n - 1)\nx = f(80)",
+        "f = lambda n: 0 if n == 0 else f(n - 1) + f(n - 1)\nx = f(80)",
+        "def g():\n    while True:\n        yield 1\nx = sum(g())",
+        "for a in range(999):\n    for b in range(999):\n        for c in range(999):\n            x = a",
+        "x = [a for a in range(999) for b in range(999) for c in range(999) if a < 0]",
+    ],
+)
 def test_code_that_runs_too_long_stops_at_the_time_limit(script):
     outcome = run_isolated(execute, script, None, {"time_limit_seconds": 0.5}, timeout=10)
     assert_refused(outcome, "time limit of 0.5 s", within=4)
@@ -208,8 +235,13 @@ def test_the_default_time_limit_is_two_seconds():
 
 
 def test_an_expression_is_bounded_in_time_too():
-    outcome = run_isolated(evaluate, "[a for a in range(999) for b in range(999) for c in range(999) if a < 0]",
-                           None, {"time_limit_seconds": 0.5}, timeout=10)
+    outcome = run_isolated(
+        evaluate,
+        "[a for a in range(999) for b in range(999) for c in range(999) if a < 0]",
+        None,
+        {"time_limit_seconds": 0.5},
+        timeout=10,
+    )
     assert_refused(outcome, "time limit of 0.5 s", within=4)
 
 
@@ -220,7 +252,9 @@ def test_deep_recursion_fails_cleanly():
 
 
 def test_each_thread_has_its_own_budget():
-    """One evaluation spinning in one of the server's threads neither stops nor slows the budget of another."""
+    """One evaluation spinning in one of the server's threads neither stops nor slows the budget of
+    another."""
+
     def run():
         sandbox.configure(time_limit_seconds=1.0)
         spin_error = []
@@ -240,6 +274,7 @@ def test_each_thread_has_its_own_budget():
         spinner.join(5)
         after = _env().evaluate("sum(r for r in range(10))", {})
         return done, spin_error, after
+
     done, spin_error, after = run_isolated(run).value
     assert done > 10 and after == 45
     assert spin_error and "time limit of 1 s" in spin_error[0]
@@ -247,31 +282,42 @@ def test_each_thread_has_its_own_budget():
 
 # --- deploy time: what can be known statically is reported before anything runs ---------------------
 
-@pytest.mark.parametrize("code,mode,words", [
-    ("10**10**8", "eval", "larger than"),
-    ("'a' * (5 * 10**7)", "eval", "larger than"),
-    ("x + 10**10**8", "eval", "larger than"),
-    ("total = sum(rows) * (1 << 10**9)", "exec", "larger than"),
-    ("while True:\n    pass", "exec", "never ends"),
-    ("while 1:\n    n = n + 1\n    for i in rows:\n        break", "exec", "never ends"),
-])
+
+@pytest.mark.parametrize(
+    "code,mode,words",
+    [
+        ("10**10**8", "eval", "larger than"),
+        ("'a' * (5 * 10**7)", "eval", "larger than"),
+        ("x + 10**10**8", "eval", "larger than"),
+        ("total = sum(rows) * (1 << 10**9)", "exec", "larger than"),
+        ("while True:\n    pass", "exec", "never ends"),
+        ("while 1:\n    n = n + 1\n    for i in rows:\n        break", "exec", "never ends"),
+    ],
+)
 def test_the_deploy_check_reports_what_is_known_statically(code, mode, words):
     outcome = run_isolated(sandbox.check, code, mode)
     assert outcome.raised is None and outcome.value and words in outcome.value, outcome
     assert outcome.value.startswith("line ")
 
 
-@pytest.mark.parametrize("code,mode", [
-    ("10 ** n", "eval"), ("2 ** 64 * 3", "eval"), ("x * 3", "eval"), ("'ab' * 100", "eval"),
-    ("while True:\n    if done:\n        break", "exec"),
-    ("def gen():\n    while True:\n        yield 1", "exec"),
-    ("while True:\n    n = next_step(n)\n    if n > 3:\n        raise ValueError('x')", "exec"),
-])
+@pytest.mark.parametrize(
+    "code,mode",
+    [
+        ("10 ** n", "eval"),
+        ("2 ** 64 * 3", "eval"),
+        ("x * 3", "eval"),
+        ("'ab' * 100", "eval"),
+        ("while True:\n    if done:\n        break", "exec"),
+        ("def gen():\n    while True:\n        yield 1", "exec"),
+        ("while True:\n    n = next_step(n)\n    if n > 3:\n        raise ValueError('x')", "exec"),
+    ],
+)
 def test_the_deploy_check_passes_code_that_may_be_fine(code, mode):
     assert run_isolated(sandbox.check, code, mode).value is None
 
 
 # --- decisions evaluated on their own --------------------------------------------------------------
+
 
 def test_a_decision_with_a_huge_output_is_a_decision_error():
     from engine.bpmn import decisions
@@ -283,6 +329,7 @@ def test_a_decision_with_a_huge_output_is_a_decision_error():
         except decisions.DecisionError as exc:
             return str(exc)
         return "no error"
+
     outcome = run_isolated(run)
     assert outcome.raised is None and "larger than" in outcome.value, outcome
     assert outcome.seconds < 5
@@ -293,11 +340,14 @@ def test_a_decision_stops_at_the_time_limit():
 
     def run():
         sandbox.configure(time_limit_seconds=0.5)
-        xml = DMN.format(output="[a for a in range(999) for b in range(999) for c in range(999) if a &lt; 0]").encode()
+        xml = DMN.format(
+            output="[a for a in range(999) for b in range(999) for c in range(999) if a &lt; 0]"
+        ).encode()
         try:
             decisions.evaluate("sizing", xml, {"digits": 1})
         except decisions.DecisionError as exc:
             return str(exc)
         return "no error"
+
     outcome = run_isolated(run, timeout=10)
     assert outcome.raised is None and "time limit of 0.5 s" in outcome.value, outcome

@@ -1,4 +1,5 @@
 """Timer values as modellers type them, and the one clock."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,8 +10,9 @@ from engine import clock, config
 from engine.bpmn.script_engine import ISO_LITERAL, normalise_timer_value
 
 
-@pytest.mark.parametrize("text", ["P5D", "PT1H", "R3/P1D", "2026-12-24", "2026-12-24T12:00:00Z",
-                                  "2026-12-24T12:00:00+01:00"])
+@pytest.mark.parametrize(
+    "text", ["P5D", "PT1H", "R3/P1D", "2026-12-24", "2026-12-24T12:00:00Z", "2026-12-24T12:00:00+01:00"]
+)
 def test_iso_literals_are_recognised(text):
     assert ISO_LITERAL.match(text)
 
@@ -21,8 +23,8 @@ def test_expressions_are_not_literals(text):
 
 
 def test_dates_and_naive_times_are_england_local_then_utc():
-    assert normalise_timer_value("2026-07-01") == "2026-06-30T23:00:00+00:00"          # BST
-    assert normalise_timer_value("2026-12-01") == "2026-12-01T00:00:00+00:00"          # GMT
+    assert normalise_timer_value("2026-07-01") == "2026-06-30T23:00:00+00:00"  # BST
+    assert normalise_timer_value("2026-12-01") == "2026-12-01T00:00:00+00:00"  # GMT
     assert normalise_timer_value("2026-07-01T09:00:00") == "2026-07-01T08:00:00+00:00"
     assert normalise_timer_value(dt.date(2026, 7, 1)) == "2026-06-30T23:00:00+00:00"
     assert normalise_timer_value("P5D") == "P5D"

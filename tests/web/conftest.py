@@ -5,6 +5,7 @@ except while the browser waits for the page.
 Managers, process owners and admins must sign in with a second factor: the template database has them
 set up with an authenticator (secrets in ``MFA_SECRETS``, recovery codes in ``MFA_RECOVERY_CODES``), and
 the sign-in helpers type a code computed at the fixed clock, as a person reads it from their phone."""
+
 from __future__ import annotations
 
 import re
@@ -26,15 +27,28 @@ CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 ASSETS = ROOT / "web" / "static" / "build" / "js" / "app.js"
 PASSWORD = "demo password 1"
-ROLES = {"referrer": "Referring agency", "la": "Local authority", "bu": "Business Unit", "prg": "Practice Review Group",
-         "subgroup": "SCR sub group", "exec": "Executive Group", "board": "Board", "chair": "Independent Chair",
-         "peer": "Peer chair", "reviewer": "Lead reviewer", "police": "Agency: Police", "health": "Agency: Health",
-         "manager": "manager", "owner": "process_owner", "admin": "admin"}
-MFA_ACCOUNTS = ("manager", "owner", "admin")            # the roles that must sign in with a code
-MFA_SET_UP_AT = "2026-12-21T08:00:00+00:00"             # an hour before the tests' clock: its code is used
+ROLES = {
+    "referrer": "Referring agency",
+    "la": "Local authority",
+    "bu": "Business Unit",
+    "prg": "Practice Review Group",
+    "subgroup": "SCR sub group",
+    "exec": "Executive Group",
+    "board": "Board",
+    "chair": "Independent Chair",
+    "peer": "Peer chair",
+    "reviewer": "Lead reviewer",
+    "police": "Agency: Police",
+    "health": "Agency: Health",
+    "manager": "manager",
+    "owner": "process_owner",
+    "admin": "admin",
+}
+MFA_ACCOUNTS = ("manager", "owner", "admin")  # the roles that must sign in with a code
+MFA_SET_UP_AT = "2026-12-21T08:00:00+00:00"  # an hour before the tests' clock: its code is used
 MFA_SECRETS: dict[str, str] = {}
 MFA_RECOVERY_CODES: dict[str, list[str]] = {}
-LIVE_APPS: dict[str, object] = {}                        # server address -> app, for the sign-in helper
+LIVE_APPS: dict[str, object] = {}  # server address -> app, for the sign-in helper
 
 
 def set_up_authenticators(service) -> None:
@@ -68,8 +82,13 @@ def template_db(tmp_path_factory):
 def service(template_db, tmp_path):
     path = tmp_path / "reviewflow.db"
     shutil.copy(template_db, path)
-    svc = Reviewflow(make_settings(f"sqlite:///{path}", REVIEWFLOW_INSECURE_COOKIES="1",
-                                   REVIEWFLOW_SECRET_KEY="test-only-secret-key-for-the-browser-tests"))
+    svc = Reviewflow(
+        make_settings(
+            f"sqlite:///{path}",
+            REVIEWFLOW_INSECURE_COOKIES="1",
+            REVIEWFLOW_SECRET_KEY="test-only-secret-key-for-the-browser-tests",
+        )
+    )
     yield svc
     svc.db.dispose()
 
@@ -101,8 +120,9 @@ def next_code(service, username: str) -> str:
 def sign_in_client(client, username: str, password: str = PASSWORD, **extra):
     page = client.get("/sign-in").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    response = client.post("/sign-in", data={"username": username, "password": password, "csrf_token": token,
-                                             **extra})
+    response = client.post(
+        "/sign-in", data={"username": username, "password": password, "csrf_token": token, **extra}
+    )
     if username in MFA_SECRETS and response.headers.get("Location", "").startswith("/sign-in/code"):
         code = next_code(client.application.extensions["reviewflow"], username)
         token = csrf_of(client.get("/sign-in/code").get_data(as_text=True))
@@ -141,9 +161,19 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         yield browser
         browser.close()
 
@@ -178,8 +208,8 @@ def axe_violations(page) -> list[dict]:
     """Serious and critical accessibility violations on the current page (axe-core, WCAG 2.x A/AA)."""
     page.evaluate(AXE.read_text(encoding="utf-8"))
     result = page.evaluate("""async () => {
-        const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}});
-        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+        const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a',
+        'wcag21aa', 'wcag22aa']}}); return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
                                       nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
     }""")
     return [v for v in result if v["impact"] in ("serious", "critical")]

@@ -2,6 +2,7 @@
 
 Serves a fresh demo database on loopback under the tests' fixed clock and photographs each page in
 Debian's Chromium, into web/static/screenshots/."""
+
 from __future__ import annotations
 
 import shutil
@@ -26,8 +27,13 @@ def main() -> None:
 
     clock.set_now("2026-12-21T09:00:00+00:00")
     db = Path(tempfile.mkdtemp()) / "reviewflow.db"
-    service = Reviewflow(make_settings(f"sqlite:///{db}", REVIEWFLOW_INSECURE_COOKIES="1",
-                                       REVIEWFLOW_SECRET_KEY="screenshots-only-secret-key"))
+    service = Reviewflow(
+        make_settings(
+            f"sqlite:///{db}",
+            REVIEWFLOW_INSECURE_COOKIES="1",
+            REVIEWFLOW_SECRET_KEY="screenshots-only-secret-key",
+        )
+    )
     service.deployments.deploy_paths([ROOT / "processes", ROOT / "forms"], PROCESS_OWNER)
     demo.seed(service, password=PASSWORD)
     set_up_authenticators(service)
@@ -49,11 +55,21 @@ def main() -> None:
         ("owner", "/modeller/rapid_review", "modeller.png", "diagram"),
     ]
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         for who, path, name, then in shots:
-            context = browser.new_context(base_url=f"http://127.0.0.1:{port}", viewport={"width": 1280, "height": 900})
+            context = browser.new_context(
+                base_url=f"http://127.0.0.1:{port}", viewport={"width": 1280, "height": 900}
+            )
             page = context.new_page()
             page.goto("/sign-in")
             page.fill("#username", who)

@@ -1,8 +1,7 @@
 """axe-core on every page of the app, as the person who uses it: no serious or critical violation of
 WCAG 2.2 A or AA."""
-from __future__ import annotations
 
-import pytest
+from __future__ import annotations
 
 from tests.web.conftest import axe_violations, sign_in
 
@@ -12,19 +11,32 @@ def pages(service) -> list[tuple[str | None, str, str | None]]:
     manager = service.users.actor("manager")
     case = next(c for c in service.queries.list_instances(manager) if c["process_id"] == "rapid_review")
     police_task = service.tasks.for_user(service.users.actor("police"))[0]
-    started = next(c for c in service.queries.list_instances(manager)
-                   if c["process_id"] == "incident_notification" and c["created_by"] == "referrer")
+    started = next(
+        c
+        for c in service.queries.list_instances(manager)
+        if c["process_id"] == "incident_notification" and c["created_by"] == "referrer"
+    )
     return [
-        (None, "/sign-in", None), (None, "/sign-in", "submit"), (None, "/accessibility", None),
-        ("police", "/", None), ("police", f"/tasks/{police_task['id']}", None),
+        (None, "/sign-in", None),
+        (None, "/sign-in", "submit"),
+        (None, "/accessibility", None),
+        ("police", "/", None),
+        ("police", f"/tasks/{police_task['id']}", None),
         ("police", f"/tasks/{police_task['id']}", "submit"),
-        ("referrer", f"/cases/started/{started['id']}", None),                       # a case's confirmation
-        ("bu", "/cases/new", "submit"), ("bu", "/calendar", None), ("bu", "/no-such-page", None),
-        ("bu", "/dashboard", None),                                                   # 403 page
-        ("bu", "/account/multi-factor", None), ("bu", "/account/multi-factor/set-up", None),
-        ("manager", "/", None), ("manager", "/cases", None), ("manager", f"/cases/{case['id']}", None),
-        ("manager", "/dashboard", None), ("manager", "/account/multi-factor", None),
-        ("owner", "/modeller", None), ("owner", "/modeller/scr_decision", None),
+        ("referrer", f"/cases/started/{started['id']}", None),  # a case's confirmation
+        ("bu", "/cases/new", "submit"),
+        ("bu", "/calendar", None),
+        ("bu", "/no-such-page", None),
+        ("bu", "/dashboard", None),  # 403 page
+        ("bu", "/account/multi-factor", None),
+        ("bu", "/account/multi-factor/set-up", None),
+        ("manager", "/", None),
+        ("manager", "/cases", None),
+        ("manager", f"/cases/{case['id']}", None),
+        ("manager", "/dashboard", None),
+        ("manager", "/account/multi-factor", None),
+        ("owner", "/modeller", None),
+        ("owner", "/modeller/scr_decision", None),
         ("owner", "/modeller/decisions/notifiable_incident", None),
     ]
 
@@ -41,11 +53,12 @@ def test_every_page_has_no_serious_accessibility_violation(page, service):
                 sign_in(page, who)
             signed_in_as = who
         page.goto(path)
-        if path.startswith("/modeller/") or path.startswith("/cases/") and path[7:].isdigit():
+        if path.startswith("/modeller/") or (path.startswith("/cases/") and path[7:].isdigit()):
             page.wait_for_selector("[data-ready='true']")
         if then == "submit":
-            page.locator("main form button[value='submit']:visible").first.click() if path != "/sign-in" else \
-                page.click("button:has-text('Sign in')")
+            page.locator(
+                "main form button[value='submit']:visible"
+            ).first.click() if path != "/sign-in" else page.click("button:has-text('Sign in')")
             assert page.locator(".govuk-error-summary").count() == 1, path
         found = axe_violations(page)
         if found:
@@ -53,8 +66,11 @@ def test_every_page_has_no_serious_accessibility_violation(page, service):
     assert problems == {}
     # nothing the content security policy blocked, no script error (pages that answer with an error status,
     # such as a refused sign-in, a form with errors, 403 and 404, report that status and nothing else)
-    assert [e for e in page.console_errors
-            if not e.startswith("Failed to load resource: the server responded with a status of")] == []
+    assert [
+        e
+        for e in page.console_errors
+        if not e.startswith("Failed to load resource: the server responded with a status of")
+    ] == []
 
 
 def test_the_pages_work_without_javascript(browser, live_server, service):

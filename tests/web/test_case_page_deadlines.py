@@ -1,7 +1,9 @@
 """The case page's "Statutory deadlines" table lists every clock of the procedure from the day the case starts
-(003 §3.4-§4.6): the local authority's five working days (003 §3.6), the rapid review's ten and fifteen working days
-from the notification (003 §3.4, §4.4, §4.6), each with its due date, and the later ones with when they start. Read
-from the page's HTML, without a browser; on a 375 px wide phone the table stacks, one block per deadline."""
+(003 §3.4-§4.6): the local authority's five working days (003 §3.6), the rapid review's ten and fifteen
+working days from the notification (003 §3.4, §4.4, §4.6), each with its due date, and the later ones with
+when they start. Read from the page's HTML, without a browser; on a 375 px wide phone the table stacks, one
+block per deadline."""
+
 from __future__ import annotations
 
 from html.parser import HTMLParser
@@ -59,23 +61,32 @@ def test_the_case_page_shows_every_statutory_clock_on_day_zero(app, service):
     assert response.status_code == 200
     rows = deadline_rows(response.get_data(as_text=True))
     assert {k: rows[k]["Due"] for k in ("R1", "R2")} == {"R1": "29 December 2026", "R2": "29 December 2026"}
-    rapid = [r for r in service.queries.list_instances(service.users.actor("manager"), process_id="rapid_review")
-             if r["business_key"] == started["business_key"]]
-    if not rapid:                           # not handed over yet: the rapid review's clocks are on this case
+    rapid = [
+        r
+        for r in service.queries.list_instances(service.users.actor("manager"), process_id="rapid_review")
+        if r["business_key"] == started["business_key"]
+    ]
+    if not rapid:  # not handed over yet: the rapid review's clocks are on this case
         assert {k: rows[k]["Due"] for k in ("R4", "R5", "R6")} == {
-            "R4": "7 January 2027", "R5": "7 January 2027", "R6": "14 January 2027"}
-        assert all(rows[k]["status"] == "pending" and rows[k]["Status"].startswith("Pending") for k in ("R4", "R6"))
+            "R4": "7 January 2027",
+            "R5": "7 January 2027",
+            "R6": "14 January 2027",
+        }
+        assert all(
+            rows[k]["status"] == "pending" and rows[k]["Status"].startswith("Pending") for k in ("R4", "R6")
+        )
         assert "rapid review" in rows["R4"]["What"]
         assert rows["R8"]["Due"] == "Starts when the decision to hold a review is made"
         assert rows["R6"]["Source"].startswith("003 §4.6")
-    else:                                   # handed over: shown with a link to the case that runs them
+    else:  # handed over: shown with a link to the case that runs them
         assert {k: rows[k]["Due"] for k in ("R4", "R6")} == {"R4": "7 January 2027", "R6": "14 January 2027"}
         assert f'href="/cases/{rapid[0]["id"]}"' in response.get_data(as_text=True)
     assert {"Deadline", "What", "Due", "Status", "Source"} <= set(rows["R1"])
 
 
 def test_the_deadlines_table_fits_a_375_pixel_phone(page, service):
-    """003 §3.4-§4.6: managers read the clocks on a phone too; nothing runs off the side of a 375 px screen."""
+    """003 §3.4-§4.6: managers read the clocks on a phone too; nothing runs off the side of a 375 px
+    screen."""
     started = Partnership(service).start(date_aware="2026-12-18", notification_date=None)
     sign_in(page, "manager")
     page.set_viewport_size({"width": 375, "height": 800})

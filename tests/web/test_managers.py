@@ -1,11 +1,12 @@
 """Managers in the browser: the case list and its filters, a case's diagram with the right steps marked,
 the deadline timeline, actions with a reason, the dashboard, CSV exports and the calendar feed."""
+
 from __future__ import annotations
 
 import csv
 import io
 
-from tests.web.conftest import axe_violations, csrf_of, sign_in, sign_in_client
+from tests.web.conftest import axe_violations, sign_in, sign_in_client
 
 
 def case_id(service, step_name: str) -> int:
@@ -32,7 +33,10 @@ def test_case_list_filters_and_the_case_page_marks_the_diagram(page, service):
     assert active == ["chair_decides"]
     assert {"scr_decision_started", "request_information", "subgroup_meeting", "chair_checklist"} <= set(done)
     assert page.locator(".rf-due-badge").count() == 1
-    assert page.locator("[data-deadline='S2']").count() == 1 and page.locator("[data-deadline='S8']").count() == 1
+    assert (
+        page.locator("[data-deadline='S2']").count() == 1
+        and page.locator("[data-deadline='S8']").count() == 1
+    )
     assert page.console_errors == []
     assert axe_violations(page) == []
 
@@ -57,15 +61,19 @@ def test_suspend_needs_a_reason_and_is_audited(page, service):
     page.click("#suspend button")
     assert "suspended" in page.locator(".govuk-notification-banner").inner_text()
     history = service.queries.get_instance(target, service.users.actor("manager"))["history"]
-    assert any(h["kind"] == "suspend" and h["actor"] == "manager" and h["detail"].get("reason") == "Waiting for legal advice"
-               for h in history)
+    assert any(
+        h["kind"] == "suspend"
+        and h["actor"] == "manager"
+        and h["detail"].get("reason") == "Waiting for legal advice"
+        for h in history
+    )
 
 
 def test_dashboard_and_exports(page, service, client):
     sign_in(page, "manager")
     page.click("a:has-text('Dashboard')")
     assert "Open cases by stage" in page.inner_text("main")
-    assert page.locator("text=No deadline has been missed").count() == 0      # the overdue notifications
+    assert page.locator("text=No deadline has been missed").count() == 0  # the overdue notifications
     page.fill("#from", "31/12/2026")
     page.click("button:has-text('Show')")
     assert "must be a date" in page.locator(".govuk-error-summary").inner_text()
@@ -90,7 +98,7 @@ def test_calendar_feed_is_personal_and_revocable(page, service, client):
     text = ics.get_data(as_text=True)
     assert text.startswith("BEGIN:VCALENDAR\r\n") and text.endswith("END:VCALENDAR\r\n")
     assert "SUMMARY:RF-" in text and " S2: " in text and "DTSTART;VALUE=DATE:20270121" in text
-    assert "Child" not in text                                               # no child's name in a calendar
+    assert "Child" not in text  # no child's name in a calendar
     page.click("button:has-text('Turn off my calendar address')")
     assert client.get("/" + path).status_code == 404
 
@@ -118,8 +126,12 @@ def test_the_calendar_feed_is_valid_icalendar_with_stable_events(service, client
     second = client.get(f"/calendar/{token}.ics").get_data(as_text=True)
     assert all(len(line.encode()) <= 75 for line in first.split("\r\n"))
     events, again = parse_ics(first), parse_ics(second)
-    assert events and [e["UID"] for e in events] == [e["UID"] for e in again]      # calendars update, not duplicate
-    pending = [d for d in service.reports.deadlines(service.users.actor("manager")) if d["status"] == "pending"]
+    assert events and [e["UID"] for e in events] == [
+        e["UID"] for e in again
+    ]  # calendars update, not duplicate
+    pending = [
+        d for d in service.reports.deadlines(service.users.actor("manager")) if d["status"] == "pending"
+    ]
     assert len(events) == len(pending)
     for event in events:
         start, end = event["DTSTART;VALUE=DATE"], event["DTEND;VALUE=DATE"]
@@ -131,10 +143,16 @@ def test_csv_cells_cannot_run_as_spreadsheet_formulas(service, client):
 
     started = service.instances.start("incident_notification", notification(), service.users.actor("bu"))
     la = service.users.actor("la")
-    task = next(t for t in service.tasks.for_user(la)
-                if t["instance_id"] == started["id"] and t["element_id"] == "check_other_children")
-    service.instances.complete_task(task["id"], {"other_children_at_risk": False, "child_protection_plan": "never",
-                                                 "records_secured": True}, la)
+    task = next(
+        t
+        for t in service.tasks.for_user(la)
+        if t["instance_id"] == started["id"] and t["element_id"] == "check_other_children"
+    )
+    service.instances.complete_task(
+        task["id"],
+        {"other_children_at_risk": False, "child_protection_plan": "never", "records_secured": True},
+        la,
+    )
     sign_in_client(client, "manager")
     body = client.get("/cases.csv").get_data(as_text=True)
     for row in csv.reader(io.StringIO(body)):
@@ -155,8 +173,11 @@ def test_the_case_list_pages_newest_first_there_and_back(service, client, monkey
         html = client.get(url).get_data(as_text=True)
         body = html.split("<tbody", 1)[1].split("</tbody>", 1)[0]
         links = dict(re.findall(r'href="([^"]+)" rel="(prev|next)"', html))
-        return ([int(i) for i in re.findall(r'href="/cases/(\d+)"', body)], {v: k.replace("&amp;", "&") for k, v in links.items()},
-                re.search(r'data-case-count="(\d+)"', html).group(1))
+        return (
+            [int(i) for i in re.findall(r'href="/cases/(\d+)"', body)],
+            {v: k.replace("&amp;", "&") for k, v in links.items()},
+            re.search(r'data-case-count="(\d+)"', html).group(1),
+        )
 
     pages, url = [], "/cases?status="
     while url:
@@ -164,12 +185,14 @@ def test_the_case_list_pages_newest_first_there_and_back(service, client, monkey
         assert int(count) == len(everything) and len(ids) <= 2
         pages.append((url, ids, links))
         url = links.get("next")
-    assert sum((ids for _, ids, _ in pages), []) == everything       # every case once, newest first
+    assert sum((ids for _, ids, _ in pages), []) == everything  # every case once, newest first
     assert "prev" not in pages[0][2] and all("prev" in links for _, _, links in pages[1:])
-    assert all("status=" not in links.get("next", "") for _, _, links in pages)   # empty filters are not carried
+    assert all(
+        "status=" not in links.get("next", "") for _, _, links in pages
+    )  # empty filters are not carried
     back, _, _ = read(pages[-1][2]["prev"])
     assert back == pages[-2][1]
-    overdue, links, count = read("/cases?overdue=yes")
+    _overdue, links, count = read("/cases?overdue=yes")
     assert 0 < int(count) < len(everything) and "prev" not in links
     assert client.get("/cases?before=not-a-case").status_code == 400
 
@@ -178,11 +201,13 @@ def test_deadline_csv_for_a_period_and_status(service, client):
     sign_in_client(client, "manager")
     body = client.get("/deadlines.csv?from=2026-12-01&to=2026-12-20&status=missed").get_data(as_text=True)
     rows = list(csv.DictReader(io.StringIO(body)))
-    assert rows and all(r["status"] == "missed" and "2026-12-01" <= r["due_date"] <= "2026-12-20" for r in rows)
+    assert rows and all(
+        r["status"] == "missed" and "2026-12-01" <= r["due_date"] <= "2026-12-20" for r in rows
+    )
     assert [r["due_date"] for r in rows] == sorted(r["due_date"] for r in rows)
     everything = list(csv.DictReader(io.StringIO(client.get("/deadlines.csv").get_data(as_text=True))))
     assert len(everything) > len(rows)
     assert client.get("/deadlines.csv?from=2026-12-20&to=2026-12-01").status_code == 400
     assert client.get("/deadlines.csv?status=late").status_code == 400
     started_later = client.get("/cases.csv?from=2026-12-22").get_data(as_text=True)
-    assert started_later.strip().count("\n") == 0                               # the header only
+    assert started_later.strip().count("\n") == 0  # the header only

@@ -1,15 +1,19 @@
 """Process owners in the browser: open the modeller, change a diagram with the properties panel, see the
 engine's errors on the diagram's elements, deploy a new version, and see new cases use it while cases
 already running stay on theirs."""
+
 from __future__ import annotations
 
-from tests.web.conftest import axe_violations, sign_in
 from tests.scenarios.driver import notification
+from tests.web.conftest import axe_violations, sign_in
 
 
 def test_change_validate_and_deploy_a_diagram(page, service):
     manager = service.users.actor("manager")
-    before = {i["id"]: i["version"] for i in service.queries.list_instances(manager, process_id="incident_notification")}
+    before = {
+        i["id"]: i["version"]
+        for i in service.queries.list_instances(manager, process_id="incident_notification")
+    }
     assert set(before.values()) == {1}
     sign_in(page, "owner")
     page.click("a:has-text('Modeller')")
@@ -19,13 +23,13 @@ def test_change_validate_and_deploy_a_diagram(page, service):
     page.click(".djs-element[data-element-id='check_other_children'] .djs-hit", force=True)
     page.wait_for_selector("#prop-form")
     assert page.input_value("#prop-form") == "safety_check.json"
-    page.select_option("#prop-form", "")                     # a user task with no form
+    page.select_option("#prop-form", "")  # a user task with no form
     page.click("#validate")
     summary = page.locator("#modeller-messages .govuk-error-summary")
     summary.wait_for()
     assert "check_other_children: user task names no form" in summary.inner_text()
     assert page.locator(".djs-element[data-element-id='check_other_children'].rf-error").count() == 1
-    page.click("#deploy")                                      # refused: nothing deployed
+    page.click("#deploy")  # refused: nothing deployed
     page.wait_for_selector("#deploy:not([disabled])")
     page.locator("#modeller-messages .govuk-error-summary").wait_for()
     assert service.catalog.versions("incident_notification", service.users.actor("owner"))[0]["version"] == 1
@@ -42,12 +46,20 @@ def test_change_validate_and_deploy_a_diagram(page, service):
     # a new case uses the new version; the cases already running stay on version 1
     started = service.instances.start("incident_notification", notification(), service.users.actor("bu"))
     assert started["version"] == 2
-    after = {i["id"]: i["version"] for i in service.queries.list_instances(manager, process_id="incident_notification")}
+    after = {
+        i["id"]: i["version"]
+        for i in service.queries.list_instances(manager, process_id="incident_notification")
+    }
     assert {k: v for k, v in after.items() if k in before} == before
-    new_task = [t for t in service.tasks.for_user(service.users.actor("la"))
-                if t["instance_id"] == started["id"] and t["element_id"] == "check_other_children"]
+    new_task = [
+        t
+        for t in service.tasks.for_user(service.users.actor("la"))
+        if t["instance_id"] == started["id"] and t["element_id"] == "check_other_children"
+    ]
     assert [t["name"] for t in new_task] == ["Check that other children are safe"]
-    old_names = {t["name"] for t in service.tasks.for_user(service.users.actor("la")) if t["instance_id"] in before}
+    old_names = {
+        t["name"] for t in service.tasks.for_user(service.users.actor("la")) if t["instance_id"] in before
+    }
     assert "Check that other children are safe" not in old_names
 
 
@@ -78,14 +90,18 @@ def test_a_decision_table_opens_in_the_dmn_editor(page):
 
 
 def test_an_uploaded_broken_diagram_is_refused_without_javascript(service, client):
-    from tests.web.conftest import csrf_of, sign_in_client
     import io
+
+    from tests.web.conftest import csrf_of, sign_in_client
 
     sign_in_client(client, "owner")
     token = csrf_of(client.get("/modeller").get_data(as_text=True))
     bad = b"<?xml version='1.0'?><!DOCTYPE x [<!ENTITY e SYSTEM 'file:///etc/passwd'>]><x>&e;</x>"
-    response = client.post("/modeller/upload", data={"csrf_token": token, "files": (io.BytesIO(bad), "evil.bpmn")},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/modeller/upload",
+        data={"csrf_token": token, "files": (io.BytesIO(bad), "evil.bpmn")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert "evil.bpmn" in body and "passwd" not in body.split("<main", 1)[1].split("DOCTYPE")[0]

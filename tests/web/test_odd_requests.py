@@ -1,16 +1,30 @@
 """Odd addresses and parameters get a clear page with the right status, never a server error."""
+
 from __future__ import annotations
 
 import pytest
 
 from tests.web.conftest import sign_in_client
 
-ODD = ["/cases?status=exploded&overdue=maybe&stage=%00", "/cases/0", "/cases/999999999999999999999999",
-       "/cases/999999999999999999999999/diagram.json", "/cases/12/chronology.csv", "/dashboard?from=2027-13-45&to=x",
-       "/dashboard?from=2028-01-01&to=2027-01-01", "/modeller/nope", "/modeller/nope/download",
-       "/modeller/rapid_review/download?version=abc", "/modeller/rapid_review/download?version=99",
-       "/modeller/decisions/nope", "/tasks/not-a-task", "/tasks/" + "x" * 5000, "/calendar/nope.ics",
-       "/cases.csv?process=%27%3B--", "/?process=<script>&sort=evil"]
+ODD = [
+    "/cases?status=exploded&overdue=maybe&stage=%00",
+    "/cases/0",
+    "/cases/999999999999999999999999",
+    "/cases/999999999999999999999999/diagram.json",
+    "/cases/12/chronology.csv",
+    "/dashboard?from=2027-13-45&to=x",
+    "/dashboard?from=2028-01-01&to=2027-01-01",
+    "/modeller/nope",
+    "/modeller/nope/download",
+    "/modeller/rapid_review/download?version=abc",
+    "/modeller/rapid_review/download?version=99",
+    "/modeller/decisions/nope",
+    "/tasks/not-a-task",
+    "/tasks/" + "x" * 5000,
+    "/calendar/nope.ics",
+    "/cases.csv?process=%27%3B--",
+    "/?process=<script>&sort=evil",
+]
 
 
 @pytest.mark.parametrize("path", ODD)

@@ -1,9 +1,8 @@
 """Every page and form tried anonymously and as every role: each gets what its role may see and
 nothing else. Forms without a CSRF token are refused; script typed into a field is shown as text;
 every page carries a strict content security policy."""
-from __future__ import annotations
 
-import json
+from __future__ import annotations
 
 import pytest
 
@@ -13,7 +12,7 @@ STAFF = set(ROLES)
 STARTERS = {"referrer", "la", "bu", "manager", "admin"}
 MANAGERS = {"manager", "admin"}
 OWNERS = {"owner", "admin"}
-EVERYONE = {None, *ROLES}                    # None: nobody signed in
+EVERYONE = {None, *ROLES}  # None: nobody signed in
 
 
 @pytest.fixture
@@ -21,8 +20,14 @@ def world(service, app):
     manager = service.users.actor("manager")
     cases = service.queries.list_instances(manager)
     case = next(c for c in cases if c["process_id"] == "scr_decision")
-    la_task = next(t for t in service.tasks.for_user(service.users.actor("la")) if t["element_id"] == "check_other_children")
-    started = next(c for c in cases if c["process_id"] == "incident_notification" and c["created_by"] == "referrer")
+    la_task = next(
+        t
+        for t in service.tasks.for_user(service.users.actor("la"))
+        if t["element_id"] == "check_other_children"
+    )
+    started = next(
+        c for c in cases if c["process_id"] == "incident_notification" and c["created_by"] == "referrer"
+    )
     clients = {}
     for username in ROLES:
         client = app.test_client()
@@ -39,9 +44,9 @@ def routes(w) -> list[tuple]:
     bpmn = {"file": "incident_notification.bpmn", "xml": "<not-xml"}
     return [
         ("GET", "/", {}, STAFF, {200}),
-        ("GET", f"/tasks/{t}", {}, {"la", "admin", "manager"}, {200}),     # a manager may look, not complete
+        ("GET", f"/tasks/{t}", {}, {"la", "admin", "manager"}, {200}),  # a manager may look, not complete
         ("GET", "/cases/new", {}, STARTERS, {200}),
-        ("GET", f"/cases/started/{w['started']}", {}, {"referrer"}, {200}, 404),   # its starter's confirmation
+        ("GET", f"/cases/started/{w['started']}", {}, {"referrer"}, {200}, 404),  # its starter's confirmation
         ("GET", "/calendar", {}, STAFF, {200}),
         ("GET", "/cases", {}, MANAGERS, {200}),
         ("GET", "/cases.csv", {}, MANAGERS, {200}),
@@ -61,11 +66,11 @@ def routes(w) -> list[tuple]:
         ("POST", f"/tasks/{t}/reassign", {"data": {"username": "la"}}, MANAGERS, {302}),
         ("POST", f"/tasks/{t}/claim", {"data": {}}, {"la", "admin"}, {302}),
         ("GET", "/account/multi-factor", {}, STAFF, {200}),
-        ("GET", "/account/multi-factor/set-up", {}, STAFF, {200, 302}),            # 302: set up already
+        ("GET", "/account/multi-factor/set-up", {}, STAFF, {200, 302}),  # 302: set up already
         ("POST", "/account/multi-factor/set-up", {"data": {"code": ""}}, STAFF, {422, 302}),
         ("POST", "/account/multi-factor/recovery-codes", {"data": {"code": ""}}, STAFF, {422, 302}),
-        ("GET", "/healthz", {}, EVERYONE, {200}),                        # probes: never sent to sign in
-        ("GET", "/readyz", {}, EVERYONE, {200, 503}),                    # 503 while no worker beats
+        ("GET", "/healthz", {}, EVERYONE, {200}),  # probes: never sent to sign in
+        ("GET", "/readyz", {}, EVERYONE, {200, 503}),  # 503 while no worker beats
     ]
 
 
@@ -102,14 +107,28 @@ def test_anonymous_people_are_sent_to_sign_in(world):
 def test_every_page_of_the_app_is_in_the_matrix(app, world):
     """A new page cannot be added without saying who may see it."""
     listed = {path.split("?")[0] for _, path, *_ in routes(world)}
-    covered = {"/sign-in", "/sign-in/code", "/sign-out", "/accessibility", "/calendar", "/calendar/<token>.ics", "/static/<path:filename>",
-               "/tasks/<task_id>/unclaim", "/modeller/<process_id>/download", "/cases/<id:instance_id>/<action>"}
+    covered = {
+        "/sign-in",
+        "/sign-in/code",
+        "/sign-out",
+        "/accessibility",
+        "/calendar",
+        "/calendar/<token>.ics",
+        "/static/<path:filename>",
+        "/tasks/<task_id>/unclaim",
+        "/modeller/<process_id>/download",
+        "/cases/<id:instance_id>/<action>",
+    }
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/") or rule.rule in covered:
             continue
-        concrete = rule.rule.replace("/started/<id:instance_id>", f"/started/{world['started']}") \
-            .replace("<task_id>", str(world["task"])).replace("<id:instance_id>", str(world["case"])) \
-            .replace("<process_id>", "rapid_review").replace("<decision_id>", "scr_criteria")
+        concrete = (
+            rule.rule.replace("/started/<id:instance_id>", f"/started/{world['started']}")
+            .replace("<task_id>", str(world["task"]))
+            .replace("<id:instance_id>", str(world["case"]))
+            .replace("<process_id>", "rapid_review")
+            .replace("<decision_id>", "scr_criteria")
+        )
         assert concrete in listed, rule.rule
 
 
@@ -117,7 +136,9 @@ def test_a_form_without_its_csrf_token_is_refused(world, service):
     client = world["clients"]["manager"]
     response = client.post(f"/cases/{world['case']}/suspend", data={"reason": "no token"})
     assert response.status_code == 400 and "security token" in response.get_data(as_text=True)
-    assert service.queries.get_instance(world["case"], service.users.actor("manager"))["status"] != "suspended"
+    assert (
+        service.queries.get_instance(world["case"], service.users.actor("manager"))["status"] != "suspended"
+    )
     owner = world["clients"]["owner"]
     assert owner.post("/modeller/deploy", json={"file": "x.bpmn", "xml": "<x/>"}).status_code == 400
     la = world["clients"]["la"]
@@ -130,8 +151,10 @@ def test_script_typed_into_a_field_is_shown_as_text(world, service):
     client = world["clients"]["la"]
     page = client.get(f"/tasks/{world['task']}").get_data(as_text=True)
     evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
-    client.post(f"/tasks/{world['task']}", data={"csrf_token": csrf_of(page), "action": "draft",
-                                                  "safety_actions": evil})
+    client.post(
+        f"/tasks/{world['task']}",
+        data={"csrf_token": csrf_of(page), "action": "draft", "safety_actions": evil},
+    )
     shown = client.get(f"/tasks/{world['task']}").get_data(as_text=True)
     assert evil not in shown
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" in shown
@@ -141,25 +164,35 @@ def test_pages_carry_a_strict_content_security_policy_and_secure_cookies(world, 
     response = world["clients"]["bu"].get("/")
     csp = response.headers["Content-Security-Policy"]
     assert "script-src 'self' 'nonce-" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
-    diagram_csp = world["clients"]["manager"].get(f"/cases/{world['case']}").headers["Content-Security-Policy"]
+    diagram_csp = (
+        world["clients"]["manager"].get(f"/cases/{world['case']}").headers["Content-Security-Policy"]
+    )
     assert "style-src-attr 'unsafe-inline'" in diagram_csp and "script-src 'self' 'nonce-" in diagram_csp
     assert diagram_csp.count("unsafe-inline") == 1
     assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
     nonce = csp.split("'nonce-", 1)[1].split("'", 1)[0]
     html = response.get_data(as_text=True)
-    assert html.count("<script") == html.count(f'nonce="{nonce}"') + html.count('type="module"') + \
-        html.count('type="application/json"')
+    assert html.count("<script") == html.count(f'nonce="{nonce}"') + html.count('type="module"') + html.count(
+        'type="application/json"'
+    )
     assert response.headers["X-Frame-Options"] == "DENY"
-    from web.app import create_app
     from engine.services import Reviewflow
     from tests.conftest import make_settings
+    from web.app import create_app
 
-    secure = create_app(Reviewflow(make_settings(app.extensions["reviewflow"].settings.database_url,
-                                                 REVIEWFLOW_SECRET_KEY="k" * 40)))
+    secure = create_app(
+        Reviewflow(
+            make_settings(app.extensions["reviewflow"].settings.database_url, REVIEWFLOW_SECRET_KEY="k" * 40)
+        )
+    )
     client = secure.test_client()
     token = csrf_of(client.get("/sign-in", base_url="https://localhost").get_data(as_text=True))
-    signed = client.post("/sign-in", data={"username": "bu", "password": "demo password 1", "csrf_token": token},
-                         base_url="https://localhost", headers={"Referer": "https://localhost/sign-in"})
+    signed = client.post(
+        "/sign-in",
+        data={"username": "bu", "password": "demo password 1", "csrf_token": token},
+        base_url="https://localhost",
+        headers={"Referer": "https://localhost/sign-in"},
+    )
     cookie = signed.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
@@ -185,17 +218,27 @@ def test_the_api_keeps_its_bearer_tokens_and_needs_no_csrf_token(service, app):
     token = service.users.create_token("manager")
     client = app.test_client()
     case = next(c for c in service.queries.list_instances(service.users.actor("manager")))
-    response = client.post(f"/api/v1/instances/{case['id']}/suspend", json={"reason": "checking"},
-                           headers={"Authorization": f"Bearer {token}"})
+    response = client.post(
+        f"/api/v1/instances/{case['id']}/suspend",
+        json={"reason": "checking"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert response.status_code == 200
     assert client.post(f"/api/v1/instances/{case['id']}/resume", json={"reason": "x"}).status_code == 401
 
 
-@pytest.mark.parametrize("target,lands", [("/dashboard", "/dashboard"), ("//evil.example/", "/"),
-                                          ("https://evil.example/", "/"), ("/\\evil.example", "/")])
+@pytest.mark.parametrize(
+    "target,lands",
+    [
+        ("/dashboard", "/dashboard"),
+        ("//evil.example/", "/"),
+        ("https://evil.example/", "/"),
+        ("/\\evil.example", "/"),
+    ],
+)
 def test_sign_in_only_returns_to_a_page_of_this_site(app, target, lands):
     client = app.test_client()
-    response = sign_in_client(client, "manager", next=target)          # a manager: after the password, a code
+    response = sign_in_client(client, "manager", next=target)  # a manager: after the password, a code
     assert response.status_code == 302 and response.headers["Location"] == lands
 
 
@@ -203,13 +246,21 @@ def test_odd_form_posts_change_nothing_and_break_nothing(world, service):
     client = world["clients"]["la"]
     page = client.get(f"/tasks/{world['task']}").get_data(as_text=True)
     token = csrf_of(page)
-    for data in ({"action": "remove:children:999"}, {"action": "add:nonexistent"}, {"action": "remove:x:y"},
-                 {"action": "draft", "unknown_field": "x" * 10}, {"children.rows": "-5", "action": "submit"},
-                 {"child_protection_plan": "not-an-option", "action": "submit"}):
+    for data in (
+        {"action": "remove:children:999"},
+        {"action": "add:nonexistent"},
+        {"action": "remove:x:y"},
+        {"action": "draft", "unknown_field": "x" * 10},
+        {"children.rows": "-5", "action": "submit"},
+        {"child_protection_plan": "not-an-option", "action": "submit"},
+    ):
         response = client.post(f"/tasks/{world['task']}", data={"csrf_token": token, **data})
         assert response.status_code in (200, 302, 422), data
     assert service.tasks.get(world["task"], service.users.actor("la"))["state"] == "open"
-    assert client.post(f"/cases/{world['case']}/explode", data={"csrf_token": token}).status_code in (403, 404)
+    assert client.post(f"/cases/{world['case']}/explode", data={"csrf_token": token}).status_code in (
+        403,
+        404,
+    )
 
 
 def test_a_manager_may_look_at_a_task_but_not_complete_it(world, service):
@@ -217,10 +268,16 @@ def test_a_manager_may_look_at_a_task_but_not_complete_it(world, service):
     page = client.get(f"/tasks/{world['task']}")
     assert page.status_code == 200
     for action in ("submit", "draft"):
-        response = client.post(f"/tasks/{world['task']}", data={"csrf_token": csrf_of(page.get_data(as_text=True)),
-                                                                  "action": action, "other_children_at_risk": "false",
-                                                                  "child_protection_plan": "never",
-                                                                  "records_secured": "true"})
+        response = client.post(
+            f"/tasks/{world['task']}",
+            data={
+                "csrf_token": csrf_of(page.get_data(as_text=True)),
+                "action": action,
+                "other_children_at_risk": "false",
+                "child_protection_plan": "never",
+                "records_secured": "true",
+            },
+        )
         assert response.status_code == 403, action
     assert service.tasks.get(world["task"], service.users.actor("la"))["state"] == "open"
 

@@ -1,6 +1,7 @@
 """Signing in and out in a real browser: a manager sets up an authenticator at their first sign-in (reading
 the secret from the page, as a phone would scan it), signs in with a code, with a recovery code that then
 works no more, and anyone may turn multi-factor sign-in on; signing out ends the session on the server."""
+
 from __future__ import annotations
 
 import pyotp
@@ -20,13 +21,13 @@ def test_a_manager_sets_up_an_authenticator_at_first_sign_in_then_signs_in_with_
     service.users.add("newly", ["manager"], password=PASSWORD)
     password_step(page, "newly")
     page.wait_for_url("**/account/multi-factor/set-up**")
-    page.goto("/dashboard")                                 # no page before the authenticator is set up
+    page.goto("/dashboard")  # no page before the authenticator is set up
     page.wait_for_url("**/account/multi-factor/set-up**")
     assert page.locator("h1").inner_text() == "Set up multi-factor sign-in"
     qr = page.locator("img.rf-qr-code")
     assert qr.get_attribute("alt") and qr.evaluate("img => img.complete && img.naturalWidth > 100")
     assert axe_violations(page) == []
-    secret = page.locator("#secret").inner_text().replace(" ", "")    # typed in by hand, as the page offers
+    secret = page.locator("#secret").inner_text().replace(" ", "")  # typed in by hand, as the page offers
 
     page.fill("#code", pyotp.TOTP(secret).at(clock.now().timestamp() + 300))
     page.click("button:has-text('Continue')")
@@ -43,7 +44,7 @@ def test_a_manager_sets_up_an_authenticator_at_first_sign_in_then_signs_in_with_
     page.click("button:has-text('Sign out')")
     page.wait_for_url("**/sign-in")
 
-    clock.advance(seconds=30)                                          # the next code on the phone
+    clock.advance(seconds=30)  # the next code on the phone
     password_step(page, "newly")
     page.wait_for_url("**/sign-in/code")
     page.fill("#code", "123456")
@@ -54,8 +55,11 @@ def test_a_manager_sets_up_an_authenticator_at_first_sign_in_then_signs_in_with_
     page.click("button:has-text('Continue')")
     page.wait_for_url("**/")
     assert page.locator("h1").inner_text() == "Your tasks"
-    assert [e for e in page.console_errors
-            if not e.startswith("Failed to load resource: the server responded with a status of")] == []
+    assert [
+        e
+        for e in page.console_errors
+        if not e.startswith("Failed to load resource: the server responded with a status of")
+    ] == []
 
 
 def test_a_recovery_code_signs_in_once(page, service):
@@ -98,7 +102,7 @@ def test_signing_out_ends_the_session_on_the_server(page, browser, live_server):
     page.click("button:has-text('Sign out')")
     page.wait_for_url("**/sign-in")
     elsewhere = browser.new_context(base_url=live_server)
-    elsewhere.add_cookies(copied)                                    # the cookie as it was before signing out
+    elsewhere.add_cookies(copied)  # the cookie as it was before signing out
     replay = elsewhere.new_page()
     replay.goto("/cases")
     assert replay.url.startswith(f"{live_server}/sign-in")

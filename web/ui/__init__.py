@@ -1,4 +1,5 @@
 """The staff web app: server-rendered GOV.UK pages over the engine's service layer."""
+
 from __future__ import annotations
 
 from flask import Flask, current_app, g, render_template, request
@@ -6,7 +7,6 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.routing import IntegerConverter
 
 from web.ui import security
-
 
 # who may record a new serious incident: the referrer, the local authority, the Business Unit
 
@@ -23,10 +23,12 @@ class RecordId(IntegerConverter):
 def register(app: Flask, service) -> None:
     app.url_map.converters["id"] = RecordId
     security.configure(app, service.settings)
-    app.jinja_loader = ChoiceLoader([
-        FileSystemLoader(str(app.root_path) + "/templates"),
-        PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
-    ])
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(app.root_path) + "/templates"),
+            PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+        ]
+    )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     from web.ui import auth, cases, dashboard, feeds, modeller, tasks
@@ -37,12 +39,15 @@ def register(app: Flask, service) -> None:
         app.register_blueprint(module.bp)
     from web.api import api as api_blueprint
 
-    security.csrf.exempt(api_blueprint)           # the API authenticates each call with a bearer token, no cookie
+    security.csrf.exempt(api_blueprint)  # the API authenticates each call with a bearer token, no cookie
 
     @app.before_request
     def who():
-        if not request.path.startswith("/api/") and not request.path.startswith("/static/") \
-                and request.blueprint != "health":          # probes: no sign-in, no database for /healthz
+        if (
+            not request.path.startswith("/api/")
+            and not request.path.startswith("/static/")
+            and request.blueprint != "health"
+        ):  # probes: no sign-in, no database for /healthz
             security.load_user(service)
 
     @app.context_processor
@@ -56,6 +61,7 @@ def navigation(actor) -> list[dict]:
         return []
     items = [("tasks.home", "Tasks", True)]
     from web.ui.cases import START_PROCESS
+
     service = current_app.extensions["reviewflow"]
     items.append(("cases.new", "Start a case", service.instances.may_start(START_PROCESS, actor)))
     items.append(("cases.index", "Cases", actor.is_manager))
@@ -63,8 +69,18 @@ def navigation(actor) -> list[dict]:
     items.append(("modeller.index", "Modeller", actor.can_deploy))
     items.append(("feeds.calendar", "Calendar", True))
     from flask import url_for
-    return [{"href": url_for(endpoint), "text": text, "active": request.endpoint.startswith(endpoint.split(".")[0] + ".")
-             if request.endpoint else False} for endpoint, text, shown in items if shown]
+
+    return [
+        {
+            "href": url_for(endpoint),
+            "text": text,
+            "active": request.endpoint.startswith(endpoint.split(".")[0] + ".")
+            if request.endpoint
+            else False,
+        }
+        for endpoint, text, shown in items
+        if shown
+    ]
 
 
 def error_page(code: int, title: str, message: str):

@@ -1,10 +1,22 @@
 """Cases: start one from a notification, and (for managers) the list, one case's page, its actions and
 CSV exports."""
+
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from engine import exports
 from engine.services.errors import Conflict, Forbidden, Invalid, NotFound
@@ -23,7 +35,7 @@ def service():
 @bp.route("/cases/new", methods=["GET", "POST"])
 @signed_in
 def new():
-    if not service().instances.may_start(START_PROCESS, g.actor):    # the process says who may start it
+    if not service().instances.may_start(START_PROCESS, g.actor):  # the process says who may start it
         abort(403)
     schema = service().catalog.form(START_FORM)
     if schema is None:
@@ -75,8 +87,14 @@ def _period() -> tuple[dt.date | None, dt.date | None, dict[str, str]]:
 
 def _case_filter(start: dt.date | None, end: dt.date | None) -> CaseFilter:
     args = request.args
-    return CaseFilter(args.get("process", ""), args.get("status", ""), args.get("stage", ""),
-                      args.get("overdue") == "yes", start, end)
+    return CaseFilter(
+        args.get("process", ""),
+        args.get("status", ""),
+        args.get("stage", ""),
+        args.get("overdue") == "yes",
+        start,
+        end,
+    )
 
 
 def _cursor(name: str) -> int | None:
@@ -100,19 +118,36 @@ def index():
     filters = {k: v for k, v in args.items() if k not in ("before", "after", "page") and v}
     pagination = {}
     if page["newer"] is not None:
-        pagination["previous"] = {"href": url_for("cases.index", **filters, after=page["newer"], page=max(number - 1, 1)),
-                                  "labelText": f"Page {max(number - 1, 1)}"}
+        pagination["previous"] = {
+            "href": url_for("cases.index", **filters, after=page["newer"], page=max(number - 1, 1)),
+            "labelText": f"Page {max(number - 1, 1)}",
+        }
     if page["older"] is not None:
-        pagination["next"] = {"href": url_for("cases.index", **filters, before=page["older"], page=number + 1),
-                              "labelText": f"Page {number + 1}"}
+        pagination["next"] = {
+            "href": url_for("cases.index", **filters, before=page["older"], page=number + 1),
+            "labelText": f"Page {number + 1}",
+        }
     deployed = service().queries.processes()
     processes = [p["process_id"] for p in deployed]
     names = {p["process_id"]: p.get("name") or p["process_id"] for p in deployed}
-    return render_template("cases/index.html", title="Cases", page=page, rows=page["rows"], number=number,
-                           pagination=pagination, filters=filters, processes=processes, names=names,
-                           stages=service().reports.stages(g.actor), args=args, field_errors=errors,
-                           errors=[{"text": f"‘{'Started from' if k == 'from' else 'Started to'}’ {v}", "href": f"#{k}"}
-                                   for k, v in errors.items()])
+    return render_template(
+        "cases/index.html",
+        title="Cases",
+        page=page,
+        rows=page["rows"],
+        number=number,
+        pagination=pagination,
+        filters=filters,
+        processes=processes,
+        names=names,
+        stages=service().reports.stages(g.actor),
+        args=args,
+        field_errors=errors,
+        errors=[
+            {"text": f"‘{'Started from' if k == 'from' else 'Started to'}’ {v}", "href": f"#{k}"}
+            for k, v in errors.items()
+        ],
+    )
 
 
 def _csv(rows, columns: list[str], filename: str) -> Response:
@@ -134,8 +169,21 @@ def _valid_period() -> tuple[dt.date | None, dt.date | None]:
 def index_csv():
     """The cases the filters match (``from``/``to``: started in that period)."""
     rows = service().reports.case_export(g.actor, _case_filter(*_valid_period()))
-    return _csv(rows, ["business_key", "process_id", "version", "status", "regime", "stage", "next_due", "overdue",
-                       "created_at"], "cases.csv")
+    return _csv(
+        rows,
+        [
+            "business_key",
+            "process_id",
+            "version",
+            "status",
+            "regime",
+            "stage",
+            "next_due",
+            "overdue",
+            "created_at",
+        ],
+        "cases.csv",
+    )
 
 
 @bp.get("/deadlines.csv")
@@ -148,8 +196,11 @@ def deadlines_csv():
     if status not in ("", "pending", "met", "missed", "cancelled"):
         abort(400)
     rows = service().reports.deadline_export(g.actor, start, end, status)
-    return _csv(rows, ["business_key", "process_id", "key", "name", "due_date", "status", "source", "closed_at"],
-                "deadlines.csv")
+    return _csv(
+        rows,
+        ["business_key", "process_id", "key", "name", "due_date", "status", "source", "closed_at"],
+        "deadlines.csv",
+    )
 
 
 def _case(instance_id: int) -> dict:
@@ -169,8 +220,14 @@ def show(instance_id):
     diagram = service().queries.diagram(instance_id, g.actor)
     chronology = service().queries.chronology(instance_id, g.actor)
     related = service().reports.related(g.actor, instance_id, case["business_key"])
-    return render_template("cases/show.html", title=f"Case {case['business_key']}", case=case, diagram=diagram,
-                           chronology=chronology, related=related)
+    return render_template(
+        "cases/show.html",
+        title=f"Case {case['business_key']}",
+        case=case,
+        diagram=diagram,
+        chronology=chronology,
+        related=related,
+    )
 
 
 @bp.get("/cases/<id:instance_id>/chronology.csv")
@@ -203,8 +260,15 @@ def act(instance_id, action):
             service().instances.retry(instance_id, g.actor, reason[:1000])
         else:
             service().instances.set_status(instance_id, action, g.actor, reason[:1000])
-        flash({"cancel": "The case is cancelled.", "suspend": "The case is suspended.", "resume": "The case is running again.",
-               "retry": "The failed step was tried again."}[action], "success")
+        flash(
+            {
+                "cancel": "The case is cancelled.",
+                "suspend": "The case is suspended.",
+                "resume": "The case is running again.",
+                "retry": "The failed step was tried again.",
+            }[action],
+            "success",
+        )
     except (Conflict, Invalid) as exc:
         flash(str(exc), "error")
     except NotFound:

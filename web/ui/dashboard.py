@@ -1,5 +1,6 @@
 """The managers' dashboard: open cases by stage, deadlines due this week, missed deadlines, and the share
 of each statutory deadline met over a chosen period."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,6 +36,12 @@ def index():
         errors["to"] = exc.message if hasattr(exc, "message") else str(exc)
         start, end = end, end
         report = current_app.extensions["reviewflow"].reports.dashboard(g.actor, start, end)
-    return render_template("dashboard.html", title="Dashboard", report=report, start=start, end=end,
-                           field_errors=errors, errors=[{"text": f"‘{k.capitalize()}’ {v}", "href": f"#{k}"}
-                                                        for k, v in errors.items()])
+    return render_template(
+        "dashboard.html",
+        title="Dashboard",
+        report=report,
+        start=start,
+        end=end,
+        field_errors=errors,
+        errors=[{"text": f"‘{k.capitalize()}’ {v}", "href": f"#{k}"} for k, v in errors.items()],
+    )

@@ -1,8 +1,20 @@
 """Each person's iCalendar feed of deadlines: a secret address they subscribe to, which they can replace
 or turn off."""
+
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from engine import clock
 from engine.services.errors import NotFound
@@ -19,8 +31,12 @@ def service():
 @bp.get("/calendar")
 @signed_in
 def calendar():
-    return render_template("calendar.html", title="Deadlines in your calendar",
-                           has_feed=service().feeds.has_feed(g.actor), new_url=request.args.get("created"))
+    return render_template(
+        "calendar.html",
+        title="Deadlines in your calendar",
+        has_feed=service().feeds.has_feed(g.actor),
+        new_url=request.args.get("created"),
+    )
 
 
 @bp.post("/calendar")

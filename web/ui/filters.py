@@ -1,4 +1,5 @@
 """Template filters: dates as people read them, and how long is left in England working days."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,6 +21,7 @@ def date_time(value) -> str:
         return ""
     when = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
     from zoneinfo import ZoneInfo
+
     local = when.astimezone(ZoneInfo("Europe/London")) if when.tzinfo else when
     return f"{local.day} {local:%B %Y %H:%M}"
 
@@ -36,8 +38,12 @@ def due_status(due: str | None) -> dict:
     day = dt.date.fromisoformat(due)
     if day < today:
         days = cal.working_days_between(day, today)
-        return {"colour": "red", "label": "Overdue", "left": -days,
-                "text": f"{days} working day{'s' if days != 1 else ''} overdue" if days else "Overdue"}
+        return {
+            "colour": "red",
+            "label": "Overdue",
+            "left": -days,
+            "text": f"{days} working day{'s' if days != 1 else ''} overdue" if days else "Overdue",
+        }
     left = cal.working_days_between(today, day)
     soon = service.settings.due_soon_working_days
     colour = "amber" if left <= soon else "green"

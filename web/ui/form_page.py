@@ -1,8 +1,9 @@
 """One flow for every page that is a JSON Schema form (a task, a new case): show it, add or remove a row
 by posting back, and on submit parse, hand the data to the engine, and show its problems GOV.UK-style."""
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from flask import render_template, request
 
@@ -65,7 +66,7 @@ def without_row(values: forms.Values, name: str, index: int) -> forms.Values:
     single, multi = {}, {}
     for source, target in ((values.single, single), (values.multi, multi)):
         for key, value in source.items():
-            rest_of_key = key[len(prefix):]
+            rest_of_key = key[len(prefix) :]
             if key.startswith(prefix) and rest_of_key.split(".", 1)[0].split("-", 1)[0].isdigit():
                 head, _, tail = rest_of_key.partition(".")
                 number, dash, suffix = head.partition("-")

@@ -4,28 +4,30 @@ error messages on the right fields. Works without JavaScript: "Add another" and 
 that post the page back.
 
 Field names are the JSON paths with dots (``children.0.date_of_birth``); a date is three inputs
-(``-day``, ``-month``, ``-year``, as GOV.UK's date input names them); a list of objects carries its row count in ``<name>.rows``.
+(``-day``, ``-month``, ``-year``, as GOV.UK's date input names them); a list of objects carries its row
+count in ``<name>.rows``.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-LONG_TEXT = 500            # free text longer than this is a textarea unless the UI schema says otherwise
-SELECT_FROM = 8            # an enum with more options than this is a select
+LONG_TEXT = 500  # free text longer than this is a textarea unless the UI schema says otherwise
+SELECT_FROM = 8  # an enum with more options than this is a select
 
 
 @dataclass
 class Field:
-    kind: str                           # text, textarea, date, radios, checkboxes, select, number, group, rows, lines
+    kind: str  # text, textarea, date, radios, checkboxes, select, number, group, rows, lines
     name: str
     label: str
     hint: str = ""
     required: bool = False
-    options: list = field(default_factory=list)     # [(value, text)]
-    children: list = field(default_factory=list)    # group: its fields
-    rows: list = field(default_factory=list)        # rows: one list of fields per row
+    options: list = field(default_factory=list)  # [(value, text)]
+    children: list = field(default_factory=list)  # group: its fields
+    rows: list = field(default_factory=list)  # rows: one list of fields per row
     item_label: str = ""
     max_length: int | None = None
     input_type: str = "text"
@@ -53,11 +55,11 @@ class Values:
         self.single, self.multi = single, multi
 
     @classmethod
-    def from_form(cls, form) -> "Values":
-        return cls({k: form.get(k, "") for k in form.keys()}, {k: form.getlist(k) for k in form.keys()})
+    def from_form(cls, form) -> Values:
+        return cls({k: form.get(k, "") for k in form}, {k: form.getlist(k) for k in form})
 
     @classmethod
-    def from_data(cls, schema: dict, data: dict | None) -> "Values":
+    def from_data(cls, schema: dict, data: dict | None) -> Values:
         single, multi = {}, {}
         _flatten(schema, data or {}, "", single, multi)
         return cls(single, multi)
@@ -74,7 +76,9 @@ def _flatten(schema: dict, value, prefix: str, single: dict, multi: dict) -> Non
     if kind == "object" and isinstance(value, dict):
         for key, sub in schema.get("properties", {}).items():
             if key in value:
-                _flatten(sub, value[key], f"{prefix}{key}" if not prefix else f"{prefix}.{key}", single, multi)
+                _flatten(
+                    sub, value[key], f"{prefix}{key}" if not prefix else f"{prefix}.{key}", single, multi
+                )
         return
     if kind == "array" and isinstance(value, list):
         items = schema.get("items", {})
@@ -90,7 +94,13 @@ def _flatten(schema: dict, value, prefix: str, single: dict, multi: dict) -> Non
     if schema.get("format") == "date" and isinstance(value, str):
         try:
             day = dt.date.fromisoformat(value)
-            single.update({f"{prefix}-day": str(day.day), f"{prefix}-month": str(day.month), f"{prefix}-year": str(day.year)})
+            single.update(
+                {
+                    f"{prefix}-day": str(day.day),
+                    f"{prefix}-month": str(day.month),
+                    f"{prefix}-year": str(day.year),
+                }
+            )
         except ValueError:
             pass
         return
@@ -102,7 +112,10 @@ def _flatten(schema: dict, value, prefix: str, single: dict, multi: dict) -> Non
 
 # --- building the field tree ------------------------------------------------------------------
 
-def build(schema: dict, ui: dict | None, values: Values, errors: dict[str, str], extra_rows: dict | None = None) -> list[Field]:
+
+def build(
+    schema: dict, ui: dict | None, values: Values, errors: dict[str, str], extra_rows: dict | None = None
+) -> list[Field]:
     """The fields of an object schema, in the UI schema's order, with values and errors attached."""
     return _object_fields(schema, ui or {}, values, errors, "", extra_rows or {})
 
@@ -119,14 +132,23 @@ def _object_fields(schema, ui, values, errors, prefix, extra_rows) -> list[Field
     for key in _ordered(schema, ui):
         sub = schema["properties"][key]
         name = f"{prefix}.{key}" if prefix else key
-        out.append(_field(sub, ui.get(key, {}) if isinstance(ui.get(key), dict) else {}, values, errors, name,
-                          key in required, extra_rows))
+        out.append(
+            _field(
+                sub,
+                ui.get(key, {}) if isinstance(ui.get(key), dict) else {},
+                values,
+                errors,
+                name,
+                key in required,
+                extra_rows,
+            )
+        )
     return out
 
 
 def _options(schema: dict) -> list[tuple[str, str]]:
     titles = schema.get("x-enum-titles") or [str(v).replace("_", " ").capitalize() for v in schema["enum"]]
-    return [(str(v), t) for v, t in zip(schema["enum"], titles)]
+    return [(str(v), t) for v, t in zip(schema["enum"], titles, strict=False)]
 
 
 def _field(schema, ui, values, errors, name, required, extra_rows) -> Field:
@@ -151,7 +173,10 @@ def _field(schema, ui, values, errors, name, required, extra_rows) -> Field:
             count = max(count + extra_rows.get(name, 0), 1 if required else 0)
             count = min(count, schema.get("maxItems", 50))
             item_ui = ui.get("items", {}) if isinstance(ui.get("items"), dict) else {}
-            f.rows = [_object_fields(items, item_ui, values, errors, f"{name}.{i}", extra_rows) for i in range(count)]
+            f.rows = [
+                _object_fields(items, item_ui, values, errors, f"{name}.{i}", extra_rows)
+                for i in range(count)
+            ]
             f.max_length = schema.get("maxItems")
             return f
         if "enum" in items:
@@ -159,7 +184,7 @@ def _field(schema, ui, values, errors, name, required, extra_rows) -> Field:
             f.options = _options(items)
             f.value = values.getlist(name)
             return f
-        f.kind = "lines"                        # a list of short texts: one per line
+        f.kind = "lines"  # a list of short texts: one per line
         f.hint = (hint + " " if hint else "") + "Put each one on a new line."
         f.value = values.get(name)
         return f
@@ -170,7 +195,11 @@ def _field(schema, ui, values, errors, name, required, extra_rows) -> Field:
         return f
     if "enum" in schema:
         f.options = _options(schema)
-        f.kind = widget if widget in ("radios", "select") else ("select" if len(f.options) > SELECT_FROM else "radios")
+        f.kind = (
+            widget
+            if widget in ("radios", "select")
+            else ("select" if len(f.options) > SELECT_FROM else "radios")
+        )
         f.value = values.get(name)
         return f
     if schema.get("format") == "date":
@@ -197,6 +226,7 @@ def count_rows(values: Values, name: str) -> int:
 
 
 # --- reading a submitted page -----------------------------------------------------------------
+
 
 def parse(schema: dict, form) -> tuple[dict, dict[str, str]]:
     """Typed data from a submitted page, and the problems found before validation (a date that is not
@@ -272,6 +302,7 @@ def _parse_value(schema, form, name, problems):
 
 # --- the engine's problems as GOV.UK messages --------------------------------------------------
 
+
 def label_of(schema: dict, path: str) -> tuple[str, dict]:
     """The title and schema of the field at ``path`` (``children/0/name``)."""
     node = schema
@@ -289,7 +320,9 @@ def message(schema: dict, problem: dict) -> str:
     lower = label[:1].lower() + label[1:]
     kind, limit = problem.get("kind"), problem.get("limit")
     choice = node.get("type") == "boolean" or "enum" in node or "enum" in node.get("items", {})
-    if kind == "required" or kind in ("minLength", "pattern") and node.get("type") == "string" and "format" not in node:
+    if kind == "required" or (
+        kind in ("minLength", "pattern") and node.get("type") == "string" and "format" not in node
+    ):
         if node.get("type") == "array" and not choice:
             return f"Add {lower}"
         if node.get("type") == "boolean":
@@ -313,7 +346,7 @@ def message(schema: dict, problem: dict) -> str:
         return f"{label} must be {'at least' if kind == 'minimum' else 'at most'} {limit}"
     if kind == "uniqueItems":
         return f"{label}: each one only once"
-    if kind in ("x-not-future", "x-not-before"):              # a date judged against today or another date
+    if kind in ("x-not-future", "x-not-before"):  # a date judged against today or another date
         return f"{label} {problem['message']}"
     if kind == "x-late-reason":
         return f"Enter {lower}: {problem['message']}"
@@ -321,7 +354,9 @@ def message(schema: dict, problem: dict) -> str:
 
 
 def error_map(schema: dict, problems: list[dict], parse_problems: dict[str, str]) -> dict[str, str]:
-    out = {name: f"{label_of(schema, name.replace('.', '/'))[0]} {text}" for name, text in parse_problems.items()}
+    out = {
+        name: f"{label_of(schema, name.replace('.', '/'))[0]} {text}" for name, text in parse_problems.items()
+    }
     for p in problems:
         name = p["path"].replace("/", ".")
         if name == "(root)":

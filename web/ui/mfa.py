@@ -1,6 +1,7 @@
 """The "Multi-factor sign-in" pages: set up an authenticator app (a QR code, or the key typed by hand),
 see how many recovery codes are left, make new ones. Managers, process owners and admins are sent to the
 set-up page until they have done it (web/ui/security.py)."""
+
 from __future__ import annotations
 
 import segno
@@ -28,11 +29,17 @@ def qr_code(uri: str) -> str:
 def _set_up_page(secret: str, next_url: str, error: str | None = None, status: int = 200):
     uri = authenticator_uri(secret, g.actor.username)
     field_errors = {"code": error} if error else {}
-    return render_template("mfa/set_up.html", title="Set up multi-factor sign-in", secret=secret,
-                           secret_grouped=" ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
-                           qr=qr_code(uri), next_url=next_url, must_enrol=g.get("must_enrol"),
-                           field_errors=field_errors,
-                           errors=[{"text": error, "href": "#code"}] if error else []), status
+    return render_template(
+        "mfa/set_up.html",
+        title="Set up multi-factor sign-in",
+        secret=secret,
+        secret_grouped=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        qr=qr_code(uri),
+        next_url=next_url,
+        must_enrol=g.get("must_enrol"),
+        field_errors=field_errors,
+        errors=[{"text": error, "href": "#code"}] if error else [],
+    ), status
 
 
 @bp.get("/account/multi-factor")
@@ -42,10 +49,13 @@ def account():
 
 
 def _account_page(error: str | None = None, status: int = 200):
-    return render_template("mfa/account.html", title="Multi-factor sign-in",
-                           status=_service().mfa.status(g.actor.username),
-                           field_errors={"code": error} if error else {},
-                           errors=[{"text": error, "href": "#code"}] if error else []), status
+    return render_template(
+        "mfa/account.html",
+        title="Multi-factor sign-in",
+        status=_service().mfa.status(g.actor.username),
+        field_errors={"code": error} if error else {},
+        errors=[{"text": error, "href": "#code"}] if error else [],
+    ), status
 
 
 @bp.route("/account/multi-factor/set-up", methods=["GET", "POST"])
@@ -61,9 +71,12 @@ def set_up():
             return redirect(url_for("auth.mfa.account"))
         return _set_up_page(begun["secret"], next_url)
     secret = service.mfa.pending_secret(g.actor.username)
-    if secret is None:                         # set up already (another tab), or never begun
-        return redirect(url_for("auth.mfa.account" if service.mfa.status(g.actor.username)["enrolled"]
-                                else "auth.mfa.set_up"))
+    if secret is None:  # set up already (another tab), or never begun
+        return redirect(
+            url_for(
+                "auth.mfa.account" if service.mfa.status(g.actor.username)["enrolled"] else "auth.mfa.set_up"
+            )
+        )
     typed = request.form.get("code", "").strip()[:64]
     if not typed:
         return _set_up_page(secret, next_url, ENTER_CODE, 422)
@@ -73,8 +86,9 @@ def set_up():
         return _set_up_page(secret, next_url, exc.message, 422)
     except Conflict:
         return redirect(url_for("auth.mfa.account"))
-    return render_template("mfa/recovery_codes.html", title="Save your recovery codes", codes=codes,
-                           continue_url=next_url)
+    return render_template(
+        "mfa/recovery_codes.html", title="Save your recovery codes", codes=codes, continue_url=next_url
+    )
 
 
 @bp.post("/account/multi-factor/recovery-codes")
@@ -90,5 +104,10 @@ def recovery_codes():
         codes = service.mfa.renew_recovery_codes(g.actor.username, typed)
     except Invalid as exc:
         return _account_page(exc.message, 422)
-    return render_template("mfa/recovery_codes.html", title="Save your recovery codes", codes=codes,
-                           continue_url=url_for("auth.mfa.account"), renewed=True)
+    return render_template(
+        "mfa/recovery_codes.html",
+        title="Save your recovery codes",
+        codes=codes,
+        continue_url=url_for("auth.mfa.account"),
+        renewed=True,
+    )

@@ -1,12 +1,24 @@
 """The process owners' modeller: versions and who deployed them, the bpmn-js and dmn-js editors with
 validation on the diagram, deployment of a new version, and file download and upload (which works
 without JavaScript)."""
+
 from __future__ import annotations
 
-import json
 import re
 
-from flask import Blueprint, Response, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from engine.bpmn import bundle as bundles
 from engine.services.errors import Forbidden, Invalid, NotFound, ServiceError
@@ -25,16 +37,24 @@ def service():
 def index():
     processes = service().queries.processes()
     versions = {p["process_id"]: service().catalog.versions(p["process_id"], g.actor) for p in processes}
-    return render_template("modeller/index.html", title="Modeller", processes=processes, versions=versions,
-                           decisions=service().catalog.decisions(g.actor),
-                           history=service().deployments.history(g.actor)[:20])
+    return render_template(
+        "modeller/index.html",
+        title="Modeller",
+        processes=processes,
+        versions=versions,
+        decisions=service().catalog.decisions(g.actor),
+        history=service().deployments.history(g.actor)[:20],
+    )
 
 
 def _catalogue() -> dict:
     catalog = service().catalog
-    return {"forms": [f["name"] for f in catalog.forms(g.actor) if not f["ui_schema"]],
-            "handlers": catalog.handlers(g.actor), "deadlines": catalog.deadlines(g.actor),
-            "roles": service().queries.roles()}
+    return {
+        "forms": [f["name"] for f in catalog.forms(g.actor) if not f["ui_schema"]],
+        "handlers": catalog.handlers(g.actor),
+        "deadlines": catalog.deadlines(g.actor),
+        "roles": service().queries.roles(),
+    }
 
 
 @bp.get("/modeller/<process_id>")
@@ -46,8 +66,15 @@ def edit(process_id):
     except NotFound:
         abort(404)
     draws_diagrams()
-    return render_template("modeller/edit.html", title=f"Edit {process_id}", process_id=process_id, file=file,
-                           xml=xml.decode("utf-8"), versions=versions, catalogue_data=_catalogue())
+    return render_template(
+        "modeller/edit.html",
+        title=f"Edit {process_id}",
+        process_id=process_id,
+        file=file,
+        xml=xml.decode("utf-8"),
+        versions=versions,
+        catalogue_data=_catalogue(),
+    )
 
 
 @bp.get("/modeller/<process_id>/download")
@@ -65,10 +92,20 @@ def download(process_id):
 
 def _files_from_json() -> dict[str, bytes]:
     body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("file"), str) or not isinstance(body.get("xml"), str):
-        raise Invalid("send {file, xml}", [{"file": "", "element_id": "", "message": "a file name and its XML are needed"}])
+    if (
+        not isinstance(body, dict)
+        or not isinstance(body.get("file"), str)
+        or not isinstance(body.get("xml"), str)
+    ):
+        raise Invalid(
+            "send {file, xml}",
+            [{"file": "", "element_id": "", "message": "a file name and its XML are needed"}],
+        )
     if not _FILE.match(body["file"]):
-        raise Invalid("bad file name", [{"file": body["file"], "element_id": "", "message": "the file name must end .bpmn or .dmn"}])
+        raise Invalid(
+            "bad file name",
+            [{"file": body["file"], "element_id": "", "message": "the file name must end .bpmn or .dmn"}],
+        )
     return {body["file"]: body["xml"].encode("utf-8")}
 
 
@@ -102,7 +139,8 @@ def deploy():
 @bp.post("/modeller/upload")
 @needs("process_owner")
 def upload():
-    """A diagram or decision file uploaded with a plain form: validated, then deployed, or its problems listed."""
+    """A diagram or decision file uploaded with a plain form: validated, then deployed, or its problems
+    listed."""
     uploaded = request.files.getlist("files")
     files = {}
     for f in uploaded:
@@ -123,12 +161,23 @@ def upload():
     try:
         result = service().deployments.deploy(files, g.actor)
     except Invalid as exc:
-        return render_template("modeller/problems.html", title="The file was not deployed", problems=exc.details or [],
-                               message=str(exc)), 422
+        return render_template(
+            "modeller/problems.html",
+            title="The file was not deployed",
+            problems=exc.details or [],
+            message=str(exc),
+        ), 422
     except ServiceError as exc:
-        return render_template("modeller/problems.html", title="The file was not deployed",
-                               problems=[{"file": "", "element_id": "", "message": str(exc)}], message=str(exc)), 400
-    versions = ", ".join(f"{p['process_id']} version {p['version']}" for p in result["processes"]) or "no process changed"
+        return render_template(
+            "modeller/problems.html",
+            title="The file was not deployed",
+            problems=[{"file": "", "element_id": "", "message": str(exc)}],
+            message=str(exc),
+        ), 400
+    versions = (
+        ", ".join(f"{p['process_id']} version {p['version']}" for p in result["processes"])
+        or "no process changed"
+    )
     flash(f"Deployed: {versions}.", "success")
     return redirect(url_for("modeller.index"))
 
@@ -141,5 +190,10 @@ def decision(decision_id):
     except NotFound:
         abort(404)
     draws_diagrams()
-    return render_template("modeller/decision.html", title=f"Edit decision {decision_id}", decision_id=decision_id,
-                           file=file, xml=xml.decode("utf-8"))
+    return render_template(
+        "modeller/decision.html",
+        title=f"Edit decision {decision_id}",
+        decision_id=decision_id,
+        file=file,
+        xml=xml.decode("utf-8"),
+    )

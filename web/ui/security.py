@@ -7,12 +7,12 @@ holds only the token of a session the server keeps (engine/services/sessions.py)
 everywhere; between the password and the code of multi-factor sign-in it holds who is half-way, for ten
 minutes.
 """
+
 from __future__ import annotations
 
 import functools
 import secrets
 import unicodedata
-from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from flask import abort, g, redirect, request, session, url_for
@@ -44,13 +44,13 @@ def configure(app, settings) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
         PERMANENT_SESSION_LIFETIME=settings.session_idle_minutes * 60,
-        WTF_CSRF_TIME_LIMIT=None,              # the session's idle timeout bounds the token's life
+        WTF_CSRF_TIME_LIMIT=None,  # the session's idle timeout bounds the token's life
         WTF_CSRF_SSL_STRICT=settings.secure_cookies,
     )
     csrf.init_app(app)
 
 
-SECOND_STEP_MINUTES = 10                      # between a right password and its code
+SECOND_STEP_MINUTES = 10  # between a right password and its code
 
 
 def load_user(service) -> None:
@@ -59,7 +59,7 @@ def load_user(service) -> None:
     g.actor, g.must_enrol = None, False
     token = session.get("sid")
     if not token:
-        if "user" in session:                  # a cookie from before sessions were kept on the server
+        if "user" in session:  # a cookie from before sessions were kept on the server
             session.clear()
         return
     resumed = service.sessions.resume(token)
@@ -126,28 +126,33 @@ def _next_here() -> str:
 
 def signed_in_to_enrol(view):
     """The view needs someone signed in, who may not yet have set up the second factor they must have."""
+
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         if g.get("actor") is None:
             return redirect(url_for("auth.sign_in", next=_next_here(), ended=g.get("session_ended")))
         return view(*args, **kwargs)
+
     return wrapper
 
 
 def signed_in(view):
     """The view needs someone signed in; a person who must sign in with a second factor and has none set up
     is sent to set it up first, whatever they asked for."""
+
     @functools.wraps(view)
     @signed_in_to_enrol
     def wrapper(*args, **kwargs):
         if g.get("must_enrol"):
             return redirect(url_for("auth.mfa.set_up", next=_next_here()))
         return view(*args, **kwargs)
+
     return wrapper
 
 
 def needs(*roles: str):
     """The view needs any one of ``roles`` (admin always passes)."""
+
     def decorate(view):
         @functools.wraps(view)
         @signed_in
@@ -156,7 +161,9 @@ def needs(*roles: str):
             if not any(actor.has(r) for r in roles):
                 abort(403)
             return view(*args, **kwargs)
+
         return wrapper
+
     return decorate
 
 
@@ -174,7 +181,9 @@ def draws_diagrams() -> None:
 
 def content_security_policy() -> str:
     attrs = " style-src-attr 'unsafe-inline';" if g.get("csp_diagram") else ""
-    return ("default-src 'self'; "
-            f"script-src 'self' 'nonce-{csp_nonce()}'; "
-            f"style-src 'self'; style-src-elem 'self';{attrs} img-src 'self' data:; font-src 'self'; "
-            "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+    return (
+        "default-src 'self'; "
+        f"script-src 'self' 'nonce-{csp_nonce()}'; "
+        f"style-src 'self'; style-src-elem 'self';{attrs} img-src 'self' data:; font-src 'self'; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    )

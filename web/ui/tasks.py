@@ -1,4 +1,5 @@
 """The home page (the task list) and each task's form."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
@@ -14,9 +15,11 @@ def service():
     return current_app.extensions["reviewflow"]
 
 
-SORTS = {"due": lambda t: (t["due_date"] is None, t["due_date"] or "", t["created_at"]),
-         "case": lambda t: (t["business_key"] or "", t["due_date"] or "9999"),
-         "step": lambda t: (t["name"], t["due_date"] or "9999")}
+SORTS = {
+    "due": lambda t: (t["due_date"] is None, t["due_date"] or "", t["created_at"]),
+    "case": lambda t: (t["business_key"] or "", t["due_date"] or "9999"),
+    "step": lambda t: (t["name"], t["due_date"] or "9999"),
+}
 
 
 @bp.get("/")
@@ -26,7 +29,7 @@ def home():
     process = request.args.get("process", "")
     sort = request.args.get("sort", "due") if request.args.get("sort") in SORTS else "due"
     tasks = service().tasks.for_user(actor)
-    if "admin" in actor.roles:                  # an administrator sees every open task, not all of them "for my teams"
+    if "admin" in actor.roles:  # an administrator sees every open task, not all of them "for my teams"
         tasks = [t for t in tasks if actor.has(t["role"]) and (t["assignee"] in (None, actor.username))]
     processes = sorted({t["process_id"] for t in tasks})
     if process:
@@ -35,13 +38,22 @@ def home():
     mine = [t for t in tasks if t["assignee"] == actor.username]
     teams = [t for t in tasks if t["assignee"] is None]
     others = []
-    if actor.is_manager:                        # managers also see work claimed by colleagues, to reassign it
+    if actor.is_manager:  # managers also see work claimed by colleagues, to reassign it
         claimed = [t for t in service().tasks.claimed(actor) if t["assignee"] != actor.username]
         others = sorted(claimed, key=SORTS[sort])
     users = [u for u in service().users.list() if u["active"]] if actor.is_manager else []
-    return render_template("tasks/list.html", title="Your tasks", mine=mine, teams=teams, others=others,
-                           processes=processes, process=process, sort=sort, users=users,
-                           due_soon=service().settings.due_soon_working_days)
+    return render_template(
+        "tasks/list.html",
+        title="Your tasks",
+        mine=mine,
+        teams=teams,
+        others=others,
+        processes=processes,
+        process=process,
+        sort=sort,
+        users=users,
+        due_soon=service().settings.due_soon_working_days,
+    )
 
 
 def _load(task_id: str) -> dict:
@@ -63,8 +75,15 @@ def task(task_id):
         return render_template("tasks/closed.html", title=task["name"], task=task), 409
     if request.method == "GET":
         draft = service().tasks.draft(task_id, g.actor)
-        return form_page.show("tasks/form.html", schema, ui, draft["data"] if draft else {}, title=task["name"],
-                              task=task, draft=draft)
+        return form_page.show(
+            "tasks/form.html",
+            schema,
+            ui,
+            draft["data"] if draft else {},
+            title=task["name"],
+            task=task,
+            draft=draft,
+        )
 
     def save_draft(data):
         service().tasks.save_draft(task_id, data, g.actor)
@@ -81,9 +100,15 @@ def task(task_id):
         return redirect(url_for("tasks.home"))
 
     try:
-        return form_page.post("tasks/form.html", schema, ui, {"submit": submit, "draft": save_draft},
-                              title=task["name"], task=task)
-    except Forbidden:                  # a manager may look at any task but complete only their own roles'
+        return form_page.post(
+            "tasks/form.html",
+            schema,
+            ui,
+            {"submit": submit, "draft": save_draft},
+            title=task["name"],
+            task=task,
+        )
+    except Forbidden:  # a manager may look at any task but complete only their own roles'
         abort(403)
 
 

@@ -1,4 +1,5 @@
 """Alembic environment: uses the engine handed in by :meth:`Database.upgrade`."""
+
 from alembic import context
 
 from engine.store.models import Base

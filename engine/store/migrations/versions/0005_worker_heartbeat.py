@@ -4,23 +4,27 @@
 Revision ID: 0005
 Revises: 0004
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0005'
-down_revision = '0004'
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('worker_heartbeat',
-                    sa.Column('worker', sa.String(length=64), nullable=False),     # engine.services.outbox.worker_name()
-                    sa.Column('loop', sa.String(length=32), nullable=False),       # timers | outbox
-                    sa.Column('last_beat', sa.DateTime(timezone=True), nullable=False),  # real time, never the fixed clock
-                    sa.PrimaryKeyConstraint('worker', 'loop'))
+    op.create_table(
+        "worker_heartbeat",
+        sa.Column("worker", sa.String(length=64), nullable=False),  # engine.services.outbox.worker_name()
+        sa.Column("loop", sa.String(length=32), nullable=False),  # timers | outbox
+        sa.Column(
+            "last_beat", sa.DateTime(timezone=True), nullable=False
+        ),  # real time, never the fixed clock
+        sa.PrimaryKeyConstraint("worker", "loop"),
+    )
 
 
 def downgrade() -> None:
-    op.drop_table('worker_heartbeat')
+    op.drop_table("worker_heartbeat")
