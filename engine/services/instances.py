@@ -374,7 +374,7 @@ class Instances:
                 select(Deadline.key, Deadline.due_date)
                 .where(Deadline.instance_id == loaded.instance.id, Deadline.status != "cancelled")
                 .order_by(Deadline.id)
-            )
+            ).all()
         )
         return forms.case_context(data, armed, loaded.runtime.ruleset, loaded.runtime.calendar)
 
