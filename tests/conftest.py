@@ -19,7 +19,8 @@ POSTGRES_URL = os.environ.get("REVIEWFLOW_TEST_POSTGRES_URL")
 
 
 def pytest_report_header(config):
-    return f"PostgreSQL tests: {'against ' + POSTGRES_URL if POSTGRES_URL else 'skipped (REVIEWFLOW_TEST_POSTGRES_URL unset)'}"
+    where = f"against {POSTGRES_URL}" if POSTGRES_URL else "skipped (REVIEWFLOW_TEST_POSTGRES_URL unset)"
+    return f"PostgreSQL tests: {where}"
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ a huge result is reported by its size rather than sent back to the test.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import pickle
 import resource
@@ -19,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import contextlib
 
 MEMORY_CAP_BYTES = 3 * 1024**3
 MAX_RESULT_BYTES = 1024 * 1024

@@ -182,9 +182,10 @@ def evaluate(run: dict) -> list[Measure]:
     fired = firings(planned, run["records"]["outbox"], run["records"]["timer_fired"])
     sent = mail(planned, run["records"]["outbox"], run["received"])
     timers = fired["timers"]
-    phase = lambda name, kind=None: [
-        t for t in timers if t["phase"] == name and (kind is None or t["kind"] == kind)
-    ]
+
+    def phase(name, kind=None):
+        return [t for t in timers if t["phase"] == name and (kind is None or t["kind"] == kind)]
+
     kills = len(run["pool"]["kills"])
     allowed_duplicates = kills // 100
     hostile = run["hostile"]
@@ -209,13 +210,14 @@ def evaluate(run: dict) -> list[Measure]:
     ]
     sent["duplicate_causes"] = duplicate_causes(run, sent["duplicated"])
     web = run["web_load"]
+    start_median = _median(run["pool"].get("start_seconds", []))
     m = [
         Measure(
             "worker kills (SIGKILL, each restarted)",
             kills,
             f">= {params['kills']}",
             kills >= params["kills"],
-            f"{params['workers']} workers; a worker took {_median(run['pool'].get('start_seconds', [])):.1f} s "
+            f"{params['workers']} workers; a worker took {start_median:.1f} s "
             "(median) to start, so the machine allowed no more",
         ),
         Measure("timers due (all phases)", len(timers), f"asked >= {params['timers']}", None),
@@ -432,9 +434,9 @@ def table(measures: list[Measure]) -> str:
     ]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     line = "  ".join("-" * w for w in widths)
-    out = ["  ".join(c.ljust(w) for c, w in zip(rows[0], widths)), line]
-    for m, r in zip(measures, rows[1:]):
-        out.append("  ".join(c.ljust(w) for c, w in zip(r, widths)))
+    out = ["  ".join(c.ljust(w) for c, w in zip(rows[0], widths, strict=True)), line]
+    for m, r in zip(measures, rows[1:], strict=True):
+        out.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
         if m.detail and m.passed is not True:
             out.append(" " * 4 + m.detail)
     return "\n".join(out)

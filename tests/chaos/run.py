@@ -139,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     print(report.table(measures))
     failed = [m.name for m in measures if m.passed is False]
     print(
-        f"\nchaos: {results['seconds']:.0f} s; {len(failed)} target(s) missed; details in {out / 'results.json'}"
+        f"\nchaos: {results['seconds']:.0f} s; {len(failed)} target(s) missed; "
+        f"details in {out / 'results.json'}"
     )
     return 1 if failed else 0
 

@@ -335,7 +335,7 @@ class Chaos:
         loads = {}
         for iid in ids:
             loads[iid] = self.api.api("GET", f"/instances/{iid}").status
-        for name, info in self.poison.items():
+        for info in self.poison.values():
             if info.get("instance_id"):
                 info["status_after"] = next(
                     (r for r in self._instances() if r["id"] == info["instance_id"]), {}

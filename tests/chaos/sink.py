@@ -13,6 +13,7 @@ handed over an e-mail without having heard that it was taken.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import socket
 import threading
@@ -21,7 +22,6 @@ from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 
 from aiosmtpd.controller import Controller
-import contextlib
 
 
 def free_port() -> int:

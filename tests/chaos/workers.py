@@ -56,13 +56,14 @@ class WorkerPool:
         self._supervisor = threading.Thread(target=self._supervise, name="worker-supervisor", daemon=True)
 
     def _spawn(self, slot: Slot) -> None:
-        log = open(self.log_dir / f"worker-{slot.index}.log", "ab")
-        log.write(f"\n--- start {slot.starts + 1} at {time.time():.3f}\n".encode())
-        log.flush()
-        slot.starts += 1
-        env, slot.app_name = self.env_for(slot.index, slot.starts)
-        slot.proc = subprocess.Popen(self.command, env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
-        log.close()
+        with open(self.log_dir / f"worker-{slot.index}.log", "ab") as log:
+            log.write(f"\n--- start {slot.starts + 1} at {time.time():.3f}\n".encode())
+            log.flush()
+            slot.starts += 1
+            env, slot.app_name = self.env_for(slot.index, slot.starts)
+            slot.proc = subprocess.Popen(
+                self.command, env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL
+            )
         slot.started_at = time.time()
         slot.ready_at = None
         slot.kill_at = None  # a life is planned once this start's connection shows

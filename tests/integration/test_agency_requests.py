@@ -40,11 +40,15 @@ PROCESS = b"""<?xml version="1.0" encoding="UTF-8"?>
         <bpmn:outputDataItem id="returned" name="returned"/>
       </bpmn:multiInstanceLoopCharacteristics>
     </bpmn:userTask>
-    <bpmn:scriptTask id="collect" name="Collect"><bpmn:incoming>ar_2</bpmn:incoming><bpmn:outgoing>ar_3</bpmn:outgoing>
+    <bpmn:scriptTask id="collect" name="Collect">
+      <bpmn:incoming>ar_2</bpmn:incoming><bpmn:outgoing>ar_3</bpmn:outgoing>
       <bpmn:script>returns_count = len(returns)</bpmn:script></bpmn:scriptTask>
     <bpmn:serviceTask id="merge" name="Merge chronologies">
-      <bpmn:extensionElements><spiffworkflow:serviceTaskOperator id="merge_chronologies" resultVariable="case_chronology">
-        <spiffworkflow:parameters><spiffworkflow:parameter id="returns" type="list" value="returns"/></spiffworkflow:parameters>
+      <bpmn:extensionElements>
+      <spiffworkflow:serviceTaskOperator id="merge_chronologies" resultVariable="case_chronology">
+        <spiffworkflow:parameters>
+          <spiffworkflow:parameter id="returns" type="list" value="returns"/>
+        </spiffworkflow:parameters>
       </spiffworkflow:serviceTaskOperator></bpmn:extensionElements>
       <bpmn:incoming>ar_3</bpmn:incoming><bpmn:outgoing>ar_4</bpmn:outgoing></bpmn:serviceTask>
     <bpmn:endEvent id="ar_end"><bpmn:incoming>ar_4</bpmn:incoming></bpmn:endEvent>

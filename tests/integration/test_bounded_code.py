@@ -17,13 +17,15 @@ from tests.isolated import run_isolated
 from tests.layout import with_layout
 
 PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="bounded_defs" targetNamespace="t">
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="bounded_defs"
+    targetNamespace="t">
   <bpmn:process id="{process_id}" isExecutable="true">
     <bpmn:laneSet id="ls"><bpmn:lane id="lane_bu" name="Business Unit">
       <bpmn:flowNodeRef>bs_start</bpmn:flowNodeRef><bpmn:flowNodeRef>work</bpmn:flowNodeRef>
       <bpmn:flowNodeRef>bs_end</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
     <bpmn:startEvent id="bs_start"><bpmn:outgoing>bs_1</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:scriptTask id="work" name="Work"><bpmn:incoming>bs_1</bpmn:incoming><bpmn:outgoing>bs_2</bpmn:outgoing>
+    <bpmn:scriptTask id="work" name="Work">
+      <bpmn:incoming>bs_1</bpmn:incoming><bpmn:outgoing>bs_2</bpmn:outgoing>
       <bpmn:script>{script}</bpmn:script></bpmn:scriptTask>
     <bpmn:endEvent id="bs_end"><bpmn:incoming>bs_2</bpmn:incoming></bpmn:endEvent>
     <bpmn:sequenceFlow id="bs_1" sourceRef="bs_start" targetRef="work"/>
@@ -33,7 +35,8 @@ PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 DMN = """<?xml version="1.0" encoding="UTF-8"?>
-<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="sizing_defs" name="Sizing" namespace="t">
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="sizing_defs" name="Sizing"
+    namespace="t">
   <decision id="sizing" name="Sizing">
     <decisionTable id="sizing_table" hitPolicy="FIRST">
       <input id="sizing_in_0" label="Digits">

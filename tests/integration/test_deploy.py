@@ -63,7 +63,8 @@ def test_a_changed_form_versions_the_processes_using_it(deployed):
         ),
         (
             "laughs.bpmn",
-            b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]><l>&b;</l>',
+            b'<?xml version="1.0"?>'
+            b'<!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]><l>&b;</l>',
             "DOCTYPE and ENTITY declarations are not allowed",
         ),
         ("notes.txt", b"hello", "not a BPMN, DMN, form"),

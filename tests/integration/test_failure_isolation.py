@@ -26,7 +26,8 @@ _PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
     <bpmn:startEvent id="{pid}_start"><bpmn:outgoing>{pid}_f1</bpmn:outgoing></bpmn:startEvent>
     <bpmn:intermediateCatchEvent id="{pid}_wait" name="One hour">
       <bpmn:incoming>{pid}_f1</bpmn:incoming><bpmn:outgoing>{pid}_f2</bpmn:outgoing>
-      <bpmn:timerEventDefinition id="{pid}_timer"><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>
+      <bpmn:timerEventDefinition id="{pid}_timer">
+        <bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>
     </bpmn:intermediateCatchEvent>
     <bpmn:scriptTask id="{pid}_after" name="After the hour">
       <bpmn:incoming>{pid}_f2</bpmn:incoming><bpmn:outgoing>{pid}_f3</bpmn:outgoing>

@@ -30,7 +30,9 @@ def no_scr(p: Partnership) -> None:
         p,
         review_decision="no_review",
         chair_rationale=REASONS,
-        criteria_departure_reason="Definitive evidence from the agencies' returns of no concern about joint working.",
+        criteria_departure_reason=(
+            "Definitive evidence from the agencies' returns of no concern about joint working."
+        ),
     )
 
 

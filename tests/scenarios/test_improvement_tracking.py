@@ -147,7 +147,7 @@ def test_each_recommendation_is_tracked_as_its_own_item_until_every_one_is_done(
     first = p.tasks("first_progress_review")
     assert len(first) == 2 and first[0]["due_date"] == "2027-07-04"
     p.at("2027-06-10T10:00:00+00:00")
-    for task, item, status in zip(first, ITEMS, ("implemented", "in_progress")):
+    for task, item, status in zip(first, ITEMS, ("implemented", "in_progress"), strict=True):
         deployed.instances.complete_task(task["id"], update(item, status), STAFF)
     p.do(
         "schedule_next_review",

@@ -157,7 +157,10 @@ def test_telling_the_family_may_be_deferred_on_police_advice_with_the_reason_rec
     assert r.status_code == 422, r.get_json()
     assert "deferral_reason" in {d["path"] for d in r.get_json()["error"]["details"]}
 
-    reason = "The senior investigating officer asks that the family is not told before the interviews on 20 January."
+    reason = (
+        "The senior investigating officer asks that the family is not told "
+        "before the interviews on 20 January."
+    )
     r = api("POST", f"/tasks/{task_id}/complete", json={"data": {**deferred, "deferral_reason": reason}})
     assert r.status_code == 200, r.get_json()
     rapid = p.case("rapid_review")

@@ -15,7 +15,10 @@ from tests.scenarios.driver import STAFF, Partnership, form
 from tests.scenarios.test_wt2015_serious_case_review import decision_pending, recommended
 
 PANEL, BU = "panel-notifications@example.org", "business-unit@example.org"
-DEPARTURE = "The agencies' records show the harm was not caused by abuse; a partnership review will find the learning."
+DEPARTURE = (
+    "The agencies' records show the harm was not caused by abuse; "
+    "a partnership review will find the learning."
+)
 
 
 def other_review_decided(p: Partnership, **changes) -> None:

@@ -344,8 +344,8 @@ EXAMPLES: dict[str, dict] = {
                 "school_or_nursery": "Little Acorns Nursery",
             },
         ],
-        "presenting_issues": "Child A was taken to the emergency department with a fractured arm and bruising. "
-        "The explanation given did not match the injuries.",
+        "presenting_issues": "Child A was taken to the emergency department with a fractured arm "
+        "and bruising. The explanation given did not match the injuries.",
         "background": {
             "child": "Child A was on a child protection plan for neglect until June 2026.",
             "parents_carers": "Mother has been supported by adult mental health services.",
@@ -409,7 +409,8 @@ EXAMPLES: dict[str, dict] = {
         "rapid_review_date": "2026-12-21",
         "children": [CHILD],
         "family_composition": [{"name": "Parent One Example", "relationship": "Mother"}],
-        "immediate_safeguarding": "Both children are with a grandparent under a safety plan; strategy meeting held.",
+        "immediate_safeguarding": "Both children are with a grandparent under a safety plan; "
+        "strategy meeting held.",
         "facts_summary": "Child A, 7, suffered a fractured arm; the explanation did not fit the injury.",
         "lcspr_criteria_met": True,
         "lcspr_criteria": ["joint_working", "recurrent_themes"],
@@ -449,8 +450,8 @@ EXAMPLES: dict[str, dict] = {
             {"agency": "Health", "recommends": "scr", "rationale": "Agrees: the criteria are met."},
         ],
         "recommendation": "scr",
-        "recommendation_rationale": "Regulation 5(2)(a) and (b)(ii) are met: suspected abuse, serious harm and "
-        "concern about how agencies worked together.",
+        "recommendation_rationale": "Regulation 5(2)(a) and (b)(ii) are met: suspected abuse, "
+        "serious harm and concern about how agencies worked together.",
         "proportionality": "A systems review with a practitioner event.",
         "terms_of_reference_issues": "Step-down from child protection plans.",
         "significant_disagreement": False,
@@ -477,8 +478,8 @@ EXAMPLES: dict[str, dict] = {
         "children": [CHILD],
         "agencies": ["Housing", "Children's social care"],
         "circumstances": "Repeated moves between temporary accommodation in two areas.",
-        "request_reason": "No serious harm, but a review would show how housing and children's services share "
-        "information when families move.",
+        "request_reason": "No serious harm, but a review would show how housing and children's "
+        "services share information when families move.",
         "office_use": {
             "date_received": "2027-02-01",
             "date_discussed": "2027-02-10",
@@ -512,7 +513,8 @@ EXAMPLES: dict[str, dict] = {
         "contract": {"days": 25, "expected_completion_date": "2027-06-30"},
     },
     "terms_of_reference.json": {
-        "purpose": "To learn how agencies recognised and acted on risk to Child A after the child protection plan ended.",
+        "purpose": "To learn how agencies recognised and acted on risk to Child A "
+        "after the child protection plan ended.",
         "focus": "case",
         "key_questions": [
             "Why were the school's concerns not escalated?",
@@ -689,7 +691,8 @@ EXAMPLES: dict[str, dict] = {
         ],
     },
     "overview_report.json": {
-        "circumstances": "Child A suffered a serious injury six months after her child protection plan ended.",
+        "circumstances": "Child A suffered a serious injury six months after "
+        "her child protection plan ended.",
         "contributors": [
             {"contributor": "Children's social care", "contribution": "Agency report and interviews"}
         ],

@@ -51,12 +51,14 @@ INTAKE = (
     </bpmn:exclusiveGateway>
     <bpmn:intermediateCatchEvent id="wait_s1" name="S1 passes">
       <bpmn:incoming>i6</bpmn:incoming><bpmn:outgoing>i8</bpmn:outgoing>
-      <bpmn:timerEventDefinition id="wait_s1_timer"><bpmn:timeDate>deadline("S1")</bpmn:timeDate></bpmn:timerEventDefinition>
+      <bpmn:timerEventDefinition id="wait_s1_timer">
+        <bpmn:timeDate>deadline("S1")</bpmn:timeDate></bpmn:timerEventDefinition>
     </bpmn:intermediateCatchEvent>
     <bpmn:endEvent id="s1_done"><bpmn:incoming>i8</bpmn:incoming></bpmn:endEvent>
     <bpmn:intermediateCatchEvent id="wait_r1" name="R1 passes">
       <bpmn:incoming>i7</bpmn:incoming><bpmn:outgoing>i9</bpmn:outgoing>
-      <bpmn:timerEventDefinition id="wait_r1_timer"><bpmn:timeDate>deadline("R1")</bpmn:timeDate></bpmn:timerEventDefinition>
+      <bpmn:timerEventDefinition id="wait_r1_timer">
+        <bpmn:timeDate>deadline("R1")</bpmn:timeDate></bpmn:timerEventDefinition>
     </bpmn:intermediateCatchEvent>
     <bpmn:serviceTask id="hand_over" name="Hand over">
       <bpmn:extensionElements><spiffworkflow:serviceTaskOperator id="start_process" resultVariable="handed">
@@ -94,7 +96,8 @@ FOLLOWUP = (
     <bpmn:startEvent id="followup_start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
     <bpmn:intermediateCatchEvent id="wait_r4" name="R4 passes">
       <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
-      <bpmn:timerEventDefinition id="wait_r4_timer"><bpmn:timeDate>deadline("R4")</bpmn:timeDate></bpmn:timerEventDefinition>
+      <bpmn:timerEventDefinition id="wait_r4_timer">
+        <bpmn:timeDate>deadline("R4")</bpmn:timeDate></bpmn:timerEventDefinition>
     </bpmn:intermediateCatchEvent>
     <bpmn:endEvent id="followup_end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
     <bpmn:sequenceFlow id="f1" sourceRef="followup_start" targetRef="wait_r4"/>
@@ -109,15 +112,19 @@ TRIAGE = """<?xml version="1.0" encoding="UTF-8"?>
   <decision id="intake_triage" name="Triage">
     <description>TABLE_DOC</description>
     <decisionTable id="intake_triage_table" hitPolicy="FIRST">
-      <input id="t_in_0" label="Harmed"><inputExpression id="t_ie_0" typeRef="boolean"><text>harmed</text></inputExpression></input>
-      <input id="t_in_1" label="Agency view"><inputExpression id="t_ie_1" typeRef="string"><text>INPUT_NAME</text></inputExpression></input>
+      <input id="t_in_0" label="Harmed">
+        <inputExpression id="t_ie_0" typeRef="boolean"><text>harmed</text></inputExpression></input>
+      <input id="t_in_1" label="Agency view">
+        <inputExpression id="t_ie_1" typeRef="string"><text>INPUT_NAME</text></inputExpression></input>
       <output id="t_out_0" name="outcome" typeRef="string"/>
       <rule id="t_r1">
-        <inputEntry id="t_r1_i0"><text>True</text></inputEntry><inputEntry id="t_r1_i1"><text>-</text></inputEntry>
+        <inputEntry id="t_r1_i0"><text>True</text></inputEntry>
+        <inputEntry id="t_r1_i1"><text>-</text></inputEntry>
         <outputEntry id="t_r1_o0"><text>"review"</text></outputEntry>
       </rule>
       <rule id="t_r2">
-        <inputEntry id="t_r2_i0"><text>-</text></inputEntry><inputEntry id="t_r2_i1"><text>-</text></inputEntry>
+        <inputEntry id="t_r2_i0"><text>-</text></inputEntry>
+        <inputEntry id="t_r2_i1"><text>-</text></inputEntry>
         <outputEntry id="t_r2_o0"><text>"none"</text></outputEntry>
       </rule>
     </decisionTable>
@@ -183,8 +190,8 @@ def test_a_choice_made_only_on_the_rules_in_force_needs_no_source_of_its_own():
 
 def test_a_decision_table_without_a_source_is_refused_and_so_is_its_step_then():
     assert problems(table_doc="Which cases need a review.") == [
-        "decisions/intake_triage.dmn: intake_triage: the decision table cites no source: say in its description "
-        "which paragraph it follows (for example `000 §2.3`)"
+        "decisions/intake_triage.dmn: intake_triage: the decision table cites no source: "
+        "say in its description which paragraph it follows (for example `000 §2.3`)"
     ]
     found = problems(table_doc="Which cases need a review.", triage_doc="Triage.")
     assert any(p.startswith("intake.bpmn: triage: the decision cites no source") for p in found)
@@ -218,8 +225,8 @@ def test_a_regimes_property_naming_no_rule_set_is_refused():
 
 def test_a_decision_input_nothing_supplies_is_refused():
     assert problems(input_name="agency_opinion") == [
-        "intake.bpmn: triage: decision 'intake_triage' reads 'agency_opinion', which no form, start data, script, "
-        "message or hand-over of this procedure supplies"
+        "intake.bpmn: triage: decision 'intake_triage' reads 'agency_opinion', which no form, "
+        "start data, script, message or hand-over of this procedure supplies"
     ]
     assert problems(input_name="field('agency_view', '')") == []  # read through field(): still supplied
 

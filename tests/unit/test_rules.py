@@ -317,9 +317,9 @@ def test_select_ruleset():
         select_ruleset(RULESETS, {"regime": "WT2015", "ruleset": "BOLTON_PRE2015"}).name == "BOLTON_PRE2015"
     )
     assert select_ruleset(RULESETS, {"regime": "WT2023", "ruleset": ""}).name == "WT2023"
-    with pytest.raises(DeadlineError, match="names no rule set.*regime"):
+    with pytest.raises(DeadlineError, match=r"names no rule set.*regime"):
         select_ruleset(RULESETS, {})
-    with pytest.raises(DeadlineError, match="'ruleset' is 'LEEDS'.*known: BOLTON_PRE2015"):
+    with pytest.raises(DeadlineError, match=r"'ruleset' is 'LEEDS'.*known: BOLTON_PRE2015"):
         select_ruleset(RULESETS, {"regime": "WT2018", "ruleset": "LEEDS"})
     with pytest.raises(DeadlineError, match="'regime' is 'WT1999'"):
         select_ruleset(RULESETS, {"regime": "WT1999"})

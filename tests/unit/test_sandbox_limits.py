@@ -18,7 +18,8 @@ DMN = """<?xml version="1.0" encoding="UTF-8"?>
 <definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="d" namespace="t">
   <decision id="sizing" name="Sizing">
     <decisionTable id="sizing_table" hitPolicy="FIRST">
-      <input id="in_0" label="Digits"><inputExpression id="ie_0" typeRef="integer"><text>digits</text></inputExpression></input>
+      <input id="in_0" label="Digits">
+        <inputExpression id="ie_0" typeRef="integer"><text>digits</text></inputExpression></input>
       <output id="out_0" name="value" typeRef="integer"/>
       <rule id="r1">
         <inputEntry id="r1_i0"><text>-</text></inputEntry>

@@ -152,7 +152,7 @@ def test_due_dates(ruleset, key, data, due, on_working_day):
 
 
 def test_missing_or_bad_anchor_is_a_clear_error():
-    with pytest.raises(DeadlineError, match="R1.*date_aware"):
+    with pytest.raises(DeadlineError, match=r"R1.*date_aware"):
         compute_due(RULESETS["WT2018"].rules["R1"], {}, ENG)
     with pytest.raises(DeadlineError, match="not a date"):
         compute_due(RULESETS["WT2018"].rules["R1"], {"date_aware": "21/12/2026"}, ENG)
@@ -163,17 +163,20 @@ def test_missing_or_bad_anchor_is_a_clear_error():
     [
         ('name = "X1"\n[deadlines.R1\n', None, "not valid TOML"),
         (
-            'name = "X1"\n[deadlines.R1]\nname="n"\nanchor="a"\ncount=5\nunit="fortnights"\ndirection="after"\nsource="s"\n',
+            'name = "X1"\n[deadlines.R1]\nname="n"\nanchor="a"\ncount=5\nunit="fortnights"\n'
+            'direction="after"\nsource="s"\n',
             "R1",
             "unit must be one of",
         ),
         (
-            'name = "X1"\n[deadlines.R1]\nname="n"\nanchor="a"\ncount=-1\nunit="working_days"\ndirection="after"\nsource="s"\n',
+            'name = "X1"\n[deadlines.R1]\nname="n"\nanchor="a"\ncount=-1\nunit="working_days"\n'
+            'direction="after"\nsource="s"\n',
             "R1",
             "count",
         ),
         (
-            'name = "X1"\n[deadlines.R1]\nname="n"\nanchor="a"\ncount=1\nunit="working_days"\ndirection="after"\n',
+            'name = "X1"\n[deadlines.R1]\nname="n"\nanchor="a"\ncount=1\nunit="working_days"\n'
+            'direction="after"\n',
             "R1",
             "missing source",
         ),

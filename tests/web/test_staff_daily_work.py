@@ -46,7 +46,8 @@ def test_task_list_groups_and_rates_deadlines(page, service):
     # the looked-after death was notified 11 days ago: its notifications are overdue; the new case is on time
     assert steps["notify_sos_ofsted"] == "red" and steps["check_other_children"] == "grey"
     page.click(
-        "table:has(caption:has-text('For my teams')) tr[data-task='check_other_children'] button:has-text('Claim')"
+        "table:has(caption:has-text('For my teams')) tr[data-task='check_other_children'] "
+        "button:has-text('Claim')"
     )
     assert (
         page.locator(
@@ -55,7 +56,8 @@ def test_task_list_groups_and_rates_deadlines(page, service):
         == 1
     )
     page.click(
-        "table:has(caption:has-text('Assigned to me')) tr[data-task='check_other_children'] button:has-text('Unclaim')"
+        "table:has(caption:has-text('Assigned to me')) tr[data-task='check_other_children'] "
+        "button:has-text('Unclaim')"
     )
     assert (
         page.locator(
