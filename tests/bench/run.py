@@ -1,74 +1,55 @@
-"""Benchmarks: each target is a ratio of two figures measured side by side in one run.
+"""Benchmarks: each target is a ratio of two figures measured side by side in one run (interleaved,
+medians), so that the machine's speed cancels out.
 
-    make bench                      # full size (100,000 instances; builds var/bench/*.db once)
+    make bench                      # full size (100,000 cases; builds var/bench/*.db once)
     make bench BENCH_ARGS=--quick   # small sizes, for a smoke run
-    make bench BENCH_ARGS="--large 5000 --only dashboard,case list"   # a development run
+    make bench BENCH_ARGS="--large 1000000"                  # the large side at a million cases
+    make bench BENCH_ARGS="--large 5000 --only dashboard,history"   # a development run
 
-Prints a table and writes var/bench/results.json:
-  1. engine overhead   persisted engine (SQLite file) vs SpiffWorkflow in memory with one
-                       serialize + deserialize per wait state; target <= 3x
-  2. task list         20 open tasks for one user, 100,000 vs 100 finished instances; <= 1.5x
-  3. timer sweep       fire 10 due timers with 100,000 vs 100 instances waiting; <= 1.5x
-  4. server memory     peak RSS after 1,000 task-list requests, 100,000 vs 100 instances; <= 1.2x
-  5. the managers' pages: dashboard, case list, case list overdue, deadline csv (to its first chunk) and
-     case page, each 100,000 vs 100 finished cases (tests/bench/reports.py); <= 1.5x
+With ``REVIEWFLOW_TEST_POSTGRES_URL`` set, every benchmark runs on PostgreSQL too, named with
+" (postgresql)" after it (tests/bench/stores.py). Prints a table and writes var/bench/results.json:
+  engine overhead            persisted engine vs SpiffWorkflow in memory with one serialize + deserialize
+                             per wait state; target <= 2x
+  task list                  20 open tasks for one user, 100,000 vs 100 finished instances; <= 1.5x
+  timer sweep                fire 10 due timers with 100,000 vs 100 instances waiting; <= 1.5x
+  server memory              peak RSS after 1,000 task-list requests, 100,000 vs 100 instances; <= 1.2x
+  dashboard, case list, case list overdue, deadline csv (to its first chunk), case page
+                             each 100,000 vs 100 finished cases (tests/bench/reports.py); <= 1.5x
+  server memory after pages  peak RSS after 100 requests to each of those pages, 100,000 vs 100; <= 1.2x
+  history                    one progress review of a case after 200 reviews vs after 1
+                             (tests/bench/history.py); <= 1.5x
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import http.client
 import json
 import os
 import platform
-import shutil
 import statistics
-import subprocess
 import sys
 import time
-import uuid
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-OUT = Path(os.environ.get("REVIEWFLOW_BENCH_DIR") or ROOT / "var" / "bench")
-BENCH_DIR = Path(__file__).resolve().parent
-START = "2026-01-05T09:00:00+00:00"
+from engine import clock
+from tests.bench.common import BENCH_DIR, OUT, OWNER, STAFF, START, STEP, bench_files, service, timed
+from tests.bench.stores import PostgresStore, SQLiteStore
 
-from engine import (
-    clock,
-    config,
-)
-from engine.services import Reviewflow  # noqa: E402
-from engine.services.actor import Actor  # noqa: E402
+PAGE_NAMES = ["dashboard", "case list", "case list overdue", "deadline csv", "case page"]
+NAMES = [
+    "engine overhead",
+    "task list",
+    "timer sweep",
+    "server memory",
+    *PAGE_NAMES,
+    "server memory after pages",
+    "history",
+]
 
-OWNER = Actor("bench-owner", frozenset({"process_owner"}))
-STAFF = Actor("bench-staff", frozenset({"Staff"}))
-STEP = {"note": "Checked the chronology and the agency returns.", "approved": True}
-
-
-def _files() -> dict[str, bytes]:
-    return {
-        "bench_reference.bpmn": (BENCH_DIR / "bench_reference.bpmn").read_bytes(),
-        "bench_timer.bpmn": (BENCH_DIR / "bench_timer.bpmn").read_bytes(),
-        "bench_step.json": (BENCH_DIR / "bench_step.json").read_bytes(),
-    }
+# --- engine overhead ------------------------------------------------------------------------------------
 
 
-def _service(path: Path) -> Reviewflow:
-    return Reviewflow(config.load({"REVIEWFLOW_DATABASE_URL": f"sqlite:///{path}"}))
-
-
-def _timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-# --- 1. engine overhead -------------------------------------------------------------------------
-
-
-def bench_engine_overhead(runs: int) -> dict:
+def bench_engine_overhead(store, runs: int) -> dict:
     from SpiffWorkflow.bpmn import BpmnWorkflow
     from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
     from SpiffWorkflow.spiff.parser import SpiffBpmnParser
@@ -92,172 +73,44 @@ def bench_engine_overhead(runs: int) -> dict:
             wf.do_engine_steps()
         assert wf.data["steps_done"] == 10
 
-    path = OUT / "engine_overhead.db"
-    for p in OUT.glob("engine_overhead.db*"):
-        p.unlink()
-    service = _service(path)
-    service.deployments.deploy(_files(), OWNER)
+    svc = service(store.empty("engine_overhead"))
+    svc.deployments.deploy(bench_files(), OWNER)
 
     def persisted():
-        started = service.instances.start("bench_reference", {"steps_done": 0}, STAFF)
+        started = svc.instances.start("bench_reference", {"steps_done": 0}, STAFF)
         while True:
-            tasks = [t for t in service.tasks.for_user(STAFF) if t["instance_id"] == started["id"]]
+            tasks = [t for t in svc.tasks.for_user(STAFF) if t["instance_id"] == started["id"]]
             if not tasks:
                 break
-            service.instances.complete_task(tasks[0]["id"], STEP, STAFF)
+            svc.instances.complete_task(tasks[0]["id"], STEP, STAFF)
 
     for fn in (in_memory, persisted):  # warm up caches and imports
         fn()
     mem, db = [], []
     for _ in range(runs):  # interleaved, so machine noise hits both alike
-        mem.append(_timed(in_memory))
-        db.append(_timed(persisted))
+        mem.append(timed(in_memory))
+        db.append(timed(persisted))
+    svc.db.dispose()
     a, b = statistics.median(db), statistics.median(mem)
     return {
-        "name": "engine overhead",
-        "target": 3.0,
+        "name": "engine overhead" + store.suffix,
+        "target": 2.0,
         "ratio": a / b,
         "unit": "ms per case",
-        "figures": {"persisted_sqlite": a * 1000, "in_memory_spiffworkflow": b * 1000},
+        "figures": {f"persisted_{store.dialect}": a * 1000, "in_memory_spiffworkflow": b * 1000},
     }
 
 
-# --- building large databases quickly -----------------------------------------------------------
+# --- task list --------------------------------------------------------------------------------------------
 
 
-def build_database(size: int) -> Path:
-    """A database holding ``size`` finished cases and ``size`` cases waiting on a far timer."""
-    from tests.bench.reports import schema_hash
-
-    path = OUT / f"cases_{size}.db"
-    marker = OUT / f"cases_{size}.ok"
-    wanted = schema_hash(Path(__file__))  # built again when the schema or this builder changes
-    if marker.exists() and path.exists() and marker.read_text() == wanted:
-        return path
-    for p in OUT.glob(f"cases_{size}.db*"):
-        p.unlink()
-    clock.set_now(START)
-    service = _service(path)
-    service.deployments.deploy(_files(), OWNER)
-    # one real finished case and one real waiting case give realistic state blobs to copy
-    done = service.instances.start("bench_reference", {"steps_done": 0}, STAFF)
-    while tasks := [t for t in service.tasks.for_user(STAFF) if t["instance_id"] == done["id"]]:
-        service.instances.complete_task(tasks[0]["id"], STEP, STAFF)
-    waiting = service.instances.start("bench_timer", {}, STAFF)
-    from sqlalchemy import insert
-
-    from engine.store.models import AuditEvent, HumanTask, Instance
-
-    with service.db.reading() as s:
-        finished_row = s.get(Instance, done["id"])
-        waiting_row = s.get(Instance, waiting["id"])
-        finished = {
-            c: getattr(finished_row, c) for c in ("process_version_id", "process_id", "state", "summary")
-        }
-        waiter = {
-            c: getattr(waiting_row, c) for c in ("process_version_id", "process_id", "state", "summary")
-        }
-    now = clock.now()
-    far = now + dt.timedelta(days=3650)
-    batch = 5000
-    next_id = 1000
-    with service.db.engine.begin() as conn:
-        for start in range(0, size, batch):
-            n = min(batch, size - start)
-            inst_rows, task_rows, audit_rows = [], [], []
-            for _ in range(n):
-                for template, status, timer in ((finished, "completed", None), (waiter, "running", far)):
-                    next_id += 1
-                    inst_rows.append(
-                        {
-                            "id": next_id,
-                            **template,
-                            "business_key": f"RF-B-{next_id}",
-                            "status": status,
-                            "regime": None,
-                            "ruleset_version_id": None,
-                            "parent_instance_id": None,
-                            "active_steps": [],
-                            "waiting_messages": [],
-                            "open_deadlines": 0,
-                            "error": None,
-                            "next_timer_at": timer,
-                            "lock_version": 1,
-                            "created_by": "bench",
-                            "created_at": now,
-                            "updated_at": now,
-                            "completed_at": now if status == "completed" else None,
-                        }
-                    )
-                    if status == "completed":
-                        for k in range(10):
-                            task_rows.append(
-                                {
-                                    "id": str(uuid.uuid4()),
-                                    "instance_id": next_id,
-                                    "process_id": "bench_reference",
-                                    "element_id": f"review_{k + 1}",
-                                    "name": f"Review step {k + 1}",
-                                    "role": "Staff",
-                                    "form": "bench_step.json",
-                                    "ui_form": None,
-                                    "documentation": None,
-                                    "state": "completed",
-                                    "assignee": None,
-                                    "due_date": None,
-                                    "deadline_key": None,
-                                    "created_at": now,
-                                    "completed_at": now,
-                                    "completed_by": "bench",
-                                }
-                            )
-                        audit_rows.append(
-                            {
-                                "instance_id": next_id,
-                                "at": now,
-                                "actor": "bench",
-                                "kind": "started",
-                                "task_id": None,
-                                "element_id": None,
-                                "detail": {},
-                            }
-                        )
-            conn.execute(insert(Instance), inst_rows)
-            conn.execute(insert(HumanTask), task_rows)
-            conn.execute(insert(AuditEvent), audit_rows)
-        # the template waiting case joins the far-off waiters, so only the benchmark's own 10 are due
-        conn.execute(
-            Instance.__table__.update().where(Instance.id == waiting["id"]).values(next_timer_at=far)
-        )
-    service.db.dispose()
-    marker.write_text(wanted)
-    return path
-
-
-def _working_copy(source: Path, name: str) -> Path:
-    """A fresh copy of a built database, so each benchmark starts from the same state."""
-    work = OUT / f"{name}.db"
-    for p in OUT.glob(f"{name}.db*"):
-        p.unlink()
-    shutil.copy(source, work)
-    return work
-
-
-def _open_tasks(service: Reviewflow, n: int = 20) -> None:
-    for _ in range(n):
-        service.instances.start("bench_reference", {"steps_done": 0}, STAFF)
-
-
-# --- 2. task list ---------------------------------------------------------------------------------
-
-
-def bench_task_list(small: Path, large: Path, calls: int) -> dict:
+def bench_task_list(store, small, large, calls: int) -> dict:
     services = {}
-    for label, path in (("small", small), ("large", large)):
-        work = _working_copy(path, f"tasklist_{label}")
+    for label, source in (("small", small), ("large", large)):
         clock.set_now(START)
-        services[label] = _service(work)
-        _open_tasks(services[label])
+        services[label] = service(store.working_copy(source, f"tasklist_{label}"))
+        for _ in range(20):
+            services[label].instances.start("bench_reference", {"steps_done": 0}, STAFF)
         assert len(services[label].tasks.for_user(STAFF)) == 20
     timings = {"small": [], "large": []}
     for _ in range(calls):
@@ -265,9 +118,11 @@ def bench_task_list(small: Path, large: Path, calls: int) -> dict:
             t = time.perf_counter()
             services[label].tasks.for_user(STAFF)
             timings[label].append(time.perf_counter() - t)
+    for svc in services.values():
+        svc.db.dispose()
     a, b = statistics.median(timings["large"]), statistics.median(timings["small"])
     return {
-        "name": "task list",
+        "name": "task list" + store.suffix,
         "target": 1.5,
         "ratio": a / b,
         "unit": "ms per request",
@@ -275,31 +130,33 @@ def bench_task_list(small: Path, large: Path, calls: int) -> dict:
     }
 
 
-# --- 3. timer sweep -------------------------------------------------------------------------------
+# --- timer sweep ------------------------------------------------------------------------------------------
 
 
-def bench_timer_sweep(small: Path, large: Path, rounds: int) -> dict:
-    services = {}
-    for label, path in (("small", small), ("large", large)):
-        work = _working_copy(path, f"timers_{label}")
-        services[label] = _service(work)
+def bench_timer_sweep(store, small, large, rounds: int) -> dict:
+    services = {
+        label: service(store.working_copy(source, f"timers_{label}"))
+        for label, source in (("small", small), ("large", large))
+    }
     timings = {"small": [], "large": []}
     when = dt.datetime.fromisoformat(START)
     for _ in range(rounds):
         for label in ("small", "large"):
-            service = services[label]
+            svc = services[label]
             clock.set_now(when)
             for _ in range(10):
-                service.instances.start("bench_timer", {}, STAFF)
+                svc.instances.start("bench_timer", {}, STAFF)
             clock.set_now(when + dt.timedelta(days=1, minutes=1))
             t = time.perf_counter()
-            fired = service.instances.fire_due_timers()
+            fired = svc.instances.fire_due_timers()
             timings[label].append(time.perf_counter() - t)
             assert len(fired) == 10, (label, len(fired))
         when += dt.timedelta(days=2)
+    for svc in services.values():
+        svc.db.dispose()
     a, b = statistics.median(timings["large"]), statistics.median(timings["small"])
     return {
-        "name": "timer sweep",
+        "name": "timer sweep" + store.suffix,
         "target": 1.5,
         "ratio": a / b,
         "unit": "ms per sweep of 10",
@@ -307,112 +164,122 @@ def bench_timer_sweep(small: Path, large: Path, rounds: int) -> dict:
     }
 
 
-# --- 4. server memory -----------------------------------------------------------------------------
+# --- running them -----------------------------------------------------------------------------------------
 
 
-def _peak_rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmHWM")
+def run_store(store, args, only: set[str] | None, small_n: int, large_n: int) -> list[dict]:
+    """Every benchmark wanted, on one store; each result says how long it took (building included)."""
+    from tests.bench import history, history_db, reports, reports_db, served
+    from tests.bench.cases_db import build_database
+
+    def wanted(*names: str) -> bool:
+        return only is None or any(n in only or n + store.suffix in only for n in names)
+
+    results = []
+
+    def measure(fn, *a):
+        started = time.perf_counter()
+        found = fn(*a)
+        for r in found if isinstance(found, list) else [found]:
+            r["seconds"] = time.perf_counter() - started
+            results.append(r)
+            print(f"  {r['name']}: {r['ratio']:.2f}x ({r['seconds']:.0f} s)", flush=True)
+
+    def built(build, *a):
+        started = time.perf_counter()
+        found = store.built(build(*a))
+        took = time.perf_counter() - started
+        if took > 5:
+            print(f"  {build.__name__}{a}: ready in {took:.0f} s", flush=True)
+        return found
+
+    quick = args.quick
+    if wanted("engine overhead"):
+        measure(bench_engine_overhead, store, 3 if quick else 30)
+    if wanted("task list", "timer sweep", "server memory"):
+        small, large = built(build_database, small_n), built(build_database, large_n)
+        if wanted("task list"):
+            measure(bench_task_list, store, small, large, 20 if quick else 500)
+        if wanted("timer sweep"):
+            measure(bench_timer_sweep, store, small, large, 2 if quick else 7)
+        if wanted("server memory"):
+            measure(served.bench_server_memory, store, small, large, 100 if quick else 1000)
+    if wanted(*PAGE_NAMES, "server memory after pages"):
+        small, large = (built(reports_db.build_reports_database, n, OUT) for n in (small_n, large_n))
+        pages = [n for n in PAGE_NAMES if wanted(n)]
+        if pages:
+            measure(reports.bench_pages, store, small, large, 5 if quick else 25, set(pages))
+        if wanted("server memory after pages"):
+            measure(served.bench_pages_memory, store, small, large, 3 if quick else 100)
+    if wanted("history"):
+        reviews = {"small": 1, "large": 20 if quick else 200}
+        sources = {label: built(history_db.build_history_database, n) for label, n in reviews.items()}
+        measure(history.bench_history, store, sources, reviews, 3 if quick else 15)
+    return results
 
 
-def bench_server_memory(small: Path, large: Path, requests: int) -> dict:
-    peaks = {}
-    for label, path in (("small", small), ("large", large)):
-        work = _working_copy(path, f"memory_{label}")
-        clock.set_now(START)
-        service = _service(work)
-        _open_tasks(service)
-        service.users.add("bench-staff", ["Staff"])
-        token = service.users.create_token("bench-staff")
-        service.db.dispose()
-        port = 18000 + (0 if label == "small" else 1)
-        env = {**os.environ, "REVIEWFLOW_DATABASE_URL": f"sqlite:///{work}", "REVIEWFLOW_FAKE_NOW": START}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--no-worker"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        try:
-            for _ in range(300):
-                try:
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                    conn.request("GET", "/api/v1/openapi.json")
-                    conn.getresponse().read()
-                    break
-                except OSError:
-                    time.sleep(0.1)
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            for _ in range(requests):
-                conn.request("GET", "/api/v1/tasks", headers={"Authorization": f"Bearer {token}"})
-                response = conn.getresponse()
-                body = json.loads(response.read())
-                assert response.status == 200 and len(body["tasks"]) == 20
-            peaks[label] = _peak_rss_kib(proc.pid)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-    return {
-        "name": "server memory",
-        "target": 1.2,
-        "ratio": peaks["large"] / peaks["small"],
-        "unit": "MiB peak RSS",
-        "figures": {"large": peaks["large"] / 1024, "small": peaks["small"] / 1024},
-    }
+def _table(results: list[dict]) -> list[str]:
+    width = max([len("benchmark"), *(len(r["name"]) for r in results)])
+    lines = [f"{'benchmark':<{width}} {'measured':<60} {'ratio':>7} {'target':>7}  verdict"]
+    for r in results:
+        (ka, a), (kb, b) = list(r["figures"].items())
+        figures = f"{ka} {a:.2f} / {kb} {b:.2f} {r['unit']}"
+        ratio, verdict = f"{r['ratio']:>6.2f}x {r['target']:>6.1f}x", "ok" if r["met"] else "MISSED"
+        lines.append(f"{r['name']:<{width}} {figures:<60} {ratio}  {verdict}")
+    return lines
 
 
 def main(argv=None) -> int:
-    from tests.bench import reports
-
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="small sizes: checks the benchmarks run")
     parser.add_argument(
         "--large", type=int, help="cases on the large side (default 100,000; 2,000 with --quick)"
     )
-    parser.add_argument("--only", help="run only these benchmarks (names, comma-separated)")
+    parser.add_argument(
+        "--only",
+        help="run only these benchmarks (names, comma-separated; a name with ' (postgresql)' after it "
+        "runs on PostgreSQL only)",
+    )
     args = parser.parse_args(argv)
+    started = time.perf_counter()
     OUT.mkdir(parents=True, exist_ok=True)
     large_n = args.large or (2_000 if args.quick else 100_000)
     small_n = 100
     only = {n.strip() for n in args.only.split(",")} if args.only else None
-
-    def wanted(*names: str) -> bool:
-        return only is None or bool(only & set(names))
-
+    if only:
+        unknown = {n.removesuffix(" (postgresql)") for n in only} - set(NAMES)
+        if unknown:
+            parser.error(f"no benchmark named {', '.join(sorted(unknown))}; the names: {', '.join(NAMES)}")
+    stores = [SQLiteStore()]
+    postgres = os.environ.get("REVIEWFLOW_TEST_POSTGRES_URL")
+    if postgres:
+        stores.append(PostgresStore(postgres))
     results = []
-    if wanted("engine overhead"):
-        results.append(bench_engine_overhead(3 if args.quick else 30))
-    if wanted("task list", "timer sweep", "server memory"):
-        small, large = build_database(small_n), build_database(large_n)
-        if wanted("task list"):
-            results.append(bench_task_list(small, large, 20 if args.quick else 500))
-        if wanted("timer sweep"):
-            results.append(bench_timer_sweep(small, large, 2 if args.quick else 7))
-        if wanted("server memory"):
-            results.append(bench_server_memory(small, large, 100 if args.quick else 1000))
-    page_names = [name for name, _ in reports.PAGES]
-    if wanted(*page_names):
-        case = reports.finished_case()
-        small, large = (reports.build_reports_database(n, OUT, case) for n in (small_n, large_n))
-        results += reports.bench_pages(small, large, 5 if args.quick else 25, OUT, only)
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}"
-    print(
-        f"\nreviewflow benchmarks ({'quick' if args.quick else 'full'}; {small_n:,} vs {large_n:,} instances) on {machine}"
-    )
-    print(f"{'benchmark':<17} {'measured':<52} {'ratio':>7} {'target':>7}  verdict")
+    for store in stores:
+        print(f"{store.dialect}:", flush=True)
+        results += run_store(store, args, only, small_n, large_n)
     for r in results:
-        (ka, a), (kb, b) = list(r["figures"].items())
         r["met"] = r["ratio"] <= r["target"]
-        figures = f"{ka} {a:.2f} / {kb} {b:.2f} {r['unit']}"
-        print(
-            f"{r['name']:<17} {figures:<52} {r['ratio']:>6.2f}x {r['target']:>6.1f}x  {'ok' if r['met'] else 'MISSED'}"
-        )
+    machine = (
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.platform()}"
+    )
+    wall = time.perf_counter() - started
+    size = f"{small_n:,} vs {large_n:,} cases"
+    print(f"\nreviewflow benchmarks ({'quick' if args.quick else 'full'}; {size}) on {machine}")
+    print("\n".join(_table(results)))
+    print(f"wall time {wall / 60:.1f} min")
     (OUT / "results.json").write_text(
         json.dumps(
-            {"machine": machine, "quick": args.quick, "small": small_n, "large": large_n, "results": results},
+            {
+                "machine": machine,
+                "quick": args.quick,
+                "small": small_n,
+                "large": large_n,
+                "postgresql": bool(postgres),
+                "seconds": wall,
+                "results": results,
+            },
             indent=2,
         )
     )

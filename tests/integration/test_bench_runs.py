@@ -25,7 +25,7 @@ def test_quick_benchmarks_run_and_write_results(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     results = json.loads((tmp_path / "results.json").read_text())
-    assert [r["name"] for r in results["results"]] == [
+    names = [
         "engine overhead",
         "task list",
         "timer sweep",
@@ -35,6 +35,11 @@ def test_quick_benchmarks_run_and_write_results(tmp_path):
         "case list overdue",
         "deadline csv",
         "case page",
+        "server memory after pages",
+        "history",
     ]
+    if os.environ.get("REVIEWFLOW_TEST_POSTGRES_URL"):  # every benchmark again on PostgreSQL
+        names += [f"{name} (postgresql)" for name in names]
+    assert [r["name"] for r in results["results"]] == names
     for r in results["results"]:
         assert set(r) >= {"ratio", "target", "figures"} and len(r["figures"]) == 2
