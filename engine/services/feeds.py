@@ -8,6 +8,7 @@ import hashlib
 import re
 import secrets
 
+from icalendar import Calendar, Event
 from sqlalchemy import select, update
 
 from engine import clock
@@ -107,54 +108,36 @@ class Feeds:
             ]
 
 
-_ICS_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # RFC 5545 TEXT allows no control but HTAB
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # RFC 5545 TEXT allows no control but HTAB
+_LINE_BREAK = re.compile(r"\r\n|[\r\n\u2028\u2029\x85]")
 
 
-def ics_text(text: str) -> str:
-    """A TEXT value as RFC 5545 §3.3.11 writes it: backslash, semicolon and comma escaped, every line
-    break (CRLF, a lone CR or LF, U+2028 and U+2029) written as ``\\n``, other control characters dropped.
-    So no value can end its line and start another property, or another event."""
-    text = re.sub(r"\r\n|[\r\n\u2028\u2029\x85]", "\n", text)
-    text = _ICS_CONTROL.sub("", text)
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+def _plain(text: str) -> str:
+    """Every line break (CRLF, a lone CR or LF, U+2028, U+2029, NEL) made one LF, which the writer escapes
+    as ``\\n``, and other control characters dropped: no value can end its line and start another property,
+    or another event, whatever a calendar program takes for a line break."""
+    return _CONTROL.sub("", _LINE_BREAK.sub("\n", text))
 
 
 def to_ics(events: list[dict], now: dt.datetime) -> str:
-    """RFC 5545: one all-day event per deadline, lines folded at 75 octets, CRLF endings."""
-    esc = ics_text
-
-    def fold(line: str) -> list[str]:
-        out, raw = [], line.encode("utf-8")
-        while len(raw) > 75:
-            cut = 75 if not out else 74
-            while (raw[cut] & 0xC0) == 0x80:  # never split a UTF-8 sequence
-                cut -= 1
-            out.append(raw[:cut].decode("utf-8"))
-            raw = raw[cut:]
-        out.append(raw.decode("utf-8"))
-        return [out[0]] + [" " + part for part in out[1:]]
-
-    stamp = now.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//reviewflow//deadlines//EN",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        "X-WR-CALNAME:reviewflow deadlines",
-    ]
+    """RFC 5545 by the icalendar library (TEXT escaping, lines folded at 75 octets, CRLF endings): one
+    all-day event per deadline, its UID the deadline's so a subscribed calendar updates, not duplicates."""
+    calendar = Calendar()
+    calendar.add("prodid", "-//reviewflow//deadlines//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", "reviewflow deadlines")
+    stamp = now.astimezone(dt.UTC).replace(microsecond=0)
     for e in events:
-        day = e["due_date"]
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:{e['uid']}",
-            f"DTSTAMP:{stamp}",
-            f"DTSTART;VALUE=DATE:{day:%Y%m%d}",
-            f"DTEND;VALUE=DATE:{day + dt.timedelta(days=1):%Y%m%d}",
-            f"SUMMARY:{esc(e['business_key'] or '')} {esc(e['key'])}: {esc(e['name'])}",
-            f"DESCRIPTION:{esc(e['name'])} ({esc(e['source'] or '')}). Due by the end of this day.",
-            "TRANSP:TRANSPARENT",
-            "END:VEVENT",
-        ]
-    lines.append("END:VCALENDAR")
-    return "".join(part + "\r\n" for line in lines for part in fold(line))
+        day, name = e["due_date"], _plain(e["name"])
+        event = Event()
+        event.add("uid", e["uid"])
+        event.add("dtstamp", stamp)
+        event.add("dtstart", day)
+        event.add("dtend", day + dt.timedelta(days=1))
+        event.add("summary", f"{_plain(e['business_key'] or '')} {_plain(e['key'])}: {name}")
+        event.add("description", f"{name} ({_plain(e['source'] or '')}). Due by the end of this day.")
+        event.add("transp", "TRANSPARENT")
+        calendar.add_component(event)
+    return calendar.to_ical().decode("utf-8")
