@@ -64,3 +64,18 @@ def deadline_calls(text: str) -> Iterable[str]:
             and isinstance(call.args[0].value, str)
         ):
             yield call.args[0].value
+
+
+def deadline_keys_in(node) -> Iterable[str]:
+    """The deadline keys the timers inside ``node`` name."""
+    for timer in node.iter(f"{{{BPMN_NS}}}timerEventDefinition"):
+        for child in timer:
+            yield from deadline_calls(child.text or "")
+
+
+def decisions_used(proc) -> Iterable[str]:
+    """The decision ids a process's business-rule tasks call."""
+    for task in proc.iter(f"{{{BPMN_NS}}}businessRuleTask"):
+        ref = task.find("bpmn:extensionElements/spiffworkflow:calledDecisionId", NS)
+        if ref is not None and ref.text:
+            yield ref.text.strip()
