@@ -215,6 +215,7 @@ class Queries:
         from SpiffWorkflow.util.task import TaskState
 
         from engine import clock, xmlsafe
+        from engine.bpmn import compaction
 
         with self.core.db.reading() as session:
             inst, version, workflow = self._load_case(session, instance_id, actor)
@@ -229,6 +230,8 @@ class Queries:
                     task.state == TaskState.WAITING and _is_waiting_event(task)
                 ):
                     active.add(bpmn_id)
+            if workflow is not None:  # and the steps completed in history compacted out of the live state
+                completed |= compaction.completed_elements(workflow)
             root = xmlsafe.parse(version.bpmn, version.file)
             hosts = {
                 el.get("id"): el.get("attachedToRef")

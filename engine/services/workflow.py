@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.bpmn import runtime, serializer
+from engine.bpmn import compaction, runtime, serializer
 from engine.calendar import WorkingDayCalendar
 from engine.rules import RuleSet, recorded_date
 from engine.store.models import (
@@ -558,6 +558,14 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
         | {t.task_spec.bpmn_name or t.task_spec.bpmn_id for t in tasks if t.state == TaskState.ERROR}
     )
     inst.summary = {k: data[k] for k in SUMMARY_KEYS if data.get(k) is not None}
+    compaction.compact(
+        wf,
+        keep={
+            d.timer_task_id
+            for d in existing.values()
+            if d.status in ("pending", "missed") and d.recorded_date is None
+        },
+    )
     inst.state = serializer.dump_state(wf)
     inst.updated_at = now
 
