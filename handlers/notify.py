@@ -8,6 +8,7 @@ addresses or names from the partnership's directory (``processes/recipients.toml
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from pathlib import Path
 
@@ -30,32 +31,32 @@ class TemplateError(ValueError):
     """A message template is missing, malformed or needs data the case lacks."""
 
 
-_directory_cache: dict = {}
+def directory(path: Path) -> dict[str, list[str]]:
+    """Named recipients (``panel``, ``ofsted`` ...) mapped to e-mail addresses, from the directory file
+    the settings name (``REVIEWFLOW_RECIPIENTS_FILE``, default ``recipients.toml`` beside the processes).
 
-
-def directory() -> dict[str, list[str]]:
-    """Named recipients (``panel``, ``ofsted`` ...) mapped to e-mail addresses.
-
-    Read from ``REVIEWFLOW_RECIPIENTS_FILE`` (default ``recipients.toml`` beside the processes) and
-    re-read when the file changes, so a corrected address lets an operator retry a step.
+    Read again when the file changes, so a corrected address lets an operator retry a step.
     """
-    from engine import config
-
-    path = config.load().recipients
     try:
-        stamp = (str(path), path.stat().st_mtime_ns, path.stat().st_size)
+        stat = path.stat()
     except FileNotFoundError:
         return {}
-    if _directory_cache.get("stamp") != stamp:
-        with path.open("rb") as fh:
-            raw = tomllib.load(fh).get("recipients", {})
-        _directory_cache["value"] = {k: ([v] if isinstance(v, str) else list(v)) for k, v in raw.items()}
-        _directory_cache["stamp"] = stamp
-    return _directory_cache["value"]
+    return _read_directory(str(path), stat.st_mtime_ns, stat.st_size)
 
 
-def resolve(recipients: str | list) -> list[str]:
+@functools.lru_cache(maxsize=4)
+def _read_directory(path: str, mtime_ns: int, size: int) -> dict[str, list[str]]:
+    """One version of a directory file, cached by its path, modification time and size."""
+    with open(path, "rb") as fh:
+        raw = tomllib.load(fh).get("recipients", {})
+    return {k: ([v] if isinstance(v, str) else list(v)) for k, v in raw.items()}
+
+
+def resolve(recipients: str | list, directory_file: Path) -> list[str]:
+    """E-mail addresses for addresses and names from the directory file, each once, in order (the file
+    is read only when a name needs it)."""
     names = [recipients] if isinstance(recipients, str) else list(recipients)
+    named: dict[str, list[str]] | None = None
     out: list[str] = []
     for name in names:
         if not isinstance(name, str) or not name.strip():
@@ -63,8 +64,11 @@ def resolve(recipients: str | list) -> list[str]:
         name = name.strip()
         if "@" in name:
             out.append(name)
-        elif name in directory():
-            out.extend(directory()[name])
+            continue
+        if named is None:
+            named = directory(directory_file)
+        if name in named:
+            out.extend(named[name])
         else:
             raise ValueError(f"recipient '{name}' is neither an e-mail address nor in the directory")
     return list(dict.fromkeys(out))
@@ -88,12 +92,22 @@ def render(template: str, data: dict) -> tuple[str, str]:
     return head[len("Subject:") :].strip(), body.strip() + "\n"
 
 
+def _directory_path(ctx: HandlerContext) -> Path:
+    """The directory file of the service running the step; the settings from the environment when the
+    step runs without one."""
+    if ctx.recipients is not None:
+        return ctx.recipients
+    from engine import config
+
+    return config.load().recipients
+
+
 @handler("send_notification")
 def send_notification(
     ctx: HandlerContext, *, to: str | list, template: str, extra: dict | None = None
 ) -> dict:
     """Queue one e-mail per recipient, rendered from a template with the case data (and ``extra`` values)."""
-    recipients = resolve(to)
+    recipients = resolve(to, _directory_path(ctx))
     subject, body = render(template, {**ctx.data, **(extra or {}), "business_key": ctx.business_key})
     for address in recipients:
         ctx.send(address, subject, body, template)

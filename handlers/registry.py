@@ -15,6 +15,7 @@ import types
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -47,6 +48,7 @@ class HandlerContext:
     element_id: str
     data: Mapping[str, Any]
     now: Any
+    recipients: Path | None = None  # the named-recipients directory file of the service running the step
     messages: list[OutgoingMessage] = field(default_factory=list)
     starts: list[StartRequest] = field(default_factory=list)
 

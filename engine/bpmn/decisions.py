@@ -10,8 +10,9 @@ it is a :class:`DecisionError` like any other cell that cannot be evaluated.
 from __future__ import annotations
 
 import copy
-import threading
+import functools
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
@@ -26,22 +27,28 @@ class DecisionError(ValueError):
     """A decision could not be evaluated with these inputs (message says which cell or input)."""
 
 
-_cache: dict[tuple, Any] = {}
-_lock = threading.Lock()
+@dataclass(unsafe_hash=True)
+class _Table:
+    """A decision's DMN under its cache key (the deployed file's content hash, else the text itself):
+    equal and hashed by key and decision alone, so the cache compares no XML, and the XML is let go
+    once parsed (the cache keeps this as its key)."""
+
+    key: Any
+    decision_id: str
+    xml: bytes | None = field(compare=False)
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(table: _Table):
+    xml, table.xml = table.xml, None
+    parser = SpiffBpmnParser()
+    root = xmlsafe.parse(xml, f"{table.decision_id}.dmn")
+    parser.add_dmn_xml(root, filename=f"{table.decision_id}.dmn")
+    return parser.get_engine(table.decision_id, root)
 
 
 def _engine_for(decision_id: str, xml: bytes, cache_key: Any):
-    key = (cache_key, decision_id)
-    with _lock:
-        if key in _cache:
-            return _cache[key]
-    parser = SpiffBpmnParser()
-    root = xmlsafe.parse(xml, f"{decision_id}.dmn")
-    parser.add_dmn_xml(root, filename=f"{decision_id}.dmn")
-    dmn_engine = parser.get_engine(decision_id, root)
-    with _lock:
-        _cache[key] = dmn_engine
-    return dmn_engine
+    return _parsed(_Table(cache_key, decision_id, xml))
 
 
 def input_names(decision_id: str, xml: bytes, cache_key: Any = None) -> list[str]:

@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from engine import clock
@@ -44,6 +45,8 @@ class RuntimeContext:
     business_key: str | None
     ruleset: RuleSet | None
     calendar: WorkingDayCalendar
+    # the service's named-recipients directory file (settings.recipients), handed to handlers
+    recipients: Path | None = None
     deadlines: list[ArmedDeadline] = field(default_factory=list)
     messages: list[OutgoingMessage] = field(default_factory=list)
     starts: list[StartRequest] = field(default_factory=list)

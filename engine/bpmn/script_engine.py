@@ -125,6 +125,7 @@ class ReviewflowScriptEngine(PythonScriptEngine):
             element_id=task.task_spec.bpmn_id,
             data=dict(task.data),
             now=clock.now(),
+            recipients=ctx.recipients if ctx else None,
         )
         params = {name: p["value"] for name, p in operation_params.items()}
         try:

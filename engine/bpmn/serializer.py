@@ -15,10 +15,12 @@ state (one serializer per thread).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import threading
 import zlib
-from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -86,29 +88,34 @@ def spec_to_json(spec, subprocess_specs: dict) -> str:
     )
 
 
+@dataclass(unsafe_hash=True)
+class _Version:
+    """A process version's id with its spec JSON, or a loader of it: equal and hashed by the id alone,
+    so the cache compares no JSON, and the JSON is let go once parsed (the cache keeps this as its key)."""
+
+    version_id: object
+    spec_json: str | None = field(compare=False)
+    loader: Callable[[], str] | None = field(compare=False)
+
+
+def _parse(version: _Version) -> tuple:
+    spec_json = version.spec_json if version.spec_json is not None else version.loader()
+    version.spec_json = version.loader = None
+    ser, _ = _serializer()
+    raw = json.loads(spec_json)
+    return ser.from_dict(raw["spec"]), {k: ser.from_dict(v) for k, v in raw["subprocess_specs"].items()}
+
+
 class SpecCache:
-    """Deserialized specs by process-version id; a version is immutable, so never stale."""
+    """Deserialized specs by process-version id, the least recently used dropped beyond ``size``; a
+    version is immutable, so never stale."""
 
     def __init__(self, size: int = 256):
         self.size = size
-        self._items: OrderedDict[object, tuple] = OrderedDict()
-        self._lock = threading.Lock()
+        self._parsed = functools.lru_cache(maxsize=size)(_parse)
 
     def get(self, version_id, spec_json: str | None = None, loader=None):
-        with self._lock:
-            if version_id in self._items:
-                self._items.move_to_end(version_id)
-                return self._items[version_id]
-        if spec_json is None:
-            spec_json = loader()
-        ser, _ = _serializer()
-        raw = json.loads(spec_json)
-        pair = (ser.from_dict(raw["spec"]), {k: ser.from_dict(v) for k, v in raw["subprocess_specs"].items()})
-        with self._lock:
-            self._items[version_id] = pair
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return pair
+        return self._parsed(_Version(version_id, spec_json, loader))
 
 
 SPECS = SpecCache()
