@@ -1,7 +1,8 @@
 """The databases of the history benchmark (tests/bench/history.py): one recommendation-monitoring case (one
 action plan item still open) taken by the engine through ``n`` progress reviews, the first six months after
 the plan was agreed and then every week, its next review open on the day it is due. Kept under var/bench/
-(history_<n>.db) and used again while the schema, the diagrams, the forms and this builder are unchanged."""
+(history_<n>.db) and used again while the schema, the engine, the diagrams, the forms and this builder are
+unchanged."""
 
 from __future__ import annotations
 
@@ -25,8 +26,11 @@ def at(day: dt.date) -> str:
 
 
 def _inputs() -> list[Path]:
+    """The case's state is the engine's own serialization of the diagram's run: built again when the
+    engine, the diagrams or the forms change, not only the schema."""
     return [
         Path(__file__),
+        *sorted((ROOT / "engine").rglob("*.py")),
         *sorted(p for p in (ROOT / "processes").rglob("*") if p.is_file()),
         *sorted(p for p in (ROOT / "forms").rglob("*") if p.is_file()),
     ]

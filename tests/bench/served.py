@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from engine import clock
-from tests.bench.common import ROOT, STAFF, START, service
+from tests.bench.common import OUT, ROOT, STAFF, START, service
 
 
 def peak_rss_kib(pid: int) -> int:
@@ -34,14 +34,16 @@ def _free_port() -> int:
 @contextmanager
 def serve(url: str, **env):
     """``reviewflow serve`` on the database at ``url`` (no worker), once it answers; yields its pid and
-    port, and stops it after."""
+    port, and stops it after. Its log goes to var/bench/served.log (a pipe nobody reads would fill up and
+    stall it)."""
     port = _free_port()
+    log = (OUT / "served.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--no-worker"],
         cwd=ROOT,
         env={**os.environ, "REVIEWFLOW_DATABASE_URL": url, **env},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
     try:
         for _ in range(600):
@@ -52,12 +54,17 @@ def serve(url: str, **env):
                 break
             except OSError:
                 if proc.poll() is not None:
-                    raise RuntimeError(proc.stderr.read().decode()[-2000:]) from None
+                    raise RuntimeError((OUT / "served.log").read_text()[-2000:]) from None
                 time.sleep(0.1)
         yield proc.pid, port
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
 
 
 def _result(name: str, peaks: dict) -> dict:
@@ -99,9 +106,25 @@ def bench_server_memory(store, small, large, requests: int) -> dict:
 # --- the managers' pages ----------------------------------------------------------------------------------
 
 
+def _get(port: int, path: str, cookie: str, whole: bool) -> int:
+    """One request on a new connection; the body read to its end, or only to its first 64 KiB (the
+    connection then dropped, as a manager who stops a download); bytes read."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    try:
+        conn.request("GET", path, headers={"Cookie": cookie})
+        response = conn.getresponse()
+        body = response.read() if whole else response.read(65536)
+        assert response.status == 200, (path, response.status, body[:200])
+        return len(body)
+    finally:
+        conn.close()
+
+
 def bench_pages_memory(store, small, large, requests: int) -> dict:
-    """Peak RSS after ``requests`` requests to each manager page (tests/bench/reports.py), each read to its
-    end, on the pages' databases, large vs small."""
+    """Peak RSS after ``requests`` requests to each manager page (tests/bench/reports.py), on the pages'
+    databases, large vs small. Each page is read to its end; the deadline CSV (every deadline of every case,
+    streamed) to its end once and otherwise to its first 64 KiB, since a whole download of the large
+    database takes tens of seconds."""
     from tests.bench.reports import PAGES, WEB, open_app
     from tests.bench.reports_db import TODAY
 
@@ -111,18 +134,12 @@ def bench_pages_memory(store, small, large, requests: int) -> dict:
         svc, client, case = open_app(url)  # a manager signed in; the served app takes their cookie
         cookie = "; ".join(f"{c.key}={c.value}" for c in client._cookies.values())
         svc.db.dispose()
-        clock.set_now(None)
         read[label] = 0
         with serve(url, REVIEWFLOW_FAKE_NOW=TODAY, **WEB) as (pid, port):
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
-            for _name, template in PAGES:
+            for name, template in PAGES:
                 path = template.format(case=case)
-                for _ in range(requests):
-                    conn.request("GET", path, headers={"Cookie": cookie})
-                    response = conn.getresponse()
-                    body = response.read()
-                    assert response.status == 200, (path, response.status, body[:200])
-                    read[label] += len(body)
+                for n in range(requests):
+                    read[label] += _get(port, path, cookie, whole=name != "deadline csv" or n == 0)
             peaks[label] = peak_rss_kib(pid)
     result = _result("server memory after pages" + store.suffix, peaks)
     result["bytes_read"] = read
