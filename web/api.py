@@ -2,6 +2,7 @@
 
 Every route authenticates the bearer token, turns the request into one service
 call, and turns :class:`ServiceError` into ``{"error": {code, message, details}}``.
+What each answer holds is described by web/api_models.py (and so by the OpenAPI document).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from engine import exports
 from engine.services import Reviewflow
 from engine.services.errors import BadRequest, NotFound, ServiceError, Unauthorized
+from web.api_models import Error, ErrorBody, Requeued
 from web.openapi import document
 
 api = Blueprint("api", __name__)
@@ -24,8 +26,11 @@ def svc() -> Reviewflow:
 
 @api.errorhandler(ServiceError)
 def service_error(exc: ServiceError):
-    body = {"error": {"code": exc.code, "message": exc.message, "details": exc.details}}
-    response = jsonify(body)
+    # built without validation: the answer to a refusal must never fail in its turn
+    body = Error.model_construct(
+        error=ErrorBody.model_construct(code=exc.code, message=exc.message, details=exc.details)
+    )
+    response = jsonify(body.model_dump())
     if exc.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="reviewflow"'
     return response, exc.status
@@ -288,7 +293,7 @@ def outbox():
 @authenticated
 def requeue(message_id):
     svc().outbox.requeue(known_id(message_id), g.actor)
-    return jsonify({"id": message_id, "status": "pending"})
+    return jsonify(Requeued(id=message_id, status="pending").model_dump())
 
 
 @api.get("/calendar/working-days")

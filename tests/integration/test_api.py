@@ -6,6 +6,7 @@ import io
 
 import pytest
 
+from tests.api_contract import contract
 from tests.conftest import ROOT
 from tests.integration.test_demo_process import INCIDENT
 from web.app import create_app
@@ -29,7 +30,9 @@ def api(deployed):
         headers = dict(headers or {})
         if who:
             headers["Authorization"] = f"Bearer {tokens[who]}"
-        return client.open(f"/api/v1{path}", method=method, headers=headers, **kwargs)
+        response = client.open(f"/api/v1{path}", method=method, headers=headers, **kwargs)
+        contract().check(method, path, response)  # every answer as the OpenAPI document declares
+        return response
 
     return call
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.api_contract import contract
 from tests.integration.test_demo_process import INCIDENT
 from web.app import create_app
 
@@ -32,7 +33,9 @@ def world(deployed):
 def status(world, who, method, path, **kwargs):
     client, tokens, _, _ = world
     headers = {"Authorization": f"Bearer {tokens[who]}"} if who else {}
-    return client.open(f"/api/v1{path}", method=method, headers=headers, **kwargs).status_code
+    response = client.open(f"/api/v1{path}", method=method, headers=headers, **kwargs)
+    contract().check(method, path, response)  # every answer as the OpenAPI document declares
+    return response.status_code
 
 
 @pytest.mark.parametrize("who", [None, "staff", "agency", "manager", "owner"])
