@@ -6,7 +6,7 @@ import datetime as dt
 
 from engine import clock, inputs
 from engine.services.actor import Actor
-from engine.services.core import Core
+from engine.services.core import Core, calendar_changed
 from engine.services.errors import BadRequest, Forbidden, Invalid
 from engine.store.models import AuditEvent, CalendarOverride
 
@@ -89,6 +89,7 @@ class Calendar:
                         day=d, kind=kind, note=note, created_by=actor.username, created_at=clock.now()
                     )
                 )
+            calendar_changed(session)
             session.add(
                 AuditEvent(
                     instance_id=None,

@@ -2,36 +2,45 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine.calendar import WorkingDayCalendar
 from engine.config import Settings
 from engine.store.db import Database
-from engine.store.models import CalendarOverride
+from engine.store.models import CalendarOverride, Revision
+
+#: the calendar's revision, bumped with every change to its overrides; a command reads it in its first query
+CALENDAR_REVISION = select(Revision.value).where(Revision.name == "calendar")
+
+
+def calendar_changed(session: Session) -> None:
+    """Record, in the transaction that changes an override, that every process must read the calendar
+    again."""
+    session.execute(update(Revision).where(Revision.name == "calendar").values(value=Revision.value + 1))
 
 
 @dataclass
 class Core:
     settings: Settings
     db: Database
-    _calendars: dict = field(default_factory=dict)
+    _calendar: tuple[int, WorkingDayCalendar] | None = None
 
-    def calendar(self, session: Session) -> WorkingDayCalendar:
-        """England's working days with the administrator's overrides (read each command; cached by
-        content)."""
+    def calendar(self, session: Session, revision: int | None = None) -> WorkingDayCalendar:
+        """England's working days with the administrator's overrides. The overrides are read again only when
+        the calendar's revision has moved: ``revision`` as the caller's own query read it, else read here."""
+        if revision is None:
+            revision = session.scalar(CALENDAR_REVISION)
+        if revision is not None and self._calendar is not None and self._calendar[0] == revision:
+            return self._calendar[1]
         rows = session.execute(select(CalendarOverride.day, CalendarOverride.kind)).all()
-        key = (self.settings.holiday_region, tuple(sorted((r.day, r.kind) for r in rows)))
-        cal = self._calendars.get(key)
-        if cal is None:
-            cal = WorkingDayCalendar(
-                region=self.settings.holiday_region,
-                extra_holidays=[r.day for r in rows if r.kind == "holiday"],
-                cancelled_holidays=[r.day for r in rows if r.kind == "working"],
-            )
-            if len(self._calendars) > 16:
-                self._calendars.clear()
-            self._calendars[key] = cal
+        cal = WorkingDayCalendar(
+            region=self.settings.holiday_region,
+            extra_holidays=[r.day for r in rows if r.kind == "holiday"],
+            cancelled_holidays=[r.day for r in rows if r.kind == "working"],
+        )
+        if revision is not None:
+            self._calendar = (revision, cal)
         return cal

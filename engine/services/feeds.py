@@ -12,10 +12,11 @@ from icalendar import Calendar, Event
 from sqlalchemy import select, update
 
 from engine import clock
+from engine.services import access
 from engine.services.actor import Actor
 from engine.services.core import Core
 from engine.services.errors import NotFound
-from engine.store.models import AuditEvent, CalendarFeed, Deadline, HumanTask, Instance, User
+from engine.store.models import AuditEvent, CalendarFeed, Deadline, Instance, User
 
 
 def _hash(token: str) -> str:
@@ -88,11 +89,7 @@ class Feeds:
                 .join(Instance, Instance.id == Deadline.instance_id)
                 .where(Deadline.status.in_(("pending", "planned")))
             )  # planned: due, its timer not armed yet
-            if not actor.is_manager:
-                mine = select(HumanTask.instance_id).where(
-                    HumanTask.state == "open", HumanTask.role.in_(sorted(actor.roles))
-                )
-                stmt = stmt.where(Deadline.instance_id.in_(mine))
+            stmt = access.only_visible(stmt, Deadline.instance_id, actor)
             rows = session.execute(stmt.order_by(Deadline.due_date, Deadline.id)).all()
             return [
                 {

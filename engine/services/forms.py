@@ -76,11 +76,36 @@ class CaseContext:
     due: Callable[[str, Mapping[str, Any]], dt.date | None] | None = None  # a deadline not armed yet
 
 
+class _ReadWhenAsked(Mapping):
+    """A mapping read from the database only if a form's keyword asks for it (most forms never do)."""
+
+    def __init__(self, read: Callable[[], Mapping]):
+        self._read, self._value = read, None
+
+    def _mapping(self) -> Mapping:
+        if self._value is None:
+            self._value = dict(self._read())
+        return self._value
+
+    def __getitem__(self, key):
+        return self._mapping()[key]
+
+    def __iter__(self):
+        return iter(self._mapping())
+
+    def __len__(self) -> int:
+        return len(self._mapping())
+
+
 def case_context(
-    data: Mapping[str, Any], armed: Mapping[str, dt.date], ruleset=None, calendar=None
+    data: Mapping[str, Any],
+    armed: Mapping[str, dt.date] | Callable[[], Mapping[str, dt.date]],
+    ruleset=None,
+    calendar=None,
 ) -> CaseContext:
     """The context for a case: ``armed`` holds the due dates of its deadlines already armed (they may have
-    moved since); a deadline not armed yet is worked out from the rule set and the data as submitted."""
+    moved since), or reads them when first asked; a deadline not armed yet is worked out from the rule set
+    and the data as submitted."""
     from engine.rules import DeadlineError, compute_due
 
     def due(key: str, values: Mapping[str, Any]) -> dt.date | None:
@@ -96,7 +121,7 @@ def case_context(
     return CaseContext(
         today=clock.today(),
         data=dict(data),
-        deadlines=dict(armed),
+        deadlines=_ReadWhenAsked(armed) if callable(armed) else dict(armed),
         sources=sources,
         calendar=calendar,
         due=due,

@@ -4,24 +4,30 @@ fire due timers, retry a failed step, cancel, suspend and resume. One transactio
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import inspect
 import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import ClassVar
 
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import clock, inputs, logs
 from engine.bpmn import serializer
-from engine.services import forms, regimes
+from engine.services import access, forms, regimes
 from engine.services import workflow as wfsvc
 from engine.services.actor import Actor
-from engine.services.core import Core
+from engine.services.core import CALENDAR_REVISION, Core
 from engine.services.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
+from engine.statuses import OPEN_CASE, CaseStatus, DeadlineStatus, TaskStatus
 from engine.store.db import unavailable
 from engine.store.models import (
     AuditEvent,
@@ -84,6 +90,21 @@ def _command(method):
             return result
 
     return wrapper
+
+
+@dataclass
+class Move:
+    """A command's hold on one case while it moves it (:meth:`Instances._moving`)."""
+
+    session: Session
+    loaded: wfsvc.Loaded
+    run: bool = True  # run the automatic steps after the block
+    keep: bool = True  # save the case after the block
+    error: str | None = None  # what an automatic step raised
+
+    @property
+    def instance(self) -> Instance:
+        return self.loaded.instance
 
 
 class Instances:
@@ -220,7 +241,7 @@ class Instances:
             process_version_id=version.id,
             process_id=process_id,
             business_key=None,
-            status="running",
+            status=CaseStatus.RUNNING,
             regime=data.get("regime"),
             ruleset_version_id=ruleset_row.id if ruleset_row else None,
             parent_instance_id=parent.id if parent else None,
@@ -248,6 +269,8 @@ class Instances:
                 wfsvc.ruleset_for(session, inst.ruleset_version_id),
                 self.core.calendar(session),
             ),
+            open_tasks={},  # a new case has no rows yet
+            deadline_rows=[],
         )
         session.add(
             AuditEvent(
@@ -267,6 +290,45 @@ class Instances:
             error = wfsvc.run_engine(workflow)
             self._persist(session, loaded, actor, error, depth)
         return inst, version.version
+
+    # --- the one way a command moves a case -----------------------------------------------------
+    @staticmethod
+    def _locked(session, case: int | Instance, when: tuple[str, ...], refusal: str) -> Instance:
+        """The case, locked for this transaction (unless the caller's own first query locked it), in one of
+        the statuses ``when`` allows; else NotFound or Conflict (``refusal`` may name its status and id)."""
+        inst = case if isinstance(case, Instance) else wfsvc.lock_instance(session, case)
+        if inst is None:
+            raise NotFound(f"no instance {case}")
+        if inst.status not in when:
+            raise Conflict(refusal.format(status=inst.status, id=inst.id))
+        return inst
+
+    @contextlib.contextmanager
+    def _moving(
+        self,
+        session,
+        case: int | Instance,
+        actor: str,
+        *,
+        when: tuple[str, ...],
+        refusal: str = "the case is {status}",
+        open_tasks: dict | None = None,
+        calendar_revision: int | None = None,
+    ) -> Iterator[Move]:
+        """Every command that moves a case: lock it and check its status (:meth:`_locked`), open its workflow,
+        let the block move it inside the case's runtime, then run its automatic steps and save it with every
+        projection and any case it hands over to. An exception in the block keeps nothing (the transaction
+        rolls back); a write that lost a race is a 409 (``_command``). The block may set ``run`` or ``keep``
+        to False; ``open_tasks`` and ``calendar_revision`` are what the caller's first query already read."""
+        inst = self._locked(session, case, when, refusal)
+        calendar = self.core.calendar(session, calendar_revision)
+        move = Move(session, wfsvc.load(session, inst, calendar, open_tasks))
+        with wfsvc.runtime.running(move.loaded.runtime):
+            yield move
+            if move.keep:
+                if move.run:
+                    move.error = wfsvc.run_engine(move.loaded.workflow)
+                self._persist(session, move.loaded, actor, move.error)
 
     def _persist(self, session, loaded: wfsvc.Loaded, actor: str, error: str | None, depth: int = 0) -> None:
         """Save the workflow and its projections, then start any processes it handed the case to."""
@@ -309,30 +371,33 @@ class Instances:
         inputs.check_task(task_id, data)
         now = clock.now()
         with self.core.db.transaction() as session:
-            ht = session.get(HumanTask, task_id)
-            if ht is None:
-                raise NotFound(f"no task '{task_id}'")
+            ht, inst, open_tasks, has_draft, calendar_revision = self._task_and_case(session, task_id)
             if not actor.has(ht.role):
                 raise Forbidden(f"this task belongs to the role '{ht.role}'")
-            if ht.state != "open":
+            if ht.state != TaskStatus.OPEN:
                 raise Conflict(f"this task is already {ht.state}")
             if ht.assignee and ht.assignee != actor.username:
                 raise Conflict(f"this task is claimed by {ht.assignee}")
-            inst = wfsvc.lock_instance(session, ht.instance_id)
-            if inst.status in ("suspended", "cancelled"):
-                raise Conflict(f"the case is {inst.status}")
-            loaded = wfsvc.load(session, inst, self.core.calendar(session))
-            schema = loaded.version.forms.get(ht.form) if ht.form else None
-            task = wfsvc.task_by_id(loaded.workflow, task_id)
-            with forms.in_case(self._case_context(session, loaded, task)):
-                problems = forms.validate(schema, data)
-            if problems:
-                raise Invalid("the form has errors", problems)
-            if task is None or task.state != TaskState.READY:
-                raise Conflict("this task is no longer open")
-            before = {k: task.data.get(k) for k in data}
-            session.execute(delete(TaskDraft).where(TaskDraft.task_id == task_id))
-            with wfsvc.runtime.running(loaded.runtime):
+            with self._moving(
+                session,
+                inst,
+                actor.username,
+                when=(CaseStatus.RUNNING, CaseStatus.ERROR),
+                open_tasks=open_tasks,
+                calendar_revision=calendar_revision,
+            ) as move:
+                loaded = move.loaded
+                schema = loaded.version.forms.get(ht.form) if ht.form else None
+                task = wfsvc.task_by_id(loaded.workflow, task_id)
+                with forms.in_case(self._case_context(session, loaded, task)):
+                    problems = forms.validate(schema, data)
+                if problems:
+                    raise Invalid("the form has errors", problems)
+                if task is None or task.state != TaskState.READY:
+                    raise Conflict("this task is no longer open")
+                before = {k: task.data.get(k) for k in data}
+                if has_draft:
+                    session.execute(delete(TaskDraft).where(TaskDraft.task_id == task_id))
                 task.set_data(**data)
                 output = wfsvc.multi_instance_output(task)
                 if output:
@@ -344,10 +409,8 @@ class Instances:
                         f"the step could not be completed: {wfsvc.describe_error(exc)}",
                         [{"path": "(task)", "message": wfsvc.describe_error(exc)}],
                     ) from None
-                wfsvc.rearm_extended_deadlines(
-                    loaded.workflow, loaded.runtime, task, data
-                )  # 004 "Timescales"
-                error = wfsvc.run_engine(loaded.workflow)
+                # an agreed extension moves its deadline (004 "Timescales")
+                wfsvc.rearm_extended_deadlines(loaded.workflow, loaded.runtime, task, data)
                 ht.completed_by = actor.username
                 session.add(
                     AuditEvent(
@@ -360,22 +423,49 @@ class Instances:
                         detail={"task": ht.name, "before": before, "after": data},
                     )
                 )
-                self._persist(session, loaded, actor.username, error)
-            session.flush()
             return {"instance_id": inst.id, "status": inst.status, "task_id": task_id}
+
+    @staticmethod
+    def _task_and_case(session, task_id: str) -> tuple[HumanTask, Instance, dict, bool, int | None]:
+        """One query for what completing a task needs first: the task, its case (locked), the case's other
+        open tasks, whether a draft of the task exists and the calendar's revision."""
+        case_of_task = select(HumanTask.instance_id).where(HumanTask.id == task_id).scalar_subquery()
+        stmt = (
+            select(
+                HumanTask,
+                Instance,
+                exists().where(TaskDraft.task_id == task_id).label("has_draft"),
+                CALENDAR_REVISION.scalar_subquery().label("calendar_revision"),
+            )
+            .join(Instance, Instance.id == HumanTask.instance_id)
+            .where(
+                HumanTask.instance_id == case_of_task,
+                or_(HumanTask.id == task_id, HumanTask.state == TaskStatus.OPEN),
+            )
+        )
+        if session.bind.dialect.name == "postgresql":
+            stmt = stmt.with_for_update(of=Instance)
+        rows = session.execute(stmt).all()
+        mine = next((r for r in rows if r.HumanTask.id == task_id), None)
+        if mine is None:
+            raise NotFound(f"no task '{task_id}'")
+        open_tasks = {r.HumanTask.id: r.HumanTask for r in rows if r.HumanTask.state == TaskStatus.OPEN}
+        return mine.HumanTask, mine.Instance, open_tasks, bool(mine.has_draft), mine.calendar_revision
 
     @staticmethod
     def _case_context(session, loaded: wfsvc.Loaded, task) -> forms.CaseContext:
         """What a task's submission is judged against: today, the data the task sees, and the due date of
-        each of the case's deadlines (the latest armed for a key, else worked out from the rule set)."""
+        each of the case's deadlines (the latest armed for a key, else worked out from the rule set); the
+        deadlines are read only if the form asks for one."""
         data = task.data if task is not None else wfsvc.current_data(loaded.workflow)
-        armed = dict(
-            session.execute(
-                select(Deadline.key, Deadline.due_date)
-                .where(Deadline.instance_id == loaded.instance.id, Deadline.status != "cancelled")
-                .order_by(Deadline.id)
-            ).all()
-        )
+
+        def armed() -> dict:
+            return {
+                d.key: d.due_date
+                for d in wfsvc.case_deadlines(session, loaded)
+                if d.status != DeadlineStatus.CANCELLED
+            }
+
         return forms.case_context(data, armed, loaded.runtime.ruleset, loaded.runtime.calendar)
 
     # --- messages ---------------------------------------------------------------------------
@@ -397,35 +487,17 @@ class Instances:
         now = clock.now()
         with self.core.db.transaction() as session:
             if instance_id is None:
-                if not business_key:
-                    raise Invalid(
-                        "say which case the message is for", [{"path": "business_key", "message": "required"}]
-                    )
-                ids = session.scalars(
-                    select(MessageWait.instance_id)
-                    .join(Instance, Instance.id == MessageWait.instance_id)
-                    .where(Instance.business_key == business_key, MessageWait.name == name)
-                ).all()
-                if not ids:
-                    raise Conflict(f"no case '{business_key}' is waiting for '{name}'")
-                if len(ids) > 1:
-                    raise Conflict(
-                        f"{len(ids)} instances of case '{business_key}' wait for '{name}'; "
-                        "send to one instance id"
-                    )
-                instance_id = ids[0]
-            inst = wfsvc.lock_instance(session, instance_id)
-            if inst is None:
-                raise NotFound(f"no instance {instance_id}")
-            if not (actor.is_manager or self._can_see(session, actor, inst)):
-                raise Forbidden("you have no role in this case")
-            waiting = session.get(MessageWait, (inst.id, name))
-            if waiting is None or inst.status in ("suspended", "cancelled", "completed"):
-                raise Conflict(f"instance {inst.id} is not waiting for the message '{name}'")
-            loaded = wfsvc.load(session, inst, self.core.calendar(session))
-            with wfsvc.runtime.running(loaded.runtime):
+                instance_id = self._waiting_case(session, business_key, name)
+            not_waiting = f"instance {{id}} is not waiting for the message '{name}'"
+            inst = self._locked(session, instance_id, (CaseStatus.RUNNING, CaseStatus.ERROR), not_waiting)
+            access.check(session, actor, inst.id)
+            if session.get(MessageWait, (inst.id, name)) is None:
+                raise Conflict(not_waiting.format(id=inst.id))
+            with self._moving(
+                session, inst, actor.username, when=(CaseStatus.RUNNING, CaseStatus.ERROR)
+            ) as move:
                 try:
-                    loaded.workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=data))
+                    move.loaded.workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=data))
                 except Exception as exc:
                     raise Conflict(f"instance {inst.id} did not accept '{name}': {exc}") from None
                 session.add(
@@ -437,9 +509,27 @@ class Instances:
                         detail={"name": name, "data": data},
                     )
                 )
-                error = wfsvc.run_engine(loaded.workflow)
-                self._persist(session, loaded, actor.username, error)
             return {"instance_id": inst.id, "status": inst.status}
+
+    @staticmethod
+    def _waiting_case(session, business_key: str | None, name: str) -> int:
+        """The one instance of the case ``business_key`` that waits for the message ``name``."""
+        if not business_key:
+            raise Invalid(
+                "say which case the message is for", [{"path": "business_key", "message": "required"}]
+            )
+        ids = session.scalars(
+            select(MessageWait.instance_id)
+            .join(Instance, Instance.id == MessageWait.instance_id)
+            .where(Instance.business_key == business_key, MessageWait.name == name)
+        ).all()
+        if not ids:
+            raise Conflict(f"no case '{business_key}' is waiting for '{name}'")
+        if len(ids) > 1:
+            raise Conflict(
+                f"{len(ids)} instances of case '{business_key}' wait for '{name}'; send to one instance id"
+            )
+        return ids[0]
 
     # --- timers -------------------------------------------------------------------------------
     def fire_due_timers(self, limit: int = 100, stop=None) -> list[int]:
@@ -485,10 +575,10 @@ class Instances:
         try:
             with self.core.db.transaction() as session:
                 inst = wfsvc.lock_instance(session, instance_id)
-                if inst is None or inst.status in ("completed", "cancelled"):
+                if inst is None or inst.status in (CaseStatus.COMPLETED, CaseStatus.CANCELLED):
                     return
                 inst.status, inst.error, inst.failed_at, inst.next_timer_at = (
-                    "error",
+                    CaseStatus.ERROR,
                     reason[:4000],
                     now,
                     None,
@@ -512,20 +602,20 @@ class Instances:
             if session.bind.dialect.name == "postgresql":
                 stmt = stmt.with_for_update(skip_locked=True)
             inst = session.execute(stmt).scalar_one_or_none()
-            if inst is None or inst.status != "running":
+            if inst is None or inst.status != CaseStatus.RUNNING:
                 return False
-            loaded = wfsvc.load(session, inst, self.core.calendar(session))
-            before = {
-                str(t.id): t.task_spec.bpmn_id
-                for t in loaded.workflow.get_tasks(state=TaskState.WAITING)
-                if wfsvc._is_timer(t)
-            }
-            with wfsvc.runtime.running(loaded.runtime):
-                error = wfsvc.run_engine(loaded.workflow)
+            with self._moving(session, inst, "system", when=(CaseStatus.RUNNING,)) as move:
+                workflow = move.loaded.workflow
+                before = {
+                    str(t.id): t.task_spec.bpmn_id
+                    for t in workflow.get_tasks(state=TaskState.WAITING)
+                    if wfsvc._is_timer(t)
+                }
+                move.error, move.run = wfsvc.run_engine(workflow), False
                 fired = [
                     el
                     for tid, el in before.items()
-                    if (t := wfsvc.task_by_id(loaded.workflow, tid)) is None or t.state != TaskState.WAITING
+                    if (t := wfsvc.task_by_id(workflow, tid)) is None or t.state != TaskState.WAITING
                 ]
                 session.add(
                     AuditEvent(
@@ -536,7 +626,6 @@ class Instances:
                         detail={"timers": sorted(fired)},
                     )
                 )
-                self._persist(session, loaded, "system", error)
             return True
 
     def recompute_deadlines(self, day: dt.date) -> list[int]:
@@ -551,7 +640,7 @@ class Instances:
                     session.scalars(
                         select(Deadline.instance_id).where(
                             Deadline.status.in_(
-                                ("pending", "planned")
+                                (DeadlineStatus.PENDING, DeadlineStatus.PLANNED)
                             ),  # planned: due, its timer not armed yet
                             ((Deadline.anchor_date <= day) & (Deadline.due_date >= day))
                             | ((Deadline.due_date <= day) & (Deadline.anchor_date >= day)),
@@ -564,7 +653,7 @@ class Instances:
             try:
                 if self._recompute_one(iid):
                     moved.append(iid)
-            except (StaleDataError, Conflict):
+            except (StaleDataError, Conflict, NotFound):
                 continue
             except KeyboardInterrupt:
                 raise
@@ -576,23 +665,17 @@ class Instances:
 
     def _recompute_one(self, instance_id: int) -> bool:
         with self.core.db.transaction() as session:
-            inst = wfsvc.lock_instance(session, instance_id)
-            if inst is None or inst.status not in ("running", "error", "suspended"):
-                return False
-            loaded = wfsvc.load(session, inst, self.core.calendar(session))
-            with wfsvc.runtime.running(loaded.runtime):
-                rearmed = wfsvc.rearm_deadline_timers(loaded.workflow)
+            with self._moving(session, instance_id, "system", when=OPEN_CASE) as move:
+                rearmed = wfsvc.rearm_deadline_timers(move.loaded.workflow)
                 planned = session.scalars(
                     select(Deadline.id)
-                    .where(Deadline.instance_id == inst.id, Deadline.status == "planned")
+                    .where(Deadline.instance_id == instance_id, Deadline.status == DeadlineStatus.PLANNED)
                     .limit(1)
                 ).first()
-                if not rearmed and planned is None:
-                    return False
-                loaded.workflow.refresh_timers()
-                error = wfsvc.run_engine(loaded.workflow) if inst.status == "running" else None
-                self._persist(session, loaded, "system", error)
-            return True
+                move.keep = bool(rearmed) or planned is not None
+                move.loaded.workflow.refresh_timers()
+                move.run = move.instance.status == CaseStatus.RUNNING
+            return move.keep
 
     # --- operator actions ---------------------------------------------------------------------
     @_command
@@ -601,28 +684,38 @@ class Instances:
             raise Forbidden("only a manager may retry a failed step")
         now = clock.now()
         with self.core.db.transaction() as session:
-            inst = wfsvc.lock_instance(session, instance_id)
-            if inst is None:
-                raise NotFound(f"no instance {instance_id}")
-            if inst.status != "error":
-                raise Conflict(f"instance {instance_id} has no failed step (status {inst.status})")
-            loaded = wfsvc.load(session, inst, self.core.calendar(session))
-            failed = list(loaded.workflow.get_tasks(state=TaskState.ERROR))
-            with wfsvc.runtime.running(loaded.runtime):
+            with self._moving(
+                session,
+                instance_id,
+                actor.username,
+                when=(CaseStatus.ERROR,),
+                refusal="instance {id} has no failed step (status {status})",
+            ) as move:
+                failed = list(move.loaded.workflow.get_tasks(state=TaskState.ERROR))
                 for t in failed:
                     t.reset_branch(None)
-                error = wfsvc.run_engine(loaded.workflow)
-                self._persist(session, loaded, actor.username, error)
+            inst = move.instance
             session.add(
                 AuditEvent(
                     instance_id=inst.id,
                     at=now,
                     actor=actor.username,
                     kind="retried",
-                    detail={"steps": [t.task_spec.bpmn_id for t in failed], "reason": reason, "error": error},
+                    detail={
+                        "steps": [t.task_spec.bpmn_id for t in failed],
+                        "reason": reason,
+                        "error": move.error,
+                    },
                 )
             )
             return {"instance_id": inst.id, "status": inst.status, "error": inst.error}
+
+    #: what each operator action may act on
+    _ACTIONS: ClassVar = {
+        "cancel": OPEN_CASE,
+        "suspend": (CaseStatus.RUNNING, CaseStatus.ERROR),
+        "resume": (CaseStatus.SUSPENDED,),
+    }
 
     @_command
     def set_status(self, instance_id: int, action: str, actor: Actor, reason: str) -> dict:
@@ -631,57 +724,19 @@ class Instances:
             raise Forbidden("only a manager may cancel, suspend or resume a case")
         if not reason or not reason.strip():
             raise Invalid("give a reason", [{"path": "reason", "message": "required"}])
+        if action not in self._ACTIONS:
+            raise BadRequest(f"unknown action '{action}'")
         now = clock.now()
         with self.core.db.transaction() as session:
-            inst = wfsvc.lock_instance(session, instance_id)
-            if inst is None:
-                raise NotFound(f"no instance {instance_id}")
-            allowed = {
-                "cancel": ("running", "error", "suspended"),
-                "suspend": ("running", "error"),
-                "resume": ("suspended",),
-            }
-            if action not in allowed:
-                raise BadRequest(f"unknown action '{action}'")
-            if inst.status not in allowed[action]:
-                raise Conflict(f"cannot {action} a case that is {inst.status}")
+            refusal = f"cannot {action} a case that is {{status}}"
+            inst = self._locked(session, instance_id, self._ACTIONS[action], refusal)
             if action == "cancel":
-                # its pending deadlines are cancelled first: saving the cancelled workflow must not count them
-                # met
-                session.execute(
-                    update(Deadline)
-                    .where(Deadline.instance_id == inst.id, Deadline.status == "pending")
-                    .values(status="cancelled", closed_at=now)
-                )
-                # and those it had not armed yet will never run (saved below too, unless the case cannot be
-                # opened)
-                session.execute(
-                    delete(Deadline).where(Deadline.instance_id == inst.id, Deadline.status == "planned")
-                )
-                try:
-                    loaded = wfsvc.load(session, inst, self.core.calendar(session))
-                except wfsvc.CaseUnreadable:  # a case that cannot be opened can still be closed
-                    loaded = None
-                if loaded is not None:
-                    loaded.workflow.cancel()
-                    wfsvc.save(session, loaded, actor.username)
-                inst.status, inst.next_timer_at, inst.completed_at = "cancelled", None, now
-                session.execute(
-                    update(HumanTask)
-                    .where(HumanTask.instance_id == inst.id, HumanTask.state == "open")
-                    .values(state="cancelled", completed_at=now)
-                )
-                session.query(MessageWait).filter(MessageWait.instance_id == inst.id).delete()
-                inst.waiting_messages, inst.open_deadlines = [], 0
-                wfsvc.close_projections(session, inst)
+                self._cancel(session, inst, actor, now)
             elif action == "suspend":
-                inst.status, inst.next_timer_at = "suspended", None
+                inst.status, inst.next_timer_at = CaseStatus.SUSPENDED, None
             else:
-                loaded = wfsvc.load(session, inst, self.core.calendar(session))
-                inst.status = "running"
-                with wfsvc.runtime.running(loaded.runtime):
-                    error = wfsvc.run_engine(loaded.workflow)
-                    self._persist(session, loaded, actor.username, error)
+                with self._moving(session, inst, actor.username, when=self._ACTIONS[action], refusal=refusal):
+                    inst.status = CaseStatus.RUNNING
             inst.updated_at = now
             session.add(
                 AuditEvent(
@@ -690,15 +745,32 @@ class Instances:
             )
             return {"instance_id": inst.id, "status": inst.status}
 
-    def _can_see(self, session, actor: Actor, inst: Instance) -> bool:
-        if actor.is_manager:
-            return True
-        roles = sorted(actor.case_roles)
-        return (
-            session.scalars(
-                select(HumanTask.id)
-                .where(HumanTask.instance_id == inst.id, HumanTask.role.in_(roles))
-                .limit(1)
-            ).first()
-            is not None
+    def _cancel(self, session, inst: Instance, actor: Actor, now: dt.datetime) -> None:
+        """Close the case for good. Unlike every other command this does not need the workflow to open: a case
+        that cannot be opened can still be closed."""
+        # its pending deadlines are cancelled first: saving the cancelled workflow must not count them met
+        session.execute(
+            update(Deadline)
+            .where(Deadline.instance_id == inst.id, Deadline.status == DeadlineStatus.PENDING)
+            .values(status=DeadlineStatus.CANCELLED, closed_at=now)
         )
+        # and those it had not armed yet will never run (saved below too, unless the case cannot be opened)
+        session.execute(
+            delete(Deadline).where(Deadline.instance_id == inst.id, Deadline.status == DeadlineStatus.PLANNED)
+        )
+        try:
+            loaded = wfsvc.load(session, inst, self.core.calendar(session))
+        except wfsvc.CaseUnreadable:
+            loaded = None
+        if loaded is not None:
+            loaded.workflow.cancel()
+            wfsvc.save(session, loaded, actor.username)
+        inst.status, inst.next_timer_at, inst.completed_at = CaseStatus.CANCELLED, None, now
+        session.execute(
+            update(HumanTask)
+            .where(HumanTask.instance_id == inst.id, HumanTask.state == TaskStatus.OPEN)
+            .values(state=TaskStatus.CANCELLED, completed_at=now)
+        )
+        session.execute(delete(MessageWait).where(MessageWait.instance_id == inst.id))
+        inst.waiting_messages, inst.open_deadlines = [], 0
+        wfsvc.close_projections(session, inst)

@@ -36,6 +36,7 @@ from engine.services.actor import Actor
 from engine.services.core import Core
 from engine.services.errors import BadRequest, Forbidden
 from engine.services.queries import outbox_dict
+from engine.statuses import OutboxStatus
 from engine.store.db import unavailable
 from engine.store.models import AuditEvent, DeliveryAttempt, OutboxMessage
 
@@ -43,7 +44,7 @@ log = logging.getLogger("reviewflow.outbox")
 
 BASE_BACKOFF = dt.timedelta(minutes=1)
 MAX_BACKOFF = dt.timedelta(hours=6)
-STATUSES = ("pending", "sending", "sent", "dead")
+STATUSES = tuple(OutboxStatus)
 RECORD_RETRY_PAUSES = (0.2, 1.0, 3.0)  # a result is recorded again after these pauses if the database is lost
 INTERRUPTED = (
     "interrupted: the worker sending it stopped during the SMTP exchange; it may have been "
@@ -201,18 +202,18 @@ class Outbox:
             m = self._first(
                 session,
                 select(OutboxMessage).where(
-                    OutboxMessage.status == "sending", OutboxMessage.lease_expires_at < real
+                    OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_expires_at < real
                 ),
             )
             if m is not None:
                 self._interrupted(session, m, now)
-                if m.status == "dead":
+                if m.status == OutboxStatus.DEAD:
                     return _Claim(m.id, None)
             else:
                 m = self._first(
                     session,
                     select(OutboxMessage).where(
-                        OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now
+                        OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now
                     ),
                 )
             if m is None:
@@ -222,7 +223,7 @@ class Outbox:
             except mail.UnbuildableMessage as exc:
                 self._failed(session, m, now, f"cannot be built: {exc}", give_up=True)
                 return _Claim(m.id, None)
-            m.status, m.lease_owner, m.lease_expires_at = "sending", owner, real + self.lease
+            m.status, m.lease_owner, m.lease_expires_at = OutboxStatus.SENDING, owner, real + self.lease
             return _Claim(m.id, email)
 
     @staticmethod
@@ -246,7 +247,7 @@ class Outbox:
                             update(OutboxMessage)
                             .where(
                                 OutboxMessage.id == message_id,
-                                OutboxMessage.status == "sending",
+                                OutboxMessage.status == OutboxStatus.SENDING,
                                 OutboxMessage.lease_owner == owner,
                             )
                             .values(lease_expires_at=real_now(session) + self.lease)
@@ -287,11 +288,11 @@ class Outbox:
             if session.bind.dialect.name == "postgresql":
                 stmt = stmt.with_for_update()
             m = session.scalars(stmt).one()
-            held = m.status == "sending" and m.lease_owner == owner
+            held = m.status == OutboxStatus.SENDING and m.lease_owner == owner
             if error is None:
                 session.add(DeliveryAttempt(outbox_id=m.id, at=now, ok=True, error=None))
-                if m.status != "sent":
-                    m.status, m.sent_at, m.last_error, m.next_attempt_at = "sent", now, None, None
+                if m.status != OutboxStatus.SENT:
+                    m.status, m.sent_at, m.last_error, m.next_attempt_at = OutboxStatus.SENT, now, None, None
                     m.lease_owner = m.lease_expires_at = None
                     session.add(
                         AuditEvent(
@@ -310,7 +311,7 @@ class Outbox:
     def _interrupted(self, session, m: OutboxMessage, now: dt.datetime) -> None:
         """A message whose worker died (or stopped) during its exchange becomes due again at once."""
         self._failed(session, m, now, INTERRUPTED)
-        if m.status == "pending":
+        if m.status == OutboxStatus.PENDING:
             m.next_attempt_at = now
 
     def _failed(self, session, m: OutboxMessage, now: dt.datetime, error: str, give_up: bool = False) -> None:
@@ -320,7 +321,7 @@ class Outbox:
         m.last_error = error
         m.lease_owner = m.lease_expires_at = None
         if give_up or m.attempts >= self.core.settings.outbox_max_attempts:
-            m.status, m.next_attempt_at = "dead", None
+            m.status, m.next_attempt_at = OutboxStatus.DEAD, None
             session.add(
                 AuditEvent(
                     instance_id=m.instance_id,
@@ -331,7 +332,7 @@ class Outbox:
                 )
             )
         else:
-            m.status, m.next_attempt_at = "pending", now + backoff(m.attempts)
+            m.status, m.next_attempt_at = OutboxStatus.PENDING, now + backoff(m.attempts)
 
     def release(self, owner: str) -> int:
         """Give back every message ``owner`` still holds (a stopping worker): each is due again at once,
@@ -340,7 +341,7 @@ class Outbox:
             held = list(
                 session.scalars(
                     select(OutboxMessage).where(
-                        OutboxMessage.status == "sending", OutboxMessage.lease_owner == owner
+                        OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_owner == owner
                     )
                 )
             )
@@ -355,8 +356,8 @@ class Outbox:
         with self.core.db.transaction() as session:
             done = session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == message_id, OutboxMessage.status == "dead")
-                .values(status="pending", next_attempt_at=clock.now(), attempts=0)
+                .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.DEAD)
+                .values(status=OutboxStatus.PENDING, next_attempt_at=clock.now(), attempts=0)
             )
             if done.rowcount != 1:
                 from engine.services.errors import Conflict, NotFound

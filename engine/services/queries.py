@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from engine.services import statutory
+from engine.services import access, statutory
 from engine.services import workflow as wfsvc
 from engine.services.actor import Actor
 from engine.services.core import Core
-from engine.services.errors import Forbidden, NotFound
+from engine.services.errors import NotFound
 from engine.services.tasks import task_dict
+from engine.statuses import DeadlineStatus, TaskStatus
 from engine.store.models import AuditEvent, Deadline, HumanTask, Instance, OutboxMessage, ProcessVersion
 
 
@@ -21,7 +22,7 @@ def deadline_dict(d: Deadline, process_id: str | None = None) -> dict:
         "key": d.key,
         "name": d.name,
         "due_date": d.due_date.isoformat(),
-        "status": "pending" if planned else d.status,
+        "status": DeadlineStatus.PENDING if planned else d.status,
         "source": d.source,
         "anchor_date": d.anchor_date.isoformat(),
         "element_id": None if planned else d.element_id,
@@ -73,9 +74,7 @@ class Queries:
             stmt = select(Instance, ProcessVersion.version).join(
                 ProcessVersion, ProcessVersion.id == Instance.process_version_id
             )
-            if not actor.is_manager:
-                visible = select(HumanTask.instance_id).where(HumanTask.role.in_(sorted(actor.case_roles)))
-                stmt = stmt.where(Instance.id.in_(visible))
+            stmt = access.only_visible(stmt, Instance.id, actor)
             if process_id:
                 stmt = stmt.where(Instance.process_id == process_id)
             if status:
@@ -89,7 +88,7 @@ class Queries:
         inst = session.get(Instance, instance_id)
         if inst is None:
             raise NotFound(f"no instance {instance_id}")
-        self._check_case_access(session, inst, actor)
+        access.check(session, actor, inst.id)
         version = session.get(ProcessVersion, inst.process_version_id)
         try:
             return inst, version, wfsvc.read_state(session, inst)[1]
@@ -105,8 +104,8 @@ class Queries:
                 select(HumanTask).where(HumanTask.instance_id == inst.id).order_by(HumanTask.created_at)
             )
             all_tasks = [task_dict(t, inst.business_key) for t in tasks]
-            out["tasks"] = [t for t in all_tasks if t["state"] == "open"]
-            out["task_history"] = [t for t in all_tasks if t["state"] != "open"]
+            out["tasks"] = [t for t in all_tasks if t["state"] == TaskStatus.OPEN]
+            out["task_history"] = [t for t in all_tasks if t["state"] != TaskStatus.OPEN]
             out["deadlines"] = self._deadlines(session, inst, version, workflow, out["data"])
             out["handed_over_deadlines"] = self._handed_over_deadlines(session, inst)
             out["history"] = [
@@ -149,7 +148,7 @@ class Queries:
         planned = []
         ruleset = wfsvc.ruleset_for(session, inst.ruleset_version_id)
         if ruleset is not None and workflow is not None and inst.status in wfsvc.OPEN_STATUSES:
-            pending = {d["key"] for d in armed if d["status"] == "pending"}
+            pending = {d["key"] for d in armed if d["status"] == DeadlineStatus.PENDING}
             planned = [
                 statutory.planned_dict(p, inst.id)
                 for p in statutory.planned_deadlines(
@@ -242,7 +241,8 @@ class Queries:
             today = clock.today()
             for d in session.scalars(
                 select(Deadline).where(
-                    Deadline.instance_id == inst.id, Deadline.status.in_(("pending", "missed"))
+                    Deadline.instance_id == inst.id,
+                    Deadline.status.in_((DeadlineStatus.PENDING, DeadlineStatus.MISSED)),
                 )
             ):
                 host = hosts.get(d.element_id)
@@ -250,7 +250,7 @@ class Queries:
                     continue
                 if host not in due or d.due_date.isoformat() < due[host]:
                     due[host] = d.due_date.isoformat()
-                if d.status == "missed" or d.due_date < today:
+                if d.status == DeadlineStatus.MISSED or d.due_date < today:
                     overdue.add(host)
             names = {el.get("id"): el.get("name") for el in root.iter() if el.get("id") and el.get("name")}
             return {
@@ -265,17 +265,6 @@ class Queries:
                 "overdue": sorted(overdue),
                 "due": due,
             }
-
-    def _check_case_access(self, session, inst: Instance, actor: Actor) -> None:
-        if actor.is_manager:
-            return
-        has_role = session.scalars(
-            select(HumanTask.id)
-            .where(HumanTask.instance_id == inst.id, HumanTask.role.in_(sorted(actor.case_roles)))
-            .limit(1)
-        ).first()
-        if not has_role:
-            raise Forbidden("you have no role in this case")
 
     def chronology(self, instance_id: int, actor: Actor) -> list[dict]:
         """The case's merged multi-agency chronology (``case_chronology``, written by the

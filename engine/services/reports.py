@@ -19,6 +19,7 @@ from engine.services.actor import Actor
 from engine.services.core import Core
 from engine.services.errors import Forbidden, Invalid
 from engine.services.workflow import OPEN_STATUSES
+from engine.statuses import DeadlineStatus
 from engine.store.models import Deadline, DeadlineTally, Instance, InstanceStep, ProcessVersion
 
 PAGE_SIZE = 50  # cases on one page of the case list
@@ -98,18 +99,16 @@ def _deadline_row(row) -> dict:
     }
 
 
-PENDING = (
-    "pending",
-    "planned",
-)  # a planned deadline (its timer not armed yet, engine/services/statutory.py) is pending
+# a planned deadline (its timer not armed yet, engine/services/statutory.py) is shown as pending
+PENDING = (DeadlineStatus.PENDING, DeadlineStatus.PLANNED)
 
 
 def _shown_status(status: str) -> str:
-    return "pending" if status in PENDING else status
+    return DeadlineStatus.PENDING if status in PENDING else status
 
 
 def _status_is(status: str):
-    return Deadline.status.in_(PENDING) if status == "pending" else Deadline.status == status
+    return Deadline.status.in_(PENDING) if status == DeadlineStatus.PENDING else Deadline.status == status
 
 
 class CaseFilter:
@@ -290,10 +289,18 @@ class Reports:
                     .group_by(Instance.process_id)
                 )
             ]
-            due = (_status_is("pending"), Deadline.due_date >= today, Deadline.due_date <= week_end)
+            due = (
+                _status_is(DeadlineStatus.PENDING),
+                Deadline.due_date >= today,
+                Deadline.due_date <= week_end,
+            )
             due_this_week = self._deadline_list(session, due, (Deadline.due_date, Deadline.id))
             due_count = session.scalar(select(func.count()).select_from(Deadline).where(*due))
-            missed = (Deadline.status == "missed", Deadline.due_date >= start, Deadline.due_date <= end)
+            missed = (
+                Deadline.status == DeadlineStatus.MISSED,
+                Deadline.due_date >= start,
+                Deadline.due_date <= end,
+            )
             missed_list = self._deadline_list(session, missed, (Deadline.due_date.desc(), Deadline.id.desc()))
             tally = session.execute(
                 select(

@@ -82,14 +82,26 @@ class Sessions:
         if not token or len(token) > 128:
             return Resumed(None)
         sid = session_id(token)
-        with self.core.db.reading() as session:
-            row = session.get(WebSession, sid)
-            if row is None or row.ended_at is not None:
-                return Resumed(None)
-            created_at, last_seen_at = row.created_at, row.last_seen_at
-            user = session.get(User, row.user_id)
-            username, active, enrolled = user.username, user.active, user.mfa_enrolled_at is not None
-            roles = frozenset(session.scalars(select(UserRole.role).where(UserRole.user_id == user.id)))
+        with self.core.db.lookup() as session:  # one statement: every page asks
+            rows = session.execute(
+                select(
+                    WebSession.created_at,
+                    WebSession.last_seen_at,
+                    User.username,
+                    User.active,
+                    User.mfa_enrolled_at,
+                    UserRole.role,
+                )
+                .join(User, User.id == WebSession.user_id)
+                .outerjoin(UserRole, UserRole.user_id == User.id)
+                .where(WebSession.id == sid, WebSession.ended_at.is_(None))
+            ).all()
+        if not rows:
+            return Resumed(None)
+        first = rows[0]
+        created_at, last_seen_at = first.created_at, first.last_seen_at
+        username, active, enrolled = first.username, first.active, first.mfa_enrolled_at is not None
+        roles = frozenset(r.role for r in rows if r.role is not None)
         now = clock.now()
         settings = self.core.settings
         reason = (

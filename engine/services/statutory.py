@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,9 +34,10 @@ from sqlalchemy.orm import Session
 from engine import clock
 from engine.calendar import WorkingDayCalendar
 from engine.rules import DeadlineError, Due, RuleSet, _key_order, compute_due
+from engine.statuses import DeadlineStatus
 from engine.store.models import Deadline, ProcessVersion
 
-PLANNED = "planned"  # the status of a planned row in the table; shown as "pending"
+PLANNED = DeadlineStatus.PLANNED  # the status of a planned row in the table; shown as "pending"
 PLANNED_PREFIX = "plan:"  # a planned row's timer_task_id: plan:<key> (a timer's is its task UUID)
 
 #: When a deadline whose anchor date the case does not hold yet starts counting, in words, by anchor field.
@@ -291,6 +294,24 @@ def planned_deadlines(
 # --- the rows the feed and the reports read -------------------------------------------------------------
 
 
+def rows_digest(planned: list[Planned]) -> str:
+    """A digest of what :func:`sync_rows` would write for ``planned``: equal digests, nothing to rewrite."""
+    rows = sorted(
+        (
+            p.key,
+            str(p.due.due_date),
+            str(p.due.anchor_date),
+            p.due.on_working_day,
+            p.process_id,
+            p.name,
+            p.source,
+        )
+        for p in planned
+        if p.due is not None
+    )
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
+
+
 def sync_rows(
     session: Session, instance_id: int, planned: list[Planned], rows: Iterable[Deadline] | None
 ) -> None:
@@ -348,7 +369,7 @@ def planned_dict(p: Planned, instance_id: int) -> dict:
         "key": p.key,
         "name": p.name,
         "source": p.source,
-        "status": "pending",
+        "status": DeadlineStatus.PENDING,
         "armed": False,
         "due_date": due.due_date.isoformat() if due else None,
         "starts_when": p.starts_when,

@@ -8,6 +8,7 @@ from engine import clock
 from engine.services.actor import REQUEST_ONLY_PREFIX, REQUEST_ONLY_ROLES, Actor
 from engine.services.core import Core
 from engine.services.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.statuses import TaskStatus
 from engine.store.models import AuditEvent, HumanTask, Instance, ProcessVersion, TaskDraft, User, UserRole
 
 
@@ -41,7 +42,7 @@ class Tasks:
             stmt = (
                 select(HumanTask, Instance.business_key)
                 .join(Instance, Instance.id == HumanTask.instance_id)
-                .where(HumanTask.state == "open")
+                .where(HumanTask.state == TaskStatus.OPEN)
             )
             if mine:
                 stmt = stmt.where(HumanTask.assignee == actor.username)
@@ -63,7 +64,7 @@ class Tasks:
             stmt = (
                 select(HumanTask, Instance.business_key)
                 .join(Instance, Instance.id == HumanTask.instance_id)
-                .where(HumanTask.state == "open", HumanTask.assignee.is_not(None))
+                .where(HumanTask.state == TaskStatus.OPEN, HumanTask.assignee.is_not(None))
                 .order_by(HumanTask.due_date.is_(None), HumanTask.due_date, HumanTask.created_at)
                 .limit(limit)
             )
@@ -98,7 +99,7 @@ class Tasks:
                 raise NotFound(f"no task '{task_id}'")
             if not actor.has(t.role):
                 raise Forbidden(f"this task belongs to the role '{t.role}'")
-            if t.state != "open":
+            if t.state != TaskStatus.OPEN:
                 raise Conflict("this task is no longer open")
             draft = session.get(TaskDraft, (task_id, actor.username))
             if draft is None:
@@ -143,7 +144,7 @@ class Tasks:
                 raise NotFound(f"no task '{task_id}'")
             if kind != "reassigned" and not actor.has(t.role):
                 raise Forbidden(f"this task belongs to the role '{t.role}'")
-            if t.state != "open":
+            if t.state != TaskStatus.OPEN:
                 raise Conflict(f"this task is already {t.state}")
             previous = t.assignee
             if kind == "claimed" and previous not in (None, actor.username):
@@ -168,7 +169,7 @@ class Tasks:
                 update(HumanTask)
                 .where(
                     HumanTask.id == task_id,
-                    HumanTask.state == "open",
+                    HumanTask.state == TaskStatus.OPEN,
                     HumanTask.assignee.is_(None) if previous is None else HumanTask.assignee == previous,
                 )
                 .values(assignee=assignee)

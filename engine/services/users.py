@@ -139,19 +139,21 @@ class Users:
             )
 
     def actor_for_token(self, token: str) -> Actor:
-        with self.core.db.reading() as session:
-            row = session.execute(
-                select(User)
+        """Who an API token belongs to, with their roles, in one statement (every API request asks)."""
+        with self.core.db.lookup() as session:
+            rows = session.execute(
+                select(User.username, UserRole.role)
                 .join(ApiToken, ApiToken.user_id == User.id)
+                .outerjoin(UserRole, UserRole.user_id == User.id)
                 .where(
                     ApiToken.token_hash == _token_hash(token or ""),
                     ApiToken.revoked.is_(False),
                     User.active.is_(True),
                 )
-            ).scalar()
-            if row is None:
-                raise Unauthorized("the token is not valid")
-            return self._actor(session, row)
+            ).all()
+        if not rows:
+            raise Unauthorized("the token is not valid")
+        return Actor(rows[0].username, frozenset(r.role for r in rows if r.role is not None))
 
     def authenticate(self, username: str, password: str) -> Actor | None:
         with self.core.db.reading() as session:

@@ -30,6 +30,7 @@ from engine import clock
 from engine.bpmn import compaction, runtime, serializer
 from engine.calendar import WorkingDayCalendar
 from engine.rules import RuleSet, recorded_date
+from engine.statuses import OPEN_CASE, CaseStatus, DeadlineStatus, OutboxStatus, TaskStatus
 from engine.store.models import (
     AuditEvent,
     Deadline,
@@ -43,7 +44,7 @@ from engine.store.models import (
     RuleSetVersion,
 )
 
-OPEN_STATUSES = ("running", "waiting", "error", "suspended")
+OPEN_STATUSES = OPEN_CASE  # "waiting" was never set
 SUMMARY_KEYS = (
     "regime",
     "ruleset",
@@ -130,10 +131,28 @@ def version_info(session: Session, version_id: int) -> VersionInfo:
 
 @dataclass
 class Loaded:
+    """A case opened by a command: its row, its process version, its workflow and what its steps record; and
+    the rows of its open tasks and deadlines once read (each is read at most once per command)."""
+
     instance: Instance
     version: VersionInfo
     workflow: object
     runtime: runtime.RuntimeContext
+    open_tasks: dict[str, HumanTask] | None = None
+    deadline_rows: list[Deadline] | None = None
+    timers_at_load: frozenset[str] | None = None  # the timers waiting when it was opened (None: a new case)
+
+
+def case_deadlines(session: Session, loaded: Loaded) -> list[Deadline]:
+    """The case's deadline rows, oldest first, read once per command (a form's checks and the save share
+    them)."""
+    if loaded.deadline_rows is None:
+        loaded.deadline_rows = list(
+            session.scalars(
+                select(Deadline).where(Deadline.instance_id == loaded.instance.id).order_by(Deadline.id)
+            )
+        )
+    return loaded.deadline_rows
 
 
 def ruleset_for(session: Session, ruleset_version_id: int | None) -> RuleSet | None:
@@ -175,12 +194,22 @@ def read_state(session: Session, instance: Instance):
         ) from None
 
 
-def load(session: Session, instance: Instance, calendar: WorkingDayCalendar) -> Loaded:
+def load(
+    session: Session,
+    instance: Instance,
+    calendar: WorkingDayCalendar,
+    open_tasks: dict[str, HumanTask] | None = None,
+) -> Loaded:
+    """Open the case; ``open_tasks`` are its open task rows when the caller's first query read them."""
     version, workflow = read_state(session, instance)
     rt = runtime.RuntimeContext(
         instance.id, instance.business_key, ruleset_for(session, instance.ruleset_version_id), calendar
     )
-    return Loaded(instance, version, workflow, rt)
+    return Loaded(instance, version, workflow, rt, open_tasks, timers_at_load=_waiting_timer_ids(workflow))
+
+
+def _waiting_timer_ids(workflow) -> frozenset[str]:
+    return frozenset(str(t.id) for t in _all_tasks(workflow) if t.state == TaskState.WAITING and _is_timer(t))
 
 
 class StepFailed(Exception):
@@ -322,20 +351,30 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
     by_id = {str(t.id): t for t in tasks}
 
     ready = [t for t in tasks if t.state == TaskState.READY and isinstance(t.task_spec, UserTask)]
+    open_rows = loaded.open_tasks
+    if open_rows is None:
+        open_rows = {
+            h.id: h
+            for h in session.scalars(
+                select(HumanTask).where(HumanTask.instance_id == inst.id, HumanTask.state == TaskStatus.OPEN)
+            )
+        }
 
     # deadlines armed during this command, those still pending, and (for the task list) those missed
     # on a step still open; read only when something about them can have changed
     existing = {}
-    deadlines_loaded = bool(rt.deadlines or inst.open_deadlines or inst.missed_due)
+    deadlines_loaded = loaded.deadline_rows is not None or _deadlines_may_change(
+        loaded, tasks, ready, open_rows
+    )
     if deadlines_loaded:
-        existing = {
-            d.timer_task_id: d
-            for d in session.scalars(select(Deadline).where(Deadline.instance_id == inst.id))
-        }
+        existing = {d.timer_task_id: d for d in case_deadlines(session, loaded)}
     for armed in rt.deadlines:
         if armed.task_id in existing:
             row = existing[armed.task_id]
-            if row.status == "pending" and (row.due_date, row.fires_at) != (armed.due_date, armed.fires_at):
+            if row.status == DeadlineStatus.PENDING and (row.due_date, row.fires_at) != (
+                armed.due_date,
+                armed.fires_at,
+            ):
                 session.add(
                     AuditEvent(
                         instance_id=inst.id,
@@ -368,17 +407,19 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
             due_date=armed.due_date,
             on_working_day=armed.on_working_day,
             fires_at=armed.fires_at,
-            status="pending",
+            status=DeadlineStatus.PENDING,
         )
         session.add(row)
         existing[armed.task_id] = row
+        if loaded.deadline_rows is not None:
+            loaded.deadline_rows.append(row)
     for row in existing.values():
-        if row.status == "missed" and row.recorded_date is None:
+        if row.status == DeadlineStatus.MISSED and row.recorded_date is None:
             _judge_missed_on_recorded_date(
                 session, inst, row, by_id.get(row.timer_task_id), rt.ruleset, data, outcomes, actor, now
             )
             continue
-        if row.status != "pending":
+        if row.status != DeadlineStatus.PENDING:
             continue
         timer = by_id.get(row.timer_task_id)
         if timer is not None and timer.state == TaskState.WAITING:
@@ -386,9 +427,9 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
         recorded = _recorded_when_done(timer, rt.ruleset, row.key, data)
         if recorded is not None:  # the act's own date decides (003 §3.4, §4.6, §7.7)
             row.recorded_date, row.closed_at = recorded, now
-            row.status = "met" if recorded <= row.due_date else "missed"
+            row.status = DeadlineStatus.MET if recorded <= row.due_date else DeadlineStatus.MISSED
             outcomes.setdefault((row.key, row.due_date), [row.name, 0, 0])[
-                1 if row.status == "met" else 2
+                1 if row.status == DeadlineStatus.MET else 2
             ] += 1
             session.add(
                 AuditEvent(
@@ -405,7 +446,7 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
                 )
             )
         elif timer is not None and timer.state in (TaskState.READY, TaskState.COMPLETED):
-            row.status, row.closed_at = "missed", now
+            row.status, row.closed_at = DeadlineStatus.MISSED, now
             outcomes.setdefault((row.key, row.due_date), [row.name, 0, 0])[2] += 1
             session.add(
                 AuditEvent(
@@ -418,7 +459,7 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
                 )
             )
         else:
-            row.status, row.closed_at = "met", now
+            row.status, row.closed_at = DeadlineStatus.MET, now
             outcomes.setdefault((row.key, row.due_date), [row.name, 0, 0])[1] += 1
             session.add(
                 AuditEvent(
@@ -430,18 +471,16 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
                     detail={"key": row.key, "due_date": row.due_date.isoformat()},
                 )
             )
-    pending_due = {d.timer_task_id: d for d in existing.values() if d.status == "pending"}
-    inst.open_deadlines = len(pending_due)
+    if deadlines_loaded:  # otherwise none changed
+        inst.open_deadlines = sum(1 for d in existing.values() if d.status == DeadlineStatus.PENDING)
     # a step shows its most urgent deadline: one it has already missed, else the earliest pending
-    not_met = {d.timer_task_id: d for d in existing.values() if d.status in ("pending", "missed")}
+    not_met = {
+        d.timer_task_id: d
+        for d in existing.values()
+        if d.status in (DeadlineStatus.PENDING, DeadlineStatus.MISSED)
+    }
 
     # the task list
-    open_rows = {
-        h.id: h
-        for h in session.scalars(
-            select(HumanTask).where(HumanTask.instance_id == inst.id, HumanTask.state == "open")
-        )
-    }
     ready_ids = set()
     open_dues = []  # the due dates of the tasks left open
     for t in ready:
@@ -468,7 +507,7 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
                 form=props.get("formJsonSchemaFilename"),
                 ui_form=props.get("formUiSchemaFilename"),
                 documentation=t.task_spec.documentation,
-                state="open",
+                state=TaskStatus.OPEN,
                 assignee=None,
                 due_date=first.due_date if first else None,
                 deadline_key=first.key if first else None,
@@ -480,10 +519,10 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
             continue
         t = by_id.get(tid)
         if t is not None and t.state == TaskState.COMPLETED:
-            row.state, row.completed_at = "completed", now
+            row.state, row.completed_at = TaskStatus.COMPLETED, now
             row.completed_by = row.completed_by or actor
         else:
-            row.state, row.completed_at = "cancelled", now
+            row.state, row.completed_at = TaskStatus.CANCELLED, now
 
     # message routing (rewritten only when what the instance waits for changed)
     names = sorted({e.name for e in wf.waiting_events() if "Message" in e.event_type and e.name})
@@ -510,7 +549,7 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
                     subject=m.subject,
                     body=m.body,
                     template=m.template,
-                    status="pending",
+                    status=OutboxStatus.PENDING,
                     attempts=0,
                     next_attempt_at=now,
                     message_id=f"<{digest}@reviewflow>",
@@ -541,14 +580,14 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
     ]
     errored = [t for t in tasks if t.state == TaskState.ERROR]
     if wf.is_completed():
-        inst.status, inst.completed_at = "completed", inst.completed_at or now
+        inst.status, inst.completed_at = CaseStatus.COMPLETED, inst.completed_at or now
     elif errored or error:
-        inst.status = "error"
-    elif inst.status not in ("suspended", "cancelled"):
-        inst.status = "running"
+        inst.status = CaseStatus.ERROR
+    elif inst.status not in (CaseStatus.SUSPENDED, CaseStatus.CANCELLED):
+        inst.status = CaseStatus.RUNNING
     inst.error = error if (errored or error) else None
-    inst.failed_at = (inst.failed_at or now) if inst.status == "error" else None
-    inst.next_timer_at = min(waiting_timers) if waiting_timers and inst.status == "running" else None
+    inst.failed_at = (inst.failed_at or now) if inst.status == CaseStatus.ERROR else None
+    inst.next_timer_at = min(waiting_timers) if waiting_timers and inst.status == CaseStatus.RUNNING else None
     inst.active_steps = sorted(
         {
             t.task_spec.bpmn_name or t.task_spec.bpmn_id
@@ -572,6 +611,8 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
     # the statutory clocks the case will still start (003 §3.4-§4.6): shown from day 0, and counted in
     # next_due
     planned = []
+    if deadlines_loaded:
+        inst.pending_keys = sorted({d.key for d in existing.values() if d.status == DeadlineStatus.PENDING})
     if rt.ruleset is not None:
         from engine.services import statutory
 
@@ -582,17 +623,41 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
             rt.ruleset,
             data,
             rt.calendar,
-            armed={d.key for d in existing.values() if d.status == "pending"},
+            armed=set(inst.pending_keys or ()),
         )
-        statutory.sync_rows(session, inst.id, planned, existing.values() if deadlines_loaded else None)
+        digest = statutory.rows_digest(planned)
+        if (
+            deadlines_loaded or digest != inst.planned_digest
+        ):  # the planned rows are rewritten only on a change
+            statutory.sync_rows(session, inst.id, planned, existing.values() if deadlines_loaded else None)
+        inst.planned_digest = digest
 
     # what the managers' reports read
     if deadlines_loaded:  # otherwise no deadline changed its status
-        missed = [d.due_date for d in existing.values() if d.status == "missed"]
+        missed = [d.due_date for d in existing.values() if d.status == DeadlineStatus.MISSED]
         inst.missed_due = min(missed) if missed else None
     inst.next_due = min((d for d in open_dues + [p.due_date for p in planned] if d is not None), default=None)
     project_steps(session, inst, steps_before)
     tally_outcomes(session, outcomes)
+    loaded.open_tasks = None  # rows were added and closed: a later save reads them again
+
+
+def _deadlines_may_change(loaded: Loaded, tasks: list, ready: list, open_rows: dict) -> bool:
+    """Whether this command can have changed any of the case's deadline rows, so that they must be read: a
+    deadline armed or moved, a timer that was waiting has fired or gone (its deadline is met or missed), a
+    deadline already missed whose step may now record its act's date, a new task whose due date comes from a
+    waiting timer, or a case whose pending keys were never recorded. Otherwise its rows stay as they are."""
+    inst = loaded.instance
+    if loaded.runtime.deadlines or inst.missed_due is not None or loaded.timers_at_load is None:
+        return True
+    if not inst.open_deadlines:
+        return False
+    if inst.pending_keys is None:
+        return True
+    waiting_now = {str(t.id) for t in tasks if t.state == TaskState.WAITING and _is_timer(t)}
+    if loaded.timers_at_load - waiting_now:
+        return True
+    return any(str(t.id) not in open_rows and _attached_timer_ids(t) for t in ready)
 
 
 def _recorded_when_done(timer, ruleset: RuleSet | None, key: str, data: dict) -> dt.date | None:
@@ -632,7 +697,7 @@ def _judge_missed_on_recorded_date(
     row.recorded_date = recorded
     if recorded > row.due_date:
         return
-    row.status, row.closed_at = "met", now
+    row.status, row.closed_at = DeadlineStatus.MET, now
     tally = outcomes.setdefault((row.key, row.due_date), [row.name, 0, 0])
     tally[1] += 1
     tally[2] -= 1

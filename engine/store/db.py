@@ -11,20 +11,21 @@ commands lock the instance row (``SELECT ... FOR UPDATE``). Either way the
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import DisconnectionError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest migration, the schema this code expects. Kept here so that a process starting on a current
 # schema (a worker restarted, a command run) reads one row instead of loading the migration machinery;
 # a test keeps it equal to the head of ``MIGRATIONS``.
-SCHEMA_REVISION = "0006"
+SCHEMA_REVISION = "0007"
 _upgraded: set[str] = set()
 _upgrade_lock = threading.Lock()
 
@@ -53,7 +54,35 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, pool_size=10, max_overflow=10, pool_recycle=RECYCLE_SECONDS)
+    _ping_when_idle(engine)
+    return engine
+
+
+# A pooled PostgreSQL connection is checked with a round trip only when it has been idle for a while (when a
+# restart or a firewall may have closed it); in steady use it is not, and a connection found dead mid-request
+# is answered by a retry (reads) or a 503 (commands: nothing was kept). Connections are replaced hourly.
+IDLE_PING_SECONDS = 10
+RECYCLE_SECONDS = 3600
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn, record, _proxy):
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return  # just opened, or in steady use
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+            dbapi_conn.rollback()
+        except Exception as exc:  # the pool opens a fresh connection and tries again
+            raise DisconnectionError(
+                f"a pooled connection was closed while idle: {type(exc).__name__}"
+            ) from exc
 
 
 def unavailable(exc: BaseException) -> bool:
@@ -83,6 +112,12 @@ class Database:
         self.engine = make_engine(url)
         self.dialect = self.engine.dialect.name
         self._read = sessionmaker(self.engine, expire_on_commit=False)
+        # one statement needs no transaction around it: on PostgreSQL that saves a BEGIN and a ROLLBACK
+        self._lookup = (
+            sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
+            if self.dialect == "postgresql"
+            else self._read
+        )
         self._write = sessionmaker(
             self.engine.execution_options(reviewflow_write=True), expire_on_commit=False
         )
@@ -129,6 +164,15 @@ class Database:
             yield session
         finally:
             session.rollback()
+            session.close()
+
+    @contextmanager
+    def lookup(self) -> Iterator[Session]:
+        """A session for one read statement (who a token or a cookie belongs to), outside any transaction."""
+        session = self._lookup()
+        try:
+            yield session
+        finally:
             session.close()
 
     def dispose(self) -> None:

@@ -144,6 +144,10 @@ class Instance(Base):
     # for the managers' reports, kept by every command that saves the case (see services/workflow.py)
     next_due: Mapped[dt.date | None] = mapped_column(Date)  # the earliest due date of an open task
     missed_due: Mapped[dt.date | None] = mapped_column(Date)  # the earliest due date of a deadline it missed
+    # what a command needs of the deadline rows when it does not read them: the keys pending, and a digest
+    # of the planned rows (services/workflow.py reads the rows only when one of them may change)
+    pending_keys: Mapped[list | None] = mapped_column(JSON)
+    planned_digest: Mapped[str | None] = mapped_column(String(64))
     overdue_from: Mapped[dt.date | None] = mapped_column(
         Date
     )  # the day an open case became overdue; closed: None
@@ -366,6 +370,15 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime]
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Revision(Base):
+    """A counter bumped in the same transaction as a change to configuration every command reads
+    (``calendar``: the overrides), so a process reuses its copy until the number moves."""
+
+    __tablename__ = "revision"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int]
 
 
 class CalendarOverride(Base):

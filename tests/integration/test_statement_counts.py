@@ -18,35 +18,17 @@ change with the number of cases."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
 
 from engine.services import Reviewflow
 from tests.casework import ACTORS, demo_cases, make_cases
 from tests.conftest import PROCESS_OWNER, ROOT, make_settings
+from tests.roundtrips import Statements
 from tests.signed_in import manager_client
 
 WEB = {
     "REVIEWFLOW_INSECURE_COOKIES": "1",
     "REVIEWFLOW_SECRET_KEY": "test-only-secret-key-for-statement-counts",
 }
-
-
-class Statements:
-    """Counts the statements sent to the database while it is active."""
-
-    def __init__(self, engine):
-        self.engine, self.count = engine, 0
-
-    def _seen(self, *args):
-        self.count += 1
-
-    def __enter__(self):
-        self.count = 0
-        event.listen(self.engine, "before_cursor_execute", self._seen)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(self.engine, "before_cursor_execute", self._seen)
 
 
 @pytest.fixture

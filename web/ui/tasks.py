@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from engine.services.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.statuses import TaskStatus
 from web.ui import form_page
 from web.ui.security import signed_in
 
@@ -71,7 +72,7 @@ def task(task_id):
     task = _load(task_id)
     schema = task["form_schema"] or {"type": "object", "properties": {}}
     ui = task["ui_schema"] or {}
-    if task["state"] != "open":
+    if task["state"] != TaskStatus.OPEN:
         return render_template("tasks/closed.html", title=task["name"], task=task), 409
     if request.method == "GET":
         draft = service().tasks.draft(task_id, g.actor)

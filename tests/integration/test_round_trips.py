@@ -1,0 +1,66 @@
+"""What completing a task costs the database, counted (never timed): at most 6 statements on SQLite for the
+command itself, and at most 10 round trips on PostgreSQL for the whole API request (finding who the token
+belongs to, then the command: its BEGIN, one read of the task, its case, the case's open tasks, whether a
+draft exists and the calendar's revision, the writes, its COMMIT)."""
+
+from __future__ import annotations
+
+from engine.services import Reviewflow, demo
+from tests.casework import ACTORS, demo_cases
+from tests.conftest import PROCESS_OWNER, ROOT, make_settings
+from tests.roundtrips import Statements
+
+WEB = {"REVIEWFLOW_INSECURE_COOKIES": "1", "REVIEWFLOW_SECRET_KEY": "test-only-secret-key-for-round-trips"}
+
+
+def _new_notification(service) -> tuple[str, dict]:
+    """A new notification's first task (checking that other children are safe) and the answers to it."""
+    case = demo._dated(demo_cases()[0])
+    started = service.instances.start(case["process"], case["data"], ACTORS[case["started_by"]])
+    step = case["steps"][0]
+    task = next(
+        t
+        for t in service.tasks.for_user(ACTORS[step["by"]])
+        if t["element_id"] == step["step"] and t["business_key"] == started["business_key"]
+    )
+    return task["id"], step["data"]
+
+
+def test_completing_a_task_is_at_most_6_statements_on_sqlite(sqlite_url):
+    service = Reviewflow(make_settings(sqlite_url))
+    service.deployments.deploy_paths([ROOT / "processes", ROOT / "forms"], PROCESS_OWNER)
+    la = ACTORS["la"]
+    service.instances.complete_task(*_new_notification(service), la)  # caches warm: versions, calendar
+    task_id, data = _new_notification(service)
+    with Statements(service.db.engine) as seen:
+        service.instances.complete_task(task_id, data, la)
+    print(f"\ncompleting a task: {seen.count} statements")
+    assert seen.count <= 6, seen.count
+    service.db.dispose()
+
+
+def test_completing_a_task_through_the_api_is_at_most_10_round_trips(database_url):
+    from web.app import create_app
+
+    service = Reviewflow(make_settings(database_url, **WEB))
+    service.deployments.deploy_paths([ROOT / "processes", ROOT / "forms"], PROCESS_OWNER)
+    la = ACTORS["la"]
+    service.users.add(la.username, sorted(la.roles))
+    token = service.users.create_token(la.username)
+    client = create_app(service).test_client()
+
+    def complete(task_id: str, data: dict):
+        return client.post(
+            f"/api/v1/tasks/{task_id}/complete",
+            json={"data": data},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+
+    assert complete(*_new_notification(service)).status_code == 200  # caches warm
+    task_id, data = _new_notification(service)
+    with Statements(service.db.engine) as seen:
+        response = complete(task_id, data)
+    assert response.status_code == 200, response.get_json()
+    print(f"\ncompleting a task through the API: {seen.round_trips} round trips, {seen.count} statements")
+    assert seen.round_trips <= 10, (seen.round_trips, seen.count)
+    service.db.dispose()
