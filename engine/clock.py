@@ -9,7 +9,6 @@ wall-clock time itself, so :mod:`engine.bpmn.timers` points it here.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
@@ -27,7 +26,7 @@ def parse_instant(text: str) -> dt.datetime:
 
 
 def set_now(value: dt.datetime | str | None) -> None:
-    """Fix the clock (tests, demos); ``None`` returns it to the environment or wall time."""
+    """Fix the clock (tests, demos: ``REVIEWFLOW_FAKE_NOW``); ``None`` returns it to wall time."""
     global _fixed
     if isinstance(value, str):
         value = parse_instant(value)
@@ -47,11 +46,6 @@ def now() -> dt.datetime:
     """The current instant, timezone-aware in UTC."""
     if _fixed is not None:
         return _fixed
-    fake = os.environ.get("REVIEWFLOW_FAKE_NOW")
-    if fake:
-        if os.environ.get("REVIEWFLOW_ENV") == "production":
-            raise RuntimeError("REVIEWFLOW_FAKE_NOW is refused when REVIEWFLOW_ENV=production")
-        return parse_instant(fake)
     return dt.datetime.now(UTC)
 
 

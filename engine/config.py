@@ -38,6 +38,7 @@ class Settings:
     database_url: str
     env: str = "development"
     fake_now: str | None = None
+    demo_password: str | None = None  # the password `reviewflow demo` gives its accounts (None: a random one)
     smtp_url: str | None = None
     mail_from: str = "reviewflow@localhost"
     holiday_region: str = "ENG"
@@ -89,6 +90,7 @@ def load(environ: dict | None = None) -> Settings:
         instance_dir=instance_dir,
         env=env.get("REVIEWFLOW_ENV", "development"),
         fake_now=env.get("REVIEWFLOW_FAKE_NOW") or None,
+        demo_password=env.get("REVIEWFLOW_DEMO_PASSWORD") or None,
         smtp_url=env.get("REVIEWFLOW_SMTP_URL") or None,
         mail_from=env.get("REVIEWFLOW_MAIL_FROM", "reviewflow@localhost"),
         holiday_region=env.get("REVIEWFLOW_HOLIDAY_REGION", "ENG"),

@@ -96,17 +96,18 @@ def _log_to_stderr() -> None:
     logs.configure(settings.log_level, settings.log_format)
 
 
+def _interval_option(help_text: str):
+    """How often the worker loops run (``serve`` and ``worker`` alike)."""
+    return click.option(
+        "--interval", type=click.FloatRange(0.1, 3600), default=15.0, show_default=True, help=help_text
+    )
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option("--no-worker", is_flag=True, help="Do not run timers and the outbox in this process.")
-@click.option(
-    "--interval",
-    type=click.FloatRange(0.1, 3600),
-    default=15.0,
-    show_default=True,
-    help="Seconds between passes of each worker loop.",
-)
+@_interval_option("Seconds between passes of each worker loop.")
 def serve(host: str, port: int, no_worker: bool, interval: float) -> int:
     """The web app and API (with the timer and outbox worker in-process)."""
     from waitress import serve as waitress_serve
@@ -139,13 +140,7 @@ def serve(host: str, port: int, no_worker: bool, interval: float) -> int:
 
 
 @cli.command()
-@click.option(
-    "--interval",
-    type=click.FloatRange(0.1, 3600),
-    default=15.0,
-    show_default=True,
-    help="Seconds between passes of each loop.",
-)
+@_interval_option("Seconds between passes of each loop.")
 def worker(interval: float) -> int:
     """Timers and outbox delivery on their own, until SIGTERM (the e-mail in hand is finished)."""
     from engine.worker import Worker
@@ -407,7 +402,6 @@ def demo(ctx: click.Context) -> int:
 
     Never in production. Run again (``make run`` every time), it leaves the deployed processes alone: a
     version a process owner made in the modeller stays the latest; ``reviewflow deploy`` deploys the files."""
-    import os
 
     from engine.services import demo as demo_data
 
@@ -423,7 +417,7 @@ def demo(ctx: click.Context) -> int:
         return 1
     if "demo" not in {u["username"] for u in service.users.list()}:
         service.users.add("demo", service.queries.roles(), display_name="Demo user (every role)")
-    seeded = demo_data.seed(service, os.environ.get("REVIEWFLOW_DEMO_PASSWORD") or None)
+    seeded = demo_data.seed(service, service.settings.demo_password)
     print(f"demo accounts (password for each: {seeded['password']}):")
     for username in seeded["accounts"]:
         print(f"  {username:10} {', '.join(sorted(service.users.actor(username).roles))}")

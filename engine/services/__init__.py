@@ -4,7 +4,7 @@ the command line and the tests all drive the engine through :class:`Reviewflow`.
 
 from __future__ import annotations
 
-from engine import config
+from engine import clock, config
 from engine.bpmn import budget
 from engine.services.actor import SYSTEM, Actor  # noqa: F401
 from engine.services.calendar import Calendar
@@ -30,6 +30,8 @@ from engine.store.db import Database
 class Reviewflow:
     def __init__(self, settings: config.Settings | None = None, upgrade: bool = True):
         self.settings = settings or config.load()
+        if self.settings.fake_now:  # a demo on a day of its choosing (refused in production by the settings)
+            clock.set_now(self.settings.fake_now)
         budget.configure(self.settings.script_time_limit_seconds, self.settings.script_max_bytes)
         self.db = Database(self.settings.database_url)
         if upgrade:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from engine import clock, inputs
+from engine.services import audit
 from engine.services.actor import Actor
 from engine.services.core import Core, calendar_changed
 from engine.services.errors import BadRequest, Forbidden, Invalid
-from engine.store.models import AuditEvent, CalendarOverride
+from engine.store.models import CalendarOverride
 
 
 def parse_day(text, field: str = "from") -> dt.date:
@@ -90,14 +91,11 @@ class Calendar:
                     )
                 )
             calendar_changed(session)
-            session.add(
-                AuditEvent(
-                    instance_id=None,
-                    at=clock.now(),
-                    actor=actor.username,
-                    kind="calendar_changed",
-                    detail={"day": d.isoformat(), "before": before, "after": kind, "note": note},
-                )
+            audit.record(
+                session,
+                "calendar_changed",
+                actor.username,
+                detail={"day": d.isoformat(), "before": before, "after": kind, "note": note},
             )
         moved = self.on_change(d) if self.on_change else []
         return {"day": d.isoformat(), "kind": kind, "cases_recomputed": len(moved)}

@@ -16,9 +16,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from engine import clock
+from engine.services import audit
 from engine.services.actor import Actor
 from engine.services.users import _hasher
-from engine.store.models import AuditEvent, User
+from engine.store.models import User
 
 CASES_FILE = Path(__file__).resolve().parent / "demo_cases.json"
 
@@ -62,15 +63,7 @@ def _reset_password(service, username: str, password: str) -> None:
     with service.core.db.transaction() as session:
         user = session.scalars(select(User).where(User.username == username)).one()
         user.password_hash = _hasher.hash(password)
-        session.add(
-            AuditEvent(
-                instance_id=None,
-                at=clock.now(),
-                actor="demo",
-                kind="password_reset",
-                detail={"username": username},
-            )
-        )
+        audit.record(session, "password_reset", "demo", detail={"username": username})
 
 
 _RELATIVE = re.compile(r"^\{today(?:([+-])(\d+))?\}$")

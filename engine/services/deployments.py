@@ -16,12 +16,12 @@ from sqlalchemy import func, select
 from engine import clock
 from engine.bpmn import bundle as bundles
 from engine.bpmn import serializer
+from engine.services import audit
 from engine.services.actor import Actor
 from engine.services.core import Core
 from engine.services.errors import Forbidden, Invalid, TooLarge
 from engine.store.models import (
     Artifact,
-    AuditEvent,
     DecisionVersion,
     Deployment,
     ProcessVersion,
@@ -175,20 +175,18 @@ class Deployments:
                     )
                 )
                 rulesets.append({"name": name, "content_hash": rs.content_hash})
-            session.add(
-                AuditEvent(
-                    instance_id=None,
-                    at=now,
-                    actor=actor.username,
-                    kind="deployed",
-                    detail={
-                        "deployment": deployment.id,
-                        "files": [f["name"] for f in changed_files],
-                        "processes": created,
-                        "decisions": decisions,
-                        "rulesets": rulesets,
-                    },
-                )
+            audit.record(
+                session,
+                "deployed",
+                actor.username,
+                at=now,
+                detail={
+                    "deployment": deployment.id,
+                    "files": [f["name"] for f in changed_files],
+                    "processes": created,
+                    "decisions": decisions,
+                    "rulesets": rulesets,
+                },
             )
             return {
                 "deployment_id": deployment.id,

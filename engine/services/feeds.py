@@ -4,7 +4,6 @@ program can subscribe to without signing in. Only the token's SHA-256 is stored.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 import secrets
 
@@ -12,15 +11,12 @@ from icalendar import Calendar, Event
 from sqlalchemy import select, update
 
 from engine import clock
-from engine.services import access
+from engine.services import access, audit
 from engine.services.actor import Actor
 from engine.services.core import Core
 from engine.services.errors import NotFound
-from engine.store.models import AuditEvent, CalendarFeed, Deadline, Instance, User
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+from engine.services.users import token_hash
+from engine.store.models import CalendarFeed, Deadline, Instance, User
 
 
 class Feeds:
@@ -34,24 +30,18 @@ class Feeds:
             user = session.scalars(select(User).where(User.username == actor.username)).one()
             session.execute(update(CalendarFeed).where(CalendarFeed.user_id == user.id).values(revoked=True))
             session.add(
-                CalendarFeed(user_id=user.id, token_hash=_hash(token), created_at=clock.now(), revoked=False)
-            )
-            session.add(
-                AuditEvent(
-                    instance_id=None, at=clock.now(), actor=actor.username, kind="calendar_feed_created"
+                CalendarFeed(
+                    user_id=user.id, token_hash=token_hash(token), created_at=clock.now(), revoked=False
                 )
             )
+            audit.record(session, "calendar_feed_created", actor.username)
         return token
 
     def revoke(self, actor: Actor) -> None:
         with self.core.db.transaction() as session:
             user = session.scalars(select(User).where(User.username == actor.username)).one()
             session.execute(update(CalendarFeed).where(CalendarFeed.user_id == user.id).values(revoked=True))
-            session.add(
-                AuditEvent(
-                    instance_id=None, at=clock.now(), actor=actor.username, kind="calendar_feed_revoked"
-                )
-            )
+            audit.record(session, "calendar_feed_revoked", actor.username)
 
     def has_feed(self, actor: Actor) -> bool:
         with self.core.db.reading() as session:
@@ -65,19 +55,10 @@ class Feeds:
             )
 
     def owner(self, token: str) -> Actor:
-        with self.core.db.reading() as session:
-            row = session.execute(
-                select(User.username)
-                .join(CalendarFeed, CalendarFeed.user_id == User.id)
-                .where(
-                    CalendarFeed.token_hash == _hash(token or ""),
-                    CalendarFeed.revoked.is_(False),
-                    User.active.is_(True),
-                )
-            ).first()
-        if row is None:
+        actor = self.users.holder(CalendarFeed, token)
+        if actor is None:
             raise NotFound("no such calendar feed")
-        return self.users.actor(row[0])
+        return actor
 
     def deadlines(self, actor: Actor) -> list[dict]:
         """Pending deadlines of the cases this person works on (all cases for a manager), those whose timer

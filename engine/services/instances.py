@@ -22,7 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine import clock, inputs, logs
 from engine.bpmn import serializer
-from engine.services import access, forms, regimes
+from engine.services import access, audit, forms, regimes
 from engine.services import workflow as wfsvc
 from engine.services.actor import Actor
 from engine.services.core import CALENDAR_REVISION, Core
@@ -30,7 +30,6 @@ from engine.services.errors import BadRequest, Conflict, Forbidden, Invalid, Not
 from engine.statuses import OPEN_CASE, CaseStatus, DeadlineStatus, TaskStatus
 from engine.store.db import unavailable
 from engine.store.models import (
-    AuditEvent,
     Deadline,
     HumanTask,
     Instance,
@@ -156,14 +155,12 @@ class Instances:
                 )
             inst, number = self._start_in(session, version, data, actor.username)
             if override is not None:
-                session.add(
-                    AuditEvent(
-                        instance_id=inst.id,
-                        at=clock.now(),
-                        actor=actor.username,
-                        kind="regime_overridden",
-                        detail=override.detail(),
-                    )
+                audit.record(
+                    session,
+                    "regime_overridden",
+                    actor.username,
+                    instance_id=inst.id,
+                    detail=override.detail(),
                 )
             return {
                 "id": inst.id,
@@ -268,23 +265,23 @@ class Instances:
                 business_key,
                 wfsvc.ruleset_for(session, inst.ruleset_version_id),
                 self.core.calendar(session),
+                recipients=self.core.settings.recipients,
             ),
             open_tasks={},  # a new case has no rows yet
             deadline_rows=[],
         )
-        session.add(
-            AuditEvent(
-                instance_id=inst.id,
-                at=now,
-                actor=actor,
-                kind="started",
-                detail={
-                    "process_id": process_id,
-                    "version": version.version,
-                    "data": data,
-                    "parent_instance_id": inst.parent_instance_id,
-                },
-            )
+        audit.record(
+            session,
+            "started",
+            actor,
+            instance_id=inst.id,
+            at=now,
+            detail={
+                "process_id": process_id,
+                "version": version.version,
+                "data": data,
+                "parent_instance_id": inst.parent_instance_id,
+            },
         )
         with wfsvc.runtime.running(loaded.runtime):
             error = wfsvc.run_engine(workflow)
@@ -322,7 +319,7 @@ class Instances:
         to False; ``open_tasks`` and ``calendar_revision`` are what the caller's first query already read."""
         inst = self._locked(session, case, when, refusal)
         calendar = self.core.calendar(session, calendar_revision)
-        move = Move(session, wfsvc.load(session, inst, calendar, open_tasks))
+        move = Move(session, wfsvc.load(session, inst, calendar, open_tasks, self.core.settings.recipients))
         with wfsvc.runtime.running(move.loaded.runtime):
             yield move
             if move.keep:
@@ -334,14 +331,8 @@ class Instances:
         """Save the workflow and its projections, then start any processes it handed the case to."""
         wfsvc.save(session, loaded, actor, error)
         if error:
-            session.add(
-                AuditEvent(
-                    instance_id=loaded.instance.id,
-                    at=clock.now(),
-                    actor="system",
-                    kind="step_failed",
-                    detail={"error": error},
-                )
+            audit.record(
+                session, "step_failed", "system", instance_id=loaded.instance.id, detail={"error": error}
             )
         starts, loaded.runtime.starts = list(loaded.runtime.starts), []
         for request in starts:
@@ -355,14 +346,12 @@ class Instances:
                 loaded.instance,
                 depth + 1,
             )
-            session.add(
-                AuditEvent(
-                    instance_id=loaded.instance.id,
-                    at=clock.now(),
-                    actor=actor,
-                    kind="handed_over",
-                    detail={"process_id": request.process_id, "instance_id": child.id, "version": version},
-                )
+            audit.record(
+                session,
+                "handed_over",
+                actor,
+                instance_id=loaded.instance.id,
+                detail={"process_id": request.process_id, "instance_id": child.id, "version": version},
             )
 
     # --- complete a user task ------------------------------------------------------------------
@@ -412,16 +401,15 @@ class Instances:
                 # an agreed extension moves its deadline (004 "Timescales")
                 wfsvc.rearm_extended_deadlines(loaded.workflow, loaded.runtime, task, data)
                 ht.completed_by = actor.username
-                session.add(
-                    AuditEvent(
-                        instance_id=inst.id,
-                        at=now,
-                        actor=actor.username,
-                        kind="task_completed",
-                        task_id=task_id,
-                        element_id=ht.element_id,
-                        detail={"task": ht.name, "before": before, "after": data},
-                    )
+                audit.record(
+                    session,
+                    "task_completed",
+                    actor.username,
+                    instance_id=inst.id,
+                    at=now,
+                    task_id=task_id,
+                    element_id=ht.element_id,
+                    detail={"task": ht.name, "before": before, "after": data},
                 )
             return {"instance_id": inst.id, "status": inst.status, "task_id": task_id}
 
@@ -500,14 +488,13 @@ class Instances:
                     move.loaded.workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=data))
                 except Exception as exc:
                     raise Conflict(f"instance {inst.id} did not accept '{name}': {exc}") from None
-                session.add(
-                    AuditEvent(
-                        instance_id=inst.id,
-                        at=now,
-                        actor=actor.username,
-                        kind="message_received",
-                        detail={"name": name, "data": data},
-                    )
+                audit.record(
+                    session,
+                    "message_received",
+                    actor.username,
+                    instance_id=inst.id,
+                    at=now,
+                    detail={"name": name, "data": data},
                 )
             return {"instance_id": inst.id, "status": inst.status}
 
@@ -584,14 +571,13 @@ class Instances:
                     None,
                 )
                 inst.updated_at = now
-                session.add(
-                    AuditEvent(
-                        instance_id=inst.id,
-                        at=now,
-                        actor="system",
-                        kind="case_failed",
-                        detail={"during": during, "error": reason[:4000]},
-                    )
+                audit.record(
+                    session,
+                    "case_failed",
+                    "system",
+                    instance_id=inst.id,
+                    at=now,
+                    detail={"during": during, "error": reason[:4000]},
                 )
         except Exception:  # the database itself is failing: the next sweep tries again
             log.exception("could not record a failed case", extra={"instance_id": instance_id})
@@ -617,14 +603,13 @@ class Instances:
                     for tid, el in before.items()
                     if (t := wfsvc.task_by_id(workflow, tid)) is None or t.state != TaskState.WAITING
                 ]
-                session.add(
-                    AuditEvent(
-                        instance_id=inst.id,
-                        at=now,
-                        actor="system",
-                        kind="timer_fired",
-                        detail={"timers": sorted(fired)},
-                    )
+                audit.record(
+                    session,
+                    "timer_fired",
+                    "system",
+                    instance_id=inst.id,
+                    at=now,
+                    detail={"timers": sorted(fired)},
                 )
             return True
 
@@ -695,18 +680,17 @@ class Instances:
                 for t in failed:
                     t.reset_branch(None)
             inst = move.instance
-            session.add(
-                AuditEvent(
-                    instance_id=inst.id,
-                    at=now,
-                    actor=actor.username,
-                    kind="retried",
-                    detail={
-                        "steps": [t.task_spec.bpmn_id for t in failed],
-                        "reason": reason,
-                        "error": move.error,
-                    },
-                )
+            audit.record(
+                session,
+                "retried",
+                actor.username,
+                instance_id=inst.id,
+                at=now,
+                detail={
+                    "steps": [t.task_spec.bpmn_id for t in failed],
+                    "reason": reason,
+                    "error": move.error,
+                },
             )
             return {"instance_id": inst.id, "status": inst.status, "error": inst.error}
 
@@ -738,10 +722,8 @@ class Instances:
                 with self._moving(session, inst, actor.username, when=self._ACTIONS[action], refusal=refusal):
                     inst.status = CaseStatus.RUNNING
             inst.updated_at = now
-            session.add(
-                AuditEvent(
-                    instance_id=inst.id, at=now, actor=actor.username, kind=action, detail={"reason": reason}
-                )
+            audit.record(
+                session, action, actor.username, instance_id=inst.id, at=now, detail={"reason": reason}
             )
             return {"instance_id": inst.id, "status": inst.status}
 

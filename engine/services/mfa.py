@@ -21,11 +21,12 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from engine import clock
+from engine.services import audit
 from engine.services.actor import ADMIN, Actor
 from engine.services.core import Core
 from engine.services.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.services.sessions import end_all, mfa_required
-from engine.store.models import AuditEvent, MfaRecoveryCode, User, UserRole
+from engine.store.models import MfaRecoveryCode, User, UserRole
 
 ISSUER = "reviewflow"
 STEP_SECONDS = 30
@@ -109,15 +110,7 @@ def check_second_factor(
     row.used_at = now
     session.flush()
     left = _codes_left(session, user.id)
-    session.add(
-        AuditEvent(
-            instance_id=None,
-            at=now,
-            actor=user.username,
-            kind="mfa_recovery_code_used",
-            detail={"left": left},
-        )
-    )
+    audit.record(session, "mfa_recovery_code_used", user.username, at=now, detail={"left": left})
     return "recovery_code", left
 
 
@@ -168,7 +161,7 @@ class Mfa:
                 raise Invalid(WRONG_CODE, [{"path": "code", "message": "not right"}])
             user.totp_last_step, user.mfa_enrolled_at = step, now
             codes = _new_recovery_codes(session, user.id)
-            session.add(AuditEvent(instance_id=None, at=now, actor=username, kind="mfa_enrolled", detail={}))
+            audit.record(session, "mfa_enrolled", username, at=now, detail={})
             return codes
 
     def renew_recovery_codes(self, username: str, code: str) -> list[str]:
@@ -183,11 +176,7 @@ class Mfa:
                 raise Invalid(WRONG_CODE, [{"path": "code", "message": "not right"}])
             user.totp_last_step = step
             codes = _new_recovery_codes(session, user.id)
-            session.add(
-                AuditEvent(
-                    instance_id=None, at=now, actor=username, kind="mfa_recovery_codes_renewed", detail={}
-                )
-            )
+            audit.record(session, "mfa_recovery_codes_renewed", username, at=now, detail={})
             return codes
 
     def status(self, username: str) -> dict:
@@ -213,13 +202,11 @@ class Mfa:
             user.totp_secret = user.totp_last_step = user.mfa_enrolled_at = None
             session.execute(delete(MfaRecoveryCode).where(MfaRecoveryCode.user_id == user.id))
             ended = end_all(session, user.id, "mfa_reset", now)
-            session.add(
-                AuditEvent(
-                    instance_id=None,
-                    at=now,
-                    actor=actor.username,
-                    kind="mfa_reset",
-                    detail={"username": username, "sessions_ended": ended},
-                )
+            audit.record(
+                session,
+                "mfa_reset",
+                actor.username,
+                at=now,
+                detail={"username": username, "sessions_ended": ended},
             )
             return {"username": username, "mfa_enrolled": False, "sessions_ended": ended}

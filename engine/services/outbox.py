@@ -32,13 +32,14 @@ from email.message import EmailMessage
 from sqlalchemy import func, select, text, update
 
 from engine import clock, mail
+from engine.services import audit
 from engine.services.actor import Actor
 from engine.services.core import Core
 from engine.services.errors import BadRequest, Forbidden
 from engine.services.queries import outbox_dict
 from engine.statuses import OutboxStatus
 from engine.store.db import unavailable
-from engine.store.models import AuditEvent, DeliveryAttempt, OutboxMessage
+from engine.store.models import DeliveryAttempt, OutboxMessage
 
 log = logging.getLogger("reviewflow.outbox")
 
@@ -294,14 +295,13 @@ class Outbox:
                 if m.status != OutboxStatus.SENT:
                     m.status, m.sent_at, m.last_error, m.next_attempt_at = OutboxStatus.SENT, now, None, None
                     m.lease_owner = m.lease_expires_at = None
-                    session.add(
-                        AuditEvent(
-                            instance_id=m.instance_id,
-                            at=now,
-                            actor="system",
-                            kind="notification_sent",
-                            detail={"recipient": m.recipient, "subject": m.subject, "attempts": m.attempts},
-                        )
+                    audit.record(
+                        session,
+                        "notification_sent",
+                        "system",
+                        instance_id=m.instance_id,
+                        at=now,
+                        detail={"recipient": m.recipient, "subject": m.subject, "attempts": m.attempts},
                     )
             elif held:
                 self._failed(session, m, now, error)
@@ -322,14 +322,13 @@ class Outbox:
         m.lease_owner = m.lease_expires_at = None
         if give_up or m.attempts >= self.core.settings.outbox_max_attempts:
             m.status, m.next_attempt_at = OutboxStatus.DEAD, None
-            session.add(
-                AuditEvent(
-                    instance_id=m.instance_id,
-                    at=now,
-                    actor="system",
-                    kind="notification_failed",
-                    detail={"recipient": m.recipient, "error": error, "attempts": m.attempts},
-                )
+            audit.record(
+                session,
+                "notification_failed",
+                "system",
+                instance_id=m.instance_id,
+                at=now,
+                detail={"recipient": m.recipient, "error": error, "attempts": m.attempts},
             )
         else:
             m.status, m.next_attempt_at = OutboxStatus.PENDING, now + backoff(m.attempts)
@@ -365,12 +364,4 @@ class Outbox:
                 if session.get(OutboxMessage, message_id) is None:
                     raise NotFound(f"no notification {message_id}")
                 raise Conflict("only a notification that gave up (dead) can be sent again")
-            session.add(
-                AuditEvent(
-                    instance_id=None,
-                    at=clock.now(),
-                    actor=actor.username,
-                    kind="notification_requeued",
-                    detail={"outbox_id": message_id},
-                )
-            )
+            audit.record(session, "notification_requeued", actor.username, detail={"outbox_id": message_id})

@@ -17,9 +17,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from engine import clock
+from engine.services import audit
 from engine.services.actor import ADMIN, MANAGER, PROCESS_OWNER, Actor
 from engine.services.core import Core
-from engine.store.models import AuditEvent, User, UserRole, WebSession
+from engine.store.models import User, UserRole, WebSession
 
 MFA_REQUIRED_ROLES = frozenset({MANAGER, PROCESS_OWNER, ADMIN})
 TOUCH_EVERY = dt.timedelta(seconds=60)  # how stale last_seen_at may be: the idle timeout is this precise
@@ -42,14 +43,8 @@ def open_session(session: Session, user: User, address: str, method: str, now: d
     )
     token = secrets.token_urlsafe(32)
     session.add(WebSession(id=session_id(token), user_id=user.id, created_at=now, last_seen_at=now))
-    session.add(
-        AuditEvent(
-            instance_id=None,
-            at=now,
-            actor=user.username,
-            kind="signed_in",
-            detail={"address": address[:64], "method": method},
-        )
+    audit.record(
+        session, "signed_in", user.username, at=now, detail={"address": address[:64], "method": method}
     )
     return token
 
@@ -133,15 +128,7 @@ class Sessions:
                 .values(ended_at=now, ended_reason=reason)
             ).rowcount
             if ended and reason != "disabled":  # disabling was audited when it was done
-                session.add(
-                    AuditEvent(
-                        instance_id=None,
-                        at=now,
-                        actor=username,
-                        kind="session_expired",
-                        detail={"reason": reason},
-                    )
-                )
+                audit.record(session, "session_expired", username, at=now, detail={"reason": reason})
 
     def end(self, token: str | None, address: str) -> None:
         """Sign out: the session's token is refused from now on, wherever the cookie went."""
@@ -154,12 +141,4 @@ class Sessions:
                 return
             row.ended_at, row.ended_reason = now, "signed_out"
             username = session.scalar(select(User.username).where(User.id == row.user_id))
-            session.add(
-                AuditEvent(
-                    instance_id=None,
-                    at=now,
-                    actor=username,
-                    kind="signed_out",
-                    detail={"address": address[:64]},
-                )
-            )
+            audit.record(session, "signed_out", username, at=now, detail={"address": address[:64]})

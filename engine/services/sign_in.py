@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from engine import clock
-from engine.services import sign_in_limits
+from engine.services import audit, sign_in_limits
 from engine.services.core import Core
 from engine.services.mfa import check_second_factor
 from engine.services.sessions import mfa_required, open_session
 from engine.services.users import Users
-from engine.store.models import AuditEvent, User
+from engine.store.models import User
 
 
 @dataclass(frozen=True)
@@ -76,12 +76,10 @@ class SignIn:
     @staticmethod
     def _refuse(session, username: str, address: str, step: str, now) -> None:
         sign_in_limits.failed(session, username, address, now)
-        session.add(
-            AuditEvent(
-                instance_id=None,
-                at=now,
-                actor=username[:64] or "-",
-                kind="sign_in_refused",
-                detail={"address": address[:64], "step": step},
-            )
+        audit.record(
+            session,
+            "sign_in_refused",
+            username[:64] or "-",
+            at=now,
+            detail={"address": address[:64], "step": step},
         )

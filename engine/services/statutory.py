@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from engine import clock
 from engine.calendar import WorkingDayCalendar
 from engine.rules import DeadlineError, Due, RuleSet, _key_order, compute_due
+from engine.services import immutable
 from engine.statuses import DeadlineStatus
 from engine.store.models import Deadline, ProcessVersion
 
@@ -146,22 +147,15 @@ def plan_of(process_id: str, spec, subprocess_specs: Mapping[str, Any]) -> Versi
     return VersionPlan(process_id, nodes, keys, handovers)
 
 
-_plans: dict[tuple, VersionPlan] = {}
-
-
 def version_plan(session: Session, version_id: int) -> VersionPlan:
     """The plan of one process version, cached: process versions never change."""
     from engine.services import workflow as wfsvc
 
-    key = (wfsvc._db_key(session), version_id)
-    plan = _plans.get(key)
-    if plan is None:
+    def read() -> VersionPlan:
         info = wfsvc.version_info(session, version_id)
-        plan = plan_of(info.process_id, info.spec, info.subprocess_specs)
-        if len(_plans) > 512:
-            _plans.clear()
-        _plans[key] = plan
-    return plan
+        return plan_of(info.process_id, info.spec, info.subprocess_specs)
+
+    return immutable.cached(immutable.Key(("plan", wfsvc._db_key(session), version_id), read))
 
 
 def _latest_versions(session: Session, process_ids: Iterable[str]) -> dict[str, int]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from sqlalchemy import or_, select, update
 
 from engine import clock
+from engine.services import audit
 from engine.services.actor import REQUEST_ONLY_PREFIX, REQUEST_ONLY_ROLES, Actor
 from engine.services.core import Core
 from engine.services.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.statuses import TaskStatus
-from engine.store.models import AuditEvent, HumanTask, Instance, ProcessVersion, TaskDraft, User, UserRole
+from engine.store.models import HumanTask, Instance, ProcessVersion, TaskDraft, User, UserRole
 
 
 def task_dict(t: HumanTask, business_key: str | None = None) -> dict:
@@ -108,15 +109,13 @@ class Tasks:
                 )
             else:
                 draft.data, draft.saved_at = data, clock.now()
-            session.add(
-                AuditEvent(
-                    instance_id=t.instance_id,
-                    at=clock.now(),
-                    actor=actor.username,
-                    kind="draft_saved",
-                    element_id=t.element_id,
-                    task_id=task_id,
-                )
+            audit.record(
+                session,
+                "draft_saved",
+                actor.username,
+                instance_id=t.instance_id,
+                task_id=task_id,
+                element_id=t.element_id,
             )
             return {"task_id": task_id, "saved_at": clock.now().isoformat()}
 
@@ -176,16 +175,15 @@ class Tasks:
             )
             if result.rowcount != 1:
                 raise Conflict("the task changed while you were assigning it")
-            session.add(
-                AuditEvent(
-                    instance_id=t.instance_id,
-                    at=now,
-                    actor=actor.username,
-                    kind=f"task_{kind}",
-                    task_id=task_id,
-                    element_id=t.element_id,
-                    detail={"before": previous, "after": assignee},
-                )
+            audit.record(
+                session,
+                f"task_{kind}",
+                actor.username,
+                instance_id=t.instance_id,
+                at=now,
+                task_id=task_id,
+                element_id=t.element_id,
+                detail={"before": previous, "after": assignee},
             )
             return {"id": task_id, "assignee": assignee}
 

@@ -11,17 +11,19 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
 from engine import clock
+from engine.services import audit
 from engine.services.actor import Actor
 from engine.services.core import Core
 from engine.services.errors import Conflict, Invalid, NotFound, Unauthorized
 from engine.services.sessions import end_all
-from engine.store.models import ApiToken, AuditEvent, User, UserRole
+from engine.store.models import ApiToken, User, UserRole
 
 _hasher = PasswordHasher()
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """How a secret is kept: its SHA-256, never the secret itself."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -64,14 +66,8 @@ class Users:
             session.flush()
             for role in sorted(set(roles)):
                 session.add(UserRole(user_id=user.id, role=role))
-            session.add(
-                AuditEvent(
-                    instance_id=None,
-                    at=clock.now(),
-                    actor=actor,
-                    kind="user_added",
-                    detail={"username": username, "roles": sorted(set(roles))},
-                )
+            audit.record(
+                session, "user_added", actor, detail={"username": username, "roles": sorted(set(roles))}
             )
             return {"id": user.id, "username": username, "roles": sorted(set(roles))}
 
@@ -81,16 +77,8 @@ class Users:
             user = session.scalars(select(User).where(User.username == username)).first()
             if user is None:
                 raise NotFound(f"no user '{username}'")
-            session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token), created_at=clock.now()))
-            session.add(
-                AuditEvent(
-                    instance_id=None,
-                    at=clock.now(),
-                    actor=actor,
-                    kind="token_created",
-                    detail={"username": username},
-                )
-            )
+            session.add(ApiToken(user_id=user.id, token_hash=token_hash(token), created_at=clock.now()))
+            audit.record(session, "token_created", actor, detail={"username": username})
         return token
 
     def revoke_tokens(self, username: str, actor: str = "system") -> int:
@@ -106,15 +94,7 @@ class Users:
                 .where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))
                 .values(revoked=True)
             ).rowcount
-            session.add(
-                AuditEvent(
-                    instance_id=None,
-                    at=clock.now(),
-                    actor=actor,
-                    kind="tokens_revoked",
-                    detail={"username": username, "count": count},
-                )
-            )
+            audit.record(session, "tokens_revoked", actor, detail={"username": username, "count": count})
             return count
 
     def set_active(self, username: str, active: bool, actor: str = "system") -> None:
@@ -128,31 +108,31 @@ class Users:
             detail = {"username": username}
             if not active:  # signed out everywhere, for good (enabling does not revive)
                 detail["sessions_ended"] = end_all(session, user.id, "disabled", clock.now())
-            session.add(
-                AuditEvent(
-                    instance_id=None,
-                    at=clock.now(),
-                    actor=actor,
-                    kind="user_enabled" if active else "user_disabled",
-                    detail=detail,
-                )
-            )
+            audit.record(session, "user_enabled" if active else "user_disabled", actor, detail=detail)
 
     def actor_for_token(self, token: str) -> Actor:
-        """Who an API token belongs to, with their roles, in one statement (every API request asks)."""
+        """Who an API token belongs to (every API request asks)."""
+        actor = self.holder(ApiToken, token)
+        if actor is None:
+            raise Unauthorized("the token is not valid")
+        return actor
+
+    def holder(self, secret, token: str | None) -> Actor | None:
+        """The active person holding an unrevoked secret (``ApiToken`` or ``CalendarFeed``: only its SHA-256
+        is stored), with their roles, in one statement outside any transaction; None for anything else."""
         with self.core.db.lookup() as session:
             rows = session.execute(
                 select(User.username, UserRole.role)
-                .join(ApiToken, ApiToken.user_id == User.id)
+                .join(secret, secret.user_id == User.id)
                 .outerjoin(UserRole, UserRole.user_id == User.id)
                 .where(
-                    ApiToken.token_hash == _token_hash(token or ""),
-                    ApiToken.revoked.is_(False),
+                    secret.token_hash == token_hash(token or ""),
+                    secret.revoked.is_(False),
                     User.active.is_(True),
                 )
             ).all()
         if not rows:
-            raise Unauthorized("the token is not valid")
+            return None
         return Actor(rows[0].username, frozenset(r.role for r in rows if r.role is not None))
 
     def authenticate(self, username: str, password: str) -> Actor | None:

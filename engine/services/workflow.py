@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
@@ -30,9 +31,9 @@ from engine import clock
 from engine.bpmn import compaction, runtime, serializer
 from engine.calendar import WorkingDayCalendar
 from engine.rules import RuleSet, recorded_date
+from engine.services import audit, immutable
 from engine.statuses import OPEN_CASE, CaseStatus, DeadlineStatus, OutboxStatus, TaskStatus
 from engine.store.models import (
-    AuditEvent,
     Deadline,
     DeadlineTally,
     HumanTask,
@@ -61,7 +62,6 @@ MAX_STEP_ROUNDS = 100
 MAX_CASE_DATA_BYTES = 1024 * 1024
 # ... and how deeply it may nest: the saved state must load again, and loading recurses per level.
 MAX_CASE_DATA_DEPTH = 64
-_ruleset_cache: dict[tuple, RuleSet] = {}
 
 
 def _db_key(session: Session) -> str:
@@ -96,13 +96,11 @@ def _start_declaration(bpmn: bytes, file: str, process_id: str) -> tuple[tuple[s
     return tuple(bpmn_xml.start_roles(proc)), bpmn_xml.start_form(proc), bpmn_xml.run_regimes(proc)
 
 
-_versions: dict[tuple, VersionInfo] = {}
-
-
 def version_info(session: Session, version_id: int) -> VersionInfo:
+    """What a command needs of a process version, read once per process (versions never change)."""
     key = (_db_key(session), version_id)
-    info = _versions.get(key)
-    if info is None:
+
+    def read() -> VersionInfo:
         row = session.execute(
             select(
                 ProcessVersion.process_id,
@@ -114,7 +112,7 @@ def version_info(session: Session, version_id: int) -> VersionInfo:
             ).where(ProcessVersion.id == version_id)
         ).one()
         spec, subs = serializer.SPECS.get(key, row.spec_json)
-        info = VersionInfo(
+        return VersionInfo(
             version_id,
             row.process_id,
             row.version,
@@ -123,10 +121,8 @@ def version_info(session: Session, version_id: int) -> VersionInfo:
             subs,
             *_start_declaration(row.bpmn, row.file, row.process_id),
         )
-        if len(_versions) > 512:
-            _versions.clear()
-        _versions[key] = info
-    return info
+
+    return immutable.cached(immutable.Key(("version", *key), read))
 
 
 @dataclass
@@ -158,11 +154,12 @@ def case_deadlines(session: Session, loaded: Loaded) -> list[Deadline]:
 def ruleset_for(session: Session, ruleset_version_id: int | None) -> RuleSet | None:
     if ruleset_version_id is None:
         return None
-    key = (_db_key(session), ruleset_version_id)
-    if key not in _ruleset_cache:
-        row = session.get(RuleSetVersion, ruleset_version_id)
-        _ruleset_cache[key] = RuleSet.from_dict(row.content)
-    return _ruleset_cache[key]
+    return immutable.cached(
+        immutable.Key(
+            ("ruleset", _db_key(session), ruleset_version_id),
+            lambda: RuleSet.from_dict(session.get(RuleSetVersion, ruleset_version_id).content),
+        )
+    )
 
 
 def lock_instance(session: Session, instance_id: int) -> Instance | None:
@@ -199,11 +196,17 @@ def load(
     instance: Instance,
     calendar: WorkingDayCalendar,
     open_tasks: dict[str, HumanTask] | None = None,
+    recipients: Path | None = None,
 ) -> Loaded:
-    """Open the case; ``open_tasks`` are its open task rows when the caller's first query read them."""
+    """Open the case; ``open_tasks`` are its open task rows when the caller's first query read them,
+    ``recipients`` the named-recipients file its handlers address messages with."""
     version, workflow = read_state(session, instance)
     rt = runtime.RuntimeContext(
-        instance.id, instance.business_key, ruleset_for(session, instance.ruleset_version_id), calendar
+        instance.id,
+        instance.business_key,
+        ruleset_for(session, instance.ruleset_version_id),
+        calendar,
+        recipients=recipients,
     )
     return Loaded(instance, version, workflow, rt, open_tasks, timers_at_load=_waiting_timer_ids(workflow))
 
@@ -375,20 +378,19 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
                 armed.due_date,
                 armed.fires_at,
             ):
-                session.add(
-                    AuditEvent(
-                        instance_id=inst.id,
-                        at=now,
-                        actor=actor,
-                        kind="deadline_moved",
-                        element_id=row.element_id,
-                        detail={
-                            "key": row.key,
-                            "before": row.due_date.isoformat(),
-                            "after": armed.due_date.isoformat(),
-                            **rt.extensions.get(armed.task_id, {}),
-                        },
-                    )
+                audit.record(
+                    session,
+                    "deadline_moved",
+                    actor,
+                    instance_id=inst.id,
+                    at=now,
+                    element_id=row.element_id,
+                    detail={
+                        "key": row.key,
+                        "before": row.due_date.isoformat(),
+                        "after": armed.due_date.isoformat(),
+                        **rt.extensions.get(armed.task_id, {}),
+                    },
                 )
                 row.due_date, row.fires_at, row.on_working_day = (
                     armed.due_date,
@@ -426,51 +428,12 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
             continue
         recorded = _recorded_when_done(timer, rt.ruleset, row.key, data)
         if recorded is not None:  # the act's own date decides (003 §3.4, §4.6, §7.7)
-            row.recorded_date, row.closed_at = recorded, now
-            row.status = DeadlineStatus.MET if recorded <= row.due_date else DeadlineStatus.MISSED
-            outcomes.setdefault((row.key, row.due_date), [row.name, 0, 0])[
-                1 if row.status == DeadlineStatus.MET else 2
-            ] += 1
-            session.add(
-                AuditEvent(
-                    instance_id=inst.id,
-                    at=now,
-                    actor=actor,
-                    kind=f"deadline_{row.status}",
-                    element_id=row.element_id,
-                    detail={
-                        "key": row.key,
-                        "due_date": row.due_date.isoformat(),
-                        "recorded_date": recorded.isoformat(),
-                    },
-                )
-            )
+            met = recorded <= row.due_date
+            _close_deadline(session, row, met, actor, now, outcomes, recorded)
         elif timer is not None and timer.state in (TaskState.READY, TaskState.COMPLETED):
-            row.status, row.closed_at = DeadlineStatus.MISSED, now
-            outcomes.setdefault((row.key, row.due_date), [row.name, 0, 0])[2] += 1
-            session.add(
-                AuditEvent(
-                    instance_id=inst.id,
-                    at=now,
-                    actor="system",
-                    kind="deadline_missed",
-                    element_id=row.element_id,
-                    detail={"key": row.key, "due_date": row.due_date.isoformat()},
-                )
-            )
+            _close_deadline(session, row, False, "system", now, outcomes)  # its timer fired
         else:
-            row.status, row.closed_at = DeadlineStatus.MET, now
-            outcomes.setdefault((row.key, row.due_date), [row.name, 0, 0])[1] += 1
-            session.add(
-                AuditEvent(
-                    instance_id=inst.id,
-                    at=now,
-                    actor=actor,
-                    kind="deadline_met",
-                    element_id=row.element_id,
-                    detail={"key": row.key, "due_date": row.due_date.isoformat()},
-                )
-            )
+            _close_deadline(session, row, True, actor, now, outcomes)  # its step ended before the timer
     if deadlines_loaded:  # otherwise none changed
         inst.open_deadlines = sum(1 for d in existing.values() if d.status == DeadlineStatus.PENDING)
     # a step shows its most urgent deadline: one it has already missed, else the earliest pending
@@ -556,14 +519,13 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
                     created_at=now,
                 )
             )
-            session.add(
-                AuditEvent(
-                    instance_id=inst.id,
-                    at=now,
-                    actor=actor,
-                    kind="notification_queued",
-                    detail={"recipient": m.recipient, "subject": m.subject, "template": m.template},
-                )
+            audit.record(
+                session,
+                "notification_queued",
+                actor,
+                instance_id=inst.id,
+                at=now,
+                detail={"recipient": m.recipient, "subject": m.subject, "template": m.template},
             )
         rt.messages.clear()
     rt.deadlines.clear()
@@ -602,7 +564,7 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
         keep={
             d.timer_task_id
             for d in existing.values()
-            if d.status in ("pending", "missed") and d.recorded_date is None
+            if d.status in (DeadlineStatus.PENDING, DeadlineStatus.MISSED) and d.recorded_date is None
         },
     )
     inst.state = serializer.dump_state(wf)
@@ -660,6 +622,35 @@ def _deadlines_may_change(loaded: Loaded, tasks: list, ready: list, open_rows: d
     return any(str(t.id) not in open_rows and _attached_timer_ids(t) for t in ready)
 
 
+def _close_deadline(
+    session: Session,
+    row: Deadline,
+    met: bool,
+    actor: str,
+    now: dt.datetime,
+    outcomes: dict,
+    recorded: dt.date | None = None,
+) -> None:
+    """A pending deadline is met or missed now: its row, the day's tally and the audit log (with the date the
+    act was recorded, when that decided it)."""
+    row.status, row.closed_at = (DeadlineStatus.MET if met else DeadlineStatus.MISSED), now
+    if recorded is not None:
+        row.recorded_date = recorded
+    outcomes.setdefault((row.key, row.due_date), [row.name, 0, 0])[1 if met else 2] += 1
+    detail = {"key": row.key, "due_date": row.due_date.isoformat()}
+    if recorded is not None:
+        detail["recorded_date"] = recorded.isoformat()
+    audit.record(
+        session,
+        f"deadline_{row.status}",
+        actor,
+        instance_id=row.instance_id,
+        at=now,
+        element_id=row.element_id,
+        detail=detail,
+    )
+
+
 def _recorded_when_done(timer, ruleset: RuleSet | None, key: str, data: dict) -> dt.date | None:
     """The date the guarded act was recorded as done, once the step the deadline's timer guards has
     completed and the rule says where that date is (``recorded_by``); None otherwise."""
@@ -701,21 +692,20 @@ def _judge_missed_on_recorded_date(
     tally = outcomes.setdefault((row.key, row.due_date), [row.name, 0, 0])
     tally[1] += 1
     tally[2] -= 1
-    session.add(
-        AuditEvent(
-            instance_id=inst.id,
-            at=now,
-            actor=actor,
-            kind="deadline_judged_on_recorded_date",
-            element_id=row.element_id,
-            detail={
-                "key": row.key,
-                "due_date": row.due_date.isoformat(),
-                "recorded_date": recorded.isoformat(),
-                "before": "missed",
-                "after": "met",
-            },
-        )
+    audit.record(
+        session,
+        "deadline_judged_on_recorded_date",
+        actor,
+        instance_id=inst.id,
+        at=now,
+        element_id=row.element_id,
+        detail={
+            "key": row.key,
+            "due_date": row.due_date.isoformat(),
+            "recorded_date": recorded.isoformat(),
+            "before": "missed",
+            "after": "met",
+        },
     )
 
 

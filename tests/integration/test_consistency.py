@@ -60,11 +60,10 @@ def test_a_failing_write_leaves_everything_as_it_was(sqlite_url):
     assert len(service.outbox.list(MANAGER)) == 1
 
 
-def test_a_failing_handler_leaves_the_step_in_error_for_retry(database_url, tmp_path, monkeypatch):
+def test_a_failing_handler_leaves_the_step_in_error_for_retry(database_url, tmp_path):
     directory = tmp_path / "recipients.toml"
     directory.write_text('[recipients]\nbusiness_unit = "bu@example.org"\n')  # no 'panel' yet
-    monkeypatch.setenv("REVIEWFLOW_RECIPIENTS_FILE", str(directory))
-    service = Reviewflow(make_settings(database_url))
+    service = Reviewflow(make_settings(database_url, REVIEWFLOW_RECIPIENTS_FILE=str(directory)))
     service.deployments.deploy_paths([ROOT / "processes", ROOT / "forms"], PROCESS_OWNER)
     started = start_demo(service)
     service.instances.complete_task(only_task(service, BUSINESS_UNIT)["id"], INCIDENT, BUSINESS_UNIT)

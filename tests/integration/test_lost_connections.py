@@ -204,7 +204,7 @@ def test_a_timer_whose_connection_is_killed_is_fired_by_the_next_sweep_and_the_c
 ):
     """The database failing is not the case's fault: the case is not put in the incident state."""
     from engine import clock
-    from engine.services import workflow as wfsvc
+    from engine.services import immutable
 
     service = world["service"]
     from tests.integration.test_demo_process import INCIDENT
@@ -216,7 +216,7 @@ def test_a_timer_whose_connection_is_killed_is_fired_by_the_next_sweep_and_the_c
         == 200
     )
     clock.advance(days=30)  # the demo's reminder and deadline are due
-    wfsvc._versions.clear()  # the version is read again, so it can be killed
+    immutable.cached.cache_clear()  # the version is read again, so it can be killed
     killer = Killer(service, statement)
     try:
         assert world["case"] not in service.instances.fire_due_timers()

@@ -35,13 +35,18 @@ def test_end_of_day_across_clock_changes():
     assert clock.end_of_day(dt.date(2026, 7, 1)).isoformat() == "2026-07-01T23:00:00+00:00"
 
 
-def test_fake_now_from_environment(monkeypatch):
+def test_a_service_whose_settings_fix_the_clock_runs_at_that_instant(tmp_path):
+    from engine.services import Reviewflow
+
     clock.set_now(None)
-    monkeypatch.setenv("REVIEWFLOW_FAKE_NOW", "2027-04-01T10:00:00+01:00")
+    settings = config.load(
+        {
+            "REVIEWFLOW_DATABASE_URL": f"sqlite:///{tmp_path}/c.db",
+            "REVIEWFLOW_FAKE_NOW": "2027-04-01T10:00:00+01:00",
+        }
+    )
+    Reviewflow(settings).db.dispose()
     assert clock.now().isoformat() == "2027-04-01T09:00:00+00:00"
     assert clock.today() == dt.date(2027, 4, 1)
-    monkeypatch.setenv("REVIEWFLOW_ENV", "production")
-    with pytest.raises(RuntimeError):
-        clock.now()
     with pytest.raises(config.ConfigError):
         config.load({"REVIEWFLOW_ENV": "production", "REVIEWFLOW_FAKE_NOW": "2027-01-01T00:00:00Z"})
