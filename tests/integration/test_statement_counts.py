@@ -2,18 +2,18 @@
 the partnership has: counted (never timed) with SQLAlchemy's ``before_cursor_execute`` event on the
 service's engine, with 5 cases and again with 50.
 
-Measured when this test was written (each page request includes finding its signed-in session):
+Measured last (each page request includes finding its signed-in session, now one statement):
 
     page                          SQLite   PostgreSQL
-    case list                       13         8
-    case list, overdue              13         8
-    dashboard                       13        10
-    case page                       26        20
-    deadline CSV (first chunk)       6         4
-    completing a task               15        13
+    case list                       11         6
+    case list, overdue              11         6
+    dashboard                       11         8
+    case page                       32        26
+    deadline CSV (first chunk)       4         2
+    completing a task                6         5
 
-(SQLite also counts the ``BEGIN`` of each read transaction.) The test asserts only that the figures do not
-change with the number of cases."""
+(SQLite also counts the ``BEGIN`` of each transaction.) The test asserts only that the figures do not
+change with the number of cases; tests/integration/test_round_trips.py bounds completing a task."""
 
 from __future__ import annotations
 
