@@ -5,6 +5,7 @@ that can hold a message before answering, and a relay that accepts connections a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 from email import message_from_bytes
@@ -78,16 +79,17 @@ class SmtpServer:
 
 
 class SilentRelay:
-    """Accepts TCP connections and never says a word: an SMTP relay that has hung."""
+    """Accepts TCP connections and never says a word: an SMTP relay that has hung. It listens on ``port``
+    (0: a free one); stopping it drops every connection it holds."""
 
-    def __init__(self):
-        self.listener = socket.create_server(("127.0.0.1", 0))
+    def __init__(self, port: int = 0):
+        self.listener = socket.create_server(("127.0.0.1", port), backlog=64)  # SO_REUSEADDR on POSIX
         self.port = self.listener.getsockname()[1]
-        self.accepted = []
+        self.accepted: list[socket.socket] = []
         self.connected = threading.Event()
         self._stopped = threading.Event()
         self.listener.settimeout(0.1)
-        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread = threading.Thread(target=self._accept, name="silent-relay", daemon=True)
 
     @property
     def url(self) -> str:
@@ -113,4 +115,5 @@ class SilentRelay:
         self._thread.join(timeout=5)
         self.listener.close()
         for conn in self.accepted:
-            conn.close()
+            with contextlib.suppress(OSError):
+                conn.close()

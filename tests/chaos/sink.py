@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
-import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -23,11 +22,7 @@ from email.parser import BytesHeaderParser
 
 from aiosmtpd.controller import Controller
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.smtp import SilentRelay, free_port
 
 
 @dataclass(frozen=True)
@@ -63,41 +58,6 @@ class _Recorder:
         return "250 OK"
 
 
-class _HungRelay:
-    """Accepts TCP connections and never answers; closing it drops every connection it holds."""
-
-    def __init__(self, port: int):
-        self.listener = socket.socket()
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", port))
-        self.listener.listen(64)
-        self.listener.settimeout(0.1)
-        self.held: list[socket.socket] = []
-        self.accepted = 0
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._accept, name="hung-relay", daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while not self._stopped.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.held.append(conn)
-            self.accepted += 1
-
-    def close(self) -> None:
-        self._stopped.set()
-        self._thread.join(timeout=5)
-        self.listener.close()
-        for conn in self.held:
-            with contextlib.suppress(OSError):
-                conn.close()
-
-
 class SmtpPort:
     """The one port the workers send to, switched between ``up``, ``down`` and ``hung``."""
 
@@ -108,7 +68,7 @@ class SmtpPort:
         self.hung_connections = 0
         self.changes: list[tuple[float, str]] = []
         self._controller: Controller | None = None
-        self._relay: _HungRelay | None = None
+        self._relay: SilentRelay | None = None
 
     @property
     def url(self) -> str:
@@ -124,8 +84,8 @@ class SmtpPort:
             self._controller.stop()
             self._controller = None
         if self._relay is not None:
-            self.hung_connections += self._relay.accepted
-            self._relay.close()
+            self.hung_connections += len(self._relay.accepted)
+            self._relay.stop()
             self._relay = None
 
     def _switch(self, mode: str) -> None:
@@ -138,7 +98,7 @@ class SmtpPort:
                     )
                     self._controller.start()
                 elif mode == "hung":
-                    self._relay = _HungRelay(self.port)
+                    self._relay = SilentRelay(self.port).start()
                 break
             except (OSError, RuntimeError):
                 self._controller = None
