@@ -82,15 +82,15 @@ def test_every_schema_reference_resolves():
 
 
 @pytest.fixture
-def world(database_url, tmp_path, monkeypatch):
+def world(database_url, tmp_path):
     """A deployment whose directory has no address for the Panel yet (so the demo case fails at its
     notification, for a retry) and whose mail server is down (so a notification gives up at once)."""
     recipients = tmp_path / "recipients.toml"
     recipients.write_text('[recipients]\nbusiness_unit = "bu@example.org"\n')
-    monkeypatch.setenv("REVIEWFLOW_RECIPIENTS_FILE", str(recipients))
     service = Reviewflow(
         make_settings(
             database_url,
+            REVIEWFLOW_RECIPIENTS_FILE=str(recipients),
             REVIEWFLOW_SMTP_URL=f"smtp://127.0.0.1:{free_port()}",
             REVIEWFLOW_OUTBOX_MAX_ATTEMPTS="1",
         )
@@ -209,6 +209,12 @@ def test_a_case_through_the_api_answers_as_each_operation_declares(world):
         "completed",
         "cancelled",
     }
+
+    review = {"data": {"date_aware": "2026-12-18"}}
+    local = api("POST", "/processes/local_cspr/instances", json=review, expect=201)
+    deadlines = api("GET", f"/instances/{local['id']}", who="mo")["deadlines"]
+    assert {d["armed"] for d in deadlines} == {True, False}  # armed and planned ones alike
+    assert any(d["starts_when"] for d in deadlines)  # and planned ones not dated yet
 
     inputs = {"child_died": True, "seriously_harmed": False, "abuse_or_neglect": "known"}
     api("POST", "/decisions/demo_triage/evaluate", json={"inputs": inputs})
