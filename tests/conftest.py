@@ -31,28 +31,26 @@ def fixed_clock():
     clock.set_now(None)
 
 
-def _postgres_schema_url(base: str, schema: str) -> str:
+def _admin_sql(base: str, statement: str) -> None:
+    """Run one statement outside any transaction (CREATE and DROP SCHEMA) on the server at ``base``."""
     import sqlalchemy as sa
 
     engine = sa.create_engine(
         base.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
     )
     with engine.connect() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        conn.exec_driver_sql(statement)
     engine.dispose()
+
+
+def _postgres_schema_url(base: str, schema: str) -> str:
+    _admin_sql(base, f'CREATE SCHEMA "{schema}"')
     sep = "&" if "?" in base else "?"
     return f"{base}{sep}options=-csearch_path%3D{schema}"
 
 
 def _drop_schema(base: str, schema: str) -> None:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(
-        base.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
-    )
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    engine.dispose()
+    _admin_sql(base, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 DB_PARAMS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]

@@ -14,17 +14,9 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import clock
-from engine.services import Reviewflow
-from engine.store.models import Base, HumanTask
-from tests.conftest import (
-    POSTGRES_URL,
-    PROCESS_OWNER,
-    ROOT,
-    _drop_schema,
-    _postgres_schema_url,
-    make_settings,
-)
-from web.app import create_app
+from engine.store.models import Base
+from tests.conftest import POSTGRES_URL, _drop_schema, _postgres_schema_url
+from tests.open_case import deployed_service, open_demo_case
 
 PASSWORD = "hostile input 1"
 USERS = {
@@ -50,36 +42,14 @@ def world(request, tmp_path_factory):
             pytest.skip("REVIEWFLOW_TEST_POSTGRES_URL is not set")
         schema = "t_" + uuid.uuid4().hex[:12]
         url = _postgres_schema_url(POSTGRES_URL, schema)
-    service = Reviewflow(
-        make_settings(
-            url,
-            REVIEWFLOW_INSECURE_COOKIES="1",
-            REVIEWFLOW_SECRET_KEY="test-only-secret-key-for-hostile-inputs",
-        )
-    )
-    service.deployments.deploy_paths([ROOT / "processes", ROOT / "forms"], PROCESS_OWNER)
+    service = deployed_service(url, "test-only-secret-key-for-hostile-inputs")
     tokens = {}
     for name, roles in USERS.items():
         service.users.add(name, roles, password=PASSWORD)
         tokens[name] = service.users.create_token(name)
-    app = create_app(service)
-    client = app.test_client()
-    started = client.post(
-        "/api/v1/processes/engine_demo/instances",
-        json={"data": {"regime": "WT2018"}},
-        headers={"Authorization": f"Bearer {tokens['bina']}"},
-    )
-    assert started.status_code == 201, started.get_json()
-    with service.db.reading() as session:
-        task_id = session.scalars(select(HumanTask.id).where(HumanTask.state == "open")).one()
+    world = {"service": service, "tokens": tokens, **open_demo_case(service, tokens["bina"])}
     clock.set_now(None)
-    yield {
-        "service": service,
-        "app": app,
-        "tokens": tokens,
-        "task": task_id,
-        "case": started.get_json()["id"],
-    }
+    yield world
     service.db.dispose()
     if schema:
         _drop_schema(POSTGRES_URL, schema)
@@ -394,17 +364,24 @@ def test_the_api_refuses_hostile_input_and_keeps_nothing(world, name, who, metho
     assert row_counts(service) == before
 
 
+START = "/api/v1/processes/engine_demo/instances"
+
+
+def as_bina(world):
+    """A client of the API and the headers that send the Business Unit's token."""
+    return world["app"].test_client(), {"Authorization": f"Bearer {world['tokens']['bina']}"}
+
+
 def test_refusals_say_where(world):
-    client = world["app"].test_client()
-    headers = {"Authorization": f"Bearer {world['tokens']['bina']}"}
+    client, headers = as_bina(world)
     r = client.post(
-        "/api/v1/processes/engine_demo/instances",
+        START,
         headers=headers,
         json={"data": {"regime": "WT2018", "children": [{"name": "A\x00"}]}},
     )
     assert r.status_code == 422 and r.get_json()["error"]["details"][0]["path"] == "data/children/0/name"
     r = client.post(
-        "/api/v1/processes/engine_demo/instances",
+        START,
         headers=headers,
         json={"data": {"regime": "WT2018", "case_reference": "R" * 121}},
     )
@@ -413,16 +390,15 @@ def test_refusals_say_where(world):
     ]
     r = client.get("/api/v1/calendar/working-days?from=9999-12-31&days=5", headers=headers)
     assert r.status_code == 422 and r.get_json()["error"]["details"][0]["path"] == "days"
-    r = client.post("/api/v1/processes/engine_demo/instances", headers=headers, **raw('{"data": {"x": NaN}}'))
+    r = client.post(START, headers=headers, **raw('{"data": {"x": NaN}}'))
     assert "NaN" in r.get_json()["error"]["message"]
 
 
 def test_ordinary_input_still_passes(world):
     """Tabs, line breaks, accents, emoji and nesting a form really uses are all accepted."""
-    client = world["app"].test_client()
-    headers = {"Authorization": f"Bearer {world['tokens']['bina']}"}
+    client, headers = as_bina(world)
     r = client.post(
-        "/api/v1/processes/engine_demo/instances",
+        START,
         headers=headers,
         json={
             "data": {

@@ -12,19 +12,11 @@ import uuid
 
 import psycopg
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event
 
-from engine.services import Reviewflow
 from engine.store.models import HumanTask
-from tests.conftest import (
-    POSTGRES_URL,
-    PROCESS_OWNER,
-    ROOT,
-    _drop_schema,
-    _postgres_schema_url,
-    make_settings,
-)
-from web.app import create_app
+from tests.conftest import POSTGRES_URL, _drop_schema, _postgres_schema_url
+from tests.open_case import deployed_service, open_demo_case
 
 pytestmark = pytest.mark.postgres
 PASSWORD = "lost connections 1"
@@ -36,33 +28,14 @@ def world():
         pytest.skip("REVIEWFLOW_TEST_POSTGRES_URL is not set")
     schema, name = "t_" + uuid.uuid4().hex[:12], "rf_" + uuid.uuid4().hex[:12]
     url = _postgres_schema_url(POSTGRES_URL, schema) + f"&application_name={name}"
-    service = Reviewflow(
-        make_settings(
-            url,
-            REVIEWFLOW_INSECURE_COOKIES="1",
-            REVIEWFLOW_SECRET_KEY="test-only-secret-key-for-lost-connections",
-        )
-    )
-    service.deployments.deploy_paths([ROOT / "processes", ROOT / "forms"], PROCESS_OWNER)
+    service = deployed_service(url, "test-only-secret-key-for-lost-connections")
     service.users.add("bina", ["Business Unit"], password=PASSWORD)
     service.users.add("mo", ["manager"])
     tokens = {who: service.users.create_token(who) for who in ("bina", "mo")}
-    app = create_app(service)
-    client = app.test_client()
-    started = client.post(
-        "/api/v1/processes/engine_demo/instances",
-        json={"data": {"regime": "WT2018"}},
-        headers={"Authorization": f"Bearer {tokens['bina']}"},
-    )
-    assert started.status_code == 201, started.get_json()
-    with service.db.reading() as session:
-        task = session.scalars(select(HumanTask.id).where(HumanTask.state == "open")).one()
     yield {
         "service": service,
-        "app": app,
         "tokens": tokens,
-        "case": started.get_json()["id"],
-        "task": task,
+        **open_demo_case(service, tokens["bina"]),
         "application_name": name,
     }
     service.db.dispose()
