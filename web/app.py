@@ -24,7 +24,6 @@ def create_app(service: Reviewflow | None = None) -> Flask:
     from web import request_log
 
     request_log.install(app, trust_proxy_id=bool(service.settings.trusted_proxies))
-    app.json.sort_keys = False  # keep form fields in the order their authors wrote them
 
     from web.api import api
 

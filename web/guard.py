@@ -17,7 +17,10 @@ from engine.services.errors import BadRequest, Invalid, ServiceError
 
 
 class StrictJSONProvider(DefaultJSONProvider):
-    """``request.get_json()`` everywhere parses strictly (no NaN, no Infinity, bounded depth)."""
+    """``request.get_json()`` everywhere parses strictly (no NaN, no Infinity, bounded depth); answers keep
+    their keys in the order they were built (a form's fields in the order its authors wrote them)."""
+
+    sort_keys = False
 
     def loads(self, s, **kwargs):
         try:

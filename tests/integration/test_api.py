@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 
@@ -97,6 +98,8 @@ def test_a_case_through_the_api(api):
     [task] = api("GET", "/tasks").get_json()["tasks"]
     detail = api("GET", f"/tasks/{task['id']}").get_json()
     assert detail["form_schema"]["properties"]["date_aware"]["format"] == "date"
+    authored = json.loads((ROOT / "forms" / detail["form"]).read_text())
+    assert list(detail["form_schema"]["properties"]) == list(authored["properties"])  # as written
     assert api("POST", f"/tasks/{task['id']}/claim").get_json()["assignee"] == "bina"
     assert api("GET", "/tasks?mine=1").get_json()["tasks"][0]["id"] == task["id"]
 
