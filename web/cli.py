@@ -240,13 +240,29 @@ def check(paths: tuple[str, ...]) -> int:
 @cli.command()
 @click.argument("paths", nargs=-1)
 @click.option("--actor", default="cli", hidden=True)
-def deploy(paths: tuple[str, ...], actor: str) -> int:
-    """Validate, then deploy new versions of what changed (default processes/ and forms/)."""
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Also replace versions a process owner deployed from the modeller (or the API) with the files.",
+)
+def deploy(paths: tuple[str, ...], actor: str, force: bool = False) -> int:
+    """Validate, then deploy new versions of what changed (default processes/ and forms/). A file whose
+    deployed version a process owner made in the modeller is skipped, and named, unless --force."""
     files = _files(paths)
     try:
-        result = _service().deployments.deploy(files, Actor(actor, frozenset({"process_owner"})))
+        result = _service().deployments.deploy_files(
+            files, Actor(actor, frozenset({"process_owner"})), force=force
+        )
     except ServiceError as exc:
         return _print_problems(exc)
+    for s in result["skipped"]:
+        made = [f"{p['process_id']} version {p['version']}" for p in s["processes"]] + [
+            f"decision {d['decision_id']} version {d['version']}" for d in s["decisions"]
+        ]
+        print(
+            f"skipped {', '.join(made) or s['file']}: {s['file']} was deployed by {s['deployed_by']} "
+            f"on {s['deployed_at'][:10]} (from the modeller), not from the files; --force replaces it"
+        )
     if not result["processes"] and not result["decisions"] and not result["rulesets"]:
         print("nothing changed")
     for p in result["processes"]:

@@ -22,6 +22,7 @@ from engine.services.core import Core
 from engine.services.errors import Forbidden, Invalid, TooLarge
 from engine.store.models import (
     Artifact,
+    AuditEvent,
     DecisionVersion,
     Deployment,
     ProcessVersion,
@@ -31,6 +32,13 @@ from engine.store.models import (
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+#: how a deployment of the files on disk (``reviewflow deploy``, ``reviewflow demo``) is marked in its audit
+#: row; a deployment without it was a person's (the modeller, the API)
+FROM_FILES = "files"
+#: the command line's own name, for deployments recorded before the mark existed
+_COMMAND_LINE = frozenset({"cli"})
 
 
 class Deployments:
@@ -76,7 +84,9 @@ class Deployments:
                 f"{len(exc.problems)} problem(s); nothing was deployed", [p.to_dict() for p in exc.problems]
             ) from None
 
-    def deploy(self, files: dict[str, bytes], actor: Actor) -> dict:
+    def deploy(self, files: dict[str, bytes], actor: Actor, source: str | None = None) -> dict:
+        """Version what changed in ``files``; ``source`` says where they came from (``FROM_FILES``: the
+        files on disk), kept in the audit row."""
         if not actor.can_deploy:
             raise Forbidden("only a process owner may deploy")
         if not files:
@@ -182,6 +192,7 @@ class Deployments:
                 at=now,
                 detail={
                     "deployment": deployment.id,
+                    **({"source": source} if source else {}),
                     "files": [f["name"] for f in changed_files],
                     "processes": created,
                     "decisions": decisions,
@@ -198,6 +209,92 @@ class Deployments:
 
     def deploy_paths(self, paths: list[Path], actor: Actor) -> dict:
         return self.deploy(bundles.collect_files(paths), actor)
+
+    def deploy_files(self, files: dict[str, bytes], actor: Actor, force: bool = False) -> dict:
+        """Deploy the files on disk, but never over a person's version: a file whose deployed copy differs
+        and came from the modeller (or the API) is left out, unless ``force``. The answer is
+        :meth:`deploy`'s plus ``skipped``: what was left out and why."""
+        skipped = [] if force else self.persons_versions(files)
+        left_out = {s["file"] for s in skipped}
+        kept = {name: data for name, data in files.items() if name not in left_out}
+        if not kept:
+            return {
+                "deployment_id": None,
+                "processes": [],
+                "decisions": [],
+                "rulesets": [],
+                "files": [],
+                "skipped": skipped,
+            }
+        return {**self.deploy(kept, actor, source=FROM_FILES), "skipped": skipped}
+
+    def persons_versions(self, files: dict[str, bytes]) -> list[dict]:
+        """The files in ``files`` whose deployed copy differs and was deployed by a person rather than
+        from the files on disk: ``[{file, deployed_by, deployed_at, processes: [{process_id, version}],
+        decisions: [...]}]``."""
+        with self.core.db.reading() as session:
+            latest = (
+                select(Artifact.name, func.max(Artifact.id).label("id"))
+                .where(Artifact.name.in_(list(files)))
+                .group_by(Artifact.name)
+                .subquery()
+            )
+            rows = session.execute(
+                select(Artifact.name, Artifact.content_hash, Deployment)
+                .join(latest, Artifact.id == latest.c.id)
+                .join(Deployment, Deployment.id == Artifact.deployment_id)
+            ).all()
+            changed = [(name, d) for name, digest, d in rows if digest != _sha(files[name])]
+            if not changed:
+                return []
+            from_files = self._from_files(session, {d.id for _, d in changed})
+            out = []
+            for name, d in sorted(changed, key=lambda row: row[0]):
+                if d.id in from_files:
+                    continue
+                processes = session.execute(
+                    select(ProcessVersion.process_id, func.max(ProcessVersion.version))
+                    .where(ProcessVersion.file == name)
+                    .group_by(ProcessVersion.process_id)
+                    .order_by(ProcessVersion.process_id)
+                ).all()
+                decisions = session.execute(
+                    select(DecisionVersion.decision_id, func.max(DecisionVersion.version))
+                    .where(DecisionVersion.file == name)
+                    .group_by(DecisionVersion.decision_id)
+                    .order_by(DecisionVersion.decision_id)
+                ).all()
+                out.append(
+                    {
+                        "file": name,
+                        "deployed_by": d.deployed_by,
+                        "deployed_at": d.created_at.isoformat(),
+                        "processes": [{"process_id": p, "version": v} for p, v in processes],
+                        "decisions": [{"decision_id": k, "version": v} for k, v in decisions],
+                    }
+                )
+            return out
+
+    @staticmethod
+    def _from_files(session, deployment_ids: set[int]) -> set[int]:
+        """Which of these deployments were of the files on disk (their audit row says so; before the mark
+        was kept, the command line's own actor made them)."""
+        marked = set()
+        for (detail,) in session.execute(
+            select(AuditEvent.detail).where(AuditEvent.kind == "deployed", AuditEvent.instance_id.is_(None))
+        ):
+            if (
+                isinstance(detail, dict)
+                and detail.get("deployment") in deployment_ids
+                and detail.get("source") == FROM_FILES
+            ):
+                marked.add(detail["deployment"])
+        unmarked = session.scalars(
+            select(Deployment.id).where(
+                Deployment.id.in_(deployment_ids), Deployment.deployed_by.in_(_COMMAND_LINE)
+            )
+        )
+        return marked | set(unmarked)
 
     def history(self, actor: Actor) -> list[dict]:
         if not (actor.can_deploy or actor.is_manager):

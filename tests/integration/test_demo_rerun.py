@@ -53,17 +53,46 @@ def test_running_the_demo_again_keeps_the_process_owners_modeller_version(demo_d
     assert service.users.authenticate("police", "demo password 1") is not None
 
 
-def test_deploy_still_deploys_the_files_when_asked(demo_database, capsys):
-    """`reviewflow deploy` keeps its meaning: the files on disk become the latest versions."""
-    service = demo_database
-    assert cli.main(["demo"]) == 0
+def owners_rapid_review(service) -> bytes:
+    """Deploy a changed rapid review as the modeller does (a person, not the files on disk)."""
     on_disk = (ROOT / "processes" / "rapid_review.bpmn").read_bytes()
     changed = on_disk.replace(
         b'<bpmn:process id="rapid_review" name="Rapid review"',
         b'<bpmn:process id="rapid_review" name="Rapid review (local practice)"',
     )
+    assert changed != on_disk
     service.deployments.deploy({"rapid_review.bpmn": changed}, PROCESS_OWNER)
+    return changed
+
+
+def test_deploy_skips_the_process_owners_modeller_version_and_says_so(demo_database, capsys):
+    """`reviewflow deploy` deploys what changed on disk, but not over a version made in the modeller: it
+    names the process it skipped and how to replace it."""
+    service = demo_database
+    assert cli.main(["demo"]) == 0
+    owners_rapid_review(service)
+    owners = latest(service, "rapid_review")
     capsys.readouterr()
     assert cli.main(["deploy"]) == 0
-    assert "deployed rapid_review version 3" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "skipped rapid_review version 2: rapid_review.bpmn was deployed by olivia" in out
+    assert "--force" in out and "deployed rapid_review" not in out
+    assert latest(service, "rapid_review") == owners
+    assert cli.main(["deploy"]) == 0  # still skipped the next time, and nothing else changed
+    again = capsys.readouterr().out
+    assert "skipped rapid_review version 2" in again and "nothing changed" in again
+
+
+def test_deploy_force_replaces_the_modeller_version_with_the_files(demo_database, capsys):
+    """`reviewflow deploy --force` keeps the old meaning: the files on disk become the latest versions,
+    and a later deploy has nothing to skip."""
+    service = demo_database
+    assert cli.main(["demo"]) == 0
+    owners_rapid_review(service)
+    capsys.readouterr()
+    assert cli.main(["deploy", "--force"]) == 0
+    out = capsys.readouterr().out
+    assert "deployed rapid_review version 3" in out and "skipped" not in out
     assert latest(service, "rapid_review")["name"] == "Rapid review"
+    assert cli.main(["deploy"]) == 0
+    assert capsys.readouterr().out.strip() == "nothing changed"
