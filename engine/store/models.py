@@ -409,3 +409,28 @@ class CalendarFeed(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime]
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Document(Base):
+    """A file attached to a case, or to one step of it (``task_id``): kept in the database with the case so
+    that a backup of the database is a backup of the case file. Lists select the metadata only, never
+    ``content``."""
+
+    __tablename__ = "document"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"))
+    task_id: Mapped[str | None] = mapped_column(String(36))  # the step's task; None: the case itself
+    element_id: Mapped[str | None] = mapped_column(
+        String(120)
+    )  # the step's element, as the audit log names it
+    name: Mapped[str] = mapped_column(String(255))  # as given, sanitised for display and download
+    content_type: Mapped[str] = mapped_column(String(120))  # detected from the content, never the name
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str] = mapped_column(String(120))
+    uploaded_at: Mapped[dt.datetime]
+    __table_args__ = (
+        Index("ix_document_instance", "instance_id", "id"),
+        Index("ix_document_task", "task_id", "id"),
+    )
