@@ -45,9 +45,11 @@ class Settings:
     processes_dir: Path = field(default_factory=lambda: definitions("processes"))
     forms_dir: Path = field(default_factory=lambda: definitions("forms"))
     recipients_file: Path | None = None  # the named recipients; None: recipients.toml in processes_dir
+    agencies_file: Path | None = None  # the partnership's agencies; None: agencies.toml in processes_dir
     # this installation's own files (the SQLite database, the generated secret key), never inside the code
     instance_dir: Path = field(default_factory=lambda: Path("var").resolve())
     max_upload_bytes: int = 2 * 1024 * 1024
+    max_document_bytes: int = 20 * 1024 * 1024  # the largest document attached to a case or a step
     outbox_max_attempts: int = 8
     smtp_timeout_seconds: float = 30.0  # the longest wait for the relay at each step of an SMTP exchange
     outbox_lease_seconds: float = (
@@ -75,6 +77,10 @@ class Settings:
     def recipients(self) -> Path:
         return self.recipients_file or self.processes_dir / "recipients.toml"
 
+    @property
+    def agencies(self) -> Path:
+        return self.agencies_file or self.processes_dir / "agencies.toml"
+
 
 def default_database_url(var: Path | None = None) -> str:
     var = var or Path("var").resolve()
@@ -99,7 +105,9 @@ def load(environ: dict | None = None) -> Settings:
         recipients_file=Path(env["REVIEWFLOW_RECIPIENTS_FILE"])
         if env.get("REVIEWFLOW_RECIPIENTS_FILE")
         else None,
+        agencies_file=Path(env["REVIEWFLOW_AGENCIES_FILE"]) if env.get("REVIEWFLOW_AGENCIES_FILE") else None,
         max_upload_bytes=int(env.get("REVIEWFLOW_MAX_UPLOAD_BYTES", 2 * 1024 * 1024)),
+        max_document_bytes=int(env.get("REVIEWFLOW_MAX_DOCUMENT_BYTES", 20 * 1024 * 1024)),
         outbox_max_attempts=int(env.get("REVIEWFLOW_OUTBOX_MAX_ATTEMPTS", 8)),
         smtp_timeout_seconds=float(env.get("REVIEWFLOW_SMTP_TIMEOUT_SECONDS", 30)),
         outbox_lease_seconds=float(env.get("REVIEWFLOW_OUTBOX_LEASE_SECONDS", 30)),
@@ -137,6 +145,8 @@ def load(environ: dict | None = None) -> Settings:
             f"REVIEWFLOW_LOG_LEVEL is one of {', '.join(LEVELS)} and REVIEWFLOW_LOG_FORMAT one of "
             f"{', '.join(FORMATS)}"
         )
+    if not 1024 <= settings.max_document_bytes <= 512 * 1024 * 1024:
+        raise ConfigError("REVIEWFLOW_MAX_DOCUMENT_BYTES must be at least 1024 and at most 536870912 (512 MB)")
     if settings.is_production and settings.fake_now:
         raise ConfigError("REVIEWFLOW_FAKE_NOW is refused when REVIEWFLOW_ENV=production")
     if settings.is_production and not settings.secure_cookies:

@@ -224,15 +224,24 @@ def _print_problems(exc: ServiceError) -> int:
 @cli.command()
 @click.argument("paths", nargs=-1)
 def check(paths: tuple[str, ...]) -> int:
-    """Validate diagrams, decisions, forms and rule sets without deploying (default processes/ and forms/)."""
+    """Validate diagrams, decisions, forms, rule sets and the directory of agencies without deploying
+    (default processes/ and forms/)."""
+    from engine import agencies
+
     files = _files(paths)
+    service = _service()
+    directory = agencies.problems(service.settings.agencies)  # ``file:line: what is wrong``
+    for line in directory:
+        print(line)
     try:
-        built = _service().deployments.check(files)
+        built = service.deployments.check(files)
     except ServiceError as exc:
         return _print_problems(exc)
+    if directory:
+        return 1
     print(
         f"ok: {len(built.processes)} processes, {len(built.decisions)} decisions, {len(built.forms)} forms, "
-        f"{len(built.rulesets)} rule sets"
+        f"{len(built.rulesets)} rule sets, {len(agencies.load(service.settings.agencies).agencies)} agencies"
     )
     return 0
 

@@ -47,6 +47,8 @@ class RuntimeContext:
     calendar: WorkingDayCalendar
     # the service's named-recipients directory file (settings.recipients), handed to handlers
     recipients: Path | None = None
+    # the service's directory of agencies (settings.agencies): the role that sees a request to an agency
+    agencies: Path | None = None
     deadlines: list[ArmedDeadline] = field(default_factory=list)
     messages: list[OutgoingMessage] = field(default_factory=list)
     starts: list[StartRequest] = field(default_factory=list)

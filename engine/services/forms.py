@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, _keywords, validators
@@ -58,7 +59,9 @@ def _pattern_properties(validator, pattern_properties, instance, schema):
 
 #: the keywords this engine adds to JSON Schema; ``reviewflow check`` refuses any other ``x-`` keyword
 #: that is not a plain annotation (ANNOTATIONS)
-KEYWORDS = ("x-not-future", "x-not-before", "x-late-reason", "x-equals-case")
+KEYWORDS = ("x-not-future", "x-not-before", "x-late-reason", "x-equals-case", "x-directory")
+#: the directories a field may choose from (``"x-directory": "agencies"``)
+DIRECTORIES = ("agencies",)
 ANNOTATIONS = ("x-source", "x-enum-titles")
 
 
@@ -74,6 +77,8 @@ class CaseContext:
     sources: Mapping[str, str] = field(default_factory=dict)
     calendar: Any = None  # engine.calendar.WorkingDayCalendar
     due: Callable[[str, Mapping[str, Any]], dt.date | None] | None = None  # a deadline not armed yet
+    # the agencies a field may name: an engine.agencies.Directory or its file, read only if a form asks
+    agencies: Any = None
 
 
 class _ReadWhenAsked(Mapping):
@@ -102,6 +107,7 @@ def case_context(
     armed: Mapping[str, dt.date] | Callable[[], Mapping[str, dt.date]],
     ruleset=None,
     calendar=None,
+    agencies=None,
 ) -> CaseContext:
     """The context for a case: ``armed`` holds the due dates of its deadlines already armed (they may have
     moved since), or reads them when first asked; a deadline not armed yet is worked out from the rule set
@@ -125,6 +131,7 @@ def case_context(
         sources=sources,
         calendar=calendar,
         due=due,
+        agencies=agencies,
     )
 
 
@@ -288,6 +295,41 @@ def _equals_case(validator, value, instance, schema):
     )
 
 
+def directory_of(value) -> str | None:
+    """The directory an ``x-directory`` keyword names (``"agencies"`` or ``{"directory": "agencies"}``)."""
+    return value.get("directory") if isinstance(value, dict) else value
+
+
+def _agencies():
+    from engine import agencies, config
+
+    known = _context().agencies
+    if known is None:
+        known = config.load().agencies
+    return agencies.load(known) if isinstance(known, Path) else known
+
+
+def _directory(validator, value, instance, schema):
+    """A field that names agencies holds keys of the partnership's directory, never a typed name: an
+    agency outside it has no users, and its request would be seen by nobody."""
+    if directory_of(value) != "agencies":
+        return
+    from engine.agencies import DirectoryError
+
+    try:
+        known = _agencies()
+    except DirectoryError as exc:
+        yield ValidationError(f"the partnership's list of agencies cannot be read: {exc}")
+        return
+    chosen = enumerate(instance) if isinstance(instance, list) else [(None, instance)]
+    for index, item in chosen:
+        if isinstance(item, str) and known.get(item) is None:
+            yield ValidationError(
+                f"‘{item}’ is not one of the partnership's agencies: choose it from the list",
+                path=[] if index is None else [index],
+            )
+
+
 def _properties(validator, properties, instance, schema):
     """As JSON Schema's ``properties``, with the object at hand known to the keywords above (a date is
     compared with the other date of its own row first)."""
@@ -310,6 +352,7 @@ FormValidator = validators.extend(
         "x-not-before": _not_before,
         "x-late-reason": _late_reason,
         "x-equals-case": _equals_case,
+        "x-directory": _directory,
     },
 )
 
@@ -358,6 +401,8 @@ def _keyword_problem(key, value, where, siblings, deadline_keys) -> list[tuple[s
         if not (isinstance(value, bool) or (isinstance(value, dict) and set(value) <= {"source"})):
             return [(where, 'x-not-future must be true, or {"source": "<paragraph>"}')]
         return []
+    if key == "x-directory":
+        return _directory_problem(value, where)
     if key == "x-equals-case":
         name = value.get("field") if isinstance(value, dict) else value
         if isinstance(value, dict) and set(value) - {"field", "source"}:
@@ -389,6 +434,18 @@ def _keyword_problem(key, value, where, siblings, deadline_keys) -> list[tuple[s
         return [(f"{where}/reason_field", "reason_field must be a string naming the field that says why")]
     if siblings is not None and reason not in siblings:
         return [(f"{where}/reason_field", f"the form has no field {reason!r} beside this date")]
+    return []
+
+
+def _directory_problem(value, where) -> list[tuple[str, str]]:
+    if isinstance(value, dict) and set(value) - {"directory", "preselect", "source"}:
+        unknown = ", ".join(sorted(set(value) - {"directory", "preselect", "source"}))
+        return [(where, f"unknown setting(s): {unknown}")]
+    if directory_of(value) not in DIRECTORIES:
+        return [(where, f"x-directory names a directory: {', '.join(repr(d) for d in DIRECTORIES)}")]
+    preselect = value.get("preselect") if isinstance(value, dict) else None
+    if preselect is not None and (not isinstance(preselect, str) or not _IDENT.match(preselect)):
+        return [(f"{where}/preselect", "preselect names the case-data field whose agencies are ticked first")]
     return []
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from engine import agencies as directory
 from engine import clock
 from engine.bpmn import compaction, runtime, serializer
 from engine.calendar import WorkingDayCalendar
@@ -197,9 +198,11 @@ def load(
     calendar: WorkingDayCalendar,
     open_tasks: dict[str, HumanTask] | None = None,
     recipients: Path | None = None,
+    agencies: Path | None = None,
 ) -> Loaded:
     """Open the case; ``open_tasks`` are its open task rows when the caller's first query read them,
-    ``recipients`` the named-recipients file its handlers address messages with."""
+    ``recipients`` the named-recipients file its handlers address messages with, ``agencies`` the
+    directory its requests to agencies are addressed from."""
     version, workflow = read_state(session, instance)
     rt = runtime.RuntimeContext(
         instance.id,
@@ -207,6 +210,7 @@ def load(
         ruleset_for(session, instance.ruleset_version_id),
         calendar,
         recipients=recipients,
+        agencies=agencies,
     )
     return Loaded(instance, version, workflow, rt, open_tasks, timers_at_load=_waiting_timer_ids(workflow))
 
@@ -304,14 +308,19 @@ def _attached_timer_ids(task) -> list[str]:
     return out
 
 
-def _role_of(task, props: dict) -> str:
-    """The lane, or a narrower role computed by the task's ``roleExpression`` property
-    (for example ``"Agency: " + agency`` on a per-agency request, so each agency sees only its own)."""
+def _role_of(task, props: dict, agencies: Path | None = None) -> str:
+    """The lane, or a narrower role computed by the task's ``roleExpression`` property (for example
+    ``"Agency: " + agency`` on a per-agency request, so each agency sees only its own). Where ``agency`` is
+    a key of the partnership's directory (``police``), the role is that agency's own (``Agency: Police``)."""
     expression = props.get("roleExpression")
     if expression:
         value = task.workflow.script_engine.evaluate(task, expression)
         if isinstance(value, str) and value.strip():
-            return value.strip()[:120]
+            role = value.strip()
+            if agencies is not None and role.startswith(directory.ROLE_PREFIX):
+                agency = directory.load(agencies).get(role[len(directory.ROLE_PREFIX) :].strip())
+                role = agency.role if agency else role
+            return role[:120]
     return task.task_spec.lane or ""
 
 
@@ -466,7 +475,7 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
                 process_id=inst.process_id,
                 element_id=t.task_spec.bpmn_id,
                 name=(t.task_spec.bpmn_name or t.task_spec.bpmn_id)[:255],
-                role=_role_of(t, props),
+                role=_role_of(t, props, loaded.runtime.agencies),
                 form=props.get("formJsonSchemaFilename"),
                 ui_form=props.get("formUiSchemaFilename"),
                 documentation=t.task_spec.documentation,
