@@ -14,72 +14,62 @@ import threading
 import time
 
 from engine import clock
+from tests.bpmn_parts import end_event, flows_and_closing, one_hour, opening, script_task, service_task
 from tests.conftest import BUSINESS_UNIT, PROCESS_OWNER, ROOT
 from tests.layout import with_layout
 
-_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="{pid}_defs" targetNamespace="t">
-  <bpmn:process id="{pid}" isExecutable="true">
-    <bpmn:laneSet id="{pid}_lanes"><bpmn:lane id="{pid}_bu" name="Business Unit">
+
+def _two_steps(pid: str, a: str, b: str) -> str:
+    """Process ``pid`` in the Business Unit's lane: start, ``a`` (id ``{pid}_a``), ``b`` (``{pid}_b``),
+    end."""
+    return (
+        opening(pid, f"{pid}_defs")
+        + f"""    <bpmn:laneSet id="{pid}_lanes"><bpmn:lane id="{pid}_bu" name="Business Unit">
       <bpmn:flowNodeRef>{pid}_start</bpmn:flowNodeRef><bpmn:flowNodeRef>{pid}_a</bpmn:flowNodeRef>
       <bpmn:flowNodeRef>{pid}_b</bpmn:flowNodeRef><bpmn:flowNodeRef>{pid}_end</bpmn:flowNodeRef>
     </bpmn:lane></bpmn:laneSet>
     <bpmn:startEvent id="{pid}_start"><bpmn:outgoing>{pid}_f1</bpmn:outgoing></bpmn:startEvent>
 """
-_TAIL = """    <bpmn:endEvent id="{pid}_end"><bpmn:incoming>{pid}_f3</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="{pid}_f1" sourceRef="{pid}_start" targetRef="{pid}_a"/>
-    <bpmn:sequenceFlow id="{pid}_f2" sourceRef="{pid}_a" targetRef="{pid}_b"/>
-    <bpmn:sequenceFlow id="{pid}_f3" sourceRef="{pid}_b" targetRef="{pid}_end"/>
-  </bpmn:process>
-</bpmn:definitions>
-"""
-_MAIL = (
-    _HEAD
-    + """    <bpmn:scriptTask id="{pid}_a" name="Address it">
-      <bpmn:incoming>{pid}_f1</bpmn:incoming><bpmn:outgoing>{pid}_f2</bpmn:outgoing>
-      <bpmn:script>{script}</bpmn:script>
-    </bpmn:scriptTask>
-    <bpmn:serviceTask id="{pid}_b" name="Send it">
-      <bpmn:extensionElements><spiffworkflow:serviceTaskOperator id="send_notification" resultVariable="sent">
-        <spiffworkflow:parameters>
-          <spiffworkflow:parameter id="to" type="str" value="recipient"/>
-          <spiffworkflow:parameter id="template" type="str" value="'demo_panel_notice'"/>
-        </spiffworkflow:parameters>
-      </spiffworkflow:serviceTaskOperator></bpmn:extensionElements>
-      <bpmn:incoming>{pid}_f2</bpmn:incoming><bpmn:outgoing>{pid}_f3</bpmn:outgoing>
-    </bpmn:serviceTask>
-"""
-    + _TAIL
-)
-_WAIT = (
-    _HEAD
-    + """    <bpmn:intermediateCatchEvent id="{pid}_a" name="One hour">
-      <bpmn:incoming>{pid}_f1</bpmn:incoming><bpmn:outgoing>{pid}_f2</bpmn:outgoing>
-      <bpmn:timerEventDefinition id="{pid}_timer">
-        <bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>
-    </bpmn:intermediateCatchEvent>
-    <bpmn:scriptTask id="{pid}_b" name="After the hour">
-      <bpmn:incoming>{pid}_f2</bpmn:incoming><bpmn:outgoing>{pid}_f3</bpmn:outgoing>
-      <bpmn:script>{script}</bpmn:script>
-    </bpmn:scriptTask>
-"""
-    + _TAIL
-)
-_THEN_WAIT = (
-    _HEAD
-    + """    <bpmn:scriptTask id="{pid}_a" name="Before the hour">
-      <bpmn:incoming>{pid}_f1</bpmn:incoming><bpmn:outgoing>{pid}_f2</bpmn:outgoing>
-      <bpmn:script>{script}</bpmn:script>
-    </bpmn:scriptTask>
-    <bpmn:intermediateCatchEvent id="{pid}_b" name="One hour">
-      <bpmn:incoming>{pid}_f2</bpmn:incoming><bpmn:outgoing>{pid}_f3</bpmn:outgoing>
-      <bpmn:timerEventDefinition id="{pid}_timer">
-        <bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>
-    </bpmn:intermediateCatchEvent>
-"""
-    + _TAIL
-)
+        + a
+        + b
+        + end_event(f"{pid}_end", f"{pid}_f3")
+        + flows_and_closing(
+            (f"{pid}_f1", f"{pid}_start", f"{pid}_a"),
+            (f"{pid}_f2", f"{pid}_a", f"{pid}_b"),
+            (f"{pid}_f3", f"{pid}_b", f"{pid}_end"),
+        )
+    )
+
+
+def _mail(pid: str, script: str) -> str:
+    send = service_task(
+        f"{pid}_b",
+        "Send it",
+        f"{pid}_f2",
+        f"{pid}_f3",
+        "send_notification",
+        "sent",
+        to=("str", "recipient"),
+        template=("str", "'demo_panel_notice'"),
+    )
+    return _two_steps(pid, script_task(f"{pid}_a", "Address it", f"{pid}_f1", f"{pid}_f2", script), send)
+
+
+def _wait(pid: str, script: str) -> str:
+    return _two_steps(
+        pid,
+        one_hour(f"{pid}_a", f"{pid}_f1", f"{pid}_f2"),
+        script_task(f"{pid}_b", "After the hour", f"{pid}_f2", f"{pid}_f3", script),
+    )
+
+
+def _then_wait(pid: str, script: str) -> str:
+    return _two_steps(
+        pid,
+        script_task(f"{pid}_a", "Before the hour", f"{pid}_f1", f"{pid}_f2", script),
+        one_hour(f"{pid}_b", f"{pid}_f2", f"{pid}_f3"),
+    )
+
 
 GOOD_RECIPIENT = "panel-notifications@example.org"
 
@@ -101,10 +91,10 @@ def deploy(
     """Deploy ``mail`` processes (id: script setting recipient and reference), ``wait`` ones (id: script run
     after the hour) and ``then_wait`` ones (id: script run at the start, then an hour's wait)."""
     files = {}
-    for template, scripts in ((_MAIL, mail), (_WAIT, wait), (_THEN_WAIT, then_wait)):
+    for template, scripts in ((_mail, mail), (_wait, wait), (_then_wait, then_wait)):
         files.update(
             {
-                f"{pid}.bpmn": with_layout(template.format(pid=pid, script=script).encode())
+                f"{pid}.bpmn": with_layout(template(pid, script).encode())
                 for pid, script in (scripts or {}).items()
             }
         )

@@ -10,43 +10,41 @@ from __future__ import annotations
 import pytest
 
 from engine import clock
+from tests.bpmn_parts import end_event, flows_and_closing, one_hour, opening, script_task
 from tests.conftest import BUSINESS_UNIT, MANAGER, PROCESS_OWNER
 from tests.layout import with_layout
 from web.app import create_app
 
-_PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="{pid}_defs" targetNamespace="t">
-  <bpmn:process id="{pid}" isExecutable="true">
-    <bpmn:laneSet id="{pid}_lanes"><bpmn:lane id="{pid}_bu" name="Business Unit">
+
+def _process(pid: str, script: str) -> str:
+    """Process ``pid``: an hour's wait, ``script``, then a task for the Business Unit to look at."""
+    return (
+        opening(pid, f"{pid}_defs")
+        + f"""    <bpmn:laneSet id="{pid}_lanes"><bpmn:lane id="{pid}_bu" name="Business Unit">
       <bpmn:flowNodeRef>{pid}_start</bpmn:flowNodeRef><bpmn:flowNodeRef>{pid}_wait</bpmn:flowNodeRef>
       <bpmn:flowNodeRef>{pid}_after</bpmn:flowNodeRef><bpmn:flowNodeRef>{pid}_task</bpmn:flowNodeRef>
       <bpmn:flowNodeRef>{pid}_end</bpmn:flowNodeRef>
     </bpmn:lane></bpmn:laneSet>
     <bpmn:startEvent id="{pid}_start"><bpmn:outgoing>{pid}_f1</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:intermediateCatchEvent id="{pid}_wait" name="One hour">
-      <bpmn:incoming>{pid}_f1</bpmn:incoming><bpmn:outgoing>{pid}_f2</bpmn:outgoing>
-      <bpmn:timerEventDefinition id="{pid}_timer">
-        <bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>
-    </bpmn:intermediateCatchEvent>
-    <bpmn:scriptTask id="{pid}_after" name="After the hour">
-      <bpmn:incoming>{pid}_f2</bpmn:incoming><bpmn:outgoing>{pid}_f3</bpmn:outgoing>
-      <bpmn:script>{script}</bpmn:script>
-    </bpmn:scriptTask>
-    <bpmn:userTask id="{pid}_task" name="Look at it">
+"""
+        + one_hour(f"{pid}_wait", f"{pid}_f1", f"{pid}_f2")
+        + script_task(f"{pid}_after", "After the hour", f"{pid}_f2", f"{pid}_f3", script)
+        + f"""    <bpmn:userTask id="{pid}_task" name="Look at it">
       <bpmn:extensionElements><spiffworkflow:properties>
         <spiffworkflow:property name="formJsonSchemaFilename" value="look_at_it.json"/>
       </spiffworkflow:properties></bpmn:extensionElements>
       <bpmn:incoming>{pid}_f3</bpmn:incoming><bpmn:outgoing>{pid}_f4</bpmn:outgoing>
     </bpmn:userTask>
-    <bpmn:endEvent id="{pid}_end"><bpmn:incoming>{pid}_f4</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="{pid}_f1" sourceRef="{pid}_start" targetRef="{pid}_wait"/>
-    <bpmn:sequenceFlow id="{pid}_f2" sourceRef="{pid}_wait" targetRef="{pid}_after"/>
-    <bpmn:sequenceFlow id="{pid}_f3" sourceRef="{pid}_after" targetRef="{pid}_task"/>
-    <bpmn:sequenceFlow id="{pid}_f4" sourceRef="{pid}_task" targetRef="{pid}_end"/>
-  </bpmn:process>
-</bpmn:definitions>
 """
+        + end_event(f"{pid}_end", f"{pid}_f4")
+        + flows_and_closing(
+            (f"{pid}_f1", f"{pid}_start", f"{pid}_wait"),
+            (f"{pid}_f2", f"{pid}_wait", f"{pid}_after"),
+            (f"{pid}_f3", f"{pid}_after", f"{pid}_task"),
+            (f"{pid}_f4", f"{pid}_task", f"{pid}_end"),
+        )
+    )
+
 
 POISONS = {
     # diagram code that ends the interpreter: must fail its own step, never the worker
@@ -57,10 +55,7 @@ POISONS = {
 
 
 def _deploy(service, **scripts) -> None:
-    files = {
-        f"{pid}.bpmn": with_layout(_PROCESS.format(pid=pid, script=script).encode())
-        for pid, script in scripts.items()
-    }
+    files = {f"{pid}.bpmn": with_layout(_process(pid, script).encode()) for pid, script in scripts.items()}
     files["look_at_it.json"] = b'{"type": "object", "properties": {"seen": {"type": "boolean"}}}'
     service.deployments.deploy(files, PROCESS_OWNER)
 
