@@ -82,7 +82,7 @@ def bench_history(store, sources: dict[str, object], reviews: dict[str, int], ru
     for label, source in sources.items():
         day = review_day(reviews[label])
         clock.set_now(at(day))
-        svc = service(store.working_copy(source, f"history_{label}"))
+        svc = service(store.working_copy(source, label))
         task = open_review(svc, STAFF)
         with svc.db.engine.begin() as conn:
             rows = snapshot(conn, task["instance_id"])

@@ -62,7 +62,7 @@ def _fetch(client, path: str) -> int:
 def bench_pages(store, small, large, runs: int, only: set[str] | None = None) -> list[dict]:
     """``small`` and ``large``: the built databases, as ``store`` holds them."""
     opened = {
-        label: open_app(store.working_copy(source, f"pages_{label}"))
+        label: open_app(store.working_copy(source, label))
         for label, source in (("small", small), ("large", large))
     }
     results = []

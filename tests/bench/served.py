@@ -84,7 +84,7 @@ def bench_server_memory(store, small, large, requests: int) -> dict:
     """Peak RSS after ``requests`` task-list requests over the API (20 open tasks), large vs small."""
     peaks = {}
     for label, source in (("small", small), ("large", large)):
-        url = store.working_copy(source, f"memory_{label}")
+        url = store.working_copy(source, label)
         clock.set_now(START)
         svc = service(url)
         for _ in range(20):
@@ -130,7 +130,7 @@ def bench_pages_memory(store, small, large, requests: int) -> dict:
 
     peaks, read = {}, {}
     for label, source in (("small", small), ("large", large)):
-        url = store.working_copy(source, f"served_pages_{label}")
+        url = store.working_copy(source, label)
         svc, client, case = open_app(url)  # a manager signed in; the served app takes their cookie
         cookie = "; ".join(f"{c.key}={c.value}" for c in client._cookies.values())
         svc.db.dispose()

@@ -3,11 +3,14 @@
 SQLite); PostgreSQL gets a copy of it, made once, as a database of its own (``bench_<file name>``) that
 records what it was copied from, and used again while that is unchanged. A benchmark works on a working copy
 (a copied file, or a database created from the built one as its template), so each starts from the same
-state and the built database is never changed."""
+state and the built database is never changed. There is one working copy a side (``work_small``,
+``work_large``), each replacing the last, so a run needs room for one more copy of the large database, not
+one a benchmark."""
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import shutil
 import sqlite3
 import time
@@ -29,16 +32,17 @@ class SQLiteStore:
         return path
 
     def working_copy(self, source: Path, name: str) -> str:
-        work = OUT / f"{name}.db"
-        for p in OUT.glob(f"{name}.db*"):
-            p.unlink()
-        shutil.copy(source, work)
-        return sqlite_url(work)
+        work = self.empty(name)
+        shutil.copy(source, OUT / f"work_{name}.db")
+        return work
 
     def empty(self, name: str) -> str:
-        for p in OUT.glob(f"{name}.db*"):
+        for p in OUT.glob(f"work_{name}.db*"):
             p.unlink()
-        return sqlite_url(OUT / f"{name}.db")
+        return sqlite_url(OUT / f"work_{name}.db")
+
+    def finish(self) -> None:
+        """The working copies stay until the next replaces them, to be looked at."""
 
 
 class PostgresStore:
@@ -48,8 +52,10 @@ class PostgresStore:
     def __init__(self, url: str):
         self.url = url
         # databases of another bench directory (a test's) are named apart, so two runs never share one
-        default = OUT == ROOT / "var" / "bench"
-        self.prefix = "bench_" if default else f"bench_{hashlib.sha256(str(OUT).encode()).hexdigest()[:6]}_"
+        self.default = OUT == ROOT / "var" / "bench"
+        apart = hashlib.sha256(str(OUT).encode()).hexdigest()[:6]
+        self.prefix = "bench_" if self.default else f"bench_{apart}_"
+        self.made: set[str] = set()
 
     def _url(self, database: str) -> str:
         parts = urlsplit(self.url)
@@ -61,6 +67,7 @@ class PostgresStore:
         return psycopg.connect(self.url, autocommit=True)
 
     def _recreate(self, database: str, template: str | None = None) -> None:
+        self.made.add(database)
         with self._admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{database}"' + (f' TEMPLATE "{template}"' if template else ""))
@@ -97,9 +104,18 @@ class PostgresStore:
         self._recreate(database)
         return self._url(database)
 
+    def finish(self) -> None:
+        """Drop the working copies (a large one is as big as the built database), and, for a bench
+        directory other than var/bench (a test's), the built copies too: nothing is left behind."""
+        with self._admin() as conn:
+            for database in sorted(self.made):
+                if not self.default or database.startswith(f"{self.prefix}work_"):
+                    conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
 
 def _copier_hash() -> str:
-    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+    """What a copy depends on: the code that copies."""
+    return hashlib.sha256(inspect.getsource(copy_sqlite_to_postgres).encode()).hexdigest()[:12]
 
 
 def copy_sqlite_to_postgres(path: Path, url: str) -> None:
