@@ -7,6 +7,7 @@ import pytest
 
 from engine.services.actor import Actor
 from engine.services.errors import Forbidden
+from tests.bpmn_parts import end_event, flows_and_closing, opening, start_roles
 from tests.conftest import BUSINESS_UNIT, MANAGER, PROCESS_OWNER
 from tests.layout import with_layout
 
@@ -17,14 +18,10 @@ FORM = b"""{"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "f
      "properties": {"date": {"title": "Date", "type": "string", "format": "date"},
                     "event": {"title": "Event", "type": "string", "maxLength": 500}}}}}}"""
 
-PROCESS = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="agency_defs" targetNamespace="t">
-  <bpmn:process id="agency_requests" isExecutable="true">
-    <bpmn:extensionElements><spiffworkflow:properties>
-      <spiffworkflow:property name="startRoles" value="Business Unit"/>
-    </spiffworkflow:properties></bpmn:extensionElements>
-    <bpmn:laneSet id="ls"><bpmn:lane id="lane_agency" name="Contributing agency">
+PROCESS = (
+    opening("agency_requests", "agency_defs")
+    + start_roles("Business Unit")
+    + """    <bpmn:laneSet id="ls"><bpmn:lane id="lane_agency" name="Contributing agency">
       <bpmn:flowNodeRef>ask</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
     <bpmn:startEvent id="ar_start"><bpmn:outgoing>ar_1</bpmn:outgoing></bpmn:startEvent>
     <bpmn:userTask id="ask" name="Return agency information">
@@ -51,14 +48,15 @@ PROCESS = b"""<?xml version="1.0" encoding="UTF-8"?>
         </spiffworkflow:parameters>
       </spiffworkflow:serviceTaskOperator></bpmn:extensionElements>
       <bpmn:incoming>ar_3</bpmn:incoming><bpmn:outgoing>ar_4</bpmn:outgoing></bpmn:serviceTask>
-    <bpmn:endEvent id="ar_end"><bpmn:incoming>ar_4</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="ar_1" sourceRef="ar_start" targetRef="ask"/>
-    <bpmn:sequenceFlow id="ar_2" sourceRef="ask" targetRef="collect"/>
-    <bpmn:sequenceFlow id="ar_3" sourceRef="collect" targetRef="merge"/>
-    <bpmn:sequenceFlow id="ar_4" sourceRef="merge" targetRef="ar_end"/>
-  </bpmn:process>
-</bpmn:definitions>
 """
+    + end_event("ar_end", "ar_4")
+    + flows_and_closing(
+        ("ar_1", "ar_start", "ask"),
+        ("ar_2", "ask", "collect"),
+        ("ar_3", "collect", "merge"),
+        ("ar_4", "merge", "ar_end"),
+    )
+).encode()
 POLICE = Actor("pc", frozenset({"Agency: Police"}))
 HEALTH = Actor("hv", frozenset({"Agency: Health"}))
 

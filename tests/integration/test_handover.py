@@ -3,6 +3,7 @@ with the same case reference and the fields it was given, and both are linked in
 
 from __future__ import annotations
 
+from tests.bpmn_parts import end_event, flows_and_closing, opening, start_roles
 from tests.conftest import BUSINESS_UNIT, MANAGER, PROCESS_OWNER, ROOT
 from tests.layout import with_layout
 
@@ -70,23 +71,17 @@ def test_a_hand_over_to_a_process_that_does_not_exist_is_refused_at_deploy(servi
 def test_field_gives_a_default_for_a_missing_value(service):
     from tests.conftest import MANAGER
 
-    script = b"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="f_defs" targetNamespace="t">
-  <bpmn:process id="field_defaults" isExecutable="true">
-    <bpmn:extensionElements><spiffworkflow:properties>
-      <spiffworkflow:property name="startRoles" value="Business Unit"/>
-    </spiffworkflow:properties></bpmn:extensionElements>
-    <bpmn:startEvent id="f_start"><bpmn:outgoing>f_1</bpmn:outgoing></bpmn:startEvent>
+    script = (
+        opening("field_defaults", "f_defs")
+        + start_roles("Business Unit")
+        + """    <bpmn:startEvent id="f_start"><bpmn:outgoing>f_1</bpmn:outgoing></bpmn:startEvent>
     <bpmn:scriptTask id="f_script"><bpmn:incoming>f_1</bpmn:incoming><bpmn:outgoing>f_2</bpmn:outgoing>
       <bpmn:script>given = field("present", "x")
 missing = field("absent", "fallback")</bpmn:script></bpmn:scriptTask>
-    <bpmn:endEvent id="f_end"><bpmn:incoming>f_2</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="f_1" sourceRef="f_start" targetRef="f_script"/>
-    <bpmn:sequenceFlow id="f_2" sourceRef="f_script" targetRef="f_end"/>
-  </bpmn:process>
-</bpmn:definitions>
 """
+        + end_event("f_end", "f_2")
+        + flows_and_closing(("f_1", "f_start", "f_script"), ("f_2", "f_script", "f_end"))
+    ).encode()
     service.deployments.deploy({"field_defaults.bpmn": with_layout(script)}, PROCESS_OWNER)
     started = service.instances.start("field_defaults", {"present": 7}, BUSINESS_UNIT)
     data = service.queries.get_instance(started["id"], MANAGER)["data"]

@@ -10,22 +10,16 @@ import json
 import pytest
 
 from engine.bpmn import bundle
+from tests.bpmn_parts import deadline_passes, end_event, flows_and_closing, opening, service_task, start_roles
 from tests.conftest import ROOT
 from tests.layout import with_layout
 
-HEAD = """<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="defs_{id}"
-    targetNamespace="http://reviewflow.example/test">"""
+NAMESPACE = "http://reviewflow.example/test"
 
 INTAKE = (
-    HEAD.format(id="intake")
-    + """
-  <bpmn:process id="intake" isExecutable="true">
-    <bpmn:extensionElements><spiffworkflow:properties>
-      <spiffworkflow:property name="startRoles" value="Staff"/>
-    </spiffworkflow:properties></bpmn:extensionElements>
-    <bpmn:laneSet id="intake_lanes"><bpmn:lane id="intake_staff" name="Staff">
+    opening("intake", "defs_intake", NAMESPACE)
+    + start_roles("Staff")
+    + """    <bpmn:laneSet id="intake_lanes"><bpmn:lane id="intake_staff" name="Staff">
       <bpmn:flowNodeRef>intake_start</bpmn:flowNodeRef><bpmn:flowNodeRef>record</bpmn:flowNodeRef>
     </bpmn:lane></bpmn:laneSet>
     <bpmn:startEvent id="intake_start"><bpmn:outgoing>i1</bpmn:outgoing></bpmn:startEvent>
@@ -49,28 +43,22 @@ INTAKE = (
     <bpmn:exclusiveGateway id="regime_gw" name="Which rules?" default="i7">
       <bpmn:incoming>i4</bpmn:incoming><bpmn:outgoing>i6</bpmn:outgoing><bpmn:outgoing>i7</bpmn:outgoing>
     </bpmn:exclusiveGateway>
-    <bpmn:intermediateCatchEvent id="wait_s1" name="S1 passes">
-      <bpmn:incoming>i6</bpmn:incoming><bpmn:outgoing>i8</bpmn:outgoing>
-      <bpmn:timerEventDefinition id="wait_s1_timer">
-        <bpmn:timeDate>deadline("S1")</bpmn:timeDate></bpmn:timerEventDefinition>
-    </bpmn:intermediateCatchEvent>
-    <bpmn:endEvent id="s1_done"><bpmn:incoming>i8</bpmn:incoming></bpmn:endEvent>
-    <bpmn:intermediateCatchEvent id="wait_r1" name="R1 passes">
-      <bpmn:incoming>i7</bpmn:incoming><bpmn:outgoing>i9</bpmn:outgoing>
-      <bpmn:timerEventDefinition id="wait_r1_timer">
-        <bpmn:timeDate>deadline("R1")</bpmn:timeDate></bpmn:timerEventDefinition>
-    </bpmn:intermediateCatchEvent>
-    <bpmn:serviceTask id="hand_over" name="Hand over">
-      <bpmn:extensionElements><spiffworkflow:serviceTaskOperator id="start_process" resultVariable="handed">
-        <spiffworkflow:parameters>
-          <spiffworkflow:parameter id="process_id" type="str" value="'followup'"/>
-          <spiffworkflow:parameter id="carry" type="list" value="['regime', 'ruleset', 'date_aware']"/>
-        </spiffworkflow:parameters>
-      </spiffworkflow:serviceTaskOperator></bpmn:extensionElements>
-      <bpmn:incoming>i9</bpmn:incoming><bpmn:outgoing>i10</bpmn:outgoing>
-    </bpmn:serviceTask>
-    <bpmn:endEvent id="handed_over"><bpmn:incoming>i10</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="i1" sourceRef="intake_start" targetRef="record"/>
+"""
+    + deadline_passes("wait_s1", "S1", "i6", "i8")
+    + end_event("s1_done", "i8")
+    + deadline_passes("wait_r1", "R1", "i7", "i9")
+    + service_task(
+        "hand_over",
+        "Hand over",
+        "i9",
+        "i10",
+        "start_process",
+        "handed",
+        process_id=("str", "'followup'"),
+        carry=("list", "['regime', 'ruleset', 'date_aware']"),
+    )
+    + end_event("handed_over", "i10")
+    + """    <bpmn:sequenceFlow id="i1" sourceRef="intake_start" targetRef="record"/>
     <bpmn:sequenceFlow id="i2" sourceRef="record" targetRef="triage"/>
     <bpmn:sequenceFlow id="i3" sourceRef="triage" targetRef="review_gw"/>
     <bpmn:sequenceFlow id="i4" sourceRef="review_gw" targetRef="regime_gw">
@@ -87,23 +75,15 @@ INTAKE = (
 )
 
 FOLLOWUP = (
-    HEAD.format(id="followup")
-    + """
-  <bpmn:process id="followup" isExecutable="true">
-    <bpmn:extensionElements><spiffworkflow:properties>
+    opening("followup", "defs_followup", NAMESPACE)
+    + """    <bpmn:extensionElements><spiffworkflow:properties>
       FOLLOWUP_PROPERTIES
     </spiffworkflow:properties></bpmn:extensionElements>
     <bpmn:startEvent id="followup_start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:intermediateCatchEvent id="wait_r4" name="R4 passes">
-      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
-      <bpmn:timerEventDefinition id="wait_r4_timer">
-        <bpmn:timeDate>deadline("R4")</bpmn:timeDate></bpmn:timerEventDefinition>
-    </bpmn:intermediateCatchEvent>
-    <bpmn:endEvent id="followup_end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
-    <bpmn:sequenceFlow id="f1" sourceRef="followup_start" targetRef="wait_r4"/>
-    <bpmn:sequenceFlow id="f2" sourceRef="wait_r4" targetRef="followup_end"/>
-  </bpmn:process>
-</bpmn:definitions>"""
+"""
+    + deadline_passes("wait_r4", "R4", "f1", "f2")
+    + end_event("followup_end", "f2")
+    + flows_and_closing(("f1", "followup_start", "wait_r4"), ("f2", "wait_r4", "followup_end"))
 )
 
 TRIAGE = """<?xml version="1.0" encoding="UTF-8"?>
