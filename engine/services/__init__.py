@@ -12,6 +12,7 @@ from engine.services.catalog import Catalog
 from engine.services.core import Core
 from engine.services.decisions import Decisions
 from engine.services.deployments import Deployments
+from engine.services.documents import Documents
 from engine.services.errors import ServiceError  # noqa: F401
 from engine.services.feeds import Feeds
 from engine.services.health import Health
@@ -52,6 +53,7 @@ class Reviewflow:
         self.decisions = Decisions(self.core)
         self.catalog = Catalog(self.core)
         self.health = Health(self.core)
+        self.documents = Documents(self.core)
 
     def fire_timers_once(self) -> dict:
         """One pass of the timer sweep (the worker runs it in its own loop)."""
