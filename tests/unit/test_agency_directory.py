@@ -163,3 +163,48 @@ def test_check_refuses_a_misused_keyword(value, message):
         assert found == []
     else:
         assert len(found) == 1 and found[0][1].startswith(message), found
+
+
+# --- the page: checkboxes or a choice, read back as keys ---------------------------------------------
+
+
+def test_the_renderer_offers_the_directory_as_checkboxes_or_radios_and_reads_back_keys():
+    from werkzeug.datastructures import MultiDict
+
+    from web.ui import forms as web_forms
+
+    shipped = [(a.key, a.name) for a in agencies.load(SHIPPED).agencies]
+    values = web_forms.Values.from_data(SCHEMA, {"agencies": ["police", "health"]})
+    asked, lead = web_forms.build(SCHEMA, {}, values, {})
+
+    assert (asked.kind, [o[:2] for o in asked.options], asked.value) == (
+        "checkboxes",
+        shipped,
+        ["police", "health"],
+    )
+    assert lead.kind == "radios" and [o[:2] for o in lead.options] == shipped
+    posted = MultiDict([("agencies", "police"), ("agencies", "education"), ("lead", "police")])
+    assert web_forms.parse(SCHEMA, posted) == ({"agencies": ["police", "education"], "lead": "police"}, {})
+    required = {"path": "agencies", "kind": "required", "message": "'agencies' is a required property"}
+    assert web_forms.message(SCHEMA, required) == "Select agencies asked for information"
+
+
+def test_an_agency_nobody_can_act_for_carries_its_warning_beside_the_choice():
+    from web.ui import choices
+    from web.ui.filters import check_item, radio_item
+
+    item = check_item(("education", "Education", choices.NOBODY), ["police"])
+    assert item == {
+        "value": "education",
+        "text": "Education",
+        "checked": False,
+        "hint": {"text": choices.NOBODY, "classes": "rf-choice-warning"},
+    }
+    assert radio_item(("police", "Police", ""), "police") == {
+        "value": "police",
+        "text": "Police",
+        "checked": True,
+    }
+    assert radio_item(("education", "Education", choices.NOBODY), "", "selected")["text"] == (
+        "Education (nobody holds its role)"
+    )

@@ -61,10 +61,21 @@ def install(app) -> None:
 
 
 def radio_item(option, current, attribute: str = "checked") -> dict:
-    value, text = option
-    return {"value": value, "text": text, attribute: str(current) == value if current is not None else False}
+    value, text, *warning = option  # a choice from a directory may carry a warning (web/ui/choices.py)
+    item = {"value": value, "text": text, attribute: str(current) == value if current is not None else False}
+    return _warned(item, warning, attribute)
 
 
 def check_item(option, current) -> dict:
-    value, text = option
-    return {"value": value, "text": text, "checked": value in (current or [])}
+    value, text, *warning = option
+    return _warned({"value": value, "text": text, "checked": value in (current or [])}, warning)
+
+
+def _warned(item: dict, warning: list, attribute: str = "checked") -> dict:
+    """The warning beside a choice: its hint on a radio or checkbox, said in its text in a select."""
+    if warning and warning[0]:
+        if attribute == "selected":
+            item["text"] = f"{item['text']} (nobody holds its role)"
+        else:
+            item["hint"] = {"text": warning[0], "classes": "rf-choice-warning"}
+    return item

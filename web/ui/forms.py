@@ -14,6 +14,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from web.ui import choices
+
 LONG_TEXT = 500  # free text longer than this is a textarea unless the UI schema says otherwise
 SELECT_FROM = 8  # an enum with more options than this is a select
 
@@ -86,7 +88,7 @@ def _flatten(schema: dict, value, prefix: str, single: dict, multi: dict) -> Non
             single[f"{prefix}.rows"] = str(len(value))
             for i, row in enumerate(value):
                 _flatten(items, row, f"{prefix}.{i}", single, multi)
-        elif "enum" in items:
+        elif "enum" in items or "x-directory" in schema:
             multi[prefix] = [str(v) for v in value]
         else:
             single[prefix] = "\n".join(str(v) for v in value)
@@ -157,6 +159,18 @@ def _field(schema, ui, values, errors, name, required, extra_rows) -> Field:
     widget = ui.get("ui:widget")
     kind = schema.get("type")
     f = Field(kind="text", name=name, label=label, hint=hint, required=required, error=errors.get(name))
+    if "x-directory" in schema:  # a choice from the partnership's directory, each with its warning
+        f.options = choices.of(schema["x-directory"])
+        if kind == "array":
+            f.kind, f.value = "checkboxes", values.getlist(name)
+        else:
+            f.kind = (
+                widget
+                if widget in ("radios", "select")
+                else ("select" if len(f.options) > SELECT_FROM else "radios")
+            )
+            f.value = values.get(name)
+        return f
     if kind == "object":
         f.kind = "group"
         f.children = _object_fields(schema, ui, values, errors, name, extra_rows)
@@ -263,7 +277,7 @@ def _parse_value(schema, form, name, problems):
                 if row:
                     out.append(row)
             return out or None
-        if "enum" in items:
+        if "enum" in items or "x-directory" in schema:
             picked = [v for v in form.getlist(name) if v]
             return picked or None
         lines = [line.strip() for line in (form.get(name) or "").splitlines() if line.strip()]
@@ -319,7 +333,12 @@ def message(schema: dict, problem: dict) -> str:
     label, node = label_of(schema, problem["path"])
     lower = label[:1].lower() + label[1:]
     kind, limit = problem.get("kind"), problem.get("limit")
-    choice = node.get("type") == "boolean" or "enum" in node or "enum" in node.get("items", {})
+    choice = (
+        node.get("type") == "boolean"
+        or "enum" in node
+        or "enum" in node.get("items", {})
+        or "x-directory" in node
+    )
     if kind == "required" or (
         kind in ("minLength", "pattern") and node.get("type") == "string" and "format" not in node
     ):
