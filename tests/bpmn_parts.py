@@ -1,6 +1,6 @@
 """The pieces the tests' small hand-written BPMN diagrams are made of, each written once: the definitions'
 opening, a start permission, a timer, a script or service task, sequence flows and the closing tags.
-Each returns text to place inside a process, indented as the diagrams are."""
+Each returns text to place inside a process, indented as the diagrams are. Also one small decision."""
 
 from __future__ import annotations
 
@@ -85,3 +85,22 @@ def flows_and_closing(*flows: tuple[str, str, str]) -> str:
         for flow, source, target in flows
     )
     return lines + "  </bpmn:process>\n</bpmn:definitions>\n"
+
+
+# A one-rule decision "sizing" whose output is the expression ``{output}`` (of the integer input digits)
+SIZING_DMN = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="sizing_defs" name="Sizing"
+    namespace="t">
+  <decision id="sizing" name="Sizing">
+    <decisionTable id="sizing_table" hitPolicy="FIRST">
+      <input id="sizing_in_0" label="Digits">
+        <inputExpression id="sizing_ie_0" typeRef="integer"><text>digits</text></inputExpression></input>
+      <output id="sizing_out_0" name="value" typeRef="integer"/>
+      <rule id="sizing_r1">
+        <inputEntry id="sizing_r1_i0"><text>-</text></inputEntry>
+        <outputEntry id="sizing_r1_o0"><text>{output}</text></outputEntry>
+      </rule>
+    </decisionTable>
+  </decision>
+</definitions>
+"""

@@ -12,6 +12,7 @@ import pytest
 
 from engine.services import Reviewflow
 from engine.services.errors import Invalid
+from tests.bpmn_parts import SIZING_DMN
 from tests.conftest import BUSINESS_UNIT, MANAGER, PROCESS_OWNER, make_settings
 from tests.isolated import run_isolated
 from tests.layout import with_layout
@@ -32,23 +33,6 @@ PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
     <bpmn:sequenceFlow id="bs_2" sourceRef="work" targetRef="bs_end"/>
   </bpmn:process>
 </bpmn:definitions>
-"""
-
-DMN = """<?xml version="1.0" encoding="UTF-8"?>
-<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="sizing_defs" name="Sizing"
-    namespace="t">
-  <decision id="sizing" name="Sizing">
-    <decisionTable id="sizing_table" hitPolicy="FIRST">
-      <input id="sizing_in_0" label="Digits">
-        <inputExpression id="sizing_ie_0" typeRef="integer"><text>digits</text></inputExpression></input>
-      <output id="sizing_out_0" name="value" typeRef="integer"/>
-      <rule id="sizing_r1">
-        <inputEntry id="sizing_r1_i0"><text>-</text></inputEntry>
-        <outputEntry id="sizing_r1_o0"><text>{output}</text></outputEntry>
-      </rule>
-    </decisionTable>
-  </decision>
-</definitions>
 """
 
 NEVER_ENDS = "n = 0\nwhile True:\n    if n &lt; 0:\n        break\n    n = n + 1"
@@ -125,7 +109,7 @@ def test_code_that_can_never_run_is_refused_at_deploy(service):
         service.deployments.deploy(
             {
                 "spin.bpmn": process("spin", "while True:\n    pass"),
-                "sizing.dmn": DMN.format(output="10**10**8").encode(),
+                "sizing.dmn": SIZING_DMN.format(output="10**10**8").encode(),
             },
             PROCESS_OWNER,
         )
@@ -139,7 +123,7 @@ def evaluate_decision(url: str, digits: int) -> dict:
 
     service = Reviewflow(make_settings(url))
     service.deployments.deploy(
-        {"sizing.dmn": DMN.format(output="10 ** (10 ** digits)").encode()}, PROCESS_OWNER
+        {"sizing.dmn": SIZING_DMN.format(output="10 ** (10 ** digits)").encode()}, PROCESS_OWNER
     )
     try:
         service.decisions.evaluate("sizing", {"digits": digits}, MANAGER)

@@ -12,23 +12,8 @@ import time
 import pytest
 
 from engine.bpmn import runtime, sandbox
+from tests.bpmn_parts import SIZING_DMN
 from tests.isolated import run_isolated
-
-DMN = """<?xml version="1.0" encoding="UTF-8"?>
-<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="d" namespace="t">
-  <decision id="sizing" name="Sizing">
-    <decisionTable id="sizing_table" hitPolicy="FIRST">
-      <input id="in_0" label="Digits">
-        <inputExpression id="ie_0" typeRef="integer"><text>digits</text></inputExpression></input>
-      <output id="out_0" name="value" typeRef="integer"/>
-      <rule id="r1">
-        <inputEntry id="r1_i0"><text>-</text></inputEntry>
-        <outputEntry id="r1_o0"><text>{output}</text></outputEntry>
-      </rule>
-    </decisionTable>
-  </decision>
-</definitions>
-"""
 
 
 def _env():
@@ -324,7 +309,7 @@ def test_a_decision_with_a_huge_output_is_a_decision_error():
     from engine.bpmn import decisions
 
     def run():
-        xml = DMN.format(output="10 ** (10 ** digits)").encode()
+        xml = SIZING_DMN.format(output="10 ** (10 ** digits)").encode()
         try:
             decisions.evaluate("sizing", xml, {"digits": 8})
         except decisions.DecisionError as exc:
@@ -341,7 +326,7 @@ def test_a_decision_stops_at_the_time_limit():
 
     def run():
         sandbox.configure(time_limit_seconds=0.5)
-        xml = DMN.format(
+        xml = SIZING_DMN.format(
             output="[a for a in range(999) for b in range(999) for c in range(999) if a &lt; 0]"
         ).encode()
         try:
