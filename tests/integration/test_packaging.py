@@ -110,6 +110,7 @@ def test_the_wheel_installed_outside_the_repository_checks_deploys_and_serves(tm
     assert run("--version").stdout.strip() == f"reviewflow {engine.__version__}"
     checked = run("check")
     assert checked.returncode == 0 and checked.stdout.startswith("ok:"), checked.stdout + checked.stderr
+    assert re.search(r", [1-9]\d* agencies$", checked.stdout.strip())  # the directory shipped beside them
     deployed = run("deploy")
     assert deployed.returncode == 0 and "deployed rapid_review version 1" in deployed.stdout, deployed.stderr
     port = free_port()
