@@ -50,7 +50,14 @@ def new():
         # Post/Redirect/Get: a refresh of the confirmation is a GET, never a second notification
         return redirect(url_for("cases.started", instance_id=started["id"]), 303)
 
-    return form_page.post("cases/new.html", schema, ui, {"submit": submit}, title=title)
+    return form_page.post(
+        "cases/new.html",
+        schema,
+        ui,
+        {"submit": submit},
+        sent_again="You already sent this notification. It was not sent again: this is its case.",
+        title=title,
+    )
 
 
 @bp.get("/cases/started/<id:instance_id>")
@@ -220,13 +227,17 @@ def show(instance_id):
     diagram = service().queries.diagram(instance_id, g.actor)
     chronology = service().queries.chronology(instance_id, g.actor)
     related = service().reports.related(g.actor, instance_id, case["business_key"])
+    waiting = service().outside.waiting_for(instance_id, g.actor)  # answers from outside it waits for
+    unseen = service().agencies.unseen(t["role"] for t in case["tasks"] if t["state"] == "open")
     return render_template(
         "cases/show.html",
+        unseen=unseen,
         title=f"Case {case['business_key']}",
         case=case,
         diagram=diagram,
         chronology=chronology,
         related=related,
+        waiting=waiting,
     )
 
 

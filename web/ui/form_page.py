@@ -1,44 +1,86 @@
 """One flow for every page that is a JSON Schema form (a task, a new case): show it, add or remove a row
-by posting back, and on submit parse, hand the data to the engine, and show its problems GOV.UK-style."""
+by posting back, and on submit parse, hand the data to the engine, and show its problems GOV.UK-style.
+Each page carries a one-time token (web/ui/once.py): a form sent twice is done once."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import render_template, request
+from flask import flash, redirect, render_template, request, url_for
 
 from engine.services.errors import Invalid
-from web.ui import forms
+from web.ui import forms, once
+
+SENT_AGAIN = "You already sent this form. It was not sent again."
+
+
+def _token_field(token: str) -> forms.Field:
+    return forms.Field(kind="hidden", name=once.FIELD, label="", value=token)
 
 
 def show(template: str, schema: dict, ui: dict, data: dict | None = None, **context):
     fields = forms.build(schema, ui, forms.Values.from_data(schema, data or {}), {})
+    fields.insert(0, _token_field(once.new()))
     return render_template(template, fields=fields, errors=[], schema=schema, **context)
 
 
-def post(template: str, schema: dict, ui: dict, actions: dict[str, Callable[[dict], object]], **context):
+def post(
+    template: str,
+    schema: dict,
+    ui: dict,
+    actions: dict[str, Callable[[dict], object]],
+    sent_again: str = SENT_AGAIN,
+    **context,
+):
     """Handle a submitted form. ``actions`` maps a button's action ("submit", "draft") to what to do
-    with the parsed data; it returns a response, or raises Invalid to show the engine's problems."""
+    with the parsed data; it returns a response, or raises Invalid to show the engine's problems. A page
+    sent a second time (same token) is answered with ``sent_again`` and where its first sending led."""
     action = request.form.get("action", "submit")
     values = forms.Values.from_form(request.form)
+    token = once.token_of(request.form) or once.new()
     if action.startswith("add:"):
         fields = forms.build(schema, ui, values, {}, {action[4:]: 1})
-        return render_template(template, fields=fields, errors=[], schema=schema, **context)
+        return _page(template, fields, [], schema, token, context)
     if action.startswith("remove:"):
         _, name, index = action.split(":", 2)
         fields = forms.build(schema, ui, without_row(values, name, int(index) if index.isdigit() else -1), {})
-        return render_template(template, fields=fields, errors=[], schema=schema, **context)
+        return _page(template, fields, [], schema, token, context)
     data, parse_problems = forms.parse(schema, request.form)
     handler = actions.get(action, actions["submit"])
+    guarded = action != "draft" and once.token_of(request.form) is not None
+    if guarded:
+        where = once.claim(token)
+        if where is not None:
+            flash(sent_again, "error")
+            return redirect(where or url_for("tasks.home"), 303)
     try:
         if parse_problems and action != "draft":
             raise Invalid("the form has errors", [])
-        return handler(data)
+        response = handler(data)
     except Invalid as exc:
+        if guarded:
+            once.release(token)
         errors = forms.error_map(schema, exc.details or [], parse_problems)
         fields = forms.build(schema, ui, values, errors)
         summary = [{"text": text, "href": f"#{anchor(fields, name)}"} for name, text in errors.items()]
-        return render_template(template, fields=fields, errors=summary, schema=schema, **context), 422
+        return _page(template, fields, summary, schema, token, context), 422
+    except BaseException:
+        if guarded:
+            once.release(token)
+        raise
+    if guarded:
+        location = getattr(response, "location", None)
+        if location and 300 <= getattr(response, "status_code", 200) < 400:
+            once.sent(token, location)
+        else:
+            once.release(token)
+    return response
+
+
+def _page(template, fields, summary, schema, token, context):
+    return render_template(
+        template, fields=[_token_field(token), *fields], errors=summary, schema=schema, **context
+    )
 
 
 def anchor(fields, name: str) -> str:

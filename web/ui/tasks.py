@@ -73,14 +73,21 @@ def task(task_id):
     schema = task["form_schema"] or {"type": "object", "properties": {}}
     ui = task["ui_schema"] or {}
     if task["state"] != TaskStatus.OPEN:
-        return render_template("tasks/closed.html", title=task["name"], task=task), 409
+        if request.method == "POST":  # sent again after it was done (a refresh, the back button, two tabs)
+            by = f" by {task['completed_by']}" if task.get("completed_by") else ""
+            flash(
+                f"‘{task['name']}’ was already {task['state']}{by}. Your answers were not sent again.",
+                "error",
+            )
+            return redirect(url_for("tasks.task", task_id=task_id), 303)
+        return render_template("tasks/closed.html", title=task["name"], task=task)  # read only
     if request.method == "GET":
         draft = service().tasks.draft(task_id, g.actor)
         return form_page.show(
             "tasks/form.html",
             schema,
             ui,
-            draft["data"] if draft else {},
+            draft["data"] if draft else service().agencies.preselected(task_id, g.actor),
             title=task["name"],
             task=task,
             draft=draft,
@@ -106,6 +113,7 @@ def task(task_id):
             schema,
             ui,
             {"submit": submit, "draft": save_draft},
+            sent_again=f"You already sent ‘{task['name']}’. Your answers were not sent again.",
             title=task["name"],
             task=task,
         )
