@@ -726,10 +726,9 @@ def project_steps(session: Session, inst: Instance, steps_before: set[str]) -> N
     steps_now = _open_steps(inst)
     gone, new = steps_before - steps_now, steps_now - steps_before
     if gone:
-        session.execute(
-            delete(InstanceStep).where(
-                InstanceStep.instance_id == inst.id, InstanceStep.step.in_(sorted(gone))
-            )
+        steps = InstanceStep.__table__  # no step row is ever loaded by a command: a plain DELETE
+        session.connection().execute(
+            delete(steps).where(steps.c.instance_id == inst.id, steps.c.step.in_(sorted(gone)))
         )
     for step in sorted(new):
         session.add(InstanceStep(instance_id=inst.id, step=step, process_id=inst.process_id))

@@ -48,8 +48,10 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
-            write = conn.get_execution_options().get("reviewflow_write", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+            options = conn.get_execution_options()
+            if options.get("reviewflow_lookup"):
+                return  # one statement: SQLite runs it in a transaction of its own
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("reviewflow_write") else "BEGIN")
 
         return engine
     if url.startswith("postgresql://"):
@@ -113,10 +115,15 @@ class Database:
         self.dialect = self.engine.dialect.name
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         # one statement needs no transaction around it: on PostgreSQL that saves a BEGIN and a ROLLBACK
-        self._lookup = (
-            sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
-            if self.dialect == "postgresql"
-            else self._read
+        self._lookup = sessionmaker(
+            self.engine.execution_options(
+                **(
+                    {"isolation_level": "AUTOCOMMIT"}
+                    if self.dialect == "postgresql"
+                    else {"reviewflow_lookup": True}
+                )
+            ),
+            expire_on_commit=False,
         )
         self._write = sessionmaker(
             self.engine.execution_options(reviewflow_write=True), expire_on_commit=False
@@ -168,7 +175,8 @@ class Database:
 
     @contextmanager
     def lookup(self) -> Iterator[Session]:
-        """A session for one read statement (who a token or a cookie belongs to), outside any transaction."""
+        """A session for one read statement (who a token or a cookie belongs to, a task list), outside any
+        transaction of ours: no BEGIN and no ROLLBACK around it."""
         session = self._lookup()
         try:
             yield session
