@@ -20,7 +20,9 @@ def create_app(service: Reviewflow | None = None) -> Flask:
         # cookies, external URLs); without the setting those headers are ignored, as anyone can send them
         hops = service.settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
-    app.config["MAX_CONTENT_LENGTH"] = service.settings.max_upload_bytes * 8
+    # a request carries a bundle of process files, or one document with its form around it
+    limits = (service.settings.max_upload_bytes * 8, service.settings.max_document_bytes + 64 * 1024)
+    app.config["MAX_CONTENT_LENGTH"] = max(limits)
     from web import request_log
 
     request_log.install(app, trust_proxy_id=bool(service.settings.trusted_proxies))

@@ -94,11 +94,12 @@ class Documents:
         return self.core.settings.max_document_bytes
 
     def upload(
-        self, actor: Actor, instance_id: int, name: str, content: bytes, task_id: str | None = None
+        self, actor: Actor, instance_id: int | None, name: str, content: bytes, task_id: str | None = None
     ) -> dict:
         """Keep a file on a case (``task_id`` None: whoever may see the case) or on one open step (whoever
-        holds its role, or a manager). Refused: too large (413), empty, unnamed, or of a type not allowed or
-        not matching its name (422, the message names the file and what it really is)."""
+        holds its role, or a manager; ``instance_id`` None: the step's case). Refused: too large (413),
+        empty, unnamed, or of a type not allowed or not matching its name (422, the message names the file
+        and what it really is)."""
         shown = display_name(name)
         if not shown:
             raise Invalid("Choose a file with a name")
@@ -107,6 +108,7 @@ class Documents:
         digest = hashlib.sha256(content).hexdigest()
         with self.core.db.transaction() as session:
             task = self._target(session, actor, instance_id, task_id)
+            instance_id = task.instance_id if task else instance_id
             try:
                 kind = filetypes.check(shown, content)
             except filetypes.RefusedType as exc:
@@ -139,15 +141,15 @@ class Documents:
             )
         raise Invalid(refusal, [{"path": "file", "message": refusal}])
 
-    def _target(self, session: Session, actor: Actor, instance_id: int, task_id: str | None):
+    def _target(self, session: Session, actor: Actor, instance_id: int | None, task_id: str | None):
         """The step a file goes on (None: the case), once the actor is known to be allowed to add it."""
-        if session.get(Instance, instance_id) is None:
-            raise NotFound(f"no case {instance_id}")
         if task_id is None:
+            if instance_id is None or session.get(Instance, instance_id) is None:
+                raise NotFound(f"no case {instance_id}")
             access.check(session, actor, instance_id)
             return None
         task = session.get(HumanTask, task_id)
-        if task is None or task.instance_id != instance_id:
+        if task is None or instance_id not in (None, task.instance_id):
             raise NotFound(f"no task '{task_id}' in case {instance_id}")
         if not _holds_task(actor, task):
             raise Forbidden(f"this task belongs to the role '{task.role}'")

@@ -37,6 +37,9 @@ def register(app: Flask, service) -> None:
     install_filters(app)
     for module in (auth, tasks, cases, dashboard, modeller, feeds):
         app.register_blueprint(module.bp)
+    from web.ui import documents
+
+    app.register_blueprint(documents.bp)  # files on cases and their steps
     from web.api import api as api_blueprint
 
     security.csrf.exempt(api_blueprint)  # the API authenticates each call with a bearer token, no cookie
