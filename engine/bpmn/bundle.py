@@ -23,6 +23,7 @@ from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 from engine import xmlsafe
 from engine.bpmn import (
     bpmn_lint,
+    case_file,
     dependencies,
     dmn_lint,
     form_lint,
@@ -78,6 +79,7 @@ class Bundle:
     rulesets: dict[str, RuleSet] = field(default_factory=dict)
     ruleset_files: dict[str, bytes] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
+    case_file_forms: dict[str, list[str]] = field(default_factory=dict)  # forms labelling its case files
 
 
 def build(files: dict[str, bytes], max_bytes: int = xmlsafe.DEFAULT_MAX_BYTES) -> Bundle:
@@ -165,6 +167,7 @@ def build(files: dict[str, bytes], max_bytes: int = xmlsafe.DEFAULT_MAX_BYTES) -
             )
             layout_lint.lint(name, root, problems)
             length_lint.lint(name, root, problems)
+    bundle.case_file_forms = case_file.lint(bpmn_roots, process_files, bundle.forms, problems)
     if not problems:  # what the procedure encodes: sources, deadlines by regime, decision inputs
         procedure_lint.lint(
             bpmn_roots, process_files, bundle.rulesets, bundle.forms, bundle.decisions, problems, Problem

@@ -32,6 +32,8 @@ def attach(build_: ProcessBuild, bundle: Bundle, bpmn_roots, process_files) -> N
             for key in ("formJsonSchemaFilename", "formUiSchemaFilename"):
                 if props.get(key):
                     build_.forms[props[key]] = bundle.forms[props[key]]
+        for name in bundle.case_file_forms.get(pid, ()):  # the forms that label what its steps show
+            build_.forms[name] = bundle.forms[name]
         for d in decisions_used(proc):
             if d not in build_.decisions:
                 build_.decisions.append(d)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select, update
 
 from engine import clock
-from engine.services import audit
+from engine.services import audit, case_file
 from engine.services.actor import REQUEST_ONLY_PREFIX, REQUEST_ONLY_ROLES, Actor
 from engine.services.core import Core
 from engine.services.errors import Conflict, Forbidden, Invalid, NotFound
@@ -77,7 +77,10 @@ class Tasks:
             if t is None:
                 raise NotFound(f"no task '{task_id}'")
             inst = session.get(Instance, t.instance_id)
-            if not (actor.has(t.role) or actor.is_manager):
+            # a completed step's answers may be read by whoever completed it, as well as by its role
+            if not (
+                actor.has(t.role) or actor.is_manager or (t.completed_by and t.completed_by == actor.username)
+            ):
                 raise Forbidden(f"this task belongs to the role '{t.role}'")
             version = session.get(ProcessVersion, inst.process_version_id)
             out = task_dict(t, inst.business_key)
@@ -86,7 +89,14 @@ class Tasks:
             out["documentation"] = t.documentation
             out["process_version"] = version.version
             case_role = t.role not in REQUEST_ONLY_ROLES and not t.role.startswith(REQUEST_ONLY_PREFIX)
-            out["context"] = _request_context(session, inst, version, case_role)
+            data = _case_data(session, inst)
+            out["context"] = _request_context(data, case_role)
+            if t.state == TaskStatus.OPEN:
+                out["case_file"] = case_file.for_task(session, inst, version, t, data or {})
+                out["answers"] = None
+            else:
+                out["case_file"] = []
+                out["answers"] = case_file.answers(session, t, version)
             return out
 
     def save_draft(self, task_id: str, data: dict, actor: Actor) -> dict:
@@ -195,13 +205,19 @@ CHILD_FIELDS = ("name", "also_known_as", "date_of_birth", "address")
 CASE_CONTEXT_FIELDS = ("reason",)  # the last decision table's reason: whoever judges the case next reads it
 
 
-def _request_context(session, inst: Instance, version: ProcessVersion, case_role: bool = False) -> dict:
-    """The case fields beside a task's form; none for a case that cannot be opened (its page says why)."""
+def _case_data(session, inst: Instance) -> dict | None:
+    """The case data as it stands; ``None`` for a case that cannot be opened (its page says why)."""
     from engine.services import workflow as wfsvc
 
     try:
-        data = wfsvc.current_data(wfsvc.read_state(session, inst)[1])
+        return wfsvc.current_data(wfsvc.read_state(session, inst)[1])
     except wfsvc.CaseUnreadable:
+        return None
+
+
+def _request_context(data: dict | None, case_role: bool = False) -> dict:
+    """The case fields beside a task's form; none for a case that cannot be opened."""
+    if data is None:
         return {}
     fields = CONTEXT_FIELDS + (CASE_CONTEXT_FIELDS if case_role else ())
     context = {k: data[k] for k in fields if isinstance(data.get(k), str)}
