@@ -22,7 +22,7 @@ def police_request(service) -> dict:
 
 
 def upload(page, name: str, content: bytes, mime: str = "application/pdf") -> None:
-    page.set_input_files("#document", files=[{"name": name, "mimeType": mime, "buffer": content}])
+    page.set_input_files("#document-upload", files=[{"name": name, "mimeType": mime, "buffer": content}])
     page.locator("#documents button:has-text('Upload')").click()
     page.wait_for_load_state()
 
@@ -83,11 +83,11 @@ def test_an_html_page_named_pdf_is_refused_with_the_error_at_the_field(page, ser
     summary = page.locator(".govuk-error-summary")
     expected = "‘report.pdf’ is an HTML or XML document, not a file of a type allowed"
     assert expected in summary.inner_text()
-    assert expected in page.locator("#document-error").inner_text()
+    assert expected in page.locator("#document-upload-error").inner_text()
     assert page.locator("#case-documents").count() == 0
     assert axe_violations(page) == []
     summary.locator("a").click()
-    assert page.evaluate("document.activeElement.id") == "document"
+    assert page.evaluate("document.activeElement.id") == "document-upload"
     page.reload()  # shown once: a refresh is a fresh page
     page.wait_for_selector("[data-ready='true']")
     assert page.locator(".govuk-error-summary").count() == 0

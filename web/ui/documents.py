@@ -14,7 +14,7 @@ from engine.services.errors import Conflict, Forbidden, Invalid, NotFound, TooLa
 from web.ui.security import signed_in
 
 bp = Blueprint("documents", __name__)
-FIELD = "document"  # the file input's name and id
+FIELD = "document-upload"  # the file input's name and id (apart from any form field's)
 ERROR_KEY = "document_error"  # the refusal shown once on the page the upload came from
 
 
