@@ -476,6 +476,8 @@ def _path(error) -> str:
     if error.validator == "required":
         missing = re.findall(r"'([^']+)' is a required property", error.message)
         parts += missing[:1]
+    if error.validator == "dependentRequired":  # "'b' is a dependency of 'a'": b is what is missing
+        parts += re.findall(r"'([^']+)' is a dependency of", error.message)[:1]
     if error.validator == "additionalProperties":
         extra = re.findall(r"'([^']+)' was unexpected", error.message)
         parts += extra[:1]

@@ -181,7 +181,7 @@ def test_the_web_form_shows_the_errors_beside_the_field():
     assert {f.name: f.error for f in fields}["meeting_date"] == shown["meeting_date"]  # beside its field
     late = case(deadlines={"R4": dt.date(2026, 12, 18)}, sources={"R4": "003 §3.4"})
     shown = web_forms.error_map(SCHEMA, problems({"meeting_date": "2026-12-21"}, late), {})
-    assert shown["late_reason"].startswith("Enter why was the meeting late?: say why it was late")
+    assert shown["late_reason"].startswith("Enter why the meeting was late: say why it was late")
 
 
 @pytest.mark.parametrize(

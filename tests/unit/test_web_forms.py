@@ -58,11 +58,13 @@ def test_problems_read_as_gov_uk_error_messages():
         ],
         {},
     )
-    assert messages["child_died"].startswith("Select yes or no:")
+    assert messages["child_died"] == "Select yes if the child has died"
     assert messages["children.0.name"] == "Full name must be 200 characters or fewer" or messages[
         "children.0.name"
     ].endswith("must be 200 characters or fewer")
-    assert messages["referrer.email"] == "Enter an email address in the correct format, like name@example.org"
+    assert messages["referrer.email"] == (
+        "Enter email address in ‘Who is making this referral?’ in the correct format, like name@example.org"
+    )
     assert messages["abuse_or_neglect"].startswith("Select")
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from flask import flash, redirect, render_template, request, url_for
 
+from engine.services import forms as form_rules
 from engine.services.errors import Invalid
 from web.ui import forms, once
 
@@ -54,16 +55,15 @@ def post(
             flash(sent_again, "error")
             return redirect(where or url_for("tasks.home"), 303)
     try:
-        if parse_problems and action != "draft":
-            raise Invalid("the form has errors", [])
+        if parse_problems and action != "draft":  # every error at once: the rest of the page checked too
+            raise Invalid("the form has errors", also_wrong(schema, data, parse_problems))
         response = handler(data)
     except Invalid as exc:
         if guarded:
             once.release(token)
         errors = forms.error_map(schema, exc.details or [], parse_problems)
         fields = forms.build(schema, ui, values, errors)
-        summary = [{"text": text, "href": f"#{anchor(fields, name)}"} for name, text in errors.items()]
-        return _page(template, fields, summary, schema, token, context), 422
+        return _page(template, fields, summary(fields, errors), schema, token, context), 422
     except BaseException:
         if guarded:
             once.release(token)
@@ -81,6 +81,19 @@ def _page(template, fields, summary, schema, token, context):
     return render_template(
         template, fields=[_token_field(token), *fields], errors=summary, schema=schema, **context
     )
+
+
+def also_wrong(schema: dict, data: dict, parse_problems: dict[str, str]) -> list[dict]:
+    """What else is wrong with a page some of whose answers could not be read (a date that is not a real
+    date): the form's own checks on the rest, so that every error is shown at once."""
+    return [p for p in form_rules.validate(schema, data) if p["path"].replace("/", ".") not in parse_problems]
+
+
+def summary(fields, errors: dict[str, str]) -> list[dict]:
+    """The error summary: one link per error, in the order of the fields on the page."""
+    order = {f.name: i for i, f in enumerate(_walk(fields))}
+    names = sorted(errors, key=lambda name: (name != "_form", order.get(name, len(order))))
+    return [{"text": errors[name], "href": f"#{anchor(fields, name)}"} for name in names]
 
 
 def anchor(fields, name: str) -> str:

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from web.ui import choices
+from web.ui import errors as error_messages
 
 LONG_TEXT = 500  # free text longer than this is a textarea unless the UI schema says otherwise
 SELECT_FROM = 8  # an enum with more options than this is a select
@@ -35,6 +36,12 @@ class Field:
     input_type: str = "text"
     value: object = None
     error: str | None = None
+    sometimes: bool = False  # required only with some answers (if/then, dependentRequired)
+
+    @property
+    def optional(self) -> bool:
+        """Labelled "(optional)": the form never requires it, whatever the other answers."""
+        return not self.required and not self.sometimes
 
     @property
     def id(self) -> str:
@@ -128,23 +135,42 @@ def _ordered(schema: dict, ui: dict) -> list[str]:
     return [n for n in order if n in names] + [n for n in names if n not in order]
 
 
+def sometimes_required(schema: dict) -> set[str]:
+    """The properties an object schema requires only with some answers (``if``/``then``/``else``,
+    ``dependentRequired``, ``dependentSchemas``, ``allOf``/``anyOf``/``oneOf``): never labelled optional."""
+    out: set[str] = set()
+    for key in ("then", "else"):
+        if isinstance(schema.get(key), dict):
+            out |= set(schema[key].get("required", [])) | sometimes_required(schema[key])
+    for names in (schema.get("dependentRequired") or {}).values():
+        out |= set(names) if isinstance(names, list) else set()
+    branches = [*(schema.get("dependentSchemas") or {}).values()]
+    for key in ("allOf", "anyOf", "oneOf"):
+        branches += schema.get(key) or []
+    for branch in branches:
+        if isinstance(branch, dict):
+            out |= set(branch.get("required", [])) | sometimes_required(branch)
+    return out
+
+
 def _object_fields(schema, ui, values, errors, prefix, extra_rows) -> list[Field]:
     required = set(schema.get("required", []))
+    sometimes = sometimes_required(schema)
     out = []
     for key in _ordered(schema, ui):
         sub = schema["properties"][key]
         name = f"{prefix}.{key}" if prefix else key
-        out.append(
-            _field(
-                sub,
-                ui.get(key, {}) if isinstance(ui.get(key), dict) else {},
-                values,
-                errors,
-                name,
-                key in required,
-                extra_rows,
-            )
+        f = _field(
+            sub,
+            ui.get(key, {}) if isinstance(ui.get(key), dict) else {},
+            values,
+            errors,
+            name,
+            key in required,
+            extra_rows,
         )
+        f.sometimes = key in sometimes
+        out.append(f)
     return out
 
 
@@ -314,71 +340,14 @@ def _parse_value(schema, form, name, problems):
     return raw.replace("\r\n", "\n")
 
 
-# --- the engine's problems as GOV.UK messages --------------------------------------------------
+# --- the engine's problems as GOV.UK messages (web/ui/errors.py) -------------------------------
 
 
 def label_of(schema: dict, path: str) -> tuple[str, dict]:
     """The title and schema of the field at ``path`` (``children/0/name``)."""
-    node = schema
-    for part in path.split("/"):
-        if node.get("type") == "array":
-            node = node.get("items", {})
-            if part.isdigit():
-                continue
-        node = node.get("properties", {}).get(part, {})
-    return node.get("title") or path.rsplit("/", 1)[-1].replace("_", " "), node
+    label, node, _where = error_messages.locate(schema, path)
+    return label, node
 
 
-def message(schema: dict, problem: dict) -> str:
-    label, node = label_of(schema, problem["path"])
-    lower = label[:1].lower() + label[1:]
-    kind, limit = problem.get("kind"), problem.get("limit")
-    choice = (
-        node.get("type") == "boolean"
-        or "enum" in node
-        or "enum" in node.get("items", {})
-        or "x-directory" in node
-    )
-    if kind == "required" or (
-        kind in ("minLength", "pattern") and node.get("type") == "string" and "format" not in node
-    ):
-        if node.get("type") == "array" and not choice:
-            return f"Add {lower}"
-        if node.get("type") == "boolean":
-            return f"Select yes or no: {label}"
-        if label.endswith("?"):
-            return f"{'Select' if choice else 'Enter'} an answer: {label}"
-        return f"{'Select' if choice else 'Enter'} {lower}"
-    if kind == "maxLength":
-        return f"{label} must be {limit:,} characters or fewer"
-    if kind == "format" and node.get("format") == "date":
-        return f"{label} must be a real date"
-    if kind == "format" and node.get("format") == "email":
-        return "Enter an email address in the correct format, like name@example.org"
-    if kind == "enum":
-        return f"Select {lower}"
-    if kind == "minItems":
-        return f"Add at least {limit} to {lower}"
-    if kind == "maxItems":
-        return f"{label}: no more than {limit}"
-    if kind in ("minimum", "maximum"):
-        return f"{label} must be {'at least' if kind == 'minimum' else 'at most'} {limit}"
-    if kind == "uniqueItems":
-        return f"{label}: each one only once"
-    if kind in ("x-not-future", "x-not-before"):  # a date judged against today or another date
-        return f"{label} {problem['message']}"
-    if kind == "x-late-reason":
-        return f"Enter {lower}: {problem['message']}"
-    return f"{label}: {problem['message']}"
-
-
-def error_map(schema: dict, problems: list[dict], parse_problems: dict[str, str]) -> dict[str, str]:
-    out = {
-        name: f"{label_of(schema, name.replace('.', '/'))[0]} {text}" for name, text in parse_problems.items()
-    }
-    for p in problems:
-        name = p["path"].replace("/", ".")
-        if name == "(root)":
-            name = "_form"
-        out.setdefault(name, message(schema, p) if name != "_form" else p["message"])
-    return out
+message = error_messages.message
+error_map = error_messages.error_map
