@@ -324,3 +324,47 @@ def reset_mfa(name):
     if len(name) > 64 or not name.isprintable():
         raise NotFound("no such user")
     return jsonify(svc().mfa.reset(name, g.actor))
+
+
+# --- documents: the same service and rules as the pages (engine/services/documents.py) -----------------
+
+
+def _file() -> tuple[str, bytes]:
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise BadRequest("send the file as a multipart/form-data part named 'file', with its file name")
+    return upload.filename, upload.read(svc().documents.max_bytes + 1)
+
+
+@api.get("/instances/<int:instance_id>/documents")
+@authenticated
+def case_documents(instance_id):
+    return jsonify({"documents": svc().documents.for_case(known_id(instance_id), g.actor)})
+
+
+@api.post("/instances/<int:instance_id>/documents")
+@authenticated
+def upload_case_document(instance_id):
+    name, content = _file()
+    return jsonify(svc().documents.upload(g.actor, known_id(instance_id), name, content)), 201
+
+
+@api.get("/tasks/<task_id>/documents")
+@authenticated
+def step_documents(task_id):
+    return jsonify(svc().documents.for_task(task_id, g.actor))
+
+
+@api.post("/tasks/<task_id>/documents")
+@authenticated
+def upload_step_document(task_id):
+    name, content = _file()
+    return jsonify(svc().documents.upload(g.actor, None, name, content, task_id=task_id)), 201
+
+
+@api.get("/documents/<int:document_id>")
+@authenticated
+def download_document(document_id):
+    from web.ui.documents import attachment
+
+    return attachment(*svc().documents.download(known_id(document_id), g.actor))

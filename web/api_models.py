@@ -382,6 +382,39 @@ class MfaReset(Model):
     sessions_ended: int
 
 
+# --- documents ------------------------------------------------------------------------------------------
+
+
+class Document(Model):
+    """A file on a case or on one of its steps; its content is downloaded from ``/documents/{id}``."""
+
+    id: int
+    instance_id: int
+    task_id: str | None = Field(description="the step it is on; null: the case itself")
+    element_id: str | None
+    step: str | None = Field(description="the step's name; null: the case itself")
+    name: str = Field(description="the file's name as given, without folders or control characters")
+    content_type: str = Field(description="the type found in its content, never taken from its name")
+    type: str = Field(description="the type in words: PDF document, Word document, ...")
+    size: int
+    size_text: str
+    sha256: str
+    uploaded_by: str
+    uploaded_at: DateTime
+
+
+class DocumentList(Model):
+    documents: list[Document]
+
+
+class StepDocuments(Model):
+    step: list[Document]
+    case: list[Document] | None = Field(
+        description="the case's other documents; null for whoever may not see the case (an agency)"
+    )
+    may_upload: bool = Field(description="the step is open: documents can be added to it")
+
+
 # the models the OpenAPI document describes, in the order its schemas are listed
 RESPONSES: tuple[type[Model], ...] = (
     Error,
@@ -410,4 +443,7 @@ RESPONSES: tuple[type[Model], ...] = (
     CalendarOverrideList,
     CalendarOverrideSet,
     MfaReset,
+    Document,
+    DocumentList,
+    StepDocuments,
 )

@@ -26,6 +26,7 @@ TAGS = (
     ("deployments", "Deploying BPMN, DMN, form and rule-set files"),
     ("outbox", "Notifications waiting, sent or given up"),
     ("calendar", "Working days and the holiday calendar"),
+    ("documents", "Files on a case or a step: upload, list, download"),
     ("users", "People's sign-in"),
     ("meta", "This description"),
 )
@@ -83,6 +84,73 @@ def _query(name: str, kind: str = "string", required: bool = False) -> dict:
 
 
 @cache
+def _document_paths() -> dict:
+    """Documents: sent as multipart/form-data with the file in a part named ``file``; downloaded as the type
+    their content was found to be."""
+    from engine import filetypes
+
+    upload = {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            }
+        }
+    }
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {
+        "/instances/{id}/documents": {
+            "get": _op(
+                "listCaseDocuments",
+                "documents",
+                "Every document of a case and of its steps (whoever may see the case)",
+                m.DocumentList,
+                params=[_path("id", "integer")],
+            ),
+            "post": _op(
+                "uploadCaseDocument",
+                "documents",
+                "Add a document to a case: PDF, Word, Excel, OpenDocument, CSV or text, PNG or JPEG, its "
+                "type read from its content (422 names a file that is not what its name says)",
+                m.Document,
+                "201",
+                upload,
+                (400, 401, 403, 404, 409, 413, 422),
+                params=[_path("id", "integer")],
+            ),
+        },
+        "/tasks/{id}/documents": {
+            "get": _op(
+                "listStepDocuments",
+                "documents",
+                "A step's documents, and the case's others for whoever may see the case",
+                m.StepDocuments,
+                params=[_path("id")],
+            ),
+            "post": _op(
+                "uploadStepDocument",
+                "documents",
+                "Add a document to an open step (its role, or a manager)",
+                m.Document,
+                "201",
+                upload,
+                (400, 401, 403, 404, 409, 413, 422),
+                params=[_path("id")],
+            ),
+        },
+        "/documents/{id}": {
+            "get": _op(
+                "downloadDocument",
+                "documents",
+                "A document's content, as an attachment of the type found in it (audited)",
+                {t.mime.split(";")[0]: binary for t in filetypes.ALLOWED},
+                params=[_path("id", "integer")],
+            )
+        },
+    }
+
+
 def schemas() -> dict:
     """The component schemas: every response model and the models inside them, by name."""
     _, top = models_json_schema([(model, "serialization") for model in m.RESPONSES], ref_template=REF)
@@ -427,6 +495,7 @@ def document() -> dict:
                     params=[_path("day")],
                 )
             },
+            **_document_paths(),
             "/calendar/working-days": {
                 "get": _op(
                     "getWorkingDays",

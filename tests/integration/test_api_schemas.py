@@ -100,6 +100,26 @@ def world(database_url, tmp_path):
     service.db.dispose()
 
 
+def documents(api, case_id: int, agency_task_id: str) -> None:
+    """Documents through the API: an agency on its own request, a manager on the case, a disguised file."""
+    pdf = b"%PDF-1.7\n%%EOF\n"
+
+    def sent(content: bytes, name: str) -> dict:
+        return {"data": {"file": (io.BytesIO(content), name)}, "content_type": "multipart/form-data"}
+
+    step = f"/tasks/{agency_task_id}/documents"
+    own = api("POST", step, who="amir", expect=201, **sent(pdf, "return.pdf"))
+    api("POST", step, who="amir", expect=422, **sent(b"<html><script></script></html>", "return.pdf"))
+    api("POST", step, who="amir", expect=400, data={}, content_type="multipart/form-data")
+    assert [d["name"] for d in api("GET", step, who="amir")["step"]] == ["return.pdf"]
+    on_case = api("POST", f"/instances/{case_id}/documents", who="mo", expect=201, **sent(pdf, "notes.pdf"))
+    api("GET", f"/instances/{case_id}/documents", who="amir", expect=403)
+    assert len(api("GET", f"/instances/{case_id}/documents", who="mo")["documents"]) == 2
+    download = api("GET", f"/documents/{own['id']}", who="mo")
+    assert download.data == pdf and download.headers["X-Content-Type-Options"] == "nosniff"
+    api("GET", f"/documents/{on_case['id']}", who="amir", expect=403)
+
+
 def test_a_case_through_the_api_answers_as_each_operation_declares(world):
     service, recipients = world
     client = create_app(service).test_client()
@@ -171,6 +191,7 @@ def test_a_case_through_the_api_answers_as_each_operation_declares(world):
     api("GET", f"/instances/{case['id']}/diagram", who="mo")
     api("POST", f"/instances/{case['id']}/messages", who="mo", json={"name": "Panel response"}, expect=409)
     [agency_task] = api("GET", "/tasks", who="amir")["tasks"]
+    documents(api, case["id"], agency_task["id"])
     chronology = [{"date": "2026-11-02", "event": "Seen by health visitor"}]
     api(
         "POST",

@@ -71,6 +71,11 @@ def download(document_id):
         abort(404)
     except Forbidden:
         abort(403)
+    return attachment(meta, content)
+
+
+def attachment(meta: dict, content: bytes) -> Response:
+    """A document as a download (the pages and the API alike)."""
     response = Response(content, headers={"Content-Type": meta["content_type"]})
     response.headers["Content-Disposition"] = disposition(meta["name"])
     response.headers["X-Content-Type-Options"] = "nosniff"
