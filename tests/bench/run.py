@@ -30,6 +30,7 @@ import platform
 import statistics
 import sys
 import time
+import traceback
 
 from engine import clock
 from tests.bench.common import BENCH_DIR, OUT, OWNER, STAFF, START, STEP, bench_files, service, timed
@@ -198,28 +199,51 @@ def run_store(store, args, only: set[str] | None, small_n: int, large_n: int) ->
             print(f"  {build.__name__}{a}: ready in {took:.0f} s", flush=True)
         return found
 
+    def group(names: list[str], run) -> None:
+        """One group of benchmarks sharing databases; if it fails, the failure is its result and the
+        others still run."""
+        names = [n for n in names if wanted(n)]
+        if not names:
+            return
+        try:
+            run(names)
+        except Exception as exc:
+            traceback.print_exc()
+            done = {r["name"] for r in results}
+            for name in names:
+                if name + store.suffix not in done:
+                    results.append({"name": name + store.suffix, "error": f"{type(exc).__name__}: {exc}"})
+
     quick = args.quick
-    if wanted("engine overhead"):
+
+    def engine(names):
         measure(bench_engine_overhead, store, 3 if quick else 30)
-    if wanted("task list", "timer sweep", "server memory"):
+
+    def cases(names):
         small, large = built(build_database, small_n), built(build_database, large_n)
-        if wanted("task list"):
+        if "task list" in names:
             measure(bench_task_list, store, small, large, 20 if quick else 500)
-        if wanted("timer sweep"):
+        if "timer sweep" in names:
             measure(bench_timer_sweep, store, small, large, 2 if quick else 7)
-        if wanted("server memory"):
+        if "server memory" in names:
             measure(served.bench_server_memory, store, small, large, 100 if quick else 1000)
-    if wanted(*PAGE_NAMES, "server memory after pages"):
+
+    def pages(names):
         small, large = (built(reports_db.build_reports_database, n, OUT) for n in (small_n, large_n))
-        pages = [n for n in PAGE_NAMES if wanted(n)]
-        if pages:
-            measure(reports.bench_pages, store, small, large, 5 if quick else 25, set(pages))
-        if wanted("server memory after pages"):
+        if set(names) & set(PAGE_NAMES):
+            measure(reports.bench_pages, store, small, large, 5 if quick else 25, set(names))
+        if "server memory after pages" in names:
             measure(served.bench_pages_memory, store, small, large, 3 if quick else 100)
-    if wanted("history"):
+
+    def long_case(names):
         reviews = {"small": 1, "large": 20 if quick else 200}
         sources = {label: built(history_db.build_history_database, n) for label, n in reviews.items()}
         measure(history.bench_history, store, sources, reviews, 3 if quick else 51)
+
+    group(["engine overhead"], engine)
+    group(["task list", "timer sweep", "server memory"], cases)
+    group([*PAGE_NAMES, "server memory after pages"], pages)
+    group(["history"], long_case)
     return results
 
 
@@ -227,6 +251,9 @@ def _table(results: list[dict]) -> list[str]:
     width = max([len("benchmark"), *(len(r["name"]) for r in results)])
     lines = [f"{'benchmark':<{width}} {'measured':<60} {'ratio':>7} {'target':>7}  verdict"]
     for r in results:
+        if "error" in r:
+            lines.append(f"{r['name']:<{width}} {r['error'][:60]:<60} {'':>16}  ERROR")
+            continue
         (ka, a), (kb, b) = list(r["figures"].items())
         figures = f"{ka} {a:.2f} / {kb} {b:.2f} {r['unit']}"
         ratio, verdict = f"{r['ratio']:>6.2f}x {r['target']:>6.1f}x", "ok" if r["met"] else "MISSED"
@@ -267,7 +294,8 @@ def main(argv=None) -> int:
         finally:
             store.finish()
     for r in results:
-        r["met"] = r["ratio"] <= r["target"]
+        if "error" not in r:
+            r["met"] = r["ratio"] <= r["target"]
     machine = (
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"{platform.platform()}"
@@ -291,7 +319,7 @@ def main(argv=None) -> int:
             indent=2,
         )
     )
-    return 0
+    return 1 if any("error" in r for r in results) else 0
 
 
 if __name__ == "__main__":
