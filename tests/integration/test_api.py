@@ -167,16 +167,21 @@ def test_decisions_and_calendar(api):
     error(api("GET", "/calendar/working-days?from=24/12/2026&days=1"), 422, "validation_failed")
 
 
+def upload(api, who: str, diagram: bytes):
+    """``diagram`` sent as engine_demo.bpmn to POST /deployments by ``who``."""
+    return api(
+        "POST",
+        "/deployments",
+        who=who,
+        data={"files": [(io.BytesIO(diagram), "engine_demo.bpmn")]},
+        content_type="multipart/form-data",
+    )
+
+
 def test_deployments_over_http(api):
     demo = (ROOT / "processes" / "demo" / "engine_demo.bpmn").read_bytes()
     changed = demo.replace(b'name="Done"', b'name="Finished"')
-    r = api(
-        "POST",
-        "/deployments",
-        who="olivia",
-        data={"files": [(io.BytesIO(changed), "engine_demo.bpmn")]},
-        content_type="multipart/form-data",
-    )
+    r = upload(api, "olivia", changed)
     assert r.status_code == 201, r.get_json()
     assert r.get_json()["processes"] == [
         {
@@ -188,31 +193,11 @@ def test_deployments_over_http(api):
     bad = changed.replace(
         b'send_notification" resultVariable="panel_notice"', b'send_fax" resultVariable="panel_notice"'
     )
-    err = error(
-        api(
-            "POST",
-            "/deployments",
-            who="olivia",
-            data={"files": [(io.BytesIO(bad), "engine_demo.bpmn")]},
-            content_type="multipart/form-data",
-        ),
-        422,
-        "validation_failed",
-    )
+    err = error(upload(api, "olivia", bad), 422, "validation_failed")
     assert err["details"][0]["element_id"] == "notify_panel"
     assert api("GET", "/deployments", who="olivia").get_json()["deployments"][0]["deployed_by"] == "olivia"
     error(api("GET", "/deployments", who="bina"), 403, "forbidden")
-    error(
-        api(
-            "POST",
-            "/deployments",
-            who="bina",
-            data={"files": [(io.BytesIO(changed), "engine_demo.bpmn")]},
-            content_type="multipart/form-data",
-        ),
-        403,
-        "forbidden",
-    )
+    error(upload(api, "bina", changed), 403, "forbidden")
     error(
         api(
             "POST",
