@@ -43,7 +43,7 @@ def test_an_agency_sees_its_request_but_not_the_case(deployed):
 
 def test_a_referrer_does_not_follow_the_case_it_reported(deployed):
     started = deployed.instances.start(
-        "incident_notification", form("incident_notification", agencies=["Police"]), REFERRER
+        "incident_notification", form("incident_notification", agencies=["police"]), REFERRER
     )
     with pytest.raises(Forbidden):
         deployed.queries.get_instance(started["id"], REFERRER)

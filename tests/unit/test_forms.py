@@ -355,7 +355,7 @@ EXAMPLES: dict[str, dict] = {
             {"service": "Health visiting", "from_date": "2019-03-20"},
             {"service": "Early help", "from_date": "2025-01-06", "to_date": "2026-06-30"},
         ],
-        "agencies": ["Children's social care", "Police", "Exampletown Primary School", "Health visiting"],
+        "agencies": ["childrens_social_care", "police", "education", "health"],
         "reasons_for_review": "Suspected physical abuse causing serious harm to a child recently on a child "
         "protection plan; the school's concerns were not acted on.",
         "senior_officer": {
@@ -422,8 +422,8 @@ EXAMPLES: dict[str, dict] = {
         "immediate_learning": "Step-down from child protection plans needs a multi-agency review point.",
         "dissemination_plan": "Seven-minute briefing to all agencies in January.",
         "further_learning_potential": "How schools escalate concerns after a plan ends.",
-        "rapid_review_agencies": ["Children's social care", "Police", "Health", "Education"],
-        "absent_agencies": [{"agency": "Probation", "reason": "No involvement with the family."}],
+        "rapid_review_agencies": ["childrens_social_care", "police", "health", "education"],
+        "absent_agencies": [{"agency": "probation", "reason": "No involvement with the family."}],
     },
     "executive_ratification.json": {
         "ratification_date": "2026-12-21",
@@ -476,7 +476,7 @@ EXAMPLES: dict[str, dict] = {
             "email": "referrer@example.org",
         },
         "children": [CHILD],
-        "agencies": ["Housing", "Children's social care"],
+        "agencies": ["housing", "childrens_social_care"],
         "circumstances": "Repeated moves between temporary accommodation in two areas.",
         "request_reason": "No serious harm, but a review would show how housing and children's "
         "services share information when families move.",
@@ -529,8 +529,8 @@ EXAMPLES: dict[str, dict] = {
         "target_completion_date": "2027-06-30",
         "agency_reports_due": "2027-03-01",
         "contributors": [
-            {"agency": "Children's social care", "contribution": "agency_report"},
-            {"agency": "Exampletown Primary School", "contribution": "interviews"},
+            {"agency": "childrens_social_care", "contribution": "agency_report"},
+            {"agency": "education", "contribution": "interviews"},
         ],
         "family_involvement": "The lead reviewer will write to the mother once the police agree.",
         "parallel_processes_identified": True,
@@ -759,7 +759,7 @@ INVALID = [
     (N, variant(N, reasons_for_review=DROP), "reasons_for_review"),
     (N, variant(N, reasons_for_review=" \n  "), "reasons_for_review"),
     (N, variant(N, reasons_for_review=""), "reasons_for_review"),
-    (N, variant(N, agencies=["Police", " "]), "agencies/1"),
+    (N, variant(N, agencies=["police", " "]), "agencies/1"),
     (N, variant(N, reasons_for_review="x" * 10001), "reasons_for_review"),
     (N, variant(N, children=[CHILD] * 5), "children"),
     (N, variant(N, children=[]), "children"),
