@@ -33,7 +33,7 @@ NOTIFICATION = {
     "dols_16_17": "false",
     "joint_working_concern": "yes",
     "presenting_issues": "Admitted to hospital with a head injury.",
-    "agencies": "Police",
+    "agencies": "police",  # its key in processes/agencies.toml
     "reasons_for_review": "Serious harm with suspected abuse.",
     "senior_officer.name": "Senior Officer",
     "senior_officer.role": "Head of Service",
