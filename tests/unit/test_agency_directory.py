@@ -208,3 +208,12 @@ def test_an_agency_nobody_can_act_for_carries_its_warning_beside_the_choice():
     assert radio_item(("education", "Education", choices.NOBODY), "", "selected")["text"] == (
         "Education (nobody holds its role)"
     )
+
+
+def test_on_the_page_a_refused_agency_reads_as_the_engines_plain_words(tmp_path):
+    from web.ui import errors
+
+    [problem] = _problems(tmp_path, {"agencies": ["Education"]})
+    assert errors.message(SCHEMA, problem) == (
+        "‘Education’ is not one of the partnership's agencies: choose it from the list"
+    )
