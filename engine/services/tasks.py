@@ -82,6 +82,9 @@ class Tasks:
                 actor.has(t.role) or actor.is_manager or (t.completed_by and t.completed_by == actor.username)
             ):
                 raise Forbidden(f"this task belongs to the role '{t.role}'")
+            shared_request = t.role in REQUEST_ONLY_ROLES and t.state != TaskStatus.OPEN
+            if shared_request and not actor.is_manager and t.completed_by != actor.username:
+                raise Forbidden("these answers were given by another agency")  # never another agency's
             version = session.get(ProcessVersion, inst.process_version_id)
             out = task_dict(t, inst.business_key)
             out["form_schema"] = version.forms.get(t.form) if t.form else None

@@ -149,13 +149,12 @@ def test_the_reviewer_reworks_reading_why_sign_off_was_refused_and_the_plan_read
     p.do("ratify_rapid_review_partners", ratified)
     p.do("tell_family_decision", form("family_contact"))
     p.do("commission_reviewer", form("reviewer_appointment", appointment_date="2027-01-12"))
-    reports = [{"agency": a, "contribution": "agency_report"} for a in ("Police", "Health")]
-    p.do(
-        "lcspr_terms_of_reference",
-        form("terms_of_reference", contributors=reports, agency_reports_due="2027-03-01"),
-    )
-    for agency in ("Police", "Health"):
-        p.do("lcspr_agency_reports", form("agency_report", agency=agency), agency=agency)
+    p.do("lcspr_terms_of_reference", form("terms_of_reference", agency_reports_due="2027-03-01"))
+    admin = Actor("ada", frozenset({"admin"}))  # holds every agency's role the terms of reference name
+    for request in deployed.tasks.for_user(admin):
+        if request["element_id"] == "lcspr_agency_reports":
+            agency = request["role"].removeprefix("Agency: ")
+            deployed.instances.complete_task(request["id"], form("agency_report", agency=agency), admin)
     for step, name in (
         ("lcspr_practitioners", "practitioner_interview"),
         ("lcspr_family", "family_contact"),
@@ -183,6 +182,25 @@ def test_the_reviewer_reworks_reading_why_sign_off_was_refused_and_the_plan_read
     [report] = shown(deployed, "lcspr_action_plan")
     assert report["title"] == "Write the final report"
     assert rows(report)["Recommendations"]["items"] == form("overview_report")["recommendations"]
+
+
+def test_an_agency_answering_in_a_shared_role_never_reads_another_agencys_answers(deployed):
+    from tests.integration.test_demo_process import INCIDENT
+
+    amir, bea = (
+        Actor("amir", frozenset({"Contributing agency"})),
+        Actor("bea", frozenset({"Contributing agency"})),
+    )
+    deployed.instances.start("engine_demo", {"regime": "WT2018"}, STAFF)
+    [record] = deployed.tasks.for_user(STAFF)
+    deployed.instances.complete_task(record["id"], INCIDENT, STAFF)
+    [request] = deployed.tasks.for_user(amir)
+    returned = {"agency": "Health", "chronology": [{"date": "2026-11-02", "event": "Seen by health visitor"}]}
+    deployed.instances.complete_task(request["id"], returned, amir)
+    assert rows(deployed.tasks.get(request["id"], amir)["answers"])  # its own
+    assert deployed.tasks.get(request["id"], MANAGER)["answers"]["by"] == "amir"
+    with pytest.raises(Forbidden):
+        deployed.tasks.get(request["id"], bea)
 
 
 # --- the deploy lint ---------------------------------------------------------------------------------
