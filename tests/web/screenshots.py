@@ -14,7 +14,7 @@ from pathlib import Path
 from engine import clock
 from engine.services import Reviewflow, demo
 from tests.conftest import PROCESS_OWNER, ROOT, make_settings
-from tests.web.conftest import CHROMIUM, MFA_SECRETS, PASSWORD, next_code, set_up_authenticators
+from tests.web.conftest import CHROMIUM, PASSWORD, set_up_authenticators, sign_in
 
 OUT = ROOT / "web" / "static" / "screenshots"
 
@@ -71,15 +71,7 @@ def main() -> None:
                 base_url=f"http://127.0.0.1:{port}", viewport={"width": 1280, "height": 900}
             )
             page = context.new_page()
-            page.goto("/sign-in")
-            page.fill("#username", who)
-            page.fill("#password", PASSWORD)
-            page.click("button:has-text('Sign in')")
-            if who in MFA_SECRETS:
-                page.wait_for_url("**/sign-in/code")
-                page.fill("#code", next_code(service, who))
-                page.click("button:has-text('Continue')")
-            page.wait_for_url("**/")
+            sign_in(page, who, service=service)
             page.goto(path)
             if then == "diagram":
                 page.wait_for_selector("[data-ready='true']")
