@@ -59,7 +59,14 @@ def _pattern_properties(validator, pattern_properties, instance, schema):
 
 #: the keywords this engine adds to JSON Schema; ``reviewflow check`` refuses any other ``x-`` keyword
 #: that is not a plain annotation (ANNOTATIONS)
-KEYWORDS = ("x-not-future", "x-not-before", "x-late-reason", "x-equals-case", "x-directory")
+KEYWORDS = (
+    "x-not-future",
+    "x-not-before",
+    "x-late-reason",
+    "x-equals-case",
+    "x-directory",
+    "x-check-answers",
+)
 #: the directories a field may choose from (``"x-directory": "agencies"``)
 DIRECTORIES = ("agencies",)
 ANNOTATIONS = ("x-source", "x-enum-titles")
@@ -394,6 +401,12 @@ def keyword_problems(schema: dict, deadline_keys: set[str] | None = None) -> lis
 def _keyword_problem(key, value, where, siblings, deadline_keys) -> list[tuple[str, str]]:
     if key not in KEYWORDS:
         return [(where, f"unknown keyword {key!r}: the form keywords are {', '.join(KEYWORDS)}")]
+    if key == "x-check-answers":  # the page asks the person to check their answers before they are sent
+        if where != "/x-check-answers":
+            return [(where, "x-check-answers belongs to the whole form, at its top level")]
+        if not isinstance(value, bool):
+            return [(where, f"x-check-answers must be true or false, not {value!r}")]
+        return []
     source = value.get("source") if isinstance(value, dict) else None
     if isinstance(value, dict) and "source" in value and (not isinstance(source, str) or not source.strip()):
         return [(f"{where}/source", "source must be the paragraph it comes from, such as '003 §7.7'")]

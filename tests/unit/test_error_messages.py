@@ -271,3 +271,31 @@ def test_a_question_it_cannot_turn_around_is_quoted():
         errors.message(schema, {"path": "independent", "kind": "required"})
         == "Select yes or no for ‘Is the work of satisfactory quality?’"
     )
+
+
+def test_a_group_field_its_parent_requires_with_some_answers_is_not_optional():
+    """chair_decision.json: the peer challenge's date, chair and outcome are required once it was sought."""
+    schema = json.loads((FORMS / "chair_decision.json").read_text(encoding="utf-8"))
+    fields = {f.name: f for f in forms.build(schema, {}, forms.Values({}, {}), {})}
+    group = {f.name: f for f in fields["peer_challenge"].children}
+    assert not any(f.optional for f in group.values())
+    assert fields["advice_sought"].optional and not fields["review_type"].optional
+
+
+def test_the_check_answers_keyword_is_checked_where_forms_are_deployed():
+    assert form_rules.keyword_problems({"type": "object", "x-check-answers": True}) == []
+    assert form_rules.keyword_problems({"type": "object", "x-check-answers": "yes"}) == [
+        ("x-check-answers", "x-check-answers must be true or false, not 'yes'")
+    ]
+    nested = {"type": "object", "properties": {"a": {"type": "string", "x-check-answers": True}}}
+    assert form_rules.keyword_problems(nested) == [
+        ("properties/a/x-check-answers", "x-check-answers belongs to the whole form, at its top level")
+    ]
+    shipped = [p.name for p in FORMS.glob("*.json") if json.loads(p.read_text()).get("x-check-answers")]
+    assert {
+        "chair_decision.json",
+        "executive_ratification.json",
+        "executive_ratification_partners.json",
+        "publication_decision.json",
+        "publication_final_decision.json",
+    } <= set(shipped)

@@ -31,6 +31,7 @@ def post(
     ui: dict,
     actions: dict[str, Callable[[dict], object]],
     sent_again: str = SENT_AGAIN,
+    guard: bool = True,
     **context,
 ):
     """Handle a submitted form. ``actions`` maps a button's action ("submit", "draft") to what to do
@@ -48,7 +49,7 @@ def post(
         return _page(template, fields, [], schema, token, context)
     data, parse_problems = forms.parse(schema, request.form)
     handler = actions.get(action, actions["submit"])
-    guarded = action != "draft" and once.token_of(request.form) is not None
+    guarded = guard and action != "draft" and once.token_of(request.form) is not None
     if guarded:
         where = once.claim(token)
         if where is not None:
@@ -81,6 +82,43 @@ def _page(template, fields, summary, schema, token, context):
     return render_template(
         template, fields=[_token_field(token), *fields], errors=summary, schema=schema, **context
     )
+
+
+def check(schema: dict, data: dict) -> None:
+    """Raise Invalid with every problem the form itself finds (before its answers are shown to be checked;
+    the engine checks them again, against the case, when they are sent)."""
+    problems = form_rules.validate(schema, data)
+    if problems:
+        raise Invalid("the form has errors", problems)
+
+
+def invalid(template: str, schema: dict, ui: dict, data: dict, exc: Invalid, **context):
+    """The form filled with ``data`` and the engine's problems with it (422)."""
+    errors = forms.error_map(schema, exc.details or [], {})
+    fields = forms.build(schema, ui, forms.Values.from_data(schema, data), errors)
+    return _page(template, fields, summary(fields, errors), schema, once.new(), context), 422
+
+
+def send_once(send: Callable[[], object], sent_again: str = SENT_AGAIN):
+    """Do ``send`` once for the page's one-time token (a page posted without one is sent as it is)."""
+    token = once.token_of(request.form)
+    if token is None:
+        return send()
+    where = once.claim(token)
+    if where is not None:
+        flash(sent_again, "error")
+        return redirect(where or url_for("tasks.home"), 303)
+    try:
+        response = send()
+    except BaseException:
+        once.release(token)
+        raise
+    location = getattr(response, "location", None)
+    if location and 300 <= getattr(response, "status_code", 200) < 400:
+        once.sent(token, location)
+    else:
+        once.release(token)
+    return response
 
 
 def also_wrong(schema: dict, data: dict, parse_problems: dict[str, str]) -> list[dict]:

@@ -153,6 +153,23 @@ def sometimes_required(schema: dict) -> set[str]:
     return out
 
 
+def sometimes_required_within(schema: dict, key: str) -> set[str]:
+    """The fields of the group ``key`` that its parent's conditions require
+    (``"then": {"properties": {key: {"required": [...]}}}``)."""
+    out: set[str] = set()
+    branches = [schema.get("then"), schema.get("else"), *(schema.get("dependentSchemas") or {}).values()]
+    for name in ("allOf", "anyOf", "oneOf"):
+        branches += schema.get(name) or []
+    for branch in branches:
+        if not isinstance(branch, dict):
+            continue
+        inner = (branch.get("properties") or {}).get(key)
+        if isinstance(inner, dict):
+            out |= set(inner.get("required", [])) | sometimes_required(inner)
+        out |= sometimes_required_within(branch, key)
+    return out
+
+
 def _object_fields(schema, ui, values, errors, prefix, extra_rows) -> list[Field]:
     required = set(schema.get("required", []))
     sometimes = sometimes_required(schema)
@@ -170,6 +187,10 @@ def _object_fields(schema, ui, values, errors, prefix, extra_rows) -> list[Field
             extra_rows,
         )
         f.sometimes = key in sometimes
+        if f.kind == "group":
+            within = sometimes_required_within(schema, key)
+            for child in f.children:
+                child.sometimes = child.sometimes or child.name.rsplit(".", 1)[-1] in within
         out.append(f)
     return out
 

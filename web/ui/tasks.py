@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 
 from engine.services.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.statuses import TaskStatus
-from web.ui import form_page
+from web.ui import check_answers, form_page, once
 from web.ui.security import signed_in
 
 bp = Blueprint("tasks", __name__)
@@ -99,25 +99,73 @@ def task(task_id):
         return redirect(url_for("tasks.home"))
 
     def submit(data):
-        try:
-            service().instances.complete_task(task_id, data, g.actor)
-        except Conflict as exc:
-            flash(str(exc), "error")
-            return redirect(url_for("tasks.home"))
-        flash(f"‘{task['name']}’ is done for case {task['business_key']}.", "success")
-        return redirect(url_for("tasks.home"))
+        return _complete(task, data)
 
+    def to_check(data):  # the answers kept as a draft, then shown to be checked before they are sent
+        form_page.check(schema, data)
+        service().tasks.save_draft(task_id, data, g.actor)
+        return redirect(url_for("tasks.check", task_id=task_id), 303)
+
+    checked = check_answers.wanted(schema)
     try:
         return form_page.post(
             "tasks/form.html",
             schema,
             ui,
-            {"submit": submit, "draft": save_draft},
+            {"submit": to_check if checked else submit, "draft": save_draft},
             sent_again=f"You already sent ‘{task['name']}’. Your answers were not sent again.",
+            guard=not checked,  # checking is not sending: the check page carries its own token
             title=task["name"],
             task=task,
         )
     except Forbidden:  # a manager may look at any task but complete only their own roles'
+        abort(403)
+
+
+def _complete(task: dict, data: dict):
+    try:
+        service().instances.complete_task(task["id"], data, g.actor)
+    except Conflict as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("tasks.home"))
+    flash(f"‘{task['name']}’ is done for case {task['business_key']}.", "success")
+    return redirect(url_for("tasks.home"))
+
+
+@bp.route("/tasks/<task_id>/check", methods=["GET", "POST"])
+@signed_in
+def check(task_id):
+    """Check your answers: the answers kept as a draft when the form was sent, each with a Change link back
+    to the form, and the one button that sends them."""
+    task = _load(task_id)
+    schema = task["form_schema"] or {"type": "object", "properties": {}}
+    ui = task["ui_schema"] or {}
+    form = url_for("tasks.task", task_id=task_id)
+    if task["state"] != TaskStatus.OPEN:
+        if request.method == "POST":
+            flash(f"‘{task['name']}’ was already {task['state']}. Your answers were not sent again.", "error")
+        return redirect(form, 303)
+    draft = service().tasks.draft(task_id, g.actor)
+    if draft is None or not check_answers.wanted(schema):
+        return redirect(form, 303)
+    if request.method == "GET":
+        return render_template(
+            "tasks/check.html",
+            title=f"Check your answers: {task['name']}",
+            task=task,
+            sections=check_answers.sections(schema, ui, draft["data"], form),
+            form_token=once.new(),
+        )
+    try:
+        return form_page.send_once(
+            lambda: _complete(task, draft["data"]),
+            f"You already sent ‘{task['name']}’. Your answers were not sent again.",
+        )
+    except Invalid as exc:  # what only the case can tell (a deadline, another answer): back to the form
+        return form_page.invalid(
+            "tasks/form.html", schema, ui, draft["data"], exc, title=task["name"], task=task
+        )
+    except Forbidden:
         abort(403)
 
 
