@@ -184,6 +184,17 @@ def test_the_reviewer_reworks_reading_why_sign_off_was_refused_and_the_plan_read
     assert rows(report)["Recommendations"]["items"] == form("overview_report")["recommendations"]
 
 
+def test_the_chair_decides_on_a_serious_case_review_reading_the_sub_group_and_the_checklist(deployed):
+    from tests.scenarios.test_wt2015_serious_case_review import decision_pending, recommended
+
+    p = decision_pending(deployed)
+    recommended(p)
+    sections = shown(deployed, "chair_decides")
+    assert [s["step"] for s in sections][:2] == ["subgroup_meeting", "chair_checklist"]
+    assert "Merged chronology" in [s["title"] for s in sections]
+    assert not any("_" in key for key in every_key(sections))
+
+
 def test_an_agency_answering_in_a_shared_role_never_reads_another_agencys_answers(deployed):
     from tests.integration.test_demo_process import INCIDENT
 
