@@ -4,6 +4,8 @@ every page carries a strict content security policy."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from tests.web.conftest import ROLES, csrf_of, sign_in_client
@@ -11,8 +13,16 @@ from tests.web.conftest import ROLES, csrf_of, sign_in_client
 STAFF = set(ROLES)
 STARTERS = {"referrer", "la", "bu", "manager", "admin"}
 MANAGERS = {"manager", "admin"}
+# who has a step in the scr_decision case of the demo, and managers: its documents
+IN_THE_CASE = {"bu", "subgroup", "chair", "manager", "admin"}
 OWNERS = {"owner", "admin"}
 EVERYONE = {None, *ROLES}  # None: nobody signed in
+PDF = b"%PDF-1.7\n%%EOF\n"
+
+
+def pdf(name: str) -> dict:
+    """A document as the upload form sends it."""
+    return {"document-upload": (io.BytesIO(PDF), name)}
 
 
 @pytest.fixture
@@ -34,7 +44,14 @@ def world(service, app):
         sign_in_client(client, username)
         clients[username] = client
     clients[None] = app.test_client()
-    return {"case": case["id"], "task": la_task["id"], "started": started["id"], "clients": clients}
+    document = service.documents.upload(manager, case["id"], "minutes.pdf", PDF)
+    return {
+        "case": case["id"],
+        "task": la_task["id"],
+        "started": started["id"],
+        "document": document["id"],
+        "clients": clients,
+    }
 
 
 def routes(w) -> list[tuple]:
@@ -55,6 +72,9 @@ def routes(w) -> list[tuple]:
         ("GET", f"/cases/{c}/chronology.csv", {}, MANAGERS, {200}),
         ("GET", f"/cases/{c}/diagram.json", {}, MANAGERS, {200}),
         ("GET", "/dashboard", {}, MANAGERS, {200}),
+        ("GET", f"/documents/{w['document']}", {}, IN_THE_CASE, {200}),
+        ("POST", f"/cases/{c}/documents", {"data": pdf("notes.pdf")}, IN_THE_CASE, {303}),
+        ("POST", f"/tasks/{t}/documents", {"data": pdf("check.pdf")}, {"la", "manager", "admin"}, {303}),
         ("GET", "/modeller", {}, OWNERS, {200}),
         ("GET", "/modeller/rapid_review", {}, OWNERS, {200}),
         ("GET", "/modeller/rapid_review/download", {}, OWNERS, {200}),
@@ -128,6 +148,7 @@ def test_every_page_of_the_app_is_in_the_matrix(app, world):
             .replace("<id:instance_id>", str(world["case"]))
             .replace("<process_id>", "rapid_review")
             .replace("<decision_id>", "scr_criteria")
+            .replace("<id:document_id>", str(world["document"]))
         )
         assert concrete in listed, rule.rule
 
