@@ -264,12 +264,38 @@ class InstanceStatusChanged(Model):
 # --- tasks ---------------------------------------------------------------------------------------------
 
 
+ANSWER_ROWS = (
+    "answers labelled by their form fields' titles: each {key: the title, and text, or items (a list), or "
+    "rows (an object's answers), or groups (the answers of each object of a list), with more: how many "
+    "items were left out}"
+)
+
+
+class CaseFileSection(Model):
+    title: str = Field(description="the earlier step, or the submission, that recorded what follows")
+    step: str | None = Field(description="the earlier step's id, when the section is its answers")
+    by: str | None = Field(description="who submitted it, where known")
+    at: DateTime | None = Field(description="when it was submitted, where known")
+    rows: list[dict[str, Any]] = Field(description=ANSWER_ROWS)
+
+
+class TaskAnswers(Model):
+    rows: list[dict[str, Any]] = Field(description=ANSWER_ROWS)
+    by: str | None = Field(description="who completed the step")
+    at: DateTime | None = Field(description="when the step was completed")
+
+
 class TaskDetail(Task):
     form_schema: dict[str, Any] | None
     ui_schema: dict[str, Any] | None
     documentation: str | None
     process_version: int
     context: dict[str, Any] = Field(description="the case fields shown beside the form")
+    case_file: list[CaseFileSection] = Field(
+        description="the earlier information the step declares (caseFile), shown beside its form; empty "
+        "for a completed step and for an agency's request"
+    )
+    answers: TaskAnswers | None = Field(description="a completed step's answers; null while it is open")
 
 
 class TaskList(Model):
