@@ -5,8 +5,8 @@ tables, JSON Schema forms and deadline rule sets. SpiffWorkflow checks the BPMN
 structure (behind the hardened XML parser and the BPMN XSD); this module reads
 the files in order and hands each to the check for its kind, for what the
 library does not check: files.py (which files, their names and sizes),
-form_lint.py, dmn_lint.py, bpmn_lint.py, layout_lint.py, length_lint.py and
-procedure_lint.py; dependencies.py hashes what each process version depends on.
+form_lint.py, dmn_lint.py, bpmn_lint.py, message_lint.py, layout_lint.py, length_lint.py
+and procedure_lint.py; dependencies.py hashes what each process version depends on.
 Every problem names the file, the element id and what is wrong. Pure: no database.
 """
 
@@ -29,6 +29,7 @@ from engine.bpmn import (
     form_lint,
     layout_lint,
     length_lint,
+    message_lint,
     procedure_lint,
 )
 from engine.bpmn.bpmn_xml import (  # noqa: F401
@@ -165,6 +166,7 @@ def build(files: dict[str, bytes], max_bytes: int = xmlsafe.DEFAULT_MAX_BYTES) -
             bpmn_lint.lint(
                 name, root, bundle.forms, bundle.decisions, bundle.rulesets, process_files, problems
             )
+            message_lint.lint(name, root, bundle.forms, problems)
             layout_lint.lint(name, root, problems)
             length_lint.lint(name, root, problems)
     bundle.case_file_forms = case_file.lint(bpmn_roots, process_files, bundle.forms, problems)

@@ -7,6 +7,7 @@ import hashlib
 import json
 from typing import TYPE_CHECKING
 
+from engine.bpmn.awaited import catching
 from engine.bpmn.bpmn_xml import BPMN_NS, NS, deadline_keys_in, decisions_used, properties
 
 if TYPE_CHECKING:
@@ -32,6 +33,10 @@ def attach(build_: ProcessBuild, bundle: Bundle, bpmn_roots, process_files) -> N
             for key in ("formJsonSchemaFilename", "formUiSchemaFilename"):
                 if props.get(key):
                     build_.forms[props[key]] = bundle.forms[props[key]]
+        for awaited in catching(proc):  # the forms of the answers it waits for from outside
+            for form in (awaited.form, awaited.ui_form):
+                if form:
+                    build_.forms[form] = bundle.forms[form]
         for name in bundle.case_file_forms.get(pid, ()):  # the forms that label what its steps show
             build_.forms[name] = bundle.forms[name]
         for d in decisions_used(proc):

@@ -33,6 +33,21 @@ STEP_EXAMPLES: dict[str, dict] = {
         "information_sent_date": "2027-01-20",
         "information_summary": "The school's referral history and the health visitor's notes.",
     },
+    "panel_answer.json": {
+        "outcome": "more_information",
+        "received_date": "2026-12-18",
+        "detail": "The Panel asks for the school's referral history before it decides.",
+    },
+    "national_panel_view.json": {
+        "outcome": "challenge",
+        "received_date": "2026-12-18",
+        "advice": "Concerns about information sharing between the school and health were not weighed.",
+    },
+    "scr_new_information.json": {
+        "summary": "The GP has disclosed earlier injuries that were not shared with children's services.",
+        "received_date": "2026-12-18",
+    },
+    "demo_panel_response.json": {"decision": "no national review", "received_date": "2026-12-18"},
     "family_contact.json": {
         "informed_date": "2027-01-11",
         "method": "meeting",
