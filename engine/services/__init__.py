@@ -19,6 +19,7 @@ from engine.services.health import Health
 from engine.services.instances import Instances
 from engine.services.mfa import Mfa
 from engine.services.outbox import Outbox
+from engine.services.outside import OutsideAnswers
 from engine.services.queries import Queries
 from engine.services.reports import Reports
 from engine.services.sessions import Sessions
@@ -42,6 +43,7 @@ class Reviewflow:
         self.instances = Instances(self.core)
         self.tasks = Tasks(self.core)
         self.queries = Queries(self.core)
+        self.outside = OutsideAnswers(self.core)
         self.reports = Reports(self.core)
         self.outbox = Outbox(self.core)
         self.users = Users(self.core)

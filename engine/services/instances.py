@@ -22,7 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine import clock, inputs, logs
 from engine.bpmn import serializer
-from engine.services import access, audit, forms, regimes
+from engine.services import access, audit, forms, outside, regimes
 from engine.services import workflow as wfsvc
 from engine.services.actor import Actor
 from engine.services.core import CALENDAR_REVISION, Core
@@ -484,6 +484,11 @@ class Instances:
             with self._moving(
                 session, inst, actor.username, when=(CaseStatus.RUNNING, CaseStatus.ERROR)
             ) as move:
+                # the role its step names records it, with data its form accepts (engine/bpmn/awaited.py)
+                awaited = outside.declared(session, inst.process_version_id).get(name)
+                schema = move.loaded.version.forms.get(awaited.form) if awaited and awaited.form else None
+                context = self._case_context(session, move.loaded, None)
+                data = outside.judge(awaited, schema, data, actor, context)
                 try:
                     move.loaded.workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=data))
                 except Exception as exc:
