@@ -74,6 +74,19 @@ def test_check_reports_one_line_per_problem_and_exit_1(run, tmp_path):
     assert run("check", str(tmp_path / "missing")).returncode == 1
 
 
+def test_check_names_the_line_of_each_problem_in_the_directory_of_agencies(run, tmp_path):
+    directory = tmp_path / "agencies.toml"
+    directory.write_text('[agencies.police]\nname = "Police"\n\n[agencies.education]\nrole = "Education"\n')
+    result = run("check", REVIEWFLOW_AGENCIES_FILE=str(directory))
+    assert result.returncode == 1
+    assert f"{directory}:4: agency 'education' needs a name of 1 to 100 characters on one line" in (
+        result.stdout.splitlines()
+    )
+    directory.write_text('[agencies.police]\nname = "Police"\n')
+    fixed = run("check", REVIEWFLOW_AGENCIES_FILE=str(directory))
+    assert fixed.returncode == 0 and fixed.stdout.strip().endswith(", 1 agencies"), fixed.stdout
+
+
 def test_fake_clock_is_refused_in_production(run):
     result = run("roles", REVIEWFLOW_ENV="production", REVIEWFLOW_FAKE_NOW="2026-01-01T00:00:00Z")
     assert result.returncode == 2 and "REVIEWFLOW_FAKE_NOW" in result.stderr
