@@ -11,8 +11,9 @@ from __future__ import annotations
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from engine.services.actor import Actor
+from engine.services.actor import REQUEST_ONLY_ROLES, Actor
 from engine.services.errors import Forbidden
+from engine.statuses import TaskStatus
 from engine.store.models import HumanTask
 
 
@@ -40,3 +41,14 @@ def check(session: Session, actor: Actor, instance_id: int) -> None:
     """Refuse (403) someone who may not see the case."""
     if not may_see(session, actor, instance_id):
         raise Forbidden("you have no role in this case")
+
+
+def may_see_step(actor: Actor, task: HumanTask) -> bool:
+    """Whether ``actor`` may see one step itself (its answers, its documents), case or no case: managers;
+    its role; whoever completed it. A done request of a role every agency shares (``Contributing agency``)
+    is only for the agency that answered it, never another."""
+    if actor.is_manager:
+        return True
+    if task.role in REQUEST_ONLY_ROLES and task.state != TaskStatus.OPEN:
+        return task.completed_by == actor.username
+    return actor.has(task.role) or (task.completed_by is not None and task.completed_by == actor.username)

@@ -81,10 +81,6 @@ def _label(content_type: str) -> str:
     return next((t.label for t in filetypes.ALLOWED if t.mime == content_type), content_type)
 
 
-def _holds_task(actor: Actor, task: HumanTask) -> bool:
-    return actor.is_manager or actor.has(task.role)
-
-
 class Documents:
     def __init__(self, core: Core):
         self.core = core
@@ -151,7 +147,7 @@ class Documents:
         task = session.get(HumanTask, task_id)
         if task is None or instance_id not in (None, task.instance_id):
             raise NotFound(f"no task '{task_id}' in case {instance_id}")
-        if not _holds_task(actor, task):
+        if not access.may_see_step(actor, task):
             raise Forbidden(f"this task belongs to the role '{task.role}'")
         if task.state != TaskStatus.OPEN:
             raise Conflict("this task is no longer open: a document can be added only to an open task")
@@ -173,7 +169,7 @@ class Documents:
             if task is None:
                 raise NotFound(f"no task '{task_id}'")
             whole_case = access.may_see(session, actor, task.instance_id)
-            if not (whole_case or _holds_task(actor, task)):
+            if not (whole_case or access.may_see_step(actor, task)):
                 raise Forbidden(f"this task belongs to the role '{task.role}'")
             step = self._list(session, Document.task_id == task_id)
             others = None
@@ -202,7 +198,7 @@ class Documents:
                 raise NotFound(f"no document {document_id}")
             if not access.may_see(session, actor, row.instance_id):
                 task = session.get(HumanTask, row.task_id) if row.task_id else None
-                if task is None or not _holds_task(actor, task):
+                if task is None or not access.may_see_step(actor, task):
                     raise Forbidden("you may not see this document")
             content = session.scalar(select(Document.content).where(Document.id == document_id))
             self._audit(session, "document_downloaded", actor, row)

@@ -183,3 +183,29 @@ def test_a_document_over_the_size_limit_is_refused(tmp_path):
         assert [d["name"] for d in service.documents.for_case(case_id, MANAGER)] == ["small.pdf"]
     finally:
         service.db.dispose()
+
+
+def test_an_agency_in_a_role_every_agency_shares_never_sees_another_agencys_documents(deployed):
+    """Every agency answering as ``Contributing agency`` holds the same role: once one has answered, its
+    step's documents are for it (and managers and the case's staff), not for the next agency."""
+    from tests.integration.test_demo_process import INCIDENT
+
+    amir, bea = (Actor(name, frozenset({"Contributing agency"})) for name in ("amir", "bea"))
+    case = deployed.instances.start("engine_demo", {"regime": "WT2018"}, STAFF)
+    [record] = deployed.tasks.for_user(STAFF)
+    deployed.instances.complete_task(record["id"], INCIDENT, STAFF)
+    [request] = deployed.tasks.for_user(amir)
+    kept = deployed.documents.upload(amir, None, "health return.pdf", PDF, task_id=request["id"])
+    returned = {"agency": "Health", "chronology": [{"date": "2026-11-02", "event": "Seen by health visitor"}]}
+    deployed.instances.complete_task(request["id"], returned, amir)
+    assert deployed.documents.download(kept["id"], amir)[1] == PDF
+    assert [d["name"] for d in deployed.documents.for_task(request["id"], amir)["step"]] == [
+        "health return.pdf"
+    ]
+    for refused in (
+        lambda: deployed.documents.download(kept["id"], bea),
+        lambda: deployed.documents.for_task(request["id"], bea),
+    ):
+        with pytest.raises(Forbidden):
+            refused()
+    assert deployed.documents.for_case(case["id"], MANAGER)[0]["uploaded_by"] == "amir"

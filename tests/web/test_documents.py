@@ -10,6 +10,7 @@ import re
 from sqlalchemy import select
 
 from engine.store.models import AuditEvent
+from tests.scenarios.driver import form
 from tests.web.conftest import axe_violations, sign_in
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -145,3 +146,16 @@ def test_the_documents_fit_a_phone(page, service):
     assert page.locator("#case-documents tbody tr").count() == 2
     page.locator("#documents").scroll_into_view_if_needed()
     assert no_overflow(page)
+
+
+def test_a_completed_step_shows_its_documents_read_only(page, service):
+    request = police_request(service)
+    police = service.users.actor("police")
+    service.documents.upload(police, None, "police return.pdf", PDF, task_id=request["id"])
+    answers = form(service.tasks.get(request["id"], police)["form"].removesuffix(".json"))
+    service.instances.complete_task(request["id"], answers, police)
+    sign_in(page, "police")
+    page.goto(f"/tasks/{request['id']}")
+    assert page.locator("#step-documents a").text_content() == "police return.pdf (download)"
+    assert page.locator("#document-upload").count() == 0
+    assert axe_violations(page) == []
