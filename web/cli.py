@@ -421,24 +421,23 @@ def calendar(day: str | None, holiday: bool, working: bool, clear: bool, note: s
 
 
 @cli.command()
+@click.option(
+    "--force", is_flag=True, help="Also replace versions a process owner deployed from the modeller."
+)
 @click.pass_context
-def demo(ctx: click.Context) -> int:
-    """Deploy into an empty database, and create demo accounts (one per role) and demo cases.
+def demo(ctx: click.Context, force: bool = False) -> int:
+    """Deploy the files, and create demo accounts (one per role) and demo cases.
 
-    Never in production. Run again (``make run`` every time), it leaves the deployed processes alone: a
-    version a process owner made in the modeller stays the latest; ``reviewflow deploy`` deploys the files."""
+    Never in production. Run again (``make run`` every time), it deploys what changed on disk but never over
+    a version a process owner made in the modeller: it names each process it skipped (``--force`` replaces
+    them too); no demo case or account is made twice."""
 
     from engine.services import demo as demo_data
 
     if config.load().is_production:
         raise Refused("demo accounts are refused when REVIEWFLOW_ENV=production")
     service = _service()
-    if service.queries.processes():
-        print(
-            "processes already deployed; not redeploying over versions made in the modeller "
-            "(run `reviewflow deploy` to deploy the files)"
-        )
-    elif ctx.invoke(deploy, paths=(), actor="demo"):
+    if ctx.invoke(deploy, paths=(), actor="demo", force=force):
         return 1
     if "demo" not in {u["username"] for u in service.users.list()}:
         service.users.add("demo", service.queries.roles(), display_name="Demo user (every role)")

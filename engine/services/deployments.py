@@ -217,6 +217,10 @@ class Deployments:
         skipped = [] if force else self.persons_versions(files)
         left_out = {s["file"] for s in skipped}
         kept = {name: data for name, data in files.items() if name not in left_out}
+        with self.core.db.reading() as session:
+            current = self.current_files(session)
+        if all(current.get(name) == data for name, data in kept.items()):  # nothing to record
+            kept = {}
         if not kept:
             return {
                 "deployment_id": None,

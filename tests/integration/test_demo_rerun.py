@@ -1,5 +1,6 @@
 """Running `reviewflow demo` (what `make run` does) a second time keeps what people made in between: a
-version a process owner deployed from the modeller stays the latest, and no demo case is made twice."""
+version a process owner deployed from the modeller stays the latest (the demo names it as skipped), and no
+demo case is made twice."""
 
 from __future__ import annotations
 
@@ -45,8 +46,8 @@ def test_running_the_demo_again_keeps_the_process_owners_modeller_version(demo_d
 
     assert cli.main(["demo"]) == 0
     second = capsys.readouterr().out
-    assert "processes already deployed; not redeploying over versions made in the modeller" in second
-    assert "reviewflow deploy" in second and "deployed rapid_review" not in second
+    assert "skipped rapid_review version 2: rapid_review.bpmn was deployed by olivia" in second
+    assert "--force replaces it" in second and "deployed rapid_review" not in second
     assert latest(service, "rapid_review") == owners  # still the process owner's version
     assert service.deployments.history(PROCESS_OWNER)[0]["deployed_by"] == PROCESS_OWNER.username
     assert [c["id"] for c in service.queries.list_instances(MANAGER, limit=500)] == [c["id"] for c in cases]
