@@ -65,6 +65,7 @@ def test_the_executive_reads_the_prg_record_beside_the_ratification(page, servic
     page.wait_for_url(f"**/tasks/{ratify['id']}")
     case_file = page.locator("aside#case-file")
     assert "The case file" in case_file.locator("h2").inner_text()
+    assert page.locator("aside a[href='#case-file']").inner_text() == "Read the case file"
     record = case_file.locator("section[data-step='record_rapid_review']")
     assert record.locator("h3").inner_text() == "Hold the rapid review meeting and record the rapid review"
     assert "Submitted by Demo prg (prg) on 21 December 2026" in record.inner_text()
