@@ -15,6 +15,7 @@ STARTERS = {"referrer", "la", "bu", "manager", "admin"}
 MANAGERS = {"manager", "admin"}
 # who has a step in the scr_decision case of the demo, and managers: its documents
 IN_THE_CASE = {"bu", "subgroup", "chair", "manager", "admin"}
+RECORDERS = {"bu", "manager", "admin"}  # record answers from outside (the Panel's) on the cases they see
 OWNERS = {"owner", "admin"}
 EVERYONE = {None, *ROLES}  # None: nobody signed in
 PDF = b"%PDF-1.7\n%%EOF\n"
@@ -75,6 +76,9 @@ def routes(w) -> list[tuple]:
         ("GET", f"/documents/{w['document']}", {}, IN_THE_CASE, {200}),
         ("POST", f"/cases/{c}/documents", {"data": pdf("notes.pdf")}, IN_THE_CASE, {303}),
         ("POST", f"/tasks/{t}/documents", {"data": pdf("check.pdf")}, {"la", "manager", "admin"}, {303}),
+        ("GET", "/awaited", {}, RECORDERS, {200}),  # answers from outside the person records
+        # the case is not waiting for the Panel: 404 for those who would record it
+        ("GET", f"/cases/{c}/awaited/national_panel_response", {}, RECORDERS, {404}),
         ("GET", "/modeller", {}, OWNERS, {200}),
         ("GET", "/modeller/rapid_review", {}, OWNERS, {200}),
         ("GET", "/modeller/rapid_review/download", {}, OWNERS, {200}),
@@ -149,6 +153,7 @@ def test_every_page_of_the_app_is_in_the_matrix(app, world):
             .replace("<process_id>", "rapid_review")
             .replace("<decision_id>", "scr_criteria")
             .replace("<id:document_id>", str(world["document"]))
+            .replace("<message>", "national_panel_response")
         )
         assert concrete in listed, rule.rule
 

@@ -8,8 +8,8 @@ from tests.web.conftest import ROLES, axe_violations, sign_in
 
 def test_each_role_signs_in_and_sees_only_its_menu(page):
     expected = {
-        "bu": {"Tasks", "Start a case", "Calendar"},
-        "manager": {"Tasks", "Start a case", "Cases", "Dashboard", "Calendar"},
+        "bu": {"Tasks", "Start a case", "Answers to record", "Calendar"},
+        "manager": {"Tasks", "Start a case", "Answers to record", "Cases", "Dashboard", "Calendar"},
         "owner": {"Tasks", "Modeller", "Calendar"},
         "police": {"Tasks", "Calendar"},
     }

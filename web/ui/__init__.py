@@ -31,11 +31,11 @@ def register(app: Flask, service) -> None:
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-    from web.ui import auth, cases, dashboard, feeds, modeller, tasks
+    from web.ui import auth, cases, dashboard, feeds, modeller, outside, tasks
     from web.ui.filters import install as install_filters
 
     install_filters(app)
-    for module in (auth, tasks, cases, dashboard, modeller, feeds):
+    for module in (auth, tasks, cases, outside, dashboard, modeller, feeds):
         app.register_blueprint(module.bp)
     from web.ui import documents
 
@@ -67,6 +67,7 @@ def navigation(actor) -> list[dict]:
 
     service = current_app.extensions["reviewflow"]
     items.append(("cases.new", "Start a case", service.instances.may_start(START_PROCESS, actor)))
+    items.append(("outside.index", "Answers to record", service.outside.records_any(actor)))
     items.append(("cases.index", "Cases", actor.is_manager))
     items.append(("dashboard.index", "Dashboard", actor.is_manager))
     items.append(("modeller.index", "Modeller", actor.can_deploy))
