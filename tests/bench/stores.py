@@ -120,8 +120,8 @@ def _copier_hash() -> str:
 
 def copy_sqlite_to_postgres(path: Path, url: str) -> None:
     """Every table of the SQLite file into the empty PostgreSQL database at ``url``: the schema made by the
-    product's migrations, then each table's rows by COPY, parents before children, and each id sequence
-    moved past the copied ids."""
+    product's migrations, then each table's rows by COPY, parents before children, each id sequence moved
+    past the copied ids, and the tables analyzed."""
     import psycopg
 
     from tests.bench.common import service
@@ -159,5 +159,6 @@ def copy_sqlite_to_postgres(path: Path, url: str) -> None:
                 conn.execute(
                     f'SELECT setval(%s, COALESCE((SELECT MAX(id) FROM "{table}"), 0) + 1, false)', (sequence,)
                 )
+        conn.execute("ANALYZE")  # the planner's statistics, as a database in use has them
         conn.commit()
     source.close()
