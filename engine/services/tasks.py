@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select, update
 
 from engine import clock
-from engine.services import audit, case_file
+from engine.services import access, audit, case_file
 from engine.services.actor import REQUEST_ONLY_PREFIX, REQUEST_ONLY_ROLES, Actor
 from engine.services.core import Core
 from engine.services.errors import Conflict, Forbidden, Invalid, NotFound
@@ -77,14 +77,8 @@ class Tasks:
             if t is None:
                 raise NotFound(f"no task '{task_id}'")
             inst = session.get(Instance, t.instance_id)
-            # a completed step's answers may be read by whoever completed it, as well as by its role
-            if not (
-                actor.has(t.role) or actor.is_manager or (t.completed_by and t.completed_by == actor.username)
-            ):
+            if not access.may_see_step(actor, t):  # its role, managers, and whoever completed it
                 raise Forbidden(f"this task belongs to the role '{t.role}'")
-            shared_request = t.role in REQUEST_ONLY_ROLES and t.state != TaskStatus.OPEN
-            if shared_request and not actor.is_manager and t.completed_by != actor.username:
-                raise Forbidden("these answers were given by another agency")  # never another agency's
             version = session.get(ProcessVersion, inst.process_version_id)
             out = task_dict(t, inst.business_key)
             out["form_schema"] = version.forms.get(t.form) if t.form else None
