@@ -5,6 +5,8 @@ submission records nothing twice. Every page passes axe and fits a 375 px phone.
 
 from __future__ import annotations
 
+import re
+
 from tests.awaiting_panel import waiting_for_the_panel
 from tests.web.conftest import axe_violations, csrf_of, sign_in, sign_in_client
 
@@ -88,12 +90,14 @@ def test_a_repeated_submission_records_nothing_twice(app, service):
     client = app.test_client()
     sign_in_client(client, "bu")
     path = f"/cases/{rapid['id']}/awaited/panel_response"
-    token = csrf_of(client.get(path).get_data(as_text=True))
-    answer = {"csrf_token": token, "action": "submit", "outcome": "no_national_review"}
+    html = client.get(path).get_data(as_text=True)
+    once = re.search(r'name="form_token" value="([^"]+)"', html).group(1)
+    answer = {"csrf_token": csrf_of(html), "form_token": once, "outcome": "no_national_review"}
     assert client.post(path, data=answer).status_code == 303
-    again = client.post(path, data=answer)
-    assert again.status_code == 409
-    assert "it was recorded once and the case has moved on" in again.get_data(as_text=True)
+    for again in (answer, {**answer, "form_token": "a-page-opened-in-another-tab"}):  # a refresh, a tab
+        refused = client.post(path, data=again)
+        assert refused.status_code == 409  # the case no longer waits: nothing delivered
+        assert "it was recorded once and the case has moved on" in refused.get_data(as_text=True)
     history = p.case("rapid_review")["history"]
     assert [h["kind"] for h in history].count("message_received") == 1
     assert client.get(path).status_code == 404  # an old link: nothing is awaited

@@ -74,4 +74,11 @@ def record(instance_id, message):
         # Post/Redirect/Get: a refresh of the next page never records the answer again
         return redirect(_back(instance_id), 303)
 
-    return form_page.post("outside/record.html", schema, ui, {"submit": submit}, **context)
+    return form_page.post(
+        "outside/record.html",
+        schema,
+        ui,
+        {"submit": submit},
+        sent_again="You already recorded this answer. It was not recorded again.",
+        **context,
+    )
