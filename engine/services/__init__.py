@@ -7,6 +7,7 @@ from __future__ import annotations
 from engine import clock, config
 from engine.bpmn import budget
 from engine.services.actor import SYSTEM, Actor  # noqa: F401
+from engine.services.agencies import Agencies
 from engine.services.calendar import Calendar
 from engine.services.catalog import Catalog
 from engine.services.core import Core
@@ -47,6 +48,7 @@ class Reviewflow:
         self.reports = Reports(self.core)
         self.outbox = Outbox(self.core)
         self.users = Users(self.core)
+        self.agencies = Agencies(self.core)
         self.sessions = Sessions(self.core)
         self.mfa = Mfa(self.core)
         self.sign_in = SignIn(self.core, self.users)

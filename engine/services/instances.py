@@ -136,7 +136,10 @@ class Instances:
                 schema = info.forms.get(info.start_form) or {}
                 declared = schema.get("properties", {})
                 checked = {k: v for k, v in data.items() if k in declared or k not in RULES_KEYS}
-                with forms.in_case(forms.case_context({}, {}, None, self.core.calendar(session))):
+                context = forms.case_context(
+                    {}, {}, None, self.core.calendar(session), self.core.settings.agencies
+                )
+                with forms.in_case(context):
                     problems = forms.validate(schema, checked)
                 if problems:
                     raise Invalid("the form has errors", problems)
@@ -266,6 +269,7 @@ class Instances:
                 wfsvc.ruleset_for(session, inst.ruleset_version_id),
                 self.core.calendar(session),
                 recipients=self.core.settings.recipients,
+                agencies=self.core.settings.agencies,
             ),
             open_tasks={},  # a new case has no rows yet
             deadline_rows=[],
@@ -319,7 +323,10 @@ class Instances:
         to False; ``open_tasks`` and ``calendar_revision`` are what the caller's first query already read."""
         inst = self._locked(session, case, when, refusal)
         calendar = self.core.calendar(session, calendar_revision)
-        move = Move(session, wfsvc.load(session, inst, calendar, open_tasks, self.core.settings.recipients))
+        settings = self.core.settings
+        move = Move(
+            session, wfsvc.load(session, inst, calendar, open_tasks, settings.recipients, settings.agencies)
+        )
         with wfsvc.runtime.running(move.loaded.runtime):
             yield move
             if move.keep:
@@ -454,7 +461,9 @@ class Instances:
                 if d.status != DeadlineStatus.CANCELLED
             }
 
-        return forms.case_context(data, armed, loaded.runtime.ruleset, loaded.runtime.calendar)
+        return forms.case_context(
+            data, armed, loaded.runtime.ruleset, loaded.runtime.calendar, loaded.runtime.agencies
+        )
 
     # --- messages ---------------------------------------------------------------------------
     @_command

@@ -15,12 +15,12 @@ STEP_EXAMPLES: dict[str, dict] = {
     "rapid_review_arrangements.json": {
         "prg_meeting_date": "2027-01-05",
         "information_required_by": "2026-12-30",
-        "agencies": ["Police", "Health"],
+        "agencies": ["police", "health"],
         "meeting_virtual": True,
     },
     "information_request.json": {
         "information_required_by": "2027-01-08",
-        "agencies": ["Police", "Health"],
+        "agencies": ["police", "health"],
         "subgroup_meeting_date": "2027-01-12",
     },
     "local_review_reconsideration.json": {

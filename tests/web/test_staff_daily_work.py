@@ -135,7 +135,9 @@ def answer_incident(page, presenting_issues: str, agencies: str, reasons: str) -
     page.check("#f-abuse_or_neglect-2")  # suspected
     page.check("#f-joint_working_concern-2")  # unknown
     page.fill("#f-presenting_issues", presenting_issues)
-    page.fill("#f-agencies", agencies)
+    agencies_asked = page.locator("fieldset:has(#f-agencies)")
+    for name in agencies.splitlines():  # ticked in the partnership's list, one a line as given
+        agencies_asked.get_by_label(name, exact=True).check()
     page.fill("#f-reasons_for_review", reasons)
     page.fill("#f-senior_officer-name", "Director Example")
     page.fill("#f-senior_officer-role", "Director of Children's Services")
@@ -181,7 +183,7 @@ def test_start_a_case_with_two_children_added_one_by_one(page, service):
     ]
     data = service.queries.get_instance(case["id"], service.users.actor("manager"))["data"]
     assert [c["name"] for c in data["children"]] == ["Child Z Example", "Child Y Example"]
-    assert data["agencies"] == ["Police", "Health"] and data["seriously_harmed"] is True
+    assert data["agencies"] == ["police", "health"] and data["seriously_harmed"] is True
     assert service.tasks.for_user(service.users.actor("la"))[0]["business_key"] in {reference} or any(
         t["business_key"] == reference for t in service.tasks.for_user(service.users.actor("la"))
     )
