@@ -60,6 +60,26 @@ class Directory:
         return agency.name if agency else str(value)
 
 
+def titled(schema, known: Directory):
+    """A copy of a form whose agency fields (``x-directory``) list the directory's keys with its names as
+    option titles (``enum``, ``x-enum-titles``), so an answer reads "Children's social care", not its key."""
+    if isinstance(schema, list):
+        return [titled(item, known) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: titled(v, known) for k, v in schema.items()}
+    if "x-directory" in schema and known.agencies:
+        choice = {
+            "enum": [a.key for a in known.agencies],
+            "x-enum-titles": [a.name for a in known.agencies],
+        }
+        if out.get("type") == "array":
+            out["items"] = {**(out.get("items") or {}), **choice}
+        else:
+            out.update(choice)
+    return out
+
+
 def load(path: Path) -> Directory:
     """The directory in ``path`` (an empty one when there is no file), read again when the file changes.
     Raises :class:`DirectoryError` naming every problem."""

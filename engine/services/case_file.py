@@ -13,6 +13,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import agencies as directory
 from engine.bpmn import case_file as declaration
 from engine.services.actor import REQUEST_ONLY_PREFIX, REQUEST_ONLY_ROLES
 from engine.statuses import TaskStatus
@@ -98,6 +99,10 @@ def labelled(schema: dict, ui: dict | None, data: dict) -> list[dict]:
     return rows
 
 
+def _titled(schema: dict, agencies: directory.Directory | None) -> dict:
+    return directory.titled(schema, agencies) if agencies is not None else schema
+
+
 # --- who and when --------------------------------------------------------------------------------
 
 
@@ -120,8 +125,11 @@ def _who(names: dict[str, str], username: str | None) -> str | None:
 # --- a completed step's answers --------------------------------------------------------------------
 
 
-def answers(session: Session, ht: HumanTask, version: ProcessVersion) -> dict:
-    """What was submitted at a completed step, labelled by its form, with who submitted it and when."""
+def answers(
+    session: Session, ht: HumanTask, version: ProcessVersion, agencies: directory.Directory | None = None
+) -> dict:
+    """What was submitted at a completed step, labelled by its form, with who submitted it and when;
+    agencies chosen from the directory (``agencies``) by their names."""
     row = session.scalars(
         select(AuditEvent)
         .where(AuditEvent.task_id == ht.id, AuditEvent.kind == "task_completed")
@@ -134,7 +142,7 @@ def answers(session: Session, ht: HumanTask, version: ProcessVersion) -> dict:
     ui = version.forms.get(ht.ui_form) if ht.ui_form else None
     data = (row.detail or {}).get("after") or {}
     return {
-        "rows": labelled(schema or {}, ui, data if isinstance(data, dict) else {}),
+        "rows": labelled(_titled(schema or {}, agencies), ui, data if isinstance(data, dict) else {}),
         "by": _who(_names(session, [row.actor]), row.actor),
         "at": row.at.isoformat(),
     }
@@ -144,11 +152,17 @@ def answers(session: Session, ht: HumanTask, version: ProcessVersion) -> dict:
 
 
 def for_task(
-    session: Session, inst: Instance, version: ProcessVersion, ht: HumanTask, data: dict
+    session: Session,
+    inst: Instance,
+    version: ProcessVersion,
+    ht: HumanTask,
+    data: dict,
+    agencies: directory.Directory | None = None,
 ) -> list[dict]:
     """The sections the step ``ht`` declares, in order: each earlier step's latest answers (every agency's
     when the step went to several at once), and the case-data values, grouped by the submission that
-    recorded them. Nothing for a step of an agency's request, or a step that declares no case file."""
+    recorded them; agencies chosen from the directory (``agencies``) by their names. Nothing for a step of
+    an agency's request, or a step that declares no case file."""
     if is_request_only(ht.role):
         return []
     specs = _task_specs(session, inst)
@@ -180,7 +194,9 @@ def for_task(
                         "by": _who(names, c["actor"]),
                         "at": c["at"],
                         "rows": labelled(
-                            version.forms.get(c["form"]) or {}, version.forms.get(c["ui_form"]), c["data"]
+                            _titled(version.forms.get(c["form"]) or {}, agencies),
+                            version.forms.get(c["ui_form"]),
+                            c["data"],
                         ),
                     }
                 )
@@ -196,6 +212,7 @@ def for_task(
         schema = _field_schema(entry, form, version)
         if schema is None:
             continue
+        schema = _titled(schema, agencies)
         row = {"key": str(schema.get("title") or entry), **_value(schema, {}, data[entry])}
         source = (step or "Other case details", who, at)
         same = next((x for x in sections if x.get("source") == source), None)  # one section per submission

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select, update
 
+from engine import agencies as directory
 from engine import clock
 from engine.services import access, audit, case_file
 from engine.services.actor import REQUEST_ONLY_PREFIX, REQUEST_ONLY_ROLES, Actor
@@ -88,12 +89,16 @@ class Tasks:
             case_role = t.role not in REQUEST_ONLY_ROLES and not t.role.startswith(REQUEST_ONLY_PREFIX)
             data = _case_data(session, inst)
             out["context"] = _request_context(data, case_role)
+            try:  # agencies answered by their names
+                agencies = directory.load(self.core.settings.agencies)
+            except directory.DirectoryError:  # shown by their keys; reviewflow check names the problem
+                agencies = None
             if t.state == TaskStatus.OPEN:
-                out["case_file"] = case_file.for_task(session, inst, version, t, data or {})
+                out["case_file"] = case_file.for_task(session, inst, version, t, data or {}, agencies)
                 out["answers"] = None
             else:
                 out["case_file"] = []
-                out["answers"] = case_file.answers(session, t, version)
+                out["answers"] = case_file.answers(session, t, version, agencies)
             return out
 
     def save_draft(self, task_id: str, data: dict, actor: Actor) -> dict:

@@ -27,6 +27,9 @@ def test_a_request_to_a_directory_agency_reaches_the_users_holding_its_role(depl
     assert deployed.agencies.preselected(arrange["id"], STAFF) == {
         "agencies": ["police", "childrens_social_care"]
     }
+    # the case file beside the choice names the referrer's agencies as people read them, not by their keys
+    named_rows = [r for s in deployed.tasks.get(arrange["id"], STAFF)["case_file"] for r in s["rows"]]
+    assert ["Police", "Children's social care"] in [r.get("items") for r in named_rows]
     # before any request is made: nobody holds children's social care's role yet, a police officer does
     deployed.users.add("pc", ["Agency: Police"])
     flags = {a["key"]: a["has_active_user"] for a in deployed.agencies.listed()}
@@ -46,6 +49,12 @@ def test_a_request_to_a_directory_agency_reaches_the_users_holding_its_role(depl
         "arrange_rapid_review",
         form("rapid_review_arrangements", agencies=["police", "childrens_social_care"]),
     )
+    answered = deployed.tasks.get(arrange["id"], STAFF)["answers"]["rows"]
+    assert {
+        "key": "Agencies asked for information",
+        "items": ["Police", "Children's social care"],
+        "more": 0,
+    } in (answered)
     [request] = deployed.tasks.for_user(SOCIAL_CARE)
     assert (request["element_id"], request["role"]) == (
         "return_agency_information",

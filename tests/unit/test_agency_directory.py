@@ -217,3 +217,18 @@ def test_on_the_page_a_refused_agency_reads_as_the_engines_plain_words(tmp_path)
     assert errors.message(SCHEMA, problem) == (
         "‘Education’ is not one of the partnership's agencies: choose it from the list"
     )
+
+
+def test_a_form_titled_from_the_directory_reads_each_agency_by_its_name(tmp_path):
+    directory = agencies.load(_file(tmp_path, GOOD))
+    titled = agencies.titled(SCHEMA, directory)
+
+    names = ["Police", "Children's social care"]
+    assert titled["properties"]["agencies"]["items"] == {
+        "type": "string",
+        "enum": ["police", "childrens_social_care"],
+        "x-enum-titles": names,
+    }
+    assert titled["properties"]["lead"]["x-enum-titles"] == names
+    assert "enum" not in SCHEMA["properties"]["lead"]  # the form itself is left as it was
+    assert agencies.titled(SCHEMA, agencies.Directory()) == SCHEMA
