@@ -63,6 +63,8 @@ def routes(w) -> list[tuple]:
     return [
         ("GET", "/", {}, STAFF, {200}),
         ("GET", f"/tasks/{t}", {}, {"la", "admin", "manager"}, {200}),  # a manager may look, not complete
+        ("GET", f"/tasks/{t}/check", {}, {"la", "admin", "manager"}, {303}),  # nothing to check: the form
+        ("POST", f"/tasks/{t}/check", {"data": {}}, {"la", "admin", "manager"}, {303}),  # nothing sent
         ("GET", "/cases/new", {}, STARTERS, {200}),
         ("GET", f"/cases/started/{w['started']}", {}, {"referrer"}, {200}, 404),  # its starter's confirmation
         ("GET", "/calendar", {}, STAFF, {200}),

@@ -74,7 +74,7 @@ def test_a_form_refuses_bad_answers_keeps_a_draft_and_then_completes(page, servi
     assert "What the procedures say" in page.inner_text("aside")
     page.click("button:has-text('Submit') >> nth=1")
     summary = page.locator(".govuk-error-summary")
-    assert "Select yes or no: Are other children at risk?" in summary.inner_text()
+    assert "Select yes if other children are at risk" in summary.inner_text()
     assert page.locator("#f-other_children_at_risk-error, .govuk-error-message").count() >= 1
     assert axe_violations(page) == []
     page.check("#f-other_children_at_risk")  # Yes
