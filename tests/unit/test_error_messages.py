@@ -299,3 +299,20 @@ def test_the_check_answers_keyword_is_checked_where_forms_are_deployed():
         "publication_decision.json",
         "publication_final_decision.json",
     } <= set(shipped)
+
+
+def test_every_shipped_example_can_be_shown_to_be_checked():
+    """The check page's summary of each form's example answers: every row has its Change link, and a
+    date reads in words."""
+    from tests.unit.test_forms import EXAMPLES
+    from web.ui import check_answers
+
+    for name, example in EXAMPLES.items():
+        schema = json.loads((FORMS / name).read_text(encoding="utf-8"))
+        sections = check_answers.sections(schema, {}, example, "/tasks/t")
+        rows = [row for section in sections for row in section["rows"]]
+        assert rows, name
+        for row in rows:
+            [change] = row["actions"]["items"]
+            assert change["href"].startswith("/tasks/t#f-") and change["visuallyHiddenText"], name
+            assert not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(row["value"]["html"])), name
