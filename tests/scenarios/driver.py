@@ -26,10 +26,45 @@ ROLES = {
     *(f"Agency: {a}" for a in AGENCIES),
 }
 STAFF = Actor("staff", frozenset(ROLES))
+# A Working Together 2015 case: the local authority became aware on Friday 3 March 2017.
+# The example children's dates of birth (2019, 2021) are after March 2017: a date of birth cannot be in the
+# future (x-not-future, 003 §3.6), so these children were born before the incident.
+AWARE_2017 = {
+    "incident_date": "2017-03-02",
+    "date_aware": "2017-03-03",
+    "referral_date": "2017-03-03",
+    "notification_date": None,
+    "children": [
+        {"name": "Child A Example", "date_of_birth": "2012-03-14", "gender": "female"},
+        {"name": "Child B Example", "date_of_birth": "2014-07-01", "gender": "male"},
+    ],
+}
+# Each agency contributes a report to a review's terms of reference
+REPORTERS = [{"agency": agency, "contribution": "agency_report"} for agency in AGENCIES]
 MANAGER = Actor("mo", frozenset({"manager"}))
 # The rules in force on date_aware apply (WT2023 for these 2026 cases); a manager (STAFF holds the role)
 # runs a case under Working Together 2015 or Bolton's rules only with a recorded reason.
 TRANSITIONAL = "The partnership still runs this case under its serious case review procedures."
+# A review's steps, with the form each takes, from the practitioners' interviews to the action plan, in the
+# order the scenarios work through them.
+LOCAL_REVIEW_STEPS = {
+    "lcspr_practitioners": "practitioner_interview",
+    "lcspr_family": "family_contact",
+    "lcspr_capture_improvements": "improvements_captured",
+    "lcspr_supervise": "review_supervision",
+    "lcspr_write_report": "overview_report",
+    "lcspr_partners_sign_off": "report_sign_off_partners",
+    "lcspr_scrutiny": "chair_scrutiny",
+    "lcspr_action_plan": "action_plan",
+}
+SCR_STEPS = {
+    "scr_practitioners": "practitioner_interview",
+    "scr_family": "family_contact",
+    "scr_capture_improvements": "improvements_captured",
+    "scr_overview_report": "overview_report",
+    "scr_board_sign_off": "report_sign_off",
+    "scr_action_plan": "action_plan",
+}
 
 
 def form(name: str, **changes) -> dict:
@@ -110,13 +145,107 @@ class Partnership:
         self.start(date_aware="2026-12-18", notification_date=None, **changes)
         self.do("check_other_children", form("safety_check"))
         self.do("notify_panel_and_partners", form("statutory_notification"))
+        self.rapid_review_information_in()
+
+    def rapid_review_information_in(self) -> None:
+        """The rapid review arranged with information required by 31 December 2026, and every agency's in."""
         self.do(
             "arrange_rapid_review", form("rapid_review_arrangements", information_required_by="2026-12-31")
         )
+        self.each_agency("return_agency_information", "agency_case_information")
+
+    def rapid_review_recorded(self, decision: str, reasons: str = "Acted on.") -> None:
+        """The rapid review's ``decision`` on a local review, giving ``reasons`` when it is not "lcspr"."""
+        self.do(
+            "record_rapid_review",
+            form(
+                "rapid_review_record",
+                lcspr_decision=decision,
+                no_further_learning_reasons=None if decision == "lcspr" else reasons,
+            ),
+        )
+
+    def ratified(self, decision: str, on: str) -> None:
+        """The partners ratify ``decision`` on ``on``, the date too of any decision to hold a local review."""
+        self.do(
+            "ratify_rapid_review_partners",
+            form(
+                "executive_ratification_partners",
+                executive_lcspr_decision=decision,
+                ratification_date=on,
+                decision_date=on if decision == "lcspr" else None,
+            ),
+        )
+
+    def each_agency(self, element_id: str, name: str) -> None:
+        """Every agency's example ``name`` form at ``element_id``, in the order of AGENCIES."""
         for agency in AGENCIES:
-            self.do(
-                "return_agency_information", form("agency_case_information", agency=agency), agency=agency
-            )
+            self.do(element_id, form(name, agency=agency), agency=agency)
+
+    def steps(
+        self,
+        steps: dict[str, str],
+        skip: tuple[str, ...] = (),
+        if_open: tuple[str, ...] = (),
+        until: str = "",
+    ) -> None:
+        """Each step of ``steps`` with its example form, in order, up to ``until``: all but those in ``skip``,
+        and those in ``if_open`` only where the case has them open."""
+        for element_id, name in steps.items():
+            if element_id not in skip and (element_id not in if_open or self.tasks(element_id)):
+                self.do(element_id, form(name))
+            if element_id == until:
+                return
+
+    def publication_decided(
+        self, element_id: str, publication_date: str | None, on: str = "", **changes
+    ) -> None:
+        """Publication on ``publication_date``, decided and the family told ``on`` (today unless given), with
+        ``changes`` to the example form."""
+        on = on or clock.today().isoformat()
+        self.do(
+            element_id,
+            form(
+                "publication_decision",
+                **{
+                    "publication_date": publication_date,
+                    "decided_on": on,
+                    "family_informed_date": on,
+                    **changes,
+                },
+            ),
+        )
+
+    def publication_delayed(self, element_id: str, details: str, **changes) -> None:
+        """Publication waits on other proceedings (``details``), with ``changes`` to the example decision."""
+        self.do(
+            element_id,
+            form("publication_decision", delayed_by_other_proceedings=True, delay_details=details, **changes),
+        )
+
+    def not_published(self, element_id: str, **changes) -> None:
+        """The report is not to be published, for the example's reason unless ``changes`` give another."""
+        self.do(
+            element_id,
+            form(
+                "publication_decision",
+                **{
+                    "publication_decision": "not_published",
+                    "justification": "Publication would identify the child.",
+                    "publication_date": None,
+                    **changes,
+                },
+            ),
+        )
+
+    def finally_not_published(self, element_id: str, **changes) -> None:
+        self.do(
+            element_id,
+            form(
+                "publication_final_decision",
+                **{"final_publication_decision": "not_published", "publication_date": None, **changes},
+            ),
+        )
 
     def do(self, element_id: str, data: dict, agency: str | None = None) -> None:
         tasks = self.tasks(element_id)

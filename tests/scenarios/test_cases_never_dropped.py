@@ -28,25 +28,12 @@ from engine.services.actor import Actor
 from engine.services.errors import Forbidden, Invalid
 from engine.store.models import OutboxMessage
 from tests.conftest import ROOT
-from tests.scenarios.driver import MANAGER, STAFF, Partnership, form, notification
+from tests.scenarios.driver import AWARE_2017, MANAGER, STAFF, Partnership, form, notification
 
 REFERRER = Actor("rita", frozenset({"Referring agency"}))
 CASE_MANAGER = Actor("mo", frozenset({"manager"}))
 SOS_OFSTED = ["ofsted-notifications@example.org", "secretary-of-state@example.org"]
 
-# A Working Together 2015 case: the local authority became aware on Friday 3 March 2017.
-# The example children's dates of birth (2019, 2021) are after March 2017: a date of birth cannot be in the
-# future (x-not-future, 003 §3.6), so these children were born before the incident.
-AWARE_2017 = {
-    "incident_date": "2017-03-02",
-    "date_aware": "2017-03-03",
-    "referral_date": "2017-03-03",
-    "notification_date": None,
-    "children": [
-        {"name": "Child A Example", "date_of_birth": "2012-03-14", "gender": "female"},
-        {"name": "Child B Example", "date_of_birth": "2014-07-01", "gender": "male"},
-    ],
-}
 DIED = {
     "child_died": True,
     "seriously_harmed": False,
@@ -88,8 +75,7 @@ def test_wt2015_a_death_in_custody_goes_on_to_the_scr_decision(deployed, circums
     )
     agency_task = p.tasks("return_case_information")[0]  # an agency sees its request, not the assessment
     assert "reason" not in deployed.tasks.get(agency_task["id"], STAFF)["context"]
-    for agency in ("Police", "Health"):
-        p.do("return_case_information", form("agency_case_information", agency=agency), agency=agency)
+    p.each_agency("return_case_information", "agency_case_information")
     decision = p.case("scr_decision")
     assert decision["data"]["outcome"] == "should_commission"  # "should always" (000 §2.3)
     assert "000 §2.3" in decision["data"]["reason"]
@@ -384,7 +370,6 @@ def test_an_scr_decision_started_with_the_notification_request_runs_to_the_sub_g
     p = Partnership(deployed)
     assert p.case("scr_decision")["regime"] == "WT2015"
     p.do("request_information", form("information_request", information_required_by="2017-03-17"))
-    for agency in ("Police", "Health"):
-        p.do("return_case_information", form("agency_case_information", agency=agency), agency=agency)
+    p.each_agency("return_case_information", "agency_case_information")
     assert p.case("scr_decision")["data"]["outcome"] == "must_commission"
     assert p.open_steps() == ["subgroup_meeting"] and p.errors() == []

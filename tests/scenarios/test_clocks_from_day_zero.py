@@ -58,18 +58,14 @@ def test_a_notification_shows_every_clock_of_its_procedure_on_day_zero(deployed)
         rapid = p.instances("rapid_review")
         assert d["instance_id"] == (rapid[0]["id"] if rapid else None)  # linked to the case that runs it
     # a clock whose date is not known yet says when it starts: the local review's, from its decision
-    r8 = next(
-        d for d in p.case("incident_notification")["deadlines"] + rapid_deadlines(p) if d["key"] == "R8"
-    )
+    r8 = listed(p, "R8")
     assert (r8["due_date"], r8["status"], r8["starts_when"]) == (
         None,
         "pending",
         "starts when the decision to hold a review is made",
     )
     # transitively: the local review the rapid review can hand over to calls the review itself (003 §7.7, R10)
-    r10 = next(
-        d for d in p.case("incident_notification")["deadlines"] + rapid_deadlines(p) if d["key"] == "R10"
-    )
+    r10 = listed(p, "R10")
     assert (r10["due_date"], r10["starts_when"], r10["process_id"]) == (
         None,
         "starts when the publication date is set",
@@ -79,6 +75,13 @@ def test_a_notification_shows_every_clock_of_its_procedure_on_day_zero(deployed)
 
 def rapid_deadlines(p: Partnership) -> list[dict]:
     return [d for c in p.instances("rapid_review") for d in c["deadlines"]]
+
+
+def listed(p: Partnership, key: str) -> dict:
+    """The deadline ``key`` as the notification or its rapid review lists it."""
+    return next(
+        d for d in p.case("incident_notification")["deadlines"] + rapid_deadlines(p) if d["key"] == key
+    )
 
 
 def test_a_clock_whose_anchor_is_not_recorded_starts_when_it_is(deployed):

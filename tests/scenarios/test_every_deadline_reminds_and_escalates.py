@@ -11,7 +11,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from engine import clock
-from tests.scenarios.driver import MANAGER, TRANSITIONAL, Partnership, form
+from tests.scenarios.driver import (
+    LOCAL_REVIEW_STEPS,
+    MANAGER,
+    REPORTERS,
+    SCR_STEPS,
+    TRANSITIONAL,
+    Partnership,
+    form,
+)
 
 LONDON = ZoneInfo("Europe/London")
 BU, LA, EXEC, CHAIR, PRG = (
@@ -27,10 +35,6 @@ LEADS, REVIEWER, SCR_CHAIR, OFSTED = (
     "scr-panel-chair@example.org",
     "ofsted-notifications@example.org",
 )
-REPORTERS = [
-    {"agency": "Police", "contribution": "agency_report"},
-    {"agency": "Health", "contribution": "agency_report"},
-]
 
 
 def utc(day: str, hour: int, minute: int = 0) -> str:
@@ -69,8 +73,7 @@ def rapid_review_arranged(p):
 
 def rapid_review_returned(p):
     rapid_review_arranged(p)
-    for agency in ("Police", "Health"):
-        p.do("return_agency_information", form("agency_case_information", agency=agency), agency=agency)
+    p.each_agency("return_agency_information", "agency_case_information")
 
 
 def rapid_review_recorded(p, **ratification):
@@ -82,9 +85,7 @@ def rapid_review_recorded_2018(p):
     """Under Working Together 2018 the Executive Group ratifies (003 §4.4-4.6)."""
     notified(p, regime="WT2018", regime_reason=TRANSITIONAL)
     p.do("notify_panel_and_partners", form("statutory_notification"))
-    p.do("arrange_rapid_review", form("rapid_review_arrangements", information_required_by="2026-12-31"))
-    for agency in ("Police", "Health"):
-        p.do("return_agency_information", form("agency_case_information", agency=agency), agency=agency)
+    p.rapid_review_information_in()
     p.do("record_rapid_review", form("rapid_review_record"))
 
 
@@ -122,29 +123,10 @@ def local_review_scoped(p):
 
 def local_review_publishing(p):
     local_review_scoped(p)
-    for agency in ("Police", "Health"):
-        p.do("lcspr_agency_reports", form("agency_report", agency=agency), agency=agency)
-    for step, name in (
-        ("lcspr_practitioners", "practitioner_interview"),
-        ("lcspr_family", "family_contact"),
-        ("lcspr_capture_improvements", "improvements_captured"),
-        ("lcspr_supervise", "review_supervision"),
-        ("lcspr_write_report", "overview_report"),
-        ("lcspr_partners_sign_off", "report_sign_off_partners"),
-        ("lcspr_scrutiny", "chair_scrutiny"),
-        ("lcspr_action_plan", "action_plan"),
-    ):
-        p.do(step, form(name))
+    p.each_agency("lcspr_agency_reports", "agency_report")
+    p.steps(LOCAL_REVIEW_STEPS)
     p.at("2027-03-10T10:00:00+00:00")  # decided, and the family told, on 10 March (x-not-future, 003 §3.6)
-    p.do(
-        "lcspr_publication_decision",
-        form(
-            "publication_decision",
-            publication_date="2027-04-01",
-            decided_on="2027-03-10",
-            family_informed_date="2027-03-10",
-        ),
-    )
+    p.publication_decided("lcspr_publication_decision", "2027-04-01", on="2027-03-10")
 
 
 def scr_information_requested(p):
@@ -162,8 +144,7 @@ def bolton(p):
 
 def chair_deciding(p):
     scr_information_requested(p)
-    for agency in ("Police", "Health"):
-        p.do("return_case_information", form("agency_case_information", agency=agency), agency=agency)
+    p.each_agency("return_case_information", "agency_case_information")
     p.do("subgroup_meeting", form("subgroup_recommendation"))
     p.do("chair_checklist", form("independent_chair_checklist", serious_harm="yes", peer_consultation=None))
 
@@ -185,27 +166,10 @@ def scr_commissioned(p):
 def scr_publishing(p):
     scr_commissioned(p)
     p.do("scr_scope", form("terms_of_reference", contributors=REPORTERS, agency_reports_due="2027-03-01"))
-    for agency in ("Police", "Health"):
-        p.do("scr_agency_reports", form("agency_report", agency=agency), agency=agency)
-    for step, name in (
-        ("scr_practitioners", "practitioner_interview"),
-        ("scr_family", "family_contact"),
-        ("scr_capture_improvements", "improvements_captured"),
-        ("scr_overview_report", "overview_report"),
-        ("scr_board_sign_off", "report_sign_off"),
-        ("scr_action_plan", "action_plan"),
-    ):
-        p.do(step, form(name))
+    p.each_agency("scr_agency_reports", "agency_report")
+    p.steps(SCR_STEPS)
     p.at("2027-05-10T10:00:00+00:00")  # decided, and the family told, on 10 May (x-not-future, 003 §3.6)
-    p.do(
-        "scr_publication_decision",
-        form(
-            "publication_decision",
-            publication_date="2027-06-03",
-            decided_on="2027-05-10",
-            family_informed_date="2027-05-10",
-        ),
-    )
+    p.publication_decided("scr_publication_decision", "2027-06-03", on="2027-05-10")
 
 
 def action_plan_agreed(p):

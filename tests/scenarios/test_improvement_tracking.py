@@ -5,11 +5,10 @@ learning is tracked the same way. Reviews run from 1 December 2027, after every 
 
 from __future__ import annotations
 
-from tests.scenarios.driver import STAFF, Partnership, form
+from tests.scenarios.driver import LOCAL_REVIEW_STEPS, REPORTERS, STAFF, Partnership, form
 from tests.scenarios.test_publication_gates import (
     OFSTED,
     PANEL,
-    REPORTERS,
     START,
     bodies,
     local_review_signed_off,
@@ -63,18 +62,8 @@ def test_improvements_are_captured_while_the_review_runs(deployed):
     p.do("lcspr_terms_of_reference", form("terms_of_reference", contributors=REPORTERS))
     assert "lcspr_capture_improvements" in p.open_steps()
     p.do("lcspr_capture_improvements", form("improvements_captured"))
-    for agency in ("Police", "Health"):
-        p.do("lcspr_agency_reports", form("agency_report", agency=agency), agency=agency)
-    for step, name in (
-        ("lcspr_practitioners", "practitioner_interview"),
-        ("lcspr_family", "family_contact"),
-        ("lcspr_supervise", "review_supervision"),
-        ("lcspr_write_report", "overview_report"),
-        ("lcspr_partners_sign_off", "report_sign_off_partners"),
-        ("lcspr_scrutiny", "chair_scrutiny"),
-        ("lcspr_action_plan", "action_plan"),
-    ):
-        p.do(step, form(name))
+    p.each_agency("lcspr_agency_reports", "agency_report")
+    p.steps(LOCAL_REVIEW_STEPS, skip=("lcspr_capture_improvements",))  # captured above
     captured = p.case("recommendation_monitoring")["data"][
         "improvements_identified"
     ]  # beside the plan it fed
@@ -109,15 +98,7 @@ def test_action_plan_is_signed_off_before_publication_and_tracked_while_a_trial_
         monitoring["status"] == "running"
         and monitoring["business_key"] == p.case("local_cspr")["business_key"]
     )
-    p.do(
-        "lcspr_publication_decision",
-        form(
-            "publication_decision",
-            publication_date="2028-06-15",
-            delayed_by_other_proceedings=True,
-            delay_details="Trial in September.",
-        ),
-    )
+    p.publication_delayed("lcspr_publication_decision", "Trial in September.", publication_date="2028-06-15")
     p.do("lcspr_proceedings_delay", form("proceedings_delay", publication_date="2028-10-20"))
     reviews = p.tasks("first_progress_review")
     assert len(reviews) == 2 and {t["due_date"] for t in reviews} == {"2028-06-01"}

@@ -11,21 +11,17 @@ from sqlalchemy import select
 from engine import clock
 from engine.services.errors import Invalid
 from engine.store.models import OutboxMessage
-from tests.scenarios.driver import Partnership, form
+from tests.scenarios.driver import AWARE_2017, Partnership, form
 
-# The example children's dates of birth (2019, 2021) are after March 2017: a date of birth cannot be in the
-# future (x-not-future, 003 §3.6), so these children were born before the incident.
-AWARE_2017 = {
-    "incident_date": "2017-03-02",
-    "date_aware": "2017-03-03",
-    "referral_date": "2017-03-03",
-    "notification_date": None,
-    "children": [
-        {"name": "Child A Example", "date_of_birth": "2012-03-14", "gender": "female"},
-        {"name": "Child B Example", "date_of_birth": "2014-07-01", "gender": "male"},
-    ],
-}
 NOT_NOTIFIABLE = {"child_died": False, "seriously_harmed": False, "abuse_or_neglect": "not_suspected"}
+# A child who died, abuse suspected, under Working Together 2015, normally living in another area
+FROM_SAMPLESHIRE = {
+    "regime": "WT2015",
+    "child_died": True,
+    "abuse_or_neglect": "suspected",
+    "normally_resident_here": False,
+    "home_area": "Sampleshire",
+}
 CHAIRS = ["independent-chair@example.org", "scr-subgroup-chair@example.org"]
 
 
@@ -37,6 +33,13 @@ def in_2017():
 def bodies(service, template: str) -> list[str]:
     with service.db.reading() as session:
         return list(session.scalars(select(OutboxMessage.body).where(OutboxMessage.template == template)))
+
+
+def child_from_sampleshire(service, **changes) -> Partnership:
+    """A child who died, abuse suspected, known in March 2017 and normally living in Sampleshire."""
+    p = Partnership(service)
+    p.start(**AWARE_2017, **{**FROM_SAMPLESHIRE, **changes})
+    return p
 
 
 def test_a_child_living_elsewhere_needs_that_area_named(deployed):
@@ -52,15 +55,7 @@ def test_wt2015_a_case_for_another_area_is_handed_over_with_the_liaison_recorded
     it, liaising with the others through the safeguarding managers. The case is not dropped: the Business Unit
     records whom it contacted, when and what was agreed, and the local authority's report to Ofsted and the
     LSCB still goes (000 §3.1); the decision is then the home area's, not this chair's."""
-    p = Partnership(deployed)
-    p.start(
-        regime="WT2015",
-        **AWARE_2017,
-        child_died=True,
-        abuse_or_neglect="suspected",
-        normally_resident_here=False,
-        home_area="Sampleshire",
-    )
+    p = child_from_sampleshire(deployed)
     p.do("notify_ofsted_lscb", form("statutory_notification", date_sent="2017-03-06"))
     task = p.task("liaise_with_lead_area")
     assert task["role"] == "Business Unit"
@@ -77,14 +72,8 @@ def test_wt2015_a_case_for_another_area_is_handed_over_with_the_liaison_recorded
 
 def test_wt2015_this_partnership_leads_when_agreed_with_the_home_area(deployed, in_2017):
     """001 §3: the areas agree who leads; when this partnership leads, its chair decides (000 §4.1-4.2)."""
-    p = Partnership(deployed)
-    p.start(
-        regime="WT2015",
-        **AWARE_2017,
-        child_died=True,
-        abuse_or_neglect="suspected",
-        normally_resident_here=False,
-        home_area="Sampleshire",
+    p = child_from_sampleshire(
+        deployed,
         home_area_contact={"name": "Safeguarding Manager Example, Sampleshire", "contacted_on": "2017-03-03"},
     )
     p.do("notify_ofsted_lscb", form("statutory_notification", date_sent="2017-03-06"))

@@ -7,6 +7,22 @@ from __future__ import annotations
 from tests.scenarios.driver import STAFF, Partnership, form
 
 
+def looked_after_child_died(service, abuse_or_neglect: str, **changes) -> Partnership:
+    """A looked-after child's death, known on Monday 21 December 2026, and the other children checked."""
+    p = Partnership(service)
+    p.start(
+        child_died=True,
+        seriously_harmed=False,
+        abuse_or_neglect=abuse_or_neglect,
+        looked_after=True,
+        date_aware="2026-12-21",
+        notification_date=None,
+        **changes,
+    )
+    p.do("check_other_children", form("safety_check"))
+    return p
+
+
 def test_an_incident_that_is_not_notifiable_is_answered_and_goes_no_further(deployed):
     p = Partnership(deployed)
     p.start(child_died=False, seriously_harmed=False, abuse_or_neglect="not_suspected")
@@ -19,17 +35,7 @@ def test_an_incident_that_is_not_notifiable_is_answered_and_goes_no_further(depl
 
 
 def test_a_looked_after_childs_death_is_also_notified_to_the_secretary_of_state_and_ofsted(deployed):
-    p = Partnership(deployed)
-    p.start(
-        regime="WT2023",
-        child_died=True,
-        seriously_harmed=False,
-        abuse_or_neglect="not_suspected",
-        looked_after=True,
-        date_aware="2026-12-21",
-        notification_date=None,
-    )
-    p.do("check_other_children", form("safety_check"))
+    p = looked_after_child_died(deployed, "not_suspected", regime="WT2023")
     # not a serious child safeguarding case (no abuse or neglect suspected): no Panel notification
     assert p.open_steps() == ["notify_sos_ofsted"]
     task = p.task("notify_sos_ofsted")
@@ -47,16 +53,7 @@ def test_a_looked_after_childs_death_is_also_notified_to_the_secretary_of_state_
 def test_a_looked_after_childs_death_with_suspected_abuse_gets_both_notifications_and_a_rapid_review(
     deployed,
 ):
-    p = Partnership(deployed)
-    p.start(
-        child_died=True,
-        seriously_harmed=False,
-        abuse_or_neglect="suspected",
-        looked_after=True,
-        date_aware="2026-12-21",
-        notification_date=None,
-    )
-    p.do("check_other_children", form("safety_check"))
+    p = looked_after_child_died(deployed, "suspected")
     assert p.open_steps() == ["arrange_rapid_review", "notify_panel_and_partners", "notify_sos_ofsted"]
     # the rapid review started with the notification, beside both notices (003 §3.4, §3.7)
     assert p.case("rapid_review")["status"] == "running"
@@ -85,6 +82,19 @@ def monitoring(service, regime="WT2015") -> Partnership:
     return p
 
 
+def next_review(p: Partnership, reviewed: str, next_on: str, outstanding: str) -> None:
+    """The plan reviewed on ``reviewed``, ``outstanding`` still to do, the next review set for ``next_on``."""
+    p.do(
+        "schedule_next_review",
+        form(
+            "action_plan_review",
+            review_date=reviewed,
+            next_review_date=next_on,
+            outstanding_actions=outstanding,
+        ),
+    )
+
+
 def test_action_plan_reviewed_at_six_months_and_again_until_implemented(deployed):
     """Each item is reported on at six months, then at the agreed intervals until it is done (004 "Review of
     recommendations"; 001 §6)."""
@@ -96,30 +106,14 @@ def test_action_plan_reviewed_at_six_months_and_again_until_implemented(deployed
     p.at("2027-07-15T08:00:00+00:00")
     assert "2027-07-15" in p.sent_on("deadline_reminder")
     p.do("first_progress_review", form("action_plan_item", status="in_progress"))
-    p.do(
-        "schedule_next_review",
-        form(
-            "action_plan_review",
-            review_date="2027-07-15",
-            next_review_date="2028-01-27",
-            outstanding_actions="Training not finished.",
-        ),
-    )
+    next_review(p, "2027-07-15", "2028-01-27", "Training not finished.")
     task = p.task("next_progress_review")
     assert (task["due_date"], task["deadline_key"]) == ("2028-01-27", "S7N")
     p.at("2028-01-28T00:00:00+00:00")  # missed at the end of 27 January
     assert p.deadlines("recommendation_monitoring")["S7N"] == ("2028-01-27", "missed")
     assert "2028-01-28" in p.sent_on("deadline_missed")
     p.do("next_progress_review", form("action_plan_item", status="in_progress"))
-    p.do(
-        "schedule_next_review",
-        form(
-            "action_plan_review",
-            review_date="2028-01-28",
-            next_review_date="2028-08-03",
-            outstanding_actions="Audit due.",
-        ),
-    )
+    next_review(p, "2028-01-28", "2028-08-03", "Audit due.")
     assert p.task("next_progress_review")["due_date"] == "2028-08-03"
     p.at("2028-08-01T10:00:00+00:00")  # completed on 1 August, recorded that day (x-not-future, 003 §3.6)
     p.do(

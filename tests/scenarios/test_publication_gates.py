@@ -12,12 +12,8 @@ from sqlalchemy import select
 
 from engine.services.errors import Invalid
 from engine.store.models import OutboxMessage
-from tests.scenarios.driver import STAFF, Partnership, form
+from tests.scenarios.driver import LOCAL_REVIEW_STEPS, REPORTERS, SCR_STEPS, STAFF, Partnership, form
 
-REPORTERS = [
-    {"agency": "Police", "contribution": "agency_report"},
-    {"agency": "Health", "contribution": "agency_report"},
-]
 START = "2027-12-01T10:00:00+00:00"
 PANEL, SOS, OFSTED, DFE = (
     "panel-notifications@example.org",
@@ -52,14 +48,8 @@ def local_review_written(service, regime: str = "WT2023") -> Partnership:
     service.instances.start("local_cspr", {"regime": regime, "decision_date": "2027-12-01"}, STAFF)
     p.do("commission_reviewer", form("reviewer_appointment"))
     p.do("lcspr_terms_of_reference", form("terms_of_reference", contributors=REPORTERS))
-    for agency in ("Police", "Health"):
-        p.do("lcspr_agency_reports", form("agency_report", agency=agency), agency=agency)
-    p.do("lcspr_practitioners", form("practitioner_interview"))
-    p.do("lcspr_family", form("family_contact"))
-    if p.tasks("lcspr_capture_improvements"):
-        p.do("lcspr_capture_improvements", form("improvements_captured"))
-    p.do("lcspr_supervise", form("review_supervision"))
-    p.do("lcspr_write_report", form("overview_report"))
+    p.each_agency("lcspr_agency_reports", "agency_report")
+    p.steps(LOCAL_REVIEW_STEPS, if_open=("lcspr_capture_improvements",), until="lcspr_write_report")
     return p
 
 
@@ -84,13 +74,8 @@ def scr_written(service, **start) -> Partnership:
     )
     p.do("appoint_lead_reviewer", form("reviewer_appointment"))
     p.do("scr_scope", form("terms_of_reference", contributors=REPORTERS))
-    for agency in ("Police", "Health"):
-        p.do("scr_agency_reports", form("agency_report", agency=agency), agency=agency)
-    p.do("scr_practitioners", form("practitioner_interview"))
-    p.do("scr_family", form("family_contact"))
-    if p.tasks("scr_capture_improvements"):
-        p.do("scr_capture_improvements", form("improvements_captured"))
-    p.do("scr_overview_report", form("overview_report"))
+    p.each_agency("scr_agency_reports", "agency_report")
+    p.steps(SCR_STEPS, if_open=("scr_capture_improvements",), until="scr_overview_report")
     return p
 
 
@@ -119,6 +104,20 @@ def refused(p: Partnership, step: str, data: dict) -> list[str]:
 # --- 8. publication no earlier than 7 working days after the report was sent ------------------------
 
 
+def sent_for_publication_on_5_january(p: Partnership, review: str, **decision) -> None:
+    """The ``review`` (step prefix) to be published on Wednesday 5 January 2028 (``decision``: changes to
+    the example decision), its report sent on Wednesday 22 December 2027 and the family told; the clock
+    then on 5 January."""
+    p.do(
+        f"{review}_publication_decision",
+        form("publication_decision", publication_date="2028-01-05", **decision),
+    )
+    p.at("2027-12-22T10:00:00+00:00")
+    p.do(f"{review}_send_before_publication", form("report_sent", date_sent="2027-12-22"))
+    p.do(f"{review}_family_publication", form("family_contact"))
+    p.at("2028-01-05T10:00:00+00:00")
+
+
 def test_local_review_publication_is_refused_until_seven_working_days_after_sending(deployed):
     """003 §7.7: the report goes to the Panel, the Secretary of State and Ofsted no later than seven
     working days before publication, so publication cannot be recorded earlier than that. Sent on
@@ -126,14 +125,7 @@ def test_local_review_publication_is_refused_until_seven_working_days_after_send
     December and 3 January are the substitute bank holidays for Christmas, Boxing Day and New Year's
     Day); 4 January is only the 6th, and 6 January has not happened yet."""
     p = local_review_signed_off(deployed)
-    p.do(
-        "lcspr_publication_decision",
-        form("publication_decision", publication_date="2028-01-05", decided_on="2027-12-01"),
-    )
-    p.at("2027-12-22T10:00:00+00:00")
-    p.do("lcspr_send_before_publication", form("report_sent", date_sent="2027-12-22"))
-    p.do("lcspr_family_publication", form("family_contact"))
-    p.at("2028-01-05T10:00:00+00:00")
+    sent_for_publication_on_5_january(p, "lcspr", decided_on="2027-12-01")
     assert refused(p, "lcspr_publish", form("publication_record", date_published="2028-01-04")) == [
         "date_published"
     ]
@@ -148,14 +140,7 @@ def test_serious_case_review_publication_is_refused_until_seven_working_days_aft
     """000 Appendix 7 (S5): copies go to Ofsted, the DfE and the National Panel at least seven working
     days before publication (000 §8.5 and 002 §1.10 say one week; the stricter figure is used)."""
     p = scr_signed_off(deployed)
-    p.do(
-        "scr_publication_decision",
-        form("publication_decision", publication_date="2028-01-05", decided_on="2027-12-01"),
-    )
-    p.at("2027-12-22T10:00:00+00:00")
-    p.do("scr_send_before_publication", form("report_sent", date_sent="2027-12-22"))
-    p.do("scr_family_publication", form("family_contact"))
-    p.at("2028-01-05T10:00:00+00:00")
+    sent_for_publication_on_5_january(p, "scr", decided_on="2027-12-01")
     assert refused(p, "scr_publish", form("publication_record", date_published="2028-01-04")) == [
         "date_published"
     ]
@@ -198,26 +183,10 @@ def test_not_publishing_an_scr_is_justified_to_the_dfe_and_the_panel_then_decide
     it informs the DfE and the National Panel, which advises; after a challenge the final decision goes
     to Ofsted, the DfE and the National Panel."""
     p = scr_signed_off(deployed)
-    p.do(
-        "scr_publication_decision",
-        form(
-            "publication_decision",
-            publication_decision="not_published",
-            justification="Publication would identify the child.",
-            publication_date=None,
-        ),
-    )
+    p.not_published("scr_publication_decision")
     assert sorted(bodies(p, "publication_justification")) == [DFE, PANEL]
     assert "scr_final_publication_decision" in p.open_steps() and p.tasks("scr_send_before_publication") == []
-    p.do(
-        "scr_final_publication_decision",
-        form(
-            "publication_final_decision",
-            final_publication_decision="not_published",
-            panel_challenged=True,
-            publication_date=None,
-        ),
-    )
+    p.finally_not_published("scr_final_publication_decision", panel_challenged=True)
     assert sorted(bodies(p, "publication_final_decision")) == [DFE, OFSTED, PANEL]
     assert p.case("serious_case_review")["status"] == "completed"
 
@@ -252,11 +221,7 @@ def test_after_a_year_online_the_partnership_is_reminded_and_nothing_must_be_rem
     """003 §7.3: the published report is publicly available for one year; 000 §8.1: a minimum of 12
     months and thereafter available on request. Removal is the partnership's choice, not a step."""
     p = local_review_signed_off(deployed)
-    p.do("lcspr_publication_decision", form("publication_decision", publication_date="2028-01-05"))
-    p.at("2027-12-22T10:00:00+00:00")
-    p.do("lcspr_send_before_publication", form("report_sent", date_sent="2027-12-22"))
-    p.do("lcspr_family_publication", form("family_contact"))
-    p.at("2028-01-05T10:00:00+00:00")
+    sent_for_publication_on_5_january(p, "lcspr")
     p.do("lcspr_publish", form("publication_record", date_published="2028-01-05"))
     p.at("2029-01-07T09:00:00+00:00")
     assert p.tasks("remove_lcspr_report") == [] and "lcspr_report_removal" not in p.open_steps()
@@ -268,11 +233,7 @@ def test_after_a_year_online_the_partnership_is_reminded_and_nothing_must_be_rem
 def test_scr_report_after_twelve_months_online_is_a_reminder(deployed):
     """000 §8.1; 002 §1.10: on the website for a minimum of 12 months, thereafter available on request."""
     p = scr_signed_off(deployed)
-    p.do("scr_publication_decision", form("publication_decision", publication_date="2028-01-05"))
-    p.at("2027-12-22T10:00:00+00:00")
-    p.do("scr_send_before_publication", form("report_sent", date_sent="2027-12-22"))
-    p.do("scr_family_publication", form("family_contact"))
-    p.at("2028-01-05T10:00:00+00:00")
+    sent_for_publication_on_5_january(p, "scr")
     p.do("scr_publish", form("publication_record", date_published="2028-01-05"))
     p.at("2029-01-07T09:00:00+00:00")
     assert "remove_scr_report" not in p.open_steps()
@@ -325,14 +286,7 @@ def test_bolton_extension_agreed_with_ofsted_is_recorded_with_reason_and_who_agr
 def test_a_delay_is_told_to_the_panel_and_secretary_of_state_under_2018_and_2023(deployed):
     """003 §7.8: where other proceedings delay publication, the Panel and the Secretary of State are told."""
     p = local_review_signed_off(deployed)
-    p.do(
-        "lcspr_publication_decision",
-        form(
-            "publication_decision",
-            delayed_by_other_proceedings=True,
-            delay_details="Trial listed for September.",
-        ),
-    )
+    p.publication_delayed("lcspr_publication_decision", "Trial listed for September.")
     assert sorted(r for r, _ in p.sent("publication_delayed")) == [PANEL, SOS]
 
 
@@ -341,14 +295,7 @@ def test_a_delay_is_told_to_ofsted_the_dfe_and_the_national_panel_under_2015(dep
     Ofsted, the DfE and the National Panel before publication, so they are the ones told its date moves;
     the Secretary of State is a Working Together 2018 recipient (003 §7.8)."""
     p = scr_signed_off(deployed)
-    p.do(
-        "scr_publication_decision",
-        form(
-            "publication_decision",
-            delayed_by_other_proceedings=True,
-            delay_details="Trial listed for November.",
-        ),
-    )
+    p.publication_delayed("scr_publication_decision", "Trial listed for November.")
     assert sorted(r for r, _ in p.sent("publication_delayed")) == [DFE, OFSTED, PANEL]
 
 

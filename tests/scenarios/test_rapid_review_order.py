@@ -46,9 +46,7 @@ def test_the_rapid_review_starts_on_the_day_of_notification_beside_the_check_on_
     }
 
     # the same day, the Business Unit circulates the request and the agencies answer
-    p.do("arrange_rapid_review", form("rapid_review_arrangements", information_required_by="2026-12-31"))
-    for agency in ("Police", "Health"):
-        p.do("return_agency_information", form("agency_case_information", agency=agency), agency=agency)
+    p.rapid_review_information_in()
     # 10 working days from Monday 21 December: 22, 23, 24, 29, 30, 31 Dec, 4, 5, 6, 7 Jan
     task = p.task("record_rapid_review")
     assert (task["due_date"], task["deadline_key"]) == ("2027-01-07", "R4")
@@ -57,14 +55,7 @@ def test_the_rapid_review_starts_on_the_day_of_notification_beside_the_check_on_
         "R4": ("2027-01-07", "2026-12-21"),
         "R5": ("2027-01-07", "2026-12-21"),
     }
-    p.do(
-        "record_rapid_review",
-        form(
-            "rapid_review_record",
-            lcspr_decision="no_lcspr",
-            no_further_learning_reasons="Learning is already being acted on.",
-        ),
-    )
+    p.rapid_review_recorded("no_lcspr", "Learning is already being acted on.")
     [r6] = [d for d in p.case("rapid_review")["deadlines"] if d["key"] == "R6"]
     assert (r6["due_date"], r6["anchor_date"]) == ("2027-01-14", "2026-12-21")  # 15 working days
 
@@ -101,28 +92,11 @@ def test_a_looked_after_childs_death_is_notified_beside_the_rapid_review(deploye
 
 
 def rapid_review_ratified(p: Partnership, decision: str) -> None:
-    p.do("arrange_rapid_review", form("rapid_review_arrangements", information_required_by="2026-12-31"))
-    for agency in ("Police", "Health"):
-        p.do("return_agency_information", form("agency_case_information", agency=agency), agency=agency)
+    p.rapid_review_information_in()
     p.at("2027-01-07T10:00:00+00:00")
-    p.do(
-        "record_rapid_review",
-        form(
-            "rapid_review_record",
-            lcspr_decision=decision,
-            no_further_learning_reasons=None if decision == "lcspr" else "Acted on.",
-        ),
-    )
+    p.rapid_review_recorded(decision)
     p.at("2027-01-12T10:00:00+00:00")
-    p.do(
-        "ratify_rapid_review_partners",
-        form(
-            "executive_ratification_partners",
-            executive_lcspr_decision=decision,
-            ratification_date="2027-01-12",
-            decision_date="2027-01-12" if decision == "lcspr" else None,
-        ),
-    )
+    p.ratified(decision, on="2027-01-12")
 
 
 def test_the_local_review_starts_while_the_family_is_still_to_be_told(deployed):

@@ -16,23 +16,8 @@ def sent_to_panel(service, decision: str = "no_lcspr") -> Partnership:
     """Notified, reviewed, ratified and sent to the Panel on Monday 21 December 2026; the family told."""
     p = Partnership(service)
     p.agencies_answered()
-    p.do(
-        "record_rapid_review",
-        form(
-            "rapid_review_record",
-            lcspr_decision=decision,
-            no_further_learning_reasons=None if decision == "lcspr" else "Acted on.",
-        ),
-    )
-    p.do(
-        "ratify_rapid_review_partners",
-        form(
-            "executive_ratification_partners",
-            executive_lcspr_decision=decision,
-            ratification_date="2026-12-21",
-            decision_date="2026-12-21" if decision == "lcspr" else None,
-        ),
-    )
+    p.rapid_review_recorded(decision)
+    p.ratified(decision, on="2026-12-21")
     assert [r for r, _ in p.sent("rapid_review_to_panel")] == [PANEL]
     p.do("tell_family_decision", form("family_decision_contact", informed_date="2026-12-21"))
     return p

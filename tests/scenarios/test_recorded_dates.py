@@ -128,9 +128,7 @@ def test_a_notification_sent_before_the_authority_became_aware_is_refused(deploy
 def _to_ratification(deployed) -> Partnership:
     p = notified(deployed)
     p.do("notify_panel_and_partners", form("statutory_notification", date_sent="2026-12-21"))
-    p.do("arrange_rapid_review", form("rapid_review_arrangements", information_required_by="2026-12-31"))
-    for agency in ("Police", "Health"):
-        p.do("return_agency_information", form("agency_case_information", agency=agency), agency=agency)
+    p.rapid_review_information_in()
     clock.set_now("2027-01-07T10:00:00+00:00")
     p.do(
         "record_rapid_review",
@@ -191,15 +189,7 @@ def test_a_review_published_after_its_six_months_needs_the_reason(deployed):
     from tests.scenarios.test_wt2018_local_review import report_assured
 
     p = report_assured(deployed)
-    p.do(
-        "lcspr_publication_decision",
-        form(
-            "publication_decision",
-            publication_date="2027-07-22",
-            decided_on=clock.today().isoformat(),
-            family_informed_date=clock.today().isoformat(),
-        ),
-    )
+    p.publication_decided("lcspr_publication_decision", "2027-07-22")
     p.at("2027-07-12T10:00:00+00:00")
     p.do("lcspr_send_before_publication", form("report_sent", date_sent="2027-07-12"))
     p.do("lcspr_family_publication", form("family_contact"))

@@ -81,19 +81,12 @@ def test_chair_sees_the_criteria_result_and_must_say_why_when_departing_from_it(
     task = deployed.tasks.get(p.task("chair_decides")["id"], STAFF)
     assert "must" in task["context"]["reason"] and "000 §2.2-2.3" in task["context"]["reason"]
     p.at("2027-01-15T10:00:00+00:00")  # the decision is recorded on the day it is made
+    no_review = form("chair_decision", review_decision="no_review", decision_date="2027-01-15")
     with pytest.raises(Invalid) as exc:
-        p.do("chair_decides", form("chair_decision", review_decision="no_review", decision_date="2027-01-15"))
+        p.do("chair_decides", no_review)
     assert "Why are you departing from the SCR criteria?" in str(exc.value.details)
     assert p.open_steps() == ["chair_decides"]
-    p.do(
-        "chair_decides",
-        form(
-            "chair_decision",
-            review_decision="no_review",
-            decision_date="2027-01-15",
-            criteria_departure_reason=DEPARTURE,
-        ),
-    )
+    p.do("chair_decides", {**no_review, "criteria_departure_reason": DEPARTURE})
     assert p.open_steps() == ["notify_decision"]
     assert p.errors() == []
 
@@ -120,9 +113,7 @@ def test_the_panel_is_chased_when_it_does_not_answer(deployed):
     """000 §5.2, Appendix 7: the decision awaits the National Panel's scrutiny; the documents give no time
     for its answer, so the partnership's own PANEL_CHASE (10 working days) sends a chase to the Panel
     and the Business Unit, and the case keeps waiting."""
-    p = decision_pending(deployed)
-    recommended(p)
-    other_review_decided(p, review_decision="no_review", review_type=None)
+    p = no_review_decided(deployed)
     assert p.deadlines("scr_decision")["PANEL_CHASE"] == ("2027-01-29", "pending")
     p.at("2027-01-29T23:59:00+00:00")
     assert p.sent("panel_chase") == []
@@ -134,13 +125,19 @@ def test_the_panel_is_chased_when_it_does_not_answer(deployed):
     assert p.errors() == []
 
 
+def no_review_decided(service) -> Partnership:
+    """A case recommended for an SCR where the chair decided on no review."""
+    p = decision_pending(service)
+    recommended(p)
+    other_review_decided(p, review_decision="no_review", review_type=None)
+    return p
+
+
 def test_the_panel_asks_for_more_information(deployed):
     """000 §5.3: where the National Panel requires further supporting information it is provided (the
     agencies' Appendix 2 returns, the sub group's minutes); the case then waits for its view again, and
     the chase counts from the day the information was sent."""
-    p = decision_pending(deployed)
-    recommended(p)
-    other_review_decided(p, review_decision="no_review", review_type=None)
+    p = no_review_decided(deployed)
     p.answer(
         "scr_decision",
         "national_panel_response",
@@ -159,9 +156,7 @@ def test_the_panel_asks_for_more_information(deployed):
 def test_new_information_reopens_a_decision_before_an_scr_is_commissioned(deployed):
     """001 Appendix 2 step 12: the independent chair reserves the right to review the decision in light
     of further information; while no SCR is commissioned, new information takes the case back to the chair."""
-    p = decision_pending(deployed)
-    recommended(p)
-    other_review_decided(p, review_decision="no_review", review_type=None)
+    p = no_review_decided(deployed)
     p.answer(
         "scr_decision",
         "scr_new_information",
@@ -232,8 +227,7 @@ def test_unsure_harm_needs_the_peer_consultation_recorded_before_proceeding(depl
     decision to proceed; the checklist asks for serious_harm when the child did not die."""
     p = decision_pending(deployed)
     p.do("request_information", form("information_request"))
-    for agency in ("Police", "Health"):
-        p.do("return_case_information", form("agency_case_information", agency=agency), agency=agency)
+    p.each_agency("return_case_information", "agency_case_information")
     p.do("subgroup_meeting", form("subgroup_recommendation"))
     with pytest.raises(Invalid) as exc:
         p.do("chair_checklist", form("independent_chair_checklist", peer_consultation=None))

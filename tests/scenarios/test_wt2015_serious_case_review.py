@@ -6,14 +6,10 @@ Bolton's pre-2015 timescales on the same path. The clock starts on Monday 21 Dec
 from __future__ import annotations
 
 from engine import clock
-from tests.scenarios.driver import MANAGER, TRANSITIONAL, Partnership, form
+from tests.scenarios.driver import MANAGER, REPORTERS, SCR_STEPS, TRANSITIONAL, Partnership, form
 
 # The chair decides against the criteria's "must commission" only with a reason (000 §2.3)
 DEPARTURE = "Definitive evidence in the agencies' returns of no concern about how agencies worked together."
-REPORTERS = [
-    {"agency": "Police", "contribution": "agency_report"},
-    {"agency": "Health", "contribution": "agency_report"},
-]
 
 
 def decision_pending(service, **changes) -> Partnership:
@@ -44,8 +40,7 @@ def decision_pending(service, **changes) -> Partnership:
 
 def recommended(p: Partnership, chair_checklist: dict | None = None) -> None:
     p.do("request_information", form("information_request", information_required_by="2027-01-08"))
-    for agency in ("Police", "Health"):
-        p.do("return_case_information", form("agency_case_information", agency=agency), agency=agency)
+    p.each_agency("return_case_information", "agency_case_information")
     p.do("subgroup_meeting", form("subgroup_recommendation"))
     p.do(
         "chair_checklist",
@@ -60,19 +55,27 @@ def decided(p: Partnership, **decision) -> None:
     p.do("notify_decision", form("statutory_notification"))
 
 
+def no_scr_decided(service) -> Partnership:
+    """A case recommended for an SCR, and the chair's decision, departing from the criteria, is no review."""
+    p = decision_pending(service)
+    recommended(p)
+    decided(p, review_decision="no_review", criteria_departure_reason=DEPARTURE)
+    return p
+
+
+def deferred(p: Partnership, element_id: str, requested: str, due_by: str) -> None:
+    """The chair defers the decision at ``element_id`` until ``requested`` is in, by ``due_by``."""
+    undecided = {"review_decision": None, "review_type": None, "decision_date": None}
+    asked = {"information_requested": requested, "information_due_by": due_by}
+    p.do(element_id, form("chair_decision", chair_decision="defer", **undecided, **asked))
+
+
 def report_written(p: Partnership, **scope) -> None:
     """From the reviewers' appointment to the overview report."""
     p.do("appoint_lead_reviewer", form("reviewer_appointment", appointment_date=clock.today().isoformat()))
     p.do("scr_scope", form("terms_of_reference", **{"contributors": REPORTERS, **scope}))
-    for agency in ("Police", "Health"):
-        p.do("scr_agency_reports", form("agency_report", agency=agency), agency=agency)
-    for step, name in (
-        ("scr_practitioners", "practitioner_interview"),
-        ("scr_family", "family_contact"),
-        ("scr_capture_improvements", "improvements_captured"),
-        ("scr_overview_report", "overview_report"),
-    ):
-        p.do(step, form(name))
+    p.each_agency("scr_agency_reports", "agency_report")
+    p.steps(SCR_STEPS, until="scr_overview_report")
 
 
 def test_scr_commissioned_conducted_and_published(deployed):
@@ -108,25 +111,12 @@ def test_scr_commissioned_conducted_and_published(deployed):
     assert [r for r, _ in p.sent("scr_reviewers_named")] == ["panel-notifications@example.org"]
     assert p.deadlines("serious_case_review")["S4"] == ("2027-07-15", "pending")  # six calendar months
     p.do("scr_scope", form("terms_of_reference", contributors=REPORTERS, agency_reports_due="2027-03-01"))
-    for agency in ("Police", "Health"):
-        p.do("scr_agency_reports", form("agency_report", agency=agency), agency=agency)
-    p.do("scr_practitioners", form("practitioner_interview"))
-    p.do("scr_family", form("family_contact"))
-    p.do("scr_capture_improvements", form("improvements_captured"))
-    p.do("scr_overview_report", form("overview_report"))
-    p.do("scr_board_sign_off", form("report_sign_off"))
+    p.each_agency("scr_agency_reports", "agency_report")
+    p.steps(SCR_STEPS, until="scr_board_sign_off")
     p.do("scr_action_plan", form("action_plan", report_agreed_date="2027-05-10"))
     assert p.case("recommendation_monitoring")["status"] == "running"  # tracked from sign-off
     p.at("2027-05-10T10:00:00+00:00")
-    p.do(
-        "scr_publication_decision",
-        form(
-            "publication_decision",
-            publication_date="2027-06-03",
-            decided_on="2027-05-10",
-            family_informed_date="2027-05-10",
-        ),
-    )
+    p.publication_decided("scr_publication_decision", "2027-06-03", on="2027-05-10")
     # at least 7 working days before Thursday 3 June 2027, skipping the Spring bank holiday (31 May)
     assert p.deadlines("serious_case_review")["S5"] == ("2027-05-24", "pending")
     p.at("2027-05-20T10:00:00+00:00")
@@ -189,18 +179,12 @@ def test_agency_reports_late_escalate_in_four_steps(deployed):
 def test_scr_not_commissioned_and_challenged_by_the_national_panel(deployed):
     p = decision_pending(deployed)
     recommended(p)
-    p.at("2027-01-15T10:00:00+00:00")  # recorded on the day (x-not-future, 003 §3.6)
-    p.do(
-        "chair_decides",
-        form(
-            "chair_decision",
-            review_decision="no_review",
-            decision_date="2027-01-15",
-            chair_rationale="No cause for concern about joint working was found.",
-            criteria_departure_reason=DEPARTURE,
-        ),
+    decided(
+        p,
+        review_decision="no_review",
+        chair_rationale="No cause for concern about joint working was found.",
+        criteria_departure_reason=DEPARTURE,
     )
-    p.do("notify_decision", form("statutory_notification"))
     assert p.open_steps() == []
     p.answer(
         "scr_decision",
@@ -221,9 +205,7 @@ def test_scr_not_commissioned_and_challenged_by_the_national_panel(deployed):
 
 
 def test_no_scr_and_the_national_panel_agrees(deployed):
-    p = decision_pending(deployed)
-    recommended(p)
-    decided(p, review_decision="no_review", criteria_departure_reason=DEPARTURE)
+    p = no_scr_decided(deployed)
     p.answer("scr_decision", "national_panel_response", outcome="agreed")
     assert p.case("scr_decision")["status"] == "completed"
     assert p.instances("serious_case_review") == []
@@ -235,18 +217,7 @@ def test_unsure_chair_must_consult_a_peer_chair_and_may_defer(deployed):
     assert p.case("scr_decision")["data"]["checklist_outcome"] == "consult_peer_chair"
     p.do("peer_challenge_task", form("peer_challenge"))
     p.at("2027-01-08T10:00:00+00:00")  # after the peer challenge of 7 January (x-not-future, 003 §3.6)
-    p.do(
-        "chair_decides",
-        form(
-            "chair_decision",
-            chair_decision="defer",
-            review_decision=None,
-            review_type=None,
-            information_requested="The GP's records.",
-            information_due_by="2027-01-20",
-            decision_date=None,
-        ),
-    )
+    deferred(p, "chair_decides", "The GP's records.", "2027-01-20")
     p.do("gather_more_information", form("information_request"))
     p.at("2027-01-19T10:00:00+00:00")
     p.do(
@@ -286,9 +257,7 @@ def test_bolton_initial_panel_within_a_month_and_a_four_month_scr(deployed):
 
 
 def test_challenge_considered_and_the_decision_upheld(deployed):
-    p = decision_pending(deployed)
-    recommended(p)
-    decided(p, review_decision="no_review", criteria_departure_reason=DEPARTURE)
+    p = no_scr_decided(deployed)
     p.answer("scr_decision", "national_panel_response", outcome="challenge")
     p.do("respond_to_challenge", form("panel_challenge_response", final_outcome="decision_upheld"))
     assert p.case("scr_decision")["status"] == "completed"
@@ -313,24 +282,13 @@ def test_scr_report_not_published_then_delayed_variant(deployed):
     p.do("scr_board_sign_off", form("report_sign_off"))
     p.do("scr_action_plan", form("action_plan"))
     p.at("2027-05-25T10:00:00+00:00")  # decided on 20 May, the family told on 25 May (x-not-future, 003 §3.6)
-    p.do(
-        "scr_publication_decision",
-        form(
-            "publication_decision",
-            publication_decision="not_published",
-            justification="Publication would identify the child.",
-            publication_date=None,
-        ),
-    )
+    p.not_published("scr_publication_decision")
     assert p.sent("publication_delayed") == []
     assert sorted(r for r, _ in p.sent("publication_justification")) == [
         "dfe-notifications@example.org",
         "panel-notifications@example.org",
     ]
-    p.do(
-        "scr_final_publication_decision",
-        form("publication_final_decision", final_publication_decision="not_published", publication_date=None),
-    )
+    p.finally_not_published("scr_final_publication_decision")
     scr = p.case("serious_case_review")
     assert scr["status"] == "completed" and p.case("recommendation_monitoring")["status"] == "running"
     assert p.deadlines("serious_case_review")["S4"][1] == "met"
@@ -345,18 +303,7 @@ def test_a_review_request_the_sub_group_declines_or_the_chair_sends_back(deploye
     )
     p.do("mar_type", form("review_type_decision"))
     p.at("2027-01-08T10:00:00+00:00")  # after the peer challenge of 7 January (x-not-future, 003 §3.6)
-    p.do(
-        "mar_chair",
-        form(
-            "chair_decision",
-            chair_decision="defer",
-            review_decision=None,
-            review_type=None,
-            information_requested="Which services were involved?",
-            information_due_by="2027-02-10",
-            decision_date=None,
-        ),
-    )
+    deferred(p, "mar_chair", "Which services were involved?", "2027-02-10")
     assert p.open_steps() == ["mar_type"]  # back to the sub group
     p.do("mar_type", form("review_type_decision", proceed=False, recommended_review_type=None))
     assert p.case("multi_agency_review")["status"] == "completed"
@@ -376,14 +323,7 @@ def test_scr_publication_delayed_by_a_trial(deployed):
     p.do("scr_board_sign_off", form("report_sign_off"))
     p.do("scr_action_plan", form("action_plan"))
     p.at("2027-05-25T10:00:00+00:00")  # decided on 20 May, the family told on 25 May (x-not-future, 003 §3.6)
-    p.do(
-        "scr_publication_decision",
-        form(
-            "publication_decision",
-            delayed_by_other_proceedings=True,
-            delay_details="Trial listed for November.",
-        ),
-    )
+    p.publication_delayed("scr_publication_decision", "Trial listed for November.")
     # Working Together 2015 has no Secretary of State recipient: those who get the report before publication
     assert sorted(r for r, _ in p.sent("publication_delayed")) == [
         "dfe-notifications@example.org",

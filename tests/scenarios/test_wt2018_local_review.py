@@ -7,12 +7,7 @@ and Easter Monday 29 March."""
 from __future__ import annotations
 
 from engine import clock
-from tests.scenarios.driver import MANAGER, Partnership, form
-
-AGENCY_REPORTS = [
-    {"agency": "Police", "contribution": "agency_report"},
-    {"agency": "Health", "contribution": "agency_report"},
-]
+from tests.scenarios.driver import LOCAL_REVIEW_STEPS, MANAGER, REPORTERS, Partnership, form
 
 
 def rapid_review_done(service, prg="lcspr", executive="lcspr", agrees=True) -> Partnership:
@@ -20,14 +15,7 @@ def rapid_review_done(service, prg="lcspr", executive="lcspr", agrees=True) -> P
     p = Partnership(service)
     p.agencies_answered()
     p.at("2027-01-07T10:00:00+00:00")
-    p.do(
-        "record_rapid_review",
-        form(
-            "rapid_review_record",
-            lcspr_decision=prg,
-            no_further_learning_reasons="Learning already acted on." if prg != "lcspr" else None,
-        ),
-    )
+    p.rapid_review_recorded(prg, "Learning already acted on.")
     p.at("2027-01-12T10:00:00+00:00")
     p.do(
         "ratify_rapid_review_partners",
@@ -47,7 +35,7 @@ def review_conducted(p: Partnership) -> None:
     p.do("commission_reviewer", form("reviewer_appointment", appointment_date=clock.today().isoformat()))
     p.do(
         "lcspr_terms_of_reference",
-        form("terms_of_reference", contributors=AGENCY_REPORTS, agency_reports_due="2027-03-01"),
+        form("terms_of_reference", contributors=REPORTERS, agency_reports_due="2027-03-01"),
     )
     for agency in ("Police", "Health"):
         p.do(
@@ -66,11 +54,7 @@ def review_conducted(p: Partnership) -> None:
             ),
             agency=agency,
         )
-    p.do("lcspr_practitioners", form("practitioner_interview"))
-    p.do("lcspr_family", form("family_contact"))
-    p.do("lcspr_capture_improvements", form("improvements_captured"))
-    p.do("lcspr_supervise", form("review_supervision"))
-    p.do("lcspr_write_report", form("overview_report"))
+    p.steps(LOCAL_REVIEW_STEPS, until="lcspr_write_report")
 
 
 def report_assured(service) -> Partnership:
@@ -150,15 +134,7 @@ def test_local_review_published_then_a_reminder_after_a_year_and_monitored_from_
     p.do("lcspr_action_plan", form("action_plan", report_agreed_date="2027-03-05"))
     assert p.case("recommendation_monitoring")["business_key"] == p.case("local_cspr")["business_key"]
     p.at("2027-03-10T10:00:00+00:00")
-    p.do(
-        "lcspr_publication_decision",
-        form(
-            "publication_decision",
-            publication_date="2027-04-01",
-            decided_on="2027-03-10",
-            family_informed_date="2027-03-10",
-        ),
-    )
+    p.publication_decided("lcspr_publication_decision", "2027-04-01", on="2027-03-10")
     task = p.task("lcspr_send_before_publication")
     # 7 working days before Thursday 1 April 2027, skipping Easter Monday and Good Friday: Friday 19 March
     assert (task["due_date"], task["deadline_key"]) == ("2027-03-19", "R10")
@@ -220,25 +196,17 @@ def test_the_review_overruns_six_months_reminder_then_escalation(deployed):
 
 def test_report_not_published_justification_to_panel_and_secretary_of_state(deployed):
     p = report_assured(deployed)
-    p.do(
+    p.publication_decided(
         "lcspr_publication_decision",
-        form(
-            "publication_decision",
-            publication_decision="not_published",
-            justification="Publication would identify the surviving sibling.",
-            publication_date=None,
-            decided_on=clock.today().isoformat(),
-            family_informed_date=clock.today().isoformat(),
-        ),
+        None,
+        publication_decision="not_published",
+        justification="Publication would identify the surviving sibling.",
     )
     assert sorted(r for r, _ in p.sent("publication_justification")) == [
         "panel-notifications@example.org",
         "secretary-of-state@example.org",
     ]
-    p.do(
-        "lcspr_final_publication_decision",
-        form("publication_final_decision", final_publication_decision="not_published", publication_date=None),
-    )
+    p.finally_not_published("lcspr_final_publication_decision")
     local = p.case("local_cspr")
     assert local["status"] == "completed"
     assert "R10" not in p.deadlines("local_cspr")
@@ -247,16 +215,11 @@ def test_report_not_published_justification_to_panel_and_secretary_of_state(depl
 
 def test_publication_delayed_by_criminal_proceedings(deployed):
     p = report_assured(deployed)
-    p.do(
+    p.publication_decided(
         "lcspr_publication_decision",
-        form(
-            "publication_decision",
-            publication_date="2027-06-15",
-            decided_on=clock.today().isoformat(),
-            family_informed_date=clock.today().isoformat(),
-            delayed_by_other_proceedings=True,
-            delay_details="A parent's criminal trial is listed for September.",
-        ),
+        "2027-06-15",
+        delayed_by_other_proceedings=True,
+        delay_details="A parent's criminal trial is listed for September.",
     )
     assert sorted(r for r, _ in p.sent("publication_delayed")) == [
         "panel-notifications@example.org",
@@ -274,12 +237,9 @@ def test_new_information_goes_to_the_panel_and_an_unassured_chair_sends_the_repo
     p = rapid_review_done(deployed)
     p.do("tell_family_decision", form("family_contact"))
     p.do("commission_reviewer", form("reviewer_appointment", appointment_date=clock.today().isoformat()))
-    p.do("lcspr_terms_of_reference", form("terms_of_reference", contributors=AGENCY_REPORTS))
-    for agency in ("Police", "Health"):
-        p.do("lcspr_agency_reports", form("agency_report", agency=agency), agency=agency)
-    p.do("lcspr_practitioners", form("practitioner_interview"))
-    p.do("lcspr_family", form("family_contact"))
-    p.do("lcspr_capture_improvements", form("improvements_captured"))
+    p.do("lcspr_terms_of_reference", form("terms_of_reference", contributors=REPORTERS))
+    p.each_agency("lcspr_agency_reports", "agency_report")
+    p.steps(LOCAL_REVIEW_STEPS, until="lcspr_capture_improvements")
     p.do(
         "lcspr_supervise",
         form(

@@ -86,24 +86,16 @@ def test_rapid_review_without_a_local_review_and_the_panel_agrees(deployed):
     ]
     # 10 working days from Monday 21 December: 22, 23, 24, 29, 30, 31 Dec, 4, 5, 6, 7 Jan
     assert p.deadlines("rapid_review")["RR_AGENCY_INFO"] == ("2026-12-31", "pending")
-    p.do(
-        "return_agency_information",
-        form(
-            "agency_case_information",
-            agency="Police",
-            chronology=[{"date": "2026-11-02", "event": "Domestic call-out."}],
-        ),
-        agency="Police",
-    )
-    p.do(
-        "return_agency_information",
-        form(
-            "agency_case_information",
-            agency="Health",
-            chronology=[{"date": "2026-10-01", "event": "Missed appointment."}],
-        ),
-        agency="Health",
-    )
+    for agency, day, event in (
+        ("Police", "2026-11-02", "Domestic call-out."),
+        ("Health", "2026-10-01", "Missed appointment."),
+    ):
+        rows = [{"date": day, "event": event}]
+        p.do(
+            "return_agency_information",
+            form("agency_case_information", agency=agency, chronology=rows),
+            agency=agency,
+        )
     chronology = p.case("rapid_review")["data"]["case_chronology"]["chronology"]
     assert [(r["date"], r["agency"]) for r in chronology] == [
         ("2026-10-01", "Health"),
@@ -112,14 +104,7 @@ def test_rapid_review_without_a_local_review_and_the_panel_agrees(deployed):
 
     task = p.task("record_rapid_review")
     assert (task["due_date"], task["deadline_key"]) == ("2027-01-07", "R4")
-    p.do(
-        "record_rapid_review",
-        form(
-            "rapid_review_record",
-            lcspr_decision="no_lcspr",
-            no_further_learning_reasons="Learning is already being acted on.",
-        ),
-    )
+    p.rapid_review_recorded("no_lcspr", "Learning is already being acted on.")
     assert p.task("ratify_rapid_review_partners")["due_date"] == "2027-01-14"  # R6: 15 working days
     p.do(
         "ratify_rapid_review_partners",
