@@ -11,6 +11,7 @@ from engine.services.actor import Actor
 from tests.unit.test_forms import EXAMPLES
 
 AGENCIES = ["Police", "Health"]
+KEYS = [a.lower() for a in AGENCIES]  # the agencies' keys in processes/agencies.toml, which forms hold
 ROLES = {
     "Referring agency",
     "Local authority",
@@ -40,7 +41,7 @@ AWARE_2017 = {
     ],
 }
 # Each agency contributes a report to a review's terms of reference
-REPORTERS = [{"agency": agency, "contribution": "agency_report"} for agency in AGENCIES]
+REPORTERS = [{"agency": key, "contribution": "agency_report"} for key in KEYS]
 MANAGER = Actor("mo", frozenset({"manager"}))
 # The rules in force on date_aware apply (WT2023 for these 2026 cases); a manager (STAFF holds the role)
 # runs a case under Working Together 2015 or Bolton's rules only with a recorded reason.
@@ -79,7 +80,7 @@ def form(name: str, **changes) -> dict:
 
 
 def notification(**changes) -> dict:
-    return form("incident_notification", agencies=AGENCIES, **changes)
+    return form("incident_notification", agencies=KEYS, **changes)
 
 
 class Partnership:
