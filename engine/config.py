@@ -146,7 +146,9 @@ def load(environ: dict | None = None) -> Settings:
             f"{', '.join(FORMATS)}"
         )
     if not 1024 <= settings.max_document_bytes <= 512 * 1024 * 1024:
-        raise ConfigError("REVIEWFLOW_MAX_DOCUMENT_BYTES must be at least 1024 and at most 536870912 (512 MB)")
+        raise ConfigError(
+            "REVIEWFLOW_MAX_DOCUMENT_BYTES must be at least 1024 and at most 536870912 (512 MB)"
+        )
     if settings.is_production and settings.fake_now:
         raise ConfigError("REVIEWFLOW_FAKE_NOW is refused when REVIEWFLOW_ENV=production")
     if settings.is_production and not settings.secure_cookies:

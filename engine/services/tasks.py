@@ -13,8 +13,27 @@ from engine.services.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.statuses import TaskStatus
 from engine.store.models import HumanTask, Instance, ProcessVersion, TaskDraft, User, UserRole
 
+#: the columns a task list shows (task_dict reads these)
+LISTED = (
+    "id",
+    "instance_id",
+    "process_id",
+    "element_id",
+    "name",
+    "role",
+    "form",
+    "state",
+    "assignee",
+    "due_date",
+    "deadline_key",
+    "created_at",
+    "completed_at",
+    "completed_by",
+)
 
-def task_dict(t: HumanTask, business_key: str | None = None) -> dict:
+
+def task_dict(t, business_key: str | None = None) -> dict:
+    """A task as lists and the API show it, from its row or its object."""
     return {
         "id": t.id,
         "instance_id": t.instance_id,
@@ -40,23 +59,22 @@ class Tasks:
 
     def for_user(self, actor: Actor, mine: bool = False, limit: int = 500) -> list[dict]:
         """Open tasks the caller may work on: their roles' tasks, claimed by nobody or by them."""
-        with self.core.db.reading() as session:
-            stmt = (
-                select(HumanTask, Instance.business_key)
-                .join(Instance, Instance.id == HumanTask.instance_id)
-                .where(HumanTask.state == TaskStatus.OPEN)
+        ht, inst = HumanTask.__table__, Instance.__table__  # rows, not objects: the list only reads them
+        stmt = (
+            select(*(ht.c[name] for name in LISTED), inst.c.business_key)
+            .join(inst, inst.c.id == ht.c.instance_id)
+            .where(ht.c.state == TaskStatus.OPEN)
+        )
+        if mine:
+            stmt = stmt.where(ht.c.assignee == actor.username)
+        elif "admin" not in actor.roles:
+            stmt = stmt.where(
+                ht.c.role.in_(sorted(actor.roles)),
+                or_(ht.c.assignee.is_(None), ht.c.assignee == actor.username),
             )
-            if mine:
-                stmt = stmt.where(HumanTask.assignee == actor.username)
-            elif "admin" not in actor.roles:
-                stmt = stmt.where(
-                    HumanTask.role.in_(sorted(actor.roles)),
-                    or_(HumanTask.assignee.is_(None), HumanTask.assignee == actor.username),
-                )
-            stmt = stmt.order_by(
-                HumanTask.due_date.is_(None), HumanTask.due_date, HumanTask.created_at
-            ).limit(limit)
-            return [task_dict(t, bk) for t, bk in session.execute(stmt)]
+        stmt = stmt.order_by(ht.c.due_date.is_(None), ht.c.due_date, ht.c.created_at).limit(limit)
+        with self.core.db.lookup() as session:
+            return [task_dict(row, row.business_key) for row in session.connection().execute(stmt)]
 
     def claimed(self, actor: Actor, limit: int = 500) -> list[dict]:
         """Every open task someone has claimed: a manager's view, to see and reassign work in progress."""
