@@ -79,3 +79,22 @@ def decisions_used(proc) -> Iterable[str]:
         ref = task.find("bpmn:extensionElements/spiffworkflow:calledDecisionId", NS)
         if ref is not None and ref.text:
             yield ref.text.strip()
+
+
+def hand_overs(proc) -> Iterable[tuple[str, str]]:
+    """(element id, process id) of each call activity and literal ``start_process`` hand-over of ``proc``."""
+    for call in proc.iter(f"{{{BPMN_NS}}}callActivity"):
+        if call.get("calledElement"):
+            yield call.get("id"), call.get("calledElement")
+    for task in proc.iter(f"{{{BPMN_NS}}}serviceTask"):
+        op = task.find(f"bpmn:extensionElements/{{{SPIFF_NS}}}serviceTaskOperator", NS)
+        if op is None or op.get("id") != "start_process":
+            continue
+        for param in op.iter(f"{{{SPIFF_NS}}}parameter"):
+            if param.get("id") == "process_id":
+                try:
+                    target = ast.literal_eval((param.get("value") or "").strip())
+                except (ValueError, SyntaxError):
+                    continue
+                if isinstance(target, str):
+                    yield task.get("id"), target

@@ -8,11 +8,10 @@ says which forms label the keys so that the process version carries them."""
 
 from __future__ import annotations
 
-import ast
 import re
 from collections import defaultdict
 
-from engine.bpmn.bpmn_xml import BPMN_NS, NS, SPIFF_NS, properties, start_form
+from engine.bpmn.bpmn_xml import BPMN_NS, NS, SPIFF_NS, hand_overs, properties, start_form
 from engine.bpmn.problems import Problem
 from engine.services.actor import REQUEST_ONLY_PREFIX, REQUEST_ONLY_ROLES
 
@@ -87,20 +86,7 @@ def label_form(key: str, names, forms: dict) -> str | None:
 
 def _edges(proc) -> list[str]:
     """The processes ``proc`` hands a case to or calls."""
-    out = [c.get("calledElement") for c in proc.iter(f"{{{BPMN_NS}}}callActivity") if c.get("calledElement")]
-    for task in proc.iter(f"{{{BPMN_NS}}}serviceTask"):
-        op = task.find(f"bpmn:extensionElements/{{{SPIFF_NS}}}serviceTaskOperator", NS)
-        if op is None or op.get("id") != "start_process":
-            continue
-        for param in op.iter(f"{{{SPIFF_NS}}}parameter"):
-            if param.get("id") == "process_id":
-                try:
-                    target = ast.literal_eval((param.get("value") or "").strip())
-                except (ValueError, SyntaxError):
-                    continue
-                if isinstance(target, str):
-                    out.append(target)
-    return out
+    return [target for _, target in hand_overs(proc)]
 
 
 def _lane_of(proc) -> dict[str, str]:

@@ -29,6 +29,7 @@ from collections.abc import Iterable
 
 from lxml import etree
 
+from engine.bpmn import bpmn_xml
 from engine.bpmn.bpmn_xml import BPMN_NS, NS, SPIFF_NS, deadline_calls, properties, run_regimes, start_roles
 from engine.rules import regime_of
 
@@ -165,21 +166,7 @@ class _Process:
 
     def hand_overs(self) -> Iterable[tuple[str, str]]:
         """(element id, process id) of each call activity and literal ``start_process`` hand-over."""
-        for call in self.proc.iter(f"{_B}callActivity"):
-            if call.get("calledElement"):
-                yield call.get("id"), call.get("calledElement")
-        for task in self.proc.iter(f"{_B}serviceTask"):
-            op = task.find(f"bpmn:extensionElements/{_SPIFF}serviceTaskOperator", NS)
-            if op is None or op.get("id") != "start_process":
-                continue
-            for param in op.iter(f"{_SPIFF}parameter"):
-                if param.get("id") == "process_id":
-                    try:
-                        target = ast.literal_eval((param.get("value") or "").strip())
-                    except (ValueError, SyntaxError):
-                        continue
-                    if isinstance(target, str):
-                        yield task.get("id"), target
+        return bpmn_xml.hand_overs(self.proc)
 
     def regimes_at(self, entry: set[str], bindings: dict[str, dict]) -> dict[str, set[str]]:
         """The rule sets each element can run under, from ``entry`` at the start events."""
