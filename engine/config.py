@@ -7,6 +7,7 @@ configuration at all.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,12 +62,17 @@ class Settings:
     mfa_required_for_all: bool = False  # otherwise required of managers, process owners and admins
     secure_cookies: bool = True
     due_soon_working_days: int = 2
+    # the name in the header of every page: the partnership's own service, not GOV.UK's
+    partnership_name: str = "Safeguarding partnership"
     trusted_proxies: int = 0  # proxies in front whose X-Forwarded-* headers are believed
     script_time_limit_seconds: float = 2.0  # how long one script, condition or decision may run
     script_max_bytes: int = 1024 * 1024  # the largest value diagram code may build
     heartbeat_max_age_seconds: float = 120.0  # a worker that has not beaten for longer is not ready (/readyz)
     log_level: str = "INFO"  # serve and worker log from this level up, on stderr
     log_format: str = "json"  # one JSON object a line; "text" for a person at a terminal
+    # the service's address as its users reach it (https://reviews.example.org): links in e-mails; none
+    # without it (e-mails are built by the worker, outside any request)
+    base_url: str | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -117,13 +123,17 @@ def load(environ: dict | None = None) -> Settings:
         mfa_required_for_all=env.get("REVIEWFLOW_MFA_REQUIRED_FOR_ALL", "") in ("1", "true", "yes"),
         secure_cookies=env.get("REVIEWFLOW_INSECURE_COOKIES", "") not in ("1", "true", "yes"),
         due_soon_working_days=int(env.get("REVIEWFLOW_DUE_SOON_WORKING_DAYS", 2)),
+        partnership_name=(env.get("REVIEWFLOW_PARTNERSHIP_NAME") or "").strip() or "Safeguarding partnership",
         trusted_proxies=int(env.get("REVIEWFLOW_TRUSTED_PROXIES", 0) or 0),
         script_time_limit_seconds=float(env.get("REVIEWFLOW_SCRIPT_TIME_LIMIT_SECONDS", 2)),
         script_max_bytes=int(env.get("REVIEWFLOW_SCRIPT_MAX_BYTES", 1024 * 1024)),
         heartbeat_max_age_seconds=float(env.get("REVIEWFLOW_HEARTBEAT_MAX_AGE_SECONDS", 120)),
         log_level=env.get("REVIEWFLOW_LOG_LEVEL", "INFO").upper(),
         log_format=env.get("REVIEWFLOW_LOG_FORMAT", "json").lower(),
+        base_url=(env.get("REVIEWFLOW_BASE_URL") or "").strip().rstrip("/") or None,
     )
+    if settings.base_url and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", settings.base_url):
+        raise ConfigError("REVIEWFLOW_BASE_URL is the service's address, such as https://reviews.example.org")
     if not 0 <= settings.trusted_proxies <= 5:
         raise ConfigError("REVIEWFLOW_TRUSTED_PROXIES is the number of proxies in front of the app, 0 to 5")
     if not (0 < settings.script_time_limit_seconds <= 600 and settings.script_max_bytes >= 1024):

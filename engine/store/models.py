@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -322,6 +323,8 @@ class User(Base):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # a code is accepted once
     mfa_enrolled_at: Mapped[dt.datetime | None]
+    # e-mailed when a task for one of their roles is created or given to them (their own choice to turn off)
+    new_task_emails: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class MfaRecoveryCode(Base):

@@ -1,0 +1,25 @@
+"""a person's choice to be told of new tasks by e-mail (on unless they turn it off)
+
+Revision ID: 0009
+Revises: 0008
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0009"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("app_user") as batch_op:
+        batch_op.add_column(
+            sa.Column("new_task_emails", sa.Boolean(), nullable=False, server_default=sa.true())
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("app_user") as batch_op:
+        batch_op.drop_column("new_task_emails")
