@@ -53,11 +53,17 @@ def due_status(due: str | None) -> dict:
 
 
 def install(app) -> None:
+    app.context_processor(_partnership)
     app.jinja_env.filters["long_date"] = long_date
     app.jinja_env.filters["date_time"] = date_time
     app.jinja_env.globals["due_status"] = due_status
     app.jinja_env.filters["radio_item"] = radio_item
     app.jinja_env.filters["check_item"] = check_item
+
+
+def _partnership() -> dict:
+    """The partnership's name, in the header and footer of every page (REVIEWFLOW_PARTNERSHIP_NAME)."""
+    return {"partnership_name": current_app.extensions["reviewflow"].settings.partnership_name}
 
 
 def radio_item(option, current, attribute: str = "checked") -> dict:
