@@ -69,13 +69,7 @@ def post(
         if guarded:
             once.release(token)
         raise
-    if guarded:
-        location = getattr(response, "location", None)
-        if location and 300 <= getattr(response, "status_code", 200) < 400:
-            once.sent(token, location)
-        else:
-            once.release(token)
-    return response
+    return _settle(token, response) if guarded else response
 
 
 def _page(template, fields, summary, schema, token, context):
@@ -113,6 +107,11 @@ def send_once(send: Callable[[], object], sent_again: str = SENT_AGAIN):
     except BaseException:
         once.release(token)
         raise
+    return _settle(token, response)
+
+
+def _settle(token: str, response):
+    """Remember where a sending led (it redirected) for its token, or free the token for another try."""
     location = getattr(response, "location", None)
     if location and 300 <= getattr(response, "status_code", 200) < 400:
         once.sent(token, location)

@@ -195,6 +195,13 @@ def _object_fields(schema, ui, values, errors, prefix, extra_rows) -> list[Field
     return out
 
 
+def _one_of(widget: str | None, options: list) -> str:
+    """How a choice of one is drawn: as the UI schema asks, else radios, or a select for a long list."""
+    if widget in ("radios", "select"):
+        return widget
+    return "select" if len(options) > SELECT_FROM else "radios"
+
+
 def _options(schema: dict) -> list[tuple[str, str]]:
     titles = schema.get("x-enum-titles") or [str(v).replace("_", " ").capitalize() for v in schema["enum"]]
     return [(str(v), t) for v, t in zip(schema["enum"], titles, strict=False)]
@@ -211,12 +218,7 @@ def _field(schema, ui, values, errors, name, required, extra_rows) -> Field:
         if kind == "array":
             f.kind, f.value = "checkboxes", values.getlist(name)
         else:
-            f.kind = (
-                widget
-                if widget in ("radios", "select")
-                else ("select" if len(f.options) > SELECT_FROM else "radios")
-            )
-            f.value = values.get(name)
+            f.kind, f.value = _one_of(widget, f.options), values.get(name)
         return f
     if kind == "object":
         f.kind = "group"
@@ -256,12 +258,7 @@ def _field(schema, ui, values, errors, name, required, extra_rows) -> Field:
         return f
     if "enum" in schema:
         f.options = _options(schema)
-        f.kind = (
-            widget
-            if widget in ("radios", "select")
-            else ("select" if len(f.options) > SELECT_FROM else "radios")
-        )
-        f.value = values.get(name)
+        f.kind, f.value = _one_of(widget, f.options), values.get(name)
         return f
     if schema.get("format") == "date":
         f.kind = "date"
