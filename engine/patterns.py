@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import re._constants as C
 import re._parser as sre_parse
+import time
 
 import regex
 
@@ -242,25 +243,34 @@ def _in_class(members, char: str) -> bool:
 # --- matching at run time ------------------------------------------------------------------------
 
 
+#: how often a match stopped by its time limit is tried again when the thread did not get the processor
+#: for most of that time (a busy server, not a slow pattern)
+RETRIES_WHEN_WAITING = 3
+
+
 class Budget:
-    """The time left for one validation's pattern matches."""
+    """The processor time left for one validation's pattern matches. It is counted in this thread's CPU
+    time, so a busy machine (the thread waiting for the processor) never makes a valid form fail."""
 
     def __init__(self, seconds: float = MAX_TOTAL_SECONDS):
-        import time
-
-        self._clock = time.monotonic
-        self.deadline = self._clock() + seconds
+        self.deadline = time.thread_time() + seconds
 
     def left(self) -> float:
-        return self.deadline - self._clock()
+        return self.deadline - time.thread_time()
 
 
 def search(pattern: str, text: str, budget: Budget | None = None) -> bool:
-    """``re.search(pattern, text)``, but never longer than the time limit: raises PatternTimeout."""
-    limit = MATCH_SECONDS if budget is None else min(MATCH_SECONDS, budget.left())
-    if limit <= 0:
-        raise PatternTimeout(pattern)
-    try:
-        return regex.search(pattern, text, timeout=limit, concurrent=True) is not None
-    except TimeoutError:
-        raise PatternTimeout(pattern) from None
+    """``re.search(pattern, text)``, but never longer than the time limit: raises PatternTimeout. The
+    matcher's limit is wall time; a match it stops while this thread used less than half of it (the
+    thread was waiting for the processor) is tried again, a few times at most."""
+    for _ in range(1 + RETRIES_WHEN_WAITING):
+        limit = MATCH_SECONDS if budget is None else min(MATCH_SECONDS, budget.left())
+        if limit <= 0:
+            raise PatternTimeout(pattern)
+        used = time.thread_time()
+        try:
+            return regex.search(pattern, text, timeout=limit, concurrent=True) is not None
+        except TimeoutError:
+            if time.thread_time() - used >= limit / 2:  # the pattern itself is slow
+                raise PatternTimeout(pattern) from None
+    raise PatternTimeout(pattern)
