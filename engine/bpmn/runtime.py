@@ -49,6 +49,8 @@ class RuntimeContext:
     recipients: Path | None = None
     # the service's directory of agencies (settings.agencies): the role that sees a request to an agency
     agencies: Path | None = None
+    # the service's address (settings.base_url): the link to a new task in the e-mail about it
+    base_url: str | None = None
     deadlines: list[ArmedDeadline] = field(default_factory=list)
     messages: list[OutgoingMessage] = field(default_factory=list)
     starts: list[StartRequest] = field(default_factory=list)

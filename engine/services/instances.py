@@ -270,6 +270,7 @@ class Instances:
                 self.core.calendar(session),
                 recipients=self.core.settings.recipients,
                 agencies=self.core.settings.agencies,
+                base_url=self.core.settings.base_url,
             ),
             open_tasks={},  # a new case has no rows yet
             deadline_rows=[],
@@ -325,7 +326,10 @@ class Instances:
         calendar = self.core.calendar(session, calendar_revision)
         settings = self.core.settings
         move = Move(
-            session, wfsvc.load(session, inst, calendar, open_tasks, settings.recipients, settings.agencies)
+            session,
+            wfsvc.load(
+                session, inst, calendar, open_tasks, settings.recipients, settings.agencies, settings.base_url
+            ),
         )
         with wfsvc.runtime.running(move.loaded.runtime):
             yield move

@@ -6,7 +6,7 @@ from sqlalchemy import or_, select, update
 
 from engine import agencies as directory
 from engine import clock
-from engine.services import access, audit, case_file
+from engine.services import access, audit, case_file, task_mail
 from engine.services.actor import REQUEST_ONLY_PREFIX, REQUEST_ONLY_ROLES, Actor
 from engine.services.core import Core
 from engine.services.errors import Conflict, Forbidden, Invalid, NotFound
@@ -205,6 +205,13 @@ class Tasks:
             )
             if result.rowcount != 1:
                 raise Conflict("the task changed while you were assigning it")
+            if assignee not in (None, actor.username):  # the person given it hears of it, not a claimer
+                business_key = session.scalar(
+                    select(Instance.business_key).where(Instance.id == t.instance_id)
+                )
+                task_mail.task_given(
+                    session, t, business_key, assignee, self.core.settings.base_url, actor.username, now
+                )
             audit.record(
                 session,
                 f"task_{kind}",

@@ -20,6 +20,10 @@ from engine.store.models import ApiToken, User, UserRole
 
 _hasher = PasswordHasher()
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+# one address, nothing a mail header could be bent with: no spaces, controls, commas or angle brackets
+_EMAIL = re.compile(
+    r"^[^\s@,<>;:\"()\[\]\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
 
 
 def token_hash(token: str) -> str:
@@ -51,6 +55,8 @@ class Users:
             raise Invalid(
                 "passwords must be at least 12 characters", [{"path": "password", "message": "too short"}]
             )
+        if email is not None and not _EMAIL.fullmatch(email):
+            raise Invalid("the e-mail address is not valid", [{"path": "email", "message": "invalid"}])
         with self.core.db.transaction() as session:
             if session.scalars(select(User.id).where(User.username == username)).first():
                 raise Conflict(f"user '{username}' already exists")
@@ -109,6 +115,43 @@ class Users:
             if not active:  # signed out everywhere, for good (enabling does not revive)
                 detail["sessions_ended"] = end_all(session, user.id, "disabled", clock.now())
             audit.record(session, "user_enabled" if active else "user_disabled", actor, detail=detail)
+
+    def email_settings(self, username: str) -> dict:
+        """A person's e-mail address and whether they are e-mailed about new tasks."""
+        with self.core.db.reading() as session:
+            user = session.scalars(select(User).where(User.username == username)).first()
+            if user is None:
+                raise NotFound(f"no user '{username}'")
+            return {"email": user.email, "new_task_emails": user.new_task_emails}
+
+    def set_email_settings(
+        self, username: str, *, email: str | None = None, new_task_emails: bool | None = None, actor: str
+    ) -> dict:
+        """Change a person's address and their choice of new-task e-mails (audited; ``None`` leaves one as
+        it is, an empty address removes it)."""
+        if email is not None:
+            email = email.strip()
+            if email and not _EMAIL.fullmatch(email):
+                raise Invalid(
+                    "Enter an e-mail address in the correct format, like name@example.org",
+                    [{"path": "email", "message": "invalid"}],
+                )
+        with self.core.db.transaction() as session:
+            user = session.scalars(select(User).where(User.username == username)).first()
+            if user is None:
+                raise NotFound(f"no user '{username}'")
+            changed = {}
+            if email is not None and (email or None) != user.email:
+                user.email = email or None
+                changed["email"] = "removed" if not email else "changed"
+            if new_task_emails is not None and new_task_emails != user.new_task_emails:
+                user.new_task_emails = new_task_emails
+                changed["new_task_emails"] = new_task_emails
+            if changed:
+                audit.record(
+                    session, "email_settings_changed", actor, detail={"username": username, **changed}
+                )
+            return {"email": user.email, "new_task_emails": user.new_task_emails, "changed": sorted(changed)}
 
     def actor_for_token(self, token: str) -> Actor:
         """Who an API token belongs to (every API request asks)."""
@@ -173,6 +216,8 @@ class Users:
                         "display_name": u.display_name,
                         "roles": roles,
                         "active": u.active,
+                        "email": u.email,
+                        "new_task_emails": u.new_task_emails,
                     }
                 )
             return out

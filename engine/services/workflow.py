@@ -32,7 +32,7 @@ from engine import clock
 from engine.bpmn import compaction, runtime, serializer
 from engine.calendar import WorkingDayCalendar
 from engine.rules import RuleSet, recorded_date
-from engine.services import audit, immutable
+from engine.services import audit, immutable, task_mail
 from engine.statuses import OPEN_CASE, CaseStatus, DeadlineStatus, OutboxStatus, TaskStatus
 from engine.store.models import (
     Deadline,
@@ -199,10 +199,12 @@ def load(
     open_tasks: dict[str, HumanTask] | None = None,
     recipients: Path | None = None,
     agencies: Path | None = None,
+    base_url: str | None = None,
 ) -> Loaded:
     """Open the case; ``open_tasks`` are its open task rows when the caller's first query read them,
     ``recipients`` the named-recipients file its handlers address messages with, ``agencies`` the
-    directory its requests to agencies are addressed from."""
+    directory its requests to agencies are addressed from, ``base_url`` the service's address for the links
+    in e-mails about new tasks."""
     version, workflow = read_state(session, instance)
     rt = runtime.RuntimeContext(
         instance.id,
@@ -211,6 +213,7 @@ def load(
         calendar,
         recipients=recipients,
         agencies=agencies,
+        base_url=base_url,
     )
     return Loaded(instance, version, workflow, rt, open_tasks, timers_at_load=_waiting_timer_ids(workflow))
 
@@ -455,6 +458,7 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
     # the task list
     ready_ids = set()
     open_dues = []  # the due dates of the tasks left open
+    created = []  # the tasks this command creates, whose people are e-mailed
     for t in ready:
         tid = str(t.id)
         ready_ids.add(tid)
@@ -468,7 +472,7 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
             continue
         open_dues.append(first.due_date if first else None)
         props = (t.task_spec.extensions or {}).get("properties", {})
-        session.add(
+        created.append(
             HumanTask(
                 id=tid,
                 instance_id=inst.id,
@@ -486,6 +490,8 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
                 created_at=now,
             )
         )
+        session.add(created[-1])
+    task_mail.tasks_created(session, created, inst.business_key, rt.base_url, actor, now)
     for tid, row in open_rows.items():
         if tid in ready_ids:
             continue

@@ -1,0 +1,143 @@
+"""New-task e-mails: when a task is created, each active person holding its role who has an e-mail address
+and has not turned these e-mails off is told, and so is a person a task is given to.
+
+The message says only the case reference, the step's name, its due date and a link to the task (with
+``REVIEWFLOW_BASE_URL`` set): never the child's name nor any case data, since e-mail leaves the service.
+An agency's request has the agency's own role (``Agency: Police``), so only that agency's people hear of
+it. Each message is an outbox row written in the command's own transaction, keyed by task and person: a
+person is e-mailed at most once about a task, however often it is created, given or given back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.services import audit
+from engine.statuses import OutboxStatus
+from engine.store.models import HumanTask, OutboxMessage, User, UserRole
+
+TEMPLATE = "new_task"
+
+
+def key(task_id: str, user_id: int) -> str:
+    """One message per person per task."""
+    return f"new-task:{task_id}:{user_id}"
+
+
+def _reachable(stmt):
+    """People who can be e-mailed about a task: active, with an address, not opted out."""
+    return stmt.where(
+        User.active.is_(True),
+        User.new_task_emails.is_(True),
+        User.email.is_not(None),
+        User.email != "",
+    )
+
+
+def _due_in_words(due: dt.date | None) -> str | None:
+    return f"{due.day} {due:%B %Y}" if due else None
+
+
+def _message(task: HumanTask, business_key: str | None, base_url: str | None) -> tuple[str, str]:
+    from handlers.notify import render
+
+    return render(
+        TEMPLATE,
+        {
+            "business_key": business_key or "(no reference)",
+            "step": task.name,
+            "due": _due_in_words(task.due_date),
+            "link": f"{base_url}/tasks/{task.id}" if base_url else None,
+        },
+    )
+
+
+def _queue(
+    session: Session,
+    task: HumanTask,
+    business_key: str | None,
+    people: list[tuple[int, str]],
+    base_url: str | None,
+    actor: str,
+    now: dt.datetime,
+) -> None:
+    subject, body = _message(task, business_key, base_url)
+    for user_id, address in people:
+        k = key(task.id, user_id)
+        session.add(
+            OutboxMessage(
+                key=k,
+                instance_id=task.instance_id,
+                recipient=address,
+                subject=subject,
+                body=body,
+                template=TEMPLATE,
+                status=OutboxStatus.PENDING,
+                attempts=0,
+                next_attempt_at=now,
+                message_id=f"<{hashlib.sha256(k.encode()).hexdigest()[:32]}@reviewflow>",
+                created_at=now,
+            )
+        )
+        audit.record(
+            session,
+            "notification_queued",
+            actor,
+            instance_id=task.instance_id,
+            at=now,
+            task_id=task.id,
+            element_id=task.element_id,
+            detail={"recipient": address, "subject": subject, "template": TEMPLATE},
+        )
+
+
+def tasks_created(
+    session: Session,
+    created: list[HumanTask],
+    business_key: str | None,
+    base_url: str | None,
+    actor: str,
+    now: dt.datetime,
+) -> None:
+    """Queue the e-mails for tasks created by one command: one statement reads who holds their roles
+    (a new task's id is new, so nobody has been e-mailed about it yet)."""
+    if not created:
+        return
+    rows = session.execute(
+        _reachable(
+            select(User.id, User.email, UserRole.role)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(UserRole.role.in_(sorted({t.role for t in created})))
+            .order_by(User.id)
+        )
+    ).all()
+    for task in created:
+        people = [(r.id, r.email) for r in rows if r.role == task.role]
+        if people:
+            _queue(session, task, business_key, people, base_url, actor, now)
+
+
+def task_given(
+    session: Session,
+    task: HumanTask,
+    business_key: str | None,
+    assignee: str,
+    base_url: str | None,
+    actor: str,
+    now: dt.datetime,
+) -> bool:
+    """Queue the e-mail to the person a task was given to, unless they already had one about it, gave it
+    to themselves or cannot be e-mailed. True if one was queued."""
+    if assignee == actor:
+        return False
+    person = session.execute(_reachable(select(User.id, User.email).where(User.username == assignee))).first()
+    if person is None:
+        return False
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key(task.id, person.id))):
+        return False
+    _queue(session, task, business_key, [(person.id, person.email)], base_url, actor, now)
+    return True

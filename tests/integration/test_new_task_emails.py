@@ -1,0 +1,139 @@
+"""New-task e-mails: queued in the command's own transaction to the people who hold a new task's role (an
+agency's request: only that agency's people), or to the person a task is given to; never to someone
+without an address, disabled or opted out; once per person per task; with only the case reference, the
+step, its due date and a link, never the child's name."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from engine.services.actor import Actor
+from engine.store.models import AuditEvent, OutboxMessage
+from tests.conftest import BUSINESS_UNIT, MANAGER, PROCESS_OWNER, make_settings
+from tests.integration.test_agency_requests import FORM, PROCESS
+from tests.layout import with_layout
+
+CHILD = {"name": "Jamie Lee Example", "date_of_birth": "2015-04-02"}
+
+
+def _people(service) -> None:
+    service.users.add("pc", ["Agency: Police"], email="pc@police.example.org")
+    service.users.add("pc2", ["Agency: Police"], email="pc2@police.example.org")
+    service.users.add("pc-quiet", ["Agency: Police"], email="quiet@police.example.org")
+    service.users.set_email_settings("pc-quiet", new_task_emails=False, actor="pc-quiet")
+    service.users.add("pc-none", ["Agency: Police"])  # no address
+    service.users.add("pc-gone", ["Agency: Police"], email="gone@police.example.org")
+    service.users.set_active("pc-gone", False)
+    service.users.add("hv", ["Agency: Health"], email="hv@health.example.org")
+    service.users.add("bina", ["Business Unit"], email="bina@example.org")
+
+
+def _start(service, agencies: list[str]) -> dict:
+    service.deployments.deploy(
+        {"agency_requests.bpmn": with_layout(PROCESS), "test_return.json": FORM}, PROCESS_OWNER
+    )
+    return service.instances.start(
+        "agency_requests", {"agencies": agencies, "children": [CHILD], "reason": "Neglect"}, BUSINESS_UNIT
+    )
+
+
+def _audit(service, kind: str) -> list[tuple]:
+    """Who did ``kind``, on which case, with what detail, in order."""
+    with service.db.reading() as session:
+        stmt = select(AuditEvent.actor, AuditEvent.instance_id, AuditEvent.detail).where(
+            AuditEvent.kind == kind
+        )
+        return [tuple(row) for row in session.execute(stmt.order_by(AuditEvent.id))]
+
+
+def _new_task_mail(service) -> list[dict]:
+    """The new-task messages in the outbox, by recipient."""
+    with service.db.reading() as session:
+        rows = session.scalars(select(OutboxMessage).where(OutboxMessage.template == "new_task"))
+        return sorted(
+            (
+                {"recipient": m.recipient, "subject": m.subject, "body": m.body, "message_id": m.message_id}
+                for m in rows
+            ),
+            key=lambda m: m["recipient"],
+        )
+
+
+def test_each_agency_s_reachable_people_are_told_of_its_own_request_only(service):
+    _people(service)
+    started = _start(service, ["Police", "Health"])
+    mail = _new_task_mail(service)
+    assert [m["recipient"] for m in mail] == [
+        "hv@health.example.org",
+        "pc2@police.example.org",
+        "pc@police.example.org",
+    ]
+    police = next(m for m in mail if m["recipient"] == "pc@police.example.org")
+    assert police["subject"] == f"New task: Return agency information ({started['business_key']})"
+    assert "Task: Return agency information" in police["body"]
+    assert "Sign in to reviewflow" in police["body"]  # no base URL set: no link
+    assert len({m["message_id"] for m in mail}) == 3
+    for m in mail:  # nothing of the child or the case beyond its reference
+        for secret in ("Jamie", "Example", "2015", "Neglect"):
+            assert secret not in m["subject"] and secret not in m["body"]
+    queued = _audit(service, "notification_queued")
+    assert sorted(detail["recipient"] for _, _, detail in queued) == [m["recipient"] for m in mail]
+    assert {(actor, case, detail["template"]) for actor, case, detail in queued} == {
+        (BUSINESS_UNIT.username, started["id"], "new_task")
+    }
+
+
+def test_the_link_leads_to_the_task_at_the_service_s_address(database_url):
+    from engine.services import Reviewflow
+
+    service = Reviewflow(make_settings(database_url, REVIEWFLOW_BASE_URL="https://reviews.example.org/"))
+    try:
+        service.users.add("pc", ["Agency: Police"], email="pc@police.example.org")
+        _start(service, ["Police"])
+        [task] = service.tasks.for_user(Actor("pc", frozenset({"Agency: Police"})))
+        [mail] = _new_task_mail(service)
+        assert f"Open the task: https://reviews.example.org/tasks/{task['id']}\n" in mail["body"]
+    finally:
+        service.db.dispose()
+
+
+def test_a_task_given_to_someone_tells_them_once(service):
+    _people(service)
+    service.users.add("pc3", ["Agency: Police"], email="pc3@police.example.org")
+    service.users.set_email_settings("pc3", new_task_emails=False, actor="pc3")
+    _start(service, ["Police"])
+    [task] = service.tasks.for_user(Actor("pc", frozenset({"Agency: Police"})))
+    before = len(_new_task_mail(service))
+    service.users.set_email_settings("pc3", new_task_emails=True, actor="pc3")
+    service.tasks.reassign(task["id"], MANAGER, "pc3")
+    assert [m["recipient"] for m in _new_task_mail(service)].count("pc3@police.example.org") == 1
+    service.tasks.reassign(task["id"], MANAGER, "pc")  # pc was told when it was created
+    service.tasks.reassign(task["id"], MANAGER, "pc3")  # and pc3 when first given it
+    assert len(_new_task_mail(service)) == before + 1
+
+
+def test_claiming_a_task_or_opting_out_sends_nothing(service):
+    _people(service)
+    _start(service, ["Police"])
+    before = len(_new_task_mail(service))
+    [task] = service.tasks.for_user(Actor("pc-none", frozenset({"Agency: Police"})))
+    service.tasks.claim(task["id"], Actor("pc-none", frozenset({"Agency: Police"})))
+    service.tasks.reassign(task["id"], MANAGER, "pc-quiet")  # opted out
+    assert len(_new_task_mail(service)) == before
+
+
+def test_opting_out_is_audited_and_stops_the_e_mails(service):
+    _people(service)
+    result = service.users.set_email_settings("pc", new_task_emails=False, actor="pc")
+    assert result == {
+        "email": "pc@police.example.org",
+        "new_task_emails": False,
+        "changed": ["new_task_emails"],
+    }
+    _start(service, ["Police"])
+    assert [m["recipient"] for m in _new_task_mail(service)] == ["pc2@police.example.org"]
+    events = _audit(service, "email_settings_changed")
+    assert events == [
+        ("pc-quiet", None, {"username": "pc-quiet", "new_task_emails": False}),
+        ("pc", None, {"username": "pc", "new_task_emails": False}),
+    ]
