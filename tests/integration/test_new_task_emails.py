@@ -137,3 +137,40 @@ def test_opting_out_is_audited_and_stops_the_e_mails(service):
         ("pc-quiet", None, {"username": "pc-quiet", "new_task_emails": False}),
         ("pc", None, {"username": "pc", "new_task_emails": False}),
     ]
+
+
+def test_the_worker_delivers_it_through_a_real_smtp_server(database_url):
+    import signal
+
+    from engine.services import Reviewflow
+    from tests import mailflow
+    from tests.smtp import SmtpServer
+
+    base = {"REVIEWFLOW_BASE_URL": "https://reviews.example.org"}
+    service = Reviewflow(make_settings(database_url, **base))
+    smtp = SmtpServer().start()
+    worker = None
+    try:
+        service.users.add("pc", ["Agency: Police"], email="pc@police.example.org")
+        started = _start(service, ["Police"])
+        [queued] = _new_task_mail(service)
+        worker = mailflow.WorkerProcess(
+            database_url, "--interval", "0.2", REVIEWFLOW_SMTP_URL=smtp.url, **base
+        )
+        assert mailflow.wait_until(lambda: smtp.messages, 30), worker.stderr
+        worker.signal(signal.SIGTERM)
+        assert worker.wait(30) == 0, worker.stderr
+        [email] = smtp.messages
+        assert (email["To"], email["Subject"], email["Message-ID"]) == (
+            "pc@police.example.org",
+            f"New task: Return agency information ({started['business_key']})",
+            queued["message_id"],
+        )
+        body = email.get_payload(decode=True).decode()
+        assert "https://reviews.example.org/tasks/" in body and "Jamie" not in body
+        assert [m["status"] for m in service.outbox.list(MANAGER)] == ["sent"]
+    finally:
+        if worker is not None:
+            worker.stop()
+        smtp.stop()
+        service.db.dispose()
