@@ -1,5 +1,6 @@
 """The managers' dashboard: open cases by stage, deadlines due this week, missed deadlines, and the share
-of each statutory deadline met over a chosen period."""
+of each statutory deadline met over a chosen period (by default the last 12 months, so early in a year the
+figures still count the cases of the year before)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import datetime as dt
 from flask import Blueprint, current_app, g, render_template, request
 
 from engine import clock
+from engine.calendar import add_months
 from engine.services.errors import Invalid
 from web.ui.security import needs
 
@@ -27,7 +29,8 @@ def _day(text: str | None, default: dt.date) -> tuple[dt.date, str | None]:
 @needs("manager")
 def index():
     today = clock.today()
-    start, start_error = _day(request.args.get("from"), today.replace(month=1, day=1))
+    last_12_months = add_months(today, -12) + dt.timedelta(days=1)
+    start, start_error = _day(request.args.get("from"), last_12_months)
     end, end_error = _day(request.args.get("to"), today)
     errors = {k: v for k, v in (("from", start_error), ("to", end_error)) if v}
     try:
