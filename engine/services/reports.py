@@ -12,10 +12,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, literal, select
+from sqlalchemy.orm import aliased
 
 from engine import clock
 from engine.services.actor import Actor
+from engine.services.case_search import read_term
 from engine.services.core import Core
 from engine.services.errors import Forbidden, Invalid
 from engine.services.workflow import OPEN_STATUSES
@@ -25,6 +27,7 @@ from engine.store.models import Deadline, DeadlineTally, Instance, InstanceStep,
 PAGE_SIZE = 50  # cases on one page of the case list
 COUNT_LIMIT = 1000  # a count of cases stops here: "1,000 or more" is as useful as the exact figure
 LIST_LIMIT = 25  # deadlines listed on the dashboard; the rest are counted and exported
+MAX_DUE_SOON_DAYS = 60  # the due-soon list looks at most this many working days ahead
 STREAM_BATCH = 500  # rows fetched at a time by an export (a server-side cursor on PostgreSQL)
 
 
@@ -66,6 +69,7 @@ def _case_row(row, today: dt.date) -> dict:
         "overdue": row.overdue_from is not None and row.overdue_from <= today and row.status in OPEN_STATUSES,
         "created_at": row.created_at.isoformat(),
         "converted_from": (row.summary or {}).get("converted_from"),
+        "child_initials": (row.summary or {}).get("child_initials"),
     }
 
 
@@ -123,12 +127,17 @@ class CaseFilter:
         overdue: bool = False,
         started_from: dt.date | None = None,
         started_to: dt.date | None = None,
+        search: str = "",
+        cases: bool = False,
     ):
         _period(started_from, started_to)
         self.process_id, self.status, self.stage, self.overdue = process_id, status, stage, overdue
         self.started_from, self.started_to = started_from, started_to
+        self.search, self.cases = read_term(search), cases
 
     def apply(self, stmt, today: dt.date):
+        if self.cases:
+            return self._apply_cases(stmt, today), Instance.id
         key = Instance.id
         if self.stage:
             stmt = stmt.join(
@@ -148,6 +157,109 @@ class CaseFilter:
         if self.started_to:
             stmt = stmt.where(Instance.created_at < clock.end_of_day(self.started_to))
         return stmt, key
+
+    def _apply_cases(self, stmt, today: dt.date):
+        """One row per case (its first process, which has no parent): the process, status, stage and overdue
+        filters match a case when any of its processes matches them (its sub-processes share its reference,
+        found through the reference's index); the period is the case's start; the search its reference or
+        its child's initials."""
+        stmt = stmt.where(Instance.parent_instance_id.is_(None))
+        member = aliased(Instance)
+        family = []
+        if self.stage:
+            family.append(
+                exists().where(InstanceStep.instance_id == member.id, InstanceStep.step == self.stage)
+            )
+        if self.process_id:
+            family.append(member.process_id == self.process_id)
+        if self.status == "open":
+            family.append(member.status.in_(OPEN_STATUSES))
+        elif self.status:
+            family.append(member.status == self.status)
+        if self.overdue:
+            family.append(member.overdue_from <= today)
+            family.append(member.status.in_(OPEN_STATUSES))
+        if family:
+            stmt = stmt.where(
+                Instance.business_key.in_(select(member.business_key).where(*family).scalar_subquery())
+            )
+        if self.started_from:
+            stmt = stmt.where(Instance.created_at >= clock.at_local(self.started_from, 0))
+        if self.started_to:
+            stmt = stmt.where(Instance.created_at < clock.end_of_day(self.started_to))
+        kind, term = self.search
+        if kind == "reference":  # the reference's index: exactly, or the references that begin with it
+            stmt = stmt.where(Instance.business_key >= term, Instance.business_key.like(_prefix(term), "\\"))
+        elif kind == "initials":
+            # the initials are in the case's summary, which has no index: they are searched among the cases
+            # the other filters narrow to, and among the open cases when nothing else narrows them (the open
+            # cases of the day bound the rest, through the status index)
+            if not (family or self.started_from or self.started_to):
+                opened = aliased(Instance)
+                stmt = stmt.where(
+                    Instance.business_key.in_(
+                        select(opened.business_key).where(opened.status.in_(OPEN_STATUSES)).scalar_subquery()
+                    )
+                )
+            stored = Instance.summary["child_initials"].as_string()
+            stmt = stmt.where((literal(" ") + stored + literal(" ")).like(f"% {term} %"))
+        return stmt
+
+
+def _prefix(term: str) -> str:
+    """A LIKE pattern for the values that begin with ``term`` (its own ``%`` and ``_`` taken literally)."""
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+FAMILY_COLUMNS = (
+    Instance.id,
+    Instance.business_key,
+    Instance.process_id,
+    Instance.status,
+    Instance.active_steps,
+    Instance.next_due,
+    Instance.overdue_from,
+)
+
+# a case's worst status first: a failed step, then an overdue step, a step due soon, on time, closed
+WORST = ("error", "overdue", "due_soon", "on_time", "closed")
+
+
+def _standing(row, today: dt.date, soon: dt.date) -> str:
+    if row.status not in OPEN_STATUSES:
+        return "closed"
+    if row.status == "error":
+        return "error"
+    if row.overdue_from is not None and row.overdue_from <= today:
+        return "overdue"
+    if row.next_due is not None and row.next_due <= soon:
+        return "due_soon"
+    return "on_time"
+
+
+def _fold(rows: list[dict], members: list, today: dt.date, soon: dt.date) -> None:
+    """Each case's sub-processes folded into its row: their steps, the case's next due date (the earliest
+    of its processes') and its worst status."""
+    by_case: dict[str, list] = {}
+    for m in members:
+        by_case.setdefault(m.business_key, []).append(m)
+    for row in rows:
+        subs = by_case.get(row["business_key"], [])
+        row["sub_processes"] = [
+            {
+                "id": m.id,
+                "process_id": m.process_id,
+                "status": m.status,
+                "stage": ", ".join(m.active_steps or []) or "-",
+                "next_due": m.next_due.isoformat() if m.next_due else None,
+            }
+            for m in subs
+        ]
+        dues = [row["next_due"]] + [s["next_due"] for s in row["sub_processes"]]
+        row["case_next_due"] = min((d for d in dues if d), default=None)
+        row["worst"] = min(
+            [row.pop("_standing")] + [_standing(m, today, soon) for m in subs], key=WORST.index
+        )
 
 
 class Reports:
@@ -189,6 +301,21 @@ class Reports:
                 select(func.count()).select_from(counted.limit(COUNT_LIMIT + 1).subquery())
             )
             rows = [_case_row(r, today) for r in found]
+            if filters.cases:
+                soon = self._due_soon_end(session, today)
+                for row, r in zip(rows, found, strict=True):
+                    row["_standing"] = _standing(r, today, soon)
+                keys = [r["business_key"] for r in rows if r["business_key"]]
+                members = (
+                    session.execute(
+                        select(*FAMILY_COLUMNS)
+                        .where(Instance.business_key.in_(keys), Instance.parent_instance_id.is_not(None))
+                        .order_by(Instance.id)
+                    ).all()
+                    if keys
+                    else []
+                )
+                _fold(rows, members, today, soon)
             return {
                 "rows": rows,
                 "count": min(count, COUNT_LIMIT),
@@ -228,6 +355,59 @@ class Reports:
         _manager(actor)
         with self.core.db.reading() as session:
             return list(session.scalars(select(InstanceStep.step).distinct().order_by(InstanceStep.step)))
+
+    def _due_soon_end(self, session, today: dt.date, days: int | None = None) -> dt.date:
+        """The last day of "due soon": ``days`` working days from today (the setting by default)."""
+        days = self.core.settings.due_soon_working_days if days is None else days
+        return self.core.calendar(session).add_working_days(today, days) if days else today
+
+    # --- due soon -------------------------------------------------------------------------------
+    def due_soon(
+        self, actor: Actor, days: int | None = None, after: tuple[dt.date, int] | None = None, limit: int = 0
+    ) -> dict:
+        """The pending statutory deadlines of every case falling due from today to ``days`` working days
+        ahead (England's working days with the partnership's overrides), by due date: one page after the
+        ``after`` cursor (a due date and a deadline id), with the cursor of the next page and the number of
+        them in all (counted up to :data:`COUNT_LIMIT`)."""
+        _manager(actor)
+        today, limit = clock.today(), limit or PAGE_SIZE
+        if days is not None and not 0 <= days <= MAX_DUE_SOON_DAYS:
+            raise Invalid(
+                f"give a number of working days from 0 to {MAX_DUE_SOON_DAYS}",
+                [{"path": "days", "message": "out of range"}],
+            )
+        with self.core.db.reading() as session:
+            end = self._due_soon_end(session, today, days)
+            due = (_status_is(DeadlineStatus.PENDING), Deadline.due_date >= today, Deadline.due_date <= end)
+            stmt = select(*DEADLINE_COLUMNS).join(Instance, Instance.id == Deadline.instance_id).where(*due)
+            if after is not None:
+                day, ident = after
+                stmt = stmt.where(
+                    (Deadline.due_date > day) | ((Deadline.due_date == day) & (Deadline.id > ident))
+                )
+            found = session.execute(stmt.order_by(Deadline.due_date, Deadline.id).limit(limit + 1)).all()
+            count = session.scalar(
+                select(func.count()).select_from(
+                    select(Deadline.id).where(*due).limit(COUNT_LIMIT + 1).subquery()
+                )
+            )
+        more, found = len(found) > limit, found[:limit]
+        return {
+            "rows": [_deadline_row(r) | {"id": r.id} for r in found],
+            "next": (found[-1].due_date, found[-1].id) if more else None,
+            "count": min(count, COUNT_LIMIT),
+            "count_capped": count > COUNT_LIMIT,
+            "end": end.isoformat(),
+            "today": today.isoformat(),
+        }
+
+    def due_soon_export(self, actor: Actor, days: int | None = None) -> Iterator[dict]:
+        """Every deadline :meth:`due_soon` finds, by due date, streamed (for the CSV)."""
+        _manager(actor)
+        today = clock.today()
+        with self.core.db.reading() as session:
+            end = self._due_soon_end(session, today, days)
+        return self.deadline_export(actor, today, end, DeadlineStatus.PENDING)
 
     # --- deadlines ------------------------------------------------------------------------------
     def deadline_export(

@@ -33,6 +33,7 @@ from engine.bpmn import compaction, runtime, serializer
 from engine.calendar import WorkingDayCalendar
 from engine.rules import RuleSet, recorded_date
 from engine.services import audit, immutable, task_mail
+from engine.services.case_search import child_initials
 from engine.statuses import OPEN_CASE, CaseStatus, DeadlineStatus, OutboxStatus, TaskStatus
 from engine.store.models import (
     Deadline,
@@ -574,6 +575,8 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
         | {t.task_spec.bpmn_name or t.task_spec.bpmn_id for t in tasks if t.state == TaskState.ERROR}
     )
     inst.summary = {k: data[k] for k in SUMMARY_KEYS if data.get(k) is not None}
+    if "child_initials" not in inst.summary and (initials := child_initials(data)):
+        inst.summary["child_initials"] = initials  # the case list searches them (services/case_search.py)
     compaction.compact(
         wf,
         keep={
