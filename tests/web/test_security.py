@@ -95,6 +95,8 @@ def routes(w) -> list[tuple]:
         ("GET", "/account/multi-factor/set-up", {}, STAFF, {200, 302}),  # 302: set up already
         ("POST", "/account/multi-factor/set-up", {"data": {"code": ""}}, STAFF, {422, 302}),
         ("POST", "/account/multi-factor/recovery-codes", {"data": {"code": ""}}, STAFF, {422, 302}),
+        ("GET", "/account/e-mails", {}, STAFF, {200}),
+        ("POST", "/account/e-mails", {"data": {"email": "", "new_task_emails": ""}}, STAFF, {422}),
         ("GET", "/healthz", {}, EVERYONE, {200}),  # probes: never sent to sign in
         ("GET", "/readyz", {}, EVERYONE, {200, 503}),  # 503 while no worker beats
     ]
