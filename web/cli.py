@@ -321,7 +321,8 @@ def _unknown_roles(service, wanted: tuple[str, ...]) -> list[str]:
     "or 'Agency: NAME'.",
 )
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
-def user_add(name: str, roles_: tuple[str, ...], password_stdin: bool) -> int:
+@click.option("--email", default=None, help="Their e-mail address: new tasks for them are e-mailed to it.")
+def user_add(name: str, roles_: tuple[str, ...], password_stdin: bool, email: str | None) -> int:
     """Create a user."""
     service = _service()
     unknown = _unknown_roles(service, roles_)
@@ -331,8 +332,35 @@ def user_add(name: str, roles_: tuple[str, ...], password_stdin: bool) -> int:
             "(deploy the process that names a role first)"
         )
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
-    service.users.add(name, list(roles_), password=password)
+    service.users.add(name, list(roles_), password=password, email=email)
     print(f"added {name}: {', '.join(sorted(set(roles_)))}")
+    return 0
+
+
+@user.command("show")
+@click.argument("name")
+def user_show(name: str) -> int:
+    """A user's roles, whether they are enabled, their e-mail address and their choice of new-task e-mails."""
+    found = [u for u in _service().users.list() if u["username"] == name]
+    if not found:
+        raise Refused(f"no user '{name}'")
+    u = found[0]
+    print(name)
+    print(f"roles: {', '.join(u['roles'])}")
+    print(f"active: {'yes' if u['active'] else 'no'}")
+    print(f"e-mail: {u['email'] or '(none)'}")
+    print(f"new-task e-mails: {'on' if u['new_task_emails'] else 'off (their choice)'}")
+    return 0
+
+
+@user.command("email")
+@click.argument("name")
+@click.argument("address")
+@click.option("--actor", default="cli", hidden=True)
+def user_email(name: str, address: str, actor: str) -> int:
+    """Set a user's e-mail address ('' removes it); they turn new-task e-mails off and on in their account."""
+    _service().users.set_email_settings(name, email=address, actor=actor)
+    print(f"{name}: e-mail {address.strip() or 'removed'}")
     return 0
 
 

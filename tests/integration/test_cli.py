@@ -154,3 +154,22 @@ def test_migrate_brings_the_schema_to_this_code_s_revision_and_exits(run):
     migrated = run("migrate")
     assert migrated.returncode == 0 and migrated.stdout == f"schema at revision {SCHEMA_REVISION}\n"
     assert run("status").stdout.splitlines()[1] == f"schema: ok (revision {SCHEMA_REVISION})"
+
+
+def test_a_user_s_e_mail_address_and_choice_of_new_task_e_mails(run):
+    assert run("deploy").returncode == 0
+    added = run("user", "add", "lee", "--role", "Business Unit", "--email", "lee@example.org")
+    assert added.returncode == 0, added.stderr
+    assert run("user", "show", "lee").stdout.splitlines() == [
+        "lee",
+        "roles: Business Unit",
+        "active: yes",
+        "e-mail: lee@example.org",
+        "new-task e-mails: on",
+    ]
+    wrong = run("user", "email", "lee", "lee at example.org")
+    assert wrong.returncode == 1 and "correct format" in wrong.stderr and "Traceback" not in wrong.stderr
+    assert run("user", "email", "lee", "").returncode == 0
+    assert "e-mail: (none)" in run("user", "show", "lee").stdout
+    assert run("user", "add", "kim", "--role", "Business Unit", "--email", "kim@").returncode == 1
+    assert run("user", "show", "kim").returncode == 1
