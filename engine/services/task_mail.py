@@ -45,15 +45,16 @@ def _due_in_words(due: dt.date | None) -> str | None:
 def _message(task: HumanTask, business_key: str | None, base_url: str | None) -> tuple[str, str]:
     from handlers.notify import render
 
-    return render(
+    subject, body = render(
         TEMPLATE,
         {
             "business_key": business_key or "(no reference)",
-            "step": task.name,
+            "step": " ".join(task.name.split()),  # a name wrapped on the diagram reads as one line
             "due": _due_in_words(task.due_date),
             "link": f"{base_url}/tasks/{task.id}" if base_url else None,
         },
     )
+    return subject[:255], body  # what the outbox's subject column holds
 
 
 def _queue(

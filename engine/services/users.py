@@ -55,7 +55,7 @@ class Users:
             raise Invalid(
                 "passwords must be at least 12 characters", [{"path": "password", "message": "too short"}]
             )
-        if email is not None and not _EMAIL.fullmatch(email):
+        if email is not None and not (len(email) <= 320 and _EMAIL.fullmatch(email)):
             raise Invalid("the e-mail address is not valid", [{"path": "email", "message": "invalid"}])
         with self.core.db.transaction() as session:
             if session.scalars(select(User.id).where(User.username == username)).first():
@@ -131,7 +131,7 @@ class Users:
         it is, an empty address removes it)."""
         if email is not None:
             email = email.strip()
-            if email and not _EMAIL.fullmatch(email):
+            if email and not (len(email) <= 320 and _EMAIL.fullmatch(email)):
                 raise Invalid(
                     "Enter an e-mail address in the correct format, like name@example.org",
                     [{"path": "email", "message": "invalid"}],

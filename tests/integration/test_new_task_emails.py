@@ -174,3 +174,17 @@ def test_the_worker_delivers_it_through_a_real_smtp_server(database_url):
             worker.stop()
         smtp.stop()
         service.db.dispose()
+
+
+def test_a_step_name_wrapped_on_the_diagram_or_very_long_still_makes_one_subject_line(service):
+    service.users.add("pc", ["Agency: Police"], email="pc@police.example.org")
+    long_name = ("Return agency&#10;information " + "about the incident " * 16)[:250]  # the lint allows 255
+    process = PROCESS.replace(b'name="Return agency information"', f'name="{long_name}"'.encode())
+    service.deployments.deploy(
+        {"agency_requests.bpmn": with_layout(process), "test_return.json": FORM}, PROCESS_OWNER
+    )
+    service.instances.start("agency_requests", {"agencies": ["Police"]}, BUSINESS_UNIT)
+    [mail] = _new_task_mail(service)
+    assert mail["subject"].startswith("New task: Return agency information about the incident about")
+    assert len(mail["subject"]) == 255 and "\n" not in mail["subject"]
+    assert "Task: Return agency information about the incident" in mail["body"]
