@@ -5,12 +5,19 @@ service's engine, with 5 cases and again with 50.
 Measured last (each page request includes finding its signed-in session, now one statement):
 
     page                          SQLite   PostgreSQL
-    case list                       11         6
-    case list, overdue              11         6
-    dashboard                       11         8
-    case page                       32        26
-    deadline CSV (first chunk)       4         2
+    case list                       12         8
+    case list, overdue              12         8
+    case list, reference search     12         8
+    case list, initials (no match)  11         7
+    due soon                         9         6
+    due soon CSV (first chunk)       5         3
+    dashboard                       12         9
+    case page                       38        30
+    deadline CSV (first chunk)       3         2
     completing a task                6         5
+
+The case list reads the calendar's revision (for "due soon") and, in one statement, the sub-processes of
+the cases it shows (none when it shows none).
 
 (SQLite also counts the ``BEGIN`` of each transaction.) The test asserts only that the figures do not
 change with the number of cases; tests/integration/test_round_trips.py bounds completing a task."""
@@ -57,6 +64,10 @@ def measure(app, client, case_id: int) -> dict[str, int]:
         "case list": lambda: client.get("/cases"),
         "case list overdue": lambda: client.get("/cases?overdue=yes"),
         "dashboard": lambda: client.get("/dashboard"),
+        "case list search": lambda: client.get("/cases?q=RF-2"),
+        "case list initials": lambda: client.get("/cases?q=J.S."),
+        "due soon": lambda: client.get("/due-soon?days=20"),
+        "due soon csv": lambda: first_chunk(client, "/due-soon.csv?days=20"),
         "case page": lambda: client.get(f"/cases/{case_id}"),
         "deadline csv": lambda: first_chunk(client, "/deadlines.csv"),
     }

@@ -34,6 +34,7 @@ def pages(service) -> list[tuple[str | None, str, str | None]]:
         ("manager", "/cases", None),
         ("manager", f"/cases/{case['id']}", None),
         ("manager", "/dashboard", None),
+        ("manager", "/due-soon", None),
         ("manager", "/account/multi-factor", None),
         ("owner", "/modeller", None),
         ("owner", "/modeller/scr_decision", None),

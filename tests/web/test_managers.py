@@ -165,8 +165,12 @@ def test_the_case_list_pages_newest_first_there_and_back(service, client, monkey
     from engine.services import reports
 
     monkeypatch.setattr(reports, "PAGE_SIZE", 2)
-    everything = [i["id"] for i in service.queries.list_instances(service.users.actor("manager"))]
-    assert len(everything) > 4
+    everything = [  # one row per case: its first process (its sub-processes are folded into that row)
+        i["id"]
+        for i in service.queries.list_instances(service.users.actor("manager"))
+        if i["parent_instance_id"] is None
+    ]
+    assert len(everything) > 2  # more than one page of two
     sign_in_client(client, "manager")
 
     def read(url):
@@ -174,7 +178,10 @@ def test_the_case_list_pages_newest_first_there_and_back(service, client, monkey
         body = html.split("<tbody", 1)[1].split("</tbody>", 1)[0]
         links = dict(re.findall(r'href="([^"]+)" rel="(prev|next)"', html))
         return (
-            [int(i) for i in re.findall(r'href="/cases/(\d+)"', body)],
+            [
+                int(i)
+                for i in re.findall(r'data-label="Case"><a class="govuk-link" href="/cases/(\d+)"', body)
+            ],
             {v: k.replace("&amp;", "&") for k, v in links.items()},
             re.search(r'data-case-count="(\d+)"', html).group(1),
         )

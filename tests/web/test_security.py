@@ -75,6 +75,8 @@ def routes(w) -> list[tuple]:
         ("GET", f"/cases/{c}/chronology.csv", {}, MANAGERS, {200}),
         ("GET", f"/cases/{c}/diagram.json", {}, MANAGERS, {200}),
         ("GET", "/dashboard", {}, MANAGERS, {200}),
+        ("GET", "/due-soon", {}, MANAGERS, {200}),
+        ("GET", "/due-soon.csv", {}, MANAGERS, {200}),
         ("GET", f"/documents/{w['document']}", {}, IN_THE_CASE, {200}),
         ("POST", f"/cases/{c}/documents", {"data": pdf("notes.pdf")}, IN_THE_CASE, {303}),
         ("POST", f"/tasks/{t}/documents", {"data": pdf("check.pdf")}, {"la", "manager", "admin"}, {303}),

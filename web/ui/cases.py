@@ -20,7 +20,7 @@ from flask import (
 
 from engine import exports
 from engine.services.errors import Conflict, Forbidden, Invalid, NotFound
-from engine.services.reports import CaseFilter
+from engine.services.reports import MAX_DUE_SOON_DAYS, CaseFilter
 from web.ui import form_page
 from web.ui.security import draws_diagrams, needs, signed_in
 
@@ -92,7 +92,8 @@ def _period() -> tuple[dt.date | None, dt.date | None, dict[str, str]]:
     return start, end, errors
 
 
-def _case_filter(start: dt.date | None, end: dt.date | None) -> CaseFilter:
+def _case_filter(start: dt.date | None, end: dt.date | None, cases: bool = False) -> CaseFilter:
+    """The request's filters; ``cases``: one row per case (the list), else one per process (the CSV)."""
     args = request.args
     return CaseFilter(
         args.get("process", ""),
@@ -101,6 +102,8 @@ def _case_filter(start: dt.date | None, end: dt.date | None) -> CaseFilter:
         args.get("overdue") == "yes",
         start,
         end,
+        search=args.get("q", ""),
+        cases=cases,
     )
 
 
@@ -120,7 +123,8 @@ def index():
     start, end, errors = _period()
     if errors:
         start = end = None
-    page = service().reports.case_page(g.actor, _case_filter(start, end), _cursor("before"), _cursor("after"))
+    filters_ = _case_filter(start, end, cases=True)
+    page = service().reports.case_page(g.actor, filters_, _cursor("before"), _cursor("after"))
     number = _cursor("page") or 1
     filters = {k: v for k, v in args.items() if k not in ("before", "after", "page") and v}
     pagination = {}
@@ -149,6 +153,7 @@ def index():
         names=names,
         stages=service().reports.stages(g.actor),
         args=args,
+        search=filters_.search,
         field_errors=errors,
         errors=[
             {"text": f"‘{'Started from' if k == 'from' else 'Started to'}’ {v}", "href": f"#{k}"}
@@ -210,6 +215,66 @@ def deadlines_csv():
     )
 
 
+def _working_days() -> tuple[int | None, str | None]:
+    """The ``days`` of the due-soon page: a number of working days, or what is wrong with it."""
+    text = request.args.get("days", "").strip()
+    if not text:
+        return None, None
+    if not text.isdigit() or int(text) > MAX_DUE_SOON_DAYS:
+        return None, f"must be a whole number of working days from 0 to {MAX_DUE_SOON_DAYS}"
+    return int(text), None
+
+
+def _after() -> tuple[dt.date, int] | None:
+    """The due-soon page's cursor: the due date and id of the last deadline of the page before."""
+    text = request.args.get("after", "")
+    if not text:
+        return None
+    day, _, ident = text.partition(".")
+    try:
+        return dt.date.fromisoformat(day), int(ident)
+    except ValueError:
+        abort(400)
+
+
+@bp.get("/due-soon")
+@needs("manager")
+def due_soon():
+    """Every statutory deadline of every case falling due within ``days`` working days, by due date."""
+    days, error = _working_days()
+    page = service().reports.due_soon(g.actor, days, _after())
+    shown = days if days is not None else service().settings.due_soon_working_days
+    kept = {"days": str(days)} if days is not None else {}
+    return render_template(
+        "cases/due_soon.html",
+        title="Due soon",
+        page=page,
+        days=shown,
+        typed=request.args.get("days", ""),
+        field_error=error,
+        errors=[{"text": f"‘Working days ahead’ {error}", "href": "#days"}] if error else [],
+        next_href=url_for("cases.due_soon", **kept, after=f"{page['next'][0].isoformat()}.{page['next'][1]}")
+        if page["next"]
+        else None,
+        first_href=url_for("cases.due_soon", **kept) if request.args.get("after") else None,
+        csv_href=url_for("cases.due_soon_csv", **kept),
+    )
+
+
+@bp.get("/due-soon.csv")
+@needs("manager")
+def due_soon_csv():
+    days, error = _working_days()
+    if error:
+        abort(400)
+    rows = service().reports.due_soon_export(g.actor, days)
+    return _csv(
+        rows,
+        ["business_key", "process_id", "key", "name", "due_date", "status", "source"],
+        "due-soon.csv",
+    )
+
+
 def _case(instance_id: int) -> dict:
     try:
         return service().queries.get_instance(instance_id, g.actor)
@@ -229,6 +294,11 @@ def show(instance_id):
     related = service().reports.related(g.actor, instance_id, case["business_key"])
     waiting = service().outside.waiting_for(instance_id, g.actor)  # answers from outside it waits for
     unseen = service().agencies.unseen(t["role"] for t in case["tasks"] if t["state"] == "open")
+    answers = {  # a completed step on the diagram opens its answers (the latest time it was done)
+        t["element_id"]: url_for("tasks.task", task_id=t["id"])
+        for t in sorted(case["task_history"], key=lambda t: t.get("completed_at") or "")
+        if t["state"] == "completed"
+    }
     return render_template(
         "cases/show.html",
         unseen=unseen,
@@ -238,6 +308,7 @@ def show(instance_id):
         chronology=chronology,
         related=related,
         waiting=waiting,
+        answers=answers,
     )
 
 
