@@ -74,8 +74,13 @@ def resolve(recipients: str | list, directory_file: Path) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+#: templates the product itself sends (engine/services/task_mail.py), with values no diagram supplies
+PRODUCT_TEMPLATES = frozenset({"new_task"})
+
+
 def template_names() -> list[str]:
-    return sorted(p.stem for p in TEMPLATES.glob("*.txt"))
+    """The templates a diagram's notification step may name (the modeller lists them; deploy checks them)."""
+    return sorted(p.stem for p in TEMPLATES.glob("*.txt") if p.stem not in PRODUCT_TEMPLATES)
 
 
 def render(template: str, data: dict) -> tuple[str, str]:

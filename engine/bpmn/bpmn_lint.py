@@ -131,10 +131,19 @@ def lint(
                         )
                     )
             if op.get("id") == "send_notification":
-                from handlers.notify import template_names
+                from handlers.notify import PRODUCT_TEMPLATES, template_names
 
                 template = _literal(params.get("template", ""))
-                if isinstance(template, str) and template not in template_names():
+                if isinstance(template, str) and template in PRODUCT_TEMPLATES:
+                    problems.append(
+                        Problem(
+                            name,
+                            task.get("id"),
+                            f"the message template '{template}' is sent by reviewflow itself and needs "
+                            "values no step supplies: choose another template",
+                        )
+                    )
+                elif isinstance(template, str) and template not in template_names():
                     problems.append(
                         Problem(
                             name,

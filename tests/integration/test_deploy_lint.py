@@ -269,3 +269,36 @@ def test_a_catastrophic_pattern_deployed_before_the_check_costs_a_moment_not_a_t
         f"/api/v1/tasks/{task['id']}/complete", headers=headers, json={"data": {**INCIDENT, "summary": "aaa"}}
     )
     assert ok.status_code == 200, ok.get_json()
+
+
+@pytest.mark.parametrize(
+    "message_template, says",
+    [
+        ("new_task", "sent by reviewflow itself"),
+        ("no_such_template", "no message template 'no_such_template'"),
+    ],
+)
+def test_a_notification_names_a_template_a_diagram_may_send(owner, message_template, says):
+    """A step may send the partnership's templates, not one the product sends itself (new-task e-mails)."""
+    from tests import bpmn_parts as parts
+
+    diagram = (
+        parts.opening("template_check", "template_check_defs")
+        + '    <bpmn:startEvent id="begin"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>\n'
+        + parts.service_task(
+            "tell",
+            "Tell",
+            "f1",
+            "f2",
+            "send_notification",
+            "told",
+            to=("str", "'panel@example.org'"),
+            template=("str", f"'{message_template}'"),
+        )
+        + parts.end_event("done", "f2")
+        + parts.flows_and_closing(("f1", "begin", "tell"), ("f2", "tell", "done"))
+    )
+    response = owner(("template_check.bpmn", diagram.encode()))
+    assert response.status_code == 422, response.get_json()
+    problems = response.get_json()["error"]["details"]
+    assert any(p["element_id"] == "tell" and says in p["message"] for p in problems), problems
