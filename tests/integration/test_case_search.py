@@ -144,3 +144,17 @@ def test_due_soon_lists_pending_deadlines_within_working_days_across_cases(cases
     assert [d["key"] for d in cases.reports.due_soon_export(MANAGER, 60)] == [d["key"] for d in want]
     with pytest.raises(Invalid):
         cases.reports.due_soon(MANAGER, days=61)
+
+
+def test_a_cases_worst_status_is_its_processes_worst_as_the_days_pass(cases):
+    rows = cases.reports.case_page(MANAGER, CaseFilter(cases=True))["rows"]
+    handed_over = [r for r in rows if r["status"] == "completed" and r["sub_processes"]]
+    soon = next(r for r in handed_over if r["worst"] == "due_soon")  # its first process done, its review due
+    [sub] = soon["sub_processes"]
+    assert soon["case_next_due"] == sub["next_due"] and soon["next_due"] is None
+    clock.set_now("2027-01-05T09:00:00+00:00")  # past the review's due date: no command ran
+    again = {r["id"]: r for r in cases.reports.case_page(MANAGER, CaseFilter(cases=True))["rows"]}
+    assert again[soon["id"]]["worst"] == "overdue"
+    cases.instances.set_status(sub["id"], "cancel", MANAGER, "withdrawn")
+    closed = {r["id"]: r for r in cases.reports.case_page(MANAGER, CaseFilter(cases=True))["rows"]}
+    assert closed[soon["id"]]["worst"] == "closed" and closed[soon["id"]]["case_next_due"] is None
