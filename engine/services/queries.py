@@ -312,6 +312,21 @@ class Queries:
                 for p in rows
             ]
 
+    def deadline_names(self) -> dict[str, str]:
+        """Each deadline key's plain name (R1: "Local authority notifies the Panel"), for people to read
+        instead of the key. A key shared by several rule sets takes a national set's name before a local
+        set's, the newest national set first."""
+        from engine.services.regimes import deployed
+
+        with self.core.db.reading() as session:
+            sets = deployed(session)
+        names: dict[str, str] = {}
+        national = sorted((rs for rs in sets.values() if rs.in_force), key=lambda rs: rs.in_force.start)
+        for rs in [*reversed(national), *(rs for rs in sets.values() if not rs.in_force)]:
+            for key, rule in rs.rules.items():
+                names.setdefault(key, rule.name)
+        return names
+
     def roles(self) -> list[str]:
         from engine.services.actor import SYSTEM_ROLES
 

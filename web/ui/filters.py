@@ -1,4 +1,5 @@
-"""Template filters: dates as people read them, and how long is left in England working days."""
+"""Template filters: dates as people read them, how long is left in England working days, and plain names
+for processes, deadlines and source paragraphs (web/ui/plain_names.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import datetime as dt
 from flask import current_app, g
 
 from engine import clock
+from web.ui import plain_names
 
 
 def long_date(value) -> str:
@@ -59,6 +61,24 @@ def install(app) -> None:
     app.jinja_env.globals["due_status"] = due_status
     app.jinja_env.filters["radio_item"] = radio_item
     app.jinja_env.filters["check_item"] = check_item
+    app.jinja_env.filters["process_name"] = process_name
+    app.jinja_env.filters["deadline_name"] = deadline_name
+    app.jinja_env.filters["source_reference"] = plain_names.source_reference
+
+
+def process_name(process_id: str) -> str:
+    """A process by its diagram's name (Serious case review decision), never its identifier alone."""
+    if "process_names" not in g:
+        processes = current_app.extensions["reviewflow"].queries.processes()
+        g.process_names = {p["process_id"]: p["name"] for p in processes if p["name"]}
+    return plain_names.process_name(process_id, g.process_names)
+
+
+def deadline_name(key: str | None) -> str:
+    """A deadline by its rule's name, its key after it: Local authority notifies the Panel (R1)."""
+    if "deadline_names" not in g:
+        g.deadline_names = current_app.extensions["reviewflow"].queries.deadline_names()
+    return plain_names.deadline_name(key or "", g.deadline_names)
 
 
 def _partnership() -> dict:
