@@ -8,6 +8,13 @@ from tests.scenarios.driver import notification
 from tests.web.conftest import axe_violations, sign_in
 
 
+def select_element(page, element_id: str) -> None:
+    """Click a step of the diagram, as a person does once they have scrolled it into view (a large diagram
+    opens at a readable size, showing its first part)."""
+    page.evaluate("id => window.reviewflowModeler.get('canvas').scrollToElement(id)", element_id)
+    page.click(f".djs-element[data-element-id='{element_id}'] .djs-hit", force=True)
+
+
 def test_change_validate_and_deploy_a_diagram(page, service):
     manager = service.users.actor("manager")
     before = {
@@ -18,9 +25,9 @@ def test_change_validate_and_deploy_a_diagram(page, service):
     sign_in(page, "owner")
     page.click("a:has-text('Modeller')")
     assert axe_violations(page) == []
-    page.click("a:has-text('Edit incident_notification')")
+    page.click("a:has-text('Edit Serious incident notification')")
     page.wait_for_selector("#canvas[data-ready='true']")
-    page.click(".djs-element[data-element-id='check_other_children'] .djs-hit", force=True)
+    select_element(page, "check_other_children")
     page.wait_for_selector("#prop-form")
     assert page.input_value("#prop-form") == "safety_check.json"
     page.select_option("#prop-form", "")  # a user task with no form
@@ -41,6 +48,11 @@ def test_change_validate_and_deploy_a_diagram(page, service):
     assert page.locator(".rf-error").count() == 0
     page.click("#deploy")
     page.wait_for_selector("#modeller-messages:has-text('Deployed incident_notification version 2')")
+    # the page says what is deployed now, without a reload that would lose the diagram
+    page.wait_for_selector("#versions[data-refreshed='true']")
+    assert page.locator("#current-version").inner_text().startswith("incident_notification: version 2")
+    assert page.locator("#versions tbody tr").count() == 2
+    assert "version 2" in page.locator("#versions tbody tr").first.inner_text()
     # the refused deploy and validation answered 422: the only errors the browser may report
     assert [e for e in page.console_errors if "422" not in e] == []
     # a new case uses the new version; the cases already running stay on version 1
@@ -67,11 +79,11 @@ def test_timer_deadline_key_and_service_handler_are_edited_in_the_panel(page, se
     sign_in(page, "owner")
     page.goto("/modeller/rapid_review")
     page.wait_for_selector("#canvas[data-ready='true']")
-    page.click(".djs-element[data-element-id='ratify_rapid_review_r6_missed'] .djs-hit", force=True)
+    select_element(page, "ratify_rapid_review_r6_missed")
     page.wait_for_selector("#prop-deadline")
     assert page.input_value("#prop-deadline") == "R6" and page.input_value("#prop-timer-kind") == "deadline"
     page.select_option("#prop-deadline", "R7")
-    page.click(".djs-element[data-element-id='send_to_panel'] .djs-hit", force=True)
+    select_element(page, "send_to_panel")
     page.wait_for_selector("#prop-handler")
     assert page.input_value("#prop-handler") == "send_notification"
     assert page.input_value("#prop-param-template") == "'rapid_review_to_panel'"
@@ -106,3 +118,43 @@ def test_an_uploaded_broken_diagram_is_refused_without_javascript(service, clien
     body = response.get_data(as_text=True)
     assert "evil.bpmn" in body and "passwd" not in body.split("<main", 1)[1].split("DOCTYPE")[0]
     assert service.catalog.versions("incident_notification", service.users.actor("owner"))[0]["version"] == 1
+
+
+def test_the_diagram_fills_the_window_and_zooms(page):
+    """A process owner reads the diagram at a size they choose: the canvas is as wide as the window, a large
+    diagram opens with its steps large enough to read, and the zoom buttons make it larger and smaller and
+    fit all of it in the window."""
+    sign_in(page, "owner")
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    page.goto("/modeller/rapid_review")
+    page.wait_for_selector("#canvas[data-ready='true']")
+    assert page.locator("h1").inner_text() == "Edit Rapid review"
+    canvas = page.locator("#canvas").bounding_box()
+    assert canvas["x"] == 30 and canvas["width"] >= 1600 - 2 * 30 - 320 - 20 - 2  # less margins and panel
+    assert canvas["height"] >= 480
+
+    def zoom() -> float:
+        return page.evaluate("window.reviewflowModeler.get('canvas').zoom()")
+
+    def step_width() -> float:  # a task is 100 units wide: 80 px at the zoom a large diagram opens at
+        return page.locator(".djs-element[data-element-id='arrange_rapid_review'] .djs-hit").bounding_box()[
+            "width"
+        ]
+
+    opened, width = zoom(), step_width()
+    assert width >= 60
+    assert page.locator("#zoom-level").inner_text() == f"Zoom {round(opened * 100)}%"
+    page.click("#zoom-in")
+    assert zoom() > opened and step_width() > width
+    assert page.locator("#zoom-level").inner_text() == f"Zoom {round(zoom() * 100)}%"
+    page.click("#zoom-out")
+    page.click("#zoom-out")
+    assert zoom() < opened
+    page.click("#zoom-fit")
+    whole = page.evaluate("""() => { const v = window.reviewflowModeler.get('canvas').viewbox();
+        return v.inner.x >= v.x - 1 && v.inner.y >= v.y - 1 && v.inner.x + v.inner.width <= v.x + v.width + 1
+               && v.inner.y + v.inner.height <= v.y + v.height + 1; }""")
+    assert whole and zoom() < opened
+    assert page.locator("#zoom-level").inner_text() == f"Zoom {round(zoom() * 100)}%"
+    assert axe_violations(page) == []
+    assert page.console_errors == []

@@ -22,6 +22,7 @@ from flask import (
 
 from engine.bpmn import bundle as bundles
 from engine.services.errors import Forbidden, Invalid, NotFound, ServiceError
+from web.ui.filters import process_name
 from web.ui.security import draws_diagrams, needs
 
 bp = Blueprint("modeller", __name__)
@@ -68,7 +69,7 @@ def edit(process_id):
     draws_diagrams()
     return render_template(
         "modeller/edit.html",
-        title=f"Edit {process_id}",
+        title=f"Edit {process_name(process_id)}",
         process_id=process_id,
         file=file,
         xml=xml.decode("utf-8"),

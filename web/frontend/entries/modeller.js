@@ -183,6 +183,7 @@ async function run(kind) {
     if (kind === "deploy") {
       const versions = (result.processes || []).map((p) => `${p.process_id} version ${p.version}`).join(", ");
       messages("success", versions ? `Deployed ${versions}. Cases already running stay on their version.` : "Nothing changed, so no new version was made.");
+      if (versions) await refreshVersions();
     } else {
       messages("success", "No problems found. You can deploy it.");
     }
@@ -193,8 +194,51 @@ async function run(kind) {
 
 document.getElementById("validate").addEventListener("click", () => run("validate"));
 document.getElementById("deploy").addEventListener("click", () => run("deploy"));
+// The page's current version and its history, read again from the server after a deploy, so that what the
+// page says matches what is deployed without losing the diagram being edited.
+async function refreshVersions() {
+  const response = await fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } });
+  if (!response.ok) return;
+  const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+  for (const id of ["current-version", "versions"]) {
+    const now = document.getElementById(id);
+    const then = fresh.getElementById(id);
+    if (now && then) now.replaceWith(document.importNode(then, true));
+  }
+  document.getElementById("versions").dataset.refreshed = "true";
+}
+
+// Zoom: buttons for everyone (the mouse wheel with Ctrl works too), and the level said after each change.
+const canvas = modeler.get("canvas");
+const zoomScroll = modeler.get("zoomScroll");
+const level = document.getElementById("zoom-level");
+function sayZoom() {
+  level.textContent = `Zoom ${Math.round(canvas.zoom() * 100)}%`;
+}
+function fit() {
+  canvas.zoom("fit-viewport", "auto");
+  sayZoom();
+}
+document.getElementById("zoom-in").addEventListener("click", () => { zoomScroll.stepZoom(1); sayZoom(); });
+document.getElementById("zoom-out").addEventListener("click", () => { zoomScroll.stepZoom(-1); sayZoom(); });
+document.getElementById("zoom-fit").addEventListener("click", fit);
+document.querySelector(".rf-zoom").hidden = false;
+
+// Opened fitted to the canvas if its steps can be read so, else at a readable size from its top left corner
+// (a large diagram fitted into the window draws its steps a few pixels wide), clear of the palette; "Fit the
+// diagram" shows it all.
+const READABLE = 0.6;
+function open() {
+  fit();
+  if (canvas.zoom() >= READABLE) return;
+  const { inner, outer } = canvas.viewbox();
+  const scale = 0.8;
+  canvas.viewbox({ x: inner.x - 150, y: inner.y - 20, width: outer.width / scale, height: outer.height / scale });
+  sayZoom();
+}
+
 modeler.importXML(data.xml).then(() => {
-  modeler.get("canvas").zoom("fit-viewport");
+  open();
   document.getElementById("canvas").dataset.ready = "true";
 });
 window.reviewflowModeler = modeler;     // for browser tests and keyboard users' scripts
