@@ -29,7 +29,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("instance") as batch_op:
-        batch_op.drop_column("planned_digest")
-        batch_op.drop_column("pending_keys")
+    # dropped in place: rebuilding ``instance`` (batch mode) would break the foreign keys of every table beside it
+    for column in ("planned_digest", "pending_keys"):
+        op.execute(f"ALTER TABLE instance DROP COLUMN {column}")
     op.drop_table("revision")
