@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.awaiting_panel import waiting_for_the_panel
 from tests.web.conftest import PASSWORD, next_code, sign_in
 
@@ -111,3 +113,25 @@ def test_no_page_scrolls_sideways_at_320_or_375_px(page, service):
             page.wait_for_selector("[data-ready='true']")
         measure(f"{who} {path}")
     assert problems == {}, "\n".join(f"{name}: {found}" for name, found in problems.items())
+
+
+def test_staff_read_plain_names_not_keys(page, service):
+    """The task list, the start form and the dashboard name processes by their diagrams' names and deadlines
+    by their rules' names, keys second; a form's source reads as a reference to its document."""
+    sign_in(page, "la")
+    options = page.locator("#process option").all_inner_texts()
+    assert "Serious incident notification" in options and not [o for o in options if "_" in o]
+    due = page.locator("tr[data-task]", has_text="Deadline: ").first.inner_text()
+    assert re.search(r"Deadline: [A-Z][a-z][^\n]* \([A-Z][A-Z0-9_]*\)", due), due
+    page.context.clear_cookies()
+    sign_in(page, "referrer")
+    page.goto("/cases/new")
+    source = page.locator("main p:has-text('Source: ')").first.inner_text()
+    assert re.fullmatch(r"Source: B&NES .*, paragraphs? \d.* \(\d{3} §.*\)", source), source
+    page.context.clear_cookies()
+    sign_in(page, "manager")
+    page.goto("/dashboard")
+    assert "Scr decision" not in page.locator("main").inner_text()
+    assert "Serious case review decision" in page.locator("main").inner_text()
+    share = page.locator("tr[data-share='R1'] td").first.inner_text()
+    assert share == "Local authority notifies the Panel (R1)"
