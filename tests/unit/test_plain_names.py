@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from web.ui.plain_names import deadline_name, process_name, source_reference
+from web.ui.plain_names import deadline_name, documents_cited, process_name, source_reference
 
 RAPID = "B&NES rapid review and practice review procedures (2020)"
 SCR = "B&NES serious case review procedures (2015)"
@@ -53,3 +53,13 @@ def test_a_process_reads_by_its_diagrams_name():
     names = {"scr_decision": "Serious case review decision"}
     assert process_name("scr_decision", names) == "Serious case review decision"
     assert process_name("local_cspr", names) == "Local cspr"  # not deployed: its identifier as words
+
+
+def test_the_documents_a_steps_instructions_cite_are_named_once_each_in_order():
+    text = 'Check within 5 working days (003 §3.1-3.2; 000 §3.1, 003 §3.6; 004 "Referral"; 2024 §1).'
+    assert documents_cited(text) == [
+        ("003", RAPID),
+        ("000", SCR),
+        ("004", "Bolton Framework for Action: serious case reviews"),
+    ]
+    assert documents_cited("") == [] and documents_cited(None) == []

@@ -123,6 +123,9 @@ def test_staff_read_plain_names_not_keys(page, service):
     assert "Serious incident notification" in options and not [o for o in options if "_" in o]
     due = page.locator("tr[data-task]", has_text="Deadline: ").first.inner_text()
     assert re.search(r"Deadline: [A-Z][a-z][^\n]* \([A-Z][A-Z0-9_]*\)", due), due
+    page.locator("tr[data-task='check_other_children'] a").first.click()
+    cited = page.locator(".rf-guidance #documents-cited").inner_text()  # the step's citations explained
+    assert "003 is B&NES rapid review and practice review procedures (2020)" in cited
     page.context.clear_cookies()
     sign_in(page, "referrer")
     page.goto("/cases/new")

@@ -64,6 +64,7 @@ def install(app) -> None:
     app.jinja_env.filters["process_name"] = process_name
     app.jinja_env.filters["deadline_name"] = deadline_name
     app.jinja_env.filters["source_reference"] = plain_names.source_reference
+    app.jinja_env.filters["documents_cited"] = plain_names.documents_cited
 
 
 def process_name(process_id: str) -> str:

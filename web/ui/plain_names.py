@@ -48,6 +48,13 @@ def source_reference(source: str) -> str:
     return "; ".join(_one(part) for part in source.split(";") if part.strip())
 
 
+def documents_cited(text: str) -> list[tuple[str, str]]:
+    """The documents a step's instructions cite by number ('... (003 §3.7)'), each with its title, in the
+    order first cited: a key to the citations, which stay as written in the text."""
+    found = dict.fromkeys(re.findall(r"\b(\d{3}) (?:§|Appendix\b|\")", text or ""))
+    return [(number, DOCUMENTS[number]) for number in found if number in DOCUMENTS]
+
+
 def _one(part: str) -> str:
     cited = _CITED.match(part)
     if not cited or cited.group(1) not in DOCUMENTS:
