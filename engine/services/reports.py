@@ -174,6 +174,16 @@ class CaseFilter:
             family.append(member.process_id == self.process_id)
         if self.status == "open":
             family.append(member.status.in_(OPEN_STATUSES))
+        elif self.status in CLOSED:  # a case is closed when none of its processes is open
+            opened = aliased(Instance)
+            stmt = stmt.where(
+                Instance.status == self.status,
+                Instance.business_key.not_in(  # (no NULL in it: NOT IN a list holding NULL is never true)
+                    select(opened.business_key)
+                    .where(opened.status.in_(OPEN_STATUSES), opened.business_key.is_not(None))
+                    .scalar_subquery()
+                ),
+            )
         elif self.status:
             family.append(member.status == self.status)
         if self.overdue:
@@ -220,6 +230,8 @@ FAMILY_COLUMNS = (
     Instance.next_due,
     Instance.overdue_from,
 )
+
+CLOSED = ("completed", "cancelled")
 
 # a case's worst status first: a failed step, then an overdue step, a step due soon, on time, closed
 WORST = ("error", "overdue", "due_soon", "on_time", "closed")

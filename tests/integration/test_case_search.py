@@ -158,3 +158,17 @@ def test_a_cases_worst_status_is_its_processes_worst_as_the_days_pass(cases):
     cases.instances.set_status(sub["id"], "cancel", MANAGER, "withdrawn")
     closed = {r["id"]: r for r in cases.reports.case_page(MANAGER, CaseFilter(cases=True))["rows"]}
     assert closed[soon["id"]]["worst"] == "closed" and closed[soon["id"]]["case_next_due"] is None
+
+
+def test_a_case_is_completed_when_none_of_its_processes_is_open(cases):
+    everything = instances(cases)
+    still_open = {
+        i["business_key"] for i in everything if i["status"] in ("running", "waiting", "error", "suspended")
+    }
+    done = [i for i in everything if i["parent_instance_id"] is None and i["status"] == "completed"]
+    assert any(i["business_key"] in still_open for i in done)  # handed over: its review runs on
+    rows = all_rows(cases, CaseFilter(status="completed", cases=True))
+    assert [r["id"] for r in rows] == [i["id"] for i in done if i["business_key"] not in still_open]
+    assert all(r["worst"] == "closed" for r in rows)
+    running = {r["business_key"] for r in all_rows(cases, CaseFilter(status="running", cases=True))}
+    assert running == {i["business_key"] for i in everything if i["status"] == "running"}
