@@ -4,6 +4,8 @@ already running stay on theirs."""
 
 from __future__ import annotations
 
+import re
+
 from tests.scenarios.driver import notification
 from tests.web.conftest import axe_violations, sign_in
 
@@ -86,9 +88,24 @@ def test_timer_deadline_key_and_service_handler_are_edited_in_the_panel(page, se
     select_element(page, "send_to_panel")
     page.wait_for_selector("#prop-handler")
     assert page.input_value("#prop-handler") == "send_notification"
-    assert page.input_value("#prop-param-template") == "'rapid_review_to_panel'"
+    # parameters as fields of their types, written into the diagram as Python literals
+    assert page.input_value("#prop-param-template") == "rapid_review_to_panel"
+    assert page.input_value("#prop-param-to") == "panel"
+    page.fill("#prop-param-template", "rapid_review_to_panel_v2")
+    page.press("#prop-param-template", "Tab")
+    # a dict has no field of its own: it is written as an expression
+    assert (
+        page.locator("#prop-param-extra").count() == 1
+        and page.locator("#prop-param-extra-expression").count() == 0
+    )
+    page.check("#prop-param-template-expression")  # the same value, as the expression it is written as
+    assert page.input_value("#prop-param-template") == "'rapid_review_to_panel_v2'"
     xml = page.evaluate("async () => (await window.reviewflowModeler.saveXML()).xml")
     assert 'deadline("R7")' in xml and "spiffworkflow:serviceTaskOperator" in xml
+    [template] = re.findall(
+        r'<spiffworkflow:parameter id="template"[^>]*>', xml.split('id="send_to_panel"', 1)[1]
+    )[:1]
+    assert 'value="&#39;rapid_review_to_panel_v2&#39;"' in template  # the Python literal, as XML writes it
     assert axe_violations(page) == []
 
 

@@ -43,6 +43,86 @@ function select(options, current) {
   return s;
 }
 
+// A service task's parameter as a field of its type (text, a list of lines, a whole number, yes or no),
+// written into the diagram as the Python literal the engine evaluates; anything else, or a value that is
+// not a plain literal (due_date('R6'), a dict), is written as a Python expression, as is any value when the
+// process owner ticks "Write it as a Python expression".
+const STRING = String.raw`'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"`;
+const pyString = (text) => `'${text.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+const unString = (literal) => literal.slice(1, -1).replace(/\\(.)/g, "$1");
+const KINDS = {
+  str: {
+    read: (v) => (new RegExp(`^(?:${STRING})$`).test(v) ? unString(v) : null),
+    write: (text) => (text === "" ? "" : pyString(text)),
+    input: () => el("input", { class: "govuk-input", type: "text" }),
+    hint: "Text, as it is to be used",
+  },
+  list: {
+    read: (v) => {
+      if (!new RegExp(`^\\[\\s*(?:(?:${STRING})\\s*(?:,\\s*|(?=\\])))*\\]$`).test(v)) return null;
+      return (v.match(new RegExp(STRING, "g")) || []).map(unString).join("\n");
+    },
+    write: (text) => {
+      const items = text.split("\n").map((t) => t.trim()).filter(Boolean);
+      return items.length ? `[${items.map(pyString).join(", ")}]` : "";
+    },
+    input: () => el("textarea", { class: "govuk-textarea", rows: "3" }),
+    hint: "One on each line",
+  },
+  int: {
+    read: (v) => (/^-?\d+$/.test(v) ? v : null),
+    write: (text) => (/^-?\d+$/.test(text.trim()) ? text.trim() : ""),
+    input: () => el("input", { class: "govuk-input govuk-input--width-5", type: "text", inputmode: "numeric" }),
+    hint: "A whole number",
+  },
+  bool: {
+    read: (v) => (v === "True" || v === "False" ? v : null),
+    write: (text) => text,
+    input: () => {
+      const s = el("select", { class: "govuk-select" });
+      [["", "Not set"], ["True", "Yes"], ["False", "No"]].forEach(([value, text]) => s.appendChild(el("option", { value, text })));
+      return s;
+    },
+    hint: "",
+  },
+};
+
+function parameterField(p, value, store) {
+  const id = `prop-param-${p.name}`;
+  const kinds = p.types.filter((t) => KINDS[t]);  // str | list: the kind its value is written in, else the first
+  const kindName = kinds.find((t) => value !== "" && KINDS[t].read(value) !== null) || kinds[0];
+  const kind = KINDS[kindName];
+  const typed = kind && (value === "" || kind.read(value) !== null);
+  const wrapper = el("div", { class: "rf-parameter", "data-parameter": p.name });
+  const label = `${p.name}${p.required ? "" : " (optional)"}`;
+  const draw = (asExpression, current) => {
+    wrapper.replaceChildren();
+    const input = asExpression || !kind ? el("input", { class: "govuk-input", type: "text" }) : kind.input();
+    input.value = asExpression || !kind ? current : kind.read(current) ?? "";
+    input.addEventListener("change", () => {
+      if (asExpression || !kind) store(input.value);
+      else store(kind.write(input.value), kindName);
+    });
+    const hint = asExpression || !kind ? "A Python expression: quote literal text, e.g. 'panel'" : kind.hint;
+    wrapper.appendChild(field(id, label, input, hint));
+    if (kind) {
+      const box = el("input", { class: "govuk-checkboxes__input", type: "checkbox", id: `${id}-expression` });
+      box.checked = asExpression;
+      box.addEventListener("change", () => {
+        const now = asExpression ? input.value : kind.write(input.value);
+        if (!box.checked && now !== "" && kind.read(now) === null) { box.checked = true; return; }  // not a literal
+        draw(box.checked, now);
+      });
+      wrapper.appendChild(el("div", { class: "govuk-checkboxes govuk-checkboxes--small govuk-!-margin-bottom-4" }, [
+        el("div", { class: "govuk-checkboxes__item" }, [box,
+          el("label", { class: "govuk-label govuk-checkboxes__label", for: `${id}-expression`, text: "Write it as a Python expression" })]),
+      ]));
+    }
+  };
+  draw(!typed, value);
+  return wrapper;
+}
+
 function extension(bo, type) {
   const values = (bo.extensionElements && bo.extensionElements.values) || [];
   return values.find((v) => v.$type === type);
@@ -121,13 +201,12 @@ function render(element) {
       if (!operator.parameterList) operator.parameterList = moddle.create("spiffworkflow:Parameters", { parameters: [] });
       for (const p of chosen.parameters) {
         const existing = operator.parameterList.parameters.find((x) => x.id === p.name);
-        const input = el("input", { class: "govuk-input", type: "text", value: existing ? existing.value : "" });
-        input.addEventListener("change", () => {
+        const store = (expression, type) => {
           operator.parameterList.parameters = operator.parameterList.parameters.filter((x) => x.id !== p.name);
-          if (input.value) operator.parameterList.parameters.push(moddle.create("spiffworkflow:Parameter", { id: p.name, type: p.types[0] || "str", value: input.value }));
+          if (expression) operator.parameterList.parameters.push(moddle.create("spiffworkflow:Parameter", { id: p.name, type: type || p.types[0] || "str", value: expression }));
           modeling.updateProperties(element, {});
-        });
-        params.appendChild(field(`prop-param-${p.name}`, `${p.name}${p.required ? "" : " (optional)"}`, input, "A Python expression: quote literal text, e.g. 'panel'"));
+        };
+        params.appendChild(parameterField(p, existing ? existing.value : "", store));
       }
     };
     handler.addEventListener("change", drawParams);
