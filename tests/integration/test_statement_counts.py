@@ -9,10 +9,10 @@ Measured last (each page request includes finding its signed-in session, now one
     case list, overdue              12         8
     case list, reference search     12         8
     case list, initials (no match)  11         7
-    due soon                         9         6
+    due soon                        11         7
     due soon CSV (first chunk)       5         3
     dashboard                       12         9
-    case page                       38        30
+    case page                       40        31
     deadline CSV (first chunk)       3         2
     completing a task                6         5
 

@@ -162,3 +162,10 @@ def test_the_case_diagram_zooms_fits_widens_and_opens_a_completed_steps_answers(
     page.locator("#case-diagram[data-ready='true']").wait_for()
     page.click("button[data-diagram-action='wide']")
     assert no_overflow(page)
+
+
+def test_the_dashboard_leads_to_the_deadlines_due_soon(page):
+    sign_in(page, MANAGER)
+    page.goto("/dashboard")
+    page.click("a:has-text('Everything due soon across cases')")
+    assert page.locator("h1").inner_text() == "Due soon"
