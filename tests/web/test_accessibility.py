@@ -29,6 +29,7 @@ def pages(service) -> list[tuple[str | None, str, str | None]]:
         ("bu", "/no-such-page", None),
         ("bu", "/dashboard", None),  # 403 page
         ("bu", "/account/multi-factor", None),
+        ("bu", "/account/e-mails", None),
         ("bu", "/account/multi-factor/set-up", None),
         ("manager", "/", None),
         ("manager", "/cases", None),

@@ -51,6 +51,7 @@ def pages(service) -> list[tuple[str | None, str]]:
         ("bu", f"/cases/{waiting['id']}/awaited/panel_response"),
         ("bu", "/dashboard"),  # refused: the 403 page
         ("bu", "/account/multi-factor"),
+        ("bu", "/account/e-mails"),
         ("bu", "/account/multi-factor/set-up"),
         ("manager", "/"),
         ("manager", "/cases"),
