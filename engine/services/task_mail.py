@@ -11,13 +11,11 @@ person is e-mailed at most once about a task, however often it is created, given
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.services import audit
-from engine.statuses import OutboxStatus
+from engine.services import queued_mail
 from engine.store.models import HumanTask, OutboxMessage, User, UserRole
 
 TEMPLATE = "new_task"
@@ -68,31 +66,18 @@ def _queue(
 ) -> None:
     subject, body = _message(task, business_key, base_url)
     for user_id, address in people:
-        k = key(task.id, user_id)
-        session.add(
-            OutboxMessage(
-                key=k,
-                instance_id=task.instance_id,
-                recipient=address,
-                subject=subject,
-                body=body,
-                template=TEMPLATE,
-                status=OutboxStatus.PENDING,
-                attempts=0,
-                next_attempt_at=now,
-                message_id=f"<{hashlib.sha256(k.encode()).hexdigest()[:32]}@reviewflow>",
-                created_at=now,
-            )
-        )
-        audit.record(
+        queued_mail.queue(
             session,
-            "notification_queued",
-            actor,
+            key=key(task.id, user_id),
             instance_id=task.instance_id,
+            recipient=address,
+            subject=subject,
+            body=body,
+            template=TEMPLATE,
+            actor=actor,
             at=now,
             task_id=task.id,
             element_id=task.element_id,
-            detail={"recipient": address, "subject": subject, "template": TEMPLATE},
         )
 
 

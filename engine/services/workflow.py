@@ -10,7 +10,6 @@ due-timer column, the outbox and the audit log always change together or not at 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,9 +31,9 @@ from engine import clock
 from engine.bpmn import compaction, runtime, serializer
 from engine.calendar import WorkingDayCalendar
 from engine.rules import RuleSet, recorded_date
-from engine.services import audit, immutable, task_mail
+from engine.services import audit, immutable, queued_mail, task_mail
 from engine.services.case_search import child_initials
-from engine.statuses import OPEN_CASE, CaseStatus, DeadlineStatus, OutboxStatus, TaskStatus
+from engine.statuses import OPEN_CASE, CaseStatus, DeadlineStatus, TaskStatus
 from engine.store.models import (
     Deadline,
     DeadlineTally,
@@ -519,29 +518,16 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
             if m.key in taken:
                 continue
             taken.add(m.key)
-            digest = hashlib.sha256(m.key.encode()).hexdigest()[:32]
-            session.add(
-                OutboxMessage(
-                    key=m.key,
-                    instance_id=inst.id,
-                    recipient=m.recipient,
-                    subject=m.subject,
-                    body=m.body,
-                    template=m.template,
-                    status=OutboxStatus.PENDING,
-                    attempts=0,
-                    next_attempt_at=now,
-                    message_id=f"<{digest}@reviewflow>",
-                    created_at=now,
-                )
-            )
-            audit.record(
+            queued_mail.queue(
                 session,
-                "notification_queued",
-                actor,
+                key=m.key,
                 instance_id=inst.id,
+                recipient=m.recipient,
+                subject=m.subject,
+                body=m.body,
+                template=m.template,
+                actor=actor,
                 at=now,
-                detail={"recipient": m.recipient, "subject": m.subject, "template": m.template},
             )
         rt.messages.clear()
     rt.deadlines.clear()
