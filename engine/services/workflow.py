@@ -390,19 +390,15 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
                 armed.due_date,
                 armed.fires_at,
             ):
-                audit.record(
+                _audit_deadline(
                     session,
+                    row,
                     "deadline_moved",
                     actor,
-                    instance_id=inst.id,
-                    at=now,
-                    element_id=row.element_id,
-                    detail={
-                        "key": row.key,
-                        "before": row.due_date.isoformat(),
-                        "after": armed.due_date.isoformat(),
-                        **rt.extensions.get(armed.task_id, {}),
-                    },
+                    now,
+                    before=row.due_date.isoformat(),
+                    after=armed.due_date.isoformat(),
+                    **rt.extensions.get(armed.task_id, {}),
                 )
                 row.due_date, row.fires_at, row.on_working_day = (
                     armed.due_date,
@@ -641,17 +637,24 @@ def _close_deadline(
     if recorded is not None:
         row.recorded_date = recorded
     outcomes.setdefault((row.key, row.due_date), [row.name, 0, 0])[1 if met else 2] += 1
-    detail = {"key": row.key, "due_date": row.due_date.isoformat()}
-    if recorded is not None:
-        detail["recorded_date"] = recorded.isoformat()
+    recorded_date = {"recorded_date": recorded.isoformat()} if recorded is not None else {}
+    _audit_deadline(
+        session, row, f"deadline_{row.status}", actor, now, due_date=row.due_date.isoformat(), **recorded_date
+    )
+
+
+def _audit_deadline(
+    session: Session, row: Deadline, kind: str, actor: str, now: dt.datetime, **detail
+) -> None:
+    """An audit row about one deadline of a case: its key first, then what happened to it."""
     audit.record(
         session,
-        f"deadline_{row.status}",
+        kind,
         actor,
         instance_id=row.instance_id,
         at=now,
         element_id=row.element_id,
-        detail=detail,
+        detail={"key": row.key, **detail},
     )
 
 
@@ -696,20 +699,16 @@ def _judge_missed_on_recorded_date(
     tally = outcomes.setdefault((row.key, row.due_date), [row.name, 0, 0])
     tally[1] += 1
     tally[2] -= 1
-    audit.record(
+    _audit_deadline(
         session,
+        row,
         "deadline_judged_on_recorded_date",
         actor,
-        instance_id=inst.id,
-        at=now,
-        element_id=row.element_id,
-        detail={
-            "key": row.key,
-            "due_date": row.due_date.isoformat(),
-            "recorded_date": recorded.isoformat(),
-            "before": "missed",
-            "after": "met",
-        },
+        now,
+        due_date=row.due_date.isoformat(),
+        recorded_date=recorded.isoformat(),
+        before="missed",
+        after="met",
     )
 
 
