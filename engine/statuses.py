@@ -45,3 +45,4 @@ class OutboxStatus(StrEnum):
     SENDING = "sending"  # leased by a worker that is sending it
     SENT = "sent"
     DEAD = "dead"  # gave up after its attempts: a manager may requeue it
+    CANCELLED = "cancelled"  # an administrator stopped it, with a reason; never sent

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from engine.services.actor import REQUEST_ONLY_ROLES, Actor
+from engine.services.actor import ADMIN, REQUEST_ONLY_ROLES, Actor
 from engine.services.errors import Forbidden
 from engine.statuses import TaskStatus
 from engine.store.models import HumanTask
@@ -52,3 +52,18 @@ def may_see_step(actor: Actor, task: HumanTask) -> bool:
     if task.role in REQUEST_ONLY_ROLES and task.state != TaskStatus.OPEN:
         return task.completed_by == actor.username
     return actor.has(task.role) or (task.completed_by is not None and task.completed_by == actor.username)
+
+
+# Administration (web/ui/admin): what a manager may look at without changing it; everything else is the
+# administrator's alone.
+MANAGERS_READ_ONLY_SECTIONS = frozenset({"calendar", "outbox"})
+
+
+def may_view_section(actor: Actor, section: str) -> bool:
+    """Whether ``actor`` may open one section of the administration area (``people``, ``calendar``, ...)."""
+    return ADMIN in actor.roles or (actor.is_manager and section in MANAGERS_READ_ONLY_SECTIONS)
+
+
+def may_administer(actor: Actor) -> bool:
+    """Whether ``actor`` may change anything in the administration area."""
+    return ADMIN in actor.roles

@@ -264,7 +264,8 @@ class OutboxMessage(Base):
     subject: Mapped[str] = mapped_column(String(255))
     body: Mapped[str] = mapped_column(Text)
     template: Mapped[str] = mapped_column(String(120))
-    status: Mapped[str] = mapped_column(String(16))  # pending, sent, dead
+    status: Mapped[str] = mapped_column(String(16))  # engine.statuses.OutboxStatus
+    cancelled_reason: Mapped[str | None] = mapped_column(Text)  # why an administrator cancelled it
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime | None]
     message_id: Mapped[str] = mapped_column(String(255))
@@ -373,6 +374,68 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime]
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    name: Mapped[str | None] = mapped_column(String(120))  # what the token is for, as its creator said
+
+
+class Invitation(Base):
+    """An invitation to join by e-mail: a one-time link, valid until ``expires_at``, where the person
+    chooses a password (and enrols multi-factor sign-in where their roles require it). Only the token's
+    SHA-256 is kept."""
+
+    __tablename__ = "invitation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("app_user.id"), index=True
+    )  # created disabled, no password
+    invited_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    accepted_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+
+
+class PasswordReset(Base):
+    """A one-time link to choose a new password, sent to the person's own address. Only the token's SHA-256
+    is kept; a link is spent when used, when a newer one is sent, or at ``expires_at``."""
+
+    __tablename__ = "password_reset"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+
+
+class NamedRecipient(Base):
+    """One of the partnership's named recipients (the Panel, Ofsted, the chairs): the key service tasks
+    name, with its addresses. ``processes/recipients.toml`` seeds a new installation; administrators edit
+    them here."""
+
+    __tablename__ = "named_recipient"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    addresses: Mapped[list] = mapped_column(JSON)  # one or more e-mail addresses
+    description: Mapped[str | None] = mapped_column(String(255))
+    updated_by: Mapped[str] = mapped_column(String(120))
+    updated_at: Mapped[dt.datetime]
+
+
+class DirectoryAgency(Base):
+    """One of the partnership's agencies (engine/agencies.py): ``processes/agencies.toml`` seeds a new
+    installation; administrators add, rename and retire them here. The key never changes once cases store
+    it."""
+
+    __tablename__ = "directory_agency"
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(120))
+    safeguarding_lead: Mapped[str | None] = mapped_column(String(320))
+    active: Mapped[bool] = mapped_column(
+        Boolean, default=True
+    )  # retired agencies stay for the cases naming them
+    updated_by: Mapped[str] = mapped_column(String(120))
+    updated_at: Mapped[dt.datetime]
 
 
 class Revision(Base):

@@ -8,6 +8,7 @@ import io
 
 import pytest
 
+from tests.web import admin_routes
 from tests.web.conftest import ROLES, csrf_of, sign_in_client
 
 STAFF = set(ROLES)
@@ -101,6 +102,7 @@ def routes(w) -> list[tuple]:
         ("POST", "/account/e-mails", {"data": {"email": "", "new_task_emails": ""}}, STAFF, {422}),
         ("GET", "/healthz", {}, EVERYONE, {200}),  # probes: never sent to sign in
         ("GET", "/readyz", {}, EVERYONE, {200, 503}),  # 503 while no worker beats
+        *admin_routes.routes(w),
     ]
 
 

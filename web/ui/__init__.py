@@ -35,7 +35,9 @@ def register(app: Flask, service) -> None:
     from web.ui.filters import install as install_filters
 
     install_filters(app)
-    for module in (auth, tasks, cases, outside, dashboard, modeller, feeds):
+    from web.ui import admin
+
+    for module in (auth, tasks, cases, outside, dashboard, modeller, feeds, admin):
         app.register_blueprint(module.bp)
     from web.ui import documents
 
@@ -72,6 +74,9 @@ def navigation(actor) -> list[dict]:
     items.append(("dashboard.index", "Dashboard", actor.is_manager))
     items.append(("modeller.index", "Modeller", actor.can_deploy))
     items.append(("feeds.calendar", "Calendar", True))
+    from web.ui.admin import visible_sections
+
+    items.append(("admin.index", "Administration", bool(visible_sections(actor))))
     from flask import url_for
 
     return [

@@ -1,0 +1,1 @@
+"""Administration: agencies (routes on web.ui.admin.bp, each guarded by `section("agencies")`)."""
