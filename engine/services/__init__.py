@@ -18,9 +18,12 @@ from engine.services.errors import ServiceError  # noqa: F401
 from engine.services.feeds import Feeds
 from engine.services.health import Health
 from engine.services.instances import Instances
+from engine.services.invitations import Invitations
 from engine.services.mfa import Mfa
 from engine.services.outbox import Outbox
 from engine.services.outside import OutsideAnswers
+from engine.services.password_resets import PasswordResets
+from engine.services.people import People
 from engine.services.queries import Queries
 from engine.services.reports import Reports
 from engine.services.sessions import Sessions
@@ -52,6 +55,9 @@ class Reviewflow:
         self.sessions = Sessions(self.core)
         self.mfa = Mfa(self.core)
         self.sign_in = SignIn(self.core, self.users)
+        self.people = People(self.core, self.agencies)
+        self.invitations = Invitations(self.core, self.people)
+        self.password_resets = PasswordResets(self.core)
         self.feeds = Feeds(self.core, self.users)
         self.calendar = Calendar(self.core, on_change=self.instances.recompute_deadlines)
         self.decisions = Decisions(self.core)

@@ -13,13 +13,8 @@ import re
 import secrets
 from pathlib import Path
 
-from sqlalchemy import select
-
-from engine import clock
-from engine.services import audit
+from engine import clock, passwords
 from engine.services.actor import Actor
-from engine.services.users import _hasher
-from engine.store.models import User
 
 CASES_FILE = Path(__file__).resolve().parent / "demo_cases.json"
 
@@ -44,26 +39,20 @@ ACCOUNTS = {
 
 def seed(service, password: str | None = None) -> dict:
     """Create (or reset) the demo accounts and, if there are no cases yet, the demo cases."""
-    password = password or secrets.token_urlsafe(12)
+    while password is None or any(passwords.problem(password, name) for name in ACCOUNTS):
+        password = secrets.token_urlsafe(12)  # a random one never contains an account's name
     existing = {u["username"] for u in service.users.list()}
     for username, roles in ACCOUNTS.items():
         if username not in existing:
             service.users.add(username, roles, password=password, display_name=f"Demo {username}")
         else:
-            _reset_password(service, username, password)
+            service.users.set_password(username, password, actor="demo")
     started = []
     if not service.queries.list_instances(Actor("demo-seed", frozenset({"admin"})), limit=1):
         started = [
             _replay(service, case) for case in json.loads(CASES_FILE.read_text(encoding="utf-8"))["cases"]
         ]
     return {"accounts": sorted(ACCOUNTS), "password": password, "cases": started}
-
-
-def _reset_password(service, username: str, password: str) -> None:
-    with service.core.db.transaction() as session:
-        user = session.scalars(select(User).where(User.username == username)).one()
-        user.password_hash = _hasher.hash(password)
-        audit.record(session, "password_reset", "demo", detail={"username": username})
 
 
 _RELATIVE = re.compile(r"^\{today(?:([+-])(\d+))?\}$")

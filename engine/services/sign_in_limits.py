@@ -44,3 +44,26 @@ def failed(session: Session, username: str, address: str, now: dt.datetime) -> N
 def succeeded(session: Session, username: str) -> None:
     """A complete sign-in clears the name's refusals (the address keeps its own)."""
     session.execute(delete(SignInFailure).where(SignInFailure.key == _keys(username, "")[0]))
+
+
+# Other things asked for without signing in (a password reset link) are counted in the same table and
+# window under keys of their own, so that every web process counts them alike.
+
+
+def over(session: Session, limits: dict[str, int], now: dt.datetime) -> bool:
+    """Whether any of ``limits``'s keys has been counted its number of times within the window."""
+    counts = dict(
+        session.execute(
+            select(SignInFailure.key, func.count())
+            .where(SignInFailure.key.in_(list(limits)), SignInFailure.at > now - WINDOW)
+            .group_by(SignInFailure.key)
+        ).all()
+    )
+    return any(counts.get(key, 0) >= limit for key, limit in limits.items())
+
+
+def count(session: Session, keys: tuple[str, ...], now: dt.datetime) -> None:
+    """Count one request against each key, and forget what is older than the window."""
+    session.execute(delete(SignInFailure).where(SignInFailure.at <= now - WINDOW))
+    for key in keys:
+        session.add(SignInFailure(key=key, at=now))

@@ -8,15 +8,15 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from engine import clock
+from engine import clock, passwords
 from engine.services import audit
 from engine.services.actor import Actor
 from engine.services.core import Core
 from engine.services.errors import Conflict, Invalid, NotFound, Unauthorized
 from engine.services.sessions import end_all
-from engine.store.models import ApiToken, User, UserRole
+from engine.store.models import ApiToken, Invitation, User, UserRole
 
 _hasher = PasswordHasher()
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -29,6 +29,21 @@ _EMAIL = re.compile(
 def token_hash(token: str) -> str:
     """How a secret is kept: its SHA-256, never the secret itself."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def require_good_password(password: str, username: str | None) -> None:
+    """The password policy (engine/passwords.py), as the error every caller shows."""
+    problem = passwords.problem(password, username)
+    if problem is not None:
+        raise Invalid(problem, [{"path": "password", "message": problem}])
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def valid_email(email: str | None) -> bool:
+    return bool(email) and len(email) <= 320 and bool(_EMAIL.fullmatch(email))
 
 
 class Users:
@@ -51,10 +66,8 @@ class Users:
             )
         if not roles:
             raise Invalid("give at least one role", [{"path": "role", "message": "required"}])
-        if password is not None and len(password) < 12:
-            raise Invalid(
-                "passwords must be at least 12 characters", [{"path": "password", "message": "too short"}]
-            )
+        if password is not None:
+            require_good_password(password, username)
         if email is not None and not (len(email) <= 320 and _EMAIL.fullmatch(email)):
             raise Invalid("the e-mail address is not valid", [{"path": "email", "message": "invalid"}])
         with self.core.db.transaction() as session:
@@ -77,20 +90,69 @@ class Users:
             )
             return {"id": user.id, "username": username, "roles": sorted(set(roles))}
 
-    def create_token(self, username: str, actor: str = "system") -> str:
+    def create_token(self, username: str, actor: str = "system", name: str | None = None) -> str:
+        """A new API token for ``username``, named for what it is for; shown once, only its SHA-256 kept."""
+        name = " ".join((name or "").split())[:120] or None
         token = "rf_" + secrets.token_urlsafe(32)
         with self.core.db.transaction() as session:
             user = session.scalars(select(User).where(User.username == username)).first()
             if user is None:
                 raise NotFound(f"no user '{username}'")
-            session.add(ApiToken(user_id=user.id, token_hash=token_hash(token), created_at=clock.now()))
-            audit.record(session, "token_created", actor, detail={"username": username})
+            row = ApiToken(user_id=user.id, token_hash=token_hash(token), created_at=clock.now(), name=name)
+            session.add(row)
+            session.flush()
+            audit.record(
+                session,
+                "token_created",
+                actor,
+                detail={"username": username, "token_id": row.id, "name": name},
+            )
         return token
+
+    def tokens(self, username: str) -> list[dict]:
+        """A person's API tokens, newest first: name, when made, whether withdrawn (never the token)."""
+        with self.core.db.reading() as session:
+            rows = session.execute(
+                select(ApiToken.id, ApiToken.name, ApiToken.created_at, ApiToken.revoked)
+                .join(User, User.id == ApiToken.user_id)
+                .where(User.username == username)
+                .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+            ).all()
+        return [{"id": r.id, "name": r.name, "created_at": r.created_at, "revoked": r.revoked} for r in rows]
+
+    def revoke_token(self, username: str, token_id: int, actor: str = "system") -> None:
+        """Withdraw one of a person's API tokens."""
+        with self.core.db.transaction() as session:
+            row = session.execute(
+                select(ApiToken)
+                .join(User, User.id == ApiToken.user_id)
+                .where(User.username == username, ApiToken.id == token_id)
+            ).scalar_one_or_none()
+            if row is None:
+                raise NotFound(f"no such token of '{username}'")
+            if row.revoked:
+                return
+            row.revoked = True
+            audit.record(
+                session,
+                "token_revoked",
+                actor,
+                detail={"username": username, "token_id": token_id, "name": row.name},
+            )
+
+    def set_password(self, username: str, password: str, actor: str = "system") -> None:
+        """Set a person's password (the policy applies); their open sessions stay as they are (a reset by
+        e-mail ends them: engine/services/password_resets.py)."""
+        require_good_password(password, username)
+        with self.core.db.transaction() as session:
+            user = session.scalars(select(User).where(User.username == username)).first()
+            if user is None:
+                raise NotFound(f"no user '{username}'")
+            user.password_hash = _hasher.hash(password)
+            audit.record(session, "password_set", actor, detail={"username": username})
 
     def revoke_tokens(self, username: str, actor: str = "system") -> int:
         """Withdraw every API token a user holds (a lost laptop, a leaver)."""
-        from sqlalchemy import update
-
         with self.core.db.transaction() as session:
             user = session.scalars(select(User).where(User.username == username)).first()
             if user is None:
@@ -110,10 +172,20 @@ class Users:
             user = session.scalars(select(User).where(User.username == username)).first()
             if user is None:
                 raise NotFound(f"no user '{username}'")
+            detail = {"username": username, "before": {"active": user.active}, "after": {"active": active}}
             user.active = active
-            detail = {"username": username}
             if not active:  # signed out everywhere, for good (enabling does not revive)
                 detail["sessions_ended"] = end_all(session, user.id, "disabled", clock.now())
+                # and an invitation not yet accepted no longer opens the account
+                detail["invitations_withdrawn"] = session.execute(
+                    update(Invitation)
+                    .where(
+                        Invitation.user_id == user.id,
+                        Invitation.accepted_at.is_(None),
+                        Invitation.revoked_at.is_(None),
+                    )
+                    .values(revoked_at=clock.now())
+                ).rowcount
             audit.record(session, "user_enabled" if active else "user_disabled", actor, detail=detail)
 
     def email_settings(self, username: str) -> dict:
