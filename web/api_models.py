@@ -17,7 +17,7 @@ DateTime = Annotated[str, Field(json_schema_extra={"format": "date-time"})]  # I
 Date = Annotated[str, Field(json_schema_extra={"format": "date"})]  # YYYY-MM-DD
 InstanceStatus = Literal["running", "waiting", "completed", "error", "cancelled", "suspended"]
 DeadlineStatus = Literal["pending", "met", "missed", "cancelled"]
-OutboxStatus = Literal["pending", "sending", "sent", "dead"]
+OutboxStatus = Literal["pending", "sending", "sent", "dead", "cancelled"]
 
 
 class Model(BaseModel):
@@ -207,6 +207,7 @@ class OutboxMessage(Model):
     sent_at: DateTime | None
     next_attempt_at: DateTime | None
     last_error: str | None
+    cancelled_reason: str | None = Field(None, description="why an administrator cancelled it")
     message_id: str
     lease_owner: str | None = Field(description="the worker sending it now (status sending)")
     lease_expires_at: DateTime | None

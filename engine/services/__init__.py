@@ -59,7 +59,7 @@ class Reviewflow:
         self.invitations = Invitations(self.core, self.people)
         self.password_resets = PasswordResets(self.core)
         self.feeds = Feeds(self.core, self.users)
-        self.calendar = Calendar(self.core, on_change=self.instances.recompute_deadlines)
+        self.calendar = Calendar(self.core, self.instances)
         self.decisions = Decisions(self.core)
         self.catalog = Catalog(self.core)
         self.health = Health(self.core)

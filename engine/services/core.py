@@ -35,12 +35,21 @@ class Core:
             revision = session.scalar(CALENDAR_REVISION)
         if revision is not None and self._calendar is not None and self._calendar[0] == revision:
             return self._calendar[1]
+        cal = self.calendar_as_stored(session)
+        if revision is not None:
+            self._calendar = (revision, cal)
+        return cal
+
+    def calendar_as_stored(self, session: Session) -> WorkingDayCalendar:
+        """The calendar with the overrides this session sees, uncached: a change being made (or previewed
+        and then rolled back) reads its own overrides without leaving them in the cache."""
         rows = session.execute(select(CalendarOverride.day, CalendarOverride.kind)).all()
-        cal = WorkingDayCalendar(
+        return WorkingDayCalendar(
             region=self.settings.holiday_region,
             extra_holidays=[r.day for r in rows if r.kind == "holiday"],
             cancelled_holidays=[r.day for r in rows if r.kind == "working"],
         )
-        if revision is not None:
-            self._calendar = (revision, cal)
-        return cal
+
+    def forget_calendar(self) -> None:
+        """Drop the cached calendar (after a change was previewed and rolled back)."""
+        self._calendar = None

@@ -22,10 +22,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine import clock, inputs, logs
 from engine.bpmn import serializer
-from engine.services import access, audit, forms, outside, regimes
+from engine.services import access, audit, directories, forms, outside, regimes
 from engine.services import workflow as wfsvc
 from engine.services.actor import Actor
 from engine.services.core import CALENDAR_REVISION, Core
+from engine.services.directories import AGENCIES, RECIPIENTS
 from engine.services.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from engine.statuses import OPEN_CASE, CaseStatus, DeadlineStatus, TaskStatus
 from engine.store.db import unavailable
@@ -71,6 +72,7 @@ def _command(method):
             actor=getattr(given.get("actor"), "username", None),
             **fields,
         ) as entry:
+            directories.of(self.core).follow_files()  # a seed file changed: brought in before the command
             try:
                 result = method(self, *args, **kwargs)
             except StaleDataError as exc:
@@ -137,13 +139,17 @@ class Instances:
                 declared = schema.get("properties", {})
                 checked = {k: v for k, v in data.items() if k in declared or k not in RULES_KEYS}
                 context = forms.case_context(
-                    {}, {}, None, self.core.calendar(session), self.core.settings.agencies
+                    {},
+                    {},
+                    None,
+                    self.core.calendar(session),
+                    directories.of(self.core).lazy(AGENCIES, session),
                 )
                 with forms.in_case(context):
                     problems = forms.validate(schema, checked)
                 if problems:
                     raise Invalid("the form has errors", problems)
-            data, override = regimes.settle(session, data, actor)
+            data, override = regimes.settle(session, data, actor, not version.deadline_keys)
             rules = data.get("ruleset") or data.get("regime")
             if info.regimes and rules not in info.regimes:
                 raise Invalid(
@@ -268,8 +274,8 @@ class Instances:
                 business_key,
                 wfsvc.ruleset_for(session, inst.ruleset_version_id),
                 self.core.calendar(session),
-                recipients=self.core.settings.recipients,
-                agencies=self.core.settings.agencies,
+                recipients=directories.of(self.core).lazy(RECIPIENTS, session),
+                agencies=directories.of(self.core).lazy(AGENCIES, session),
                 base_url=self.core.settings.base_url,
             ),
             open_tasks={},  # a new case has no rows yet
@@ -316,19 +322,28 @@ class Instances:
         refusal: str = "the case is {status}",
         open_tasks: dict | None = None,
         calendar_revision: int | None = None,
+        calendar=None,
     ) -> Iterator[Move]:
         """Every command that moves a case: lock it and check its status (:meth:`_locked`), open its workflow,
         let the block move it inside the case's runtime, then run its automatic steps and save it with every
         projection and any case it hands over to. An exception in the block keeps nothing (the transaction
         rolls back); a write that lost a race is a 409 (``_command``). The block may set ``run`` or ``keep``
-        to False; ``open_tasks`` and ``calendar_revision`` are what the caller's first query already read."""
+        to False; ``open_tasks`` and ``calendar_revision`` are what the caller's first query already read;
+        ``calendar`` is the working-day calendar to count with when the caller is changing it."""
         inst = self._locked(session, case, when, refusal)
-        calendar = self.core.calendar(session, calendar_revision)
+        if calendar is None:
+            calendar = self.core.calendar(session, calendar_revision)
         settings = self.core.settings
         move = Move(
             session,
             wfsvc.load(
-                session, inst, calendar, open_tasks, settings.recipients, settings.agencies, settings.base_url
+                session,
+                inst,
+                calendar,
+                open_tasks,
+                directories.of(self.core).lazy(RECIPIENTS, session),
+                directories.of(self.core).lazy(AGENCIES, session),
+                settings.base_url,
             ),
         )
         with wfsvc.runtime.running(move.loaded.runtime):
@@ -631,54 +646,47 @@ class Instances:
                 )
             return True
 
-    def recompute_deadlines(self, day: dt.date) -> list[int]:
-        """After the calendar changed on ``day``: move every pending deadline whose count crosses it.
-
-        A new one-off bank holiday (or a cancelled one) changes statutory due dates already armed;
-        each affected case is recomputed in its own transaction and the move is audited.
-        """
-        with self.core.db.reading() as session:
-            ids = sorted(
-                set(
-                    session.scalars(
-                        select(Deadline.instance_id).where(
-                            Deadline.status.in_(
-                                (DeadlineStatus.PENDING, DeadlineStatus.PLANNED)
-                            ),  # planned: due, its timer not armed yet
-                            ((Deadline.anchor_date <= day) & (Deadline.due_date >= day))
-                            | ((Deadline.due_date <= day) & (Deadline.anchor_date >= day)),
-                        )
+    def move_deadlines(
+        self, session, day: dt.date, calendar, actor: str, because: dict
+    ) -> tuple[list[int], list[tuple[int, str]]]:
+        """In the caller's transaction, after the calendar changed on ``day`` (``calendar`` is the new one):
+        re-arm every open deadline whose count crosses that day, armed or planned, and run each such case on
+        (a deadline moved into the past is missed now, as its timer says). Only cases with such a deadline
+        are opened (one query finds them), so the cost grows with the cases the change moves, not with the
+        partnership's cases. ``because`` goes into each ``deadline_moved`` audit row. Returns the cases
+        re-armed, and those that could not be opened (nothing of theirs moved) with why."""
+        ids = sorted(
+            set(
+                session.scalars(
+                    select(Deadline.instance_id)
+                    .join(Instance, Instance.id == Deadline.instance_id)
+                    .where(
+                        Instance.status.in_(OPEN_CASE),
+                        Deadline.status.in_((DeadlineStatus.PENDING, DeadlineStatus.PLANNED)),
+                        ((Deadline.anchor_date <= day) & (Deadline.due_date >= day))
+                        | ((Deadline.due_date <= day) & (Deadline.anchor_date >= day)),
                     )
                 )
             )
-        moved = []
+        )
+        moved, unreadable = [], []
         for iid in ids:
             try:
-                if self._recompute_one(iid):
-                    moved.append(iid)
-            except (StaleDataError, Conflict, NotFound):
+                with self._moving(session, iid, actor, when=OPEN_CASE, calendar=calendar) as move:
+                    rearmed = wfsvc.rearm_deadline_timers(move.loaded.workflow)
+                    for timer_id in rearmed:
+                        move.loaded.runtime.extensions[timer_id] = dict(because)
+                    move.loaded.workflow.refresh_timers()
+                    move.run = move.instance.status == CaseStatus.RUNNING
+            except wfsvc.CaseUnreadable as exc:  # nothing of it was written: it stays as it is
+                unreadable.append((iid, str(exc)))
                 continue
-            except KeyboardInterrupt:
-                raise
-            except BaseException as exc:  # one bad case never stops the others moving
-                if unavailable(exc):
-                    raise  # the change is not finished: the caller is told
-                self._quarantine(iid, wfsvc.describe_error(exc), "calendar change")
-        return moved
+            moved.append(iid)
+        return moved, unreadable
 
-    def _recompute_one(self, instance_id: int) -> bool:
-        with self.core.db.transaction() as session:
-            with self._moving(session, instance_id, "system", when=OPEN_CASE) as move:
-                rearmed = wfsvc.rearm_deadline_timers(move.loaded.workflow)
-                planned = session.scalars(
-                    select(Deadline.id)
-                    .where(Deadline.instance_id == instance_id, Deadline.status == DeadlineStatus.PLANNED)
-                    .limit(1)
-                ).first()
-                move.keep = bool(rearmed) or planned is not None
-                move.loaded.workflow.refresh_timers()
-                move.run = move.instance.status == CaseStatus.RUNNING
-            return move.keep
+    def quarantine(self, instance_id: int, reason: str, during: str) -> None:
+        """Put a case that could not be opened in the incident state (its own transaction)."""
+        self._quarantine(instance_id, reason, during)
 
     # --- operator actions ---------------------------------------------------------------------
     @_command

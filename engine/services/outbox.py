@@ -28,18 +28,19 @@ import uuid
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.utils import format_datetime
 
 from sqlalchemy import func, select, text, update
 
-from engine import clock, mail
-from engine.services import audit
+from engine import clock, inputs, mail
+from engine.services import access, audit
 from engine.services.actor import Actor
 from engine.services.core import Core
-from engine.services.errors import BadRequest, Forbidden
+from engine.services.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from engine.services.queries import outbox_dict
 from engine.statuses import OutboxStatus
 from engine.store.db import unavailable
-from engine.store.models import DeliveryAttempt, OutboxMessage
+from engine.store.models import DeliveryAttempt, Instance, OutboxMessage
 
 log = logging.getLogger("reviewflow.outbox")
 
@@ -349,19 +350,168 @@ class Outbox:
             return len(held)
 
     def requeue(self, message_id: int, actor: Actor) -> None:
-        """An operator sends a dead message again."""
+        """An operator sends a dead message again (the API: managers may)."""
         if not actor.is_manager:
             raise Forbidden("only a manager may requeue a notification")
         with self.core.db.transaction() as session:
+            self._requeue(session, [message_id], actor)
+
+    def requeue_many(self, message_ids: list[int], actor: Actor) -> int:
+        """An administrator sends several dead messages again, all or none (one not dead refuses them all)."""
+        if not access.may_administer(actor):
+            raise Forbidden("only an administrator may requeue notifications")
+        ids = sorted(set(message_ids))
+        if not ids:
+            raise Invalid("select the notifications to send again", [{"path": "ids", "message": "required"}])
+        with self.core.db.transaction() as session:
+            self._requeue(session, ids, actor)
+        return len(ids)
+
+    def _requeue(self, session, ids: list[int], actor: Actor) -> None:
+        done = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.DEAD)
+            .values(status=OutboxStatus.PENDING, next_attempt_at=clock.now(), attempts=0)
+        )
+        if done.rowcount != len(ids):
+            found = set(session.scalars(select(OutboxMessage.id).where(OutboxMessage.id.in_(ids))))
+            if len(ids) == 1 and not found:
+                raise NotFound(f"no notification {ids[0]}")
+            raise Conflict("only a notification that gave up (dead) can be sent again")  # rolls back all
+        for message_id in ids:
+            audit.record(
+                session,
+                "notification_requeued",
+                actor.username,
+                detail={"outbox_id": message_id, "before": OutboxStatus.DEAD, "after": OutboxStatus.PENDING},
+            )
+
+    def cancel(self, message_id: int, reason: str, actor: Actor) -> dict:
+        """An administrator stops a message that waits or gave up, with a reason: it is never sent (the
+        worker takes only pending messages; one being sent cannot be cancelled)."""
+        if not access.may_administer(actor):
+            raise Forbidden("only an administrator may cancel a notification")
+        reason = (reason or "").strip()
+        if not reason:
+            raise Invalid("give a reason", [{"path": "reason", "message": "required"}])
+        inputs.check_text(reason, "reason", limit=2000, single_line=False)
+        with self.core.db.transaction() as session:
+            m = session.get(OutboxMessage, message_id)
+            if m is None:
+                raise NotFound(f"no notification {message_id}")
+            before = m.status
             done = session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.DEAD)
-                .values(status=OutboxStatus.PENDING, next_attempt_at=clock.now(), attempts=0)
+                .where(
+                    OutboxMessage.id == message_id,
+                    OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.DEAD)),
+                )
+                .values(status=OutboxStatus.CANCELLED, cancelled_reason=reason, next_attempt_at=None)
             )
             if done.rowcount != 1:
-                from engine.services.errors import Conflict, NotFound
+                raise Conflict("only a notification that waits or gave up can be cancelled")
+            audit.record(
+                session,
+                "notification_cancelled",
+                actor.username,
+                instance_id=m.instance_id,
+                detail={
+                    "outbox_id": message_id,
+                    "recipient": m.recipient,
+                    "subject": m.subject,
+                    "before": before,
+                    "after": OutboxStatus.CANCELLED,
+                    "reason": reason,
+                },
+            )
+        return {"id": message_id, "status": OutboxStatus.CANCELLED}
 
-                if session.get(OutboxMessage, message_id) is None:
-                    raise NotFound(f"no notification {message_id}")
-                raise Conflict("only a notification that gave up (dead) can be sent again")
-            audit.record(session, "notification_requeued", actor.username, detail={"outbox_id": message_id})
+    # --- the administration pages: every message, filtered, a page at a time ------------------------------
+
+    def search(self, actor: Actor, filters: OutboxFilter, before: int | None = None, size: int = 50) -> dict:
+        """One page of messages, newest first, read by key (``before``: the last id of the page before), with
+        how many match; the filters are applied in SQL."""
+        if not access.may_view_section(actor, "outbox"):
+            raise Forbidden("only a manager or an administrator may see the outbox")
+        with self.core.db.reading() as session:
+            stmt = filters.where(select(OutboxMessage))
+            count = session.scalar(filters.where(select(func.count(OutboxMessage.id))))
+            if before is not None:
+                stmt = stmt.where(OutboxMessage.id < before)
+            rows = [
+                outbox_dict(m)
+                for m in session.scalars(stmt.order_by(OutboxMessage.id.desc()).limit(size + 1))
+            ]
+            templates = list(
+                session.scalars(select(OutboxMessage.template).distinct().order_by(OutboxMessage.template))
+            )
+        more = len(rows) > size
+        rows = rows[:size]
+        return {
+            "rows": rows,
+            "count": count,
+            "older": rows[-1]["id"] if more else None,
+            "templates": templates,
+        }
+
+    def message(self, actor: Actor, message_id: int) -> dict:
+        """One message as it is (or was) sent: its headers and body, and every attempt to deliver it."""
+        if not access.may_view_section(actor, "outbox"):
+            raise Forbidden("only a manager or an administrator may see the outbox")
+        with self.core.db.reading() as session:
+            m = session.get(OutboxMessage, message_id)
+            if m is None:
+                raise NotFound(f"no notification {message_id}")
+            attempts = list(
+                session.execute(
+                    select(DeliveryAttempt.at, DeliveryAttempt.ok, DeliveryAttempt.error)
+                    .where(DeliveryAttempt.outbox_id == m.id)
+                    .order_by(DeliveryAttempt.id)
+                )
+            )
+            business_key = (
+                session.scalar(select(Instance.business_key).where(Instance.id == m.instance_id))
+                if m.instance_id
+                else None
+            )
+            shown, m_sent_at = {**outbox_dict(m), "body": m.body}, m.sent_at
+        sent_on = next((a.at for a in reversed(attempts) if a.ok), None) or m_sent_at
+        headers = [
+            ("From", self.core.settings.mail_from or ""),
+            ("To", shown["recipient"]),
+            ("Subject", shown["subject"]),
+            ("Message-ID", shown["message_id"]),
+            ("Date", format_datetime(sent_on) if sent_on else None),
+        ]
+        return {
+            **shown,
+            "headers": headers,
+            "business_key": business_key,
+            "attempts_made": [{"at": a.at.isoformat(), "ok": a.ok, "error": a.error} for a in attempts],
+        }
+
+
+@dataclass(frozen=True)
+class OutboxFilter:
+    """The administration page's filters: a status, a template, part of the recipient's address, and the
+    days the message was created (both included)."""
+
+    status: str = ""
+    template: str = ""
+    recipient: str = ""
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+
+    def where(self, stmt):
+        if self.status:
+            stmt = stmt.where(OutboxMessage.status == self.status)
+        if self.template:
+            stmt = stmt.where(OutboxMessage.template == self.template)
+        if self.recipient:
+            escaped = self.recipient.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            stmt = stmt.where(func.lower(OutboxMessage.recipient).like(f"%{escaped}%", escape="\\"))
+        if self.created_from:
+            stmt = stmt.where(OutboxMessage.created_at >= clock.at_local(self.created_from, 0))
+        if self.created_to:
+            stmt = stmt.where(OutboxMessage.created_at < clock.end_of_day(self.created_to))
+        return stmt

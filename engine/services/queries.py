@@ -359,6 +359,7 @@ def outbox_dict(m: OutboxMessage) -> dict:
         "sent_at": m.sent_at.isoformat() if m.sent_at else None,
         "next_attempt_at": m.next_attempt_at.isoformat() if m.next_attempt_at else None,
         "last_error": m.last_error,
+        "cancelled_reason": m.cancelled_reason,
         "message_id": m.message_id,
         "lease_owner": m.lease_owner,  # the worker sending it now (status "sending")
         "lease_expires_at": m.lease_expires_at.isoformat() if m.lease_expires_at else None,

@@ -765,19 +765,20 @@ def tally_outcomes(session: Session, outcomes: dict[tuple[str, dt.date], list]) 
         )
 
 
-def rearm_deadline_timers(workflow) -> int:
+def rearm_deadline_timers(workflow) -> list[str]:
     """Forget the fire time of every waiting timer computed from a rule set, so it is computed
-    again with today's calendar (durations such as ``P5D`` keep theirs: they count from arming)."""
+    again with today's calendar (durations such as ``P5D`` keep theirs: they count from arming); returns
+    the ids of the timers re-armed."""
     from engine.bpmn.bundle import deadline_calls
 
-    count = 0
+    rearmed = []
     for task in _all_tasks(workflow):
         if task.state == TaskState.WAITING and _is_timer(task):
             expression = getattr(task.task_spec.event_definition, "expression", "") or ""
             if any(True for _ in deadline_calls(expression)) and "event_value" in task.internal_data:
                 task.internal_data.pop("event_value")
-                count += 1
-    return count
+                rearmed.append(str(task.id))
+    return rearmed
 
 
 def rearm_extended_deadlines(workflow, rt, step, form: dict) -> int:
