@@ -7,11 +7,12 @@ import unicodedata
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
-from web.ui import emails, mfa, security
+from web.ui import emails, mfa, passwords, security
 
 bp = Blueprint("auth", __name__)
 bp.register_blueprint(mfa.bp)
 bp.register_blueprint(emails.bp)
+bp.register_blueprint(passwords.bp)
 
 TOO_MANY = "Too many attempts to sign in. Wait 15 minutes, or ask an administrator to check your account"
 WRONG_CODE = (
