@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from engine import clock
 from engine.rules import RuleSet, regime_of, ruleset_in_force
 from engine.services import workflow as wfsvc
 from engine.services.actor import Actor
@@ -61,9 +62,13 @@ def _day(value) -> dt.date | None:
     return None
 
 
-def settle(session, data: dict, actor: Actor) -> tuple[dict, Override | None]:
+def settle(
+    session, data: dict, actor: Actor, today_if_unanchored: bool = False
+) -> tuple[dict, Override | None]:
     """The start data with ``regime`` set from ``date_aware``, or the manager's override checked; raises
-    Invalid (422, naming the field) or Forbidden (403) otherwise."""
+    Invalid (422, naming the field) or Forbidden (403) otherwise. ``today_if_unanchored``: a process with no
+    statutory clock to anchor (a review request, 000 §10.1; 003 §5.6) started with neither a date nor rules
+    runs under the rules in force on the day it is started, which is when the partnership considers it."""
     reason = data.get(REASON_KEY)
     if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_REASON):
         raise Invalid(
@@ -78,6 +83,10 @@ def settle(session, data: dict, actor: Actor) -> tuple[dict, Override | None]:
                 "the date the local authority became aware decides the rules",
                 [{"path": "date_aware", "message": "must be a date (YYYY-MM-DD)"}],
             )
+        if today_if_unanchored and not explicit:
+            today = ruleset_in_force(deployed(session), clock.today())
+            if today is not None:
+                return {**data, "regime": today.name}, None
         return _with_regime(session, data), None  # no date to judge by: the rules named, as before
     sets = deployed(session)
     in_force = ruleset_in_force(sets, aware)

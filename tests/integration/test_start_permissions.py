@@ -31,7 +31,8 @@ MAY_START = {
     "scr_decision": {"Business Unit", "admin"},
     "local_cspr": {"Business Unit", "admin"},
     "serious_case_review": {"Business Unit", "admin"},
-    "multi_agency_review": {"Business Unit", "admin"},
+    # an agency that believes a review would be of benefit asks for one (000 §10.1; 003 §5.6)
+    "multi_agency_review": {"Referring agency", "Local authority", "Business Unit", "manager", "admin"},
     "recommendation_monitoring": {"Business Unit", "admin"},
     "engine_demo": {"Business Unit", "admin"},
     "local_cspr_review": set(),  # called by local_cspr only

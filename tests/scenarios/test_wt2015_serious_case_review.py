@@ -238,7 +238,10 @@ def test_unsure_chair_must_consult_a_peer_chair_and_may_defer(deployed):
     mar = p.case("multi_agency_review")
     assert mar["data"]["decision_date"] == "2027-01-19"
     p.do("mar_type", form("review_type_decision"))
-    p.do("mar_chair", form("chair_decision", review_decision="other_review", review_type="systems"))
+    today = clock.today().isoformat()
+    # the LSCB chair approves the sub group's recommendation on the request's own form (000 §10.2, Appendix 6)
+    signed = {"name": "Chair Example", "date": today}
+    p.do("mar_chair", form("review_request_chair_decision", decision_date=today, chair_signature=signed))
     p.do("mar_report", form("review_report"))
     assert p.case("multi_agency_review")["status"] == "completed"
     assert p.case("recommendation_monitoring")["status"] == "running"
@@ -303,7 +306,17 @@ def test_a_review_request_the_sub_group_declines_or_the_chair_sends_back(deploye
     )
     p.do("mar_type", form("review_type_decision"))
     p.at("2027-01-08T10:00:00+00:00")  # after the peer challenge of 7 January (x-not-future, 003 §3.6)
-    deferred(p, "mar_chair", "Which services were involved?", "2027-02-10")
+    today = clock.today().isoformat()
+    p.do(
+        "mar_chair",
+        form(
+            "review_request_chair_decision",
+            review_approval="more_information",
+            chair_comments="Which services were involved?",
+            decision_date=today,
+            chair_signature={"name": "Chair Example", "date": today},
+        ),
+    )
     assert p.open_steps() == ["mar_type"]  # back to the sub group
     p.do("mar_type", form("review_type_decision", proceed=False, recommended_review_type=None))
     assert p.case("multi_agency_review")["status"] == "completed"

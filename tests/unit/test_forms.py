@@ -480,13 +480,7 @@ EXAMPLES: dict[str, dict] = {
         "circumstances": "Repeated moves between temporary accommodation in two areas.",
         "request_reason": "No serious harm, but a review would show how housing and children's "
         "services share information when families move.",
-        "office_use": {
-            "date_received": "2027-02-01",
-            "date_discussed": "2027-02-10",
-            "proceed": True,
-            "review_type": "partnership",
-            "subgroup_chair_signature": {"name": "Subgroup Chair Example", "date": "2027-02-10"},
-        },
+        "issues_of_importance": ["poor_practice", "near_miss"],
     },
     "reviewer_appointment.json": {
         "appointment_date": "2027-01-20",
@@ -530,7 +524,7 @@ EXAMPLES: dict[str, dict] = {
         "agency_reports_due": "2027-03-01",
         "contributors": [
             {"agency": "childrens_social_care", "contribution": "agency_report"},
-            {"agency": "education", "contribution": "interviews"},
+            {"agency": "education", "contribution": "none"},
         ],
         "family_involvement": "The lead reviewer will write to the mother once the police agree.",
         "parallel_processes_identified": True,
@@ -554,6 +548,7 @@ EXAMPLES: dict[str, dict] = {
     },
     "agency_report.json": {
         "agency": "Children's social care",
+        "no_record_of_note": False,
         "author": {
             "name": "Author Example",
             "role": "Service manager, quality assurance",
@@ -602,6 +597,9 @@ EXAMPLES: dict[str, dict] = {
     "practitioner_interview.json": {
         "interview_date": "2027-02-02",
         "review_brief_given": True,
+        "voluntary_agreement": True,
+        "arrangements_confirmed_in_writing": True,
+        "documents_given": ["review_brief", "staff_leaflet"],
         "interviewee": {
             "full_name": "Practitioner Example",
             "qualifications": "Social work degree",
@@ -628,6 +626,7 @@ EXAMPLES: dict[str, dict] = {
         "summary_given_date": "2027-02-09",
         "summary_agreement": "partly_agreed",
         "disagreements": "Disagrees that the school's concern was received before the conference.",
+        "another_interview": False,
     },
     "action_plan_item.json": {
         "item_number": "2",
@@ -652,7 +651,14 @@ EXAMPLES: dict[str, dict] = {
         "decided_on": "2027-05-20",
         "publication_date": "2027-06-15",
         "reviewer_named": True,
-        "includes_actions": True,
+        "court_orders_checked": True,
+        "data_protection_checked": True,
+        "welfare_not_harmed": True,
+        "plain_english": True,
+        "publishable_without_redaction": True,
+        "actions_taken": "The conference procedure now asks every agency's view before a plan ends.",
+        "actions_impact": "An audit of 20 step-down decisions found every agency's view recorded.",
+        "further_actions": "A second audit in six months; training for conference chairs.",
         "impact_management": "The family will see the report a week before publication.",
         "family_informed_date": "2027-05-25",
         "delayed_by_other_proceedings": False,
@@ -682,6 +688,8 @@ EXAMPLES: dict[str, dict] = {
     "agency_chronology.json": {
         "agency": "Police",
         "child_name": "Child A Example",
+        "records_reviewed": "Command and control logs and custody records, 2025-2026.",
+        "no_record_of_note": False,
         "chronology": [
             {
                 "date": "2026-12-10",
@@ -895,9 +903,9 @@ INVALID = [
     ("chair_decision.json", variant("chair_decision.json", chair_rationale=DROP), "chair_rationale"),
     # multi-agency review request
     (
-        "multi_agency_review_request.json",
-        variant("multi_agency_review_request.json", office_use__review_type=DROP),
-        "office_use/review_type",
+        "review_type_decision.json",
+        variant("review_type_decision.json", recommended_review_type=DROP),
+        "recommended_review_type",
     ),
     (
         "multi_agency_review_request.json",
@@ -905,9 +913,30 @@ INVALID = [
         "request_reason",
     ),
     (
-        "multi_agency_review_request.json",
-        variant("multi_agency_review_request.json", office_use__subgroup_chair_signature__date="soon"),
-        "office_use/subgroup_chair_signature/date",
+        "review_request_chair_decision.json",
+        variant("review_request_chair_decision.json", chair_signature__date="soon"),
+        "chair_signature/date",
+    ),
+    (
+        "review_request_chair_decision.json",
+        variant("review_request_chair_decision.json", review_approval="serious_case_review"),
+        "review_approval",
+    ),
+    # proportionate returns: a chronology is needed unless the agency has no record of note (001 §4)
+    ("agency_chronology.json", variant("agency_chronology.json", chronology=[]), "chronology"),
+    ("agency_short_report.json", variant("agency_short_report.json", summary=DROP), "summary"),
+    ("agency_report.json", variant("agency_report.json", learning_points=DROP), "learning_points"),
+    # a practitioner event held says where, who facilitated and who could not come (001 §5)
+    ("practitioner_event.json", variant("practitioner_event.json", venue=DROP), "venue"),
+    (
+        "practitioner_event.json",
+        variant("practitioner_event.json", absent_practitioners=DROP),
+        "absent_practitioners",
+    ),
+    (
+        "practitioner_interview.json",
+        variant("practitioner_interview.json", voluntary_agreement=DROP),
+        "voluntary_agreement",
     ),
     # reviewer
     (
@@ -1156,8 +1185,35 @@ VALID_VARIANTS = [
             justification="Publication would identify the surviving child.",
         ),
     ),
-    # a request before the office has touched it
-    ("multi_agency_review_request.json", variant("multi_agency_review_request.json", office_use=DROP)),
+    # a request without the optional circumstances and issues
+    (
+        "multi_agency_review_request.json",
+        variant("multi_agency_review_request.json", circumstances=DROP, issues_of_importance=DROP),
+    ),
+    # "no record of note" is a complete return (001 §4)
+    ("agency_chronology.json", variant("agency_chronology.json", no_record_of_note=True, chronology=DROP)),
+    (
+        "agency_report.json",
+        variant(
+            "agency_report.json",
+            no_record_of_note=True,
+            chronology=DROP,
+            decisions_summary=DROP,
+            analysis=DROP,
+            diversity=DROP,
+            learning_points=DROP,
+            recommendations=DROP,
+        ),
+    ),
+    (
+        "agency_short_report.json",
+        variant("agency_short_report.json", no_record_of_note=True, chronology=DROP, summary=DROP),
+    ),
+    # no practitioner event: how practitioners take part instead
+    (
+        "practitioner_event.json",
+        {"event_held": False, "not_held_reason": "Individual conversations with each practitioner."},
+    ),
     # no parallel processes, no police discussion needed
     (
         "terms_of_reference.json",

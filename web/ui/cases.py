@@ -26,6 +26,10 @@ from web.ui.security import draws_diagrams, needs, signed_in
 
 bp = Blueprint("cases", __name__)
 START_PROCESS, START_FORM = "incident_notification", "incident_notification.json"
+# A review of a case that is not a serious incident, asked for from the same Start page (000 §10.1,
+# Appendix 6; 003 §5.6): the request's own process and form
+REVIEW_PROCESS, REVIEW_FORM = "multi_agency_review", "multi_agency_review_request.json"
+STARTED_TITLES = {START_PROCESS: "Notification received", REVIEW_PROCESS: "Review request received"}
 
 
 def service():
@@ -35,42 +39,62 @@ def service():
 @bp.route("/cases/new", methods=["GET", "POST"])
 @signed_in
 def new():
-    if not service().instances.may_start(START_PROCESS, g.actor):  # the process says who may start it
+    return _start_page(
+        START_PROCESS,
+        START_FORM,
+        "Notify a serious incident",
+        "You already sent this notification. It was not sent again: this is its case.",
+        may_ask_for_review=service().instances.may_start(REVIEW_PROCESS, g.actor),
+    )
+
+
+@bp.route("/cases/new/review", methods=["GET", "POST"])
+@signed_in
+def new_review():
+    """Ask for a review of a case that is not a serious incident: the request of 000 Appendix 6, which the
+    SCR sub group (2015 procedures) or the Practice Review Group (from 2018, 003 §5.6) considers."""
+    return _start_page(
+        REVIEW_PROCESS,
+        REVIEW_FORM,
+        "Ask for a review",
+        "You already sent this request. It was not sent again: this is its case.",
+    )
+
+
+def _start_page(process_id: str, form_name: str, title: str, sent_again: str, **context):
+    """The Start page of one process: its start form, sent once, then its confirmation (Post/Redirect/Get)."""
+    if not service().instances.may_start(process_id, g.actor):  # the process says who may start it
         abort(403)
-    schema = service().catalog.form(START_FORM)
+    schema = service().catalog.form(form_name)
     if schema is None:
         abort(404)
-    ui = service().catalog.form(START_FORM.replace(".json", ".ui.json")) or {}
-    title = "Notify a serious incident"
+    ui = service().catalog.form(form_name.replace(".json", ".ui.json")) or {}
+    template = "cases/new.html" if process_id == START_PROCESS else "cases/new_review.html"
     if request.method == "GET":
-        return form_page.show("cases/new.html", schema, ui, title=title)
+        return form_page.show(template, schema, ui, title=title, **context)
 
     def submit(data):
-        started = service().instances.start(START_PROCESS, data, g.actor)
-        # Post/Redirect/Get: a refresh of the confirmation is a GET, never a second notification
+        started = service().instances.start(process_id, data, g.actor)
+        # Post/Redirect/Get: a refresh of the confirmation is a GET, never a second case
         return redirect(url_for("cases.started", instance_id=started["id"]), 303)
 
     return form_page.post(
-        "cases/new.html",
-        schema,
-        ui,
-        {"submit": submit},
-        sent_again="You already sent this notification. It was not sent again: this is its case.",
-        title=title,
+        template, schema, ui, {"submit": submit}, sent_again=sent_again, title=title, **context
     )
 
 
 @bp.get("/cases/started/<id:instance_id>")
 @signed_in
 def started(instance_id):
-    """The confirmation of a notification, for the person who sent it (404 for anyone else)."""
+    """The confirmation of a notification or a review request, for the person who sent it (404 for anyone
+    else)."""
     try:
         case = service().queries.start_confirmation(instance_id, g.actor)
     except NotFound:
         abort(404)
-    if case["process_id"] != START_PROCESS:
+    if case["process_id"] not in STARTED_TITLES:
         abort(404)
-    return render_template("cases/started.html", title="Notification received", case=case)
+    return render_template("cases/started.html", title=STARTED_TITLES[case["process_id"]], case=case)
 
 
 def _day(name: str) -> tuple[dt.date | None, str | None]:
