@@ -5,14 +5,15 @@ tables, JSON Schema forms and deadline rule sets. SpiffWorkflow checks the BPMN
 structure (behind the hardened XML parser and the BPMN XSD); this module reads
 the files in order and hands each to the check for its kind, for what the
 library does not check: files.py (which files, their names and sizes),
-form_lint.py, dmn_lint.py, bpmn_lint.py, message_lint.py, layout_lint.py, length_lint.py
-and procedure_lint.py; dependencies.py hashes what each process version depends on.
+form_lint.py, dmn_lint.py, bpmn_lint.py, message_lint.py, layout_lint.py, length_lint.py,
+form_use_lint.py and procedure_lint.py; dependencies.py hashes what each process version depends on.
 Every problem names the file, the element id and what is wrong. Pure: no database.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -27,6 +28,7 @@ from engine.bpmn import (
     dependencies,
     dmn_lint,
     form_lint,
+    form_use_lint,
     layout_lint,
     length_lint,
     message_lint,
@@ -83,8 +85,19 @@ class Bundle:
     case_file_forms: dict[str, list[str]] = field(default_factory=dict)  # forms labelling its case files
 
 
-def build(files: dict[str, bytes], max_bytes: int = xmlsafe.DEFAULT_MAX_BYTES) -> Bundle:
-    """Parse and lint; returns a bundle or raises :class:`BundleInvalid` listing every problem."""
+#: whether form_use_lint holds bundles to "every form used, every step's form titled as the step"
+FORM_USE_ENFORCED = False
+
+
+def build(
+    files: dict[str, bytes],
+    max_bytes: int = xmlsafe.DEFAULT_MAX_BYTES,
+    new: Iterable[str] | None = None,
+    form_use: bool | None = None,
+) -> Bundle:
+    """Parse and lint; returns a bundle or raises :class:`BundleInvalid` listing every problem. ``new`` names
+    the files being deployed or checked (None: all of them), the ones form_use_lint holds to its rules;
+    ``form_use`` turns that check on or off (None: ``FORM_USE_ENFORCED``)."""
     problems: list[Problem] = []
     bundle = Bundle(files=dict(files))
     bpmn_roots: dict[str, etree._Element] = {}
@@ -169,6 +182,9 @@ def build(files: dict[str, bytes], max_bytes: int = xmlsafe.DEFAULT_MAX_BYTES) -
             message_lint.lint(name, root, bundle.forms, problems)
             layout_lint.lint(name, root, problems)
             length_lint.lint(name, root, problems)
+    if FORM_USE_ENFORCED if form_use is None else form_use:
+        processes_only = {n: r for n, r in bpmn_roots.items() if n in set(process_files.values())}
+        form_use_lint.lint(processes_only, bundle.forms, problems, new)
     bundle.case_file_forms = case_file.lint(bpmn_roots, process_files, bundle.forms, problems)
     if not problems:  # what the procedure encodes: sources, deadlines by regime, decision inputs
         procedure_lint.lint(

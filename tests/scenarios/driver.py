@@ -50,7 +50,7 @@ TRANSITIONAL = "The partnership still runs this case under its serious case revi
 # order the scenarios work through them.
 LOCAL_REVIEW_STEPS = {
     "lcspr_practitioners": "practitioner_interview",
-    "lcspr_family": "family_contact",
+    "lcspr_family": "family_involvement",
     "lcspr_capture_improvements": "improvements_captured",
     "lcspr_supervise": "review_supervision",
     "lcspr_write_report": "overview_report",
@@ -60,7 +60,7 @@ LOCAL_REVIEW_STEPS = {
 }
 SCR_STEPS = {
     "scr_practitioners": "practitioner_interview",
-    "scr_family": "family_contact",
+    "scr_family": "family_involvement",
     "scr_capture_improvements": "improvements_captured",
     "scr_overview_report": "overview_report",
     "scr_board_sign_off": "report_sign_off",
