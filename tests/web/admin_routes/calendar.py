@@ -4,4 +4,11 @@ from __future__ import annotations
 
 
 def routes(w) -> list[tuple]:
-    return []
+    from tests.web.admin_routes import ADMINS, READERS
+
+    empty = {"data": {}}  # nothing chosen: the page again with its errors, nothing changed
+    return [
+        ("GET", "/admin/calendar", {}, READERS, {200}),
+        ("POST", "/admin/calendar/preview", empty, ADMINS, {422}),
+        ("POST", "/admin/calendar/confirm", empty, ADMINS, {422}),
+    ]

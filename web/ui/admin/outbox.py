@@ -133,15 +133,23 @@ def _message_page(message_id: int, reason: str = "", field_errors: dict | None =
     ), status
 
 
-@bp.get("/outbox/<id:message_id>")
-@section("outbox")
-def outbox_message(message_id):
-    return _message_page(message_id)
+def _message_id(value: str) -> int:
+    """A message's id from the query or the form (kept out of the path: one page, ``?id=``)."""
+    if not value.isdigit() or len(value) > 18:
+        abort(404)
+    return int(value)
 
 
-@bp.post("/outbox/<id:message_id>/cancel")
+@bp.get("/outbox/message")
 @section("outbox")
-def outbox_cancel(message_id):
+def outbox_message():
+    return _message_page(_message_id(request.args.get("id", "")))
+
+
+@bp.post("/outbox/cancel")
+@section("outbox")
+def outbox_cancel():
+    message_id = _message_id(request.form.get("id", ""))
     reason = request.form.get("reason", "").strip()[:2000]
     if not reason:
         return _message_page(message_id, reason, {"reason": "Enter why the notification is cancelled"}, 422)
@@ -153,6 +161,6 @@ def outbox_cancel(message_id):
         return _message_page(message_id, reason, {"reason": f"The reason {exc.details[0]['message']}"}, 422)
     except Conflict as exc:
         flash(f"Not cancelled: {exc.message}.", "error")
-        return redirect(url_for("admin.outbox_message", message_id=message_id), 303)
+        return redirect(url_for("admin.outbox_message", id=message_id), 303)
     flash("The notification is cancelled: it will not be sent.", "success")
-    return redirect(url_for("admin.outbox_message", message_id=message_id), 303)
+    return redirect(url_for("admin.outbox_message", id=message_id), 303)
