@@ -40,11 +40,17 @@ class Agency:
     name: str
     role: str
     safeguarding_lead: str | None = None
+    active: bool = True  # a retired agency is no longer offered, but still names the cases that chose it
 
 
 @dataclass(frozen=True)
 class Directory:
     agencies: tuple[Agency, ...] = ()
+
+    @property
+    def offered(self) -> tuple[Agency, ...]:
+        """The agencies a form offers and accepts: the active ones."""
+        return tuple(a for a in self.agencies if a.active)
 
     def get(self, key: str) -> Agency | None:
         return next((a for a in self.agencies if a.key == key), None)
@@ -68,7 +74,7 @@ def titled(schema, known: Directory):
     if not isinstance(schema, dict):
         return schema
     out = {k: titled(v, known) for k, v in schema.items()}
-    if "x-directory" in schema and known.agencies:
+    if "x-directory" in schema and known.agencies:  # retired ones too: an old answer keeps its name
         choice = {
             "enum": [a.key for a in known.agencies],
             "x-enum-titles": [a.name for a in known.agencies],
@@ -78,6 +84,46 @@ def titled(schema, known: Directory):
         else:
             out.update(choice)
     return out
+
+
+def resolve(source) -> Directory:
+    """The directory ``source`` gives: a :class:`Directory`, a function returning one (read from the database
+    only when first asked, engine/services/directories.py), or a file (the seed, and tests)."""
+    if isinstance(source, Directory):
+        return source
+    if callable(source):
+        return source()
+    return load(Path(source))
+
+
+def key_problem(key: str) -> str | None:
+    """Why ``key`` cannot be an agency's key, or None."""
+    if not isinstance(key, str) or not _KEY.match(key):
+        return "lower-case letters, digits and _ (at most 40), starting with a letter"
+    return None
+
+
+def name_problem(name) -> str | None:
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > 100 or "\n" in name:
+        return "a name of 1 to 100 characters on one line"
+    return None
+
+
+def role_problem(role) -> str | None:
+    if (
+        not isinstance(role, str)
+        or not role.startswith(ROLE_PREFIX)
+        or not role[len(ROLE_PREFIX) :].strip()
+        or len(role) > 120
+    ):
+        return f"a role starting {ROLE_PREFIX!r}, at most 120 characters, so its users see only its requests"
+    return None
+
+
+def email_problem(address) -> str | None:
+    if not isinstance(address, str) or len(address) > 320 or not _EMAIL.match(address):
+        return "an e-mail address, like name@example.org"
+    return None
 
 
 def load(path: Path) -> Directory:

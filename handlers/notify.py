@@ -3,13 +3,16 @@
 Templates are text files in ``handlers/templates/``: a ``Subject:`` line, a blank
 line, then the body. They are rendered in Jinja's sandbox with the case data, so a
 template can only read values, never call into the server. Recipients are e-mail
-addresses or names from the partnership's directory (``processes/recipients.toml``).
+addresses or names from the partnership's named recipients, which the engine hands to the step (kept in
+the database and edited by administrators, engine/services/recipients.py; ``processes/recipients.toml``
+seeds them).
 """
 
 from __future__ import annotations
 
 import functools
 import tomllib
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateNotFound
@@ -52,9 +55,22 @@ def _read_directory(path: str, mtime_ns: int, size: int) -> dict[str, list[str]]
     return {k: ([v] if isinstance(v, str) else list(v)) for k, v in raw.items()}
 
 
-def resolve(recipients: str | list, directory_file: Path) -> list[str]:
-    """E-mail addresses for addresses and names from the directory file, each once, in order (the file
-    is read only when a name needs it)."""
+Named = Mapping[str, list[str]]
+
+
+def _named(source: Path | Named | Callable[[], Named]) -> Named:
+    """The named recipients ``source`` gives: the engine's copy (or a function reading it when first
+    asked), or a file."""
+    if isinstance(source, Mapping):
+        return source
+    if callable(source):
+        return source()
+    return directory(Path(source))
+
+
+def resolve(recipients: str | list, directory_file: Path | Named | Callable[[], Named]) -> list[str]:
+    """E-mail addresses for addresses and names from the named recipients, each once, in order (they are
+    read only when a name needs them)."""
     names = [recipients] if isinstance(recipients, str) else list(recipients)
     named: dict[str, list[str]] | None = None
     out: list[str] = []
@@ -66,7 +82,7 @@ def resolve(recipients: str | list, directory_file: Path) -> list[str]:
             out.append(name)
             continue
         if named is None:
-            named = directory(directory_file)
+            named = _named(directory_file)
         if name in named:
             out.extend(named[name])
         else:
@@ -97,9 +113,9 @@ def render(template: str, data: dict) -> tuple[str, str]:
     return head[len("Subject:") :].strip(), body.strip() + "\n"
 
 
-def _directory_path(ctx: HandlerContext) -> Path:
-    """The directory file of the service running the step; the settings from the environment when the
-    step runs without one."""
+def _directory_path(ctx: HandlerContext):
+    """The named recipients of the service running the step; the file the settings from the environment
+    name when the step runs without one."""
     if ctx.recipients is not None:
         return ctx.recipients
     from engine import config

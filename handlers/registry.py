@@ -15,7 +15,6 @@ import types
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 
@@ -48,7 +47,9 @@ class HandlerContext:
     element_id: str
     data: Mapping[str, Any]
     now: Any
-    recipients: Path | None = None  # the named-recipients directory file of the service running the step
+    # the named recipients of the service running the step: {key: [address, ...]}, a function reading them
+    # when first asked, or a file
+    recipients: Any = None
     messages: list[OutgoingMessage] = field(default_factory=list)
     starts: list[StartRequest] = field(default_factory=list)
 

@@ -258,8 +258,9 @@ def deploy(paths: tuple[str, ...], actor: str, force: bool = False) -> int:
     """Validate, then deploy new versions of what changed (default processes/ and forms/). A file whose
     deployed version a process owner made in the modeller is skipped, and named, unless --force."""
     files = _files(paths)
+    service = _service()
     try:
-        result = _service().deployments.deploy_files(
+        result = service.deployments.deploy_files(
             files, Actor(actor, frozenset({"process_owner"})), force=force
         )
     except ServiceError as exc:
@@ -280,7 +281,17 @@ def deploy(paths: tuple[str, ...], actor: str, force: bool = False) -> int:
         print(f"deployed decision {d['decision_id']} version {d['version']}")
     for r in result["rulesets"]:
         print(f"deployed rule set {r['name']}")
+    _print_directories(service)
     return 0
+
+
+def _print_directories(service) -> None:
+    """What bringing the seed files of the named recipients and the agencies into the database did, and the
+    keys it kept as an administrator changed them in the browser (engine/services/directories.py)."""
+    from engine.services import directories
+
+    for line in directories.of(service.core).reported:
+        print(line)
 
 
 @cli.command()
@@ -473,6 +484,101 @@ def calendar(day: str | None, holiday: bool, working: bool, clear: bool, note: s
         raise click.UsageError(f"say what to do with {day}: --holiday, --working or --clear")
     result = _service().calendar.set_override(day, kind, note, _admin(actor))
     print(f"{result['day']}: {kind} ({result['cases_recomputed']} case(s) recomputed)")
+    return 0
+
+
+# --- named recipients and agencies --------------------------------------------------------------
+
+
+@cli.group(context_settings=CONTEXT, invoke_without_command=True)
+@click.pass_context
+def recipients(ctx: click.Context) -> int:
+    """The named recipients: one a line, key, addresses and description (kept in the database; the
+    recipients file seeds them)."""
+    if ctx.invoked_subcommand is None:
+        for r in _service().recipients.list(_admin("cli"))["recipients"]:
+            print(f"{r['key']}\t{', '.join(r['addresses'])}\t{r['description']}")
+    return 0
+
+
+@recipients.command("set")
+@click.argument("key")
+@click.argument("addresses", nargs=-1, required=True)
+@click.option("--description", default=None, help="Who the recipient is (kept if not given).")
+def recipients_set(key: str, addresses: tuple[str, ...], description: str | None) -> int:
+    """Give a named recipient its addresses (one or several), adding the key if it is new."""
+    from engine.services.errors import NotFound
+
+    service, actor = _service(), _admin("cli")
+    try:
+        kept = service.recipients.get(key, actor)["description"]
+    except NotFound:
+        service.recipients.add(key, list(addresses), description, actor)
+        print(f"added {key}: {', '.join(addresses)}")
+        return 0
+    service.recipients.change(key, list(addresses), kept if description is None else description, actor)
+    print(f"changed {key}: {', '.join(addresses)}")
+    return 0
+
+
+@recipients.command("test")
+@click.argument("key")
+def recipients_test(key: str) -> int:
+    """Put a test message to each of a recipient's addresses in the outbox."""
+    sent = _service().recipients.send_test(key, _admin("cli"))
+    print(f"test message queued for {', '.join(sent)}")
+    return 0
+
+
+@cli.group(context_settings=CONTEXT, invoke_without_command=True)
+@click.pass_context
+def agencies(ctx: click.Context) -> int:
+    """The directory of agencies: one a line, key, name, role, safeguarding lead, active people, and
+    'retired' for those no longer offered."""
+    if ctx.invoked_subcommand is None:
+        for a in _service().agencies.for_admin(_admin("cli")):
+            state = "" if a["active"] else "\tretired"
+            print(f"{a['key']}\t{a['name']}\t{a['role']}\t{a['safeguarding_lead']}\t{a['active_users']}{state}")
+    return 0
+
+
+@agencies.command("add")
+@click.argument("key")
+@click.argument("name")
+@click.option("--lead", default="", help="The safeguarding lead's e-mail address.")
+def agencies_add(key: str, name: str, lead: str) -> int:
+    """Add an agency under KEY (for good); its people's role is 'Agency: NAME'."""
+    added = _service().agencies.add(key, name, lead, _admin("cli"))
+    print(f"added {key}: {added['name']} (role {added['role']})")
+    return 0
+
+
+@agencies.command("change")
+@click.argument("key")
+@click.option("--name", default=None, help="Its new name (its key and role stay).")
+@click.option("--lead", default=None, help="Its safeguarding lead's e-mail address ('' for none).")
+def agencies_change(key: str, name: str | None, lead: str | None) -> int:
+    """Rename an agency or change its safeguarding lead."""
+    changed = _service().agencies.change(key, _admin("cli"), name=name, safeguarding_lead=lead)
+    print(f"{'changed' if changed['changed'] else 'unchanged'} {key}: {changed['name']}")
+    return 0
+
+
+@agencies.command("retire")
+@click.argument("key")
+def agencies_retire(key: str) -> int:
+    """No longer offer an agency (cases that chose it still name it)."""
+    _service().agencies.change(key, _admin("cli"), active=False)
+    print(f"retired {key}")
+    return 0
+
+
+@agencies.command("reactivate")
+@click.argument("key")
+def agencies_reactivate(key: str) -> int:
+    """Offer a retired agency again."""
+    _service().agencies.change(key, _admin("cli"), active=True)
+    print(f"reactivated {key}")
     return 0
 
 

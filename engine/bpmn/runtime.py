@@ -14,7 +14,6 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from engine import clock
@@ -45,10 +44,11 @@ class RuntimeContext:
     business_key: str | None
     ruleset: RuleSet | None
     calendar: WorkingDayCalendar
-    # the service's named-recipients directory file (settings.recipients), handed to handlers
-    recipients: Path | None = None
-    # the service's directory of agencies (settings.agencies): the role that sees a request to an agency
-    agencies: Path | None = None
+    # the service's named recipients, handed to handlers: a function reading the database's copy when first
+    # asked (engine/services/directories.py), a mapping, or a file (tests)
+    recipients: Any = None
+    # the service's directory of agencies, the same way: the role that sees a request to an agency
+    agencies: Any = None
     # the service's address (settings.base_url): the link to a new task in the e-mail about it
     base_url: str | None = None
     deadlines: list[ArmedDeadline] = field(default_factory=list)

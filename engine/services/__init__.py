@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from engine import clock, config
 from engine.bpmn import budget
+from engine.services import directories
 from engine.services.actor import SYSTEM, Actor  # noqa: F401
 from engine.services.agencies import Agencies
 from engine.services.calendar import Calendar
@@ -25,6 +26,7 @@ from engine.services.outside import OutsideAnswers
 from engine.services.password_resets import PasswordResets
 from engine.services.people import People
 from engine.services.queries import Queries
+from engine.services.recipients import Recipients
 from engine.services.reports import Reports
 from engine.services.sessions import Sessions
 from engine.services.sign_in import SignIn
@@ -52,6 +54,9 @@ class Reviewflow:
         self.outbox = Outbox(self.core)
         self.users = Users(self.core)
         self.agencies = Agencies(self.core)
+        self.recipients = Recipients(self.core)
+        if upgrade:  # the seed files of the named recipients and the agencies, brought into the database
+            directories.of(self.core).follow_files()
         self.sessions = Sessions(self.core)
         self.mfa = Mfa(self.core)
         self.sign_in = SignIn(self.core, self.users)

@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, _keywords, validators
@@ -84,7 +83,7 @@ class CaseContext:
     sources: Mapping[str, str] = field(default_factory=dict)
     calendar: Any = None  # engine.calendar.WorkingDayCalendar
     due: Callable[[str, Mapping[str, Any]], dt.date | None] | None = None  # a deadline not armed yet
-    # the agencies a field may name: an engine.agencies.Directory or its file, read only if a form asks
+    # the agencies a field may name: a Directory, a function reading it or its file; read only when asked
     agencies: Any = None
 
 
@@ -313,7 +312,7 @@ def _agencies():
     known = _context().agencies
     if known is None:
         known = config.load().agencies
-    return agencies.load(known) if isinstance(known, Path) else known
+    return agencies.resolve(known)
 
 
 def _directory(validator, value, instance, schema):
@@ -330,9 +329,15 @@ def _directory(validator, value, instance, schema):
         return
     chosen = enumerate(instance) if isinstance(instance, list) else [(None, instance)]
     for index, item in chosen:
-        if isinstance(item, str) and known.get(item) is None:
+        agency = known.get(item) if isinstance(item, str) else None
+        if isinstance(item, str) and agency is None:
             yield ValidationError(
                 f"‘{item}’ is not one of the partnership's agencies: choose it from the list",
+                path=[] if index is None else [index],
+            )
+        elif agency is not None and not agency.active:
+            yield ValidationError(
+                f"‘{agency.name}’ is no longer one of the partnership's agencies: choose another",
                 path=[] if index is None else [index],
             )
 

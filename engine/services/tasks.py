@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select, update
 
-from engine import agencies as directory
 from engine import clock
-from engine.services import access, audit, case_file, task_mail
+from engine.services import access, audit, case_file, directories, task_mail
 from engine.services.actor import REQUEST_ONLY_PREFIX, REQUEST_ONLY_ROLES, Actor
 from engine.services.core import Core
 from engine.services.errors import Conflict, Forbidden, Invalid, NotFound
@@ -107,10 +106,7 @@ class Tasks:
             case_role = t.role not in REQUEST_ONLY_ROLES and not t.role.startswith(REQUEST_ONLY_PREFIX)
             data = _case_data(session, inst)
             out["context"] = _request_context(data, case_role)
-            try:  # agencies answered by their names
-                agencies = directory.load(self.core.settings.agencies)
-            except directory.DirectoryError:  # shown by their keys; reviewflow check names the problem
-                agencies = None
+            agencies = directories.of(self.core).agencies(session)  # agencies answered by their names
             if t.state == TaskStatus.OPEN:
                 out["case_file"] = case_file.for_task(session, inst, version, t, data or {}, agencies)
                 out["answers"] = None

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
@@ -197,14 +196,14 @@ def load(
     instance: Instance,
     calendar: WorkingDayCalendar,
     open_tasks: dict[str, HumanTask] | None = None,
-    recipients: Path | None = None,
-    agencies: Path | None = None,
+    recipients=None,
+    agencies=None,
     base_url: str | None = None,
 ) -> Loaded:
     """Open the case; ``open_tasks`` are its open task rows when the caller's first query read them,
-    ``recipients`` the named-recipients file its handlers address messages with, ``agencies`` the
-    directory its requests to agencies are addressed from, ``base_url`` the service's address for the links
-    in e-mails about new tasks."""
+    ``recipients`` the named recipients its handlers address messages with, ``agencies`` the directory its
+    requests to agencies are addressed from (each read when first asked, engine/services/directories.py),
+    ``base_url`` the service's address for the links in e-mails about new tasks."""
     version, workflow = read_state(session, instance)
     rt = runtime.RuntimeContext(
         instance.id,
@@ -311,7 +310,7 @@ def _attached_timer_ids(task) -> list[str]:
     return out
 
 
-def _role_of(task, props: dict, agencies: Path | None = None) -> str:
+def _role_of(task, props: dict, agencies=None) -> str:
     """The lane, or a narrower role computed by the task's ``roleExpression`` property (for example
     ``"Agency: " + agency`` on a per-agency request, so each agency sees only its own). Where ``agency`` is
     a key of the partnership's directory (``police``), the role is that agency's own (``Agency: Police``)."""
@@ -321,7 +320,7 @@ def _role_of(task, props: dict, agencies: Path | None = None) -> str:
         if isinstance(value, str) and value.strip():
             role = value.strip()
             if agencies is not None and role.startswith(directory.ROLE_PREFIX):
-                agency = directory.load(agencies).get(role[len(directory.ROLE_PREFIX) :].strip())
+                agency = directory.resolve(agencies).get(role[len(directory.ROLE_PREFIX) :].strip())
                 role = agency.role if agency else role
             return role[:120]
     return task.task_spec.lane or ""

@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+ADMINS = {"admin"}
+
 
 def routes(w) -> list[tuple]:
-    return []
+    bad = {"data": {"key": "Police", "name": "", "safeguarding_lead": "the duty desk"}}
+    return [
+        ("GET", "/admin/agencies", {}, ADMINS, {200}),
+        ("GET", "/admin/agencies/new", {}, ADMINS, {200}),
+        ("POST", "/admin/agencies/new", bad, ADMINS, {422}),  # refused: nothing changes
+        ("GET", "/admin/agencies/change?key=police", {}, ADMINS, {200}),
+        ("POST", "/admin/agencies/change?key=police", bad, ADMINS, {422}),
+        ("POST", "/admin/agencies/status", {"data": {"key": "no_such_key", "active": "no"}}, ADMINS, {404}),
+    ]
