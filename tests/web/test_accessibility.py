@@ -40,6 +40,12 @@ def pages(service) -> list[tuple[str | None, str, str | None]]:
         ("owner", "/modeller", None),
         ("owner", "/modeller/scr_decision", None),
         ("owner", "/modeller/decisions/notifiable_incident", None),
+        ("admin", "/admin/recipients", None),
+        ("admin", "/admin/recipients/new", "submit"),
+        ("admin", "/admin/recipients/change?key=panel", None),
+        ("admin", "/admin/agencies", None),
+        ("admin", "/admin/agencies/new", "submit"),
+        ("admin", "/admin/agencies/change?key=police", None),
     ]
 
 

@@ -66,6 +66,10 @@ def pages(service) -> list[tuple[str | None, str]]:
         ("owner", "/modeller/rapid_review"),
         ("owner", "/modeller/scr_decision"),
         ("owner", "/modeller/decisions/scr_criteria"),
+        ("admin", "/admin/recipients"),
+        ("admin", "/admin/recipients/change?key=panel"),
+        ("admin", "/admin/agencies"),
+        ("admin", "/admin/agencies/new"),
     ]
 
 
