@@ -239,11 +239,26 @@ def check(paths: tuple[str, ...]) -> int:
         return _print_problems(exc)
     if directory:
         return 1
+    _warn_unaddressed(service, built)
     print(
         f"ok: {len(built.processes)} processes, {len(built.decisions)} decisions, {len(built.forms)} forms, "
         f"{len(built.rulesets)} rule sets, {len(agencies.load(service.settings.agencies).agencies)} agencies"
     )
     return 0
+
+
+def _warn_unaddressed(service, built) -> None:
+    """A warning for each recipient key a diagram's notification step names that the partnership's named
+    recipients (the database's copy) lack: that step would stop the case until the key is added."""
+    from engine.services.recipients import keys_named
+
+    named = set(service.recipients.named())
+    for process in sorted(built.processes.values(), key=lambda p: p.file):
+        for key in sorted(keys_named(process.bpmn) - named):
+            print(
+                f"warning: {process.file}: names the recipient '{key}', which has no addresses: add it "
+                "under Administration, Recipients (or reviewflow recipients set)"
+            )
 
 
 @cli.command()
@@ -538,7 +553,9 @@ def agencies(ctx: click.Context) -> int:
     if ctx.invoked_subcommand is None:
         for a in _service().agencies.for_admin(_admin("cli")):
             state = "" if a["active"] else "\tretired"
-            print(f"{a['key']}\t{a['name']}\t{a['role']}\t{a['safeguarding_lead']}\t{a['active_users']}{state}")
+            print(
+                f"{a['key']}\t{a['name']}\t{a['role']}\t{a['safeguarding_lead']}\t{a['active_users']}{state}"
+            )
     return 0
 
 
@@ -579,6 +596,44 @@ def agencies_reactivate(key: str) -> int:
     """Offer a retired agency again."""
     _service().agencies.change(key, _admin("cli"), active=True)
     print(f"reactivated {key}")
+    return 0
+
+
+# --- the outbox ---------------------------------------------------------------------------------
+
+
+@cli.group(context_settings=CONTEXT, invoke_without_command=True)
+@click.option("--status", default=None, help="Only messages with this status (pending, sent, dead, ...).")
+@click.pass_context
+def outbox(ctx: click.Context, status: str | None) -> int:
+    """The notifications, newest first: id, status, failed attempts, recipient and subject, one a line."""
+    if ctx.invoked_subcommand is None:
+        from engine.services.outbox import OutboxFilter
+
+        found = _service().outbox.search(_admin("cli"), OutboxFilter(status=status or ""), size=200)
+        for m in found["rows"]:
+            print(f"{m['id']}\t{m['status']}\t{m['attempts']}\t{m['recipient']}\t{m['subject']}")
+    return 0
+
+
+@outbox.command("requeue")
+@click.argument("ids", nargs=-1, required=True, type=click.IntRange(1, 2**63 - 1))
+@click.option("--actor", default="cli", hidden=True)
+def outbox_requeue(ids: tuple[int, ...], actor: str) -> int:
+    """Send dead notifications again: all of them, or none if one is not dead."""
+    count = _service().outbox.requeue_many(list(ids), _admin(actor))
+    print(f"{count} notification(s) will be sent again")
+    return 0
+
+
+@outbox.command("cancel")
+@click.argument("message_id", type=click.IntRange(1, 2**63 - 1))
+@click.option("--reason", required=True, help="Why (kept in the audit log).")
+@click.option("--actor", default="cli", hidden=True)
+def outbox_cancel(message_id: int, reason: str, actor: str) -> int:
+    """Cancel a notification that waits or gave up: it is never sent."""
+    _service().outbox.cancel(message_id, reason, _admin(actor))
+    print(f"notification {message_id} cancelled")
     return 0
 
 
