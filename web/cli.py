@@ -599,6 +599,44 @@ def agencies_reactivate(key: str) -> int:
     return 0
 
 
+# --- the outbox ---------------------------------------------------------------------------------
+
+
+@cli.group(context_settings=CONTEXT, invoke_without_command=True)
+@click.option("--status", default=None, help="Only messages with this status (pending, sent, dead, ...).")
+@click.pass_context
+def outbox(ctx: click.Context, status: str | None) -> int:
+    """The notifications, newest first: id, status, failed attempts, recipient and subject, one a line."""
+    if ctx.invoked_subcommand is None:
+        from engine.services.outbox import OutboxFilter
+
+        found = _service().outbox.search(_admin("cli"), OutboxFilter(status=status or ""), size=200)
+        for m in found["rows"]:
+            print(f"{m['id']}\t{m['status']}\t{m['attempts']}\t{m['recipient']}\t{m['subject']}")
+    return 0
+
+
+@outbox.command("requeue")
+@click.argument("ids", nargs=-1, required=True, type=click.IntRange(1, 2**63 - 1))
+@click.option("--actor", default="cli", hidden=True)
+def outbox_requeue(ids: tuple[int, ...], actor: str) -> int:
+    """Send dead notifications again: all of them, or none if one is not dead."""
+    count = _service().outbox.requeue_many(list(ids), _admin(actor))
+    print(f"{count} notification(s) will be sent again")
+    return 0
+
+
+@outbox.command("cancel")
+@click.argument("message_id", type=click.IntRange(1, 2**63 - 1))
+@click.option("--reason", required=True, help="Why (kept in the audit log).")
+@click.option("--actor", default="cli", hidden=True)
+def outbox_cancel(message_id: int, reason: str, actor: str) -> int:
+    """Cancel a notification that waits or gave up: it is never sent."""
+    _service().outbox.cancel(message_id, reason, _admin(actor))
+    print(f"notification {message_id} cancelled")
+    return 0
+
+
 # --- the demo -----------------------------------------------------------------------------------
 
 
