@@ -391,6 +391,7 @@ class CalendarOverride(Model):
     kind: Literal["holiday", "working"]
     note: str
     created_by: str
+    created_at: DateTime
 
 
 class CalendarOverrideList(Model):

@@ -46,6 +46,12 @@ def pages(service) -> list[tuple[str | None, str, str | None]]:
         ("admin", "/admin/agencies", None),
         ("admin", "/admin/agencies/new", "submit"),
         ("admin", "/admin/agencies/change?key=police", None),
+        ("admin", "/admin/calendar", None),
+        ("admin", "/admin/calendar", "submit"),  # the override sent empty: its errors
+        ("admin", "/admin/outbox", None),
+        ("admin", "/admin/outbox/message?id=1", None),
+        ("manager", "/admin/calendar", None),
+        ("manager", "/admin/outbox", None),
     ]
 
 

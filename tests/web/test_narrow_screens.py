@@ -70,6 +70,10 @@ def pages(service) -> list[tuple[str | None, str]]:
         ("admin", "/admin/recipients/change?key=panel"),
         ("admin", "/admin/agencies"),
         ("admin", "/admin/agencies/new"),
+        ("admin", "/admin/calendar"),
+        ("admin", "/admin/outbox"),
+        ("admin", "/admin/outbox/message?id=1"),
+        ("manager", "/admin/calendar"),
     ]
 
 
