@@ -75,6 +75,9 @@ class Settings:
     base_url: str | None = None
     invitation_valid_days: int = 7  # how long the link of an invitation to join works
     password_reset_valid_minutes: int = 60  # how long a 'Forgotten your password?' link works
+    # the partnership's own rule sets (BOLTON_PRE2015): a case whose national rules in force are the ones a
+    # chosen local set extends runs under that set (REVIEWFLOW_LOCAL_RULESETS, names separated by commas)
+    local_rulesets: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)
 
     @property
@@ -133,13 +136,15 @@ def load(environ: dict | None = None) -> Settings:
         log_level=env.get("REVIEWFLOW_LOG_LEVEL", "INFO").upper(),
         log_format=env.get("REVIEWFLOW_LOG_FORMAT", "json").lower(),
         base_url=(env.get("REVIEWFLOW_BASE_URL") or "").strip().rstrip("/") or None,
+        local_rulesets=tuple(
+            n.strip() for n in (env.get("REVIEWFLOW_LOCAL_RULESETS") or "").split(",") if n.strip()
+        ),
         invitation_valid_days=int(env.get("REVIEWFLOW_INVITATION_VALID_DAYS", 7)),
         password_reset_valid_minutes=int(env.get("REVIEWFLOW_PASSWORD_RESET_VALID_MINUTES", 60)),
     )
     if not (1 <= settings.invitation_valid_days <= 90 and 5 <= settings.password_reset_valid_minutes <= 1440):
         raise ConfigError(
-            "REVIEWFLOW_INVITATION_VALID_DAYS is 1 to 90, "
-            "REVIEWFLOW_PASSWORD_RESET_VALID_MINUTES 5 to 1440"
+            "REVIEWFLOW_INVITATION_VALID_DAYS is 1 to 90, REVIEWFLOW_PASSWORD_RESET_VALID_MINUTES 5 to 1440"
         )
     if settings.base_url and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", settings.base_url):
         raise ConfigError("REVIEWFLOW_BASE_URL is the service's address, such as https://reviews.example.org")

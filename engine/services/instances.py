@@ -149,7 +149,14 @@ class Instances:
                     problems = forms.validate(schema, checked)
                 if problems:
                     raise Invalid("the form has errors", problems)
-            data, override = regimes.settle(session, data, actor, not version.deadline_keys)
+            data, override = regimes.settle(
+                session,
+                data,
+                actor,
+                not version.deadline_keys,
+                local=self.core.settings.local_rulesets,
+                accepts=info.regimes,
+            )
             rules = data.get("ruleset") or data.get("regime")
             if info.regimes and rules not in info.regimes:
                 raise Invalid(

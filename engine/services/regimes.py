@@ -2,7 +2,10 @@
 
 A case does not choose its regime: the national rule set in force on the day the local authority became
 aware (``date_aware``) decides it (catalogue, reading notes; 003 §1.4-1.7; each set's ``[in_force]`` days in
-``processes/rulesets/``). A manager may run a case under other rules, a transitional case or a local set
+``processes/rulesets/``). A partnership that works to its own local procedures chooses their rule sets in
+``REVIEWFLOW_LOCAL_RULESETS``: a case whose rules in force are those a chosen set extends runs under it
+(Bolton's BOLTON_PRE2015 on the WT2015 path), from the Start page like any other. A manager may run a case
+under other rules, a transitional case or a local set
 such as BOLTON_PRE2015, and must say why; the choice is audited. A hand-over carries its parent's rules and
 never comes through here.
 """
@@ -10,6 +13,7 @@ never comes through here.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -62,8 +66,33 @@ def _day(value) -> dt.date | None:
     return None
 
 
+def local_choice(
+    sets: dict[str, RuleSet], in_force: RuleSet | None, local: Iterable[str], accepts: Iterable[str] = ()
+) -> str | None:
+    """The partnership's own rule set for a case under ``in_force``: the first set the partnership chose
+    (``REVIEWFLOW_LOCAL_RULESETS``) that is deployed and extends it (BOLTON_PRE2015 extends WT2015), among
+    those the process runs under (``accepts``; empty: any). None when none applies."""
+    allowed = set(accepts)
+    for name in local:
+        chosen = sets.get(name)
+        if (
+            in_force is not None
+            and chosen is not None
+            and chosen.in_force is None
+            and chosen.extends == in_force.name
+            and (not allowed or name in allowed)
+        ):
+            return name
+    return None
+
+
 def settle(
-    session, data: dict, actor: Actor, today_if_unanchored: bool = False
+    session,
+    data: dict,
+    actor: Actor,
+    today_if_unanchored: bool = False,
+    local: Iterable[str] = (),
+    accepts: Iterable[str] = (),
 ) -> tuple[dict, Override | None]:
     """The start data with ``regime`` set from ``date_aware``, or the manager's override checked; raises
     Invalid (422, naming the field) or Forbidden (403) otherwise. ``today_if_unanchored``: a process with no
@@ -84,9 +113,10 @@ def settle(
                 [{"path": "date_aware", "message": "must be a date (YYYY-MM-DD)"}],
             )
         if today_if_unanchored and not explicit:
-            today = ruleset_in_force(deployed(session), clock.today())
+            sets = deployed(session)
+            today = ruleset_in_force(sets, clock.today())
             if today is not None:
-                return {**data, "regime": today.name}, None
+                return _in_force_with_local(data, sets, today, local, accepts), None
         return _with_regime(session, data), None  # no date to judge by: the rules named, as before
     sets = deployed(session)
     in_force = ruleset_in_force(sets, aware)
@@ -102,7 +132,7 @@ def settle(
                     }
                 ],
             )
-        return {**data, "regime": in_force.name}, None
+        return _in_force_with_local(data, sets, in_force, local, accepts), None
     if in_force is not None and not data.get("ruleset") and data.get("regime") == in_force.name:
         return data, None  # naming the rules in force is no choice at all
     wanted = data.get("ruleset") or data.get("regime")
@@ -131,6 +161,16 @@ def settle(
         data.get("ruleset"),
         reason.strip(),
     )
+
+
+def _in_force_with_local(
+    data: dict, sets: dict[str, RuleSet], in_force: RuleSet, local: Iterable[str], accepts: Iterable[str]
+) -> dict:
+    """The rules in force, run under the partnership's own set where it chose one that extends them: a setting
+    of the partnership (004 is Bolton's own framework), not a choice made per case, so it needs no reason."""
+    chosen = local_choice(sets, in_force, local, accepts)
+    out = {**data, "regime": in_force.name}
+    return {**out, "ruleset": chosen} if chosen else out
 
 
 def _with_regime(session, data: dict, sets: dict[str, RuleSet] | None = None) -> dict:

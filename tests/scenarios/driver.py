@@ -185,6 +185,14 @@ class Partnership:
 
     def steps(
         self,
+    def initial_panel_prepared(self, died: bool = False) -> None:
+        """Bolton's Initial SCR Panel prepared (004): a death referred to the Child Death Overview Panel,
+        then each organisation's chronology and synopsis."""
+        if died:
+            self.do("cdop_referral", form("cdop_referral", cdop_referral_date=clock.today().isoformat()))
+        self.do("bolton_request_chronologies", form("information_request", agencies=KEYS))
+        self.each_agency("bolton_agency_chronology", "initial_panel_return")
+
         steps: dict[str, str],
         skip: tuple[str, ...] = (),
         if_open: tuple[str, ...] = (),

@@ -100,6 +100,7 @@ def test_bolton_decision_shared_with_the_board_executive_ofsted_and_chief_office
     shared with the Board and the Safeguarding Executive, as well as Ofsted and other relevant Chief
     Officers (with the WT2015 notification to the DfE and the National Panel the case also runs under)."""
     p = decision_pending(deployed, ruleset="BOLTON_PRE2015", referral_date="2026-12-11")
+    p.initial_panel_prepared()
     p.do("initial_scr_panel", form("subgroup_recommendation"))
     p.do("chair_checklist", form("independent_chair_checklist", serious_harm="yes", peer_consultation=None))
     decided(p)

@@ -140,6 +140,7 @@ def bolton(p):
         p, regime="WT2015", ruleset="BOLTON_PRE2015", regime_reason=TRANSITIONAL, referral_date="2026-12-11"
     )
     p.do("notify_ofsted_lscb", form("statutory_notification"))
+    p.initial_panel_prepared()
 
 
 def chair_deciding(p):

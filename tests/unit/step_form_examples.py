@@ -53,6 +53,26 @@ STEP_EXAMPLES: dict[str, dict] = {
         "method": "meeting",
         "informed_by": "Manager Example, Business Unit",
     },
+    "initial_panel_return.json": {
+        "agency": "Police",
+        "completed_by": "Officer Example, public protection unit",
+        "records_secured": True,
+        "no_involvement": False,
+        "chronology": [
+            {
+                "date": "2026-11-02",
+                "worker": "Officer Example",
+                "event": "Domestic incident at the family home; child present.",
+            }
+        ],
+        "synopsis": "Two domestic incidents in the last year; referrals made to children's services.",
+    },
+    "cdop_referral.json": {
+        "cdop_referring_agency": "Children's social care",
+        "cdop_referral_date": "2026-12-18",
+        "cdop_referred_by": "Manager Example, Child Protection Unit",
+        "cdop_details_checked": True,
+    },
     "family_involvement.json": {
         "family_contact_date": "2027-02-03",
         "family_contact_purposes": ["process_explained", "lines_of_enquiry"],
