@@ -172,10 +172,15 @@ def person_token_create(username: str):
     )
 
 
-@bp.post("/people/<username>/tokens/<id:token_id>/revoke")
+@bp.post("/people/<username>/tokens/revoke")
 @section("people")
-def person_token_revoke(username: str, token_id: int):
-    _service().users.revoke_token(username, token_id, actor=g.actor.username)
+def person_token_revoke(username: str):
+    service = _service()
+    service.people.person(username)  # 404 for nobody
+    token_id = request.form.get("token", "")
+    if not token_id.isdigit() or len(token_id) > 18:
+        abort(400)
+    service.users.revoke_token(username, int(token_id), actor=g.actor.username)
     flash("The API token is withdrawn: it no longer works.", "success")
     return redirect(url_for("admin.person", username=username))
 
@@ -237,7 +242,7 @@ def invite():
     except Conflict as exc:
         return _invite_page(form, {"email": exc.message}, 409)
     flash(
-        f"Invitation sent to {form.get('email', '').strip()}. Their user name is {made['username']}.",
+        f"Invitation sent. Their user name is {made['username']}.",
         "success",
     )
     return redirect(url_for("admin.person", username=made["username"]))
