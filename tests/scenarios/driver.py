@@ -183,8 +183,6 @@ class Partnership:
         for agency in AGENCIES:
             self.do(element_id, form(name, agency=agency), agency=agency)
 
-    def steps(
-        self,
     def initial_panel_prepared(self, died: bool = False) -> None:
         """Bolton's Initial SCR Panel prepared (004): a death referred to the Child Death Overview Panel,
         then each organisation's chronology and synopsis."""
@@ -193,6 +191,8 @@ class Partnership:
         self.do("bolton_request_chronologies", form("information_request", agencies=KEYS))
         self.each_agency("bolton_agency_chronology", "initial_panel_return")
 
+    def steps(
+        self,
         steps: dict[str, str],
         skip: tuple[str, ...] = (),
         if_open: tuple[str, ...] = (),

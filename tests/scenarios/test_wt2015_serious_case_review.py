@@ -249,12 +249,12 @@ def test_unsure_chair_must_consult_a_peer_chair_and_may_defer(deployed):
 
 def test_bolton_initial_panel_within_a_month_and_a_four_month_scr(deployed):
     p = decision_pending(deployed, ruleset="BOLTON_PRE2015", referral_date="2026-12-11")
+    p.initial_panel_prepared()
     task = p.task("initial_scr_panel")
     assert (task["due_date"], task["deadline_key"]) == ("2027-01-11", "S9")  # one month from the referral
     p.do("initial_scr_panel", form("subgroup_recommendation"))
     p.do("chair_checklist", form("independent_chair_checklist", serious_harm="yes", peer_consultation=None))
     decided(p)
-    p.initial_panel_prepared()
     p.do("appoint_lead_reviewer", form("reviewer_appointment", appointment_date=clock.today().isoformat()))
     # four months, not six (004 "Timescales"); 15 May 2027 is a Saturday: shown, not moved
     assert p.deadlines("serious_case_review")["S4"] == ("2027-05-15", "pending")
