@@ -1,4 +1,5 @@
-"""Screenshots of the main pages for the README: `python -m tests.web.screenshots` (after `make install`).
+"""Screenshots of the main pages for the README: `python -m tests.web.screenshots` (after `make install`);
+name files (`... admin-outbox.png`) to take only those.
 
 Serves a fresh demo database on loopback under the tests' fixed clock and photographs each page in
 Debian's Chromium, into web/static/screenshots/."""
@@ -19,7 +20,7 @@ from tests.web.conftest import CHROMIUM, PASSWORD, set_up_authenticators, sign_i
 OUT = ROOT / "web" / "static" / "screenshots"
 
 
-def main() -> None:
+def main(only: list[str] | None = None) -> None:
     from playwright.sync_api import sync_playwright
     from waitress.server import create_server
 
@@ -53,7 +54,10 @@ def main() -> None:
         ("manager", f"/cases/{chair_case['id']}", "case-page.png", "diagram"),
         ("manager", "/dashboard", "dashboard.png", None),
         ("owner", "/modeller/rapid_review", "modeller.png", "diagram"),
+        ("admin", "/admin/calendar", "admin-calendar-preview.png", "calendar-preview"),
+        ("admin", "/admin/outbox", "admin-outbox.png", None),
     ]
+    shots = [s for s in shots if not only or s[2] in only]
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=str(CHROMIUM),
@@ -77,6 +81,12 @@ def main() -> None:
                 page.wait_for_selector("[data-ready='true']")
             if then == "submit":
                 page.locator("main form button[value='submit']:visible").first.click()
+            if then == "calendar-preview":  # the substitute Boxing Day worked: what it would move
+                for field, value in (("#day-day", "28"), ("#day-month", "12"), ("#day-year", "2026")):
+                    page.fill(field, value)
+                page.get_by_label("A working day", exact=True).check()
+                page.fill("#note", "The office opens on the substitute Boxing Day")
+                page.get_by_role("button", name="Preview the change").click()
             page.screenshot(path=str(OUT / name), full_page=name != "modeller.png")
             context.close()
             print("wrote", OUT / name)
@@ -86,4 +96,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:])
