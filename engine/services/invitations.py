@@ -46,9 +46,12 @@ class Accepted:
     must_enrol: bool
 
 
+_RESERVED = frozenset({"invite"})  # /admin/people/invite is a page, not a person
+
+
 def _username_from(session, email: str) -> str:
     base = re.sub(r"[^a-z0-9._-]", "", email.split("@", 1)[0].lower()).strip("._-")[:56] or "user"
-    base = base if len(base) >= 2 else f"{base}-user"
+    base = base if len(base) >= 2 and base not in _RESERVED else f"{base}-user"
     taken = set(session.scalars(select(User.username).where(User.username.like(f"{base}%"))))
     if base not in taken:
         return base
