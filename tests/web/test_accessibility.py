@@ -50,8 +50,14 @@ def pages(service) -> list[tuple[str | None, str, str | None]]:
         ("admin", "/admin/calendar", "submit"),  # the override sent empty: its errors
         ("admin", "/admin/outbox", None),
         ("admin", "/admin/outbox/message?id=1", None),
+        ("admin", "/admin/people", None),
+        ("admin", "/admin/people/police", None),
+        ("admin", "/admin/people/invite", "submit"),
         ("manager", "/admin/calendar", None),
         ("manager", "/admin/outbox", None),
+        (None, "/forgotten-password", "submit"),
+        (None, "/forgotten-password/sent", None),
+        (None, "/password-reset/not-a-link", None),
     ]
 
 

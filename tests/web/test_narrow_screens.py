@@ -38,6 +38,8 @@ def pages(service) -> list[tuple[str | None, str]]:
         (None, "/sign-in"),
         (None, "/accessibility"),
         (None, "/no-such-page"),
+        (None, "/forgotten-password"),
+        (None, "/password-reset/not-a-link"),
         ("police", "/"),
         ("police", f"/tasks/{police_task['id']}"),
         ("police", "/calendar"),
@@ -73,6 +75,9 @@ def pages(service) -> list[tuple[str | None, str]]:
         ("admin", "/admin/calendar"),
         ("admin", "/admin/outbox"),
         ("admin", "/admin/outbox/message?id=1"),
+        ("admin", "/admin/people"),
+        ("admin", "/admin/people/police"),
+        ("admin", "/admin/people/invite"),
         ("manager", "/admin/calendar"),
     ]
 
