@@ -16,6 +16,7 @@ import json
 
 import holidays
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from engine import clock, inputs
 from engine.services import access, audit
@@ -201,7 +202,9 @@ class Calendar:
 
     def _apply(self, session, d: dt.date, kind: str, note: str, actor: Actor, replace: bool) -> dict:
         """The change itself, in ``session``: the override, the deadlines it moves, the audit rows; returns
-        what moved (the preview shows this, the confirmation keeps it)."""
+        what moved (the preview shows this, the confirmation keeps it). The calendar's revision is bumped
+        first: its row lock makes calendar changes wait for each other, so each reads the one before it."""
+        calendar_changed(session)
         old_calendar = self.core.calendar_as_stored(session)
         row = session.get(CalendarOverride, d)
         before = {"kind": row.kind, "note": row.note} if row else None
@@ -228,8 +231,10 @@ class Calendar:
                 )
             else:
                 row.kind, row.note = kind, note
-        session.flush()
-        calendar_changed(session)
+        try:
+            session.flush()
+        except IntegrityError:  # the same day added at the same moment by someone else
+            raise Conflict(f"{_long(d)} was changed by someone else at the same time; try again") from None
         new_calendar = self.core.calendar_as_stored(session)
         after = None if kind == "none" else {"kind": kind, "note": note}
         cases, unreadable, moves = [], [], []

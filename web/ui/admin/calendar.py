@@ -13,7 +13,7 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 
 from engine.services import access
 from engine.services.calendar import KINDS, PreviewChanged
-from engine.services.errors import Invalid
+from engine.services.errors import Conflict, Invalid
 from web.ui.admin import bp, section
 
 FIELDS = ("day", "kind", "note")
@@ -118,6 +118,8 @@ def calendar_preview():
         preview = _service().calendar.preview(change["day"], change["kind"], change["note"], g.actor)
     except Invalid as exc:
         return _page(change, _engine_errors(exc), 422)
+    except Conflict as exc:
+        return _page(change, {"day": exc.message}, 409)
     return _preview_page(preview, change)
 
 
@@ -136,6 +138,8 @@ def calendar_confirm():
         return _preview_page(exc.preview, change, changed=True, status=409)
     except Invalid as exc:
         return _page(change, _engine_errors(exc), 422)
+    except Conflict as exc:
+        return _page(change, {"day": exc.message}, 409)
     day = dt.date.fromisoformat(done["day"])
     what = "removed" if change["kind"] == "none" else "saved"
     moved = len(done["moves"])
