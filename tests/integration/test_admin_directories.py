@@ -276,3 +276,18 @@ def test_a_refused_agency_changes_nothing(seeded, key, name, lead, path, message
     assert (_rows(service, DirectoryAgency), _audit(service, "agency_added", "agency_changed")) == before
     with service.db.reading() as session:
         assert session.scalar(select(func.count()).select_from(DirectoryAgency)) == 2
+
+
+def test_another_process_reads_a_change_once_its_revision_moved(seeded):
+    service, _recipients, _agencies, settings = seeded
+    other = Reviewflow(settings)  # another web process or the worker: its own cache
+    try:
+        assert other.recipients.named()["panel"] == ["panel@example.org"]
+        assert other.agencies.directory().get("police").active
+        service.recipients.change("panel", "moved@example.org", "", ADMIN)
+        service.agencies.change("police", ADMIN, active=False)
+        assert other.recipients.named()["panel"] == ["moved@example.org"]
+        assert not other.agencies.directory().get("police").active
+        assert "police" not in {a["key"] for a in other.agencies.listed()}
+    finally:
+        other.db.dispose()
