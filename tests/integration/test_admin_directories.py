@@ -291,3 +291,14 @@ def test_another_process_reads_a_change_once_its_revision_moved(seeded):
         assert "police" not in {a["key"] for a in other.agencies.listed()}
     finally:
         other.db.dispose()
+
+
+def test_a_retired_agency_still_names_the_answers_that_chose_it(seeded):
+    from engine import agencies as directory
+
+    service = seeded[0]
+    service.agencies.change("health", ADMIN, active=False)
+    schema = {"type": "object", "properties": {"asked": {"type": "array", "x-directory": "agencies"}}}
+    shown = directory.titled(schema, service.agencies.directory())["properties"]["asked"]["items"]
+    assert dict(zip(shown["enum"], shown["x-enum-titles"], strict=True))["health"] == "Health"
+    assert [a["key"] for a in service.agencies.listed()] == ["police"]  # but only the active are offered
