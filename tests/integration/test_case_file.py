@@ -156,7 +156,8 @@ def test_the_reviewer_reworks_reading_why_sign_off_was_refused_and_the_plan_read
             agency = request["role"].removeprefix("Agency: ")
             deployed.instances.complete_task(request["id"], form("agency_report", agency=agency), admin)
     for step, name in (
-        ("lcspr_practitioners", "practitioner_interview"),
+        ("lcspr_practitioners", "practitioner_event"),
+        ("lcspr_interview", "practitioner_interview"),
         ("lcspr_family", "family_involvement"),
         ("lcspr_capture_improvements", "improvements_captured"),
         ("lcspr_supervise", "review_supervision"),

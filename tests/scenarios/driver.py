@@ -46,10 +46,11 @@ MANAGER = Actor("mo", frozenset({"manager"}))
 # The rules in force on date_aware apply (WT2023 for these 2026 cases); a manager (STAFF holds the role)
 # runs a case under Working Together 2015 or Bolton's rules only with a recorded reason.
 TRANSITIONAL = "The partnership still runs this case under its serious case review procedures."
-# A review's steps, with the form each takes, from the practitioners' interviews to the action plan, in the
-# order the scenarios work through them.
+# A review's steps, with the form each takes, from the practitioner event and the interviews (one here) to
+# the action plan, in the order the scenarios work through them.
 LOCAL_REVIEW_STEPS = {
-    "lcspr_practitioners": "practitioner_interview",
+    "lcspr_practitioners": "practitioner_event",
+    "lcspr_interview": "practitioner_interview",
     "lcspr_family": "family_involvement",
     "lcspr_capture_improvements": "improvements_captured",
     "lcspr_supervise": "review_supervision",
@@ -59,7 +60,8 @@ LOCAL_REVIEW_STEPS = {
     "lcspr_action_plan": "action_plan",
 }
 SCR_STEPS = {
-    "scr_practitioners": "practitioner_interview",
+    "scr_practitioners": "practitioner_event",
+    "scr_interview": "practitioner_interview",
     "scr_family": "family_involvement",
     "scr_capture_improvements": "improvements_captured",
     "scr_overview_report": "overview_report",

@@ -173,7 +173,12 @@ def test_agency_reports_late_escalate_in_four_steps(deployed):
     assert p.deadlines("serious_case_review")["AGENCY_REPORTS"] == ("2027-03-01", "missed")
     p.do("scr_agency_reports", form("agency_report", agency="Police"), agency="Police")
     assert "scr_overview_report" not in p.open_steps()  # practitioners and family still to come
-    assert sorted(p.open_steps()) == ["scr_capture_improvements", "scr_family", "scr_practitioners"]
+    assert sorted(p.open_steps()) == [
+        "scr_capture_improvements",
+        "scr_family",
+        "scr_interview",
+        "scr_practitioners",
+    ]
 
 
 def test_scr_not_commissioned_and_challenged_by_the_national_panel(deployed):

@@ -270,7 +270,7 @@ STEP_EXAMPLES: dict[str, dict] = {
     },
     "practitioner_event.json": {
         "event_held": True,
-        "event_date": "2027-03-10",
+        "event_date": "2026-12-18",
         "purpose_and_timing": "After the agency reports, to test the emerging findings.",
         "venue": "Community centre with a break-out room and refreshments",
         "facilitators": "The two lead reviewers, who have run six such events",
