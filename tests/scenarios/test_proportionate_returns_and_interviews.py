@@ -64,7 +64,7 @@ def test_a_chronology_only_return_and_a_management_review_with_no_record_of_note
             "agency_chronology",
             agency="Police",
             chronology=[POLICE_ROW],
-            changes_since_incident="Domestic abuse calls to a home with children are now shared the next day.",
+            changes_since_incident="Domestic abuse calls to homes with children are shared the next day.",
         ),
         agency="Police",
     )
