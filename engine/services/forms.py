@@ -65,6 +65,7 @@ KEYWORDS = (
     "x-equals-case",
     "x-directory",
     "x-check-answers",
+    "x-prefill",
 )
 #: the directories a field may choose from (``"x-directory": "agencies"``)
 DIRECTORIES = ("agencies",)
@@ -403,6 +404,25 @@ def keyword_problems(schema: dict, deadline_keys: set[str] | None = None) -> lis
     return sorted((pointer.lstrip("/"), message) for pointer, message in out)
 
 
+def _prefill_problem(value, where, siblings) -> list[tuple[str, str]]:
+    shape = 'x-prefill names a case-data field ("children"), or {"from": "<field>", "as": "<row field>"}'
+    if where == "/x-prefill":  # the whole form starts from one record
+        ok = isinstance(value, list) and value and all(isinstance(v, str) and _IDENT.match(v) for v in value)
+        return [] if ok else [(where, "x-prefill at the top of a form lists the records it may start from")]
+    if isinstance(value, str):
+        return [] if _IDENT.match(value) else [(where, shape)]
+    if not isinstance(value, dict) or set(value) != {"from", "as"}:
+        return [(where, shape)]
+    if not all(isinstance(v, str) and _IDENT.match(v) for v in value.values()):
+        return [(where, shape)]
+    field = where.rsplit("/", 2)[-2]
+    node = (siblings or {}).get(field) or {}
+    row = (node.get("items") or {}) if node.get("type") == "array" else {}
+    if value["as"] not in (row.get("properties") or {}):
+        return [(where, f"x-prefill makes rows of {field!r}: its rows have no field {value['as']!r}")]
+    return []
+
+
 def _keyword_problem(key, value, where, siblings, deadline_keys) -> list[tuple[str, str]]:
     if key not in KEYWORDS:
         return [(where, f"unknown keyword {key!r}: the form keywords are {', '.join(KEYWORDS)}")]
@@ -412,6 +432,8 @@ def _keyword_problem(key, value, where, siblings, deadline_keys) -> list[tuple[s
         if not isinstance(value, bool):
             return [(where, f"x-check-answers must be true or false, not {value!r}")]
         return []
+    if key == "x-prefill":  # where the answer was first given (engine/services/prefill.py)
+        return _prefill_problem(value, where, siblings)
     source = value.get("source") if isinstance(value, dict) else None
     if isinstance(value, dict) and "source" in value and (not isinstance(source, str) or not source.strip()):
         return [(f"{where}/source", "source must be the paragraph it comes from, such as '003 §7.7'")]

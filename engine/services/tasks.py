@@ -150,6 +150,41 @@ class Tasks:
             draft = session.get(TaskDraft, (task_id, actor.username))
             return {"data": draft.data, "saved_at": draft.saved_at.isoformat()} if draft else None
 
+    def starting_answers(self, task_id: str, actor: Actor) -> dict:
+        """What the step's form starts with (engine/services/prefill.py): the answers sent last time at this
+        step, else those its fields declare from earlier steps, with the agencies the case names
+        preselected. The case's state is read only when the form needs something from it."""
+        from engine.services import agencies as agency_choices
+        from engine.services import prefill
+        from engine.services import workflow as wfsvc
+
+        with self.core.db.reading() as session:
+            t = session.get(HumanTask, task_id)
+            if t is None:
+                raise NotFound(f"no task '{task_id}'")
+            if not access.may_see_step(actor, t):
+                raise Forbidden(f"this task belongs to the role '{t.role}'")
+            inst = session.get(Instance, t.instance_id)
+            schema = (
+                session.get(ProcessVersion, inst.process_version_id).forms.get(t.form) if t.form else None
+            )
+            earlier = prefill.earlier_answers(session, t)
+            if earlier is not None:
+                return prefill.carried_over(schema, earlier)
+            wanted = agency_choices.preselects(schema)
+            if not wanted and not prefill.has_declarations(schema):
+                return {}
+            try:
+                workflow = wfsvc.read_state(session, inst)[1]
+            except wfsvc.CaseUnreadable:
+                return {}
+            task = wfsvc.task_by_id(workflow, task_id)
+            data = task.data if task is not None else wfsvc.current_data(workflow)
+        out = prefill.declared(schema, data)
+        if wanted:
+            out.update(agency_choices.chosen(directory.load(self.core.settings.agencies), wanted, data))
+        return out
+
     def claim(self, task_id: str, actor: Actor) -> dict:
         return self._assign(task_id, actor, actor.username, "claimed")
 

@@ -87,7 +87,7 @@ def task(task_id):
             "tasks/form.html",
             schema,
             ui,
-            draft["data"] if draft else service().agencies.preselected(task_id, g.actor),
+            draft["data"] if draft else service().tasks.starting_answers(task_id, g.actor),
             title=task["name"],
             task=task,
             draft=draft,

@@ -1,0 +1,61 @@
+"""Where a form's answers start from (``x-prefill``): declared on a field, a case field of the same shape or a
+list of texts made into rows; at the top of a form, the record the whole form starts from; misdeclared, a
+clear problem for ``reviewflow check``."""
+
+from __future__ import annotations
+
+from engine.services import forms as form_rules
+from engine.services import prefill
+
+ROWS = {"type": "array", "items": {"type": "object", "properties": {"objective": {"type": "string"}}}}
+
+
+def form(**properties) -> dict:
+    return {"type": "object", "properties": properties}
+
+
+def test_a_field_starts_from_the_case_field_it_names():
+    schema = form(children={"type": "array", "x-prefill": "children"}, note={"type": "string"})
+    data = {"children": [{"name": "A"}], "note": "not declared: never carried"}
+    assert prefill.declared(schema, data) == {"children": [{"name": "A"}]}
+    assert prefill.declared(schema, {"children": []}) == {}  # nothing given yet: nothing filled
+
+
+def test_a_list_of_texts_becomes_rows():
+    schema = form(items={**ROWS, "x-prefill": {"from": "recommendations", "as": "objective"}})
+    data = {"recommendations": ["First.", " ", "Second."]}
+    assert prefill.declared(schema, data) == {"items": [{"objective": "First."}, {"objective": "Second."}]}
+
+
+def test_a_whole_form_starts_from_the_first_record_found():
+    schema = {**form(objective={"type": "string"}), "x-prefill": ["first_item", "next_item"]}
+    assert prefill.declared(schema, {"next_item": {"objective": "Again."}}) == {"objective": "Again."}
+    assert prefill.has_declarations(schema) and not prefill.has_declarations(form(a={"type": "string"}))
+
+
+def test_answers_carried_over_leave_their_dates_and_decisions_out():
+    schema = form(
+        text={"type": "string"},
+        on={"type": "string", "format": "date"},
+        sign_off={"type": "object", "properties": {"by": {"type": "string"}, "date": {"format": "date"}}},
+    )
+    earlier = {"text": "Kept.", "on": "2027-01-01", "sign_off": {"by": "Board", "date": "2027-01-01"}}
+    assert prefill.carried_over(schema, earlier) == {"text": "Kept.", "sign_off": {"by": "Board"}}
+    assert prefill.carried_over({**schema, "x-check-answers": True}, earlier) == {}
+
+
+def test_a_misdeclared_prefill_is_named_where_it_is():
+    assert form_rules.keyword_problems(form(a={"type": "string", "x-prefill": "children"})) == []
+    assert form_rules.keyword_problems(form(a={"type": "string", "x-prefill": "no spaces"})) == [
+        (
+            "properties/a/x-prefill",
+            'x-prefill names a case-data field ("children"), or {"from": "<field>", "as": "<row field>"}',
+        )
+    ]
+    wrong_row = form(items={**ROWS, "x-prefill": {"from": "recommendations", "as": "action"}})
+    assert form_rules.keyword_problems(wrong_row) == [
+        ("properties/items/x-prefill", "x-prefill makes rows of 'items': its rows have no field 'action'")
+    ]
+    assert form_rules.keyword_problems({**form(), "x-prefill": "one"}) == [
+        ("x-prefill", "x-prefill at the top of a form lists the records it may start from")
+    ]
