@@ -18,7 +18,7 @@ from engine.services.actor import Actor
 from engine.services.core import Core
 from engine.services.directories import AGENCIES
 from engine.services.errors import Forbidden, Invalid, NotFound
-from engine.store.models import DirectoryAgency, HumanTask, Instance, ProcessVersion, User, UserRole
+from engine.store.models import DirectoryAgency, User, UserRole
 
 
 def holders(session, roles: Iterable[str]) -> set[str]:
@@ -66,33 +66,6 @@ class Agencies:
         roles = set(roles)
         with self.core.db.reading() as session:
             return roles - holders(session, roles)
-
-    def preselected(self, task_id: str, actor: Actor) -> dict:
-        """The choices a task's form starts with: for each field whose ``x-directory`` names a
-        ``preselect`` field, the directory's agencies the case names there (the agencies the referrer named
-        in the notification, where the request asks which agencies to ask)."""
-        from engine.services import workflow as wfsvc
-
-        with self.core.db.reading() as session:
-            t = session.get(HumanTask, task_id)
-            if t is None:
-                raise NotFound(f"no task '{task_id}'")
-            if not (actor.has(t.role) or actor.is_manager):
-                raise Forbidden(f"this task belongs to the role '{t.role}'")
-            inst = session.get(Instance, t.instance_id)
-            schema = (
-                session.get(ProcessVersion, inst.process_version_id).forms.get(t.form) if t.form else None
-            )
-            wanted = preselects(schema)
-            if not wanted:
-                return {}
-            try:
-                workflow = wfsvc.read_state(session, inst)[1]
-            except wfsvc.CaseUnreadable:
-                return {}
-            task = wfsvc.task_by_id(workflow, task_id)
-            data = task.data if task is not None else wfsvc.current_data(workflow)
-        return chosen(self.directory(), wanted, data)
 
     # --- administration ------------------------------------------------------------------------------
     @staticmethod

@@ -180,9 +180,10 @@ class Tasks:
                 return {}
             task = wfsvc.task_by_id(workflow, task_id)
             data = task.data if task is not None else wfsvc.current_data(workflow)
+            known = directories.of(self.core).agencies(session) if wanted else None
         out = prefill.declared(schema, data)
         if wanted:
-            out.update(agency_choices.chosen(directory.load(self.core.settings.agencies), wanted, data))
+            out.update(agency_choices.chosen(known, wanted, data))
         return out
 
     def claim(self, task_id: str, actor: Actor) -> dict:

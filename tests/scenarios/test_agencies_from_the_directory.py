@@ -24,7 +24,7 @@ def test_a_request_to_a_directory_agency_reaches_the_users_holding_its_role(depl
     [arrange] = p.tasks("arrange_rapid_review")
 
     # the agencies the referrer named are ticked, as the directory's keys
-    assert deployed.agencies.preselected(arrange["id"], STAFF) == {
+    assert deployed.tasks.starting_answers(arrange["id"], STAFF) == {
         "agencies": ["police", "childrens_social_care"]
     }
     # the case file beside the choice names the referrer's agencies as people read them, not by their keys
