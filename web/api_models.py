@@ -191,6 +191,7 @@ class HistoryEvent(Model):
     actor: str
     kind: str
     element_id: str | None
+    step: str | None  # the step's name as its diagram gives it
     task_id: str | None
     detail: dict[str, Any] | None
 

@@ -234,6 +234,15 @@ def for_task(
     return [s for s in sections if s["rows"]]
 
 
+def step_names(session: Session, inst: Instance) -> dict[str, str]:
+    """element id -> the step's name as its diagram gives it, for the case's process and those it calls."""
+    return {
+        s.bpmn_id: s.bpmn_name
+        for s in _task_specs(session, inst)
+        if getattr(s, "bpmn_id", None) and getattr(s, "bpmn_name", None)
+    }
+
+
 def _task_specs(session: Session, inst: Instance) -> list:
     """Every task spec of the case's process and the processes it calls (versions never change: cached)."""
     from engine.services import workflow as wfsvc

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from engine.services import access, statutory
+from engine.services import access, case_file, statutory
 from engine.services import workflow as wfsvc
 from engine.services.actor import Actor
 from engine.services.core import Core
@@ -108,12 +108,14 @@ class Queries:
             out["task_history"] = [t for t in all_tasks if t["state"] != TaskStatus.OPEN]
             out["deadlines"] = self._deadlines(session, inst, version, workflow, out["data"])
             out["handed_over_deadlines"] = self._handed_over_deadlines(session, inst)
+            names = case_file.step_names(session, inst)
             out["history"] = [
                 {
                     "at": a.at.isoformat(),
                     "actor": a.actor,
                     "kind": a.kind,
                     "element_id": a.element_id,
+                    "step": names.get(a.element_id or ""),
                     "task_id": a.task_id,
                     "detail": a.detail,
                 }
