@@ -25,6 +25,8 @@ def pages(service) -> list[tuple[str | None, str, str | None]]:
         ("police", f"/tasks/{police_task['id']}", "submit"),
         ("referrer", f"/cases/started/{started['id']}", None),  # a case's confirmation
         ("bu", "/cases/new", "submit"),
+        ("referrer", "/cases/new/review", None),
+        ("referrer", "/cases/new/review", "submit"),
         ("bu", "/calendar", None),
         ("bu", "/no-such-page", None),
         ("bu", "/dashboard", None),  # 403 page

@@ -44,6 +44,7 @@ def pages(service) -> list[tuple[str | None, str]]:
         ("police", f"/tasks/{police_task['id']}"),
         ("police", "/calendar"),
         ("referrer", "/cases/new"),
+        ("referrer", "/cases/new/review"),
         ("referrer", f"/cases/started/{started['id']}"),
         ("la", "/"),
         ("la", f"/tasks/{la_task['id']}"),

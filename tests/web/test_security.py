@@ -67,6 +67,7 @@ def routes(w) -> list[tuple]:
         ("GET", f"/tasks/{t}/check", {}, {"la", "admin", "manager"}, {303}),  # nothing to check: the form
         ("POST", f"/tasks/{t}/check", {"data": {}}, {"la", "admin", "manager"}, {303}),  # nothing sent
         ("GET", "/cases/new", {}, STARTERS, {200}),
+        ("GET", "/cases/new/review", {}, STARTERS, {200}),  # a review asked for (000 §10.1; 003 §5.6)
         ("GET", f"/cases/started/{w['started']}", {}, {"referrer"}, {200}, 404),  # its starter's confirmation
         ("GET", "/calendar", {}, STAFF, {200}),
         ("GET", "/cases", {}, MANAGERS, {200}),
