@@ -81,6 +81,46 @@ def _label(content_type: str) -> str:
     return next((t.label for t in filetypes.ALLOWED if t.mime == content_type), content_type)
 
 
+def named(name: str, content: bytes, max_bytes: int) -> str:
+    """The name a file is kept under, once it has one and is within the size limit."""
+    shown = display_name(name)
+    if not shown:
+        raise Invalid("Choose a file with a name")
+    if len(content) > max_bytes:
+        raise TooLarge(f"‘{shown}’ is larger than the limit of {size_text(max_bytes)}")
+    return shown
+
+
+def keep(
+    session: Session,
+    actor: Actor,
+    instance_id: int,
+    shown: str,
+    kind: filetypes.FileType,
+    content: bytes,
+    task: HumanTask | None = None,
+    element_id: str | None = None,
+) -> Document:
+    """Keep a checked file on the case (on ``task``'s step, or on the step ``element_id`` names), audited, in
+    the caller's transaction."""
+    doc = Document(
+        instance_id=instance_id,
+        task_id=task.id if task else None,
+        element_id=task.element_id if task else element_id,
+        name=shown,
+        content_type=kind.mime,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        uploaded_by=actor.username,
+        uploaded_at=clock.now(),
+    )
+    session.add(doc)
+    session.flush()
+    Documents._audit(session, "document_uploaded", actor, doc)
+    return doc
+
+
 class Documents:
     def __init__(self, core: Core):
         self.core = core
@@ -96,11 +136,7 @@ class Documents:
         holds its role, or a manager; ``instance_id`` None: the step's case). Refused: too large (413),
         empty, unnamed, or of a type not allowed or not matching its name (422, the message names the file
         and what it really is)."""
-        shown = display_name(name)
-        if not shown:
-            raise Invalid("Choose a file with a name")
-        if len(content) > self.max_bytes:
-            raise TooLarge(f"‘{shown}’ is larger than the limit of {size_text(self.max_bytes)}")
+        shown = named(name, content, self.max_bytes)
         digest = hashlib.sha256(content).hexdigest()
         with self.core.db.transaction() as session:
             task = self._target(session, actor, instance_id, task_id)
@@ -110,21 +146,7 @@ class Documents:
             except filetypes.RefusedType as exc:
                 refusal = str(exc)
             else:
-                doc = Document(
-                    instance_id=instance_id,
-                    task_id=task.id if task else None,
-                    element_id=task.element_id if task else None,
-                    name=shown,
-                    content_type=kind.mime,
-                    size=len(content),
-                    sha256=digest,
-                    content=content,
-                    uploaded_by=actor.username,
-                    uploaded_at=clock.now(),
-                )
-                session.add(doc)
-                session.flush()
-                self._audit(session, "document_uploaded", actor, doc)
+                doc = keep(session, actor, instance_id, shown, kind, content, task=task)
                 return document_dict(doc, task.name if task else None)
             audit.record(  # a disguised file is worth knowing about: kept in the log, never in the case
                 session,
@@ -136,6 +158,16 @@ class Documents:
                 detail={"name": shown, "size": len(content), "sha256": digest, "reason": refusal},
             )
         raise Invalid(refusal, [{"path": "file", "message": refusal}])
+
+    def inspect(self, name: str, content: bytes, field: str = "file") -> tuple[str, filetypes.FileType]:
+        """A file about to be kept with another command (an answer from outside): its name as shown and its
+        type, or Invalid/TooLarge naming ``field``, before anything is changed."""
+        try:
+            shown = named(name, content, self.max_bytes)
+            return shown, filetypes.check(shown, content)
+        except (Invalid, TooLarge, filetypes.RefusedType) as exc:
+            message = getattr(exc, "message", None) or str(exc)
+            raise Invalid(message, [{"path": field, "kind": "file", "message": message}]) from None
 
     def _target(self, session: Session, actor: Actor, instance_id: int | None, task_id: str | None):
         """The step a file goes on (None: the case), once the actor is known to be allowed to add it."""

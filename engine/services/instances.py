@@ -20,9 +20,10 @@ from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import clock, inputs, logs
+from engine import clock, filetypes, inputs, logs
 from engine.bpmn import serializer
 from engine.services import access, audit, directories, forms, outside, regimes
+from engine.services import documents as document_store
 from engine.services import workflow as wfsvc
 from engine.services.actor import Actor
 from engine.services.core import CALENDAR_REVISION, Core
@@ -500,7 +501,10 @@ class Instances:
         actor: Actor,
         instance_id: int | None = None,
         business_key: str | None = None,
+        attachment: tuple[str, filetypes.FileType, bytes] | None = None,
     ) -> dict:
+        """Deliver an answer from outside; ``attachment`` (its name as shown, its checked type, its content:
+        Documents.inspect) is kept on the case with it, on the step that waited, or neither is."""
         if not isinstance(name, str) or not name.strip():
             raise Invalid("a message needs a name", [{"path": "name", "message": "required"}])
         inputs.check_message(name, data, business_key)
@@ -536,6 +540,10 @@ class Instances:
                     at=now,
                     detail={"name": name, "data": data},
                 )
+                if attachment is not None:
+                    shown, kind, content = attachment
+                    where = awaited.element_id if awaited else None
+                    document_store.keep(session, actor, inst.id, shown, kind, content, element_id=where)
             return {"instance_id": inst.id, "status": inst.status}
 
     @staticmethod

@@ -114,3 +114,36 @@ def test_a_role_that_does_not_record_the_answer_is_refused(app, service):
         refused = client.post(path, data={"csrf_token": token, "outcome": "no_national_review"})
         assert refused.status_code == 403, who
     assert service.outside.waiting_for(rapid["id"], service.users.actor("manager"))
+
+
+def test_the_answer_comes_with_the_letter_it_came_in_and_a_disguised_file_records_nothing(app, service):
+    import io
+
+    p = waiting_for_the_panel(service)
+    rapid = p.case("rapid_review")
+    manager = service.users.actor("manager")
+    client = app.test_client()
+    sign_in_client(client, "bu")
+    path = f"/cases/{rapid['id']}/awaited/panel_response"
+
+    def send(name: str, content: bytes):
+        html = client.get(path).get_data(as_text=True)
+        answer = {"csrf_token": csrf_of(html), "outcome": "no_national_review", "detail": "Local learning."}
+        return client.post(path, data={**answer, "attachment": (io.BytesIO(content), name)})
+
+    disguised = send("panel-letter.pdf", b"MZ\x90\x00" + b"\x00" * 200)  # a program named as a PDF
+    assert disguised.status_code == 422
+    page = disguised.get_data(as_text=True)
+    assert 'href="#f-attachment"' in page and "panel-letter.pdf" in page
+    assert p.case("rapid_review")["status"] == "running"  # nothing recorded, nothing kept
+    assert service.documents.for_case(rapid["id"], manager) == []
+
+    kept = send("panel-letter.pdf", b"%PDF-1.7\n%%EOF\n")
+    assert kept.status_code == 303
+    assert p.case("rapid_review")["status"] == "completed"
+    [letter] = service.documents.for_case(rapid["id"], manager)
+    assert (letter["name"], letter["uploaded_by"], letter["element_id"]) == (
+        "panel-letter.pdf",
+        "bu",
+        "panel_answer",  # the step that waited for it
+    )

@@ -551,6 +551,8 @@ def message(schema: dict, problem: dict) -> str:
         return f"{_noun(label, where, start=True, node=node)} {problem.get('message', '')}".rstrip()
     if kind == "x-late-reason":
         return f"{_ask('Enter', label, where, node)}: {problem.get('message', '')}"
+    if kind == "file":  # a file refused for its size or what it really is: the product's own words
+        return problem.get("message") or "Choose another file"
     if kind == "x-directory":  # a value outside the partnership's list: it names the value, in plain words
         return problem.get("message") or f"Choose {_noun(label, where)} from the list"
     return f"Check {_noun(label, where)}: it is not an answer this form accepts"

@@ -64,8 +64,16 @@ def record(instance_id, message):
         return form_page.show("outside/record.html", schema, ui, **context)
 
     def submit(data):
+        attachment = None
+        upload = request.files.get("attachment")
+        if upload is not None and upload.filename:  # checked before anything is recorded: both or neither
+            content = upload.read(service().documents.max_bytes + 1)
+            shown, kind = service().documents.inspect(upload.filename, content, field="attachment")
+            attachment = (shown, kind, content)
         try:
-            service().instances.deliver_message(message, data, g.actor, instance_id=instance_id)
+            service().instances.deliver_message(
+                message, data, g.actor, instance_id=instance_id, attachment=attachment
+            )
         except Conflict:  # recorded meanwhile (a double click, another tab): nothing delivered twice
             return _not_waiting(instance_id, message, 409)
         except Forbidden:
