@@ -33,7 +33,7 @@ from email.utils import format_datetime
 from sqlalchemy import func, select, text, update
 
 from engine import clock, inputs, mail
-from engine.services import access, audit
+from engine.services import access, audit, one_time_links
 from engine.services.actor import Actor
 from engine.services.core import Core
 from engine.services.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
@@ -474,7 +474,9 @@ class Outbox:
                 if m.instance_id
                 else None
             )
-            shown, m_sent_at = {**outbox_dict(m), "body": m.body}, m.sent_at
+            # a one-time link is a key to someone's account: whoever reads the outbox never sees it
+            body = WITHHELD if m.template in one_time_links.SECRET_TEMPLATES else m.body
+            shown, m_sent_at = {**outbox_dict(m), "body": body}, m.sent_at
         sent_on = next((a.at for a in reversed(attempts) if a.ok), None) or m_sent_at
         headers = [
             ("From", self.core.settings.mail_from or ""),
@@ -489,6 +491,12 @@ class Outbox:
             "business_key": business_key,
             "attempts_made": [{"at": a.at.isoformat(), "ok": a.ok, "error": a.error} for a in attempts],
         }
+
+
+WITHHELD = (
+    "Not shown: this message carries a one-time link to set a password, which only the person it was sent to "
+    "may use. Send them a new one from their page under People if it was lost."
+)
 
 
 @dataclass(frozen=True)

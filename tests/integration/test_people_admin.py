@@ -335,3 +335,16 @@ def test_every_password_that_is_set_follows_the_policy(people):
     assert _snapshot(service) == before
     service.users.set_password("bina", "correct horse battery staple", actor="ada")
     assert service.users.authenticate("bina", "correct horse battery staple") is not None
+
+
+def test_whoever_reads_the_outbox_never_sees_a_one_time_link(people):
+    service = people
+    service.invitations.invite("Jo Bloggs", "jo@example.org", ["Board"], None, ADMIN, BASE)
+    service.password_resets.ask("bina@example.org", "10.0.0.1", BASE)
+    manager = Actor("mo", frozenset({"manager"}))
+    for template, kind in (("invitation", "invitation"), ("password_reset", "password-reset")):
+        with service.db.reading() as session:
+            [message_id] = session.scalars(select(OutboxMessage.id).where(OutboxMessage.template == template))
+        for reader in (manager, ADMIN):
+            shown = service.outbox.message(reader, message_id)
+            assert f"/{kind}/" not in shown["body"] and "Not shown" in shown["body"], (template, reader)
