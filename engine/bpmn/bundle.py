@@ -85,19 +85,16 @@ class Bundle:
     case_file_forms: dict[str, list[str]] = field(default_factory=dict)  # forms labelling its case files
 
 
-#: whether form_use_lint holds bundles to "every form used, every step's form titled as the step"
-FORM_USE_ENFORCED = False
-
-
 def build(
     files: dict[str, bytes],
     max_bytes: int = xmlsafe.DEFAULT_MAX_BYTES,
     new: Iterable[str] | None = None,
-    form_use: bool | None = None,
+    form_use: bool = False,
 ) -> Bundle:
     """Parse and lint; returns a bundle or raises :class:`BundleInvalid` listing every problem. ``new`` names
     the files being deployed or checked (None: all of them), the ones form_use_lint holds to its rules;
-    ``form_use`` turns that check on or off (None: ``FORM_USE_ENFORCED``)."""
+    ``form_use`` turns that check on: a deployment and ``reviewflow check`` always do (Deployments), a
+    linter's own tests of a few files need not."""
     problems: list[Problem] = []
     bundle = Bundle(files=dict(files))
     bpmn_roots: dict[str, etree._Element] = {}
@@ -182,7 +179,7 @@ def build(
             message_lint.lint(name, root, bundle.forms, problems)
             layout_lint.lint(name, root, problems)
             length_lint.lint(name, root, problems)
-    if FORM_USE_ENFORCED if form_use is None else form_use:
+    if form_use:
         processes_only = {n: r for n, r in bpmn_roots.items() if n in set(process_files.values())}
         form_use_lint.lint(processes_only, bundle.forms, problems, new)
     bundle.case_file_forms = case_file.lint(bpmn_roots, process_files, bundle.forms, problems)

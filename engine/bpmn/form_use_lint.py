@@ -9,7 +9,8 @@ where their wording misleads, forms nothing uses):
    the start form's UI file by that name).
 2. **A step whose form's title differs from the step's name says why.** The page is headed by the step's
    name and shows the form's description beside it; a form titled for another step misleads unless the
-   difference is meant (a form shared by several steps, each naming its own occasion). The reason is
+   difference is meant (a form shared by several steps, each naming its own occasion). A form without a
+   title contradicts nothing and is not held to it. The reason is
    data on the step: the extension property ``formTitleDiffers`` (its value: why), which a modeller keeps
    and a reader of the diagram sees. A reason declared where the titles agree is refused too, so that it
    cannot outlive the difference it explained. Titles are compared ignoring case and spacing.
@@ -85,6 +86,8 @@ def lint(
             if not isinstance(schema, dict) or not (held(file) or held(form_name)):
                 continue  # a missing form is reported by the step's own check
             title, step = schema.get("title"), el.get("name")
+            if not title and reason is None:
+                continue  # an untitled form says nothing the step's name could contradict
             if reason is not None and (not reason.strip() or len(reason) > MAX_REASON):
                 problems.append(
                     Problem(

@@ -78,7 +78,7 @@ class Deployments:
                     [{"file": name, "element_id": "", "message": "file too large"}],
                 )
         try:
-            return bundles.build(merged, max_bytes=limit, new=set(uploaded))
+            return bundles.build(merged, max_bytes=limit, new=set(uploaded), form_use=True)
         except bundles.BundleInvalid as exc:
             raise Invalid(
                 f"{len(exc.problems)} problem(s); nothing was deployed", [p.to_dict() for p in exc.problems]

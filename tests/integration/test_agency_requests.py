@@ -12,7 +12,8 @@ from tests.conftest import BUSINESS_UNIT, MANAGER, PROCESS_OWNER
 from tests.layout import with_layout
 
 FORM = b"""{"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "forms/test_return.json",
- "title": "Return", "type": "object", "additionalProperties": false, "required": ["agency", "chronology"],
+ "title": "Return agency information", "type": "object", "additionalProperties": false,
+ "required": ["agency", "chronology"],
  "properties": {"agency": {"title": "Agency", "type": "string", "maxLength": 100},
    "chronology": {"title": "Chronology", "type": "array", "maxItems": 50, "items": {"type": "object",
      "properties": {"date": {"title": "Date", "type": "string", "format": "date"},

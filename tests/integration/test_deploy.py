@@ -39,6 +39,9 @@ def test_changed_diagram_gets_a_new_version_and_running_instances_keep_theirs(de
 
     old = start_demo(deployed)
     changed = DEMO.read_bytes().replace(b'name="Record the incident"', b'name="Record the serious incident"')
+    form_named = b'<spiffworkflow:property name="formJsonSchemaFilename" value="demo_incident.json"/>'
+    why = b'<spiffworkflow:property name="formTitleDiffers" value="renamed for this test"/>'
+    changed = changed.replace(form_named, form_named + why, 1)  # a step renamed away from its form says why
     result = deployed.deployments.deploy({"engine_demo.bpmn": changed}, PROCESS_OWNER)
     assert [(p["process_id"], p["version"]) for p in result["processes"]] == [("engine_demo", 2)]
     new = start_demo(deployed)

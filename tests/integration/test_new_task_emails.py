@@ -180,6 +180,9 @@ def test_a_step_name_wrapped_on_the_diagram_or_very_long_still_makes_one_subject
     service.users.add("pc", ["Agency: Police"], email="pc@police.example.org")
     long_name = ("Return agency&#10;information " + "about the incident " * 16)[:250]  # the lint allows 255
     process = PROCESS.replace(b'name="Return agency information"', f'name="{long_name}"'.encode())
+    form_named = b'<spiffworkflow:property name="formJsonSchemaFilename" value="test_return.json"/>'
+    why = b'<spiffworkflow:property name="formTitleDiffers" value="a long name, to test the subject line"/>'
+    process = process.replace(form_named, form_named + why)
     service.deployments.deploy(
         {"agency_requests.bpmn": with_layout(process), "test_return.json": FORM}, PROCESS_OWNER
     )

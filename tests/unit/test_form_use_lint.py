@@ -171,14 +171,15 @@ def test_the_bundle_refuses_a_step_renamed_away_from_its_form():
     )
 
 
-REAL_BUNDLE_PENDING = not bundle.FORM_USE_ENFORCED
-
-
-@pytest.mark.xfail(
-    REAL_BUNDLE_PENDING,
-    strict=True,
-    reason="the agency chronology, short agency report and practitioner event forms are being wired into "
-    "their steps in the same issue; the check is turned on (FORM_USE_ENFORCED) once they are",
-)
 def test_the_real_bundle_uses_every_form_and_titles_every_step_as_its_form():
-    bundle.build(real_files(), form_use=True)
+    bundle.build(real_files(), form_use=True)  # processes/ and forms/ as `reviewflow check` reads them
+
+
+def test_reviewflow_check_and_a_deployment_refuse_an_unused_form(service):
+    from engine.services.errors import Invalid
+
+    extra = {"nobody_uses_me.json": json.dumps({"title": "Nobody", "type": "object"}).encode()}
+    with pytest.raises(Invalid) as caught:
+        service.deployments.check({**real_files(), **extra})
+    assert [(d["file"], d["element_id"]) for d in caught.value.details] == [("nobody_uses_me.json", "")]
+    assert service.deployments.check(real_files()).processes  # the shipped files pass
