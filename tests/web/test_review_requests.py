@@ -1,6 +1,6 @@
-"""In a real browser: a review asked for from the Start page (000 §10.1, Appendix 6; 003 §5.6), reaching the
-Practice Review Group's task list; and a lead reviewer recording practitioners' interviews one after
-another, each a record of its own (004 Appendix 2)."""
+"""In a real browser: a review asked for from the Start page (000 §10.1, Appendix 6; 003 §5.6), recommended
+by the Practice Review Group and decided by the Executive Group; and a lead reviewer recording practitioners'
+interviews one after another, each a record of its own (004 Appendix 2)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,36 @@ def test_an_agency_asks_for_a_review_from_the_start_page(page, service):
     sign_in(page, "prg")
     row = page.locator("tr[data-task='mar_local_consider']")
     assert reference in row.inner_text() and "Consider the request for a local review" in row.inner_text()
+    row.locator("a").click()
+    assert page.locator("h1").inner_text() == "Consider the request for a local review"
+    fill_date(page, "date_discussed", "2026-12-21")
+    page.fill("#f-issues_overview", "A referral lost when the family moved.")
+    criteria = page.locator("fieldset:has(#f-criteria_considered)")
+    criteria.get_by_label("Good practice, poor practice or a near miss of importance to the area").check()
+    page.check("#f-local_review_recommended")  # yes
+    page.fill("#f-recommendation_reasons", "Transfers between areas fail in a way a review would show.")
+    page.click("button:has-text('Submit') >> nth=1")
+    page.click("button:has-text('Accept and send')")  # a recommendation is checked before it is sent
+    assert "is done for case" in page.locator(".govuk-notification-banner").inner_text()
+    page.click("button:has-text('Sign out')")
+    # the Executive Group decides; the local review then runs from the decision's date (003 §5.6, §7.8)
+    sign_in(page, "exec")
+    page.click("tr[data-task='mar_local_decide'] a")
+    assert page.locator("h1").inner_text() == "Decide whether to hold a local review"
+    assert "Transfers between areas" in page.inner_text("main")  # the recommendation beside the form
+    page.check("#f-local_review_agreed")
+    page.fill("#f-decision_reasons", "Issues of importance to the area.")
+    fill_date(page, "decision_date", "2026-12-21")
+    page.click("button:has-text('Submit') >> nth=1")
+    page.click("button:has-text('Accept and send')")
+    assert "is done for case" in page.locator(".govuk-notification-banner").inner_text()
+    manager = Actor("m", frozenset({"manager"}))
+    [local] = [
+        i
+        for i in service.queries.list_instances(manager)
+        if i["process_id"] == "local_cspr" and i["business_key"] == reference
+    ]
+    assert service.queries.get_instance(local["id"], manager)["data"]["decision_date"] == "2026-12-21"
 
 
 def interview(page, name: str, another: bool) -> None:
