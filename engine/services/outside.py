@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
 
 from engine import xmlsafe
@@ -19,7 +17,7 @@ from engine.services.actor import Actor
 from engine.services.core import Core
 from engine.services.errors import Forbidden, Invalid, NotFound
 from engine.statuses import OPEN_CASE
-from engine.store.models import HumanTask, Instance, MessageWait, ProcessVersion
+from engine.store.models import Instance, MessageWait, ProcessVersion
 
 DATE_FIELD = "received_date"  # the day the answer arrived; today when the sender leaves it out
 
@@ -62,32 +60,6 @@ def judge(awaited: Awaited | None, schema: dict | None, data: dict, actor: Actor
     return data
 
 
-def _all_tasks(workflow):
-    yield from workflow.tasks.values()
-    for sub in workflow.subprocesses.values():
-        yield from sub.tasks.values()
-
-
-def _ancestors(task):
-    """The steps before ``task``, nearest first, out of embedded and called subprocesses too."""
-    while task is not None:
-        parent = task.parent
-        if parent is None and task.workflow.parent_task_id is not None:
-            parent = task.workflow.top_workflow.get_task_from_id(task.workflow.parent_task_id)
-        task = parent
-        if task is not None:
-            yield task
-
-
-def _waiting_steps(workflow) -> list:
-    return [
-        t
-        for t in _all_tasks(workflow)
-        if t.state == TaskState.WAITING
-        and isinstance(getattr(t.task_spec, "event_definition", None), MessageEventDefinition)
-    ]
-
-
 class OutsideAnswers:
     def __init__(self, core: Core):
         self.core = core
@@ -108,7 +80,7 @@ class OutsideAnswers:
 
     def waiting_for(self, instance_id: int, actor: Actor) -> list[dict]:
         """What the case waits for from outside: the step, the message, who records it, since when (the
-        time the step before the wait was completed, else when the case began) and whether ``actor`` may
+        time of the command that reached the step that waits: ``message_wait.since``) and whether ``actor`` may
         record it."""
         with self.core.db.reading() as session:
             inst = session.get(Instance, instance_id)
@@ -126,10 +98,16 @@ class OutsideAnswers:
                 .order_by(Instance.id)
                 .limit(500)
             )
-            stmt = access.only_visible(stmt, Instance.id, actor)
+            cases = list(session.scalars(access.only_visible(stmt, Instance.id, actor)))
+            since: dict[int, dict] = {}
+            waits = select(MessageWait.instance_id, MessageWait.name, MessageWait.since).where(
+                MessageWait.instance_id.in_([c.id for c in cases])
+            )
+            for instance_id, name, began in session.execute(waits):
+                since.setdefault(instance_id, {})[name] = began
             out = []
-            for inst in session.scalars(stmt):
-                for row in self._waiting(session, inst, actor):
+            for inst in cases:
+                for row in self._waiting(session, inst, actor, since.get(inst.id, {})):
                     if row["may_record"]:
                         out.append({**row, "business_key": inst.business_key, "process_id": inst.process_id})
             return sorted(out, key=lambda r: (r["since"] or "", r["instance_id"]))
@@ -157,58 +135,36 @@ class OutsideAnswers:
                 "ui": version.forms.get(row["ui_form"]) if row["ui_form"] else None,
             }
 
-    def _waiting(self, session, inst: Instance, actor: Actor) -> list[dict]:
+    def _waiting(self, session, inst: Instance, actor: Actor, since: dict | None = None) -> list[dict]:
+        """What ``inst`` waits for from outside, from its rows (``message_wait``: since when) and its
+        version's declarations; the case's workflow is never opened. ``since``: the rows, read already."""
         if not inst.waiting_messages or inst.status not in OPEN_CASE:
             return []
         decls = declared(session, inst.process_version_id)
-        try:
-            _, workflow = wfsvc.read_state(session, inst)
-        except wfsvc.CaseUnreadable:
-            workflow = None
-        steps = {}
-        for task in _waiting_steps(workflow) if workflow is not None else ():
-            steps.setdefault(task.task_spec.event_definition.name, task)
+        if since is None:
+            since = dict(
+                session.execute(
+                    select(MessageWait.name, MessageWait.since).where(MessageWait.instance_id == inst.id)
+                ).all()
+            )
         rows = []
         for name in inst.waiting_messages:
             awaited = decls.get(name)
-            task = steps.get(name)
             rows.append(
                 {
                     "instance_id": inst.id,
                     "message": name,
-                    "step": (awaited.title if awaited else None)
-                    or (task.task_spec.bpmn_name if task is not None else None)
-                    or name,
+                    "step": (awaited.title if awaited else None) or name,
                     "documentation": awaited.documentation if awaited else "",
                     "sender": awaited.sender if awaited else None,
                     "recorded_by": awaited.recorded_by if awaited else None,
                     "form": awaited.form if awaited else None,
                     "ui_form": awaited.ui_form if awaited else None,
-                    "since": _iso(self._since(session, inst, task)),
+                    "since": _iso(since.get(name)),
                     "may_record": bool(awaited and awaited.form) and may_record(actor, awaited),
                 }
             )
         return rows
-
-    @staticmethod
-    def _since(session, inst: Instance, task) -> dt.datetime | None:
-        """When the wait began: no step records it, so the time the step before it was completed (the
-        nearest earlier user task), else the time the case began."""
-        ids = [str(t.id) for t in _ancestors(task)] if task is not None else []
-        if ids:
-            done = dict(
-                session.execute(
-                    select(HumanTask.id, HumanTask.completed_at).where(
-                        HumanTask.instance_id == inst.id,
-                        HumanTask.id.in_(ids[:200]),
-                        HumanTask.completed_at.is_not(None),
-                    )
-                ).all()
-            )
-            for i in ids:
-                if i in done:
-                    return done[i]
-        return inst.created_at
 
 
 def _iso(value: dt.datetime | None) -> str | None:

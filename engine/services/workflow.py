@@ -500,9 +500,13 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
     # message routing (rewritten only when what the instance waits for changed)
     names = sorted({e.name for e in wf.waiting_events() if "Message" in e.event_type and e.name})
     if names != (inst.waiting_messages or []):
-        session.execute(delete(MessageWait).where(MessageWait.instance_id == inst.id))
+        kept = sorted(set(names) & set(inst.waiting_messages or []))  # still waited for: since stays
+        session.execute(
+            delete(MessageWait).where(MessageWait.instance_id == inst.id, MessageWait.name.not_in(kept))
+        )
         for name in names:
-            session.add(MessageWait(instance_id=inst.id, name=name))
+            if name not in kept:
+                session.add(MessageWait(instance_id=inst.id, name=name, since=now))
         inst.waiting_messages = names
 
     # the outbox

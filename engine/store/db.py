@@ -25,7 +25,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest migration, the schema this code expects. Kept here so that a process starting on a current
 # schema (a worker restarted, a command run) reads one row instead of loading the migration machinery;
 # a test keeps it equal to the head of ``MIGRATIONS``.
-SCHEMA_REVISION = "0010"
+SCHEMA_REVISION = "0011"
 _upgraded: set[str] = set()
 _upgrade_lock = threading.Lock()
 

@@ -252,6 +252,8 @@ class MessageWait(Base):
     __tablename__ = "message_wait"
     instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id"), primary_key=True)
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    # when the case began waiting for it: the time of the command that reached the catching step
+    since: Mapped[dt.datetime | None]
     __table_args__ = (Index("ix_message_wait_name", "name"),)
 
 

@@ -8,6 +8,8 @@ Measured last (each page request includes finding its signed-in session, now one
     case list                       12         8
     case list, overdue              12         8
     case list, reference search     12         8
+    case list, by process           12         8
+    answers to record                6         4    (1 and then 4 cases waiting for the Panel)
     case list, initials (no match)  11         7
     due soon                        11         7
     due soon CSV (first chunk)       5         3
@@ -27,6 +29,7 @@ from __future__ import annotations
 import pytest
 
 from engine.services import Reviewflow
+from tests.awaiting_panel import waiting_for_the_panel
 from tests.casework import ACTORS, demo_cases, make_cases
 from tests.conftest import PROCESS_OWNER, ROOT, make_settings
 from tests.roundtrips import Statements
@@ -65,6 +68,8 @@ def measure(app, client, case_id: int) -> dict[str, int]:
         "case list overdue": lambda: client.get("/cases?overdue=yes"),
         "dashboard": lambda: client.get("/dashboard"),
         "case list search": lambda: client.get("/cases?q=RF-2"),
+        "case list by process": lambda: client.get("/cases?process=rapid_review"),
+        "answers to record": lambda: client.get("/awaited"),
         "case list initials": lambda: client.get("/cases?q=J.S."),
         "due soon": lambda: client.get("/due-soon?days=20"),
         "due soon csv": lambda: first_chunk(client, "/due-soon.csv?days=20"),
@@ -99,8 +104,13 @@ def test_pages_and_completing_a_task_cost_the_same_with_5_and_50_cases(web):
         for i in service.queries.list_instances(ACTORS["manager"])
         if i["process_id"] == "scr_decision"
     )
+    waiting_for_the_panel(service)  # a case waiting for an answer from outside: 1, then 4
+    assert client.get("/awaited").get_data(as_text=True).count(" data-case=") == 1
     few = measure(web, client, scr_case)
     make_cases(service, 45)
+    for _ in range(3):
+        waiting_for_the_panel(service)
+    assert client.get("/awaited").get_data(as_text=True).count(" data-case=") == 4
     many = measure(web, client, scr_case)
     print(f"\nstatements with 5 cases: {few}\nstatements with 50 cases: {many}")
     assert many == few
