@@ -456,7 +456,7 @@ def document() -> dict:
                 "post": _op(
                     "requeueOutboxMessage",
                     "outbox",
-                    "Send again a notification that gave up (managers)",
+                    "Send again a notification that gave up (admins)",
                     m.Requeued,
                     errors=(401, 403, 404, 409),
                     params=[_path("id", "integer")],

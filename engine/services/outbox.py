@@ -350,11 +350,8 @@ class Outbox:
             return len(held)
 
     def requeue(self, message_id: int, actor: Actor) -> None:
-        """An operator sends a dead message again (the API: managers may)."""
-        if not actor.is_manager:
-            raise Forbidden("only a manager may requeue a notification")
-        with self.core.db.transaction() as session:
-            self._requeue(session, [message_id], actor)
+        """An administrator sends one dead message again (the API's requeue): as ``requeue_many``."""
+        self.requeue_many([message_id], actor)
 
     def requeue_many(self, message_ids: list[int], actor: Actor) -> int:
         """An administrator sends several dead messages again, all or none (one not dead refuses them all)."""

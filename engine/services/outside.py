@@ -80,8 +80,8 @@ class OutsideAnswers:
 
     def waiting_for(self, instance_id: int, actor: Actor) -> list[dict]:
         """What the case waits for from outside: the step, the message, who records it, since when (the
-        time of the command that reached the step that waits: ``message_wait.since``) and whether ``actor`` may
-        record it."""
+        time of the command that reached the step that waits: ``message_wait.since``) and whether
+        ``actor`` may record it."""
         with self.core.db.reading() as session:
             inst = session.get(Instance, instance_id)
             if inst is None:

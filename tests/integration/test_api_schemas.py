@@ -181,9 +181,10 @@ def test_a_case_through_the_api_answers_as_each_operation_declares(world):
     [dead] = api("GET", "/outbox", who="mo")["messages"]
     assert dead["status"] == "dead"
     api("GET", "/outbox?status=lost", who="mo", expect=400)
-    api("POST", f"/outbox/{dead['id']}/requeue", who="mo")
-    api("POST", f"/outbox/{dead['id']}/requeue", who="mo", expect=409)
-    api("POST", "/outbox/99999/requeue", who="mo", expect=404)
+    api("POST", f"/outbox/{dead['id']}/requeue", who="mo", expect=403)  # a manager reads, never sends again
+    api("POST", f"/outbox/{dead['id']}/requeue", who="ada")
+    api("POST", f"/outbox/{dead['id']}/requeue", who="ada", expect=409)
+    api("POST", "/outbox/99999/requeue", who="ada", expect=404)
 
     api("GET", "/instances", who="mo")
     api("GET", "/instances?limit=0", who="mo", expect=400)

@@ -8,7 +8,8 @@ import pytest
 
 from engine import clock
 from engine.services import Reviewflow
-from engine.services.errors import BadRequest
+from engine.services.actor import SYSTEM
+from engine.services.errors import BadRequest, Forbidden
 from tests import mailflow
 from tests.conftest import BUSINESS_UNIT, MANAGER, PROCESS_OWNER, ROOT, make_settings
 from tests.integration.test_demo_process import INCIDENT, only_task, start_demo
@@ -69,7 +70,9 @@ def test_a_message_that_gave_up_is_kept_and_can_be_sent_again(database_url):
     assert (m["status"], m["attempts"]) == ("dead", 2)
     smtp = SmtpServer(port).start()
     try:
-        service.outbox.requeue(m["id"], MANAGER)
+        with pytest.raises(Forbidden):  # a manager reads the outbox; only an administrator sends again
+            service.outbox.requeue(m["id"], MANAGER)
+        service.outbox.requeue(m["id"], SYSTEM)
         assert service.outbox.deliver_due() == {"sent": 1, "failed": 0}
         assert len(smtp.messages) == 1
     finally:
