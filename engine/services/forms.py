@@ -405,12 +405,17 @@ def keyword_problems(schema: dict, deadline_keys: set[str] | None = None) -> lis
 
 
 def _prefill_problem(value, where, siblings) -> list[tuple[str, str]]:
-    shape = 'x-prefill names a case-data field ("children"), or {"from": "<field>", "as": "<row field>"}'
+    shape = (
+        'x-prefill names a case-data field ("children"), {"from": "<field>", "as": "<row field>"} or '
+        '{"agency": "<field>"}'
+    )
     if where == "/x-prefill":  # the whole form starts from one record
         ok = isinstance(value, list) and value and all(isinstance(v, str) and _IDENT.match(v) for v in value)
         return [] if ok else [(where, "x-prefill at the top of a form lists the records it may start from")]
     if isinstance(value, str):
         return [] if _IDENT.match(value) else [(where, shape)]
+    if isinstance(value, dict) and set(value) == {"agency"}:  # the name of the agency a case field names
+        return [] if isinstance(value["agency"], str) and _IDENT.match(value["agency"]) else [(where, shape)]
     if not isinstance(value, dict) or set(value) != {"from", "as"}:
         return [(where, shape)]
     if not all(isinstance(v, str) and _IDENT.match(v) for v in value.values()):

@@ -6,7 +6,9 @@
   checked before it is sent (``x-check-answers``) is made afresh;
 - otherwise a form field may declare where its answer was first given (``x-prefill``): a case field of the
   same shape (``"x-prefill": "children"``), or a list of texts made into rows
-  (``"x-prefill": {"from": "recommendations", "as": "objective"}``: one action per recommendation); a whole
+  (``"x-prefill": {"from": "recommendations", "as": "objective"}``: one action per recommendation), or the
+  name of the agency a case field names (``"x-prefill": {"agency": "agency"}``: an agency's return starts
+  with its own name, from the request it answers, never typed); a whole
   form may start from one record (``"x-prefill": ["first_action_item", "next_action_item"]`` at its top,
   the first found: the action plan item a progress review updates, never typed again);
 - the agencies a case names are preselected where a form asks which to ask (engine/services/agencies.py).
@@ -70,8 +72,9 @@ def _without_dates(schema: Mapping, value):
     return value
 
 
-def declared(schema: Mapping | None, data: Mapping) -> dict:
-    """The answers the form's ``x-prefill`` fields take from the case data ``data``."""
+def declared(schema: Mapping | None, data: Mapping, agency_name=None) -> dict:
+    """The answers the form's ``x-prefill`` fields take from the case data ``data``; ``agency_name`` gives
+    an agency's name from its directory key."""
     records = (schema or {}).get("x-prefill") or []
     whole = next((data[name] for name in records if isinstance(data.get(name), Mapping)), {})
     out = dict(whole)
@@ -79,6 +82,10 @@ def declared(schema: Mapping | None, data: Mapping) -> dict:
         source = node.get("x-prefill") if isinstance(node, Mapping) else None
         if isinstance(source, str) and data.get(source) not in (None, "", [], {}):
             out[name] = data[source]
+        elif isinstance(source, Mapping) and "agency" in source:
+            key = data.get(source["agency"])
+            if isinstance(key, str) and key:
+                out[name] = agency_name(key) if agency_name else key
         elif isinstance(source, Mapping):
             texts = data.get(source.get("from"))
             if isinstance(texts, list) and texts:

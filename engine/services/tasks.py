@@ -180,8 +180,8 @@ class Tasks:
                 return {}
             task = wfsvc.task_by_id(workflow, task_id)
             data = task.data if task is not None else wfsvc.current_data(workflow)
-            known = directories.of(self.core).agencies(session) if wanted else None
-        out = prefill.declared(schema, data)
+            known = directories.of(self.core).agencies(session)
+        out = prefill.declared(schema, data, known.name_of)
         if wanted:
             out.update(agency_choices.chosen(known, wanted, data))
         return out

@@ -49,7 +49,8 @@ def test_a_misdeclared_prefill_is_named_where_it_is():
     assert form_rules.keyword_problems(form(a={"type": "string", "x-prefill": "no spaces"})) == [
         (
             "properties/a/x-prefill",
-            'x-prefill names a case-data field ("children"), or {"from": "<field>", "as": "<row field>"}',
+            'x-prefill names a case-data field ("children"), {"from": "<field>", "as": "<row field>"} or '
+            '{"agency": "<field>"}',
         )
     ]
     wrong_row = form(items={**ROWS, "x-prefill": {"from": "recommendations", "as": "action"}})
@@ -59,3 +60,12 @@ def test_a_misdeclared_prefill_is_named_where_it_is():
     assert form_rules.keyword_problems({**form(), "x-prefill": "one"}) == [
         ("x-prefill", "x-prefill at the top of a form lists the records it may start from")
     ]
+
+
+def test_an_agencys_return_starts_with_its_own_name_from_the_request():
+    schema = form(agency={"type": "string", "x-prefill": {"agency": "panel_agency"}})
+    names = {"police": "Police"}.get
+    assert prefill.declared(schema, {"panel_agency": "police"}, names) == {"agency": "Police"}
+    assert prefill.declared(schema, {}, names) == {}
+    assert form_rules.keyword_problems(schema) == []
+    assert form_rules.keyword_problems(form(agency={"type": "string", "x-prefill": {"agency": 3}})) != []

@@ -45,7 +45,7 @@ def agency_report(agency: str) -> dict:
         "child_seen": True,
         "wishes_sought": False,
     }
-    return form("agency_report", agency=agency, chronology=[row])
+    return form("agency_report", agency=None, chronology=[row])  # its name as the request gave it
 
 
 # the local review's other steps: what each answers (the example of its form unless listed)
@@ -151,9 +151,21 @@ def test_a_case_from_notification_to_the_action_plan(staff, service):
         "arrange_rapid_review",
         form("rapid_review_arrangements", information_required_by="2026-12-31"),
     )
-    for agency, account in (("police", "police"), ("health", "health")):
-        returned = form("agency_case_information", agency=agency, case_record_overview=RETURNS[agency])
-        step(staff, service, reference, "return_agency_information", returned, role=ROLES[account])
+    for agency, name in (("police", "Police"), ("health", "Health")):
+        returned = form("agency_case_information", agency=None, case_record_overview=RETURNS[agency])
+
+        def reads_its_own_request(page, name=name):  # its own name, from the request: never typed
+            assert page.locator("[name='agency']").input_value() == name
+
+        step(
+            staff,
+            service,
+            reference,
+            "return_agency_information",
+            returned,
+            role=ROLES[agency],
+            read=reads_its_own_request,
+        )
     assert RETURNS["police"] not in staff.page("health").content()
 
     # The Practice Review Group meets after the holidays and records the rapid review, reading every
