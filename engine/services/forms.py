@@ -66,6 +66,7 @@ KEYWORDS = (
     "x-directory",
     "x-check-answers",
     "x-prefill",
+    "x-new-each-time",
 )
 #: the directories a field may choose from (``"x-directory": "agencies"``)
 DIRECTORIES = ("agencies",)
@@ -437,6 +438,14 @@ def _keyword_problem(key, value, where, siblings, deadline_keys) -> list[tuple[s
         if not isinstance(value, bool):
             return [(where, f"x-check-answers must be true or false, not {value!r}")]
         return []
+    if key == "x-new-each-time":  # each round of the step records something new (engine/services/prefill.py)
+        if where != "/x-new-each-time":
+            return [(where, "x-new-each-time belongs to the whole form, at its top level")]
+        return (
+            []
+            if isinstance(value, bool)
+            else [(where, f"x-new-each-time must be true or false, not {value!r}")]
+        )
     if key == "x-prefill":  # where the answer was first given (engine/services/prefill.py)
         return _prefill_problem(value, where, siblings)
     source = value.get("source") if isinstance(value, dict) else None

@@ -13,6 +13,9 @@
   the first found: the action plan item a progress review updates, never typed again);
 - the agencies a case names are preselected where a form asks which to ask (engine/services/agencies.py).
 
+A step that records something new each time it comes round (``"x-new-each-time": true``: one
+practitioner's interview, one contact with the family) never starts from the last one's answers, and a form
+that starts from a record (an action plan item) starts from that record, never from another item's answers.
 A draft the person saved wins over all of these (the task page shows it instead)."""
 
 from __future__ import annotations
@@ -49,6 +52,17 @@ def earlier_answers(session: Session, ht: HumanTask) -> dict | None:
     detail = session.scalars(stmt).first()
     after = (detail or {}).get("after")
     return dict(after) if isinstance(after, Mapping) and after else None
+
+
+def carries_over(schema: Mapping | None) -> bool:
+    """Whether a step done before starts from the answers sent last time: not a decision (made afresh), not
+    a new record each time, not a form that starts from a record of its own."""
+    schema = schema or {}
+    return not (
+        schema.get("x-check-answers")
+        or schema.get("x-new-each-time")
+        or isinstance(schema.get("x-prefill"), list)
+    )
 
 
 def carried_over(schema: Mapping | None, earlier: Mapping) -> dict:

@@ -168,7 +168,7 @@ class Tasks:
             schema = (
                 session.get(ProcessVersion, inst.process_version_id).forms.get(t.form) if t.form else None
             )
-            earlier = prefill.earlier_answers(session, t)
+            earlier = prefill.earlier_answers(session, t) if prefill.carries_over(schema) else None
             if earlier is not None:
                 return prefill.carried_over(schema, earlier)
             wanted = agency_choices.preselects(schema)

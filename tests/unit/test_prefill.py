@@ -69,3 +69,14 @@ def test_an_agencys_return_starts_with_its_own_name_from_the_request():
     assert prefill.declared(schema, {}, names) == {}
     assert form_rules.keyword_problems(schema) == []
     assert form_rules.keyword_problems(form(agency={"type": "string", "x-prefill": {"agency": 3}})) != []
+
+
+def test_a_new_record_each_time_and_a_record_of_its_own_never_start_from_the_last_answers():
+    assert prefill.carries_over(form(text={"type": "string"}))
+    assert not prefill.carries_over({**form(), "x-new-each-time": True})  # one interview, then the next
+    assert not prefill.carries_over({**form(), "x-prefill": ["first_item"]})  # its own item, not another's
+    assert not prefill.carries_over({**form(), "x-check-answers": True})  # a decision, made afresh
+    assert form_rules.keyword_problems({**form(), "x-new-each-time": True}) == []
+    assert form_rules.keyword_problems({**form(), "x-new-each-time": "yes"}) == [
+        ("x-new-each-time", "x-new-each-time must be true or false, not 'yes'")
+    ]

@@ -43,8 +43,16 @@ def test_change_validate_and_deploy_a_diagram(page, service):
     page.locator("#modeller-messages .govuk-error-summary").wait_for()
     assert service.catalog.versions("incident_notification", service.users.actor("owner"))[0]["version"] == 1
     page.select_option("#prop-form", "safety_check.json")
+    # renamed away from its form's title, the step is refused until it says why (formTitleDiffers)
     page.fill("#prop-name", "Check that other children are safe")
     page.press("#prop-name", "Tab")
+    page.click("#validate")
+    summary.wait_for()
+    assert "check_other_children" in summary.inner_text() and "title" in summary.inner_text()
+    page.fill("#prop-name", "Check other children are safe")
+    page.press("#prop-name", "Tab")
+    page.fill("#prop-doc", "Check that the other children in the household are safe (003 §3.2).")
+    page.press("#prop-doc", "Tab")
     page.click("#validate")
     page.locator("#modeller-messages .govuk-notification-banner").wait_for()
     assert page.locator(".rf-error").count() == 0
@@ -70,11 +78,17 @@ def test_change_validate_and_deploy_a_diagram(page, service):
         for t in service.tasks.for_user(service.users.actor("la"))
         if t["instance_id"] == started["id"] and t["element_id"] == "check_other_children"
     ]
-    assert [t["name"] for t in new_task] == ["Check that other children are safe"]
-    old_names = {
-        t["name"] for t in service.tasks.for_user(service.users.actor("la")) if t["instance_id"] in before
-    }
-    assert "Check that other children are safe" not in old_names
+    la = service.users.actor("la")
+    instructions = "Check that the other children in the household are safe (003 §3.2)."
+    assert [service.tasks.get(t["id"], la)["documentation"] for t in new_task] == [instructions]
+    old_steps = [
+        t
+        for t in service.tasks.for_user(la)
+        if t["instance_id"] in before and t["element_id"] == "check_other_children"
+    ]
+    assert old_steps and all(
+        service.tasks.get(t["id"], la)["documentation"] != instructions for t in old_steps
+    )
 
 
 def test_timer_deadline_key_and_service_handler_are_edited_in_the_panel(page, service):
