@@ -16,6 +16,10 @@ from engine.store.models import CalendarOverride, Revision
 CALENDAR_REVISION = select(Revision.value).where(Revision.name == "calendar")
 
 
+#: who can be e-mailed about a task, bumped by the database itself (migration 0012); read the same way
+PEOPLE_REVISION = select(Revision.value).where(Revision.name == "people")
+
+
 def calendar_changed(session: Session) -> None:
     """Record, in the transaction that changes an override, that every process must read the calendar
     again."""

@@ -16,7 +16,8 @@ from typing import ClassVar
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy import bindparam, delete, exists, or_, select, update
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -26,7 +27,7 @@ from engine.services import access, audit, directories, forms, outside, regimes
 from engine.services import documents as document_store
 from engine.services import workflow as wfsvc
 from engine.services.actor import Actor
-from engine.services.core import CALENDAR_REVISION, Core
+from engine.services.core import CALENDAR_REVISION, PEOPLE_REVISION, Core
 from engine.services.directories import AGENCIES, RECIPIENTS
 from engine.services.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from engine.statuses import OPEN_CASE, CaseStatus, DeadlineStatus, TaskStatus
@@ -92,6 +93,31 @@ def _command(method):
             return result
 
     return wrapper
+
+
+def _task_and_case_statement():
+    """Built once (see :meth:`Instances._task_and_case`); a statement built per command costs more than
+    running it."""
+    task_id = bindparam("task_id")
+    case_of_task = select(HumanTask.instance_id).where(HumanTask.id == task_id).scalar_subquery()
+    return (
+        select(
+            HumanTask,
+            Instance,
+            exists().where(TaskDraft.task_id == task_id).label("has_draft"),
+            CALENDAR_REVISION.scalar_subquery().label("calendar_revision"),
+            PEOPLE_REVISION.scalar_subquery().label("people_revision"),
+        )
+        .join(Instance, Instance.id == HumanTask.instance_id)
+        .where(
+            HumanTask.instance_id == case_of_task,
+            or_(HumanTask.id == task_id, HumanTask.state == TaskStatus.OPEN),
+        )
+    )
+
+
+_TASK_AND_CASE = _task_and_case_statement()
+_TASK_AND_CASE_LOCKED = _TASK_AND_CASE.with_for_update(of=Instance)  # PostgreSQL: the case's row locked
 
 
 @dataclass
@@ -305,6 +331,7 @@ class Instances:
         with wfsvc.runtime.running(loaded.runtime):
             error = wfsvc.run_engine(workflow)
             self._persist(session, loaded, actor, error, depth)
+            wfsvc.keep_when_committed(session, loaded)
         return inst, version.version
 
     # --- the one way a command moves a case -----------------------------------------------------
@@ -331,13 +358,15 @@ class Instances:
         open_tasks: dict | None = None,
         calendar_revision: int | None = None,
         calendar=None,
+        people_revision: int | None = None,
     ) -> Iterator[Move]:
         """Every command that moves a case: lock it and check its status (:meth:`_locked`), open its workflow,
         let the block move it inside the case's runtime, then run its automatic steps and save it with every
         projection and any case it hands over to. An exception in the block keeps nothing (the transaction
         rolls back); a write that lost a race is a 409 (``_command``). The block may set ``run`` or ``keep``
-        to False; ``open_tasks`` and ``calendar_revision`` are what the caller's first query already read;
-        ``calendar`` is the working-day calendar to count with when the caller is changing it."""
+        to False; ``open_tasks``, ``calendar_revision`` and ``people_revision`` are what the caller's first
+        query already read; ``calendar`` is the working-day calendar to count with when the caller is
+        changing it."""
         inst = self._locked(session, case, when, refusal)
         if calendar is None:
             calendar = self.core.calendar(session, calendar_revision)
@@ -352,14 +381,17 @@ class Instances:
                 directories.of(self.core).lazy(RECIPIENTS, session),
                 directories.of(self.core).lazy(AGENCIES, session),
                 settings.base_url,
+                reuse=True,
             ),
         )
+        move.loaded.people_revision = people_revision
         with wfsvc.runtime.running(move.loaded.runtime):
             yield move
             if move.keep:
                 if move.run:
                     move.error = wfsvc.run_engine(move.loaded.workflow)
                 self._persist(session, move.loaded, actor, move.error)
+                wfsvc.keep_when_committed(session, move.loaded)
 
     def _persist(self, session, loaded: wfsvc.Loaded, actor: str, error: str | None, depth: int = 0) -> None:
         """Save the workflow and its projections, then start any processes it handed the case to."""
@@ -394,7 +426,7 @@ class Instances:
         inputs.check_task(task_id, data)
         now = clock.now()
         with self.core.db.transaction() as session:
-            ht, inst, open_tasks, has_draft, calendar_revision = self._task_and_case(session, task_id)
+            ht, inst, open_tasks, has_draft, revisions = self._task_and_case(session, task_id)
             if not actor.has(ht.role):
                 raise Forbidden(f"this task belongs to the role '{ht.role}'")
             if ht.state != TaskStatus.OPEN:
@@ -407,7 +439,8 @@ class Instances:
                 actor.username,
                 when=(CaseStatus.RUNNING, CaseStatus.ERROR),
                 open_tasks=open_tasks,
-                calendar_revision=calendar_revision,
+                calendar_revision=revisions.calendar_revision,
+                people_revision=revisions.people_revision,
             ) as move:
                 loaded = move.loaded
                 schema = loaded.version.forms.get(ht.form) if ht.form else None
@@ -448,31 +481,17 @@ class Instances:
             return {"instance_id": inst.id, "status": inst.status, "task_id": task_id}
 
     @staticmethod
-    def _task_and_case(session, task_id: str) -> tuple[HumanTask, Instance, dict, bool, int | None]:
+    def _task_and_case(session, task_id: str) -> tuple[HumanTask, Instance, dict, bool, Row]:
         """One query for what completing a task needs first: the task, its case (locked), the case's other
-        open tasks, whether a draft of the task exists and the calendar's revision."""
-        case_of_task = select(HumanTask.instance_id).where(HumanTask.id == task_id).scalar_subquery()
-        stmt = (
-            select(
-                HumanTask,
-                Instance,
-                exists().where(TaskDraft.task_id == task_id).label("has_draft"),
-                CALENDAR_REVISION.scalar_subquery().label("calendar_revision"),
-            )
-            .join(Instance, Instance.id == HumanTask.instance_id)
-            .where(
-                HumanTask.instance_id == case_of_task,
-                or_(HumanTask.id == task_id, HumanTask.state == TaskStatus.OPEN),
-            )
-        )
-        if session.bind.dialect.name == "postgresql":
-            stmt = stmt.with_for_update(of=Instance)
-        rows = session.execute(stmt).all()
+        open tasks, whether a draft of the task exists, and the revisions of the calendar and of the people
+        (a row with ``calendar_revision`` and ``people_revision``)."""
+        stmt = _TASK_AND_CASE_LOCKED if session.bind.dialect.name == "postgresql" else _TASK_AND_CASE
+        rows = session.execute(stmt, {"task_id": task_id}).all()
         mine = next((r for r in rows if r.HumanTask.id == task_id), None)
         if mine is None:
             raise NotFound(f"no task '{task_id}'")
         open_tasks = {r.HumanTask.id: r.HumanTask for r in rows if r.HumanTask.state == TaskStatus.OPEN}
-        return mine.HumanTask, mine.Instance, open_tasks, bool(mine.has_draft), mine.calendar_revision
+        return mine.HumanTask, mine.Instance, open_tasks, bool(mine.has_draft), mine
 
     @staticmethod
     def _case_context(session, loaded: wfsvc.Loaded, task) -> forms.CaseContext:

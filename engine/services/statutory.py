@@ -36,6 +36,7 @@ from engine.calendar import WorkingDayCalendar
 from engine.rules import DeadlineError, Due, RuleSet, _key_order, compute_due
 from engine.services import immutable
 from engine.statuses import DeadlineStatus
+from engine.store.db import database_key
 from engine.store.models import Deadline, ProcessVersion
 
 PLANNED = DeadlineStatus.PLANNED  # the status of a planned row in the table; shown as "pending"
@@ -155,7 +156,7 @@ def version_plan(session: Session, version_id: int) -> VersionPlan:
         info = wfsvc.version_info(session, version_id)
         return plan_of(info.process_id, info.spec, info.subprocess_specs)
 
-    return immutable.cached(immutable.Key(("plan", wfsvc._db_key(session), version_id), read))
+    return immutable.cached(immutable.Key(("plan", database_key(session), version_id), read))
 
 
 def _latest_versions(session: Session, process_ids: Iterable[str]) -> dict[str, int]:

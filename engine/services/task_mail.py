@@ -11,11 +11,13 @@ person is e-mailed at most once about a task, however often it is created, given
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.services import queued_mail
+from engine.store.db import database_key
 from engine.store.models import HumanTask, OutboxMessage, User, UserRole
 
 TEMPLATE = "new_task"
@@ -34,6 +36,37 @@ def _reachable(stmt):
         User.email.is_not(None),
         User.email != "",
     )
+
+
+# who holds a role and can be e-mailed, each once per role, built once: every command that creates a task asks
+_EVERY_HOLDER = _reachable(
+    select(User.id, User.email, UserRole.role).join(UserRole, UserRole.user_id == User.id).order_by(User.id)
+)
+_HOLDERS = _EVERY_HOLDER.where(UserRole.role.in_(bindparam("roles", expanding=True)))
+
+
+class _Holders:
+    """Per database, who holds each role and can be e-mailed, as of a revision of the people (bumped by the
+    database whenever a person or a role changes, migration 0012): read again only when it has moved."""
+
+    def __init__(self):
+        self._by_database: dict[str, tuple[int, dict[str, list[tuple[int, str]]]]] = {}
+        self._lock = threading.Lock()
+
+    def of(self, session: Session, roles: list[str], revision: int) -> dict[str, list[tuple[int, str]]]:
+        database = database_key(session)
+        kept = self._by_database.get(database)
+        if kept is None or kept[0] != revision:
+            holders: dict[str, list[tuple[int, str]]] = {}
+            for row in session.execute(_EVERY_HOLDER):
+                holders.setdefault(row.role, []).append((row.id, row.email))
+            kept = (revision, holders)
+            with self._lock:
+                self._by_database[database] = kept
+        return {role: kept[1].get(role, []) for role in roles}
+
+
+_holders = _Holders()
 
 
 def _due_in_words(due: dt.date | None) -> str | None:
@@ -88,21 +121,22 @@ def tasks_created(
     base_url: str | None,
     actor: str,
     now: dt.datetime,
+    people_revision: int | None = None,
 ) -> None:
-    """Queue the e-mails for tasks created by one command: one statement reads who holds their roles
-    (a new task's id is new, so nobody has been e-mailed about it yet)."""
+    """Queue the e-mails for tasks created by one command (a new task's id is new, so nobody has been
+    e-mailed about it yet). With the people's revision as the command's first query read it, who holds the
+    roles comes from this process's copy as of that revision; without, one statement reads it."""
     if not created:
         return
-    rows = session.execute(
-        _reachable(
-            select(User.id, User.email, UserRole.role)
-            .join(UserRole, UserRole.user_id == User.id)
-            .where(UserRole.role.in_(sorted({t.role for t in created})))
-            .order_by(User.id)
-        )
-    ).all()
+    roles = sorted({t.role for t in created})
+    if people_revision is None:
+        holders: dict[str, list[tuple[int, str]]] = {}
+        for row in session.execute(_HOLDERS, {"roles": roles}):
+            holders.setdefault(row.role, []).append((row.id, row.email))
+    else:
+        holders = _holders.of(session, roles, people_revision)
     for task in created:
-        people = [(r.id, r.email) for r in rows if r.role == task.role]
+        people = holders.get(task.role)
         if people:
             _queue(session, task, business_key, people, base_url, actor, now)
 

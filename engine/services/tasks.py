@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from engine import clock
 from engine.services import access, audit, case_file, directories, task_mail
@@ -28,6 +28,27 @@ LISTED = (
     "created_at",
     "completed_at",
     "completed_by",
+)
+
+
+def _task_list(*where):
+    """The task list's statement, built once: rows, not objects (the list only reads them)."""
+    ht, inst = HumanTask.__table__, Instance.__table__
+    return (
+        select(*(ht.c[name] for name in LISTED), inst.c.business_key)
+        .join(inst, inst.c.id == ht.c.instance_id)
+        .where(ht.c.state == TaskStatus.OPEN, *where)
+        .order_by(ht.c.due_date.is_(None), ht.c.due_date, ht.c.created_at)
+        .limit(bindparam("limit"))
+    )
+
+
+_HT = HumanTask.__table__
+_MINE = _task_list(_HT.c.assignee == bindparam("user"))
+_EVERY_OPEN = _task_list()  # an administrator's
+_FOR_ROLES = _task_list(
+    _HT.c.role.in_(bindparam("roles", expanding=True)),
+    or_(_HT.c.assignee.is_(None), _HT.c.assignee == bindparam("user")),
 )
 
 
@@ -58,22 +79,10 @@ class Tasks:
 
     def for_user(self, actor: Actor, mine: bool = False, limit: int = 500) -> list[dict]:
         """Open tasks the caller may work on: their roles' tasks, claimed by nobody or by them."""
-        ht, inst = HumanTask.__table__, Instance.__table__  # rows, not objects: the list only reads them
-        stmt = (
-            select(*(ht.c[name] for name in LISTED), inst.c.business_key)
-            .join(inst, inst.c.id == ht.c.instance_id)
-            .where(ht.c.state == TaskStatus.OPEN)
-        )
-        if mine:
-            stmt = stmt.where(ht.c.assignee == actor.username)
-        elif "admin" not in actor.roles:
-            stmt = stmt.where(
-                ht.c.role.in_(sorted(actor.roles)),
-                or_(ht.c.assignee.is_(None), ht.c.assignee == actor.username),
-            )
-        stmt = stmt.order_by(ht.c.due_date.is_(None), ht.c.due_date, ht.c.created_at).limit(limit)
+        stmt = _MINE if mine else _EVERY_OPEN if "admin" in actor.roles else _FOR_ROLES
+        given = {"user": actor.username, "roles": sorted(actor.roles), "limit": limit}
         with self.core.db.lookup() as session:
-            return [task_dict(row, row.business_key) for row in session.connection().execute(stmt)]
+            return [task_dict(row, row.business_key) for row in session.connection().execute(stmt, given)]
 
     def claimed(self, actor: Actor, limit: int = 500) -> list[dict]:
         """Every open task someone has claimed: a manager's view, to see and reassign work in progress."""

@@ -21,7 +21,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -30,9 +30,10 @@ from engine import clock
 from engine.bpmn import compaction, runtime, serializer
 from engine.calendar import WorkingDayCalendar
 from engine.rules import RuleSet, recorded_date
-from engine.services import audit, immutable, queued_mail, task_mail
+from engine.services import audit, immutable, live_workflows, queued_mail, task_mail
 from engine.services.case_search import child_initials
 from engine.statuses import OPEN_CASE, CaseStatus, DeadlineStatus, TaskStatus
+from engine.store.db import database_key, on_commit
 from engine.store.models import (
     Deadline,
     DeadlineTally,
@@ -64,11 +65,6 @@ MAX_CASE_DATA_BYTES = 1024 * 1024
 MAX_CASE_DATA_DEPTH = 64
 
 
-def _db_key(session: Session) -> str:
-    """Caches are per database: ids repeat across databases (tests, several partnerships)."""
-    return session.get_bind().url.render_as_string(hide_password=True)
-
-
 @dataclass(frozen=True)
 class VersionInfo:
     """What a command needs of a process version; versions never change, so this is cached."""
@@ -98,7 +94,7 @@ def _start_declaration(bpmn: bytes, file: str, process_id: str) -> tuple[tuple[s
 
 def version_info(session: Session, version_id: int) -> VersionInfo:
     """What a command needs of a process version, read once per process (versions never change)."""
-    key = (_db_key(session), version_id)
+    key = (database_key(session), version_id)
 
     def read() -> VersionInfo:
         row = session.execute(
@@ -137,6 +133,7 @@ class Loaded:
     open_tasks: dict[str, HumanTask] | None = None
     deadline_rows: list[Deadline] | None = None
     timers_at_load: frozenset[str] | None = None  # the timers waiting when it was opened (None: a new case)
+    people_revision: int | None = None  # as the command's first query read it (None: read when needed)
 
 
 def case_deadlines(session: Session, loaded: Loaded) -> list[Deadline]:
@@ -156,7 +153,7 @@ def ruleset_for(session: Session, ruleset_version_id: int | None) -> RuleSet | N
         return None
     return immutable.cached(
         immutable.Key(
-            ("ruleset", _db_key(session), ruleset_version_id),
+            ("ruleset", database_key(session), ruleset_version_id),
             lambda: RuleSet.from_dict(session.get(RuleSetVersion, ruleset_version_id).content),
         )
     )
@@ -177,11 +174,15 @@ class CaseUnreadable(Exception):
         self.instance_id = instance_id
 
 
-def read_state(session: Session, instance: Instance):
+def read_state(session: Session, instance: Instance, reuse: bool = False):
     """The case's workflow; any failure to rebuild it, ``RecursionError`` included, is a
-    :class:`CaseUnreadable` that names the case, so a caller can contain it to that case."""
+    :class:`CaseUnreadable` that names the case, so a caller can contain it to that case. With ``reuse``, a
+    command takes the workflow the last command on the case saved, if it is still what is stored
+    (engine/services/live_workflows.py); it hands it back with :func:`keep_when_committed`."""
     try:
         version = version_info(session, instance.process_version_id)
+        if reuse and (workflow := live_workflows.take(_live_key(session, instance), instance.state)):
+            return version, workflow
         return version, serializer.load_state(instance.state, version.spec, version.subprocess_specs)
     except (KeyboardInterrupt, SQLAlchemyError):  # the database failing is not the case's fault
         raise
@@ -199,12 +200,14 @@ def load(
     recipients=None,
     agencies=None,
     base_url: str | None = None,
+    reuse: bool = False,
 ) -> Loaded:
     """Open the case; ``open_tasks`` are its open task rows when the caller's first query read them,
     ``recipients`` the named recipients its handlers address messages with, ``agencies`` the directory its
     requests to agencies are addressed from (each read when first asked, engine/services/directories.py),
-    ``base_url`` the service's address for the links in e-mails about new tasks."""
-    version, workflow = read_state(session, instance)
+    ``base_url`` the service's address for the links in e-mails about new tasks; ``reuse`` as for
+    :func:`read_state`."""
+    version, workflow = read_state(session, instance, reuse)
     rt = runtime.RuntimeContext(
         instance.id,
         instance.business_key,
@@ -215,6 +218,17 @@ def load(
         base_url=base_url,
     )
     return Loaded(instance, version, workflow, rt, open_tasks, timers_at_load=_waiting_timer_ids(workflow))
+
+
+def _live_key(session: Session, instance: Instance) -> tuple:
+    return (database_key(session), instance.id, instance.process_version_id)
+
+
+def keep_when_committed(session: Session, loaded: Loaded) -> None:
+    """Once the command's transaction commits, keep the workflow it saved for the next command on the case;
+    call after :func:`save`, with nothing changing the workflow after it."""
+    key, state, workflow = _live_key(session, loaded.instance), loaded.instance.state, loaded.workflow
+    on_commit(session, lambda: live_workflows.keep(key, state, workflow))
 
 
 def _waiting_timer_ids(workflow) -> frozenset[str]:
@@ -486,7 +500,9 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
             )
         )
         session.add(created[-1])
-    task_mail.tasks_created(session, created, inst.business_key, rt.base_url, actor, now)
+    task_mail.tasks_created(
+        session, created, inst.business_key, rt.base_url, actor, now, loaded.people_revision
+    )
     for tid, row in open_rows.items():
         if tid in ready_ids:
             continue
@@ -715,20 +731,35 @@ def _judge_missed_on_recorded_date(
     )
 
 
+_STEPS = InstanceStep.__table__
+# built once: a statement built per command costs more than running it
+_RENAME_STEP = (
+    update(_STEPS)
+    .where(_STEPS.c.instance_id == bindparam("case"), _STEPS.c.step == bindparam("old"))
+    .values(step=bindparam("new"))
+)
+_DROP_STEPS = delete(_STEPS).where(
+    _STEPS.c.instance_id == bindparam("case"), _STEPS.c.step.in_(bindparam("steps", expanding=True))
+)
+
+
 def project_steps(session: Session, inst: Instance, steps_before: set[str]) -> None:
     """Keep ``instance_step`` (the steps an open case stands at) and ``overdue_from`` (the day an open case
     became overdue: the day after the earliest due date of an open task or a missed deadline) in step with
     the instance row; a closed case has neither. Rows are rewritten only where a step changed."""
     is_open = inst.status in OPEN_STATUSES
     steps_now = _open_steps(inst)
-    gone, new = steps_before - steps_now, steps_now - steps_before
+    gone, new = sorted(steps_before - steps_now), sorted(steps_now - steps_before)
+    connection = session.connection()  # no step row is ever loaded by a command: plain statements
+    while gone and new:  # the usual move, one step to the next: one row renamed in place
+        connection.execute(_RENAME_STEP, {"case": inst.id, "old": gone.pop(), "new": new.pop()})
     if gone:
-        steps = InstanceStep.__table__  # no step row is ever loaded by a command: a plain DELETE
-        session.connection().execute(
-            delete(steps).where(steps.c.instance_id == inst.id, steps.c.step.in_(sorted(gone)))
+        connection.execute(_DROP_STEPS, {"case": inst.id, "steps": gone})
+    if new:
+        connection.execute(
+            InstanceStep.__table__.insert(),
+            [{"instance_id": inst.id, "step": step, "process_id": inst.process_id} for step in new],
         )
-    for step in sorted(new):
-        session.add(InstanceStep(instance_id=inst.id, step=step, process_id=inst.process_id))
     days = [d for d in (inst.next_due, inst.missed_due) if d is not None]
     inst.overdue_from = min(days) + dt.timedelta(days=1) if is_open and days else None
 

@@ -25,7 +25,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest migration, the schema this code expects. Kept here so that a process starting on a current
 # schema (a worker restarted, a command run) reads one row instead of loading the migration machinery;
 # a test keeps it equal to the head of ``MIGRATIONS``.
-SCHEMA_REVISION = "0011"
+SCHEMA_REVISION = "0012"
 _upgraded: set[str] = set()
 _upgrade_lock = threading.Lock()
 
@@ -108,6 +108,19 @@ def schema_revision(connection: Connection) -> str | None:
         return None
 
 
+def database_key(session: Session) -> str:
+    """Caches are per database: ids repeat across databases (tests, several partnerships)."""
+    return session.get_bind().url.render_as_string(hide_password=True)
+
+
+_ON_COMMIT = "reviewflow_on_commit"
+
+
+def on_commit(session: Session, done) -> None:
+    """Call ``done()`` once the session's transaction has committed; never if it rolls back."""
+    session.info.setdefault(_ON_COMMIT, []).append(done)
+
+
 class Database:
     def __init__(self, url: str):
         self.url = url
@@ -162,6 +175,8 @@ class Database:
             raise
         finally:
             session.close()
+        for done in session.info.pop(_ON_COMMIT, ()):
+            done()
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

@@ -5,7 +5,8 @@ step, its due date and a link, never the child's name."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 
 from engine.services.actor import Actor
 from engine.store.models import AuditEvent, OutboxMessage
@@ -13,6 +14,7 @@ from tests.conftest import BUSINESS_UNIT, MANAGER, PROCESS_OWNER, make_settings
 from tests.integration.test_agency_requests import FORM, PROCESS
 from tests.layout import with_layout
 
+ADMIN = Actor("ada", frozenset({"admin"}))
 CHILD = {"name": "Jamie Lee Example", "date_of_birth": "2015-04-02"}
 
 
@@ -191,3 +193,91 @@ def test_a_step_name_wrapped_on_the_diagram_or_very_long_still_makes_one_subject
     assert mail["subject"].startswith("New task: Return agency information about the incident about")
     assert len(mail["subject"]) == 255 and "\n" not in mail["subject"]
     assert "Task: Return agency information about the incident" in mail["body"]
+
+
+def _told_of_each_step(service) -> dict[str, list[str]]:
+    """Who was e-mailed about each step, by the step's name."""
+    told: dict[str, list[str]] = {}
+    for m in _new_task_mail(service):
+        step = m["subject"].removeprefix("New task: ").rsplit(" (", 1)[0]
+        told.setdefault(step, []).append(m["recipient"])
+    return {step: sorted(people) for step, people in told.items()}
+
+
+def test_people_changed_between_two_steps_are_e_mailed_as_they_now_are(service):
+    from tests.bench.common import OWNER, STAFF, STEP, bench_files
+
+    service.deployments.deploy(bench_files(), OWNER)
+    service.users.add("sam", ["Staff"], email="sam@example.org")
+    case = service.instances.start("bench_reference", {"steps_done": 0}, STAFF)
+
+    def next_step():
+        [task] = [t for t in service.tasks.for_user(STAFF) if t["instance_id"] == case["id"]]
+        service.instances.complete_task(task["id"], STEP, STAFF)
+
+    next_step()  # step 2: as before
+    service.users.add("kit", ["Staff"], email="kit@example.org")
+    next_step()  # step 3: someone new
+    service.users.set_active("sam", False)
+    next_step()  # step 4: someone gone
+    service.users.set_email_settings("kit", email="kit.new@example.org", actor="kit")
+    next_step()  # step 5: a new address
+    service.people.set_roles("kit", ["manager"], None, ADMIN)
+    next_step()  # step 6: a role taken away
+    service.people.set_roles("kit", ["Staff"], None, ADMIN)
+    service.users.set_email_settings("kit", new_task_emails=False, actor="kit")
+    next_step()  # step 7: opted out
+    assert _told_of_each_step(service) == {
+        "Review step 1": ["sam@example.org"],
+        "Review step 2": ["sam@example.org"],
+        "Review step 3": ["kit@example.org", "sam@example.org"],
+        "Review step 4": ["kit@example.org"],
+        "Review step 5": ["kit.new@example.org"],
+    }
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "INSERT INTO app_user (username, display_name, active, created_at) "
+        "VALUES ('new', 'New', true, '2026-01-01')",
+        "UPDATE app_user SET email = 'other@example.org' WHERE username = 'sam'",
+        "UPDATE app_user SET active = false WHERE username = 'sam'",
+        "UPDATE app_user SET new_task_emails = false WHERE username = 'sam'",
+        "INSERT INTO user_role (user_id, role) "
+        "SELECT id, 'Agency: Health' FROM app_user WHERE username = 'sam'",
+        "UPDATE user_role SET role = 'Agency: Health' WHERE role = 'Staff'",
+        "DELETE FROM user_role WHERE role = 'Staff'",
+        "DELETE FROM app_user WHERE username = 'left'",
+    ],
+)
+def test_any_change_to_who_can_be_e_mailed_moves_the_people_s_revision_however_it_is_made(service, change):
+    """A repair made by hand in the database is seen as surely as a change made on the pages."""
+    service.users.add("sam", ["Staff"], email="sam@example.org")
+    with service.db.transaction() as session:  # someone who has left, holding no role any more
+        session.execute(
+            text(
+                "INSERT INTO app_user (username, display_name, active, created_at) "
+                "VALUES ('left', 'Left', false, '2025-01-01')"
+            )
+        )
+    before = _people_revision(service)
+    with service.db.transaction() as session:
+        session.execute(text(change))
+    assert _people_revision(service) > before
+
+
+def test_a_change_that_decides_nothing_about_e_mail_leaves_the_people_s_revision(service):
+    service.users.add("sam", ["Staff"], email="sam@example.org")
+    before = _people_revision(service)
+    service.users.set_password("sam", "a long and unusual passphrase 42")
+    with service.db.transaction() as session:
+        session.execute(text("UPDATE app_user SET display_name = 'Sam P' WHERE username = 'sam'"))
+    assert _people_revision(service) == before
+
+
+def _people_revision(service) -> int:
+    from engine.services.core import PEOPLE_REVISION
+
+    with service.db.reading() as session:
+        return session.scalar(PEOPLE_REVISION)
