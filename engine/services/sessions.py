@@ -13,7 +13,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from engine import clock
@@ -68,6 +68,22 @@ class Resumed:
     ended: str | None = None
 
 
+# who a cookie's session belongs to, with their roles; built once (every page asks)
+_RESUME = (
+    select(
+        WebSession.created_at,
+        WebSession.last_seen_at,
+        User.username,
+        User.active,
+        User.mfa_enrolled_at,
+        UserRole.role,
+    )
+    .join(User, User.id == WebSession.user_id)
+    .outerjoin(UserRole, UserRole.user_id == User.id)
+    .where(WebSession.id == bindparam("sid"), WebSession.ended_at.is_(None))
+)
+
+
 class Sessions:
     def __init__(self, core: Core):
         self.core = core
@@ -77,20 +93,8 @@ class Sessions:
         if not token or len(token) > 128:
             return Resumed(None)
         sid = session_id(token)
-        with self.core.db.lookup() as session:  # one statement: every page asks
-            rows = session.execute(
-                select(
-                    WebSession.created_at,
-                    WebSession.last_seen_at,
-                    User.username,
-                    User.active,
-                    User.mfa_enrolled_at,
-                    UserRole.role,
-                )
-                .join(User, User.id == WebSession.user_id)
-                .outerjoin(UserRole, UserRole.user_id == User.id)
-                .where(WebSession.id == sid, WebSession.ended_at.is_(None))
-            ).all()
+        with self.core.db.lookup() as connection:  # one statement: every page asks
+            rows = connection.execute(_RESUME, {"sid": sid}).all()
         if not rows:
             return Resumed(None)
         first = rows[0]

@@ -81,8 +81,8 @@ class Tasks:
         """Open tasks the caller may work on: their roles' tasks, claimed by nobody or by them."""
         stmt = _MINE if mine else _EVERY_OPEN if "admin" in actor.roles else _FOR_ROLES
         given = {"user": actor.username, "roles": sorted(actor.roles), "limit": limit}
-        with self.core.db.lookup() as session:
-            return [task_dict(row, row.business_key) for row in session.connection().execute(stmt, given)]
+        with self.core.db.lookup() as connection:
+            return [task_dict(row, row.business_key) for row in connection.execute(stmt, given)]
 
     def claimed(self, actor: Actor, limit: int = 500) -> list[dict]:
         """Every open task someone has claimed: a manager's view, to see and reassign work in progress."""

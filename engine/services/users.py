@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from engine import clock, passwords
 from engine.services import audit
@@ -44,6 +45,17 @@ def hash_password(password: str) -> str:
 
 def valid_email(email: str | None) -> bool:
     return bool(email) and len(email) <= 320 and bool(_EMAIL.fullmatch(email))
+
+
+@functools.cache
+def _holder_statement(secret):
+    """Who holds an unrevoked secret of this kind, by its hash; built once per kind (every API call asks)."""
+    return (
+        select(User.username, UserRole.role)
+        .join(secret, secret.user_id == User.id)
+        .outerjoin(UserRole, UserRole.user_id == User.id)
+        .where(secret.token_hash == bindparam("hash"), secret.revoked.is_(False), User.active.is_(True))
+    )
 
 
 class Users:
@@ -235,17 +247,8 @@ class Users:
     def holder(self, secret, token: str | None) -> Actor | None:
         """The active person holding an unrevoked secret (``ApiToken`` or ``CalendarFeed``: only its SHA-256
         is stored), with their roles, in one statement outside any transaction; None for anything else."""
-        with self.core.db.lookup() as session:
-            rows = session.execute(
-                select(User.username, UserRole.role)
-                .join(secret, secret.user_id == User.id)
-                .outerjoin(UserRole, UserRole.user_id == User.id)
-                .where(
-                    secret.token_hash == token_hash(token or ""),
-                    secret.revoked.is_(False),
-                    User.active.is_(True),
-                )
-            ).all()
+        with self.core.db.lookup() as connection:
+            rows = connection.execute(_holder_statement(secret), {"hash": token_hash(token or "")}).all()
         if not rows:
             return None
         return Actor(rows[0].username, frozenset(r.role for r in rows if r.role is not None))

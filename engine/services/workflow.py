@@ -482,27 +482,34 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
         open_dues.append(first.due_date if first else None)
         props = (t.task_spec.extensions or {}).get("properties", {})
         created.append(
-            HumanTask(
-                id=tid,
-                instance_id=inst.id,
-                process_id=inst.process_id,
-                element_id=t.task_spec.bpmn_id,
-                name=(t.task_spec.bpmn_name or t.task_spec.bpmn_id)[:255],
-                role=_role_of(t, props, loaded.runtime.agencies),
-                form=props.get("formJsonSchemaFilename"),
-                ui_form=props.get("formUiSchemaFilename"),
-                documentation=t.task_spec.documentation,
-                state=TaskStatus.OPEN,
-                assignee=None,
-                due_date=first.due_date if first else None,
-                deadline_key=first.key if first else None,
-                created_at=now,
-            )
+            {
+                "id": tid,
+                "instance_id": inst.id,
+                "process_id": inst.process_id,
+                "element_id": t.task_spec.bpmn_id,
+                "name": (t.task_spec.bpmn_name or t.task_spec.bpmn_id)[:255],
+                "role": _role_of(t, props, loaded.runtime.agencies),
+                "form": props.get("formJsonSchemaFilename"),
+                "ui_form": props.get("formUiSchemaFilename"),
+                "documentation": t.task_spec.documentation,
+                "state": TaskStatus.OPEN,
+                "assignee": None,
+                "due_date": first.due_date if first else None,
+                "deadline_key": first.key if first else None,
+                "created_at": now,
+            }
         )
-        session.add(created[-1])
-    task_mail.tasks_created(
-        session, created, inst.business_key, rt.base_url, actor, now, loaded.people_revision
-    )
+    if created:  # plain INSERTs: this command reads no new task back as an object
+        session.connection().execute(_INSERT_TASKS, created)
+        task_mail.tasks_created(
+            session,
+            [HumanTask(**row) for row in created],
+            inst.business_key,
+            rt.base_url,
+            actor,
+            now,
+            loaded.people_revision,
+        )
     for tid, row in open_rows.items():
         if tid in ready_ids:
             continue
@@ -731,6 +738,7 @@ def _judge_missed_on_recorded_date(
     )
 
 
+_INSERT_TASKS = HumanTask.__table__.insert()
 _STEPS = InstanceStep.__table__
 # built once: a statement built per command costs more than running it
 _RENAME_STEP = (

@@ -128,15 +128,12 @@ class Database:
         self.dialect = self.engine.dialect.name
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         # one statement needs no transaction around it: on PostgreSQL that saves a BEGIN and a ROLLBACK
-        self._lookup = sessionmaker(
-            self.engine.execution_options(
-                **(
-                    {"isolation_level": "AUTOCOMMIT"}
-                    if self.dialect == "postgresql"
-                    else {"reviewflow_lookup": True}
-                )
-            ),
-            expire_on_commit=False,
+        self._lookup = self.engine.execution_options(
+            **(
+                {"isolation_level": "AUTOCOMMIT"}
+                if self.dialect == "postgresql"
+                else {"reviewflow_lookup": True}
+            )
         )
         self._write = sessionmaker(
             self.engine.execution_options(reviewflow_write=True), expire_on_commit=False
@@ -189,14 +186,11 @@ class Database:
             session.close()
 
     @contextmanager
-    def lookup(self) -> Iterator[Session]:
-        """A session for one read statement (who a token or a cookie belongs to, a task list), outside any
-        transaction of ours: no BEGIN and no ROLLBACK around it."""
-        session = self._lookup()
-        try:
-            yield session
-        finally:
-            session.close()
+    def lookup(self) -> Iterator[Connection]:
+        """A connection for one read statement (who a token or a cookie belongs to, a task list), outside any
+        transaction of ours: no BEGIN and no ROLLBACK around it, and no session to build."""
+        with self._lookup.connect() as connection:
+            yield connection
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -64,3 +64,28 @@ def test_completing_a_task_through_the_api_is_at_most_10_round_trips(database_ur
     print(f"\ncompleting a task through the API: {seen.round_trips} round trips, {seen.count} statements")
     assert seen.round_trips <= 10, (seen.round_trips, seen.count)
     service.db.dispose()
+
+
+def test_a_step_that_opens_the_next_is_at_most_7_statements_on_sqlite(sqlite_url):
+    """BEGIN, the one read, the audit row, the new task, the step's row renamed, the task done, the case.
+    Who holds the new task's role is not read again while nobody's roles have changed."""
+    from tests.bench.common import OWNER, STAFF, STEP, bench_files
+
+    service = Reviewflow(make_settings(sqlite_url))
+    service.deployments.deploy(bench_files(), OWNER)
+    service.users.add("sam", ["Staff"], email="sam@example.org")
+    case = service.instances.start("bench_reference", {"steps_done": 0}, STAFF)
+
+    def open_step() -> str:
+        [task] = [t["id"] for t in service.tasks.for_user(STAFF) if t["instance_id"] == case["id"]]
+        return task
+
+    service.instances.complete_task(open_step(), STEP, STAFF)  # caches warm: versions, calendar, people
+    service.users.set_email_settings("sam", new_task_emails=False, actor="sam")  # no e-mail to queue
+    service.instances.complete_task(open_step(), STEP, STAFF)
+    task_id = open_step()
+    with Statements(service.db.engine) as seen:
+        service.instances.complete_task(task_id, STEP, STAFF)
+    print(f"\na step that opens the next: {seen.count} statements")
+    assert seen.count <= 7, seen.count
+    service.db.dispose()
