@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from engine import clock
 from engine.services import reports
@@ -258,3 +258,14 @@ def test_the_migration_gives_existing_cases_their_projections(cases, database_ur
     command.downgrade(config, "0003")
     command.upgrade(config, "head")
     assert projections() == kept
+
+
+def test_postgresql_never_stops_a_report_to_jit_compile_it(service):
+    """A streamed export over every deadline of a large partnership is costed high enough for PostgreSQL to
+    JIT-compile it: 27 ms before its first row, against 3 ms without. The service's connections run with JIT
+    off, and keep the options their URL gives (here the test's own schema)."""
+    if service.db.dialect != "postgresql":
+        pytest.skip("PostgreSQL's planner only")
+    with service.db.reading() as session:
+        assert session.scalar(text("SHOW jit")) == "off"
+        assert session.scalar(text("SHOW search_path")).startswith("t_")
