@@ -148,6 +148,28 @@ def case_deadlines(session: Session, loaded: Loaded) -> list[Deadline]:
     return loaded.deadline_rows
 
 
+def _deadlines_that_can_change(session: Session, loaded: Loaded) -> list[Deadline]:
+    """The rows a save may change or counts from: pending, missed and planned, and any row of a timer armed
+    in this command. A met or cancelled deadline never changes again, and a case that loops (a progress
+    review every week) gathers one a round, so they are not read: a step costs the same after 200 rounds as
+    after 1. The rows a form's checks read first (:func:`case_deadlines`, every row) serve as well."""
+    if loaded.deadline_rows is not None:
+        return loaded.deadline_rows
+    armed = [d.task_id for d in loaded.runtime.deadlines]
+    return list(session.scalars(_CAN_CHANGE, {"case": loaded.instance.id, "armed": armed}))
+
+
+_CAN_CHANGE = (
+    select(Deadline)
+    .where(
+        Deadline.instance_id == bindparam("case"),
+        Deadline.status.in_((DeadlineStatus.PENDING, DeadlineStatus.MISSED, DeadlineStatus.PLANNED))
+        | Deadline.timer_task_id.in_(bindparam("armed", expanding=True)),
+    )
+    .order_by(Deadline.id)
+)
+
+
 def ruleset_for(session: Session, ruleset_version_id: int | None) -> RuleSet | None:
     if ruleset_version_id is None:
         return None
@@ -395,7 +417,7 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
         loaded, tasks, ready, open_rows
     )
     if deadlines_loaded:
-        existing = {d.timer_task_id: d for d in case_deadlines(session, loaded)}
+        existing = {d.timer_task_id: d for d in _deadlines_that_can_change(session, loaded)}
     for armed in rt.deadlines:
         if armed.task_id in existing:
             row = existing[armed.task_id]
