@@ -37,8 +37,3 @@ def keep(key: tuple, state: bytes, workflow) -> None:
         _kept.move_to_end(key)
         while len(_kept) > KEPT:
             _kept.popitem(last=False)
-
-
-def clear() -> None:
-    with _lock:
-        _kept.clear()

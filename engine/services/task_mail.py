@@ -45,6 +45,14 @@ _EVERY_HOLDER = _reachable(
 _HOLDERS = _EVERY_HOLDER.where(UserRole.role.in_(bindparam("roles", expanding=True)))
 
 
+def _by_role(rows) -> dict[str, list[tuple[int, str]]]:
+    """Each role's holders, as (user id, address), in the order read."""
+    holders: dict[str, list[tuple[int, str]]] = {}
+    for row in rows:
+        holders.setdefault(row.role, []).append((row.id, row.email))
+    return holders
+
+
 class _Holders:
     """Per database, who holds each role and can be e-mailed, as of a revision of the people (bumped by the
     database whenever a person or a role changes, migration 0012): read again only when it has moved."""
@@ -57,10 +65,7 @@ class _Holders:
         database = database_key(session)
         kept = self._by_database.get(database)
         if kept is None or kept[0] != revision:
-            holders: dict[str, list[tuple[int, str]]] = {}
-            for row in session.execute(_EVERY_HOLDER):
-                holders.setdefault(row.role, []).append((row.id, row.email))
-            kept = (revision, holders)
+            kept = (revision, _by_role(session.execute(_EVERY_HOLDER)))
             with self._lock:
                 self._by_database[database] = kept
         return {role: kept[1].get(role, []) for role in roles}
@@ -130,9 +135,7 @@ def tasks_created(
         return
     roles = sorted({t.role for t in created})
     if people_revision is None:
-        holders: dict[str, list[tuple[int, str]]] = {}
-        for row in session.execute(_HOLDERS, {"roles": roles}):
-            holders.setdefault(row.role, []).append((row.id, row.email))
+        holders = _by_role(session.execute(_HOLDERS, {"roles": roles}))
     else:
         holders = _holders.of(session, roles, people_revision)
     for task in created:
