@@ -69,6 +69,16 @@ def database_url(request, tmp_path):
 
 
 @pytest.fixture
+def postgres_url():
+    """A schema of its own on the test server, for what only PostgreSQL has."""
+    if not POSTGRES_URL:
+        pytest.skip("REVIEWFLOW_TEST_POSTGRES_URL is not set")
+    schema = "t_" + uuid.uuid4().hex[:12]
+    yield _postgres_schema_url(POSTGRES_URL, schema)
+    _drop_schema(POSTGRES_URL, schema)
+
+
+@pytest.fixture
 def sqlite_url(tmp_path):
     return f"sqlite:///{tmp_path / 'reviewflow.db'}"
 

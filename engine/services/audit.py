@@ -8,10 +8,10 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from engine import clock
+from engine.store import writes
 from engine.store.models import AuditEvent
 
-# a plain INSERT, written at once: nothing reads an audit row back as an object, so none is built
-_INSERT = AuditEvent.__table__.insert()
+_TABLE = AuditEvent.__table__
 
 
 def record(
@@ -27,15 +27,21 @@ def record(
 ) -> None:
     """Add an audit row: ``kind`` of act by ``actor`` (a user name, or ``system``), on a case when
     ``instance_id`` is given, at ``at`` (default now), with what it changed in ``detail``."""
-    session.connection().execute(
-        _INSERT,
-        {
-            "instance_id": instance_id,
-            "at": at or clock.now(),
-            "actor": actor,
-            "kind": kind,
-            "task_id": task_id,
-            "element_id": element_id,
-            "detail": detail,
-        },
+    # a plain INSERT, sent with the command's other writes: nothing reads an audit row back as an object
+    writes.later(
+        session,
+        writes.Write(
+            _TABLE,
+            rows=[
+                {
+                    "instance_id": instance_id,
+                    "at": at or clock.now(),
+                    "actor": actor,
+                    "kind": kind,
+                    "task_id": task_id,
+                    "element_id": element_id,
+                    "detail": detail,
+                }
+            ],
+        ),
     )

@@ -21,7 +21,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,7 @@ from engine.rules import RuleSet, recorded_date
 from engine.services import audit, immutable, live_workflows, queued_mail, task_mail
 from engine.services.case_search import child_initials
 from engine.statuses import OPEN_CASE, CaseStatus, DeadlineStatus, TaskStatus
+from engine.store import writes
 from engine.store.db import database_key, on_commit
 from engine.store.models import (
     Deadline,
@@ -522,7 +523,7 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
             }
         )
     if created:  # plain INSERTs: this command reads no new task back as an object
-        session.connection().execute(_INSERT_TASKS, created)
+        writes.later(session, writes.Write(HumanTask.__table__, rows=created))
         task_mail.tasks_created(
             session,
             [HumanTask(**row) for row in created],
@@ -760,17 +761,7 @@ def _judge_missed_on_recorded_date(
     )
 
 
-_INSERT_TASKS = HumanTask.__table__.insert()
 _STEPS = InstanceStep.__table__
-# built once: a statement built per command costs more than running it
-_RENAME_STEP = (
-    update(_STEPS)
-    .where(_STEPS.c.instance_id == bindparam("case"), _STEPS.c.step == bindparam("old"))
-    .values(step=bindparam("new"))
-)
-_DROP_STEPS = delete(_STEPS).where(
-    _STEPS.c.instance_id == bindparam("case"), _STEPS.c.step.in_(bindparam("steps", expanding=True))
-)
 
 
 def project_steps(session: Session, inst: Instance, steps_before: set[str]) -> None:
@@ -780,16 +771,15 @@ def project_steps(session: Session, inst: Instance, steps_before: set[str]) -> N
     is_open = inst.status in OPEN_STATUSES
     steps_now = _open_steps(inst)
     gone, new = sorted(steps_before - steps_now), sorted(steps_now - steps_before)
-    connection = session.connection()  # no step row is ever loaded by a command: plain statements
+    # no step row is ever loaded by a command: plain writes, sent with the command's others
     while gone and new:  # the usual move, one step to the next: one row renamed in place
-        connection.execute(_RENAME_STEP, {"case": inst.id, "old": gone.pop(), "new": new.pop()})
+        old = {"instance_id": inst.id, "step": gone.pop()}
+        writes.later(session, writes.Write(_STEPS, where=old, values={"step": new.pop()}))
     if gone:
-        connection.execute(_DROP_STEPS, {"case": inst.id, "steps": gone})
+        writes.later(session, writes.Write(_STEPS, where={"instance_id": inst.id, "step": gone}))
     if new:
-        connection.execute(
-            InstanceStep.__table__.insert(),
-            [{"instance_id": inst.id, "step": step, "process_id": inst.process_id} for step in new],
-        )
+        rows = [{"instance_id": inst.id, "step": step, "process_id": inst.process_id} for step in new]
+        writes.later(session, writes.Write(_STEPS, rows=rows))
     days = [d for d in (inst.next_due, inst.missed_due) if d is not None]
     inst.overdue_from = min(days) + dt.timedelta(days=1) if is_open and days else None
 

@@ -21,6 +21,9 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import DisconnectionError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.store import writes
+from engine.store.models import HumanTask, Instance
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest migration, the schema this code expects. Kept here so that a process starting on a current
 # schema (a worker restarted, a command run) reads one row instead of loading the migration machinery;
@@ -132,6 +135,12 @@ def on_commit(session: Session, done) -> None:
     session.info.setdefault(_ON_COMMIT, []).append(done)
 
 
+def _queue_step_rows(session: Session) -> None:
+    """The case and task rows a command changed are written with its other queued writes (one statement on
+    PostgreSQL), not flushed one by one by the ORM."""
+    writes.queue_changed_rows(session, (Instance.__table__, HumanTask.__table__))
+
+
 class Database:
     def __init__(self, url: str):
         self.url = url
@@ -149,6 +158,8 @@ class Database:
         self._write = sessionmaker(
             self.engine.execution_options(reviewflow_write=True), expire_on_commit=False
         )
+        writes.follow(self.engine)
+        event.listen(self._write, "before_commit", _queue_step_rows)
 
     def upgrade(self) -> None:
         """Bring the schema to the newest migration; every command calls this first. A schema that is
