@@ -8,8 +8,10 @@ statement (each write a data-modifying ``WITH`` clause), on SQLite one after ano
 to save). A queued write keeps its place before every later statement, so a read in the same transaction
 sees it, and a transaction that rolls back drops it unsent.
 
-Two writes in one batch must touch different rows (PostgreSQL runs the clauses of one statement on the same
-snapshot); a write that repeats an earlier one's row sends the batch first. A case row's update is checked
+PostgreSQL runs the clauses of one statement on one snapshot and in no promised order. So two writes in one
+batch must touch different rows (a write that repeats an earlier one's row sends the batch first), and the
+rows a batch adds to one table are one clause, in the order they were queued: ids follow that order, as the
+audit log's chronology needs. A case row's update is checked
 against the version the command read, as the ORM's own would be: a case changed meanwhile fails the whole
 statement's transaction with :class:`StaleDataError` (a conflict for the caller), and nothing is kept."""
 
@@ -61,39 +63,36 @@ class Write:
             *((k, tuple(v) if isinstance(v, list) else v) for k, v in self.where.items()),
         )
 
-    def parts(self) -> list[tuple[tuple, dict]]:
-        """This write as parts of one statement: its shape (everything but its values, so that writes of one
-        shape share one built statement) and its values. An INSERT is a part a row: a statement inserting
-        several rows at once is built anew every time."""
-        if self.rows:
-            shape = (self.table.name, tuple(self.rows[0]), (), (), False)
-            return [(shape, {f"r_{k}": v for k, v in row.items()}) for row in self.rows]
-        shape = (
-            self.table.name,
-            (),
-            tuple((k, isinstance(v, list)) for k, v in self.where.items()),
-            tuple(self.values),
-            self.checked,
-        )
-        values = {f"w_{k}": v for k, v in self.where.items()}
-        values.update((f"v_{k}", v) for k, v in self.values.items())
-        return [(shape, values)]
+    @property
+    def shape(self) -> tuple:
+        """Everything about an UPDATE or DELETE but its values: writes of one shape share one statement."""
+        where = tuple((k, len(v) if isinstance(v, list) else None) for k, v in self.where.items())
+        return (self.table.name, where, tuple(self.values), self.checked)
+
+    def params(self, prefix: str = "") -> dict:
+        """The values of an UPDATE or DELETE, named as :func:`_changing` names them."""
+        out = {}
+        for k, v in self.where.items():
+            if isinstance(v, list):
+                out.update((f"{prefix}w_{k}_{i}", item) for i, item in enumerate(v))
+            else:
+                out[f"{prefix}w_{k}"] = v
+        out.update((f"{prefix}v_{k}", v) for k, v in self.values.items())
+        return out
 
 
-@functools.lru_cache(maxsize=512)
-def _statement(table: Table, shape: tuple, prefix: str = "", returning: bool = False):
-    """A part of ``shape`` (see :meth:`Write.parts`) with its values as parameters named after ``prefix``."""
-    _name, columns, where, values, _checked = shape
-    if columns:
-        return insert(table).values({c: bindparam(f"{prefix}r_{c}", type_=table.c[c].type) for c in columns})
-    condition = and_(
-        *(
-            table.c[k].in_(bindparam(f"{prefix}w_{k}", expanding=True))
-            if many
-            else table.c[k] == bindparam(f"{prefix}w_{k}", type_=table.c[k].type)
-            for k, many in where
-        )
-    )
+def _changing(table: Table, shape: tuple, prefix: str = "", returning: bool = False):
+    """The UPDATE or DELETE of ``shape``, its values parameters named after ``prefix`` (``returning`` a row
+    for each row it changed)."""
+    _name, where, values, _checked = shape
+
+    def matches(k, n):
+        column = table.c[k]
+        if n is None:
+            return column == bindparam(f"{prefix}w_{k}", type_=column.type)
+        return column.in_([bindparam(f"{prefix}w_{k}_{i}", type_=column.type) for i in range(n)])
+
+    condition = and_(*(matches(k, n) for k, n in where))
     if not values:
         return delete(table).where(condition)
     stmt = (
@@ -104,18 +103,75 @@ def _statement(table: Table, shape: tuple, prefix: str = "", returning: bool = F
     return stmt.returning(literal_column("1")) if returning else stmt
 
 
-@functools.lru_cache(maxsize=512)
-def _one_statement(parts: tuple[tuple[Table, tuple], ...]):
-    """The ``parts`` (their tables and shapes) as one statement of ``WITH`` clauses, whose one row counts
-    the rows each checked part changed."""
-    clauses, counts = [], []
-    for n, (table, shape) in enumerate(parts):
-        checked = shape[-1]
-        clause = _statement(table, shape, f"q{n}_", returning=checked).cte(f"write_{n}")
-        clauses.append(clause)
-        if checked:
-            counts.append(select(func.count()).select_from(clause).scalar_subquery())
-    return select(*(counts or [literal_column("1")])).add_cte(*clauses)
+@functools.lru_cache(maxsize=256)
+def _changing_statement(table: Table, shape: tuple):
+    """Built once a shape: building a statement costs more than running it."""
+    return _changing(table, shape)
+
+
+def _clauses(queue: list[Write]) -> list[tuple[Table, tuple, list]]:
+    """The queue as the clauses of one statement, each as its table, its shape and what it writes: each
+    UPDATE and DELETE a clause of its own (shape as :attr:`Write.shape`, and the write), and the rows added
+    to a table with the same columns one INSERT, in the order they were queued (shape: the table's name,
+    the columns and how many rows; and the rows)."""
+    clauses: list[tuple[Table, tuple, list]] = []
+    adding: dict[tuple, list] = {}
+    for write in queue:
+        if not write.rows:
+            clauses.append((write.table, write.shape, [write]))
+            continue
+        for row in write.rows:
+            key = (write.table.name, tuple(row))
+            if key not in adding:
+                adding[key] = []
+                clauses.append((write.table, key, adding[key]))
+            adding[key].append(row)
+    return [
+        (table, (*shape, len(written)) if written and isinstance(written[0], dict) else shape, written)
+        for table, shape, written in clauses
+    ]
+
+
+def _adds_rows(shape: tuple) -> bool:
+    return len(shape) == 3
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """A batch's one statement as the driver runs it, and what makes each of its values ready for it."""
+
+    sql: str
+    processors: dict
+
+
+@functools.lru_cache(maxsize=256)
+def _one_statement(shapes: tuple, tables: tuple[Table, ...], dialect) -> _Compiled:
+    """The clauses of ``shapes`` as one statement of ``WITH`` clauses, whose one row counts the rows each
+    checked clause changed; compiled once a shape."""
+    ctes, counts = [], []
+    for n, (table, shape) in enumerate(zip(tables, shapes, strict=True)):
+        prefix = f"c{n}_"
+        if _adds_rows(shape):
+            _name, columns, how_many = shape
+            stmt = insert(table).values(
+                [
+                    {c: bindparam(f"{prefix}r{i}_{c}", type_=table.c[c].type) for c in columns}
+                    for i in range(how_many)
+                ]
+            )
+        else:
+            stmt = _changing(table, shape, prefix, returning=shape[-1])
+        cte = stmt.cte(f"write_{n}")
+        ctes.append(cte)
+        if not _adds_rows(shape) and shape[-1]:  # checked
+            counts.append(select(func.count()).select_from(cte).scalar_subquery())
+    compiled = select(*(counts or [literal_column("1")])).add_cte(*ctes).compile(dialect=dialect)
+    processors = {
+        name: processor
+        for name, bind in compiled.binds.items()
+        if (processor := bind.type.bind_processor(dialect)) is not None
+    }
+    return _Compiled(compiled.string, processors)
 
 
 def later(session: Session, write: Write) -> None:
@@ -164,23 +220,35 @@ def send(connection: Connection) -> None:
     if not queue:
         return
     if connection.dialect.name == "postgresql" and (len(queue) > 1 or len(queue[0].rows) > 1):
-        parts = [(w.table, shape, values) for w in queue for shape, values in w.parts()]
-        params = {}
-        for n, (_table, _shape, values) in enumerate(parts):
-            params.update((f"q{n}_{k}", v) for k, v in values.items())
-        row = connection.execute(_one_statement(tuple((t, shape) for t, shape, _v in parts)), params).one()
-        checked = [w for w in queue if w.checked]
-        if checked:
-            _check(checked, row)
+        _send_as_one(connection, queue)
         return
     for write in queue:
         if write.rows:
             connection.execute(write.table.insert(), write.rows)
             continue
-        [(shape, values)] = write.parts()
-        result = connection.execute(_statement(write.table, shape), values)
+        result = connection.execute(_changing_statement(write.table, write.shape), write.params())
         if write.checked:
             _check([write], [result.rowcount])
+
+
+def _send_as_one(connection: Connection, queue: list[Write]) -> None:
+    clauses = _clauses(queue)
+    compiled = _one_statement(
+        tuple(shape for _t, shape, _v in clauses), tuple(t for t, _s, _v in clauses), connection.dialect
+    )
+    params = {}
+    for n, (_table, shape, values) in enumerate(clauses):
+        if _adds_rows(shape):
+            for i, row in enumerate(values):
+                params.update((f"c{n}_r{i}_{k}", v) for k, v in row.items())
+        else:
+            params.update(values[0].params(f"c{n}_"))
+    for name, processor in compiled.processors.items():
+        params[name] = processor(params[name])
+    row = connection.exec_driver_sql(compiled.sql, params).one()
+    checked = [w for w in queue if w.checked]
+    if checked:
+        _check(checked, row)
 
 
 def _check(checked: list[Write], counts) -> None:

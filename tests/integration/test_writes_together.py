@@ -110,3 +110,19 @@ def test_a_write_repeating_a_queued_one_is_sent_after_it(service, case):
     with service.db.reading() as session:
         steps = session.scalars(select(InstanceStep.step).where(InstanceStep.instance_id == case["id"])).all()
     assert steps == ["C"]
+
+
+def test_rows_added_in_one_batch_keep_the_order_they_were_queued_in(service, case):
+    """The audit log's chronology reads rows in the order of their ids."""
+    kinds = [f"act_{n}" for n in range(5)]
+    with service.db.transaction() as session:
+        for n, kind in enumerate(kinds):
+            audit.record(session, kind, "sam", instance_id=case["id"])
+            if n == 2:  # another table's write between them
+                step = {"instance_id": case["id"], "step": "Review step 1"}
+                writes.later(session, writes.Write(InstanceStep.__table__, where=step, values={"step": "X"}))
+    with service.db.reading() as session:
+        seen = session.scalars(
+            select(AuditEvent.kind).where(AuditEvent.kind.in_(kinds)).order_by(AuditEvent.id)
+        ).all()
+    assert seen == kinds
