@@ -18,7 +18,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, delete, exists, or_, select, update
 from sqlalchemy.engine import Row
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import clock, filetypes, inputs, logs
@@ -117,6 +117,17 @@ def _task_and_case_statement():
 
 
 _TASK_AND_CASE = _task_and_case_statement()
+_LATEST = (
+    select(ProcessVersion)
+    .options(defer(ProcessVersion.bpmn), defer(ProcessVersion.spec_json), defer(ProcessVersion.forms))
+    .where(ProcessVersion.process_id == bindparam("process_id"))
+    .order_by(ProcessVersion.version.desc())
+    .limit(1)
+)
+_LATEST_WITH_REVISIONS = _LATEST.add_columns(
+    CALENDAR_REVISION.scalar_subquery().label("calendar_revision"),
+    PEOPLE_REVISION.scalar_subquery().label("people_revision"),
+)
 _TASK_AND_CASE_LOCKED = _TASK_AND_CASE.with_for_update(of=Instance)  # PostgreSQL: the case's row locked
 
 
@@ -155,7 +166,8 @@ class Instances:
                 [{"path": "case_reference", "message": "leave it out: every case gets its own reference"}],
             )
         with self.core.db.transaction() as session:
-            version = self._latest_version(session, process_id)
+            version, revisions = self._latest_version(session, process_id, with_revisions=True)
+            calendar = self.core.calendar(session, revisions.calendar_revision)
             info = wfsvc.version_info(session, version.id)
             if not info.start_roles:
                 raise Forbidden(f"'{process_id}' is started only by another process, never directly")
@@ -166,11 +178,7 @@ class Instances:
                 declared = schema.get("properties", {})
                 checked = {k: v for k, v in data.items() if k in declared or k not in RULES_KEYS}
                 context = forms.case_context(
-                    {},
-                    {},
-                    None,
-                    self.core.calendar(session),
-                    directories.of(self.core).lazy(AGENCIES, session),
+                    {}, {}, None, calendar, directories.of(self.core).lazy(AGENCIES, session)
                 )
                 with forms.in_case(context):
                     problems = forms.validate(schema, checked)
@@ -196,7 +204,14 @@ class Instances:
                         }
                     ],
                 )
-            inst, number = self._start_in(session, version, data, actor.username)
+            inst, number = self._start_in(
+                session,
+                version,
+                data,
+                actor.username,
+                people_revision=revisions.people_revision,
+                calendar=calendar,
+            )
             if override is not None:
                 audit.record(
                     session,
@@ -223,16 +238,15 @@ class Instances:
             return any(actor.has(role) for role in wfsvc.version_info(session, version.id).start_roles)
 
     @staticmethod
-    def _latest_version(session, process_id: str) -> ProcessVersion:
-        version = session.scalars(
-            select(ProcessVersion)
-            .where(ProcessVersion.process_id == process_id)
-            .order_by(ProcessVersion.version.desc())
-            .limit(1)
-        ).first()
-        if version is None:
+    def _latest_version(session, process_id: str, with_revisions: bool = False):
+        """The process's newest version, without its diagram, compiled spec and forms (``version_info`` keeps
+        those, read once); ``with_revisions``: also the calendar's and the people's revisions, read by the
+        same query (a row with ``calendar_revision`` and ``people_revision``)."""
+        stmt = _LATEST_WITH_REVISIONS if with_revisions else _LATEST
+        row = session.execute(stmt, {"process_id": process_id}).first()
+        if row is None:
             raise NotFound(f"no process '{process_id}' is deployed")
-        return version
+        return (row.ProcessVersion, row) if with_revisions else row.ProcessVersion
 
     def _start_in(
         self,
@@ -242,6 +256,8 @@ class Instances:
         actor: str,
         parent: Instance | None = None,
         depth: int = 0,
+        people_revision: int | None = None,
+        calendar=None,
     ) -> tuple[Instance, int]:
         """Create the instance and run it to its first wait; a hand-over (``parent``) keeps its case
         reference."""
@@ -307,13 +323,14 @@ class Instances:
                 inst.id,
                 business_key,
                 wfsvc.ruleset_for(session, inst.ruleset_version_id),
-                self.core.calendar(session),
+                calendar or self.core.calendar(session),
                 recipients=directories.of(self.core).lazy(RECIPIENTS, session),
                 agencies=directories.of(self.core).lazy(AGENCIES, session),
                 base_url=self.core.settings.base_url,
             ),
             open_tasks={},  # a new case has no rows yet
             deadline_rows=[],
+            people_revision=people_revision,
         )
         audit.record(
             session,

@@ -190,11 +190,11 @@ def queue_changed_rows(session: Session, tables: Iterable[Table] = ()) -> None:
     versioned row checked against the version it was read at, and moved to the next), and mark the rows
     written, so that the ORM's own flush has nothing left to do for them."""
     wanted = set(tables)
-    for obj in list(session.dirty):
-        state = inspect(obj)
+    states = [inspect(obj) for obj in session.dirty]
+    states = [s for s in states if s.mapper.local_table in wanted and s.key is not None and not s.deleted]
+    # in one order, so that a step's statement reads the same each time (PostgreSQL prepares it once)
+    for state in sorted(states, key=lambda s: (s.mapper.local_table.name, s.key[1])):
         mapper = state.mapper
-        if mapper.local_table not in wanted or state.key is None or state.deleted:
-            continue
         changed = {}
         for key, before in state.committed_state.items():
             prop = mapper.attrs.get(key)
