@@ -25,7 +25,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.spiff.serializer import DEFAULT_CONFIG
 
@@ -33,7 +33,17 @@ from engine.bpmn.script_engine import ENGINE
 
 
 class StateConverter(BpmnWorkflowConverter):
-    """Restores a workflow around spec objects handed in, instead of rebuilding them."""
+    """Restores a workflow around spec objects handed in, instead of rebuilding them; and writes a workflow's
+    state without its specs."""
+
+    def state_to_dict(self, workflow) -> dict:
+        """``to_dict`` without the spec and the subprocess specs: the process version keeps them, and turning
+        them into a dictionary cost as much as the case's own tasks, to be thrown away."""
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        dct["typename"] = self.registry.typenames[type(workflow)]
+        return dct
 
     def from_dict(self, dct):
         spec = dct.pop("spec")
@@ -127,12 +137,10 @@ def new_workflow(spec, subprocess_specs) -> BpmnWorkflow:
 
 def dump_state(workflow: BpmnWorkflow) -> bytes:
     """The instance's own state without its spec, compressed."""
-    ser, _ = _serializer()
+    ser, converter = _serializer()
     ser.registry._encoder_mode = True
     try:
-        dct = ser.to_dict(workflow)
-        dct.pop("spec", None)
-        dct.pop("subprocess_specs", None)
+        dct = converter.state_to_dict(workflow)
         dct[ser.VERSION_KEY] = ser.VERSION
         text = json.dumps(dct, cls=create_encoder(ser.registry), separators=(",", ":"))
     finally:
