@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from engine.calendar import WorkingDayCalendar
 from engine.config import Settings
 from engine.store.db import Database
-from engine.store.models import CalendarOverride, Revision
+from engine.store.models import CalendarOverride, Revision, RuleSetVersion
 
 #: the calendar's revision, bumped with every change to its overrides; a command reads it in its first query
 CALENDAR_REVISION = select(Revision.value).where(Revision.name == "calendar")
@@ -18,6 +18,9 @@ CALENDAR_REVISION = select(Revision.value).where(Revision.name == "calendar")
 
 #: who can be e-mailed about a task, bumped by the database itself (migration 0012); read the same way
 PEOPLE_REVISION = select(Revision.value).where(Revision.name == "people")
+
+#: which rule sets are deployed: their versions are only ever added, so the newest id names them all
+RULESETS_REVISION = select(func.max(RuleSetVersion.id))
 
 
 def calendar_changed(session: Session) -> None:

@@ -27,7 +27,7 @@ from engine.services import access, audit, directories, forms, outside, regimes
 from engine.services import documents as document_store
 from engine.services import workflow as wfsvc
 from engine.services.actor import Actor
-from engine.services.core import CALENDAR_REVISION, PEOPLE_REVISION, Core
+from engine.services.core import CALENDAR_REVISION, PEOPLE_REVISION, RULESETS_REVISION, Core
 from engine.services.directories import AGENCIES, RECIPIENTS
 from engine.services.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from engine.statuses import OPEN_CASE, CaseStatus, DeadlineStatus, TaskStatus
@@ -38,7 +38,6 @@ from engine.store.models import (
     Instance,
     MessageWait,
     ProcessVersion,
-    RuleSetVersion,
     TaskDraft,
 )
 
@@ -127,6 +126,7 @@ _LATEST = (
 _LATEST_WITH_REVISIONS = _LATEST.add_columns(
     CALENDAR_REVISION.scalar_subquery().label("calendar_revision"),
     PEOPLE_REVISION.scalar_subquery().label("people_revision"),
+    RULESETS_REVISION.scalar_subquery().label("rulesets_revision"),
 )
 _TASK_AND_CASE_LOCKED = _TASK_AND_CASE.with_for_update(of=Instance)  # PostgreSQL: the case's row locked
 
@@ -191,6 +191,7 @@ class Instances:
                 not version.deadline_keys,
                 local=self.core.settings.local_rulesets,
                 accepts=info.regimes,
+                rulesets_revision=revisions.rulesets_revision,
             )
             rules = data.get("ruleset") or data.get("regime")
             if info.regimes and rules not in info.regimes:
@@ -211,6 +212,7 @@ class Instances:
                 actor.username,
                 people_revision=revisions.people_revision,
                 calendar=calendar,
+                rulesets_revision=revisions.rulesets_revision,
             )
             if override is not None:
                 audit.record(
@@ -241,7 +243,7 @@ class Instances:
     def _latest_version(session, process_id: str, with_revisions: bool = False):
         """The process's newest version, without its diagram, compiled spec and forms (``version_info`` keeps
         those, read once); ``with_revisions``: also the calendar's and the people's revisions, read by the
-        same query (a row with ``calendar_revision`` and ``people_revision``)."""
+        same query (a row with ``calendar_revision``, ``people_revision`` and ``rulesets_revision``)."""
         stmt = _LATEST_WITH_REVISIONS if with_revisions else _LATEST
         row = session.execute(stmt, {"process_id": process_id}).first()
         if row is None:
@@ -258,24 +260,20 @@ class Instances:
         depth: int = 0,
         people_revision: int | None = None,
         calendar=None,
+        rulesets_revision: int | None = None,
     ) -> tuple[Instance, int]:
         """Create the instance and run it to its first wait; a hand-over (``parent``) keeps its case
         reference."""
         now = clock.now()
         process_id = version.process_id
-        ruleset_row = None
+        ruleset_id = None
         name = data.get("ruleset") or data.get("regime")
         for key in ("ruleset", "regime", "case_reference"):
             if data.get(key) is not None and not isinstance(data[key], str):
                 raise Invalid(f"'{key}' must be text", [{"path": key, "message": "must be a string"}])
         if name is not None:
-            ruleset_row = session.scalars(
-                select(RuleSetVersion)
-                .where(RuleSetVersion.name == name)
-                .order_by(RuleSetVersion.id.desc())
-                .limit(1)
-            ).first()
-            if ruleset_row is None:
+            ruleset_id = regimes.newest(session, rulesets_revision).get(name)
+            if ruleset_id is None:
                 key = "ruleset" if data.get("ruleset") else "regime"
                 raise Invalid(
                     f"no rule set named '{name}' is deployed", [{"path": key, "message": "unknown rule set"}]
@@ -299,7 +297,7 @@ class Instances:
             business_key=None,
             status=CaseStatus.RUNNING,
             regime=data.get("regime"),
-            ruleset_version_id=ruleset_row.id if ruleset_row else None,
+            ruleset_version_id=ruleset_id,
             parent_instance_id=parent.id if parent else None,
             state=b"",
             summary={},

@@ -13,16 +13,19 @@ never comes through here.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from sqlalchemy import func, select
 
 from engine import clock
 from engine.rules import RuleSet, regime_of, ruleset_in_force
+from engine.services import immutable
 from engine.services import workflow as wfsvc
 from engine.services.actor import Actor
 from engine.services.errors import Forbidden, Invalid
+from engine.store.db import database_key
 from engine.store.models import RuleSetVersion
 
 REASON_KEY = "regime_reason"  # why a manager runs the case under rules other than those in force
@@ -49,12 +52,25 @@ class Override:
         }
 
 
-def deployed(session) -> dict[str, RuleSet]:
-    """The newest deployed version of every rule set, by name."""
-    latest = select(RuleSetVersion.name, func.max(RuleSetVersion.id).label("id")).group_by(
-        RuleSetVersion.name
-    )
-    return {name: wfsvc.ruleset_for(session, rid) for name, rid in session.execute(latest)}
+_NEWEST = select(RuleSetVersion.name, func.max(RuleSetVersion.id).label("id")).group_by(RuleSetVersion.name)
+
+
+def newest(session, revision: int | None = None) -> Mapping[str, int]:
+    """The id of the newest deployed version of every rule set, by name. ``revision``: the rule sets'
+    revision (``core.RULESETS_REVISION``), when the caller read it already (a start reads it with its process
+    version); they are then read once a revision and database."""
+
+    def read() -> Mapping[str, int]:
+        return MappingProxyType(dict(session.execute(_NEWEST).all()))
+
+    if revision is None:
+        return read()
+    return immutable.cached(immutable.Key(("rulesets", database_key(session), revision), read))
+
+
+def deployed(session, revision: int | None = None) -> dict[str, RuleSet]:
+    """The newest deployed version of every rule set, by name (``revision`` as :func:`newest`)."""
+    return {name: wfsvc.ruleset_for(session, rid) for name, rid in newest(session, revision).items()}
 
 
 def _day(value) -> dt.date | None:
@@ -93,6 +109,7 @@ def settle(
     today_if_unanchored: bool = False,
     local: Iterable[str] = (),
     accepts: Iterable[str] = (),
+    rulesets_revision: int | None = None,
 ) -> tuple[dict, Override | None]:
     """The start data with ``regime`` set from ``date_aware``, or the manager's override checked; raises
     Invalid (422, naming the field) or Forbidden (403) otherwise. ``today_if_unanchored``: a process with no
@@ -113,12 +130,12 @@ def settle(
                 [{"path": "date_aware", "message": "must be a date (YYYY-MM-DD)"}],
             )
         if today_if_unanchored and not explicit:
-            sets = deployed(session)
+            sets = deployed(session, rulesets_revision)
             today = ruleset_in_force(sets, clock.today())
             if today is not None:
                 return _in_force_with_local(data, sets, today, local, accepts), None
         return _with_regime(session, data), None  # no date to judge by: the rules named, as before
-    sets = deployed(session)
+    sets = deployed(session, rulesets_revision)
     in_force = ruleset_in_force(sets, aware)
     if not explicit:
         if in_force is None:

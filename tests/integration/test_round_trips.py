@@ -6,6 +6,7 @@ draft exists and the calendar's revision, the writes, its COMMIT)."""
 from __future__ import annotations
 
 from engine.services import Reviewflow, demo
+from engine.store.models import Instance
 from tests.casework import ACTORS, demo_cases
 from tests.conftest import PROCESS_OWNER, ROOT, make_settings
 from tests.roundtrips import Statements
@@ -88,4 +89,24 @@ def test_a_step_that_opens_the_next_is_at_most_7_statements_on_sqlite(sqlite_url
         service.instances.complete_task(task_id, STEP, STAFF)
     print(f"\na step that opens the next: {seen.count} statements")
     assert seen.count <= 7, seen.count
+    service.db.dispose()
+
+
+def test_starting_a_case_is_5_round_trips_on_postgresql(postgres_url):
+    """BEGIN, one read (the process's newest version, and the calendar's, the people's and the rule sets'
+    revisions), the new case row (its id names the case), its writes, and COMMIT. Which rule sets are
+    deployed, and the newest version of the one the case runs under, are not read again while no rule set
+    is deployed."""
+    from tests.bench.common import OWNER, STAFF, bench_files
+
+    service = Reviewflow(make_settings(postgres_url))
+    service.deployments.deploy(bench_files(), OWNER)
+    service.deployments.deploy_paths([ROOT / "processes" / "rulesets"], OWNER)
+    service.instances.start("bench_reference", {"steps_done": 0}, STAFF)  # caches warm
+    with Statements(service.db.engine) as seen:
+        started = service.instances.start("bench_reference", {"steps_done": 0}, STAFF)
+    print(f"\nstarting a case: {seen.round_trips} round trips, {seen.count} statements")
+    assert seen.round_trips == 5, (seen.round_trips, seen.count)
+    with service.db.reading() as session:
+        assert session.get(Instance, started["id"]).regime == "WT2023"  # the rules in force today
     service.db.dispose()
