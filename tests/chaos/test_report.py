@@ -177,3 +177,14 @@ def test_a_good_case_in_the_incident_state_misses_the_target():
     }
     m = _run(records=records)["good cases put in the incident state"]
     assert (m.value, m.passed) == (1, False) and "terminating connection" in m.detail
+
+
+def test_kills_made_after_the_storm_are_counted_apart():
+    m = _run(
+        storm_end=T0 + 1,
+        pool={"kills": [T0] * 100 + [T0 + 5] * 12, "crashes": [], "stop_seconds": [], "stop_forced": 0},
+    )
+    kills = m["worker kills (SIGKILL, each restarted)"]
+    assert kills.passed is True and kills.value == 112
+    assert "12 after the storm" in kills.detail
+    assert "after the storm" not in _run()["worker kills (SIGKILL, each restarted)"].detail
