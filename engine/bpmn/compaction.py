@@ -80,14 +80,24 @@ def _path_to_root(task) -> list:
 
 
 def _common_path(anchors) -> list:
-    """The tasks from the root down to the lowest common ancestor of ``anchors``."""
-    paths = [_path_to_root(a) for a in anchors]
-    common = []
-    for level in zip(*paths, strict=False):
-        if any(t is not level[0] for t in level):
-            break
-        common.append(level[0])
-    return common
+    """The tasks from the root down to the lowest common ancestor of ``anchors``. The first anchor's path is
+    walked to the root; every other anchor only up to a task already walked (the tasks still to come hang
+    one under another below the ready one), so each task is visited once, not once per anchor below it."""
+    path = _path_to_root(anchors[0])
+    depth = {id(t): i for i, t in enumerate(path)}  # identity: hashing the tasks' UUIDs costs more
+    walked: set[int] = set()
+    common = len(path)
+    for anchor in anchors[1:]:
+        task = anchor
+        while task is not None and id(task) not in depth and id(task) not in walked:
+            walked.add(id(task))
+            task = task.parent
+        if task is None:
+            return []
+        if id(task) in depth:  # met the first path: the common part ends at or above this task
+            common = min(common, depth[id(task)] + 1)
+        # else it met a task walked from an earlier anchor, whose meeting point is already counted
+    return path[:common]
 
 
 def _looks_back(task) -> bool:

@@ -19,8 +19,9 @@ CALENDAR_REVISION = select(Revision.value).where(Revision.name == "calendar")
 #: who can be e-mailed about a task, bumped by the database itself (migration 0012); read the same way
 PEOPLE_REVISION = select(Revision.value).where(Revision.name == "people")
 
-#: which rule sets are deployed: their versions are only ever added, so the newest id names them all
-RULESETS_REVISION = select(func.max(RuleSetVersion.id))
+#: which rule sets are deployed: their versions are only ever added, so the newest id names them all (0: none
+#: is deployed, a revision like any other, not the "not read" of None)
+RULESETS_REVISION = select(func.coalesce(func.max(RuleSetVersion.id), 0))
 
 
 def calendar_changed(session: Session) -> None:

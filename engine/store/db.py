@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -122,9 +123,17 @@ def schema_revision(connection: Connection) -> str | None:
         return None
 
 
+_KEYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def database_key(session: Session) -> str:
-    """Caches are per database: ids repeat across databases (tests, several partnerships)."""
-    return session.get_bind().url.render_as_string(hide_password=True)
+    """Caches are per database: ids repeat across databases (tests, several partnerships). Rendered once an
+    engine: a command asks for it a few dozen times."""
+    bind = session.get_bind()
+    key = _KEYS.get(bind)
+    if key is None:
+        key = _KEYS[bind] = bind.url.render_as_string(hide_password=True)
+    return key
 
 
 _ON_COMMIT = "reviewflow_on_commit"

@@ -110,3 +110,18 @@ def test_starting_a_case_is_5_round_trips_on_postgresql(postgres_url):
     with service.db.reading() as session:
         assert session.get(Instance, started["id"]).regime == "WT2023"  # the rules in force today
     service.db.dispose()
+
+
+def test_starting_a_case_where_no_rule_set_is_deployed_is_5_round_trips_too(postgres_url):
+    """No rule set deployed is a revision of its own: that none is deployed is not read at every start."""
+    from tests.bench.common import OWNER, STAFF, bench_files
+
+    service = Reviewflow(make_settings(postgres_url))
+    service.deployments.deploy(bench_files(), OWNER)
+    service.instances.start("bench_reference", {"steps_done": 0}, STAFF)  # caches warm
+    with Statements(service.db.engine) as seen:
+        started = service.instances.start("bench_reference", {"steps_done": 0}, STAFF)
+    assert seen.round_trips == 5, (seen.round_trips, seen.count)
+    with service.db.reading() as session:
+        assert session.get(Instance, started["id"]).regime is None
+    service.db.dispose()
