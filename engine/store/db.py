@@ -155,7 +155,12 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.dialect = self.engine.dialect.name
-        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._read = sessionmaker(
+            self.engine.execution_options(postgresql_readonly=True)
+            if self.dialect == "postgresql"
+            else self.engine,
+            expire_on_commit=False,
+        )
         # one statement needs no transaction around it: on PostgreSQL that saves a BEGIN and a ROLLBACK
         self._lookup = self.engine.execution_options(
             **(
@@ -208,12 +213,22 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        """A read-only session (queries for lists and pages)."""
+        """A read-only session (queries for lists and pages). On PostgreSQL its transaction is READ ONLY (said
+        in the BEGIN the driver sends anyway), and it ends in COMMIT: the driver forgets every statement it
+        has prepared on a ROLLBACK, and the next page or command would parse its statements again. Objects
+        changed in passing are discarded, never written."""
         session = self._read()
         try:
             yield session
-        finally:
+        except BaseException:
             session.rollback()
+            raise
+        else:
+            if session.new or session.dirty or session.deleted:
+                session.rollback()
+            else:
+                session.commit()
+        finally:
             session.close()
 
     @contextmanager

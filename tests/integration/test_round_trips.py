@@ -125,3 +125,21 @@ def test_starting_a_case_where_no_rule_set_is_deployed_is_5_round_trips_too(post
     with service.db.reading() as session:
         assert session.get(Instance, started["id"]).regime is None
     service.db.dispose()
+
+
+def test_a_page_read_keeps_the_statements_postgresql_has_prepared(postgres_url):
+    """The driver prepares a statement run often (its fifth run) and forgets every prepared statement, with a
+    DEALLOCATE ALL, when a transaction is rolled back: a read that ended in ROLLBACK made every page and
+    command after it parse its statements again."""
+    from sqlalchemy import text
+
+    from engine.services.actor import Actor
+
+    service = Reviewflow(make_settings(postgres_url))
+    manager = Actor("page-reader", frozenset({"manager"}))
+    for _ in range(7):
+        service.tasks.claimed(manager)
+    with service.db.reading() as session:
+        prepared = session.scalar(text("SELECT count(*) FROM pg_prepared_statements"))
+    assert prepared >= 1, "the task list's statement is prepared after seven reads"
+    service.db.dispose()
