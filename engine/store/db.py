@@ -213,10 +213,11 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        """A read-only session (queries for lists and pages). On PostgreSQL its transaction is READ ONLY (said
-        in the BEGIN the driver sends anyway), and it ends in COMMIT: the driver forgets every statement it
-        has prepared on a ROLLBACK, and the next page or command would parse its statements again. Objects
-        changed in passing are discarded, never written."""
+        """A read-only session (queries for lists and pages); nothing done in it is ever written. On
+        PostgreSQL its transaction is READ ONLY (said in the BEGIN the driver sends anyway) and, when
+        nothing was changed in passing, ends in COMMIT: the driver forgets every statement it has prepared
+        on a ROLLBACK, and the next page or command would parse its statements again. On SQLite it is
+        rolled back, as is anything changed in passing."""
         session = self._read()
         try:
             yield session
@@ -224,10 +225,10 @@ class Database:
             session.rollback()
             raise
         else:
-            if session.new or session.dirty or session.deleted:
-                session.rollback()
-            else:
+            if self.dialect == "postgresql" and not (session.new or session.dirty or session.deleted):
                 session.commit()
+            else:
+                session.rollback()
         finally:
             session.close()
 
