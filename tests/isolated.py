@@ -3,9 +3,10 @@
 Code such as ``10**10**8`` runs inside one C call that holds the GIL, so neither a
 thread with a join timeout nor a signal-based pytest timeout can stop it. A child
 process can be killed; the test then fails instead of hanging the run. The child
-also gets an address-space cap, so code that would eat the machine's memory fails
-in the child with MemoryError rather than taking the test run (or the machine) down, and
-a huge result is reported by its size rather than sent back to the test.
+also gets an address-space cap (3 GiB more than it holds at the fork), so code that
+would eat the machine's memory fails in the child with MemoryError rather than taking
+the test run (or the machine) down, and a huge result is reported by its size rather
+than sent back to the test.
 """
 
 from __future__ import annotations
@@ -42,9 +43,21 @@ class Outcome:
     seconds: float = 0.0
 
 
+def _address_space() -> int:
+    """Bytes of address space this process holds now (Linux; 0 where that cannot be read)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def _child(conn, fn, args):
+    # room to grow, counted from what the forked test process already holds: a run that has grown past the
+    # cap (browsers, servers, threads) would otherwise leave the child no room even to push a frame
+    cap = _address_space() + MEMORY_CAP_BYTES
     with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP_BYTES, MEMORY_CAP_BYTES))
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     try:
         result = fn(*args)
         try:
