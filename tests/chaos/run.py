@@ -138,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(report.table(measures))
     failed = [m.name for m in measures if m.passed is False]
+    if failed:
+        print("\n" + report.missed(measures))
     print(
         f"\nchaos: {results['seconds']:.0f} s; {len(failed)} target(s) missed; "
         f"details in {out / 'results.json'}"

@@ -3,7 +3,7 @@ counted the way the README states them (the suite itself runs with ``make chaos`
 
 from __future__ import annotations
 
-from tests.chaos.report import Planned, duplicate_causes, evaluate, firings, mail, timer_index
+from tests.chaos.report import Planned, duplicate_causes, evaluate, firings, mail, missed, timer_index
 
 T0 = 1_000_000.0
 
@@ -188,3 +188,17 @@ def test_kills_made_after_the_storm_are_counted_apart():
     assert kills.passed is True and kills.value == 112
     assert "12 after the storm" in kills.detail
     assert "after the storm" not in _run()["worker kills (SIGKILL, each restarted)"].detail
+
+
+def test_the_last_lines_name_each_missed_target_with_its_figures():
+    """CI keeps only the tail of a run's output: the targets missed are named there, with their figures."""
+    measures = list(_run(received=[got(i, T0 + 30) for i in range(1, 12)] + [got(3, T0 + 31)] * 3).values())
+    lines = missed(measures).splitlines()
+    assert lines == [
+        "missed: timers lost (never fired) 1 (target 0; hang: 0, storm: 1, poison: 0)",
+        "missed: timers fired twice 1 (target 0)",
+        "missed: duplicate e-mails 3 (target <= 1 (1 per 100 kills); 0 within 3 s of a worker kill, "
+        "0 of a killed connection only, 1 near neither)",
+        "missed: duplicates under a new Message-ID 2 (target 0)",
+    ]
+    assert missed([m for m in measures if m.passed is not False]) == ""
