@@ -456,12 +456,11 @@ def table(measures: list[Measure]) -> str:
 def missed(measures: list[Measure]) -> str:
     """The targets missed, each with its figure, target and detail, on lines of their own: CI keeps only the
     tail of a run's output, and the table above may be cut off."""
-    lines = [
-        f"{m.name} {m.value} (target {m.target}" + (f"; {m.detail})" if m.detail else ")")
+    return "\n".join(
+        f"missed: {m.name} {m.value} (target {m.target}" + (f"; {m.detail})" if m.detail else ")")
         for m in measures
         if m.passed is False
-    ]
-    return "missed: " + "\nmissed: ".join(lines) if lines else ""
+    )
 
 
 def as_json(measures: list[Measure]) -> list[dict]:
