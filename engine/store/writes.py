@@ -38,6 +38,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from engine.store import driver
+
 _QUEUE = "reviewflow_writes"
 
 
@@ -245,7 +247,7 @@ def _send_as_one(connection: Connection, queue: list[Write]) -> None:
             params.update(values[0].params(f"c{n}_"))
     for name, processor in compiled.processors.items():
         params[name] = processor(params[name])
-    row = connection.exec_driver_sql(compiled.sql, params).one()
+    (row,) = driver.send(connection, compiled.sql, params)
     checked = [w for w in queue if w.checked]
     if checked:
         _check(checked, row)

@@ -123,6 +123,36 @@ def test_a_command_whose_connection_is_killed_answers_503_keeps_nothing_and_can_
     assert again.status_code == 200 and assignee(world) == "bina"
 
 
+def task_state(world):
+    with world["service"].db.reading() as session:
+        return session.get(HumanTask, world["task"]).state
+
+
+# a step's first read and its writes, both sent by the driver itself (engine/store/driver.py)
+@pytest.mark.parametrize(
+    "statement", [r"^SELECT .*\bFROM human_task JOIN instance\b.*\bFOR UPDATE\b", r"^WITH write_0\b"]
+)
+def test_completing_a_task_whose_connection_is_killed_answers_503_keeps_nothing_and_can_be_sent_again(
+    world, statement
+):
+    from tests.integration.test_demo_process import INCIDENT
+
+    killer = Killer(world["service"], statement)
+    try:
+        response = api(
+            world, "POST", f"/tasks/{world['task']}/complete", who="bina", json={"data": INCIDENT}
+        )
+    finally:
+        killer.remove()
+    assert killer.killed == 1
+    assert response.status_code == 503, response.get_data(as_text=True)[:300]
+    assert response.get_json()["error"]["code"] == "unavailable"
+    assert task_state(world) == "open"  # nothing of the command was kept
+    again = api(world, "POST", f"/tasks/{world['task']}/complete", who="bina", json={"data": INCIDENT})
+    assert again.status_code == 200, again.get_json()
+    assert task_state(world) == "completed"
+
+
 def test_connections_killed_between_requests_are_replaced(world):
     assert api(world, "GET", "/tasks", who="bina").status_code == 200
     with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
