@@ -139,9 +139,7 @@ def test_completing_a_task_whose_connection_is_killed_answers_503_keeps_nothing_
 
     killer = Killer(world["service"], statement)
     try:
-        response = api(
-            world, "POST", f"/tasks/{world['task']}/complete", who="bina", json={"data": INCIDENT}
-        )
+        response = api(world, "POST", f"/tasks/{world['task']}/complete", who="bina", json={"data": INCIDENT})
     finally:
         killer.remove()
     assert killer.killed == 1
