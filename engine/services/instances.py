@@ -17,7 +17,6 @@ from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import LABEL_STYLE_TABLENAME_PLUS_COL, bindparam, delete, exists, or_, select, update
-from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -496,7 +495,7 @@ class Instances:
             return {"instance_id": inst.id, "status": inst.status, "task_id": task_id}
 
     @staticmethod
-    def _task_and_case(session, task_id: str) -> tuple[HumanTask, Instance, dict, bool, Row]:
+    def _task_and_case(session, task_id: str) -> tuple[HumanTask, Instance, dict, bool, tuple]:
         """One query for what completing a task needs first: the task, its case (locked), the case's other
         open tasks, whether a draft of the task exists, and the revisions of the calendar and of the people
         (a row with ``calendar_revision`` and ``people_revision``). Sent by the driver itself and its rows

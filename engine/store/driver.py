@@ -1,17 +1,20 @@
 """The few statements sent on every step, given to psycopg directly on PostgreSQL.
 
-A case step sends the same handful of statements every time: the task list, a command's batch of writes. On
-PostgreSQL, SQLAlchemy's own execution of one of them (its compiled cache, its execution context, a result
-built from the cursor's description, which psycopg rebuilds on every call) cost about as much as psycopg's
-sending and reading it: 0.82 against 0.41 ms for a task list of one row. Here such a statement is compiled
-once, its SQL and the conversions of its values and columns kept, and sent on the connection's own cursor.
+A case step sends the same statements every time: the task list, a command's first read, its batch of
+writes. On PostgreSQL, SQLAlchemy's own execution of one of them (its compiled cache, its execution context,
+a result built from the cursor's description, which psycopg builds anew on every call) cost about as much as
+psycopg's sending and reading it: 0.82 against 0.41 ms for a task list of one row, and the ORM's loading of a
+command's first read as much again. Here such a statement is compiled once, its SQL and the conversions of its
+values and columns kept, and sent on the connection's own cursor; the rows of a command's first read are made
+into the session's objects directly (:func:`as_loaded`).
 
-What SQLAlchemy would do around a statement still happens: listeners of ``before_cursor_execute`` hear it
-(the statement counts of the tests), and a driver error is raised as SQLAlchemy's ``DBAPIError``, with the
-connection invalidated when it was lost, so callers and :func:`engine.store.db.unavailable` see what they
-would. Queued writes (``engine.store.writes``) are not sent first: these are a lookup's only statement, or
-the batch itself. On SQLite (no round trips, and its result conversions are SQLAlchemy's) a statement runs
-through SQLAlchemy as any other."""
+What SQLAlchemy would do around a statement still happens: listeners of ``before_cursor_execute`` hear it,
+called as SQLAlchemy calls them (the statement counts of the tests, the connection killers of the chaos
+suite), and a driver error is raised as SQLAlchemy's ``DBAPIError``, with the connection invalidated when it
+was lost, so callers and :func:`engine.store.db.unavailable` see what they would. Queued writes
+(``engine.store.writes``) are not sent first: each statement here is a lookup's only one, a transaction's
+first, or the batch itself. On SQLite (no round trips, and its result conversions are SQLAlchemy's) a
+statement runs through SQLAlchemy as any other."""
 
 from __future__ import annotations
 
@@ -45,6 +48,7 @@ def send(connection: Connection, sql: str, params: dict) -> list[tuple]:
                 params,
                 exc,
                 connection.dialect.loaded_dbapi.Error,
+                hide_parameters=connection.engine.hide_parameters,
                 connection_invalidated=lost,
                 dialect=connection.dialect,
             ) from exc
@@ -60,7 +64,8 @@ class _Compiled:
     lists: tuple[str, ...]  # the names of its list values
     columns: tuple
     row: type
-    forms: dict = field(default_factory=dict)  # list lengths -> (sql, values written in it, values given)
+    # list lengths -> (sql, values written in it, values given); filled as lengths are first met
+    forms: dict = field(default_factory=dict)
 
     def sql_and_params(self, given: dict) -> tuple[str, dict]:
         lengths = tuple(len(given[name]) for name in self.lists)
