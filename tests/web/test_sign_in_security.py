@@ -35,6 +35,7 @@ def test_a_manager_sets_up_an_authenticator_at_first_sign_in_then_signs_in_with_
     assert axe_violations(page) == []
     page.fill("#code", pyotp.TOTP(secret).at(clock.now()))
     page.click("button:has-text('Continue')")
+    page.wait_for_selector(".rf-recovery-code")  # the page after it: the one before has an h1 too
     assert page.locator("h1").inner_text() == "Save your recovery codes"
     codes = page.locator(".rf-recovery-code").all_inner_texts()
     assert len(codes) == 10 and len(set(codes)) == 10
@@ -88,6 +89,7 @@ def test_anyone_may_turn_on_multi_factor_sign_in(page, service):
     secret = page.locator("#secret").inner_text().replace(" ", "")
     page.fill("#code", pyotp.TOTP(secret).at(clock.now()))
     page.click("button:has-text('Continue')")
+    page.wait_for_selector(".rf-recovery-code")  # reading them does not wait for the page that has them
     assert len(page.locator(".rf-recovery-code").all_inner_texts()) == 10
     page.goto("/account/multi-factor")
     assert "10 recovery codes left" in page.locator("main").inner_text()
