@@ -29,16 +29,17 @@ from sqlalchemy.orm.attributes import instance_dict
 from sqlalchemy.sql import Select
 
 
-def send(connection: Connection, sql: str, params: dict) -> list[tuple]:
-    """Run driver SQL that answers with rows (a select, or writes with a select after them), its values
-    already converted for the driver, on the connection; its rows. (psycopg builds a cursor's description
-    anew each time it is asked for: it was a third of this function's time.)"""
+def send(connection: Connection, sql: str, params: dict, answers: bool = True) -> list[tuple]:
+    """Run driver SQL, its values already converted for the driver, on the connection; its rows when it
+    ``answers`` with rows (a select, or writes with a select after them). (psycopg builds a cursor's
+    description anew each time it is asked for, so whether there are rows is the caller's to say: asking
+    was a third of this function's time.)"""
     dbapi_connection = connection.connection.dbapi_connection
     with dbapi_connection.cursor() as cursor:
         connection.dispatch.before_cursor_execute(connection, cursor, sql, params, None, False)
         try:
             cursor.execute(sql, params)
-            return cursor.fetchall()
+            return cursor.fetchall() if answers else []
         except connection.dialect.loaded_dbapi.Error as exc:
             lost = connection.dialect.is_disconnect(exc, dbapi_connection, cursor)
             if lost:
