@@ -1,0 +1,142 @@
+"""The few statements sent on every step, given to psycopg directly on PostgreSQL.
+
+A case step sends the same statements every time: the task list, a command's first read, its batch of
+writes. On PostgreSQL, SQLAlchemy's own execution of one of them (its compiled cache, its execution context,
+a result built from the cursor's description, which psycopg builds anew on every call) cost about as much as
+psycopg's sending and reading it: 0.82 against 0.41 ms for a task list of one row, and the ORM's loading of a
+command's first read as much again. Here such a statement is compiled once, its SQL and the conversions of its
+values and columns kept, and sent on the connection's own cursor; the rows of a command's first read are made
+into the session's objects directly (:func:`as_loaded`).
+
+What SQLAlchemy would do around a statement still happens: listeners of ``before_cursor_execute`` hear it,
+called as SQLAlchemy calls them (the statement counts of the tests, the connection killers of the chaos
+suite), and a driver error is raised as SQLAlchemy's ``DBAPIError``, with the connection invalidated when it
+was lost, so callers and :func:`engine.store.db.unavailable` see what they would. Queued writes
+(``engine.store.writes``) are not sent first: each statement here is a lookup's only one, a transaction's
+first, or the batch itself. On SQLite (no round trips, and its result conversions are SQLAlchemy's) a
+statement runs through SQLAlchemy as any other."""
+
+from __future__ import annotations
+
+import functools
+from collections import namedtuple
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_dict
+from sqlalchemy.sql import Select
+
+
+def send(connection: Connection, sql: str, params: dict, answers: bool = True) -> list[tuple]:
+    """Run driver SQL, its values already converted for the driver, on the connection; its rows when it
+    ``answers`` with rows (a select, or writes with a select after them). (psycopg builds a cursor's
+    description anew each time it is asked for, so whether there are rows is the caller's to say: asking
+    was a third of this function's time.)"""
+    dbapi_connection = connection.connection.dbapi_connection
+    with dbapi_connection.cursor() as cursor:
+        connection.dispatch.before_cursor_execute(connection, cursor, sql, params, None, False)
+        try:
+            cursor.execute(sql, params)
+            return cursor.fetchall() if answers else []
+        except connection.dialect.loaded_dbapi.Error as exc:
+            lost = connection.dialect.is_disconnect(exc, dbapi_connection, cursor)
+            if lost:
+                connection.invalidate(exc)
+            raise DBAPIError.instance(
+                sql,
+                params,
+                exc,
+                connection.dialect.loaded_dbapi.Error,
+                hide_parameters=connection.engine.hide_parameters,
+                connection_invalidated=lost,
+                dialect=connection.dialect,
+            ) from exc
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """A select as the driver runs it: its SQL for each length of the lists it is given (an ``IN`` of one
+    role or of three), with where each value comes from and how it is converted; and its columns' conversions
+    and names."""
+
+    compiled: object
+    lists: tuple[str, ...]  # the names of its list values
+    columns: tuple
+    row: type
+    # list lengths -> (sql, values written in it, values given); filled as lengths are first met
+    forms: dict = field(default_factory=dict)
+
+    def sql_and_params(self, given: dict) -> tuple[str, dict]:
+        lengths = tuple(len(given[name]) for name in self.lists)
+        form = self.forms.get(lengths)
+        if form is None:
+            form = self.forms[lengths] = self._form(given)
+        sql, written, from_given = form
+        params = dict(written)
+        for name, source, index, processor in from_given:
+            value = given[source] if index is None else given[source][index]
+            params[name] = processor(value) if processor else value
+        return sql, params
+
+    def _form(self, given: dict) -> tuple[str, dict, list]:
+        """The SQL for these list lengths; the values written in the statement, converted once; and for each
+        other value, its name, where in ``given`` it comes from (a name, and a position in a list) and what
+        converts it."""
+        expanded = self.compiled.construct_expanded_state(self.compiled.construct_params(given))
+        written, from_given = {}, []
+        for name, value in expanded.parameters.items():
+            processor = expanded.processors.get(name)
+            if name in given:
+                from_given.append((name, name, None, processor))
+            elif name in self.compiled.binds:
+                written[name] = processor(value) if processor else value
+            else:  # one item of a list: "roles_2" is the second of "roles"
+                source, _, position = name.rpartition("_")
+                from_given.append((name, source, int(position) - 1, processor))
+        return expanded.statement, written, from_given
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(stmt: Select, dialect: Dialect) -> _Compiled:
+    compiled = stmt.compile(dialect=dialect)
+    columns = tuple(
+        column.type.dialect_impl(dialect).result_processor(dialect, None) for column in stmt.selected_columns
+    )
+    lists = tuple(sorted({bind.key for bind in compiled.post_compile_params}))
+    row = namedtuple("Row", stmt.selected_columns.keys())
+    return _Compiled(compiled, lists, columns, row)
+
+
+def select(connection: Connection, stmt: Select, params: dict) -> list:
+    """The rows of ``stmt`` (a Core select, built once by the caller), each with its columns by name."""
+    if connection.dialect.name != "postgresql":
+        return connection.execute(stmt, params).all()
+    prepared = _compiled(stmt, connection.dialect)
+    sql, values = prepared.sql_and_params(params)
+    convert = prepared.columns
+    make = prepared.row._make
+    if not any(convert):
+        return [make(r) for r in send(connection, sql, values)]
+    return [
+        make(v if f is None or v is None else f(v) for f, v in zip(convert, r, strict=True))
+        for r in send(connection, sql, values)
+    ]
+
+
+@functools.lru_cache(maxsize=32)
+def _attribute_keys(model) -> tuple[str, ...]:
+    mapper = model.__mapper__
+    return tuple(mapper.get_property_by_column(c).key for c in model.__table__.c)
+
+
+def as_loaded(session: Session, model, values) -> object:
+    """An object of ``model`` from its table's column values in order (as a :func:`select` of the table gives
+    them), in ``session`` as if the ORM had read it: changes to it are tracked and written at commit. Cheaper
+    than the ORM's own loading of a row for a command's first read."""
+    obj = model.__mapper__.class_manager.new_instance()
+    instance_dict(obj).update(zip(_attribute_keys(model), values, strict=True))
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj
