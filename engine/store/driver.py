@@ -10,8 +10,9 @@ into the session's objects directly (:func:`as_loaded`).
 
 What SQLAlchemy would do around a statement still happens: listeners of ``before_cursor_execute`` hear it,
 called as SQLAlchemy calls them (the statement counts of the tests, the connection killers of the chaos
-suite), and a driver error is raised as SQLAlchemy's ``DBAPIError``, with the connection invalidated when it
-was lost, so callers and :func:`engine.store.db.unavailable` see what they would. Queued writes
+suite), and a driver error goes through SQLAlchemy's own handling (raised as its ``DBAPIError``; a lost
+connection invalidates the pool's older connections too), so callers, the pool and
+:func:`engine.store.db.unavailable` see what they would. Queued writes
 (``engine.store.writes``) are not sent first: each statement here is a lookup's only one, a transaction's
 first, or the batch itself. On SQLite (no round trips, and its result conversions are SQLAlchemy's) a
 statement runs through SQLAlchemy as any other."""
@@ -23,7 +24,6 @@ from collections import namedtuple
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_dict
 from sqlalchemy.sql import Select
@@ -41,18 +41,12 @@ def send(connection: Connection, sql: str, params: dict, answers: bool = True) -
             cursor.execute(sql, params)
             return cursor.fetchall() if answers else []
         except connection.dialect.loaded_dbapi.Error as exc:
-            lost = connection.dialect.is_disconnect(exc, dbapi_connection, cursor)
-            if lost:
-                connection.invalidate(exc)
-            raise DBAPIError.instance(
-                sql,
-                params,
-                exc,
-                connection.dialect.loaded_dbapi.Error,
-                hide_parameters=connection.engine.hide_parameters,
-                connection_invalidated=lost,
-                dialect=connection.dialect,
-            ) from exc
+            # SQLAlchemy's own handling, as for any statement it runs: its handle_error listeners, the error
+            # wrapped, and on a lost connection this connection and every older one in the pool invalidated
+            # (a server restarted or connections terminated took them all). Invalidating only this one left
+            # dead connections in the pool for a worker to find one by one, and to find mid-send.
+            connection._handle_dbapi_exception(exc, sql, params, cursor, None)
+            raise  # not reached: the call above raises
 
 
 @dataclass(frozen=True)
