@@ -78,18 +78,11 @@ def _serializer() -> tuple[BpmnWorkflowSerializer, StateConverter]:
     return _local.pair
 
 
-@functools.lru_cache(maxsize=64)
-def _encoder(registry) -> type:
-    """SpiffWorkflow's JSON encoder for a (per-thread) registry: a class it would otherwise make anew at
-    every step's dump."""
-    return create_encoder(registry)
-
-
 def _dumps(obj) -> str:
     ser, _ = _serializer()
     ser.registry._encoder_mode = True
     try:
-        return json.dumps(obj, cls=_encoder(ser.registry), separators=(",", ":"))
+        return json.dumps(obj, cls=create_encoder(ser.registry), separators=(",", ":"))
     finally:
         ser.registry._encoder_mode = False
 
@@ -148,10 +141,10 @@ def dump_state(workflow: BpmnWorkflow) -> bytes:
     ser.registry._encoder_mode = True
     try:
         dct = converter.state_to_dict(workflow)
+        dct[ser.VERSION_KEY] = ser.VERSION
+        text = json.dumps(dct, cls=create_encoder(ser.registry), separators=(",", ":"))
     finally:
         ser.registry._encoder_mode = False
-    dct[ser.VERSION_KEY] = ser.VERSION
-    text = _dumps(dct)
     return zlib.compress(text.encode("utf-8"), 6)
 
 

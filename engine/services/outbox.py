@@ -19,7 +19,6 @@ the outbox: never lost, visible in the web app.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import os
 import socket
@@ -40,7 +39,6 @@ from engine.services.core import Core
 from engine.services.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from engine.services.queries import outbox_dict
 from engine.statuses import OutboxStatus
-from engine.store import driver
 from engine.store.db import unavailable
 from engine.store.models import DeliveryAttempt, Instance, OutboxMessage
 
@@ -95,14 +93,6 @@ SELECT instance_id, :now, 'system', 'notification_sent',
 """)
 
 
-@functools.lru_cache(maxsize=4)
-def _record_sent_sql(dialect) -> str:
-    """The record of a sent message as the driver runs it, compiled once: from the relay's 250 to this
-    statement's reaching the server is when a worker's death sends the e-mail twice, and SQLAlchemy's own
-    execution of it was most of that window on a slow machine (engine/store/driver.py)."""
-    return _RECORD_SENT.compile(dialect=dialect).string
-
-
 class _SentRecorder:
     """Records one sent message on a connection held through the exchange (see ``Outbox._sent_recorder``)."""
 
@@ -111,8 +101,7 @@ class _SentRecorder:
 
     def __call__(self, message_id: int) -> bool:
         try:
-            sql = _record_sent_sql(self.connection.dialect)
-            driver.send(self.connection, sql, {"id": message_id, "now": clock.now()}, answers=False)
+            self.connection.execute(_RECORD_SENT, {"id": message_id, "now": clock.now()})
             return True
         except Exception as exc:  # the connection died during the exchange: record the usual way
             log.warning("outbox: quick record failed: outbox_id=%s error=%s", message_id, type(exc).__name__)

@@ -38,8 +38,6 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.store import driver
-
 _QUEUE = "reviewflow_writes"
 
 
@@ -187,16 +185,6 @@ def later(session: Session, write: Write) -> None:
     queue.append(write)
 
 
-@functools.lru_cache(maxsize=64)
-def _mapped(mapper) -> tuple[dict, tuple, str | None]:
-    """A mapper's column attributes by key (to their column names), its primary key's attributes (key and
-    column name) and its version attribute's key; looked up once, not at every commit."""
-    columns = {prop.key: prop.columns[0].name for prop in mapper.column_attrs}
-    pk = tuple((mapper.get_property_by_column(c).key, c.name) for c in mapper.primary_key)
-    version = mapper.version_id_col
-    return columns, pk, mapper.get_property_by_column(version).key if version is not None else None
-
-
 def queue_changed_rows(session: Session, tables: Iterable[Table] = ()) -> None:
     """Queue the changes this session's loaded rows of ``tables`` carry, as the ORM would flush them (a
     versioned row checked against the version it was read at, and moved to the next), and mark the rows
@@ -207,23 +195,21 @@ def queue_changed_rows(session: Session, tables: Iterable[Table] = ()) -> None:
     # in one order, so that a step's statement reads the same each time (PostgreSQL prepares it once)
     for state in sorted(states, key=lambda s: (s.mapper.local_table.name, s.key[1])):
         mapper = state.mapper
-        columns, pk_keys, version_key = _mapped(mapper)
-        values = state.dict
         changed = {}
         for key, before in state.committed_state.items():
-            name = columns.get(key)
-            now = values.get(key)
-            if name is not None and now is not before and now != before:
-                changed[name] = now
+            prop = mapper.attrs.get(key)
+            now = state.dict.get(key)
+            if hasattr(prop, "columns") and now is not before and now != before:
+                changed[prop.columns[0].name] = now
         if changed:
-            pk = {name: values[key] for key, name in pk_keys}
-            if version_key is not None:
-                current = values[version_key]
-                version = mapper.version_id_col.name
-                pk[version], changed[version] = current, current + 1
-                values[version_key] = current + 1
-            checked = version_key is not None
-            later(session, Write(mapper.local_table, where=pk, values=changed, checked=checked))
+            pk = {c.name: state.dict[mapper.get_property_by_column(c).key] for c in mapper.primary_key}
+            version = mapper.version_id_col
+            if version is not None:
+                version_key = mapper.get_property_by_column(version).key
+                current = state.dict[version_key]
+                pk[version.name], changed[version.name] = current, current + 1
+                state.dict[version_key] = current + 1
+            later(session, Write(mapper.local_table, where=pk, values=changed, checked=version is not None))
         # what the ORM does to a row it has flushed (SQLAlchemy 2.0's own, not public: a test holds it)
         state._commit_all(state.dict, session.identity_map)
 
@@ -259,7 +245,7 @@ def _send_as_one(connection: Connection, queue: list[Write]) -> None:
             params.update(values[0].params(f"c{n}_"))
     for name, processor in compiled.processors.items():
         params[name] = processor(params[name])
-    (row,) = driver.send(connection, compiled.sql, params)
+    row = connection.exec_driver_sql(compiled.sql, params).one()
     checked = [w for w in queue if w.checked]
     if checked:
         _check(checked, row)
