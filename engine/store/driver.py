@@ -1,10 +1,9 @@
-"""The few statements sent on every step, given to psycopg directly on PostgreSQL.
+"""The reads of every step, given to psycopg directly on PostgreSQL: the task list and a command's first read.
 
-A case step sends the same statements every time: the task list, a command's first read, its batch of
-writes. On PostgreSQL, SQLAlchemy's own execution of one of them (its compiled cache, its execution context,
-a result built from the cursor's description, which psycopg builds anew on every call) cost about as much as
+On PostgreSQL, SQLAlchemy's own execution of such a statement (its compiled cache, its execution context, a
+result built from the cursor's description, which psycopg builds anew on every call) cost about as much as
 psycopg's sending and reading it: 0.82 against 0.41 ms for a task list of one row, and the ORM's loading of a
-command's first read as much again. Here such a statement is compiled once, its SQL and the conversions of its
+command's first read as much again. Here such a select is compiled once, its SQL and the conversions of its
 values and columns kept, and sent on the connection's own cursor; the rows of a command's first read are made
 into the session's objects directly (:func:`as_loaded`).
 
@@ -12,10 +11,12 @@ What SQLAlchemy would do around a statement still happens: listeners of ``before
 called as SQLAlchemy calls them (the statement counts of the tests, the connection killers of the chaos
 suite), and a driver error goes through SQLAlchemy's own handling (raised as its ``DBAPIError``; a lost
 connection invalidates the pool's older connections too), so callers, the pool and
-:func:`engine.store.db.unavailable` see what they would. Queued writes
-(``engine.store.writes``) are not sent first: each statement here is a lookup's only one, a transaction's
-first, or the batch itself. On SQLite (no round trips, and its result conversions are SQLAlchemy's) a
-statement runs through SQLAlchemy as any other."""
+:func:`engine.store.db.unavailable` see what they would. Queued writes (``engine.store.writes``) are not sent
+first: each statement here is a lookup's only one or a transaction's first. On SQLite (no round trips, and its
+result conversions are SQLAlchemy's) a select runs through SQLAlchemy as any other.
+
+The worker's writes stay with SQLAlchemy: with them sent here too the chaos suite found more duplicate e-mails
+(README, "Benchmarks")."""
 
 from __future__ import annotations
 
@@ -29,22 +30,20 @@ from sqlalchemy.orm.attributes import instance_dict
 from sqlalchemy.sql import Select
 
 
-def send(connection: Connection, sql: str, params: dict, answers: bool = True) -> list[tuple]:
-    """Run driver SQL, its values already converted for the driver, on the connection; its rows when it
-    ``answers`` with rows (a select, or writes with a select after them). (psycopg builds a cursor's
-    description anew each time it is asked for, so whether there are rows is the caller's to say: asking
-    was a third of this function's time.)"""
+def send(connection: Connection, sql: str, params: dict) -> list[tuple]:
+    """Run a select's driver SQL, its values already converted for the driver, on the connection; its rows.
+    (The rows are fetched without asking for the cursor's description, which psycopg builds anew each time:
+    asking was a third of this function's time.)"""
     dbapi_connection = connection.connection.dbapi_connection
     with dbapi_connection.cursor() as cursor:
         connection.dispatch.before_cursor_execute(connection, cursor, sql, params, None, False)
         try:
             cursor.execute(sql, params)
-            return cursor.fetchall() if answers else []
+            return cursor.fetchall()
         except connection.dialect.loaded_dbapi.Error as exc:
             # SQLAlchemy's own handling, as for any statement it runs: its handle_error listeners, the error
             # wrapped, and on a lost connection this connection and every older one in the pool invalidated
-            # (a server restarted or connections terminated took them all). Invalidating only this one left
-            # dead connections in the pool for a worker to find one by one, and to find mid-send.
+            # (a server restarted or connections terminated took them all), not this one alone.
             connection._handle_dbapi_exception(exc, sql, params, cursor, None)
             raise  # not reached: the call above raises
 
