@@ -80,9 +80,13 @@ def api(world, method, path, who="mo", **kwargs):
     )
 
 
-def assignee(world):
+def task(world) -> HumanTask:
     with world["service"].db.reading() as session:
-        return session.get(HumanTask, world["task"]).assignee
+        return session.get(HumanTask, world["task"])
+
+
+def assignee(world):
+    return task(world).assignee
 
 
 def test_a_read_whose_connection_is_killed_is_tried_again_and_answers(world):
@@ -123,12 +127,7 @@ def test_a_command_whose_connection_is_killed_answers_503_keeps_nothing_and_can_
     assert again.status_code == 200 and assignee(world) == "bina"
 
 
-def task_state(world):
-    with world["service"].db.reading() as session:
-        return session.get(HumanTask, world["task"]).state
-
-
-# a step's first read and its writes, both sent by the driver itself (engine/store/driver.py)
+# a step's first read (the task, its case locked) and its one statement of writes
 @pytest.mark.parametrize(
     "statement", [r"^SELECT .*\bFROM human_task JOIN instance\b.*\bFOR UPDATE\b", r"^WITH write_0\b"]
 )
@@ -145,10 +144,10 @@ def test_completing_a_task_whose_connection_is_killed_answers_503_keeps_nothing_
     assert killer.killed == 1
     assert response.status_code == 503, response.get_data(as_text=True)[:300]
     assert response.get_json()["error"]["code"] == "unavailable"
-    assert task_state(world) == "open"  # nothing of the command was kept
+    assert task(world).state == "open"  # nothing of the command was kept
     again = api(world, "POST", f"/tasks/{world['task']}/complete", who="bina", json={"data": INCIDENT})
     assert again.status_code == 200, again.get_json()
-    assert task_state(world) == "completed"
+    assert task(world).state == "completed"
 
 
 def test_connections_killed_between_requests_are_replaced(world):
