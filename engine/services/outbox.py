@@ -77,7 +77,8 @@ class _Claim:
     email: EmailMessage | None  # None: it could not be built and is dead
 
 
-# The message sent, its delivery attempt and its audit entry, in one statement (PostgreSQL).
+# The message sent, its delivery attempt and its audit entry, in one statement (PostgreSQL). Sent again with
+# the same ``now`` after a lost connection it adds nothing: the first may have committed before the loss.
 _RECORD_SENT = text("""
 WITH m AS (
     UPDATE outbox_message
@@ -85,7 +86,9 @@ WITH m AS (
            lease_owner = NULL, lease_expires_at = NULL
      WHERE id = :id AND status <> 'sent'
  RETURNING instance_id, recipient, subject, attempts),
-a AS (INSERT INTO delivery_attempt (outbox_id, at, ok, error) VALUES (:id, :now, true, NULL))
+a AS (INSERT INTO delivery_attempt (outbox_id, at, ok, error)
+      SELECT :id, :now, true, NULL
+       WHERE NOT EXISTS (SELECT 1 FROM delivery_attempt WHERE outbox_id = :id AND ok AND at = :now))
 INSERT INTO audit_event (instance_id, at, actor, kind, detail)
 SELECT instance_id, :now, 'system', 'notification_sent',
        json_build_object('recipient', recipient, 'subject', subject, 'attempts', attempts)
@@ -94,18 +97,35 @@ SELECT instance_id, :now, 'system', 'notification_sent',
 
 
 class _SentRecorder:
-    """Records one sent message on a connection held through the exchange (see ``Outbox._sent_recorder``)."""
+    """Records one sent message in one statement, on a connection made sure of before the exchange
+    (see ``Outbox._sent_recorder``)."""
 
-    def __init__(self, connection):
-        self.connection = connection
+    def __init__(self, engine):
+        self.engine = engine
+        self.connection = self._connect()
+        try:
+            self.connection.exec_driver_sql("SELECT 1")
+        except Exception:  # closed while pooled: the pool now opens a fresh one
+            self.close()
+            self.connection = self._connect()
+
+    def _connect(self):
+        return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
     def __call__(self, message_id: int) -> bool:
-        try:
-            self.connection.execute(_RECORD_SENT, {"id": message_id, "now": clock.now()})
-            return True
-        except Exception as exc:  # the connection died during the exchange: record the usual way
-            log.warning("outbox: quick record failed: outbox_id=%s error=%s", message_id, type(exc).__name__)
-            return False
+        values = {"id": message_id, "now": clock.now()}
+        for again in (False, True):
+            try:
+                if again:  # lost during the exchange: once more at once, on a fresh connection
+                    self.close()
+                    self.connection = self._connect()
+                self.connection.execute(_RECORD_SENT, values)
+                return True
+            except Exception as exc:
+                log.warning(
+                    "outbox: quick record failed: outbox_id=%s error=%s", message_id, type(exc).__name__
+                )
+        return False  # the usual way then records it, waiting for the database
 
     def close(self) -> None:
         with suppress(Exception):
@@ -184,15 +204,14 @@ class Outbox:
         return {"sent": sent, "failed": failed}
 
     def _sent_recorder(self) -> _SentRecorder | None:
-        """On PostgreSQL, a connection checked out (and pinged) before the SMTP exchange, so that recording a
+        """On PostgreSQL, a connection checked out and pinged before the SMTP exchange, so that recording a
         sent message after the relay's 250 is one statement, one round trip: that is the whole window in which
-        a worker's death could send the e-mail twice. SQLite, a local file, records as usual."""
+        a worker's death could send the e-mail twice. A connection the server closed while it sat in the pool
+        is found by the ping, before the relay is sent anything. SQLite, a local file, records as usual."""
         if self.core.db.dialect != "postgresql":
             return None
         try:
-            return _SentRecorder(
-                self.core.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-            )
+            return _SentRecorder(self.core.db.engine)
         except Exception as exc:  # the usual way then records it
             log.warning("outbox: no connection held for recording: %s", type(exc).__name__)
             return None
