@@ -10,6 +10,7 @@ from engine.services.actor import REQUEST_ONLY_PREFIX, REQUEST_ONLY_ROLES, Actor
 from engine.services.core import Core
 from engine.services.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.statuses import TaskStatus
+from engine.store import driver
 from engine.store.models import HumanTask, Instance, ProcessVersion, TaskDraft, User, UserRole
 
 #: the columns a task list shows (task_dict reads these)
@@ -82,7 +83,7 @@ class Tasks:
         stmt = _MINE if mine else _EVERY_OPEN if "admin" in actor.roles else _FOR_ROLES
         given = {"user": actor.username, "roles": sorted(actor.roles), "limit": limit}
         with self.core.db.lookup() as connection:
-            return [task_dict(row, row.business_key) for row in connection.execute(stmt, given)]
+            return [task_dict(row, row.business_key) for row in driver.select(connection, stmt, given)]
 
     def claimed(self, actor: Actor, limit: int = 500) -> list[dict]:
         """Every open task someone has claimed: a manager's view, to see and reassign work in progress."""

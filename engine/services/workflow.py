@@ -184,9 +184,15 @@ def ruleset_for(session: Session, ruleset_version_id: int | None) -> RuleSet | N
 
 def lock_instance(session: Session, instance_id: int) -> Instance | None:
     stmt = select(Instance).where(Instance.id == instance_id)
-    if session.bind.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    return session.execute(stmt).scalar_one_or_none()
+    if session.bind.dialect.name != "postgresql":  # SQLite: the transaction began IMMEDIATE, writers wait
+        return session.execute(stmt).scalar_one_or_none()
+    row = session.execute(stmt.add_columns(Instance.lock_version).with_for_update()).one_or_none()
+    if row is None:
+        return None
+    inst, version = row
+    if inst.lock_version == version:  # not an object read earlier from a row changed since (then: checked)
+        writes.hold(session, inst)
+    return inst
 
 
 class CaseUnreadable(Exception):

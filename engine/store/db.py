@@ -22,7 +22,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import DisconnectionError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.store import writes
+from engine.store import driver, writes
 from engine.store.models import HumanTask, Instance
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -64,6 +64,7 @@ def make_engine(url: str) -> Engine:
         _without_jit(make_url(url)), pool_size=10, max_overflow=10, pool_recycle=RECYCLE_SECONDS
     )
     _ping_when_idle(engine)
+    driver.begin_with_first_statement(engine)
     return engine
 
 

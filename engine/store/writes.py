@@ -38,7 +38,10 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from engine.store import driver
+
 _QUEUE = "reviewflow_writes"
+_HELD = "reviewflow_held_rows"  # the rows this transaction read FOR UPDATE: (table, primary key)
 
 
 @dataclass
@@ -209,15 +212,33 @@ def queue_changed_rows(session: Session, tables: Iterable[Table] = ()) -> None:
                 current = state.dict[version_key]
                 pk[version.name], changed[version.name] = current, current + 1
                 state.dict[version_key] = current + 1
-            later(session, Write(mapper.local_table, where=pk, values=changed, checked=version is not None))
+            # a row this transaction holds locked cannot have been changed since it was read: no check
+            checked = version is not None and (mapper.local_table, state.key[1]) not in _held(session)
+            later(session, Write(mapper.local_table, where=pk, values=changed, checked=checked))
         # what the ORM does to a row it has flushed (SQLAlchemy 2.0's own, not public: a test holds it)
         state._commit_all(state.dict, session.identity_map)
 
 
-def send(connection: Connection) -> None:
-    """Send the queued writes now (one statement on PostgreSQL)."""
+def hold(session: Session, obj) -> None:
+    """Say that this transaction read ``obj``'s row ``FOR UPDATE``: until it ends, no one else can change the
+    row, so its update is not checked against the version it was read at (:func:`queue_changed_rows`), and
+    a transaction whose writes need no check sends them with its COMMIT."""
+    state = inspect(obj)
+    _held(session).add((state.mapper.local_table, state.key[1]))
+
+
+def _held(session: Session) -> set:
+    return session.connection().info.setdefault(_HELD, set())
+
+
+def send(connection: Connection, committing: bool = False) -> None:
+    """Send the queued writes now (one statement on PostgreSQL; ``committing``, with the COMMIT too when
+    none of them is checked: one round trip for both)."""
     queue = connection.info.pop(_QUEUE, None)
     if not queue:
+        return
+    if connection.dialect.name == "postgresql" and committing and not any(w.checked for w in queue):
+        _send_as_one(connection, queue, committing=True)
         return
     if connection.dialect.name == "postgresql" and (len(queue) > 1 or len(queue[0].rows) > 1):
         _send_as_one(connection, queue)
@@ -231,7 +252,7 @@ def send(connection: Connection) -> None:
             _check([write], [result.rowcount])
 
 
-def _send_as_one(connection: Connection, queue: list[Write]) -> None:
+def _send_as_one(connection: Connection, queue: list[Write], committing: bool = False) -> None:
     clauses = _clauses(queue)
     compiled = _one_statement(
         tuple(shape for _t, shape, _v in clauses), tuple(t for t, _s, _v in clauses), connection.dialect
@@ -245,6 +266,9 @@ def _send_as_one(connection: Connection, queue: list[Write]) -> None:
             params.update(values[0].params(f"c{n}_"))
     for name, processor in compiled.processors.items():
         params[name] = processor(params[name])
+    if committing:  # nothing in it is checked: its answer is not waited for before the COMMIT
+        driver.send_and_commit(connection, compiled.sql, params)
+        return
     row = connection.exec_driver_sql(compiled.sql, params).one()
     checked = [w for w in queue if w.checked]
     if checked:
@@ -264,6 +288,7 @@ def drop(connection: Connection) -> None:
     forget here: they go with it when the pool takes it back."""
     if not connection.invalidated:
         connection.info.pop(_QUEUE, None)
+        connection.info.pop(_HELD, None)
 
 
 def follow(engine: Engine) -> None:
@@ -277,7 +302,8 @@ def follow(engine: Engine) -> None:
 
     @event.listens_for(engine, "commit")
     def _committing(connection):
-        send(connection)
+        connection.info.pop(_HELD, None)
+        send(connection, committing=True)
 
     @event.listens_for(engine, "rollback")
     def _rolled_back(connection):
@@ -286,3 +312,4 @@ def follow(engine: Engine) -> None:
     @event.listens_for(engine, "checkin")
     def _returned(_dbapi_connection, record):
         record.info.pop(_QUEUE, None)
+        record.info.pop(_HELD, None)

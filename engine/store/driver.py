@@ -1,0 +1,207 @@
+"""The reads of every step, given to psycopg directly on PostgreSQL: the task list and a command's first read.
+
+On PostgreSQL, SQLAlchemy's own execution of such a statement (its compiled cache, its execution context, a
+result built from the cursor's description, which psycopg builds anew on every call) cost about as much as
+psycopg's sending and reading it: 0.82 against 0.41 ms for a task list of one row, and the ORM's loading of a
+command's first read as much again. Here such a select is compiled once, its SQL and the conversions of its
+values and columns kept, and sent on the connection's own cursor; the rows of a command's first read are made
+into the session's objects directly (:func:`as_loaded`).
+
+What SQLAlchemy would do around a statement still happens: listeners of ``before_cursor_execute`` hear it,
+called as SQLAlchemy calls them (the statement counts of the tests, the connection killers of the chaos
+suite), and a driver error goes through SQLAlchemy's own handling (raised as its ``DBAPIError``; a lost
+connection invalidates the pool's older connections too), so callers, the pool and
+:func:`engine.store.db.unavailable` see what they would. Queued writes (``engine.store.writes``) are not sent
+first: each statement here is a lookup's only one or a transaction's first. On SQLite (no round trips, and its
+result conversions are SQLAlchemy's) a select runs through SQLAlchemy as any other.
+
+The worker's writes stay with SQLAlchemy: with them sent here too the chaos suite found more duplicate e-mails
+(README, "Benchmarks")."""
+
+from __future__ import annotations
+
+import functools
+from collections import namedtuple
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_dict
+from sqlalchemy.sql import Select
+
+
+def send(connection: Connection, sql: str, params: dict) -> list[tuple]:
+    """Run a select's driver SQL, its values already converted for the driver, on the connection; its rows.
+    (The rows are fetched without asking for the cursor's description, which psycopg builds anew each time:
+    asking was a third of this function's time.) A select that opens its transaction goes with the BEGIN."""
+    with _sending(connection, sql, params) as (dbapi_connection, cursor):
+        if _opens_transaction(dbapi_connection):
+            with _together(dbapi_connection, cursor):
+                cursor.execute(sql, params)
+        else:
+            cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def send_and_commit(connection: Connection, sql: str, params: dict) -> None:
+    """Run a write statement (its values converted for the driver) and then its transaction's COMMIT, sent
+    together and answered together: one round trip where there were two. For writes no answer is awaited
+    from: if they fail, the COMMIT is not run, and the error is raised as any statement's would be."""
+    with _sending(connection, sql, params) as (dbapi_connection, cursor), _together(dbapi_connection, cursor):
+        cursor.execute(sql, params)
+        cursor.execute(b"COMMIT", prepare=False)
+
+
+@contextmanager
+def _sending(connection: Connection, sql: str, params: dict):
+    """The connection's driver connection and a cursor on it, the statement announced to the listeners of
+    ``before_cursor_execute`` as SQLAlchemy would announce it, and a driver error handled as SQLAlchemy
+    handles one: its handle_error listeners, the error wrapped, and on a lost connection this connection and
+    every older one in the pool invalidated (a server restarted or connections terminated took them all)."""
+    dbapi_connection = connection.connection.dbapi_connection
+    with dbapi_connection.cursor() as cursor:
+        connection.dispatch.before_cursor_execute(connection, cursor, sql, params, None, False)
+        try:
+            yield dbapi_connection, cursor
+        except connection.dialect.loaded_dbapi.Error as exc:
+            connection._handle_dbapi_exception(exc, sql, params, cursor, None)
+            raise  # not reached: the call above raises
+
+
+def begin_with_first_statement(engine: Engine) -> None:
+    """Every transaction on ``engine`` (PostgreSQL) sends its BEGIN with its first statement, as
+    :func:`send` does: one round trip where psycopg takes two. Not a server-side cursor's statement (an
+    export streamed), which psycopg cannot send in its pipeline mode."""
+
+    @event.listens_for(engine, "do_execute")
+    def _execute(cursor, statement, parameters, _context):
+        return _first_with_begin(cursor, statement, parameters)
+
+    @event.listens_for(engine, "do_execute_no_params")
+    def _execute_no_params(cursor, statement, _context):
+        return _first_with_begin(cursor, statement, None)
+
+
+def _first_with_begin(cursor, statement: str, parameters) -> bool:
+    """Whether the statement was run here (the first of its transaction, with the BEGIN)."""
+    dbapi_connection = cursor.connection
+    if isinstance(cursor, dbapi_connection.server_cursor_factory) or not _opens_transaction(dbapi_connection):
+        return False  # SQLAlchemy runs it as any other
+    with _together(dbapi_connection, cursor):
+        cursor.execute(statement, parameters)
+    return True
+
+
+def _opens_transaction(dbapi_connection) -> bool:
+    return (
+        not dbapi_connection.autocommit
+        and dbapi_connection.info.transaction_status == dbapi_connection.info.transaction_status.IDLE
+    )
+
+
+@contextmanager
+def _together(dbapi_connection, cursor):
+    """Statements queued in the block are sent at its end and answered together, in one round trip, the
+    transaction's BEGIN first when none is open: psycopg sends a BEGIN on its own and waits for its answer
+    (even in its pipeline mode) before the first statement. The BEGIN is psycopg's own (its isolation level
+    and read-only setting). psycopg is told the connection is in autocommit while the block runs, so that it
+    adds no BEGIN of its own. Its ``_autocommit`` and ``_get_tx_start_command`` are not public:
+    tests/integration/test_driver.py holds what they do."""
+    begin = dbapi_connection._get_tx_start_command() if _opens_transaction(dbapi_connection) else None
+    dbapi_connection._autocommit = True
+    try:
+        with dbapi_connection.pipeline():
+            if begin is not None:
+                cursor.execute(begin, prepare=False)
+            yield
+    finally:
+        dbapi_connection._autocommit = False
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """A select as the driver runs it: its SQL for each length of the lists it is given (an ``IN`` of one
+    role or of three), with where each value comes from and how it is converted; and its columns' conversions
+    and names."""
+
+    compiled: object
+    lists: tuple[str, ...]  # the names of its list values
+    columns: tuple
+    row: type
+    # list lengths -> (sql, values written in it, values given); filled as lengths are first met
+    forms: dict = field(default_factory=dict)
+
+    def sql_and_params(self, given: dict) -> tuple[str, dict]:
+        lengths = tuple(len(given[name]) for name in self.lists)
+        form = self.forms.get(lengths)
+        if form is None:
+            form = self.forms[lengths] = self._form(given)
+        sql, written, from_given = form
+        params = dict(written)
+        for name, source, index, processor in from_given:
+            value = given[source] if index is None else given[source][index]
+            params[name] = processor(value) if processor else value
+        return sql, params
+
+    def _form(self, given: dict) -> tuple[str, dict, list]:
+        """The SQL for these list lengths; the values written in the statement, converted once; and for each
+        other value, its name, where in ``given`` it comes from (a name, and a position in a list) and what
+        converts it."""
+        expanded = self.compiled.construct_expanded_state(self.compiled.construct_params(given))
+        written, from_given = {}, []
+        for name, value in expanded.parameters.items():
+            processor = expanded.processors.get(name)
+            if name in given:
+                from_given.append((name, name, None, processor))
+            elif name in self.compiled.binds:
+                written[name] = processor(value) if processor else value
+            else:  # one item of a list: "roles_2" is the second of "roles"
+                source, _, position = name.rpartition("_")
+                from_given.append((name, source, int(position) - 1, processor))
+        return expanded.statement, written, from_given
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(stmt: Select, dialect: Dialect) -> _Compiled:
+    compiled = stmt.compile(dialect=dialect)
+    columns = tuple(
+        column.type.dialect_impl(dialect).result_processor(dialect, None) for column in stmt.selected_columns
+    )
+    lists = tuple(sorted({bind.key for bind in compiled.post_compile_params}))
+    row = namedtuple("Row", stmt.selected_columns.keys())
+    return _Compiled(compiled, lists, columns, row)
+
+
+def select(connection: Connection, stmt: Select, params: dict) -> list:
+    """The rows of ``stmt`` (a Core select, built once by the caller), each with its columns by name."""
+    if connection.dialect.name != "postgresql":
+        return connection.execute(stmt, params).all()
+    prepared = _compiled(stmt, connection.dialect)
+    sql, values = prepared.sql_and_params(params)
+    convert = prepared.columns
+    make = prepared.row._make
+    if not any(convert):
+        return [make(r) for r in send(connection, sql, values)]
+    return [
+        make(v if f is None or v is None else f(v) for f, v in zip(convert, r, strict=True))
+        for r in send(connection, sql, values)
+    ]
+
+
+@functools.lru_cache(maxsize=32)
+def _attribute_keys(model) -> tuple[str, ...]:
+    mapper = model.__mapper__
+    return tuple(mapper.get_property_by_column(c).key for c in model.__table__.c)
+
+
+def as_loaded(session: Session, model, values) -> object:
+    """An object of ``model`` from its table's column values in order (as a :func:`select` of the table gives
+    them), in ``session`` as if the ORM had read it: changes to it are tracked and written at commit. Cheaper
+    than the ORM's own loading of a row for a command's first read."""
+    obj = model.__mapper__.class_manager.new_instance()
+    instance_dict(obj).update(zip(_attribute_keys(model), values, strict=True))
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj
