@@ -1,22 +1,25 @@
-"""The reads of every step, given to psycopg directly on PostgreSQL: the task list and a command's first read.
+"""Statements given to psycopg directly on PostgreSQL, and a transaction's BEGIN and COMMIT sent with them.
 
-On PostgreSQL, SQLAlchemy's own execution of such a statement (its compiled cache, its execution context, a
-result built from the cursor's description, which psycopg builds anew on every call) cost about as much as
-psycopg's sending and reading it: 0.82 against 0.41 ms for a task list of one row, and the ORM's loading of a
-command's first read as much again. Here such a select is compiled once, its SQL and the conversions of its
-values and columns kept, and sent on the connection's own cursor; the rows of a command's first read are made
-into the session's objects directly (:func:`as_loaded`).
+The reads of every step (the task list and a command's first read): SQLAlchemy's own execution of such a
+statement (its compiled cache, its execution context, a result built from the cursor's description, which
+psycopg builds anew on every call) cost about as much as psycopg's sending and reading it: 0.82 against 0.41
+ms for a task list of one row, and the ORM's loading of a command's first read as much again. Here such a
+select is compiled once, its SQL and the conversions of its values and columns kept, and sent on the
+connection's own cursor; the rows of a command's first read are made into the session's objects directly
+(:func:`as_loaded`).
+
+Round trips: psycopg sends a transaction's BEGIN on its own and waits for the answer before the first
+statement; a COMMIT too. Here the BEGIN goes with the transaction's first statement, whoever sends it
+(:func:`begin_with_first_statement`), and a command's writes with its COMMIT when no answer to them is
+awaited (:func:`send_and_commit`, from ``engine.store.writes``): a step is two round trips, not four.
 
 What SQLAlchemy would do around a statement still happens: listeners of ``before_cursor_execute`` hear it,
 called as SQLAlchemy calls them (the statement counts of the tests, the connection killers of the chaos
 suite), and a driver error goes through SQLAlchemy's own handling (raised as its ``DBAPIError``; a lost
 connection invalidates the pool's older connections too), so callers, the pool and
 :func:`engine.store.db.unavailable` see what they would. Queued writes (``engine.store.writes``) are not sent
-first: each statement here is a lookup's only one or a transaction's first. On SQLite (no round trips, and its
-result conversions are SQLAlchemy's) a select runs through SQLAlchemy as any other.
-
-The worker's writes stay with SQLAlchemy: with them sent here too the chaos suite found more duplicate e-mails
-(README, "Benchmarks")."""
+first: each select here is a lookup's only statement or a transaction's first. On SQLite (no round trips,
+and its result conversions are SQLAlchemy's) a select runs through SQLAlchemy as any other."""
 
 from __future__ import annotations
 
