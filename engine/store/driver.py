@@ -64,13 +64,25 @@ def _sending(connection: Connection, sql: str, params: dict):
     handles one: its handle_error listeners, the error wrapped, and on a lost connection this connection and
     every older one in the pool invalidated (a server restarted or connections terminated took them all)."""
     dbapi_connection = connection.connection.dbapi_connection
-    with dbapi_connection.cursor() as cursor:
-        connection.dispatch.before_cursor_execute(connection, cursor, sql, params, None, False)
-        try:
-            yield dbapi_connection, cursor
-        except connection.dialect.loaded_dbapi.Error as exc:
-            connection._handle_dbapi_exception(exc, sql, params, cursor, None)
-            raise  # not reached: the call above raises
+    cursor = _cursor(connection.connection.info, dbapi_connection)
+    connection.dispatch.before_cursor_execute(connection, cursor, sql, params, None, False)
+    try:
+        yield dbapi_connection, cursor
+    except connection.dialect.loaded_dbapi.Error as exc:
+        connection._handle_dbapi_exception(exc, sql, params, cursor, None)  # the cursor closed, or lost
+        raise  # not reached: the call above raises
+
+
+_CURSOR = "reviewflow_driver_cursor"
+
+
+def _cursor(info: dict, dbapi_connection):
+    """One cursor a driver connection, kept with it: psycopg makes each new cursor find and build a loader
+    for every type of column a result has, and a command's first read has 60 columns of 12 types."""
+    cursor = info.get(_CURSOR)
+    if cursor is None or cursor.closed or cursor.connection is not dbapi_connection:
+        cursor = info[_CURSOR] = dbapi_connection.cursor()
+    return cursor
 
 
 def begin_with_first_statement(engine: Engine) -> None:
