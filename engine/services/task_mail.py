@@ -121,7 +121,7 @@ def _queue(
 
 def tasks_created(
     session: Session,
-    created: list[HumanTask],
+    created: list,  # the new tasks (HumanTask, or their rows' values as attributes)
     business_key: str | None,
     base_url: str | None,
     actor: str,

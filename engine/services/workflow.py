@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from types import SimpleNamespace
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
@@ -532,7 +533,7 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
         writes.later(session, writes.Write(HumanTask.__table__, rows=created))
         task_mail.tasks_created(
             session,
-            [HumanTask(**row) for row in created],
+            [SimpleNamespace(**row) for row in created],  # read only: no ORM object needed
             inst.business_key,
             rt.base_url,
             actor,
