@@ -39,11 +39,8 @@ def send(connection: Connection, sql: str, params: dict) -> list[tuple]:
     """Run a select's driver SQL, its values already converted for the driver, on the connection; its rows.
     (The rows are fetched without asking for the cursor's description, which psycopg builds anew each time:
     asking was a third of this function's time.) A select that opens its transaction goes with the BEGIN."""
-    with _sending(connection, sql, params) as (dbapi_connection, cursor):
-        if _opens_transaction(dbapi_connection):
-            with _together(dbapi_connection, cursor):
-                cursor.execute(sql, params)
-        else:
+    with _sending(connection, sql, params) as (_dbapi_connection, cursor):
+        if not _first_with_begin(cursor, sql, params):
             cursor.execute(sql, params)
         return cursor.fetchall()
 
@@ -51,7 +48,8 @@ def send(connection: Connection, sql: str, params: dict) -> list[tuple]:
 def send_and_commit(connection: Connection, sql: str, params: dict) -> None:
     """Run a write statement (its values converted for the driver) and then its transaction's COMMIT, sent
     together and answered together: one round trip where there were two. For writes no answer is awaited
-    from: if they fail, the COMMIT is not run, and the error is raised as any statement's would be."""
+    from: if they fail, the COMMIT is not run, and the error is raised as any statement's would be. (The
+    COMMIT SQLAlchemy then asks psycopg for finds the transaction ended and sends nothing.)"""
     with _sending(connection, sql, params) as (dbapi_connection, cursor), _together(dbapi_connection, cursor):
         cursor.execute(sql, params)
         cursor.execute(b"COMMIT", prepare=False)

@@ -41,7 +41,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine.store import driver
 
 _QUEUE = "reviewflow_writes"
-_HELD = "reviewflow_held_rows"  # the rows this transaction read FOR UPDATE: (table, primary key)
+_HELD = "reviewflow_held_rows"  # rows no one else can change before this transaction ends (see hold)
 
 
 @dataclass
@@ -220,9 +220,9 @@ def queue_changed_rows(session: Session, tables: Iterable[Table] = ()) -> None:
 
 
 def hold(session: Session, obj) -> None:
-    """Say that this transaction read ``obj``'s row ``FOR UPDATE``: until it ends, no one else can change the
-    row, so its update is not checked against the version it was read at (:func:`queue_changed_rows`), and
-    a transaction whose writes need no check sends them with its COMMIT."""
+    """Say that this transaction read ``obj``'s row ``FOR UPDATE``, or added it: until it ends, no one else
+    can change the row, so its update is not checked against the version it was read at
+    (:func:`queue_changed_rows`), and a transaction whose writes need no check sends them with its COMMIT."""
     state = inspect(obj)
     _held(session).add((state.mapper.local_table, state.key[1]))
 

@@ -87,24 +87,17 @@ def test_a_transaction_begins_with_its_first_statement_in_one_round_trip_as_psyc
 
 
 def test_a_first_statement_whose_connection_is_lost_is_an_error_sqlalchemy_knows_and_the_pool_recovers(pg):
-    import psycopg
-    from sqlalchemy import event
     from sqlalchemy.exc import OperationalError
 
-    from tests.conftest import POSTGRES_URL
+    from tests.killers import Killer
 
-    def kill(conn, *_args):
-        pid = conn.connection.dbapi_connection.info.backend_pid
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-            assert admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,)).fetchone()[0]
-
-    event.listen(pg.db.engine, "before_cursor_execute", kill)
+    killer = Killer(pg, r"^SELECT 1$")
     try:
         with pytest.raises(OperationalError) as lost, pg.db.reading() as session:
             session.execute(text("SELECT 1"))
     finally:
-        event.remove(pg.db.engine, "before_cursor_execute", kill)
-    assert lost.value.connection_invalidated
+        killer.remove()
+    assert killer.killed == 1 and lost.value.connection_invalidated
     with pg.db.reading() as session:
         assert session.execute(text("SELECT 1")).scalar() == 1
 
