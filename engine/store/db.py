@@ -61,7 +61,13 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     engine = create_engine(
-        _without_jit(make_url(url)), pool_size=10, max_overflow=10, pool_recycle=RECYCLE_SECONDS
+        _without_jit(make_url(url)),
+        pool_size=10,
+        max_overflow=10,
+        pool_recycle=RECYCLE_SECONDS,
+        # psycopg's own preparing is off: at every ROLLBACK it deallocates every statement its connection
+        # has prepared, those of engine.store.wire (which prepares the statements of every step) too
+        connect_args={"prepare_threshold": None},
     )
     _ping_when_idle(engine)
     driver.begin_with_first_statement(engine)

@@ -11,7 +11,8 @@ connection's own cursor; the rows of a command's first read are made into the se
 Round trips: psycopg sends a transaction's BEGIN on its own and waits for the answer before the first
 statement; a COMMIT too. Here the BEGIN goes with the transaction's first statement, whoever sends it
 (:func:`begin_with_first_statement`), and a command's writes with its COMMIT when no answer to them is
-awaited (:func:`send_and_commit`, from ``engine.store.writes``): a step is two round trips, not four.
+awaited (:func:`send_and_commit`, from ``engine.store.writes``): a step is two round trips, not four, each
+one write to the server (``engine.store.wire``), with the statements of every step prepared.
 
 What SQLAlchemy would do around a statement still happens: listeners of ``before_cursor_execute`` hear it,
 called as SQLAlchemy calls them (the statement counts of the tests, the connection killers of the chaos
@@ -28,31 +29,37 @@ from collections import namedtuple
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from psycopg.adapt import Transformer
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_dict
 from sqlalchemy.sql import Select
 
+from engine.store import wire
+
 
 def send(connection: Connection, sql: str, params: dict) -> list[tuple]:
     """Run a select's driver SQL, its values already converted for the driver, on the connection; its rows.
-    (The rows are fetched without asking for the cursor's description, which psycopg builds anew each time:
-    asking was a third of this function's time.) A select that opens its transaction goes with the BEGIN."""
-    with _sending(connection, sql, params) as (_dbapi_connection, cursor):
-        if not _first_with_begin(cursor, sql, params):
-            cursor.execute(sql, params)
-        return cursor.fetchall()
+    A select that opens its transaction goes with the BEGIN, written and answered together."""
+    with _sending(connection, sql, params) as dbapi_connection:
+        return wire.exchange(dbapi_connection, [(sql, params)], begin=_begin(dbapi_connection))[0]
 
 
 def send_and_commit(connection: Connection, sql: str, params: dict) -> None:
-    """Run a write statement (its values converted for the driver) and then its transaction's COMMIT, sent
+    """Run a write statement (its values converted for the driver) and then its transaction's COMMIT, written
     together and answered together: one round trip where there were two. For writes no answer is awaited
     from: if they fail, the COMMIT is not run, and the error is raised as any statement's would be. (The
     COMMIT SQLAlchemy then asks psycopg for finds the transaction ended and sends nothing.)"""
-    with _sending(connection, sql, params) as (dbapi_connection, cursor), _together(dbapi_connection, cursor):
-        cursor.execute(sql, params)
-        cursor.execute(b"COMMIT", prepare=False)
+    with _sending(connection, sql, params) as dbapi_connection:
+        wire.exchange(dbapi_connection, [(sql, params)], begin=_begin(dbapi_connection), commit=True)
+
+
+def _begin(dbapi_connection) -> bytes | None:
+    """The BEGIN psycopg would send first (its isolation level and read-only setting), if the connection has
+    no transaction open and is not in autocommit; psycopg's ``_get_tx_start_command`` is not public:
+    tests/integration/test_driver.py holds what it gives."""
+    return dbapi_connection._get_tx_start_command() if _opens_transaction(dbapi_connection) else None
 
 
 @contextmanager
@@ -65,7 +72,7 @@ def _sending(connection: Connection, sql: str, params: dict):
     cursor = _cursor(connection.connection.info, dbapi_connection)
     connection.dispatch.before_cursor_execute(connection, cursor, sql, params, None, False)
     try:
-        yield dbapi_connection, cursor
+        yield dbapi_connection
     except connection.dialect.loaded_dbapi.Error as exc:
         connection._handle_dbapi_exception(exc, sql, params, cursor, None)  # the cursor closed, or lost
         raise  # not reached: the call above raises
@@ -98,12 +105,16 @@ def begin_with_first_statement(engine: Engine) -> None:
 
 
 def _first_with_begin(cursor, statement: str, parameters) -> bool:
-    """Whether the statement was run here (the first of its transaction, with the BEGIN)."""
+    """Whether the statement was run here (the first of its transaction, with the BEGIN). Its results are
+    given to the cursor as psycopg's own execute gives them, with a converter of the cursor's own (its
+    ``_tx`` and ``_set_results``, not public: tests/integration/test_driver.py holds that the cursor reads
+    rows, row counts and errors as psycopg's own would give them)."""
     dbapi_connection = cursor.connection
     if isinstance(cursor, dbapi_connection.server_cursor_factory) or not _opens_transaction(dbapi_connection):
         return False  # SQLAlchemy runs it as any other
-    with _together(dbapi_connection, cursor):
-        cursor.execute(statement, parameters)
+    results = wire.results(dbapi_connection, statement, parameters, dbapi_connection._get_tx_start_command())
+    cursor._tx = Transformer(cursor)
+    cursor._set_results(results)
     return True
 
 
@@ -112,25 +123,6 @@ def _opens_transaction(dbapi_connection) -> bool:
         not dbapi_connection.autocommit
         and dbapi_connection.info.transaction_status == dbapi_connection.info.transaction_status.IDLE
     )
-
-
-@contextmanager
-def _together(dbapi_connection, cursor):
-    """Statements queued in the block are sent at its end and answered together, in one round trip, the
-    transaction's BEGIN first when none is open: psycopg sends a BEGIN on its own and waits for its answer
-    (even in its pipeline mode) before the first statement. The BEGIN is psycopg's own (its isolation level
-    and read-only setting). psycopg is told the connection is in autocommit while the block runs, so that it
-    adds no BEGIN of its own. Its ``_autocommit`` and ``_get_tx_start_command`` are not public:
-    tests/integration/test_driver.py holds what they do."""
-    begin = dbapi_connection._get_tx_start_command() if _opens_transaction(dbapi_connection) else None
-    dbapi_connection._autocommit = True
-    try:
-        with dbapi_connection.pipeline():
-            if begin is not None:
-                cursor.execute(begin, prepare=False)
-            yield
-    finally:
-        dbapi_connection._autocommit = False
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ counted from the driver's trace (tests/roundtrips.py)."""
 
 from __future__ import annotations
 
+import pytest
+
 from engine.services import Reviewflow, demo
 from engine.store.models import Instance
 from tests.casework import ACTORS, demo_cases
@@ -65,6 +67,7 @@ def test_completing_a_task_through_the_api_is_3_round_trips(database_url):
     assert response.status_code == 200, response.get_json()
     print(f"\ncompleting a task through the API: {seen.round_trips} round trips, {seen.count} statements")
     assert seen.round_trips <= 3, (seen.round_trips, seen.count)  # none on SQLite
+    assert seen.writes == seen.round_trips, (seen.writes, seen.round_trips)  # one write to the server each
     service.db.dispose()
 
 
@@ -108,6 +111,7 @@ def test_starting_a_case_is_3_round_trips_on_postgresql(postgres_url):
         started = service.instances.start("bench_reference", {"steps_done": 0}, STAFF)
     print(f"\nstarting a case: {seen.round_trips} round trips, {seen.count} statements")
     assert seen.round_trips == 3, (seen.round_trips, seen.count)
+    assert seen.writes == 3, seen.writes  # one write to the server a round trip
     with service.db.reading() as session:
         assert session.get(Instance, started["id"]).regime == "WT2023"  # the rules in force today
     service.db.dispose()
@@ -128,19 +132,36 @@ def test_starting_a_case_where_no_rule_set_is_deployed_is_3_round_trips_too(post
     service.db.dispose()
 
 
-def test_a_page_read_keeps_the_statements_postgresql_has_prepared(postgres_url):
-    """The driver prepares a statement run often (its fifth run) and forgets every prepared statement, with a
-    DEALLOCATE ALL, when a transaction is rolled back: a read that ended in ROLLBACK made every page and
-    command after it parse its statements again."""
+def test_the_statements_of_a_step_stay_prepared_whatever_was_rolled_back_before(postgres_url):
+    """A step's statements (its read, its writes, the task list) are prepared on a connection the first time
+    it sends them, and no rollback unprepares them: psycopg's own preparing (a statement's fifth run) ended in
+    a DEALLOCATE ALL at every rollback, and every step after it parsed and planned its statements again."""
     from sqlalchemy import text
 
-    from engine.services.actor import Actor
+    from tests.bench.common import OWNER, STAFF, STEP, bench_files
 
     service = Reviewflow(make_settings(postgres_url))
-    manager = Actor("page-reader", frozenset({"manager"}))
-    for _ in range(7):
-        service.tasks.claimed(manager)
-    with service.db.reading() as session:
-        prepared = session.scalar(text("SELECT count(*) FROM pg_prepared_statements"))
-    assert prepared >= 1, "the task list's statement is prepared after seven reads"
+    service.deployments.deploy(bench_files(), OWNER)
+    case = service.instances.start("bench_reference", {"steps_done": 0}, STAFF)
+
+    def step():
+        [task] = [t["id"] for t in service.tasks.for_user(STAFF) if t["instance_id"] == case["id"]]
+        service.instances.complete_task(task, STEP, STAFF)
+
+    def often_then_rolled_back():  # a statement run often, then a transaction rolled back
+        for _ in range(7):
+            with service.db.reading() as session:
+                session.scalar(text("SELECT count(*) FROM instance"))
+        with pytest.raises(RuntimeError), service.db.transaction() as session:
+            session.scalar(text("SELECT count(*) FROM instance"))
+            raise RuntimeError("a command that failed")
+
+    for _ in range(3):  # every statement of a step prepared, on every connection the pool has opened
+        often_then_rolled_back()
+        step()
+    often_then_rolled_back()
+    with Statements(service.db.engine) as seen:
+        step()
+    assert seen.round_trips == 3, seen.round_trips  # the task list; the step's read, its writes
+    assert seen.parsed == 0, f"{seen.parsed} of the step's statements were parsed again"
     service.db.dispose()

@@ -46,6 +46,9 @@ def test_a_step_writes_everything_in_one_statement_on_postgresql(postgres_url):
     assert seen.count == 2, seen.count
     # BEGIN with the read (sent together, answered together), then the writes with COMMIT
     assert seen.round_trips == 2, seen.round_trips
+    # each round trip one write to the server: every write wakes the server's process (psycopg's pipeline
+    # mode writes each statement as it is queued, then a Sync, then a flush request)
+    assert seen.writes == 2, seen.writes
     history = service.queries.get_instance(case["id"], MANAGER)["task_history"]
     done = {"Review step 1": "completed", "Review step 2": "completed"}
     assert {t["name"]: t["state"] for t in history} == done
