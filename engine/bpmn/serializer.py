@@ -144,7 +144,9 @@ def new_workflow(spec, subprocess_specs) -> BpmnWorkflow:
 
 
 def dump_state(workflow: BpmnWorkflow) -> bytes:
-    """The instance's own state without its spec, compressed."""
+    """The instance's own state without its spec, compressed at zlib's fastest level: a case's state is
+    written at every step, and level 6 made it 6% smaller for 60% more time (0.47 against 0.29 ms for the
+    eleven states of a ten-step case)."""
     ser, converter = _serializer()
     ser.registry._encoder_mode = True
     try:
@@ -153,7 +155,7 @@ def dump_state(workflow: BpmnWorkflow) -> bytes:
         text = json.dumps(dct, cls=_encoder(ser), separators=(",", ":"))
     finally:
         ser.registry._encoder_mode = False
-    return zlib.compress(text.encode("utf-8"), 6)
+    return zlib.compress(text.encode("utf-8"), 1)
 
 
 def load_state(blob: bytes, spec, subprocess_specs) -> BpmnWorkflow:

@@ -20,6 +20,7 @@ audited like any other change.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -69,9 +70,9 @@ def of(core) -> Directories:
     return found
 
 
-def _stamp(path: Path):
+def _stamp(path: Path | str):
     try:
-        stat = path.stat()
+        stat = os.stat(path)
     except OSError:
         return None
     return (stat.st_mtime_ns, stat.st_size)
@@ -82,6 +83,7 @@ class Directories:
         self.core = core
         self._cache: dict[str, tuple[int, object]] = {}
         self._stamps: dict[str, object] = {}  # each file's (mtime, size) when this process last brought it in
+        self._followed: tuple | None = None  # (kind, path) of each seed file
         self._lock = threading.Lock()
         self.reported: list[str] = []  # what bringing the files in did and kept, since this process started
 
@@ -129,8 +131,10 @@ class Directories:
         """Bring in each seed file that changed since this process last did (a stat of each file when
         nothing changed); what was done and kept, one line each."""
         out: list[str] = []
-        for kind in (RECIPIENTS, AGENCIES):
-            if self._stamps.get(kind, False) != _stamp(self.path(kind)):
+        if self._followed is None:  # every command asks: the paths made once (settings do not change)
+            self._followed = tuple((kind, os.fspath(self.path(kind))) for kind in (RECIPIENTS, AGENCIES))
+        for kind, path in self._followed:
+            if self._stamps.get(kind, False) != _stamp(path):
                 out += self.bring_in(kind)
         self.reported += out
         return out

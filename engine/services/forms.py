@@ -525,6 +525,23 @@ def _validator(schema_json: str) -> Draft202012Validator:
     return FormValidator(json.loads(schema_json), format_checker=_FORMATS)
 
 
+_BY_IDENTITY: dict[int, tuple[dict, Draft202012Validator]] = {}
+
+
+def _validator_of(schema: dict) -> Draft202012Validator:
+    """The validator of ``schema``; found by the schema object itself when it was seen before (a deployed
+    form is one object, kept with its version), since writing the schema out to find it took a third of a
+    step's validation."""
+    seen = _BY_IDENTITY.get(id(schema))
+    if seen is not None and seen[0] is schema:
+        return seen[1]
+    validator = _validator(json.dumps(schema, sort_keys=True))
+    if len(_BY_IDENTITY) >= 512:
+        _BY_IDENTITY.clear()
+    _BY_IDENTITY[id(schema)] = (schema, validator)  # the schema held, so its id is not reused meanwhile
+    return validator
+
+
 def _path(error) -> str:
     parts = [str(p) for p in error.absolute_path]
     if error.validator == "required":
@@ -555,7 +572,7 @@ def validate(schema: dict | None, data) -> list[dict]:
     problems = check_keys(data)
     if problems or schema is None:
         return problems
-    validator = _validator(json.dumps(schema, sort_keys=True))
+    validator = _validator_of(schema)
     budget, submitted, root = _budget.set(patterns.Budget()), _submitted.set(data), _root.set(schema)
     try:
         errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))

@@ -36,7 +36,6 @@ _FATAL_ERROR = pq.ExecStatus.FATAL_ERROR
 _PIPELINE_SYNC = pq.ExecStatus.PIPELINE_SYNC
 _PIPELINE_OFF = pq.PipelineStatus.OFF
 PREPARED_MAX = 256  # statements kept prepared on a connection; beyond, the least recently used is closed
-_BAD = pq.ConnStatus.BAD
 
 # SQLAlchemy's pyformat (or psycopg's %s), read as psycopg reads it
 _PLACEHOLDER = re.compile(rb"%%|%\((\w+)\)s|%s")
@@ -116,28 +115,43 @@ def results(dbapi_connection, sql: str, params, begin: bytes) -> list:
 def _exchange(dbapi_connection, statements, begin, commit, prepare: bool) -> list[list]:
     kept = _kept(dbapi_connection)
     pgconn = dbapi_connection.pgconn
+    converted = _converted(kept.transformer, statements)  # a value psycopg cannot convert: nothing sent
     with dbapi_connection.lock:
         if pgconn.pipeline_status != _PIPELINE_OFF:
             raise errors.ProgrammingError("the connection is already in pipeline mode")
         pgconn.enter_pipeline_mode()
         try:
-            queued = _queue(pgconn, kept, statements, begin, commit, prepare)
+            queued = _queue(pgconn, kept, converted, begin, commit, prepare)
             pgconn.pipeline_sync()
             _flush(pgconn)
             answers = _answers(pgconn)
-        finally:
-            if pgconn.status != _BAD:
-                pgconn.exit_pipeline_mode()
+        except BaseException:
+            # stopped with answers unread (an interrupt, a lost connection): the connection cannot serve
+            # another statement, and its transaction must not go on; closed, the pool opens a fresh one
+            dbapi_connection.close()
+            raise
+        pgconn.exit_pipeline_mode()
     return _statements_results(dbapi_connection, kept, queued, answers)
 
 
-def _queue(pgconn, kept: _Connection, statements, begin, commit, prepare: bool) -> list:
+def _converted(tx: Transformer, statements) -> list[tuple]:
+    """Each statement as PostgreSQL reads it: its SQL with ``$n``, its values converted, their types and
+    formats."""
+    out = []
+    for sql, params in statements:
+        # psycopg sends a statement given no values as it is
+        query = _Query(sql.encode(), ()) if params is None else _query(sql)
+        values = tx.dump_sequence([params[name] for name in query.names], [PyFormat.AUTO] * len(query.names))
+        out.append((query.sql, values, tx.types, tx.formats))
+    return out
+
+
+def _queue(pgconn, kept: _Connection, converted: list[tuple], begin, commit, prepare: bool) -> list:
     """Queue everything in libpq's buffer (nothing is written before the Sync); what each queued command
     is: None (a BEGIN, a COMMIT, a statement closed), ``("prepare", key, name)``, or the index of a
     statement."""
     queued: list = []
     preparing: dict[tuple, bytes] = {}  # prepared in this message
-    tx = kept.transformer
 
     def run(sql: bytes, values, types: tuple, formats, what) -> None:
         key = (sql, types)
@@ -153,14 +167,11 @@ def _queue(pgconn, kept: _Connection, statements, begin, commit, prepare: bool) 
 
     if begin is not None:
         run(begin, None, (), None, None)
-    for index, (sql, params) in enumerate(statements):
-        # psycopg sends a statement given no values as it is
-        query = _Query(sql.encode(), ()) if params is None else _query(sql)
-        values = tx.dump_sequence([params[name] for name in query.names], [PyFormat.AUTO] * len(query.names))
+    for index, (sql, values, types, formats) in enumerate(converted):
         if prepare:
-            run(query.sql, values, tx.types, tx.formats, index)
+            run(sql, values, types, formats, index)
         else:
-            pgconn.send_query_params(query.sql, values, param_types=tx.types, param_formats=tx.formats)
+            pgconn.send_query_params(sql, values, param_types=types, param_formats=formats)
             queued.append(index)
     if commit:
         run(b"COMMIT", None, (), None, None)

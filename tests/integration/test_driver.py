@@ -148,3 +148,30 @@ def test_a_case_read_before_its_lock_and_changed_meanwhile_is_still_checked(pg):
 
 def _open_task(service) -> str:
     return next(t["id"] for t in service.tasks.for_user(STAFF) if t["instance_id"] == service.case["id"])
+
+
+def test_a_statement_interrupted_while_its_answer_is_awaited_leaves_no_connection_unusable(pg):
+    """A request stopped mid-statement (a worker's time limit, an interrupt): the error is the interruption's
+    own, and the pool's connections serve the next request (a connection left in libpq's pipeline mode
+    with an answer unread could serve none again)."""
+    import signal
+
+    class Interrupted(Exception):
+        pass
+
+    def interrupt(*_):
+        raise Interrupted
+
+    sleep = select(func.pg_sleep(0.5).label("slept"))
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.1)
+    try:
+        with pytest.raises(Interrupted), pg.db.lookup() as connection:
+            driver.select(connection, sleep, {})
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    for _ in range(3):  # every connection the pool holds
+        with pg.db.lookup() as connection:
+            assert driver.select(connection, select(func.count().label("n")).select_from(HumanTask), {})[0].n
+    pg.instances.complete_task(_open_task(pg), STEP, STAFF)
