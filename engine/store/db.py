@@ -222,9 +222,8 @@ class Database:
     def reading(self) -> Iterator[Session]:
         """A read-only session (queries for lists and pages); nothing done in it is ever written. On
         PostgreSQL its transaction is READ ONLY (said in the BEGIN the driver sends anyway) and, when
-        nothing was changed in passing, ends in COMMIT: the driver forgets every statement it has prepared
-        on a ROLLBACK, and the next page or command would parse its statements again. On SQLite it is
-        rolled back, as is anything changed in passing."""
+        nothing was changed in passing, ends in COMMIT (for a read-only transaction the same as a ROLLBACK).
+        On SQLite it is rolled back, as is anything changed in passing."""
         session = self._read()
         try:
             yield session
