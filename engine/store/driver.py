@@ -34,7 +34,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_dict
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import Insert, Select, bindparam
+from sqlalchemy.sql import insert as insert_into
 
 from engine.store import wire
 
@@ -157,7 +158,10 @@ class _Compiled:
         expanded = self.compiled.construct_expanded_state(self.compiled.construct_params(given))
         written, from_given = {}, []
         for name, value in expanded.parameters.items():
-            processor = expanded.processors.get(name)
+            processor = expanded.processors.get(name)  # an item of a list's
+            if processor is None and name in self.compiled.binds:  # a value's own
+                dialect = self.compiled.dialect
+                processor = self.compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
             if name in given:
                 from_given.append((name, name, None, processor))
             elif name in self.compiled.binds:
@@ -169,18 +173,19 @@ class _Compiled:
 
 
 @functools.lru_cache(maxsize=64)
-def _compiled(stmt: Select, dialect: Dialect) -> _Compiled:
+def _compiled(stmt: Select | Insert, dialect: Dialect) -> _Compiled:
     compiled = stmt.compile(dialect=dialect)
     columns = tuple(
-        column.type.dialect_impl(dialect).result_processor(dialect, None) for column in stmt.selected_columns
+        column.type.dialect_impl(dialect).result_processor(dialect, None) for column in stmt.exported_columns
     )
     lists = tuple(sorted({bind.key for bind in compiled.post_compile_params}))
-    row = namedtuple("Row", stmt.selected_columns.keys())
+    row = namedtuple("Row", stmt.exported_columns.keys())
     return _Compiled(compiled, lists, columns, row)
 
 
-def select(connection: Connection, stmt: Select, params: dict) -> list:
-    """The rows of ``stmt`` (a Core select, built once by the caller), each with its columns by name."""
+def select(connection: Connection, stmt: Select | Insert, params: dict) -> list:
+    """The rows of ``stmt`` (a Core select, or an insert returning columns, built once by the caller), each
+    with its columns by name."""
     if connection.dialect.name != "postgresql":
         return connection.execute(stmt, params).all()
     prepared = _compiled(stmt, connection.dialect)
@@ -210,3 +215,40 @@ def as_loaded(session: Session, model, values) -> object:
     make_transient_to_detached(obj)
     session.add(obj)
     return obj
+
+
+@functools.lru_cache(maxsize=32)
+def _insert_statement(table, columns: tuple[str, ...]) -> Insert:
+    values = {name: bindparam(name, type_=table.c[name].type) for name in columns}
+    return insert_into(table).values(values).returning(*table.primary_key.columns)
+
+
+def insert(session: Session, obj) -> None:
+    """Insert ``obj``'s row now, in one statement that gives back the key the database chose, and keep the
+    object in ``session`` as if the ORM had read it (as :func:`as_loaded`): its later changes are tracked
+    and written at commit. A column the object leaves unset takes its model's default, else NULL; a
+    versioned row starts at version 1. Cheaper than the ORM's flush of a new object (a fifth of starting a
+    case)."""
+    model = type(obj)
+    mapper = model.__mapper__
+    table = mapper.local_table
+    given = instance_dict(obj)
+    values = {}
+    for column, key in zip(table.c, _attribute_keys(model), strict=True):
+        if key in given:
+            given[key] = values[column.name] = given[key]
+        elif column.primary_key:
+            continue  # the database chooses it
+        elif column is mapper.version_id_col:
+            given[key] = values[column.name] = 1
+        elif column.default is not None and column.default.is_scalar:
+            given[key] = values[column.name] = column.default.arg
+        elif column.default is not None and column.default.is_callable:
+            given[key] = values[column.name] = column.default.arg(None)
+        else:
+            given[key] = values[column.name] = None
+    [row] = select(session.connection(), _insert_statement(table, tuple(values)), values)
+    for column, value in zip(table.primary_key.columns, row, strict=True):
+        given[mapper.get_property_by_column(column).key] = value
+    make_transient_to_detached(obj)
+    session.add(obj)
