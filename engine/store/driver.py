@@ -4,9 +4,9 @@ The reads of every step (the task list and a command's first read): SQLAlchemy's
 statement (its compiled cache, its execution context, a result built from the cursor's description, which
 psycopg builds anew on every call) cost about as much as psycopg's sending and reading it: 0.82 against 0.41
 ms for a task list of one row, and the ORM's loading of a command's first read as much again. Here such a
-select is compiled once, its SQL and the conversions of its values and columns kept, and sent on the
-connection's own cursor; the rows of a command's first read are made into the session's objects directly
-(:func:`as_loaded`).
+select is compiled once, its SQL and the conversions of its values and columns kept, and sent by
+``engine.store.wire``; the rows of a command's first read are made into the session's objects directly
+(:func:`as_loaded`), and a new case's row is inserted the same way (:func:`insert`).
 
 Round trips: psycopg sends a transaction's BEGIN on its own and waits for the answer before the first
 statement; a COMMIT too. Here the BEGIN goes with the transaction's first statement, whoever sends it
@@ -83,8 +83,8 @@ _CURSOR = "reviewflow_driver_cursor"
 
 
 def _cursor(info: dict, dbapi_connection):
-    """One cursor a driver connection, kept with it: psycopg makes each new cursor find and build a loader
-    for every type of column a result has, and a command's first read has 60 columns of 12 types."""
+    """One cursor a driver connection, kept with it, for what SQLAlchemy's listeners and its error handling
+    are given with a statement (the statements here are sent by ``engine.store.wire``, not by a cursor)."""
     cursor = info.get(_CURSOR)
     if cursor is None or cursor.closed or cursor.connection is not dbapi_connection:
         cursor = info[_CURSOR] = dbapi_connection.cursor()
@@ -94,7 +94,7 @@ def _cursor(info: dict, dbapi_connection):
 def begin_with_first_statement(engine: Engine) -> None:
     """Every transaction on ``engine`` (PostgreSQL) sends its BEGIN with its first statement, as
     :func:`send` does: one round trip where psycopg takes two. Not a server-side cursor's statement (an
-    export streamed), which psycopg cannot send in its pipeline mode."""
+    export streamed), whose rows psycopg fetches in parts."""
 
     @event.listens_for(engine, "do_execute")
     def _execute(cursor, statement, parameters, _context):
