@@ -175,3 +175,20 @@ def test_a_statement_interrupted_while_its_answer_is_awaited_leaves_no_connectio
         with pg.db.lookup() as connection:
             assert driver.select(connection, select(func.count().label("n")).select_from(HumanTask), {})[0].n
     pg.instances.complete_task(_open_task(pg), STEP, STAFF)
+
+
+def test_a_connection_keeps_its_most_recently_used_statements_prepared_and_closes_the_rest(pg, monkeypatch):
+    from sqlalchemy import literal
+
+    from engine.store import wire
+
+    monkeypatch.setattr(wire, "PREPARED_MAX", 3)
+    statements = [select(literal(n).label(f"n{n}")) for n in range(6)]
+    counted = select(func.count().label("prepared")).select_from(text("pg_prepared_statements"))
+    with pg.db.lookup() as connection:
+        for stmt in statements:
+            driver.select(connection, stmt, {})
+        driver.select(connection, counted, {})  # prepared itself: the oldest is closed after it has run
+        assert driver.select(connection, counted, {})[0].prepared == 3
+        assert [tuple(r) for r in driver.select(connection, statements[0], {})] == [(0,)]  # prepared again
+        assert driver.select(connection, counted, {})[0].prepared == 3
