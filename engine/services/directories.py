@@ -83,7 +83,8 @@ class Directories:
         self.core = core
         self._cache: dict[str, tuple[int, object]] = {}
         self._stamps: dict[str, object] = {}  # each file's (mtime, size) when this process last brought it in
-        self._followed: tuple | None = None  # (kind, path) of each seed file
+        # (kind, path) of each seed file, made once: every command asks (settings do not change)
+        self._followed = tuple((kind, os.fspath(self.path(kind))) for kind in (RECIPIENTS, AGENCIES))
         self._lock = threading.Lock()
         self.reported: list[str] = []  # what bringing the files in did and kept, since this process started
 
@@ -131,8 +132,6 @@ class Directories:
         """Bring in each seed file that changed since this process last did (a stat of each file when
         nothing changed); what was done and kept, one line each."""
         out: list[str] = []
-        if self._followed is None:  # every command asks: the paths made once (settings do not change)
-            self._followed = tuple((kind, os.fspath(self.path(kind))) for kind in (RECIPIENTS, AGENCIES))
         for kind, path in self._followed:
             if self._stamps.get(kind, False) != _stamp(path):
                 out += self.bring_in(kind)

@@ -166,7 +166,7 @@ class Instances:
                 [{"path": "case_reference", "message": "leave it out: every case gets its own reference"}],
             )
         with self.core.db.transaction() as session:
-            version, revisions = self._latest_version(session, process_id, with_revisions=True)
+            version = revisions = self._latest_version(session, process_id, with_revisions=True)
             calendar = self.core.calendar(session, revisions.calendar_revision)
             info = wfsvc.version_info(session, version.id)
             if not info.start_roles:
@@ -244,12 +244,13 @@ class Instances:
         """The process's newest version: a row of its ``id``, ``process_id``, ``version`` and
         ``deadline_keys`` (``version_info`` keeps the rest, read once), read by the driver (not the ORM:
         a third of a start's own time was spent there); ``with_revisions``: also the calendar's, the
-        people's and the rule sets' revisions, read by the same query (the row twice, for the two uses)."""
+        people's and the rule sets' revisions, read by the same query (``calendar_revision``,
+        ``people_revision`` and ``rulesets_revision``)."""
         stmt = _LATEST_WITH_REVISIONS if with_revisions else _LATEST
         rows = driver.select(session.connection(), stmt, {"process_id": process_id})
         if not rows:
             raise NotFound(f"no process '{process_id}' is deployed")
-        return (rows[0], rows[0]) if with_revisions else rows[0]
+        return rows[0]
 
     def _start_in(
         self,

@@ -111,9 +111,10 @@ def _first_with_begin(cursor, statement: str, parameters) -> bool:
     ``_tx`` and ``_set_results``, not public: tests/integration/test_driver.py holds that the cursor reads
     rows, row counts and errors as psycopg's own would give them)."""
     dbapi_connection = cursor.connection
-    if isinstance(cursor, dbapi_connection.server_cursor_factory) or not _opens_transaction(dbapi_connection):
+    begin = _begin(dbapi_connection)
+    if begin is None or isinstance(cursor, dbapi_connection.server_cursor_factory):
         return False  # SQLAlchemy runs it as any other
-    results = wire.results(dbapi_connection, statement, parameters, dbapi_connection._get_tx_start_command())
+    results = wire.results(dbapi_connection, statement, parameters, begin)
     cursor._tx = Transformer(cursor)
     cursor._set_results(results)
     return True
@@ -236,7 +237,7 @@ def insert(session: Session, obj) -> None:
     values = {}
     for column, key in zip(table.c, _attribute_keys(model), strict=True):
         if key in given:
-            given[key] = values[column.name] = given[key]
+            values[column.name] = given[key]
         elif column.primary_key:
             continue  # the database chooses it
         elif column is mapper.version_id_col:

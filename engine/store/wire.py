@@ -148,8 +148,8 @@ def _converted(tx: Transformer, statements) -> list[tuple]:
 
 def _queue(pgconn, kept: _Connection, converted: list[tuple], begin, commit, prepare: bool) -> list:
     """Queue everything in libpq's buffer (nothing is written before the Sync); what each queued command
-    is: None (a BEGIN, a COMMIT, a statement closed), ``("prepare", key, name)``, or the index of a
-    statement."""
+    is: None (a BEGIN, a COMMIT, a statement closed), ``(key, name)`` of a statement prepared, or the
+    index of a statement."""
     queued: list = []
     preparing: dict[tuple, bytes] = {}  # prepared in this message
 
@@ -159,7 +159,7 @@ def _queue(pgconn, kept: _Connection, converted: list[tuple], begin, commit, pre
         if name is None:
             name = preparing[key] = b"reviewflow_%d" % next(kept.numbers)
             pgconn.send_prepare(name, sql, param_types=types)
-            queued.append(("prepare", key, name))
+            queued.append((key, name))
         elif key in kept.prepared:
             kept.prepared.move_to_end(key)
         pgconn.send_query_prepared(name, values, param_formats=formats)
@@ -209,12 +209,10 @@ def _answers(pgconn) -> list[list]:
 
 
 def _wait(fileno: int, events: int) -> int:
+    """Block until the socket is ready for ``events`` (or in error); the events it is ready for."""
     poll = select.poll()
     poll.register(fileno, events | select.POLLERR)
-    while True:
-        ready = poll.poll()
-        if ready:
-            return ready[0][1]
+    return poll.poll()[0][1]
 
 
 def _statements_results(dbapi_connection, kept: _Connection, queued: list, answers: list[list]) -> list[list]:
@@ -229,7 +227,7 @@ def _statements_results(dbapi_connection, kept: _Connection, queued: list, answe
         if error is not None:
             continue
         if isinstance(what, tuple):
-            _kind, key, name = what
+            key, name = what
             kept.prepared[key] = name
         elif isinstance(what, int):
             out.append(results)

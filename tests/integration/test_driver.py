@@ -192,3 +192,22 @@ def test_a_connection_keeps_its_most_recently_used_statements_prepared_and_close
         assert driver.select(connection, counted, {})[0].prepared == 3
         assert [tuple(r) for r in driver.select(connection, statements[0], {})] == [(0,)]  # prepared again
         assert driver.select(connection, counted, {})[0].prepared == 3
+
+
+def test_a_transactions_first_statement_gives_sqlalchemy_its_row_count_and_its_error_as_psycopg_would(pg):
+    """A statement that opens its transaction is sent with the BEGIN by the driver and its results handed to
+    SQLAlchemy's cursor: an UPDATE's row count reads as psycopg's own, and a refused statement is
+    SQLAlchemy's error for it, its transaction rolled back and the connection serving the next."""
+    from sqlalchemy.exc import IntegrityError
+
+    from engine.store.models import Instance
+
+    table = Instance.__table__
+    case_id = pg.case["id"]
+    with pg.db.transaction() as session:
+        moved = session.execute(update(table).where(table.c.id == case_id).values(error="noted"))
+        assert moved.rowcount == 1
+    with pytest.raises(IntegrityError), pg.db.transaction() as session:
+        session.execute(update(table).where(table.c.id == case_id).values(process_version_id=-1))
+    with pg.db.reading() as session:
+        assert session.scalar(select(table.c.error).where(table.c.id == case_id)) == "noted"
