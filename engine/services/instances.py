@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import hashlib
 import inspect
 import logging
 from collections.abc import Iterator
@@ -16,13 +17,25 @@ from typing import ClassVar
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import LABEL_STYLE_TABLENAME_PLUS_COL, bindparam, delete, exists, or_, select, update
+from sqlalchemy import (
+    LABEL_STYLE_TABLENAME_PLUS_COL,
+    LargeBinary,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import clock, filetypes, inputs, logs
 from engine.bpmn import serializer
-from engine.services import access, audit, directories, forms, outside, regimes
+from engine.services import access, audit, directories, forms, live_workflows, outside, regimes
 from engine.services import documents as document_store
 from engine.services import workflow as wfsvc
 from engine.services.actor import Actor
@@ -38,6 +51,7 @@ from engine.store.models import (
     Instance,
     MessageWait,
     ProcessVersion,
+    Revision,
     TaskDraft,
 )
 
@@ -131,6 +145,39 @@ _LATEST_WITH_REVISIONS = _LATEST.add_columns(
 _TASK_AND_CASE_LOCKED = _TASK_AND_CASE.with_for_update(of=Instance.__table__)  # PostgreSQL: the case locked
 
 
+def _still_as_known():
+    """What a completion decided on what this process knew of the case (``live_workflows.Known``) took as
+    read, checked by the database as the completion commits: the case's row at the version and the state it
+    was known at, the task open and its assignee the same, no draft of it kept meanwhile, and the calendar
+    and the people at the revisions counted with. Built once. (The case's row is also checked as it is
+    written: every change to a case moves its version.)"""
+    ht, inst, rev = HumanTask.__table__, Instance.__table__, Revision.__table__
+    task_id = bindparam("x_task_id", type_=ht.c.id.type)
+
+    def revision(name: str, param: str):
+        value = select(rev.c.value).where(rev.c.name == literal_column(f"'{name}'")).scalar_subquery()
+        return value == bindparam(param, type_=rev.c.value.type)
+
+    return and_(
+        exists().where(
+            inst.c.id == bindparam("x_instance_id", type_=inst.c.id.type),
+            inst.c.lock_version == bindparam("x_lock_version", type_=inst.c.lock_version.type),
+            func.sha256(inst.c.state) == bindparam("x_state_digest", type_=LargeBinary),
+        ),
+        exists().where(
+            ht.c.id == task_id,
+            ht.c.state == literal_column(f"'{TaskStatus.OPEN.value}'"),
+            ht.c.assignee.is_not_distinct_from(bindparam("x_assignee", type_=ht.c.assignee.type)),
+        ),
+        ~exists().where(TaskDraft.__table__.c.task_id == task_id),
+        revision("calendar", "x_calendar_revision"),
+        revision("people", "x_people_revision"),
+    )
+
+
+_STILL_AS_KNOWN = _still_as_known()
+
+
 @dataclass
 class Move:
     """A command's hold on one case while it moves it (:meth:`Instances._moving`)."""
@@ -212,6 +259,7 @@ class Instances:
                 actor.username,
                 people_revision=revisions.people_revision,
                 calendar=calendar,
+                calendar_revision=revisions.calendar_revision,
                 rulesets_revision=revisions.rulesets_revision,
             )
             if override is not None:
@@ -262,6 +310,7 @@ class Instances:
         depth: int = 0,
         people_revision: int | None = None,
         calendar=None,
+        calendar_revision: int | None = None,
         rulesets_revision: int | None = None,
     ) -> tuple[Instance, int]:
         """Create the instance and run it to its first wait; a hand-over (``parent``) keeps its case
@@ -331,6 +380,7 @@ class Instances:
             open_tasks={},  # a new case has no rows yet
             deadline_rows=[],
             people_revision=people_revision,
+            calendar_revision=calendar_revision,
         )
         audit.record(
             session,
@@ -385,6 +435,7 @@ class Instances:
         query already read; ``calendar`` is the working-day calendar to count with when the caller is
         changing it."""
         inst = self._locked(session, case, when, refusal)
+        counted_with = calendar_revision if calendar is None else None  # the revision of the calendar used
         if calendar is None:
             calendar = self.core.calendar(session, calendar_revision)
         settings = self.core.settings
@@ -402,6 +453,7 @@ class Instances:
             ),
         )
         move.loaded.people_revision = people_revision
+        move.loaded.calendar_revision = counted_with
         with wfsvc.runtime.running(move.loaded.runtime):
             yield move
             if move.keep:
@@ -440,10 +492,35 @@ class Instances:
     # --- complete a user task ------------------------------------------------------------------
     @_command
     def complete_task(self, task_id: str, data: dict, actor: Actor) -> dict:
+        """Complete an open task with the data of its form. When this process saved the task's case last, the
+        completion is first decided on what it knew of the case then, without reading it: one round trip to
+        PostgreSQL, where reading first takes two. It is kept only if the database still holds what it
+        knew; otherwise (or if it was refused) it is decided again on what is stored, as any other."""
         inputs.check_task(task_id, data)
+        known = self._known(task_id)
+        if known is not None:
+            try:
+                return self._complete(task_id, data, actor, known)
+            except Exception as exc:  # decided again, on what is stored, by which it stands or falls
+                log.debug(
+                    "completion decided again on what is stored",
+                    extra={"task_id": task_id, "reason": type(exc).__name__},
+                )
+        return self._complete(task_id, data, actor)
+
+    def _known(self, task_id: str) -> live_workflows.Known | None:
+        if self.core.db.dialect != "postgresql":  # a read costs SQLite no round trip: nothing to save
+            return None
+        return live_workflows.known_for_task(self.core.db.key, task_id)
+
+    def _complete(self, task_id: str, data: dict, actor: Actor, known: live_workflows.Known | None = None):
         now = clock.now()
         with self.core.db.transaction() as session:
-            ht, inst, open_tasks, has_draft, revisions = self._task_and_case(session, task_id)
+            if known is None:
+                ht, inst, open_tasks, has_draft, revisions = self._task_and_case(session, task_id)
+            else:
+                ht, inst, open_tasks = self._as_known(session, known, task_id)
+                has_draft, revisions = False, known
             if not actor.has(ht.role):
                 raise Forbidden(f"this task belongs to the role '{ht.role}'")
             if ht.state != TaskStatus.OPEN:
@@ -496,6 +573,31 @@ class Instances:
                     detail={"task": ht.name, "before": before, "after": data},
                 )
             return {"instance_id": inst.id, "status": inst.status, "task_id": task_id}
+
+    @staticmethod
+    def _as_known(session, known: live_workflows.Known, task_id: str) -> tuple[HumanTask, Instance, dict]:
+        """The task, its case and the case's open tasks as ``known`` has them, in the session as if read; the
+        case locked before anything is written, and what the completion took as read expected to hold when
+        it commits (:data:`_STILL_AS_KNOWN`)."""
+        inst = driver.as_loaded(session, Instance, known.instance)
+        writes.lock_first(session, Instance.__table__, {"id": inst.id})  # the case first, as every command
+        open_tasks = {tid: driver.as_loaded(session, HumanTask, row) for tid, row in known.tasks.items()}
+        ht = open_tasks[task_id]
+        writes.expect(
+            session,
+            _STILL_AS_KNOWN,
+            "the case, its task or what it counted with changed since this process saved it",
+            {
+                "x_instance_id": inst.id,
+                "x_lock_version": inst.lock_version,
+                "x_state_digest": hashlib.sha256(inst.state).digest(),
+                "x_task_id": task_id,
+                "x_assignee": ht.assignee,
+                "x_calendar_revision": known.calendar_revision,
+                "x_people_revision": known.people_revision,
+            },
+        )
+        return ht, inst, open_tasks
 
     @staticmethod
     def _task_and_case(session, task_id: str) -> tuple[HumanTask, Instance, dict, bool, tuple]:

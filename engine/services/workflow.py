@@ -34,7 +34,7 @@ from engine.rules import RuleSet, recorded_date
 from engine.services import audit, immutable, live_workflows, queued_mail, task_mail
 from engine.services.case_search import child_initials
 from engine.statuses import OPEN_CASE, CaseStatus, DeadlineStatus, TaskStatus
-from engine.store import writes
+from engine.store import driver, writes
 from engine.store.db import database_key, on_commit
 from engine.store.models import (
     Deadline,
@@ -136,6 +136,9 @@ class Loaded:
     deadline_rows: list[Deadline] | None = None
     timers_at_load: frozenset[str] | None = None  # the timers waiting when it was opened (None: a new case)
     people_revision: int | None = None  # as the command's first query read it (None: read when needed)
+    calendar_revision: int | None = None  # of the calendar the command counted with, when it read it
+    # the open task rows once saved (objects, and rows added as plain values), for what the case is known as
+    open_after_save: list | None = None
 
 
 def case_deadlines(session: Session, loaded: Loaded) -> list[Deadline]:
@@ -255,10 +258,29 @@ def _live_key(session: Session, instance: Instance) -> tuple:
 
 
 def keep_when_committed(session: Session, loaded: Loaded) -> None:
-    """Once the command's transaction commits, keep the workflow it saved for the next command on the case;
-    call after :func:`save`, with nothing changing the workflow after it."""
+    """Once the command's transaction commits, keep the workflow it saved for the next command on the case,
+    and what the command then knew of the case (:func:`_known`); call after :func:`save`, with nothing
+    changing the workflow after it."""
     key, state, workflow = _live_key(session, loaded.instance), loaded.instance.state, loaded.workflow
-    on_commit(session, lambda: live_workflows.keep(key, state, workflow))
+    on_commit(session, lambda: live_workflows.keep(key, state, workflow, _known(loaded)))
+
+
+def _known(loaded: Loaded) -> live_workflows.Known | None:
+    """The case as the committed command left it (its row as written, with its new version, and its open
+    task rows), and the revisions it counted with; None when the command did not read them all."""
+    if loaded.calendar_revision is None or loaded.people_revision is None or loaded.open_after_save is None:
+        return None
+    instance = driver.values_of(loaded.instance)
+    tasks = {}
+    for row in loaded.open_after_save:
+        added = isinstance(row, dict)
+        values = driver.row_values(HumanTask, row) if added else driver.values_of(row)
+        if values is None:
+            return None
+        tasks[row["id"] if added else row.id] = values
+    if instance is None or not tasks:
+        return None
+    return live_workflows.Known(instance, tasks, loaded.calendar_revision, loaded.people_revision)
 
 
 def _waiting_timer_ids(workflow) -> frozenset[str]:
@@ -657,6 +679,7 @@ def _save(session: Session, loaded: Loaded, actor: str, error: str | None) -> No
     inst.next_due = min((d for d in open_dues + [p.due_date for p in planned] if d is not None), default=None)
     project_steps(session, inst, steps_before)
     tally_outcomes(session, outcomes)
+    loaded.open_after_save = [row for row in open_rows.values() if row.state == TaskStatus.OPEN] + created
     loaded.open_tasks = None  # rows were added and closed: a later save reads them again
 
 

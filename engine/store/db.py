@@ -29,7 +29,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest migration, the schema this code expects. Kept here so that a process starting on a current
 # schema (a worker restarted, a command run) reads one row instead of loading the migration machinery;
 # a test keeps it equal to the head of ``MIGRATIONS``.
-SCHEMA_REVISION = "0012"
+SCHEMA_REVISION = "0013"
 _upgraded: set[str] = set()
 _upgrade_lock = threading.Lock()
 
@@ -162,6 +162,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.dialect = self.engine.dialect.name
+        self.key = self.engine.url.render_as_string(hide_password=True)  # as database_key gives it
         self._read = sessionmaker(
             self.engine.execution_options(postgresql_readonly=True)
             if self.dialect == "postgresql"

@@ -43,17 +43,18 @@ from engine.store import wire
 def send(connection: Connection, sql: str, params: dict) -> list[tuple]:
     """Run a select's driver SQL, its values already converted for the driver, on the connection; its rows.
     A select that opens its transaction goes with the BEGIN, written and answered together."""
-    with _sending(connection, sql, params) as dbapi_connection:
+    with _sending(connection, [(sql, params)]) as dbapi_connection:
         return wire.exchange(dbapi_connection, [(sql, params)], begin=_begin(dbapi_connection))[0]
 
 
-def send_and_commit(connection: Connection, sql: str, params: dict) -> None:
-    """Run a write statement (its values converted for the driver) and then its transaction's COMMIT, written
-    together and answered together: one round trip where there were two. For writes no answer is awaited
-    from: if they fail, the COMMIT is not run, and the error is raised as any statement's would be. (The
-    COMMIT SQLAlchemy then asks psycopg for finds the transaction ended and sends nothing.)"""
-    with _sending(connection, sql, params) as dbapi_connection:
-        wire.exchange(dbapi_connection, [(sql, params)], begin=_begin(dbapi_connection), commit=True)
+def send_and_commit(connection: Connection, statements: list[tuple[str, dict]]) -> None:
+    """Run statements (each its SQL and its values converted for the driver) and then their transaction's
+    COMMIT, written together and answered together: one round trip where there were two. For statements no
+    answer is awaited from: if one fails, neither those after it nor the COMMIT is run, and the error is
+    raised as any statement's would be. (The COMMIT SQLAlchemy then asks psycopg for finds the transaction
+    ended and sends nothing.)"""
+    with _sending(connection, statements) as dbapi_connection:
+        wire.exchange(dbapi_connection, statements, begin=_begin(dbapi_connection), commit=True)
 
 
 def _begin(dbapi_connection) -> bytes | None:
@@ -64,17 +65,19 @@ def _begin(dbapi_connection) -> bytes | None:
 
 
 @contextmanager
-def _sending(connection: Connection, sql: str, params: dict):
-    """The connection's driver connection and a cursor on it, the statement announced to the listeners of
+def _sending(connection: Connection, statements: list[tuple[str, dict]]):
+    """The connection's driver connection and a cursor on it, each statement announced to the listeners of
     ``before_cursor_execute`` as SQLAlchemy would announce it, and a driver error handled as SQLAlchemy
     handles one: its handle_error listeners, the error wrapped, and on a lost connection this connection and
     every older one in the pool invalidated (a server restarted or connections terminated took them all)."""
     dbapi_connection = connection.connection.dbapi_connection
     cursor = _cursor(connection.connection.info, dbapi_connection)
-    connection.dispatch.before_cursor_execute(connection, cursor, sql, params, None, False)
+    for sql, params in statements:
+        connection.dispatch.before_cursor_execute(connection, cursor, sql, params, None, False)
     try:
         yield dbapi_connection
     except connection.dialect.loaded_dbapi.Error as exc:
+        sql, params = statements[-1]
         connection._handle_dbapi_exception(exc, sql, params, cursor, None)  # the cursor closed, or lost
         raise  # not reached: the call above raises
 
@@ -216,6 +219,22 @@ def as_loaded(session: Session, model, values) -> object:
     make_transient_to_detached(obj)
     session.add(obj)
     return obj
+
+
+def values_of(obj) -> tuple | None:
+    """The column values of ``obj`` in its table's order, as :func:`as_loaded` takes them; None if any of
+    them is not loaded."""
+    given = instance_dict(obj)
+    keys = _attribute_keys(type(obj))
+    if any(key not in given for key in keys):
+        return None
+    return tuple(given[key] for key in keys)
+
+
+def row_values(model, row: dict) -> tuple:
+    """The values of a row of ``model``'s table given by column name (one added by an INSERT of its own), in
+    the table's order, as :func:`as_loaded` takes them; a column not given is None."""
+    return tuple(row.get(column.name) for column in model.__table__.c)
 
 
 @functools.lru_cache(maxsize=32)

@@ -13,7 +13,12 @@ batch must touch different rows (a write that repeats an earlier one's row sends
 rows a batch adds to one table are one clause, in the order they were queued: ids follow that order, as the
 audit log's chronology needs. A case row's update is checked
 against the version the command read, as the ORM's own would be: a case changed meanwhile fails the whole
-statement's transaction with :class:`StaleDataError` (a conflict for the caller), and nothing is kept."""
+statement's transaction with :class:`StaleDataError` (a conflict for the caller), and nothing is kept.
+
+What a command took as read without reading it is an expectation (:func:`expect`): a condition checked when
+the transaction commits, which fails it the same way. On PostgreSQL the checks of a committing statement are
+made by the server itself (``reviewflow_expect``, migration 0013), so checked writes, expectations and the
+COMMIT are still one round trip."""
 
 from __future__ import annotations
 
@@ -35,12 +40,16 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.store import driver
 
 _QUEUE = "reviewflow_writes"
+_EXPECTED = "reviewflow_expected"  # conditions the transaction commits only if they hold (see expect)
+_LOCKS = "reviewflow_locks"  # rows to lock before anything else the transaction sends (see lock_first)
+STALE_SQLSTATE = "RF001"  # raised by reviewflow_expect (migration 0013)
 _HELD = "reviewflow_held_rows"  # rows no one else can change before this transaction ends (see hold)
 
 
@@ -148,10 +157,13 @@ class _Compiled:
 
 
 @functools.lru_cache(maxsize=256)
-def _one_statement(shapes: tuple, tables: tuple[Table, ...], dialect) -> _Compiled:
+def _one_statement(shapes: tuple, tables: tuple[Table, ...], dialect, expected: tuple | None) -> _Compiled:
     """The clauses of ``shapes`` as one statement of ``WITH`` clauses, whose one row counts the rows each
-    checked clause changed; compiled once a shape."""
-    ctes, counts = [], []
+    checked clause changed; compiled once a shape. With ``expected`` (conditions and their refusals, none
+    or some: a statement sent with its COMMIT), the server checks the counts and the conditions itself, and
+    fails the statement with the first refusal (``reviewflow_expect``). Every clause and condition sees the
+    rows as they were before the statement, whatever order the server runs them in."""
+    ctes, counts, refusals = [], [], []
     for n, (table, shape) in enumerate(zip(tables, shapes, strict=True)):
         prefix = f"c{n}_"
         if _adds_rows(shape):
@@ -168,7 +180,22 @@ def _one_statement(shapes: tuple, tables: tuple[Table, ...], dialect) -> _Compil
         ctes.append(cte)
         if not _adds_rows(shape) and shape[-1]:  # checked
             counts.append(select(func.count()).select_from(cte).scalar_subquery())
-    compiled = select(*(counts or [literal_column("1")])).add_cte(*ctes).compile(dialect=dialect)
+            refusals.append(_refusal(table.name))
+    if expected is not None:  # checked by the server, for a COMMIT that follows unanswered
+        one = literal_column("1")
+        checks = [
+            (n == one, func.concat(before, n, after))
+            for n, (before, after) in zip(counts, refusals, strict=True)
+        ]
+        checks += [(condition, _text(refusal)) for condition, refusal in expected]
+        columns = [func.reviewflow_expect(ok, refusal) for ok, refusal in checks]
+    else:
+        columns = counts
+    return _compile(select(*(columns or [literal_column("1")])).add_cte(*ctes), dialect)
+
+
+def _compile(stmt, dialect) -> _Compiled:
+    compiled = stmt.compile(dialect=dialect)
     processors = {
         name: processor
         for name, bind in compiled.binds.items()
@@ -222,7 +249,7 @@ def queue_changed_rows(session: Session, tables: Iterable[Table] = ()) -> None:
 def hold(session: Session, obj) -> None:
     """Say that this transaction read ``obj``'s row ``FOR UPDATE``, or added it: until it ends, no one else
     can change the row, so its update is not checked against the version it was read at
-    (:func:`queue_changed_rows`), and a transaction whose writes need no check sends them with its COMMIT."""
+    (:func:`queue_changed_rows`)."""
     state = inspect(obj)
     _held(session).add((state.mapper.local_table, state.key[1]))
 
@@ -231,18 +258,85 @@ def _held(session: Session) -> set:
     return session.connection().info.setdefault(_HELD, set())
 
 
+def expect(session: Session, condition, refusal: str, params: dict) -> None:
+    """Commit this transaction only if ``condition`` holds then: a boolean SQL expression (built once, so
+    that its statement is compiled once), whose values are named in ``params`` (names of its own, starting
+    ``x_``). Otherwise the COMMIT fails with :class:`StaleDataError` saying ``refusal``, and nothing is kept.
+    For what a command took as read without reading it; on PostgreSQL it costs no round trip of its own."""
+    session.connection().info.setdefault(_EXPECTED, []).append((condition, refusal, params))
+
+
+def lock_first(session: Session, table: Table, key: dict) -> None:
+    """Lock the row of ``table`` whose columns have the values of ``key`` (``FOR UPDATE``, on PostgreSQL)
+    before any other statement of this transaction: a command that writes a case it did not read first still
+    locks the case before any row it writes, as every command does, so that two commands never each hold a
+    row the other waits for."""
+    session.connection().info.setdefault(_LOCKS, []).append((table, tuple(key.items())))
+
+
+@functools.lru_cache(maxsize=32)
+def _locking(table: Table, columns: tuple[str, ...], prefix: str, dialect) -> _Compiled:
+    condition = and_(*(table.c[c] == bindparam(f"{prefix}{c}", type_=table.c[c].type) for c in columns))
+    return _compile(
+        select(literal_column("1")).select_from(table).where(condition).with_for_update(), dialect
+    )
+
+
+def _locking_statements(connection: Connection, locks: list) -> list[tuple[str, dict]]:
+    """Each lock as the statement that takes it: its SQL and its values converted for the driver."""
+    statements = []
+    for n, (table, key) in enumerate(locks):
+        compiled = _locking(table, tuple(k for k, _v in key), f"l{n}_", connection.dialect)
+        params = {f"l{n}_{k}": v for k, v in key}
+        statements.append((compiled.sql, _converted(compiled, params)))
+    return statements
+
+
+def _converted(compiled: _Compiled, params: dict) -> dict:
+    for name, processor in compiled.processors.items():
+        params[name] = processor(params[name])
+    return params
+
+
+def _lock(connection: Connection) -> None:
+    """Take the locks asked for now, before the statement about to be sent (and before the queued writes)."""
+    locks = connection.info.pop(_LOCKS, None)
+    if not locks or connection.dialect.name != "postgresql":
+        return  # SQLite: a writing transaction began IMMEDIATE, and no one else writes until it ends
+    queue = connection.info.pop(_QUEUE, None)  # sent after the locks, not by their statements
+    for sql, params in _locking_statements(connection, locks):
+        connection.exec_driver_sql(sql, params)
+    if queue:
+        connection.info[_QUEUE] = queue
+
+
+def _refusal(table: str) -> tuple:
+    return _text(f"UPDATE of {table} expected to change 1 row; "), _text(" were matched")
+
+
+def _text(words: str):
+    """Words of this module's own as an SQL string written in the statement (a value to bind would need a
+    name and a place in every statement's values)."""
+    return literal_column("'" + words.replace("'", "''") + "'")
+
+
 def send(connection: Connection, committing: bool = False) -> None:
-    """Send the queued writes now (one statement on PostgreSQL; ``committing``, with the COMMIT too when
-    none of them is checked: one round trip for both)."""
-    queue = connection.info.pop(_QUEUE, None)
-    if not queue:
+    """Send the queued writes now (one statement on PostgreSQL; ``committing``, with the COMMIT too, their
+    checks and the transaction's expectations made by the server: one round trip for all)."""
+    locks = connection.info.pop(_LOCKS, None) if committing else None
+    queue = connection.info.pop(_QUEUE, None) or []
+    expected = connection.info.pop(_EXPECTED, None) if committing else None
+    if not queue and not expected:
         return
-    if connection.dialect.name == "postgresql" and committing and not any(w.checked for w in queue):
-        _send_as_one(connection, queue, committing=True)
+    if connection.dialect.name == "postgresql" and committing:
+        _send_as_one(connection, queue, expected or [], locks or [])
         return
     if connection.dialect.name == "postgresql" and (len(queue) > 1 or len(queue[0].rows) > 1):
         _send_as_one(connection, queue)
         return
+    for condition, refusal, params in expected or ():  # as the rows were before the writes, as above
+        if connection.execute(select(condition), params).scalar() is not True:
+            raise StaleDataError(refusal)
     for write in queue:
         if write.rows:
             connection.execute(write.table.insert(), write.rows)
@@ -252,22 +346,37 @@ def send(connection: Connection, committing: bool = False) -> None:
             _check([write], [result.rowcount])
 
 
-def _send_as_one(connection: Connection, queue: list[Write], committing: bool = False) -> None:
+def _send_as_one(
+    connection: Connection, queue: list[Write], expected: list | None = None, locks: list = ()
+) -> None:
+    """The queue as one statement; with ``expected`` (a list, empty or not), with the COMMIT too, after the
+    statements that take ``locks``."""
     clauses = _clauses(queue)
     compiled = _one_statement(
-        tuple(shape for _t, shape, _v in clauses), tuple(t for t, _s, _v in clauses), connection.dialect
+        tuple(shape for _t, shape, _v in clauses),
+        tuple(t for t, _s, _v in clauses),
+        connection.dialect,
+        None if expected is None else tuple((condition, refusal) for condition, refusal, _p in expected),
     )
     params = {}
+    for _condition, _refusal, values in expected or ():
+        params.update(values)
     for n, (_table, shape, values) in enumerate(clauses):
         if _adds_rows(shape):
             for i, row in enumerate(values):
                 params.update((f"c{n}_r{i}_{k}", v) for k, v in row.items())
         else:
             params.update(values[0].params(f"c{n}_"))
-    for name, processor in compiled.processors.items():
-        params[name] = processor(params[name])
-    if committing:  # nothing in it is checked: its answer is not waited for before the COMMIT
-        driver.send_and_commit(connection, compiled.sql, params)
+    params = _converted(compiled, params)
+    if expected is not None:  # checked by the server: its answer is not waited for before the COMMIT
+        try:
+            driver.send_and_commit(
+                connection, [*_locking_statements(connection, locks), (compiled.sql, params)]
+            )
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) == STALE_SQLSTATE:
+                raise StaleDataError(exc.orig.diag.message_primary) from None
+            raise
         return
     row = connection.exec_driver_sql(compiled.sql, params).one()
     checked = [w for w in queue if w.checked]
@@ -289,6 +398,8 @@ def drop(connection: Connection) -> None:
     if not connection.invalidated:
         connection.info.pop(_QUEUE, None)
         connection.info.pop(_HELD, None)
+        connection.info.pop(_EXPECTED, None)
+        connection.info.pop(_LOCKS, None)
 
 
 def follow(engine: Engine) -> None:
@@ -297,6 +408,8 @@ def follow(engine: Engine) -> None:
 
     @event.listens_for(engine, "before_execute")
     def _before(connection, *_args):
+        if connection.info.get(_LOCKS):
+            _lock(connection)
         if connection.info.get(_QUEUE):
             send(connection)
 
@@ -313,3 +426,5 @@ def follow(engine: Engine) -> None:
     def _returned(_dbapi_connection, record):
         record.info.pop(_QUEUE, None)
         record.info.pop(_HELD, None)
+        record.info.pop(_EXPECTED, None)
+        record.info.pop(_LOCKS, None)

@@ -27,7 +27,7 @@ from tests.smtp import free_port
 from web import cli, health
 from web.app import create_app
 
-HEAD = "0012"
+HEAD = "0013"
 
 
 def closed_port_url() -> str:

@@ -30,16 +30,19 @@ def _audit_rows(service, kind: str) -> int:
 
 
 def test_a_step_writes_everything_in_one_statement_on_postgresql(postgres_url):
-    """The first read (task, case, open tasks), then the audit row, the next task, the step row renamed, the
-    task done and the case row in one statement; then COMMIT. Two round trips: the case's row is locked by
-    the read, so the writes need no answer before the COMMIT."""
-    from engine.services import Reviewflow
+    """The audit row, the next task, the step row renamed, the task done and the case row in one statement,
+    sent with COMMIT. Read first (the task, the case, its open tasks: a process that did not save the case
+    last), two round trips: the case's row is locked by the read, so the writes need no answer before the
+    COMMIT. Decided on what the process knew of the case (it saved it last), one: the case locked, the
+    writes checked by the server, and COMMIT."""
+    from engine.services import Reviewflow, live_workflows
     from tests.conftest import MANAGER, make_settings
 
     service = Reviewflow(make_settings(postgres_url))
     service.deployments.deploy(bench_files(), OWNER)
     case = service.instances.start("bench_reference", {"steps_done": 0}, STAFF)
     service.instances.complete_task(_open_step(service, case), STEP, STAFF)  # caches warm
+    live_workflows.clear()  # as another process would: it did not save the case last
     task_id = _open_step(service, case)
     with Statements(service.db.engine) as seen:
         service.instances.complete_task(task_id, STEP, STAFF)
@@ -49,13 +52,17 @@ def test_a_step_writes_everything_in_one_statement_on_postgresql(postgres_url):
     # each round trip one write to the server: every write wakes the server's process (psycopg's pipeline
     # mode writes each statement as it is queued, then a Sync, then a flush request)
     assert seen.writes == 2, seen.writes
+    task_id = _open_step(service, case)
+    with Statements(service.db.engine) as seen:  # the process saved the case last
+        service.instances.complete_task(task_id, STEP, STAFF)
+    assert (seen.count, seen.round_trips, seen.writes) == (2, 1, 1)  # the case's lock, then the writes
     history = service.queries.get_instance(case["id"], MANAGER)["task_history"]
-    done = {"Review step 1": "completed", "Review step 2": "completed"}
+    done = {f"Review step {n}": "completed" for n in (1, 2, 3)}
     assert {t["name"]: t["state"] for t in history} == done
-    assert _audit_rows(service, "task_completed") == 2
+    assert _audit_rows(service, "task_completed") == 3
     with service.db.reading() as session:
         steps = session.scalars(select(InstanceStep.step).where(InstanceStep.instance_id == case["id"])).all()
-    assert steps == ["Review step 3"]
+    assert steps == ["Review step 4"]
     service.db.dispose()
 
 
