@@ -495,13 +495,17 @@ class Instances:
         """Complete an open task with the data of its form. When this process saved the task's case last, the
         completion is first decided on what it knew of the case then, without reading it: one round trip to
         PostgreSQL, where reading first takes two. It is kept only if the database still holds what it
-        knew; otherwise (or if it was refused) it is decided again on what is stored, as any other."""
+        knew; otherwise (or if it was refused) it is decided again on what is stored, as any other. A
+        database that fails meanwhile fails the completion, as it would any command (whether its COMMIT
+        was kept is not known, and a retry finds out)."""
         inputs.check_task(task_id, data)
         known = self._known(task_id)
         if known is not None:
             try:
                 return self._complete(task_id, data, actor, known)
             except Exception as exc:  # decided again, on what is stored, by which it stands or falls
+                if unavailable(exc):  # the database failed, not what was known: kept or not is unknown
+                    raise
                 log.debug(
                     "completion decided again on what is stored",
                     extra={"task_id": task_id, "reason": type(exc).__name__},

@@ -10,6 +10,7 @@ commands lock the instance row (``SELECT ... FOR UPDATE``). Either way the
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import weakref
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.store import driver, writes
 from engine.store.models import HumanTask, Instance
 
+log = logging.getLogger("reviewflow.engine")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # The newest migration, the schema this code expects. Kept here so that a process starting on a current
 # schema (a worker restarted, a command run) reads one row instead of loading the migration machinery;
@@ -147,7 +149,8 @@ _ON_COMMIT = "reviewflow_on_commit"
 
 
 def on_commit(session: Session, done) -> None:
-    """Call ``done()`` once the session's transaction has committed; never if it rolls back."""
+    """Call ``done()`` once the session's transaction has committed; never if it rolls back. What it raises
+    is logged, not raised: the command it follows has succeeded."""
     session.info.setdefault(_ON_COMMIT, []).append(done)
 
 
@@ -216,8 +219,11 @@ class Database:
             raise
         finally:
             session.close()
-        for done in session.info.pop(_ON_COMMIT, ()):
-            done()
+        for done in session.info.pop(_ON_COMMIT, ()):  # committed: the command succeeded, whatever follows
+            try:
+                done()
+            except Exception:
+                log.exception("a step after a commit failed")
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

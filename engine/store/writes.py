@@ -298,16 +298,30 @@ def _converted(compiled: _Compiled, params: dict) -> dict:
     return params
 
 
-def _lock(connection: Connection) -> None:
-    """Take the locks asked for now, before the statement about to be sent (and before the queued writes)."""
-    locks = connection.info.pop(_LOCKS, None)
-    if not locks or connection.dialect.name != "postgresql":
-        return  # SQLite: a writing transaction began IMMEDIATE, and no one else writes until it ends
-    queue = connection.info.pop(_QUEUE, None)  # sent after the locks, not by their statements
-    for sql, params in _locking_statements(connection, locks):
-        connection.exec_driver_sql(sql, params)
-    if queue:
-        connection.info[_QUEUE] = queue
+def _first(connection: Connection) -> None:
+    """Before the transaction's first statement other than its writes sent with its COMMIT: take the locks
+    asked for, then check what it expects, as the rows are before it writes any (each a round trip of its
+    own; a command that reads or writes nothing before it commits sends both with its COMMIT)."""
+    locks = connection.info.pop(_LOCKS, None) or []
+    expected = connection.info.pop(_EXPECTED, None) or []
+    queue = connection.info.pop(_QUEUE, None)  # sent after these, not by their statements
+    try:
+        if connection.dialect.name != "postgresql":  # SQLite: a writing transaction began IMMEDIATE
+            _check_expected_here(connection, expected)
+            return
+        for sql, params in _locking_statements(connection, locks):
+            connection.exec_driver_sql(sql, params)
+        if expected:
+            _send_as_one(connection, [], expected, committing=False)
+    finally:
+        if queue:
+            connection.info[_QUEUE] = queue
+
+
+def _check_expected_here(connection: Connection, expected: list) -> None:
+    for condition, refusal, params in expected:
+        if connection.execute(select(condition), params).scalar() is not True:
+            raise StaleDataError(refusal)
 
 
 def _refusal(table: str) -> tuple:
@@ -334,9 +348,7 @@ def send(connection: Connection, committing: bool = False) -> None:
     if connection.dialect.name == "postgresql" and (len(queue) > 1 or len(queue[0].rows) > 1):
         _send_as_one(connection, queue)
         return
-    for condition, refusal, params in expected or ():  # as the rows were before the writes, as above
-        if connection.execute(select(condition), params).scalar() is not True:
-            raise StaleDataError(refusal)
+    _check_expected_here(connection, expected or ())  # before the writes, as the rows were
     for write in queue:
         if write.rows:
             connection.execute(write.table.insert(), write.rows)
@@ -347,10 +359,14 @@ def send(connection: Connection, committing: bool = False) -> None:
 
 
 def _send_as_one(
-    connection: Connection, queue: list[Write], expected: list | None = None, locks: list = ()
+    connection: Connection,
+    queue: list[Write],
+    expected: list | None = None,
+    locks: list = (),
+    committing: bool = True,
 ) -> None:
-    """The queue as one statement; with ``expected`` (a list, empty or not), with the COMMIT too, after the
-    statements that take ``locks``."""
+    """The queue as one statement; with ``expected`` (a list, empty or not), its checks made by the server,
+    and ``committing``, with the COMMIT too, after the statements that take ``locks``."""
     clauses = _clauses(queue)
     compiled = _one_statement(
         tuple(shape for _t, shape, _v in clauses),
@@ -368,11 +384,13 @@ def _send_as_one(
         else:
             params.update(values[0].params(f"c{n}_"))
     params = _converted(compiled, params)
-    if expected is not None:  # checked by the server: its answer is not waited for before the COMMIT
+    if expected is not None:  # checked by the server: with a COMMIT, its answer is not waited for first
         try:
-            driver.send_and_commit(
-                connection, [*_locking_statements(connection, locks), (compiled.sql, params)]
-            )
+            if committing:
+                statements = [*_locking_statements(connection, locks), (compiled.sql, params)]
+                driver.send_and_commit(connection, statements)
+            else:
+                connection.exec_driver_sql(compiled.sql, params)
         except DBAPIError as exc:
             if getattr(exc.orig, "sqlstate", None) == STALE_SQLSTATE:
                 raise StaleDataError(exc.orig.diag.message_primary) from None
@@ -408,8 +426,8 @@ def follow(engine: Engine) -> None:
 
     @event.listens_for(engine, "before_execute")
     def _before(connection, *_args):
-        if connection.info.get(_LOCKS):
-            _lock(connection)
+        if connection.info.get(_LOCKS) or connection.info.get(_EXPECTED):
+            _first(connection)
         if connection.info.get(_QUEUE):
             send(connection)
 

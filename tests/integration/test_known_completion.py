@@ -180,3 +180,23 @@ def test_of_parallel_completions_of_one_task_exactly_one_wins(pg):
         t.join()
     assert sorted(results) == ["conflict", "conflict", "conflict", "ok"]
     assert _completed(pg) == 1
+
+
+def test_a_step_that_reads_before_it_writes_is_still_decided_on_what_was_known(postgres_url, caplog):
+    """The demo process's step reads rows of its own and writes some before it commits (its deadlines, its
+    messages): the case is locked and what was known checked before the first of them, as the rows were
+    before the step wrote any, not at the COMMIT, when the step's own writes have changed them."""
+    from tests.conftest import BUSINESS_UNIT, PROCESS_OWNER, ROOT
+    from tests.integration.test_demo_process import INCIDENT, only_task, start_demo
+
+    service = Reviewflow(make_settings(postgres_url))
+    try:
+        service.deployments.deploy_paths([ROOT / "processes", ROOT / "forms"], PROCESS_OWNER)
+        start_demo(service)
+        task_id = only_task(service, BUSINESS_UNIT)["id"]
+        with caplog.at_level(logging.DEBUG, logger="reviewflow.engine"):
+            service.instances.complete_task(task_id, INCIDENT, BUSINESS_UNIT)
+        assert DECIDED_AGAIN not in caplog.text
+        assert _completed(service) == 1
+    finally:
+        service.db.dispose()

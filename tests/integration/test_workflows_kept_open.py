@@ -83,3 +83,22 @@ def test_a_refused_step_leaves_nothing_behind_for_the_next_command(service):
     assert shown["data"]["steps_done"] == 2 and shown["data"]["note"] == STEP["note"]
     assert shown["data"]["more"] == [STEP["note"]] * 300
     assert _open_step(service, case)["name"] == "Review step 3"
+
+
+def test_a_workflow_that_cannot_be_kept_after_a_commit_leaves_the_command_successful(
+    service, case, monkeypatch
+):
+    """What follows a commit (keeping the workflow for the next command) cannot undo it: the command has
+    succeeded, and says so; the next command reads the case from what is stored."""
+    from engine.services import live_workflows
+
+    def cannot_keep(*_args):
+        raise MemoryError("no room to keep the workflow")
+
+    monkeypatch.setattr(live_workflows, "keep", cannot_keep)
+    done = service.instances.complete_task(_open_step(service, case)["id"], STEP, STAFF)
+    assert done["status"] == "running"
+    monkeypatch.undo()
+    service.instances.complete_task(_open_step(service, case)["id"], STEP, STAFF)
+    history = service.queries.get_instance(case["id"], MANAGER)["history"]
+    assert [h["kind"] for h in history].count("task_completed") == 2
