@@ -47,6 +47,14 @@ def send(connection: Connection, sql: str, params: dict) -> list[tuple]:
         return wire.exchange(dbapi_connection, [(sql, params)], begin=_begin(dbapi_connection))[0]
 
 
+def send_all(connection: Connection, statements: list[tuple[str, dict]]) -> None:
+    """Run statements (each its SQL and its values converted for the driver) whose rows are not wanted,
+    written together and answered together, after the BEGIN if they open their transaction; if one fails,
+    those after it are not run, and the error is raised as any statement's would be."""
+    with _sending(connection, statements) as dbapi_connection:
+        wire.exchange(dbapi_connection, statements, begin=_begin(dbapi_connection))
+
+
 def send_and_commit(connection: Connection, statements: list[tuple[str, dict]]) -> None:
     """Run statements (each its SQL and its values converted for the driver) and then their transaction's
     COMMIT, written together and answered together: one round trip where there were two. For statements no

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import (
@@ -300,8 +301,9 @@ def _converted(compiled: _Compiled, params: dict) -> dict:
 
 def _first(connection: Connection) -> None:
     """Before the transaction's first statement other than its writes sent with its COMMIT: take the locks
-    asked for, then check what it expects, as the rows are before it writes any (each a round trip of its
-    own; a command that reads or writes nothing before it commits sends both with its COMMIT)."""
+    asked for, then check what it expects, as the rows are before it writes any (on PostgreSQL one round
+    trip for both, with the BEGIN; a command that reads or writes nothing before it commits sends them with
+    its COMMIT instead)."""
     locks = connection.info.pop(_LOCKS, None) or []
     expected = connection.info.pop(_EXPECTED, None) or []
     queue = connection.info.pop(_QUEUE, None)  # sent after these, not by their statements
@@ -309,13 +311,34 @@ def _first(connection: Connection) -> None:
         if connection.dialect.name != "postgresql":  # SQLite: a writing transaction began IMMEDIATE
             _check_expected_here(connection, expected)
             return
-        for sql, params in _locking_statements(connection, locks):
-            connection.exec_driver_sql(sql, params)
+        statements = _locking_statements(connection, locks)
         if expected:
-            _send_as_one(connection, [], expected, committing=False)
+            compiled = _one_statement((), (), connection.dialect, _conditions(expected))
+            statements.append((compiled.sql, _converted(compiled, _values(expected))))
+        with _stale_refused():
+            driver.send_all(connection, statements)
     finally:
         if queue:
             connection.info[_QUEUE] = queue
+
+
+def _conditions(expected: list) -> tuple:
+    return tuple((condition, refusal) for condition, refusal, _values in expected)
+
+
+def _values(expected: list) -> dict:
+    return {name: value for _condition, _refusal, values in expected for name, value in values.items()}
+
+
+@contextmanager
+def _stale_refused():
+    """A check the server refused (``reviewflow_expect``) raised as the ORM raises a stale row."""
+    try:
+        yield
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) == STALE_SQLSTATE:
+            raise StaleDataError(exc.orig.diag.message_primary) from None
+        raise
 
 
 def _check_expected_here(connection: Connection, expected: list) -> None:
@@ -359,24 +382,18 @@ def send(connection: Connection, committing: bool = False) -> None:
 
 
 def _send_as_one(
-    connection: Connection,
-    queue: list[Write],
-    expected: list | None = None,
-    locks: list = (),
-    committing: bool = True,
+    connection: Connection, queue: list[Write], expected: list | None = None, locks: list = ()
 ) -> None:
-    """The queue as one statement; with ``expected`` (a list, empty or not), its checks made by the server,
-    and ``committing``, with the COMMIT too, after the statements that take ``locks``."""
+    """The queue as one statement; with ``expected`` (a list, empty or not), with its checks made by the
+    server and the COMMIT too, after the statements that take ``locks``."""
     clauses = _clauses(queue)
     compiled = _one_statement(
         tuple(shape for _t, shape, _v in clauses),
         tuple(t for t, _s, _v in clauses),
         connection.dialect,
-        None if expected is None else tuple((condition, refusal) for condition, refusal, _p in expected),
+        None if expected is None else _conditions(expected),
     )
-    params = {}
-    for _condition, _refusal, values in expected or ():
-        params.update(values)
+    params = _values(expected or [])
     for n, (_table, shape, values) in enumerate(clauses):
         if _adds_rows(shape):
             for i, row in enumerate(values):
@@ -384,17 +401,10 @@ def _send_as_one(
         else:
             params.update(values[0].params(f"c{n}_"))
     params = _converted(compiled, params)
-    if expected is not None:  # checked by the server: with a COMMIT, its answer is not waited for first
-        try:
-            if committing:
-                statements = [*_locking_statements(connection, locks), (compiled.sql, params)]
-                driver.send_and_commit(connection, statements)
-            else:
-                connection.exec_driver_sql(compiled.sql, params)
-        except DBAPIError as exc:
-            if getattr(exc.orig, "sqlstate", None) == STALE_SQLSTATE:
-                raise StaleDataError(exc.orig.diag.message_primary) from None
-            raise
+    if expected is not None:  # checked by the server: its answer is not waited for before the COMMIT
+        statements = [*_locking_statements(connection, locks), (compiled.sql, params)]
+        with _stale_refused():
+            driver.send_and_commit(connection, statements)
         return
     row = connection.exec_driver_sql(compiled.sql, params).one()
     checked = [w for w in queue if w.checked]

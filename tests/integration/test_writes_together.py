@@ -138,3 +138,34 @@ def test_rows_added_in_one_batch_keep_the_order_they_were_queued_in(service, cas
             select(AuditEvent.kind).where(AuditEvent.kind.in_(kinds)).order_by(AuditEvent.id)
         ).all()
     assert seen == kinds
+
+
+def test_a_lock_and_what_a_transaction_expects_go_together_before_its_first_statement(postgres_url):
+    """On PostgreSQL, with the BEGIN, in one round trip, before the statement that would have opened the
+    transaction; an expectation that does not hold fails the transaction there, before anything is written."""
+    from sqlalchemy import literal_column
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from engine.services import Reviewflow
+    from tests.conftest import make_settings
+
+    service = Reviewflow(make_settings(postgres_url))
+    service.deployments.deploy(bench_files(), OWNER)
+    case = service.instances.start("bench_reference", {"steps_done": 0}, STAFF)
+    holds, fails = literal_column("true"), literal_column("false")
+    for condition in (holds, fails):
+        with Statements(service.db.engine) as seen:
+            try:
+                with service.db.transaction() as session:
+                    writes.lock_first(session, Instance.__table__, {"id": case["id"]})
+                    writes.expect(session, condition, "the condition no longer holds", {})
+                    audit.record(session, "note_added", "sam", instance_id=case["id"])
+                    session.scalar(select(func.count()).select_from(AuditEvent))
+            except StaleDataError as refused:
+                assert condition is fails and str(refused) == "the condition no longer holds"
+            else:
+                assert condition is holds
+        # BEGIN, the lock and the check; the queued write; the read; COMMIT. Refused: the first, then ROLLBACK
+        assert seen.round_trips == (4 if condition is holds else 2), seen.round_trips
+    assert _audit_rows(service, "note_added") == 1
+    service.db.dispose()
