@@ -32,3 +32,14 @@ def open_demo_case(service, token: str) -> dict:
     with service.db.reading() as session:
         task = session.scalars(select(HumanTask.id).where(HumanTask.state == "open")).one()
     return {"app": app, "case": started.get_json()["id"], "task": task}
+
+
+def bench_case_service(postgres_url: str):
+    """A service on PostgreSQL with the benchmark's reference process deployed and one case of it started
+    (``service.case``); dispose of it when done."""
+    from tests.bench.common import OWNER, STAFF, bench_files
+
+    service = Reviewflow(make_settings(postgres_url))
+    service.deployments.deploy(bench_files(), OWNER)
+    service.case = service.instances.start("bench_reference", {"steps_done": 0}, STAFF)
+    return service

@@ -136,12 +136,16 @@ _KEYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def database_key(session: Session) -> str:
-    """Caches are per database: ids repeat across databases (tests, several partnerships). Rendered once an
-    engine: a command asks for it a few dozen times."""
-    bind = session.get_bind()
-    key = _KEYS.get(bind)
+    """Caches are per database: ids repeat across databases (tests, several partnerships)."""
+    return engine_key(session.get_bind())
+
+
+def engine_key(engine: Engine) -> str:
+    """The database an engine reaches, as the caches name it. Rendered once an engine: a command asks for
+    it a few dozen times."""
+    key = _KEYS.get(engine)
     if key is None:
-        key = _KEYS[bind] = bind.url.render_as_string(hide_password=True)
+        key = _KEYS[engine] = engine.url.render_as_string(hide_password=True)
     return key
 
 
@@ -165,7 +169,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.dialect = self.engine.dialect.name
-        self.key = self.engine.url.render_as_string(hide_password=True)  # as database_key gives it
+        self.key = engine_key(self.engine)  # as database_key gives it
         self._read = sessionmaker(
             self.engine.execution_options(postgresql_readonly=True)
             if self.dialect == "postgresql"

@@ -3,37 +3,21 @@ a failing handler or a failing write leaves the instance as it was."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 import sqlalchemy as sa
 
 from engine.services import Reviewflow
-from engine.services.errors import Conflict
 from tests.conftest import BUSINESS_UNIT, MANAGER, PROCESS_OWNER, ROOT, make_settings
 from tests.integration.test_demo_process import INCIDENT, only_task, start_demo
+from tests.racing import race
 
 
 def test_parallel_completions_of_one_task_exactly_one_wins(deployed):
     service = deployed
     start_demo(service)
     task_id = only_task(service, BUSINESS_UNIT)["id"]
-    results, barrier = [], threading.Barrier(4)
-
-    def complete():
-        barrier.wait()
-        try:
-            service.instances.complete_task(task_id, INCIDENT, BUSINESS_UNIT)
-            results.append("ok")
-        except Conflict:
-            results.append("conflict")
-
-    threads = [threading.Thread(target=complete) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(results) == ["conflict", "conflict", "conflict", "ok"]
+    outcomes = race(lambda: service.instances.complete_task(task_id, INCIDENT, BUSINESS_UNIT))
+    assert outcomes == ["conflict", "conflict", "conflict", "ok"]
     case = service.queries.get_instance(service.queries.list_instances(MANAGER)[0]["id"], MANAGER)
     assert [h["kind"] for h in case["history"]].count("task_completed") == 1
     assert len(service.outbox.list(MANAGER)) == 1

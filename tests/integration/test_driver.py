@@ -18,6 +18,7 @@ from engine.store import driver
 from engine.store.models import HumanTask
 from tests.bench.common import OWNER, STAFF, STEP, bench_files
 from tests.conftest import make_settings
+from tests.open_case import bench_case_service
 from tests.roundtrips import Statements
 
 
@@ -63,9 +64,7 @@ def test_an_object_made_from_a_row_is_written_at_commit_as_one_the_orm_read(serv
 
 @pytest.fixture
 def pg(postgres_url):
-    service = Reviewflow(make_settings(postgres_url))
-    service.deployments.deploy(bench_files(), OWNER)
-    service.case = service.instances.start("bench_reference", {"steps_done": 0}, STAFF)
+    service = bench_case_service(postgres_url)
     yield service
     service.db.dispose()
 

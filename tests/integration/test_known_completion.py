@@ -6,7 +6,6 @@ that nothing anyone else did meanwhile is overwritten or ignored."""
 from __future__ import annotations
 
 import logging
-import threading
 
 import pytest
 from sqlalchemy import func, select, text
@@ -15,8 +14,10 @@ from engine.services import Reviewflow, live_workflows
 from engine.services.actor import Actor
 from engine.services.errors import Conflict
 from engine.store.models import AuditEvent, HumanTask, Instance, TaskDraft
-from tests.bench.common import OWNER, STAFF, STEP, bench_files
+from tests.bench.common import STAFF, STEP
 from tests.conftest import make_settings
+from tests.open_case import bench_case_service
+from tests.racing import race
 from tests.roundtrips import Statements
 
 OTHER_STAFF = Actor("other-staff", frozenset({"Staff"}))
@@ -25,9 +26,7 @@ DECIDED_AGAIN = "completion decided again on what is stored"
 
 @pytest.fixture
 def pg(postgres_url):
-    service = Reviewflow(make_settings(postgres_url))
-    service.deployments.deploy(bench_files(), OWNER)
-    service.case = service.instances.start("bench_reference", {"steps_done": 0}, STAFF)
+    service = bench_case_service(postgres_url)
     yield service
     service.db.dispose()
 
@@ -163,22 +162,12 @@ def test_of_parallel_completions_of_one_task_exactly_one_wins(pg):
     tests/integration/test_consistency.py, also holds that none of them deadlocks: its steps read rows
     before they write, so a completion that did not read its case first must lock it first.)"""
     task_id = _open_step(pg)
-    results, barrier = [], threading.Barrier(4)
-
-    def complete():
-        barrier.wait()
-        try:
-            pg.instances.complete_task(task_id, STEP, STAFF)
-            results.append("ok")
-        except Conflict:
-            results.append("conflict")
-
-    threads = [threading.Thread(target=complete) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(results) == ["conflict", "conflict", "conflict", "ok"]
+    assert race(lambda: pg.instances.complete_task(task_id, STEP, STAFF)) == [
+        "conflict",
+        "conflict",
+        "conflict",
+        "ok",
+    ]
     assert _completed(pg) == 1
 
 

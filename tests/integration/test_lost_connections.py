@@ -15,6 +15,7 @@ import pytest
 
 from engine.store.models import HumanTask
 from tests.conftest import POSTGRES_URL, _drop_schema, _postgres_schema_url
+from tests.integration.test_demo_process import INCIDENT
 from tests.killers import Killer
 from tests.open_case import deployed_service, open_demo_case
 
@@ -58,6 +59,17 @@ def api(world, method, path, who="mo", **kwargs):
 def task(world) -> HumanTask:
     with world["service"].db.reading() as session:
         return session.get(HumanTask, world["task"])
+
+
+def complete_killing_at(world, statement: str):
+    """Complete the demo case's task through the API, its connection killed once at ``statement``."""
+    killer = Killer(world["service"], statement)
+    try:
+        response = api(world, "POST", f"/tasks/{world['task']}/complete", who="bina", json={"data": INCIDENT})
+    finally:
+        killer.remove()
+    assert killer.killed == 1
+    return response
 
 
 def assignee(world):
@@ -117,16 +129,10 @@ def test_completing_a_task_whose_connection_is_killed_answers_503_keeps_nothing_
     world, known, statement
 ):
     from engine.services import live_workflows
-    from tests.integration.test_demo_process import INCIDENT
 
     if not known:
         live_workflows.clear()
-    killer = Killer(world["service"], statement)
-    try:
-        response = api(world, "POST", f"/tasks/{world['task']}/complete", who="bina", json={"data": INCIDENT})
-    finally:
-        killer.remove()
-    assert killer.killed == 1
+    response = complete_killing_at(world, statement)
     assert response.status_code == 503, response.get_data(as_text=True)[:300]
     assert response.get_json()["error"]["code"] == "unavailable"
     assert task(world).state == "open"  # nothing of the command was kept
@@ -143,14 +149,7 @@ def test_completing_a_task_whose_connection_is_killed_answers_503_keeps_nothing_
 def test_a_completion_whose_connection_is_killed_before_it_wrote_anything_is_decided_again_and_answers(
     world, statement
 ):
-    from tests.integration.test_demo_process import INCIDENT
-
-    killer = Killer(world["service"], statement)
-    try:
-        response = api(world, "POST", f"/tasks/{world['task']}/complete", who="bina", json={"data": INCIDENT})
-    finally:
-        killer.remove()
-    assert killer.killed == 1
+    response = complete_killing_at(world, statement)
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     assert task(world).state == "completed"
     case = api(world, "GET", f"/instances/{world['case']}").get_json()
@@ -214,8 +213,6 @@ def test_a_timer_whose_connection_is_killed_is_fired_by_the_next_sweep_and_the_c
     from engine.services import immutable
 
     service = world["service"]
-    from tests.integration.test_demo_process import INCIDENT
-
     assert (
         api(
             world, "POST", f"/tasks/{world['task']}/complete", who="bina", json={"data": INCIDENT}
